@@ -1,0 +1,66 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { type Anomaly } from '../generated/prisma/client';
+import { READ_FLEET } from '../auth/roles';
+import { notFound } from '../common/errors';
+import { fromGlobalId } from '../common/global-id';
+import { PageArgs } from '../common/pagination/page.args';
+import { DetectionType } from '../detections/detection.type';
+import { DeviceType } from '../devices/device.type';
+import { type Context } from '../graphql/context';
+import { ImageType } from '../images/image.type';
+import { InspectionType } from '../inspections/inspection.type';
+import { AnomalyFilter, AnomalyOrder } from './anomaly.input';
+import { AnomalyConnection, AnomalyType, Box } from './anomaly.type';
+
+@Resolver(() => AnomalyType)
+export class AnomalyResolver {
+  @Authorized(READ_FLEET)
+  @Query(() => AnomalyConnection, { description: 'Newest first unless orderBy says otherwise.' })
+  anomalies(
+    @Args() page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => AnomalyFilter, { nullable: true }) filter?: AnomalyFilter,
+    @Arg('orderBy', () => AnomalyOrder, { nullable: true }) orderBy?: AnomalyOrder,
+  ) {
+    return ctx.services.anomalies.list(
+      {
+        ...filter,
+        deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'filter.deviceId') : undefined,
+      },
+      orderBy,
+      page,
+    );
+  }
+
+  @Authorized(READ_FLEET)
+  @Query(() => AnomalyType)
+  async anomaly(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    const uuid = fromGlobalId('Anomaly', id, 'id');
+    return (await ctx.services.anomalies.get(uuid)) ?? Promise.reject(notFound('Anomaly', uuid));
+  }
+
+  @FieldResolver(() => Box)
+  box(@Root() a: Anomaly): Box {
+    return { x: a.boxX, y: a.boxY, width: a.boxWidth, height: a.boxHeight };
+  }
+
+  @FieldResolver(() => DeviceType)
+  device(@Root() a: Anomaly, @Ctx() ctx: Context) {
+    return ctx.loaders.device.load(a.deviceId);
+  }
+
+  @FieldResolver(() => InspectionType)
+  inspection(@Root() a: Anomaly, @Ctx() ctx: Context) {
+    return ctx.loaders.inspection.load(a.inspectionId);
+  }
+
+  @FieldResolver(() => ImageType)
+  image(@Root() a: Anomaly, @Ctx() ctx: Context) {
+    return ctx.loaders.image.load(a.imageId);
+  }
+
+  @FieldResolver(() => DetectionType, { nullable: true, description: 'The model judgement that found it; null when a person did.' })
+  detection(@Root() a: Anomaly, @Ctx() ctx: Context) {
+    return a.detectionId ? ctx.loaders.detection.load(a.detectionId) : null;
+  }
+}

@@ -1,0 +1,91 @@
+import { type Anomaly, type Prisma, type PrismaClient } from '../generated/prisma/client';
+import { connectionsFor } from '../common/pagination/batch';
+import { type Connection } from '../common/pagination/connection.type';
+import { byId, type Ordering, type PageLimits, type PageRequest, paginate } from '../common/pagination/keyset';
+import { nestedCounts, type NestedRelation, nestedPageIds, type SqlFilter } from '../common/pagination/nested';
+import { type PageArgs } from '../common/pagination/page.args';
+import { AnomalyOrderField, type AnomalyOrder } from './anomaly.input';
+import { AnomalyStatus } from './anomaly.type';
+
+export const ANOMALY_ORDER: Ordering = [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' },
+  byId('desc'),
+];
+
+/** Open means someone still has to act on it. */
+export const OPEN_STATUSES: AnomalyStatus[] = [AnomalyStatus.SUSPECTED, AnomalyStatus.CONFIRMED];
+
+const PARENTS = {
+  device: { table: 'anomalies', parentColumn: 'device_id' },
+  inspection: { table: 'anomalies', parentColumn: 'inspection_id' },
+  image: { table: 'anomalies', parentColumn: 'image_id' },
+} satisfies Record<string, NestedRelation>;
+export type AnomalyParent = keyof typeof PARENTS;
+
+export interface AnomalyQuery {
+  deviceId?: string;
+  status?: AnomalyStatus[];
+  type?: string;
+  minConfidence?: number;
+  since?: Date;
+}
+
+function ordering(order?: AnomalyOrder | null): Ordering {
+  if (!order) return ANOMALY_ORDER;
+  const direction = order.direction;
+  const key =
+    order.field === AnomalyOrderField.CONFIDENCE
+      ? { field: 'confidence', column: 'confidence', kind: 'number' as const, direction }
+      : { field: 'createdAt', column: 'created_at', kind: 'date' as const, direction };
+  return [key, byId(direction)];
+}
+
+const statusFilter = (statuses?: AnomalyStatus[]): SqlFilter | undefined =>
+  statuses?.length
+    ? (params) => [`t.status::text IN (${statuses.map((s) => (params.push(s), `$${params.length}`)).join(', ')})`]
+    : undefined;
+
+export class AnomalyService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly limits: PageLimits,
+  ) {}
+
+  list(filter: AnomalyQuery, order: AnomalyOrder | null | undefined, page: PageArgs): Promise<Connection<Anomaly>> {
+    const where: Prisma.AnomalyWhereInput = {
+      deviceId: filter.deviceId,
+      status: filter.status?.length ? { in: filter.status } : undefined,
+      type: filter.type,
+      confidence: filter.minConfidence != null ? { gte: filter.minConfidence } : undefined,
+      createdAt: filter.since ? { gte: filter.since } : undefined,
+    };
+    return paginate({
+      page,
+      ordering: ordering(order),
+      limits: this.limits,
+      where,
+      find: (q) => this.prisma.anomaly.findMany(q),
+      count: (w) => this.prisma.anomaly.count({ where: w }),
+    });
+  }
+
+  get(id: string): Promise<Anomaly | null> {
+    return this.prisma.anomaly.findUnique({ where: { id } });
+  }
+
+  /** Each parent's page of anomalies, newest first, optionally only some statuses. */
+  async pagesOf(
+    parent: AnomalyParent,
+    parentIds: readonly string[],
+    req: PageRequest,
+    statuses: AnomalyStatus[] | undefined,
+    count: (id: string) => Promise<number>,
+  ) {
+    const ids = await nestedPageIds(this.prisma, PARENTS[parent], ANOMALY_ORDER, req, parentIds, statusFilter(statuses));
+    return connectionsFor(ids, req, ANOMALY_ORDER, count, (in_) => this.prisma.anomaly.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  countsOf(parent: AnomalyParent, parentIds: readonly string[], statuses?: AnomalyStatus[]): Promise<Map<string, number>> {
+    return nestedCounts(this.prisma, PARENTS[parent], parentIds, statusFilter(statuses));
+  }
+}

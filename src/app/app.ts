@@ -1,0 +1,100 @@
+import { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { type Config } from '../config/config';
+import { type Database, type DatabaseConfig, openDatabase } from '../db/database';
+import { migrate } from '../db/migrator';
+import { buildVigilSchema } from '../graphql/schema';
+import { createHttpServer } from '../http/server';
+import { createLogger, type Logger } from '../logging/logger';
+import { createServices, type Services } from './services';
+
+export interface App {
+  config: Config;
+  log: Logger;
+  db: Database;
+  services: Services;
+  http: FastifyInstance;
+  /** Where the server listens, e.g. http://127.0.0.1:4000. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  log?: Logger;
+  /** Overrides config.database, e.g. an in-memory PGlite for tests. */
+  database?: DatabaseConfig;
+}
+
+/** Opens and migrates the database; the server, the CLI and tests all start here. */
+export async function openServices(config: Config, options: AppOptions = {}) {
+  const log = options.log ?? createLogger(config);
+  const dbConfig = options.database ?? config.database;
+  const db = await openDatabase(dbConfig);
+  try {
+    const report = await migrate(db, { log: (msg, extra) => log.info(extra, msg) });
+    log.info({ database: db.kind, applied: report.applied.length, alreadyApplied: report.alreadyApplied }, 'database ready');
+    return { log, db, services: createServices(db, config) };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+async function ensureAccess(config: Config, services: Services, log: Logger) {
+  if (config.adminApiKey) {
+    const { created } = await services.apiKeys.ensureAdmin(config.adminApiKey);
+    log.info({ created }, 'ADMIN API key from VIGIL_ADMIN_API_KEY is in place');
+  } else if ((await services.apiKeys.count()) === 0) {
+    log.warn('no API keys exist yet: restart with VIGIL_ADMIN_API_KEY=<a secret of 24+ characters> to create an ADMIN key, then send it as "Authorization: Bearer <secret>"');
+  }
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const { log, db, services } = await openServices(config, options);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
+  redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
+  let http: FastifyInstance | undefined;
+  try {
+    await ensureAccess(config, services, log);
+    http = await createHttpServer({
+      config,
+      log,
+      schema: buildVigilSchema(),
+      services,
+      readiness: {
+        database: () => db.ping(),
+        ...(redis ? { redis: async () => void (redis.status === 'wait' ? await redis.connect() : await redis.ping()) } : {}),
+      },
+    });
+    await http.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await http?.close();
+    redis?.disconnect();
+    await db.close();
+    throw err;
+  }
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  const url = `http://${host}:${port}`;
+  log.info({ url: `${url}/graphql`, database: db.kind }, 'vigil is listening');
+
+  let stopping: Promise<void> | undefined;
+  const server = http;
+  return {
+    config,
+    log,
+    db,
+    services,
+    http: server,
+    url,
+    // Stop accepting, let in-flight requests finish, then close the database.
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.close();
+        redis?.disconnect();
+        await db.close();
+        log.info('vigil stopped');
+      })()),
+  };
+}

@@ -1,0 +1,28 @@
+import { type Config } from '../config/config';
+import { type Database } from '../db/database';
+import { AnomalyService } from '../anomalies/anomaly.service';
+import { ApiKeyService } from '../auth/api-key.service';
+import { DeviceService } from '../devices/device.service';
+import { ImageService } from '../images/image.service';
+import { InspectionService } from '../inspections/inspection.service';
+
+/** The business logic, shared by resolvers, workflow handlers and the CLI. */
+export interface Services {
+  devices: DeviceService;
+  inspections: InspectionService;
+  images: ImageService;
+  anomalies: AnomalyService;
+  apiKeys: ApiKeyService;
+}
+
+export function createServices(db: Database, config: Pick<Config, 'pagination' | 'auth'>): Services {
+  const { prisma } = db;
+  const limits = config.pagination;
+  return {
+    devices: new DeviceService(prisma, limits),
+    inspections: new InspectionService(prisma, limits),
+    images: new ImageService(prisma),
+    anomalies: new AnomalyService(prisma, limits),
+    apiKeys: new ApiKeyService(prisma, { cacheMs: config.auth.apiKeyCacheMs, limits }),
+  };
+}

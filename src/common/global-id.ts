@@ -1,0 +1,26 @@
+import { badInput } from './errors';
+
+// Opaque Relay ids: base64url("<Type>:<uuid>").
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type NodeType = 'Device' | 'Inspection' | 'Image' | 'Detection' | 'Anomaly' | 'ApiKey';
+export const NODE_TYPES: readonly NodeType[] = ['Device', 'Inspection', 'Image', 'Detection', 'Anomaly', 'ApiKey'];
+
+export function toGlobalId(type: NodeType, id: string): string {
+  return Buffer.from(`${type}:${id}`).toString('base64url');
+}
+
+/** Decodes any vigil id; null when it is not one. */
+export function parseGlobalId(globalId: string): { type: NodeType; id: string } | null {
+  if (globalId.length > 100 || !/^[A-Za-z0-9_-]+$/.test(globalId)) return null;
+  const [type, id, ...rest] = Buffer.from(globalId, 'base64url').toString('utf8').split(':');
+  if (rest.length > 0 || !NODE_TYPES.includes(type as NodeType) || !UUID.test(id ?? '')) return null;
+  return { type: type as NodeType, id };
+}
+
+/** Decodes an id that must name a node of `type`; a wrong or malformed id is the caller's mistake. */
+export function fromGlobalId(type: NodeType, globalId: string, field: string): string {
+  const parsed = parseGlobalId(globalId);
+  if (!parsed || parsed.type !== type) throw badInput(field, `"${globalId.slice(0, 100)}" is not a ${type} id`);
+  return parsed.id;
+}

@@ -1,0 +1,203 @@
+import { badInput } from '../errors';
+import { type Connection, type Edge, makeConnection } from './connection.type';
+import { type PageArgs } from './page.args';
+
+// Keyset pagination: a cursor carries the sort-key values of its row, so a page is one indexed range scan.
+
+export type SortKind = 'string' | 'number' | 'date' | 'uuid';
+export type Direction = 'asc' | 'desc';
+
+export interface SortKey {
+  /** Prisma field name. */
+  field: string;
+  /** Database column, for raw SQL. */
+  column: string;
+  kind: SortKind;
+  direction: Direction;
+}
+
+/** Sort keys, the last of which must be unique (the id) so the order is total. */
+export type Ordering = readonly SortKey[];
+
+export const byId = (direction: Direction): SortKey => ({ field: 'id', column: 'id', kind: 'uuid', direction });
+
+export interface PageRequest {
+  take: number;
+  backward: boolean;
+  cursor: unknown[] | null;
+  /** The other cursor (before when going forward, after when going backward) bounds the range. */
+  bound: unknown[] | null;
+}
+
+export interface PageLimits {
+  defaultPageSize: number;
+  maxPageSize: number;
+}
+
+type Row = Record<string, unknown>;
+
+function encodeValue(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+export function encodeCursor(row: Row, ordering: Ordering): string {
+  return Buffer.from(JSON.stringify(ordering.map((k) => encodeValue(row[k.field])))).toString('base64url');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function decodeValue(kind: SortKind, value: unknown): unknown {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string' ? value : undefined;
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value) ? value : undefined;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+    case 'date': {
+      if (typeof value !== 'string') return undefined;
+      const d = new Date(value);
+      return Number.isNaN(d.getTime()) ? undefined : d;
+    }
+  }
+}
+
+export function decodeCursor(cursor: string, ordering: Ordering, field: string): unknown[] {
+  const malformed = () => badInput(field, 'malformed cursor; pass a cursor from this connection with the same orderBy');
+  if (cursor.length > 1000 || !/^[A-Za-z0-9_-]*$/.test(cursor)) throw malformed();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed();
+  }
+  if (!Array.isArray(raw) || raw.length !== ordering.length) throw malformed();
+  const values = ordering.map((k, i) => decodeValue(k.kind, raw[i]));
+  if (values.some((v) => v === undefined)) throw malformed();
+  return values;
+}
+
+export function pageRequest(args: PageArgs, ordering: Ordering, limits: PageLimits): PageRequest {
+  const { first, last, after, before } = args;
+  for (const [name, value] of [['first', first], ['last', last]] as const) {
+    if (value == null) continue;
+    if (value < 0) throw badInput(name, 'must not be negative');
+    if (value > limits.maxPageSize) throw badInput(name, `must be at most ${limits.maxPageSize}`);
+  }
+  if (first != null && last != null) throw badInput('last', 'pass either first or last, not both');
+  const backward = last != null || (first == null && before != null && after == null);
+  const afterValues = after != null ? decodeCursor(after, ordering, 'after') : null;
+  const beforeValues = before != null ? decodeCursor(before, ordering, 'before') : null;
+  return {
+    take: (backward ? last : first) ?? limits.defaultPageSize,
+    backward,
+    cursor: backward ? beforeValues : afterValues,
+    bound: backward ? afterValues : beforeValues,
+  };
+}
+
+const flip = (d: Direction): Direction => (d === 'asc' ? 'desc' : 'asc');
+
+/** The order to scan in: reversed when paging backward. */
+export function scanOrdering(ordering: Ordering, backward: boolean): Ordering {
+  return backward ? ordering.map((k) => ({ ...k, direction: flip(k.direction) })) : ordering;
+}
+
+export function prismaOrderBy(ordering: Ordering): Record<string, Direction>[] {
+  return ordering.map((k) => ({ [k.field]: k.direction }));
+}
+
+/** Rows strictly after `values` in `ordering`, as a Prisma where clause. */
+export function prismaAfter(ordering: Ordering, values: unknown[]): Row {
+  return {
+    OR: ordering.map((k, i) => {
+      const clause: Row = {};
+      for (let j = 0; j < i; j++) clause[ordering[j].field] = values[j];
+      clause[k.field] = { [k.direction === 'asc' ? 'gt' : 'lt']: values[i] };
+      return clause;
+    }),
+  };
+}
+
+/** Prisma where clauses that restrict a scan to the requested range. */
+export function prismaRange(ordering: Ordering, req: PageRequest): Row[] {
+  const scan = scanOrdering(ordering, req.backward);
+  const clauses: Row[] = [];
+  if (req.cursor) clauses.push(prismaAfter(scan, req.cursor));
+  if (req.bound) clauses.push(prismaAfter(scanOrdering(scan, true), req.bound));
+  return clauses;
+}
+
+const SQL_CAST: Record<SortKind, string> = { string: 'text', number: 'float8', date: 'timestamptz', uuid: 'uuid' };
+
+/** The same range as SQL on table alias `t`, with parameters numbered from `params.length + 1`. */
+export function sqlRange(ordering: Ordering, req: PageRequest, params: unknown[]): string[] {
+  const after = (ord: Ordering, values: unknown[]) => {
+    const ors = ord.map((k, i) => {
+      const parts: string[] = [];
+      for (let j = 0; j <= i; j++) {
+        const kj = ord[j];
+        params.push(encodeValue(values[j]));
+        const op = j < i ? '=' : kj.direction === 'asc' ? '>' : '<';
+        parts.push(`t."${kj.column}" ${op} $${params.length}::${SQL_CAST[kj.kind]}`);
+      }
+      return `(${parts.join(' AND ')})`;
+    });
+    return `(${ors.join(' OR ')})`;
+  };
+  const scan = scanOrdering(ordering, req.backward);
+  const clauses: string[] = [];
+  if (req.cursor) clauses.push(after(scan, req.cursor));
+  if (req.bound) clauses.push(after(scanOrdering(scan, true), req.bound));
+  return clauses;
+}
+
+export function sqlOrderBy(ordering: Ordering): string {
+  return ordering.map((k) => `t."${k.column}" ${k.direction.toUpperCase()}`).join(', ');
+}
+
+/** Turns the take+1 rows of a scan into a connection. */
+export function toConnection<T extends Row>(
+  scanned: T[],
+  req: PageRequest,
+  ordering: Ordering,
+  count: () => Promise<number>,
+): Connection<T> {
+  const hasMore = scanned.length > req.take;
+  const rows = scanned.slice(0, req.take);
+  if (req.backward) rows.reverse();
+  const edges: Edge<T>[] = rows.map((node) => ({ node, cursor: encodeCursor(node, ordering) }));
+  return makeConnection(
+    edges,
+    {
+      hasNextPage: req.backward ? req.cursor !== null : hasMore,
+      hasPreviousPage: req.backward ? hasMore : req.cursor !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    count,
+  );
+}
+
+/** A Prisma findMany query for one page; typed loosely because it serves every model. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PageQuery = { where: any; orderBy: any; take: number };
+
+/** One top-level connection: validate the arguments, scan one indexed range, count only when asked. */
+export async function paginate<T extends Row>(options: {
+  page: PageArgs;
+  ordering: Ordering;
+  limits: PageLimits;
+  where: Row;
+  find: (query: PageQuery) => Promise<T[]>;
+  count: (where: Row) => Promise<number>;
+}): Promise<Connection<T>> {
+  const { page, ordering, limits, where } = options;
+  const req = pageRequest(page, ordering, limits);
+  const rows = req.take === 0 && !req.cursor ? [] : await options.find({
+    where: { AND: [where, ...prismaRange(ordering, req)] },
+    orderBy: prismaOrderBy(scanOrdering(ordering, req.backward)),
+    take: req.take + 1,
+  });
+  return toConnection(rows, req, ordering, () => options.count(where));
+}

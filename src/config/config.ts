@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+// The only module that reads process.env: everything else receives a typed Config.
+
+const bool = z
+  .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ message: 'expected a whole number' })
+    .int({ message: 'expected a whole number' })
+    .min(min, { message: `expected a whole number from ${min} to ${max}` })
+    .max(max, { message: `expected a whole number from ${min} to ${max}` });
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/.+/, { message: 'expected a postgresql://user@host:port/database URL' });
+
+/** Every setting vigil reads, with its default. README's configuration table lists the same names. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }).default('production'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(4000),
+  DATA_DIR: z.string().min(1).default('./.vigil'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected a redis://host:port URL' }).optional(),
+  VIGIL_ADMIN_API_KEY: z
+    .string()
+    .min(24, { message: 'expected a secret of at least 24 characters' })
+    .max(200, { message: 'expected a secret of at most 200 characters' })
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  DEFAULT_PAGE_SIZE: int(1, 500).default(50),
+  BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  API_KEY_CACHE_MS: int(0, 600_000).default(5_000),
+  GRAPHIQL: bool.default(true),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  http: { host: string; port: number; bodyLimitBytes: number; shutdownTimeoutMs: number; graphiql: boolean };
+  database:
+    | { kind: 'pglite'; dataDir: string }
+    | { kind: 'postgres'; url: string; poolSize: number };
+  dataDir: string;
+  redisUrl?: string;
+  adminApiKey?: string;
+  logLevel: Env['LOG_LEVEL'];
+  pagination: { defaultPageSize: number; maxPageSize: number };
+  auth: { apiKeyCacheMs: number };
+}
+
+export const MAX_PAGE_SIZE = 500;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws ConfigError naming each bad variable and what it expects. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in docker-compose files with `VAR: ${VAR:-}`.
+  const cleaned = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, source[k] === '' ? undefined : source[k]]),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${String(i.path[0])}=${JSON.stringify(cleaned[String(i.path[0])] ?? '')}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, bodyLimitBytes: e.BODY_LIMIT_BYTES, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, graphiql: e.GRAPHIQL },
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'db') },
+    dataDir,
+    redisUrl: e.REDIS_URL,
+    adminApiKey: e.VIGIL_ADMIN_API_KEY,
+    logLevel: e.LOG_LEVEL,
+    pagination: { defaultPageSize: e.DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE },
+    auth: { apiKeyCacheMs: e.API_KEY_CACHE_MS },
+  };
+}

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import pg from 'pg';
+import { PrismaClient } from '../generated/prisma/client';
+import { type Config } from '../config/config';
+import { acquireDirectoryLock, type DirectoryLock } from './directory-lock';
+
+export { PrismaClient };
+
+/** A single connection for raw SQL scripts (migrations), outside Prisma. */
+export interface SqlSession {
+  exec(sql: string): Promise<void>;
+  query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+export type QueryListener = (query: { sql: string; durationMs: number }) => void;
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  readonly prisma: PrismaClient;
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Observes every statement Prisma sends (used by tests and debug logging). */
+  onQuery(listener: QueryListener): () => void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type DatabaseConfig = Config['database'] | { kind: 'pglite'; dataDir: 'memory://' };
+
+function makePrisma(adapter: PrismaPg | PrismaPGlite, listeners: Set<QueryListener>): PrismaClient {
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event' as const, level: 'query' as const }] });
+  prisma.$on('query', (e) => {
+    for (const l of listeners) l({ sql: e.query, durationMs: Number(e.duration) });
+  });
+  return prisma as unknown as PrismaClient;
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize) : openPglite(config.dataDir);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'vigil' });
+  // An idle connection dropped by the server must not crash the process.
+  pool.on('error', () => undefined);
+  const listeners = new Set<QueryListener>();
+  const prisma = makePrisma(new PrismaPg(pool), listeners);
+  return {
+    kind: 'postgres',
+    prisma,
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          exec: async (sql) => void (await client.query(sql)),
+          query: async (sql, params) => (await client.query(sql, params)).rows,
+        });
+      } finally {
+        client.release();
+      }
+    },
+    onQuery: (l) => (listeners.add(l), () => void listeners.delete(l)),
+    ping: async () => void (await pool.query('SELECT 1')),
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith('memory://');
+  let lock: DirectoryLock | undefined;
+  if (!inMemory) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    // PGlite is one process's database: a second vigil on the same folder would corrupt it.
+    lock = acquireDirectoryLock(path.join(dataDir, '..', 'vigil.lock'));
+  }
+  const client = new PGlite(inMemory ? undefined : dataDir);
+  await client.waitReady;
+  const listeners = new Set<QueryListener>();
+  const prisma = makePrisma(new PrismaPGlite(client), listeners);
+  return {
+    kind: 'pglite',
+    prisma,
+    withSession: (fn) =>
+      fn({
+        exec: async (sql) => void (await client.exec(sql)),
+        query: async (sql, params) => (await client.query(sql, params)).rows as never,
+      }),
+    onQuery: (l) => (listeners.add(l), () => void listeners.delete(l)),
+    ping: async () => void (await client.query('SELECT 1')),
+    async close() {
+      await prisma.$disconnect();
+      await client.close();
+      lock?.release();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { type Device } from '../generated/prisma/client';
+import { AnomalyConnection, AnomalyStatus } from '../anomalies/anomaly.type';
+import { OPEN_STATUSES } from '../anomalies/anomaly.service';
+import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
+import { fromGlobalId } from '../common/global-id';
+import { PageArgs } from '../common/pagination/page.args';
+import { type Context } from '../graphql/context';
+import { InspectionConnection } from '../inspections/inspection.type';
+import { DeviceFilter, DeviceInput, DeviceOrder, UpdateDeviceInput } from './device.input';
+import { DeviceConnection, DeviceType } from './device.type';
+import { ImportDevicesResult } from './import-devices.type';
+
+@Resolver(() => DeviceType)
+export class DeviceResolver {
+  @Authorized(READ_FLEET)
+  @Query(() => DeviceConnection, { description: 'The fleet, filtered and paged; ordered by name unless orderBy says otherwise.' })
+  devices(
+    @Args() page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
+    @Arg('orderBy', () => DeviceOrder, { nullable: true }) orderBy?: DeviceOrder,
+  ) {
+    return ctx.services.devices.list(filter, orderBy, page);
+  }
+
+  @Authorized(READ_FLEET)
+  @Query(() => DeviceType)
+  device(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.devices.get(fromGlobalId('Device', id, 'id'));
+  }
+
+  @Authorized(WRITE_FLEET)
+  @Mutation(() => DeviceType)
+  createDevice(@Arg('input', () => DeviceInput) input: DeviceInput, @Ctx() ctx: Context) {
+    return ctx.services.devices.create(input);
+  }
+
+  @Authorized(WRITE_FLEET)
+  @Mutation(() => DeviceType)
+  updateDevice(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateDeviceInput) input: UpdateDeviceInput, @Ctx() ctx: Context) {
+    return ctx.services.devices.update(fromGlobalId('Device', id, 'id'), input);
+  }
+
+  @Authorized(WRITE_FLEET)
+  @Mutation(() => ImportDevicesResult, {
+    description: 'Creates or updates devices by externalId (at most 5000 per call). Bad rows are reported in errors; the others are saved.',
+  })
+  importDevices(@Arg('devices', () => [DeviceInput], { validate: false }) devices: DeviceInput[], @Ctx() ctx: Context) {
+    return ctx.services.devices.importMany(devices);
+  }
+
+  @Authorized(WRITE_FLEET)
+  @Mutation(() => DeviceType, { description: 'Takes a device out of service; its history stays.' })
+  decommissionDevice(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.devices.decommission(fromGlobalId('Device', id, 'id'));
+  }
+
+  @FieldResolver(() => InspectionConnection, { description: 'Newest first.' })
+  inspections(@Root() device: Device, @Args() page: PageArgs, @Ctx() ctx: Context) {
+    return ctx.loaders.inspectionsOfDevice(page).load(device.id);
+  }
+
+  @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })
+  anomalies(
+    @Root() device: Device,
+    @Args() page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('status', () => [AnomalyStatus], { nullable: true }) status?: AnomalyStatus[],
+  ) {
+    return ctx.loaders.anomaliesOf('device', page, status ?? undefined).load(device.id);
+  }
+
+  @FieldResolver(() => Int, { description: 'Anomalies still SUSPECTED or CONFIRMED.' })
+  openAnomalyCount(@Root() device: Device, @Ctx() ctx: Context) {
+    return ctx.loaders.openAnomalyCount(OPEN_STATUSES).load(device.id);
+  }
+}

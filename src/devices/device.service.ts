@@ -1,0 +1,189 @@
+import { type Device, type Prisma, type PrismaClient } from '../generated/prisma/client';
+import { badInput, conflict, DomainError, ErrorCode, notFound } from '../common/errors';
+import { boundingBox, sqlHaversineKm } from '../common/geo';
+import { type Connection } from '../common/pagination/connection.type';
+import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
+import { type PageArgs } from '../common/pagination/page.args';
+import { rowsByIds } from '../common/pagination/batch';
+import { validateInput } from '../common/validation';
+import { isRecordNotFound, isUniqueViolation } from '../db/prisma-errors';
+import { DeviceFilter, DeviceInput, DeviceOrder, DeviceOrderField, type UpdateDeviceInput } from './device.input';
+import { DeviceStatus } from './device.type';
+import { type ImportDevicesResult, type ImportRowError } from './import-devices.type';
+
+export const MAX_IMPORT_ROWS = 5000;
+
+const ORDER_KEYS: Record<DeviceOrderField, { column: string; kind: 'string' | 'date' }> = {
+  [DeviceOrderField.NAME]: { column: 'name', kind: 'string' },
+  [DeviceOrderField.EXTERNAL_ID]: { column: 'external_id', kind: 'string' },
+  [DeviceOrderField.CREATED_AT]: { column: 'created_at', kind: 'date' },
+  [DeviceOrderField.UPDATED_AT]: { column: 'updated_at', kind: 'date' },
+};
+
+function ordering(order?: DeviceOrder | null): Ordering {
+  const field = order?.field ?? DeviceOrderField.NAME;
+  const direction = order?.direction ?? 'asc';
+  return [{ field, ...ORDER_KEYS[field], direction }, byId(direction)];
+}
+
+function checkLocation(latitude: number | null | undefined, longitude: number | null | undefined, field = 'input') {
+  if ((latitude == null) !== (longitude == null)) {
+    throw badInput(`${field}.${latitude == null ? 'latitude' : 'longitude'}`, 'latitude and longitude must be given together');
+  }
+}
+
+export class DeviceService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly limits: PageLimits,
+  ) {}
+
+  async get(id: string): Promise<Device> {
+    const device = await this.prisma.device.findUnique({ where: { id } });
+    if (!device) throw notFound('Device', id);
+    return device;
+  }
+
+  byIds(ids: readonly string[]): Promise<(Device | null)[]> {
+    return rowsByIds(ids, (in_) => this.prisma.device.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  async list(filter: DeviceFilter | null | undefined, order: DeviceOrder | null | undefined, page: PageArgs): Promise<Connection<Device>> {
+    return paginate({
+      page,
+      ordering: ordering(order),
+      limits: this.limits,
+      where: await this.where(filter ?? {}),
+      find: (q) => this.prisma.device.findMany(q),
+      count: (where) => this.prisma.device.count({ where }),
+    });
+  }
+
+  private async where(filter: DeviceFilter): Promise<Prisma.DeviceWhereInput> {
+    const where: Prisma.DeviceWhereInput[] = [];
+    if (filter.status?.length) where.push({ status: { in: filter.status } });
+    if (filter.type) where.push({ type: filter.type });
+    if (filter.search) {
+      where.push({
+        OR: [
+          { name: { contains: filter.search, mode: 'insensitive' } },
+          { externalId: { contains: filter.search, mode: 'insensitive' } },
+        ],
+      });
+    }
+    if (filter.near) where.push({ id: { in: await this.idsNear(filter.near) } });
+    return { AND: where };
+  }
+
+  /** Devices within radiusKm: a bounding box on the (latitude, longitude) index, then the exact distance. */
+  async idsNear(near: { latitude: number; longitude: number; radiusKm: number }): Promise<string[]> {
+    const box = boundingBox(near.latitude, near.longitude, near.radiusKm);
+    const params: unknown[] = [near.latitude, near.longitude, near.radiusKm, box.minLatitude, box.maxLatitude];
+    let lonFilter = '';
+    if (box.minLongitude !== null) {
+      params.push(box.minLongitude, box.maxLongitude);
+      lonFilter = 'AND t.longitude BETWEEN $6 AND $7';
+    }
+    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT t.id::text AS id FROM devices t
+       WHERE t.latitude BETWEEN $4 AND $5 ${lonFilter}
+         AND ${sqlHaversineKm('$1::float8', '$2::float8')} <= $3::float8`,
+      ...params,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async create(input: DeviceInput): Promise<Device> {
+    checkLocation(input.latitude, input.longitude);
+    try {
+      return await this.prisma.device.create({ data: { ...input } });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('input.externalId', `a device with externalId "${input.externalId}" already exists`);
+      throw err;
+    }
+  }
+
+  async update(id: string, input: UpdateDeviceInput): Promise<Device> {
+    const current = await this.get(id);
+    if (current.status === DeviceStatus.DECOMMISSIONED) {
+      throw conflict('id', `device ${id} is decommissioned and can no longer be changed`);
+    }
+    if (input.status === DeviceStatus.DECOMMISSIONED) {
+      throw badInput('input.status', 'use decommissionDevice to take a device out of service');
+    }
+    const latitude = input.latitude === undefined ? current.latitude : input.latitude;
+    const longitude = input.longitude === undefined ? current.longitude : input.longitude;
+    checkLocation(latitude, longitude);
+    const data = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    try {
+      return await this.prisma.device.update({ where: { id }, data });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('input.externalId', `a device with externalId "${input.externalId}" already exists`);
+      if (isRecordNotFound(err)) throw notFound('Device', id);
+      throw err;
+    }
+  }
+
+  /** Takes a device out of service; doing it again changes nothing. */
+  async decommission(id: string): Promise<Device> {
+    const device = await this.get(id);
+    if (device.status === DeviceStatus.DECOMMISSIONED) return device;
+    return this.prisma.device.update({ where: { id }, data: { status: DeviceStatus.DECOMMISSIONED } });
+  }
+
+  /** Upserts by externalId, row by row: a bad row is reported and the others are still saved. */
+  async importMany(rows: DeviceInput[]): Promise<ImportDevicesResult> {
+    if (rows.length > MAX_IMPORT_ROWS) {
+      throw badInput('devices', `at most ${MAX_IMPORT_ROWS} devices per call; split the import`);
+    }
+    const result: ImportDevicesResult = { created: 0, updated: 0, failed: 0, errors: [] };
+    const fail = (index: number, row: DeviceInput, e: Omit<ImportRowError, 'index' | 'externalId'>) => {
+      result.failed++;
+      result.errors.push({ index, externalId: typeof row?.externalId === 'string' ? row.externalId : null, ...e });
+    };
+    const seen = new Map<string, number>();
+    for (const [index, row] of rows.entries()) {
+      const problems = await validateInput(DeviceInput, row);
+      if ((row.latitude == null) !== (row.longitude == null)) {
+        problems.push({ field: row.latitude == null ? 'latitude' : 'longitude', message: 'latitude and longitude must be given together' });
+      }
+      const earlier = seen.get(row.externalId);
+      if (earlier !== undefined) problems.push({ field: 'externalId', message: `repeats row ${earlier} of this import` });
+      if (problems.length > 0) {
+        fail(index, row, { field: problems[0].field, code: ErrorCode.BAD_USER_INPUT, message: problems.map((p) => p.message).join('; ') });
+        continue;
+      }
+      seen.set(row.externalId, index);
+      try {
+        const outcome = await this.upsert(row);
+        result[outcome]++;
+      } catch (err) {
+        const e = err instanceof DomainError ? err : null;
+        if (!e) throw err;
+        fail(index, row, { field: String(e.details.field ?? 'externalId'), code: e.code, message: e.message });
+      }
+    }
+    return result;
+  }
+
+  private async upsert(row: DeviceInput): Promise<'created' | 'updated'> {
+    const data = { name: row.name, type: row.type, latitude: row.latitude ?? null, longitude: row.longitude ?? null };
+    const existing = await this.prisma.device.findUnique({ where: { externalId: row.externalId } });
+    if (existing?.status === DeviceStatus.DECOMMISSIONED) {
+      throw conflict('externalId', `device "${row.externalId}" is decommissioned and can no longer be changed`);
+    }
+    if (existing) {
+      await this.prisma.device.update({ where: { id: existing.id }, data });
+      return 'updated';
+    }
+    try {
+      await this.prisma.device.create({ data: { externalId: row.externalId, ...data } });
+      return 'created';
+    } catch (err) {
+      // A concurrent import created it between our read and our write: update it instead.
+      if (!isUniqueViolation(err)) throw err;
+      await this.prisma.device.update({ where: { externalId: row.externalId }, data });
+      return 'updated';
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import DataLoader from 'dataloader';
+import { type Anomaly, type Device, type Image, type Inspection } from '../generated/prisma/client';
+import { type AnomalyParent } from '../anomalies/anomaly.service';
+import { type AnomalyStatus } from '../anomalies/anomaly.type';
+import { type Services } from '../app/services';
+import { type Connection } from '../common/pagination/connection.type';
+import { type Ordering, type PageLimits, pageRequest } from '../common/pagination/keyset';
+import { type PageArgs } from '../common/pagination/page.args';
+import { ANOMALY_ORDER } from '../anomalies/anomaly.service';
+import { IMAGE_ORDER } from '../images/image.service';
+import { INSPECTION_ORDER } from '../inspections/inspection.service';
+
+const pageKey = (p: PageArgs) => `${p.first ?? ''}|${p.after ?? ''}|${p.last ?? ''}|${p.before ?? ''}`;
+
+/** One set per request: every list field below a list batches into a constant number of statements. */
+export class Loaders {
+  private readonly memo = new Map<string, DataLoader<string, unknown>>();
+
+  constructor(
+    private readonly services: Services,
+    private readonly limits: PageLimits,
+  ) {}
+
+  private get<V>(key: string, batch: (ids: readonly string[]) => Promise<ArrayLike<V | Error>>): DataLoader<string, V> {
+    let loader = this.memo.get(key);
+    if (!loader) {
+      loader = new DataLoader<string, V>(batch, { maxBatchSize: 500 }) as DataLoader<string, unknown>;
+      this.memo.set(key, loader);
+    }
+    return loader as DataLoader<string, V>;
+  }
+
+  private counts(key: string, count: (ids: readonly string[]) => Promise<Map<string, number>>) {
+    return this.get<number>(`${key}#count`, async (ids) => {
+      const counts = await count(ids);
+      return ids.map((id) => counts.get(id) ?? 0);
+    });
+  }
+
+  private pages<T>(
+    key: string,
+    page: PageArgs,
+    ordering: Ordering,
+    load: (ids: readonly string[], req: ReturnType<typeof pageRequest>, count: (id: string) => Promise<number>) => Promise<Connection<T>[]>,
+    count: (ids: readonly string[]) => Promise<Map<string, number>>,
+  ): DataLoader<string, Connection<T>> {
+    // Validate before batching so a bad argument fails the field, not the whole batch.
+    const req = pageRequest(page, ordering, this.limits);
+    const counts = this.counts(key, count);
+    return this.get(`${key}@${pageKey(page)}`, (ids) => load(ids, req, (id) => counts.load(id)));
+  }
+
+  device = this.get<Device | null>('Device', (ids) => this.services.devices.byIds(ids));
+  inspection = this.get<Inspection | null>('Inspection', (ids) => this.services.inspections.byIds(ids));
+  image = this.get<Image | null>('Image', (ids) => this.services.images.byIds(ids));
+  detection = this.get('Detection', (ids) => this.services.images.detectionById(ids));
+  detectionsOfImage = this.get('Image.detections', (ids) => this.services.images.detectionsOfImages(ids));
+
+  inspectionsOfDevice(page: PageArgs) {
+    const s = this.services.inspections;
+    return this.pages('Device.inspections', page, INSPECTION_ORDER, (ids, req, c) => s.pagesOfDevices(ids, req, c), (ids) => s.countsOfDevices(ids));
+  }
+
+  imagesOfInspection(page: PageArgs) {
+    const s = this.services.images;
+    return this.pages('Inspection.images', page, IMAGE_ORDER, (ids, req, c) => s.pagesOfInspections(ids, req, c), (ids) => s.countsOfInspections(ids));
+  }
+
+  anomaliesOf(parent: AnomalyParent, page: PageArgs, statuses?: AnomalyStatus[]): DataLoader<string, Connection<Anomaly>> {
+    const s = this.services.anomalies;
+    const key = `${parent}.anomalies[${statuses?.join(',') ?? ''}]`;
+    return this.pages(key, page, ANOMALY_ORDER, (ids, req, c) => s.pagesOf(parent, ids, req, statuses, c), (ids) => s.countsOf(parent, ids, statuses));
+  }
+
+  openAnomalyCount(statuses: AnomalyStatus[]) {
+    return this.counts(`device.openAnomalies[${statuses.join(',')}]`, (ids) => this.services.anomalies.countsOf('device', ids, statuses));
+  }
+}

@@ -1,0 +1,46 @@
+import { type GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
+import { ADMIN_ONLY, ANY_ROLE, READ_FLEET, type Role } from '../auth/roles';
+import { forbidden } from '../common/errors';
+import { type NodeType, parseGlobalId, toGlobalId } from '../common/global-id';
+import { type Context } from './context';
+import { Node } from './node.type';
+
+// node(id:) must not show a caller what the typed queries would not.
+const READERS: Record<NodeType, Role[]> = {
+  Device: READ_FLEET,
+  Inspection: READ_FLEET,
+  Image: READ_FLEET,
+  Detection: READ_FLEET,
+  Anomaly: READ_FLEET,
+  ApiKey: ADMIN_ONLY,
+};
+
+@Resolver(() => Node)
+export class NodeResolver {
+  @FieldResolver(() => ID, { description: 'Opaque global id.' })
+  id(@Root() root: { id: string }, @Info() info: GraphQLResolveInfo): string {
+    return toGlobalId(info.parentType.name as NodeType, root.id);
+  }
+
+  @Authorized(ANY_ROLE)
+  @Query(() => Node, { nullable: true, description: 'Any object by its global id; null when it does not exist.' })
+  async node(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<object | null> {
+    const parsed = parseGlobalId(id);
+    if (!parsed) return null;
+    if (!READERS[parsed.type].includes(ctx.caller!.role)) {
+      throw forbidden(`a ${ctx.caller!.role} key cannot read ${parsed.type} objects`);
+    }
+    const l = ctx.loaders;
+    const loaders: Record<NodeType, () => Promise<object | null>> = {
+      Device: () => l.device.load(parsed.id),
+      Inspection: () => l.inspection.load(parsed.id),
+      Image: () => l.image.load(parsed.id),
+      Detection: () => l.detection.load(parsed.id),
+      Anomaly: () => ctx.services.anomalies.get(parsed.id),
+      ApiKey: () => ctx.services.apiKeys.get(parsed.id),
+    };
+    const row = await loaders[parsed.type]();
+    return row && { ...row, __typename: parsed.type };
+  }
+}

@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync, getMetadataStorage, type NonEmptyArray } from 'type-graphql';
+import { AnomalyResolver } from '../anomalies/anomaly.resolver';
+import { ApiKeyResolver } from '../auth/api-key.resolver';
+import { authChecker } from '../auth/auth-checker';
+import { DetectionResolver } from '../detections/detection.resolver';
+import { DeviceResolver } from '../devices/device.resolver';
+import { ImageResolver } from '../images/image.resolver';
+import { InspectionResolver } from '../inspections/inspection.resolver';
+import { NodeResolver } from './node.resolver';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const RESOLVERS: NonEmptyArray<Function> = [
+  NodeResolver,
+  DeviceResolver,
+  InspectionResolver,
+  ImageResolver,
+  DetectionResolver,
+  AnomalyResolver,
+  ApiKeyResolver,
+];
+
+/** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */
+function assertEveryOperationDeclaresRoles() {
+  const storage = getMetadataStorage();
+  const operations = [...storage.queries, ...storage.mutations, ...storage.subscriptions];
+  const missing = operations.filter(
+    (op) => !storage.authorizedFields.some((a) => a.target === op.target && a.fieldName === op.methodName),
+  );
+  if (missing.length > 0) {
+    throw new Error(`operations without @Authorized: ${missing.map((m) => m.schemaName).join(', ')}`);
+  }
+}
+
+let cached: GraphQLSchema | undefined;
+
+export function buildVigilSchema(): GraphQLSchema {
+  if (cached) return cached;
+  assertEveryOperationDeclaresRoles();
+  cached = buildSchemaSync({
+    resolvers: RESOLVERS,
+    authChecker,
+    authMode: 'error',
+    validate: { forbidUnknownValues: false },
+  });
+  return cached;
+}
+
+const HEADER = '# Emitted from the code by `npm run schema:emit`; `npm run schema:check` fails when it differs. Do not edit.\n\n';
+
+/** The schema as committed in graphql/schema.graphql: sorted, so diffs show real changes only. */
+export function printVigilSchema(): string {
+  return HEADER + printSchema(lexicographicSortSchema(buildVigilSchema())) + '\n';
+}

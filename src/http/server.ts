@@ -1,0 +1,117 @@
+import crypto from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import { type GraphQLSchema } from 'graphql';
+import { type Logger } from 'pino';
+import { type Services } from '../app/services';
+import { type Caller } from '../auth/caller';
+import { type Config } from '../config/config';
+import { type DomainError, unauthenticated } from '../common/errors';
+import { type Context } from '../graphql/context';
+import { createErrorFormatter } from '../graphql/format-error';
+import { Loaders } from '../graphql/loaders';
+import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
+
+export interface HttpDeps {
+  config: Config;
+  log: Logger;
+  schema: GraphQLSchema;
+  services: Services;
+  /** Each returns normally when its dependency answers. */
+  readiness: Record<string, () => Promise<void>>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+async function identify(request: FastifyRequest, services: Services): Promise<{ caller: Caller | null; authError: DomainError | null }> {
+  const header = request.headers.authorization;
+  if (!header) return { caller: null, authError: null };
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) return { caller: null, authError: unauthenticated('the Authorization header must be "Bearer <API key>"') };
+  try {
+    return { caller: await services.apiKeys.authenticate(match[1]), authError: null };
+  } catch (err) {
+    return { caller: null, authError: err as DomainError };
+  }
+}
+
+export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const { config, log, services } = deps;
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One line per request from the onResponse hook below instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimitBytes,
+    forceCloseConnections: 'idle',
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+  });
+
+  const apollo = new ApolloServer<Context>({
+    schema: deps.schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: createErrorFormatter({
+      exposeStack: config.env === 'development',
+      onInternal: (err) => log.error({ err }, 'internal error while resolving a GraphQL request'),
+    }),
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    for (const [name, check] of Object.entries(deps.readiness)) {
+      try {
+        await check();
+        checks[name] = 'ok';
+      } catch (err) {
+        ready = false;
+        checks[name] = (err as Error).message;
+      }
+    }
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  if (config.http.graphiql) registerGraphiql(app);
+  const graphql = fastifyApolloHandler(apollo, {
+    context: async (request): Promise<Context> => ({
+      requestId: request.id,
+      log: request.log as Logger,
+      ...(await identify(request, services)),
+      services,
+      loaders: new Loaders(services, config.pagination),
+    }),
+  });
+  app.route({
+    url: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    handler: (request, reply) => {
+      if (config.http.graphiql && wantsGraphiql(request.method, request.headers.accept, request.query)) {
+        return reply.type('text/html; charset=utf-8').send(GRAPHIQL_PAGE);
+      }
+      return graphql.call(app, request as never, reply as never);
+    },
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}; the API is at /graphql` }),
+  );
+  return app;
+}

@@ -1,0 +1,40 @@
+import { type Detection, type Image, type PrismaClient } from '../generated/prisma/client';
+import { rowsByIds, connectionsFor } from '../common/pagination/batch';
+import { byId, type Ordering, type PageRequest } from '../common/pagination/keyset';
+import { nestedCounts, type NestedRelation, nestedPageIds } from '../common/pagination/nested';
+
+export const IMAGE_ORDER: Ordering = [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' },
+  byId('asc'),
+];
+const OF_INSPECTION: NestedRelation = { table: 'images', parentColumn: 'inspection_id' };
+
+export class ImageService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  byIds(ids: readonly string[]): Promise<(Image | null)[]> {
+    return rowsByIds(ids, (in_) => this.prisma.image.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  async pagesOfInspections(inspectionIds: readonly string[], req: PageRequest, count: (id: string) => Promise<number>) {
+    const ids = await nestedPageIds(this.prisma, OF_INSPECTION, IMAGE_ORDER, req, inspectionIds);
+    return connectionsFor(ids, req, IMAGE_ORDER, count, (in_) => this.prisma.image.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  countsOfInspections(inspectionIds: readonly string[]): Promise<Map<string, number>> {
+    return nestedCounts(this.prisma, OF_INSPECTION, inspectionIds);
+  }
+
+  detectionById(ids: readonly string[]): Promise<(Detection | null)[]> {
+    return rowsByIds(ids, (in_) => this.prisma.detection.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  /** Every detection of each image, oldest first (a handful per image: screen, inspect, per model version). */
+  async detectionsOfImages(imageIds: readonly string[]): Promise<Detection[][]> {
+    const rows = await this.prisma.detection.findMany({
+      where: { imageId: { in: [...imageIds] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return imageIds.map((id) => rows.filter((r) => r.imageId === id));
+  }
+}

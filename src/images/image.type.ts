@@ -1,0 +1,46 @@
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ImageStatus } from '../generated/prisma/enums';
+import { ConnectionType } from '../common/pagination/connection.type';
+import { Node } from '../graphql/node.type';
+
+export { ImageStatus };
+
+registerEnumType(ImageStatus, { name: 'ImageStatus' });
+
+@ObjectType('Image', { implements: Node, description: 'One photograph of a device, stored in the object store.' })
+export class ImageType extends Node {
+  @Field({ description: 'SHA-256 of the uploaded bytes, hex.' })
+  sha256: string;
+
+  @Field()
+  contentType: string;
+
+  @Field(() => Int)
+  bytes: number;
+
+  @Field(() => Int, { nullable: true })
+  width: number | null;
+
+  @Field(() => Int, { nullable: true })
+  height: number | null;
+
+  @Field(() => Date, { nullable: true, description: 'From the camera (EXIF) when it says.' })
+  capturedAt: Date | null;
+
+  @Field(() => Float, { nullable: true })
+  latitude: number | null;
+
+  @Field(() => Float, { nullable: true })
+  longitude: number | null;
+
+  @Field(() => Float, { nullable: true })
+  altitude: number | null;
+
+  @Field(() => ImageStatus)
+  status: ImageStatus;
+
+  @Field()
+  createdAt: Date;
+}
+
+export const ImageConnection = ConnectionType(ImageType, 'Image');

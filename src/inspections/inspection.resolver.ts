@@ -1,0 +1,59 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { type Inspection } from '../generated/prisma/client';
+import { AnomalyConnection } from '../anomalies/anomaly.type';
+import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
+import { fromGlobalId } from '../common/global-id';
+import { PageArgs } from '../common/pagination/page.args';
+import { DeviceType } from '../devices/device.type';
+import { type Context } from '../graphql/context';
+import { ImageConnection } from '../images/image.type';
+import { CreateInspectionInput, InspectionFilter } from './inspection.input';
+import { InspectionConnection, InspectionType } from './inspection.type';
+
+@Resolver(() => InspectionType)
+export class InspectionResolver {
+  @Authorized(READ_FLEET)
+  @Query(() => InspectionConnection, { description: 'Newest capture first.' })
+  inspections(@Args() page: PageArgs, @Ctx() ctx: Context, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
+    return ctx.services.inspections.list(
+      {
+        ...filter,
+        deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'filter.deviceId') : undefined,
+      },
+      page,
+    );
+  }
+
+  @Authorized(READ_FLEET)
+  @Query(() => InspectionType)
+  inspection(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.services.inspections.get(fromGlobalId('Inspection', id, 'id'));
+  }
+
+  @Authorized(WRITE_FLEET)
+  @Mutation(() => InspectionType)
+  createInspection(@Arg('input', () => CreateInspectionInput) input: CreateInspectionInput, @Ctx() ctx: Context) {
+    return ctx.services.inspections.create({
+      deviceId: fromGlobalId('Device', input.deviceId, 'input.deviceId'),
+      source: input.source,
+      capturedAt: input.capturedAt,
+      notes: input.notes,
+      requestedBy: input.requestedBy ?? ctx.caller!.name,
+    });
+  }
+
+  @FieldResolver(() => DeviceType)
+  device(@Root() inspection: Inspection, @Ctx() ctx: Context) {
+    return ctx.loaders.device.load(inspection.deviceId);
+  }
+
+  @FieldResolver(() => ImageConnection, { description: 'In upload order.' })
+  images(@Root() inspection: Inspection, @Args() page: PageArgs, @Ctx() ctx: Context) {
+    return ctx.loaders.imagesOfInspection(page).load(inspection.id);
+  }
+
+  @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })
+  anomalies(@Root() inspection: Inspection, @Args() page: PageArgs, @Ctx() ctx: Context) {
+    return ctx.loaders.anomaliesOf('inspection', page).load(inspection.id);
+  }
+}

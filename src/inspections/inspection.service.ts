@@ -1,0 +1,88 @@
+import { type Inspection, type Prisma, type PrismaClient } from '../generated/prisma/client';
+import { badInput, conflict, notFound } from '../common/errors';
+import { type Connection } from '../common/pagination/connection.type';
+import { byId, type Ordering, type PageLimits, type PageRequest, paginate } from '../common/pagination/keyset';
+import { nestedCounts, type NestedRelation, nestedPageIds } from '../common/pagination/nested';
+import { type PageArgs } from '../common/pagination/page.args';
+import { DeviceStatus } from '../devices/device.type';
+import { connectionsFor, rowsByIds } from '../common/pagination/batch';
+
+export const INSPECTION_ORDER: Ordering = [
+  { field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'desc' },
+  byId('desc'),
+];
+const OF_DEVICE: NestedRelation = { table: 'inspections', parentColumn: 'device_id' };
+const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
+const EARLIEST = new Date('1990-01-01T00:00:00Z');
+
+export interface InspectionQuery {
+  deviceId?: string;
+  status?: Inspection['status'][];
+  capturedAfter?: Date;
+  capturedBefore?: Date;
+}
+
+export class InspectionService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly limits: PageLimits,
+  ) {}
+
+  async get(id: string): Promise<Inspection> {
+    const row = await this.prisma.inspection.findUnique({ where: { id } });
+    if (!row) throw notFound('Inspection', id);
+    return row;
+  }
+
+  byIds(ids: readonly string[]): Promise<(Inspection | null)[]> {
+    return rowsByIds(ids, (in_) => this.prisma.inspection.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  list(filter: InspectionQuery, page: PageArgs): Promise<Connection<Inspection>> {
+    if (filter.capturedAfter && filter.capturedBefore && filter.capturedAfter > filter.capturedBefore) {
+      throw badInput('filter.capturedBefore', 'must not be earlier than capturedAfter');
+    }
+    const where: Prisma.InspectionWhereInput = {
+      deviceId: filter.deviceId,
+      status: filter.status?.length ? { in: filter.status } : undefined,
+      capturedAt: { gte: filter.capturedAfter, lte: filter.capturedBefore },
+    };
+    return paginate({
+      page,
+      ordering: INSPECTION_ORDER,
+      limits: this.limits,
+      where,
+      find: (q) => this.prisma.inspection.findMany(q),
+      count: (w) => this.prisma.inspection.count({ where: w }),
+    });
+  }
+
+  /** Each device's page of inspections, newest first: two statements for any number of devices. */
+  async pagesOfDevices(deviceIds: readonly string[], req: PageRequest, count: (deviceId: string) => Promise<number>) {
+    const ids = await nestedPageIds(this.prisma, OF_DEVICE, INSPECTION_ORDER, req, deviceIds);
+    return connectionsFor(ids, req, INSPECTION_ORDER, count, (in_) => this.prisma.inspection.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  countsOfDevices(deviceIds: readonly string[]): Promise<Map<string, number>> {
+    return nestedCounts(this.prisma, OF_DEVICE, deviceIds);
+  }
+
+  async create(input: {
+    deviceId: string;
+    source: Inspection['source'];
+    capturedAt: Date;
+    requestedBy: string;
+    notes?: string | null;
+  }): Promise<Inspection> {
+    if (input.capturedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
+      throw badInput('input.capturedAt', 'is in the future; check the camera clock');
+    }
+    if (input.capturedAt < EARLIEST) throw badInput('input.capturedAt', `must not be before ${EARLIEST.toISOString()}`);
+    const device = await this.prisma.device.findUnique({ where: { id: input.deviceId } });
+    if (!device) throw notFound('Device', input.deviceId);
+    if (device.status === DeviceStatus.DECOMMISSIONED) {
+      throw conflict('input.deviceId', `device ${input.deviceId} is decommissioned; it takes no new inspections`);
+    }
+    return this.prisma.inspection.create({ data: input });
+  }
+}
