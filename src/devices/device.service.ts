@@ -64,10 +64,12 @@ export class DeviceService {
     if (filter.status?.length) where.push({ status: { in: filter.status } });
     if (filter.type) where.push({ type: filter.type });
     if (filter.search) {
+      // Prisma passes contains through to ILIKE as is: a % or _ typed by a user is a literal.
+      const text = filter.search.replace(/[\\%_]/g, (c) => `\\${c}`);
       where.push({
         OR: [
-          { name: { contains: filter.search, mode: 'insensitive' } },
-          { externalId: { contains: filter.search, mode: 'insensitive' } },
+          { name: { contains: text, mode: 'insensitive' } },
+          { externalId: { contains: text, mode: 'insensitive' } },
         ],
       });
     }
