@@ -60,9 +60,22 @@ interface AppliedRow extends Record<string, unknown> {
  * Applies pending migrations, one transaction each, recorded in Prisma's `_prisma_migrations` table.
  * An advisory lock makes instances that start together take turns; the later ones find nothing to do.
  */
-export async function migrate(
+export function migrate(
   db: Database,
   options: { migrations?: Migration[]; log?: (msg: string, extra?: object) => void } = {},
+): Promise<MigrationReport> {
+  // PGlite has a single connection: calls in one process must queue rather than interleave.
+  const previous = running.get(db) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(() => migrateLocked(db, options));
+  running.set(db, next);
+  return next;
+}
+
+const running = new WeakMap<Database, Promise<unknown>>();
+
+async function migrateLocked(
+  db: Database,
+  options: { migrations?: Migration[]; log?: (msg: string, extra?: object) => void },
 ): Promise<MigrationReport> {
   const migrations = options.migrations ?? readMigrations();
   const log = options.log ?? (() => undefined);

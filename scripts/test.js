@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+'use strict';
+// npm test: build (which type-checks), then the whole suite on embedded PGlite, then the
+// integration suite again on a PostgreSQL server when one answers. Prints one closing line.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const pgUrl = process.env.VIGIL_TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+const extraArgs = process.argv.slice(2);
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+function run(cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  return r.status ?? 1;
+}
+
+function jest(label, args, env) {
+  console.log(`\n=== ${label} ===`);
+  const out = path.join(os.tmpdir(), `vigil-jest-${process.pid}-${label.replace(/\W+/g, '-')}.json`);
+  const status = run(
+    process.execPath,
+    [require.resolve('jest/bin/jest'), '--json', `--outputFile=${out}`, ...args, ...extraArgs],
+    { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' ') },
+  );
+  if (fs.existsSync(out)) {
+    const r = JSON.parse(fs.readFileSync(out, 'utf8'));
+    totals.passed += r.numPassedTests;
+    totals.failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+    totals.skipped += r.numPendingTests + r.numTodoTests;
+    fs.rmSync(out);
+  } else if (status !== 0) {
+    totals.failed += 1;
+  }
+  return status;
+}
+
+async function postgresAnswers(url) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (err) {
+    return err.message || String(err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+(async () => {
+  let failed = false;
+  console.log('=== build and type-check ===');
+  if (run('npm', ['run', '-s', 'build']) !== 0 || run('npm', ['run', '-s', 'typecheck']) !== 0) {
+    console.log('tests: 0 passed, 1 failed');
+    process.exit(1);
+  }
+  const embeddedEnv = { ...process.env };
+  delete embeddedEnv.DATABASE_URL;
+  failed = jest('all tests on embedded PGlite', [], embeddedEnv) !== 0 || failed;
+
+  const why = await postgresAnswers(pgUrl);
+  if (why === null) {
+    failed = jest('integration tests on PostgreSQL', ['test/integration'], { ...process.env, DATABASE_URL: pgUrl }) !== 0 || failed;
+  } else if (process.env.CI) {
+    console.log(`\nPostgreSQL at ${pgUrl} does not answer (${why}); CI must run both halves.`);
+    failed = true;
+    totals.failed += 1;
+  } else {
+    console.log(`\nSkipped the PostgreSQL half: no server answers at ${pgUrl} (${why}). Set VIGIL_TEST_DATABASE_URL to run it.`);
+  }
+  console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  process.exit(failed ? 1 : 0);
+})();

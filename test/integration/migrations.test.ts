@@ -1,0 +1,87 @@
+import { openDatabase, type Database } from '../../src/db/database';
+import { migrate, MigrationError, readMigrations } from '../../src/db/migrator';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { actualShape, expectedShape } from '../support/schema-drift';
+
+let tdb: TestDatabase;
+let db: Database;
+beforeEach(async () => {
+  tdb = await createTestDatabase();
+  db = await openDatabase(tdb.config);
+});
+afterEach(async () => {
+  await db.close();
+  await tdb.drop();
+});
+
+const applied = (d: Database) =>
+  d.withSession((s) => s.query<{ migration_name: string; finished_at: Date | null }>('SELECT migration_name, finished_at FROM "_prisma_migrations" ORDER BY migration_name'));
+
+describe('migrations', () => {
+  it('produce exactly the database prisma/schema.prisma describes (no drift)', async () => {
+    await migrate(db);
+    const actual = await db.withSession(actualShape);
+    expect(actual).toEqual(expectedShape());
+  });
+
+  it('the drift check notices a column the schema does not have', async () => {
+    await migrate(db);
+    await db.withSession((s) => s.exec('ALTER TABLE devices ADD COLUMN colour text'));
+    const actual = await db.withSession(actualShape);
+    expect(actual).not.toEqual(expectedShape());
+    expect(actual.tables.devices.columns.colour).toBeDefined();
+  });
+
+  it('are recorded in _prisma_migrations and applied once', async () => {
+    const first = await migrate(db);
+    expect(first.applied).toEqual(readMigrations().map((m) => m.name));
+    const second = await migrate(db);
+    expect(second).toEqual({ applied: [], alreadyApplied: first.applied.length });
+    const rows = await applied(db);
+    expect(rows.map((r) => r.migration_name)).toEqual(first.applied);
+    expect(rows.every((r) => r.finished_at !== null)).toBe(true);
+  });
+
+  it('are safe when two instances start at once', async () => {
+    // On PostgreSQL a second pool is a second instance; PGlite has one owner, whose calls queue.
+    const other = tdb.label === 'postgres' ? await openDatabase(tdb.config) : db;
+    try {
+      const reports = await Promise.all([migrate(db), migrate(other), migrate(db)]);
+      const total = readMigrations().length;
+      expect(reports.reduce((n, r) => n + r.applied.length, 0)).toBe(total);
+      expect(reports.reduce((n, r) => n + r.alreadyApplied, 0)).toBe(total * 2);
+      expect((await applied(db)).length).toBe(total);
+    } finally {
+      if (other !== db) await other.close();
+    }
+  });
+
+  it('roll a failing migration back completely and report which one failed', async () => {
+    const broken = [
+      ...readMigrations(),
+      { name: '29990101000000_broken', sql: 'CREATE TABLE half_done (id int);\nSELECT 1 / 0;', checksum: 'x'.repeat(64) },
+    ];
+    await expect(migrate(db, { migrations: broken })).rejects.toThrow(/29990101000000_broken failed and was rolled back: division by zero/);
+    const tables = await db.withSession((s) => s.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'half_done'"));
+    expect(tables[0].n).toBe(0);
+    expect((await applied(db)).map((r) => r.migration_name)).not.toContain('29990101000000_broken');
+    // The good migrations before it stay applied, and a fixed file then goes through.
+    const fixed = broken.map((m) => (m.name.endsWith('broken') ? { ...m, sql: 'CREATE TABLE half_done (id int);' } : m));
+    expect((await migrate(db, { migrations: fixed })).applied).toEqual(['29990101000000_broken']);
+  });
+
+  it('refuse a database migrated by a newer vigil', async () => {
+    await migrate(db, { migrations: [...readMigrations(), { name: '29990101000000_future', sql: 'SELECT 1', checksum: 'f'.repeat(64) }] });
+    const err = await migrate(db).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as Error).message).toMatch(/29990101000000_future.*newer vigil/);
+  });
+
+  it('warn when an applied migration file was edited afterwards', async () => {
+    await migrate(db);
+    const edited = readMigrations().map((m, i) => (i === 0 ? { ...m, checksum: '0'.repeat(64) } : m));
+    const warnings: string[] = [];
+    await migrate(db, { migrations: edited, log: (msg, extra) => warnings.push(`${msg} ${JSON.stringify(extra)}`) });
+    expect(warnings).toEqual([expect.stringMatching(/changed after it was applied.*_init/)]);
+  });
+});
