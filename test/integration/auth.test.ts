@@ -1,0 +1,149 @@
+import { buildVigilSchema } from '../../src/graphql/schema';
+import { toGlobalId } from '../../src/common/global-id';
+import { Role } from '../../src/auth/roles';
+import { failure, ok, startTestApp, type TestApp } from '../support/app';
+import { seedFleet } from '../support/seed';
+
+let t: TestApp;
+let fx: { deviceId: string; inspectionId: string; anomalyId: string; apiKeyId: string };
+let seq = 0;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  const [device] = await seedFleet(t.app.db.prisma, { devices: 1, inspectionsPerDevice: 1, anomaliesPerInspection: 1 });
+  const inspection = await t.app.db.prisma.inspection.findFirstOrThrow({ where: { deviceId: device.id } });
+  const anomaly = await t.app.db.prisma.anomaly.findFirstOrThrow({ where: { deviceId: device.id } });
+  fx = {
+    deviceId: toGlobalId('Device', device.id),
+    inspectionId: toGlobalId('Inspection', inspection.id),
+    anomalyId: toGlobalId('Anomaly', anomaly.id),
+    apiKeyId: '',
+  };
+});
+afterAll(() => t.stop());
+
+const { ADMIN, OPERATOR, REVIEWER, INTEGRATOR } = Role;
+const ALL = [ADMIN, OPERATOR, REVIEWER, INTEGRATOR];
+
+/** Every operation with a valid call and the roles that may make it. */
+const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<string, unknown>?] }> = {
+  'Query.viewer': { roles: ALL, call: () => ['{ viewer { role } }'] },
+  // Per-type rules for node() are tested below; an id that names nothing is null for every role.
+  'Query.node': { roles: ALL, call: () => ['query($id: ID!) { node(id: $id) { id } }', { id: 'bm90aGluZw' }] },
+  'Query.devices': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ devices(first: 1) { totalCount } }'] },
+  'Query.device': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { device(id: $id) { name } }', { id: fx.deviceId }] },
+  'Query.inspections': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ inspections(first: 1) { totalCount } }'] },
+  'Query.inspection': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { inspection(id: $id) { status } }', { id: fx.inspectionId }] },
+  'Query.anomalies': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ anomalies(first: 1) { totalCount } }'] },
+  'Query.anomaly': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { anomaly(id: $id) { status } }', { id: fx.anomalyId }] },
+  'Query.apiKeys': { roles: [ADMIN], call: () => ['{ apiKeys(first: 5) { totalCount } }'] },
+  'Mutation.createDevice': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($e: String!) { createDevice(input: { externalId: $e, name: "n", type: "pole" }) { id } }', { e: `auth-${++seq}` }],
+  },
+  'Mutation.updateDevice': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($id: ID!) { updateDevice(id: $id, input: { name: "renamed" }) { id } }', { id: fx.deviceId }],
+  },
+  'Mutation.importDevices': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation { importDevices(devices: [{ externalId: "auth-import", name: "n", type: "pole" }]) { failed } }'],
+  },
+  'Mutation.decommissionDevice': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($e: String!) { createDevice(input: { externalId: $e, name: "n", type: "pole" }) { id } }', { e: `auth-${++seq}` }],
+  },
+  'Mutation.createInspection': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($d: ID!) { createInspection(input: { deviceId: $d, source: DRONE, capturedAt: "2026-02-01T00:00:00Z" }) { id } }', { d: fx.deviceId }],
+  },
+  'Mutation.createApiKey': { roles: [ADMIN], call: () => ['mutation { createApiKey(name: "k", role: INTEGRATOR) { secret } }'] },
+  'Mutation.revokeApiKey': { roles: [ADMIN], call: () => ['mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: fx.apiKeyId }] },
+};
+// decommissionDevice needs a fresh device each time; its call creates one first (below).
+const DECOMMISSION = 'mutation($id: ID!) { decommissionDevice(id: $id) { status } }';
+
+async function call(op: string, secret: string | null) {
+  if (op === 'Mutation.revokeApiKey') {
+    const { apiKey } = await t.app.services.apiKeys.create('to revoke', INTEGRATOR);
+    fx.apiKeyId = toGlobalId('ApiKey', apiKey.id);
+  }
+  if (op === 'Mutation.decommissionDevice') {
+    const [q, v] = OPERATIONS[op].call();
+    const id = ok(await t.gql(q, v)).createDevice.id;
+    return t.gql(DECOMMISSION, { id }, secret);
+  }
+  const [query, variables] = OPERATIONS[op].call();
+  return t.gql(query, variables, secret);
+}
+
+describe('authorization', () => {
+  it('covers every query and mutation in the schema', () => {
+    const schema = buildVigilSchema();
+    const fields = [
+      ...Object.keys(schema.getQueryType()!.getFields()).map((f) => `Query.${f}`),
+      ...Object.keys(schema.getMutationType()!.getFields()).map((f) => `Mutation.${f}`),
+    ];
+    expect(Object.keys(OPERATIONS).sort()).toEqual(fields.sort());
+  });
+
+  describe.each(Object.keys(OPERATIONS))('%s', (op) => {
+    it('is UNAUTHENTICATED without a key, with an unknown key and with a malformed header', async () => {
+      expect(failure(await call(op, null)).extensions?.code).toBe('UNAUTHENTICATED');
+      expect(failure(await call(op, 'vgl_not-a-real-key')).extensions?.code).toBe('UNAUTHENTICATED');
+      const res = await fetch(`${t.app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Basic YWRtaW46YWRtaW4=' },
+        body: JSON.stringify({ query: OPERATIONS[op].call()[0], variables: OPERATIONS[op].call()[1] }),
+      });
+      expect(failure((await res.json()) as never).extensions?.code).toBe('UNAUTHENTICATED');
+    });
+
+    it.each(ALL)('as %s: allowed roles succeed, the others are FORBIDDEN', async (role) => {
+      const res = await call(op, await t.keyFor(role));
+      if (OPERATIONS[op].roles.includes(role)) {
+        expect(res.errors).toBeUndefined();
+      } else {
+        expect(failure(res).extensions?.code).toBe('FORBIDDEN');
+        expect(failure(res).message).toContain(role);
+      }
+    });
+  });
+
+  it('refuses a revoked key at once', async () => {
+    const { apiKey, secret } = await t.app.services.apiKeys.create('short-lived', OPERATOR);
+    ok(await t.gql('{ viewer { role } }', {}, secret));
+    ok(await t.gql('mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: toGlobalId('ApiKey', apiKey.id) }));
+    const err = failure(await t.gql('{ viewer { role } }', {}, secret));
+    expect(err).toMatchObject({ message: 'unknown or revoked API key', extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('shows a new key its secret once and stores only a hash', async () => {
+    const res = ok(await t.gql('mutation { createApiKey(name: "integration partner", role: INTEGRATOR) { secret apiKey { id name role prefix } } }'));
+    const { secret, apiKey } = res.createApiKey;
+    expect(secret).toMatch(/^vgl_[A-Za-z0-9_-]{40}$/);
+    expect(secret.startsWith(apiKey.prefix)).toBe(true);
+    const rows = await t.app.db.prisma.apiKey.findMany();
+    expect(JSON.stringify(rows)).not.toContain(secret);
+    expect(ok(await t.gql('{ viewer { name role } }', {}, secret)).viewer).toEqual({ name: 'integration partner', role: 'INTEGRATOR' });
+  });
+
+  it('will not revoke the last active ADMIN key', async () => {
+    const admins = await t.app.db.prisma.apiKey.findMany({ where: { role: ADMIN, revokedAt: null } });
+    // Revoke every ADMIN key but the bootstrap one, then try that one.
+    const bootstrap = admins.find((a) => a.name.includes('VIGIL_ADMIN_API_KEY'))!;
+    for (const a of admins.filter((x) => x.id !== bootstrap.id)) await t.app.services.apiKeys.revoke(a.id);
+    const err = failure(await t.gql('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: toGlobalId('ApiKey', bootstrap.id) }));
+    expect(err.extensions?.code).toBe('CONFLICT');
+    expect(await t.app.db.prisma.apiKey.count({ where: { id: bootstrap.id, revokedAt: null } })).toBe(1);
+  });
+
+  it('node() does not show a REVIEWER the fleet, nor anyone but an ADMIN the API keys', async () => {
+    const reviewer = await t.keyFor(REVIEWER);
+    expect(failure(await t.gql('query($id: ID!) { node(id: $id) { id } }', { id: fx.deviceId }, reviewer)).extensions?.code).toBe('FORBIDDEN');
+    const keyId = toGlobalId('ApiKey', (await t.app.db.prisma.apiKey.findFirstOrThrow()).id);
+    const operator = await t.keyFor(OPERATOR);
+    expect(failure(await t.gql('query($id: ID!) { node(id: $id) { id } }', { id: keyId }, operator)).extensions?.code).toBe('FORBIDDEN');
+    expect(ok(await t.gql('query($id: ID!) { node(id: $id) { id } }', { id: keyId })).node.id).toBe(keyId);
+  });
+});
