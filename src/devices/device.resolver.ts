@@ -56,7 +56,7 @@ export class DeviceResolver {
     return ctx.services.devices.decommission(fromGlobalId('Device', id, 'id'));
   }
 
-  @FieldResolver(() => InspectionConnection, { description: 'Newest first.' })
+  @FieldResolver(() => InspectionConnection, { description: 'In capture order, oldest first: `last: 1` is the latest inspection.' })
   inspections(@Root() device: Device, @Args() page: PageArgs, @Ctx() ctx: Context) {
     return ctx.loaders.inspectionsOfDevice(page).load(device.id);
   }

@@ -13,7 +13,7 @@ import { InspectionConnection, InspectionType } from './inspection.type';
 @Resolver(() => InspectionType)
 export class InspectionResolver {
   @Authorized(READ_FLEET)
-  @Query(() => InspectionConnection, { description: 'Newest capture first.' })
+  @Query(() => InspectionConnection, { description: 'In capture order, oldest first: `last: N` gives the N latest.' })
   inspections(@Args() page: PageArgs, @Ctx() ctx: Context, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
     return ctx.services.inspections.list(
       {

@@ -7,9 +7,10 @@ import { type PageArgs } from '../common/pagination/page.args';
 import { DeviceStatus } from '../devices/device.type';
 import { connectionsFor, rowsByIds } from '../common/pagination/batch';
 
+/** Chronological, as in GitHub's API: `last: 1` is the latest inspection. */
 export const INSPECTION_ORDER: Ordering = [
-  { field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'desc' },
-  byId('desc'),
+  { field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'asc' },
+  byId('asc'),
 ];
 const OF_DEVICE: NestedRelation = { table: 'inspections', parentColumn: 'device_id' };
 const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
