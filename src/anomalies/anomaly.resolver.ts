@@ -25,7 +25,7 @@ export class AnomalyResolver {
     return ctx.services.anomalies.list(
       {
         ...filter,
-        deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'filter.deviceId') : undefined,
+        deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'deviceId') : undefined,
       },
       orderBy,
       page,

@@ -26,9 +26,9 @@ function ordering(order?: DeviceOrder | null): Ordering {
   return [{ field, ...ORDER_KEYS[field], direction }, byId(direction)];
 }
 
-function checkLocation(latitude: number | null | undefined, longitude: number | null | undefined, field = 'input') {
+function checkLocation(latitude: number | null | undefined, longitude: number | null | undefined) {
   if ((latitude == null) !== (longitude == null)) {
-    throw badInput(`${field}.${latitude == null ? 'latitude' : 'longitude'}`, 'latitude and longitude must be given together');
+    throw badInput(latitude == null ? 'latitude' : 'longitude', 'latitude and longitude must be given together');
   }
 }
 
@@ -100,7 +100,7 @@ export class DeviceService {
     try {
       return await this.prisma.device.create({ data: { ...input } });
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('input.externalId', `a device with externalId "${input.externalId}" already exists`);
+      if (isUniqueViolation(err)) throw conflict('externalId', `a device with externalId "${input.externalId}" already exists`);
       throw err;
     }
   }
@@ -111,7 +111,7 @@ export class DeviceService {
       throw conflict('id', `device ${id} is decommissioned and can no longer be changed`);
     }
     if (input.status === DeviceStatus.DECOMMISSIONED) {
-      throw badInput('input.status', 'use decommissionDevice to take a device out of service');
+      throw badInput('status', 'use decommissionDevice to take a device out of service');
     }
     const latitude = input.latitude === undefined ? current.latitude : input.latitude;
     const longitude = input.longitude === undefined ? current.longitude : input.longitude;
@@ -120,7 +120,7 @@ export class DeviceService {
     try {
       return await this.prisma.device.update({ where: { id }, data });
     } catch (err) {
-      if (isUniqueViolation(err)) throw conflict('input.externalId', `a device with externalId "${input.externalId}" already exists`);
+      if (isUniqueViolation(err)) throw conflict('externalId', `a device with externalId "${input.externalId}" already exists`);
       if (isRecordNotFound(err)) throw notFound('Device', id);
       throw err;
     }

@@ -18,7 +18,7 @@ export class InspectionResolver {
     return ctx.services.inspections.list(
       {
         ...filter,
-        deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'filter.deviceId') : undefined,
+        deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'deviceId') : undefined,
       },
       page,
     );
@@ -34,7 +34,7 @@ export class InspectionResolver {
   @Mutation(() => InspectionType)
   createInspection(@Arg('input', () => CreateInspectionInput) input: CreateInspectionInput, @Ctx() ctx: Context) {
     return ctx.services.inspections.create({
-      deviceId: fromGlobalId('Device', input.deviceId, 'input.deviceId'),
+      deviceId: fromGlobalId('Device', input.deviceId, 'deviceId'),
       source: input.source,
       capturedAt: input.capturedAt,
       notes: input.notes,

@@ -41,7 +41,7 @@ export class InspectionService {
 
   list(filter: InspectionQuery, page: PageArgs): Promise<Connection<Inspection>> {
     if (filter.capturedAfter && filter.capturedBefore && filter.capturedAfter > filter.capturedBefore) {
-      throw badInput('filter.capturedBefore', 'must not be earlier than capturedAfter');
+      throw badInput('capturedBefore', 'must not be earlier than capturedAfter');
     }
     const where: Prisma.InspectionWhereInput = {
       deviceId: filter.deviceId,
@@ -76,13 +76,13 @@ export class InspectionService {
     notes?: string | null;
   }): Promise<Inspection> {
     if (input.capturedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
-      throw badInput('input.capturedAt', 'is in the future; check the camera clock');
+      throw badInput('capturedAt', 'is in the future; check the camera clock');
     }
-    if (input.capturedAt < EARLIEST) throw badInput('input.capturedAt', `must not be before ${EARLIEST.toISOString()}`);
+    if (input.capturedAt < EARLIEST) throw badInput('capturedAt', `must not be before ${EARLIEST.toISOString()}`);
     const device = await this.prisma.device.findUnique({ where: { id: input.deviceId } });
     if (!device) throw notFound('Device', input.deviceId);
     if (device.status === DeviceStatus.DECOMMISSIONED) {
-      throw conflict('input.deviceId', `device ${input.deviceId} is decommissioned; it takes no new inspections`);
+      throw conflict('deviceId', `device ${input.deviceId} is decommissioned; it takes no new inspections`);
     }
     return this.prisma.inspection.create({ data: input });
   }
