@@ -1,3 +1,4 @@
+import './runtime-defaults';
 import { startApp } from './app/app';
 import { ConfigError, loadConfig } from './config/config';
 

@@ -1,3 +1,4 @@
+import '../runtime-defaults';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { openServices } from '../app/app';
 import { Role } from '../auth/roles';

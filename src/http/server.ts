@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { type GraphQLSchema } from 'graphql';
@@ -60,7 +60,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       exposeStack: config.env === 'development',
       onInternal: (err) => log.error({ err }, 'internal error while resolving a GraphQL request'),
     }),
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled()],
+    // No cache hints are used; without the plugin Apollo does not wrap every field resolver.
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
 
