@@ -55,6 +55,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   const apollo = new ApolloServer<Context>({
     schema: deps.schema,
     introspection: true,
+    // src/main.ts owns SIGTERM: Apollo's own handler would re-raise the signal before the database is closed.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: createErrorFormatter({
       exposeStack: config.env === 'development',
@@ -65,8 +67,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   });
   await apollo.start();
 
+  // While shutting down, responses close their connection so keep-alive clients cannot hold the process open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
