@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+describe('configuration', () => {
+  it('defaults to the embedded database under ./.vigil on port 4000', () => {
+    const c = loadConfig({});
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: path.resolve('.vigil', 'db') });
+    expect(c.http).toMatchObject({ port: 4000, host: '127.0.0.1' });
+    expect(c.env).toBe('production');
+    expect(c.pagination).toEqual({ defaultPageSize: 50, maxPageSize: 500 });
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgresql://u@db:5432/vigil', DATABASE_POOL_SIZE: '20' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u@db:5432/vigil', poolSize: 20 });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.kind).toBe('pglite');
+  });
+
+  it.each([
+    ['PORT', 'http', 'PORT="http": expected a whole number'],
+    ['PORT', '70000', 'PORT="70000": expected a whole number from 0 to 65535'],
+    ['DATABASE_URL', 'mysql://root@db/vigil', 'DATABASE_URL="mysql://root@db/vigil": expected a postgresql://'],
+    ['VIGIL_ADMIN_API_KEY', 'short', 'VIGIL_ADMIN_API_KEY="short": expected a secret of at least 24 characters'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL="loud": expected one of fatal'],
+    ['NODE_ENV', 'staging', 'NODE_ENV="staging": expected development, production or test'],
+    ['GRAPHIQL', 'yes', 'GRAPHIQL="yes": expected true or false'],
+    ['REDIS_URL', 'localhost:6379', 'REDIS_URL="localhost:6379": expected a redis://host:port URL'],
+    ['DEFAULT_PAGE_SIZE', '501', 'DEFAULT_PAGE_SIZE="501": expected a whole number from 1 to 500'],
+  ])('%s=%s is refused with a message naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('lists every bad variable at once', () => {
+    const err = (() => {
+      try {
+        loadConfig({ PORT: 'x', LOG_LEVEL: 'y' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(err?.problems).toHaveLength(2);
+  });
+});

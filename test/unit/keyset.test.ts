@@ -1,0 +1,62 @@
+import { DomainError } from '../../src/common/errors';
+import { byId, decodeCursor, encodeCursor, type Ordering, pageRequest, prismaAfter, sqlRange } from '../../src/common/pagination/keyset';
+
+const ORDER: Ordering = [{ field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'desc' }, byId('desc')];
+const ID = '019aaaaa-aaaa-7aaa-8aaa-aaaaaaaaaaaa';
+const limits = { defaultPageSize: 50, maxPageSize: 500 };
+
+describe('keyset cursors', () => {
+  it('round-trip the sort values of a row', () => {
+    const row = { capturedAt: new Date('2026-01-02T03:04:05.678Z'), id: ID };
+    expect(decodeCursor(encodeCursor(row, ORDER), ORDER, 'after')).toEqual([row.capturedAt, ID]);
+  });
+
+  it.each([
+    ['not base64url', '***'],
+    ['not JSON', Buffer.from('nope').toString('base64url')],
+    ['wrong arity', Buffer.from(JSON.stringify([ID])).toString('base64url')],
+    ['wrong kinds', Buffer.from(JSON.stringify([12, ID])).toString('base64url')],
+    ['no uuid', Buffer.from(JSON.stringify(['2026-01-01T00:00:00Z', "x' OR 1=1"])).toString('base64url')],
+    ['an invalid date', Buffer.from(JSON.stringify(['someday', ID])).toString('base64url')],
+  ])('refuse a cursor that is %s', (_what, cursor) => {
+    expect(() => decodeCursor(cursor, ORDER, 'after')).toThrow(DomainError);
+    expect(() => decodeCursor(cursor, ORDER, 'after')).toThrow('after: malformed cursor');
+  });
+});
+
+describe('page requests', () => {
+  it('default to the configured page size going forward', () => {
+    expect(pageRequest({}, ORDER, limits)).toEqual({ take: 50, backward: false, cursor: null, bound: null });
+  });
+
+  it('go backward for last/before and bound the scan by after', () => {
+    const c = encodeCursor({ capturedAt: new Date(0), id: ID }, ORDER);
+    const req = pageRequest({ last: 3, before: c, after: c }, ORDER, limits);
+    expect(req).toMatchObject({ take: 3, backward: true });
+    expect(req.cursor).toEqual([new Date(0), ID]);
+    expect(req.bound).toEqual([new Date(0), ID]);
+  });
+
+  it.each([
+    [{ first: 501 }, 'first: must be at most 500'],
+    [{ last: 501 }, 'last: must be at most 500'],
+    [{ first: -1 }, 'first: must not be negative'],
+    [{ first: 1, last: 1 }, 'last: pass either first or last, not both'],
+  ])('refuse %j', (args, message) => {
+    expect(() => pageRequest(args, ORDER, limits)).toThrow(message);
+  });
+});
+
+describe('range conditions', () => {
+  it('express "after this row" for a descending order in Prisma', () => {
+    const d = new Date(0);
+    expect(prismaAfter(ORDER, [d, ID])).toEqual({ OR: [{ capturedAt: { lt: d } }, { capturedAt: d, id: { lt: ID } }] });
+  });
+
+  it('express the same range in SQL with typed parameters', () => {
+    const params: unknown[] = [];
+    const [clause] = sqlRange(ORDER, { take: 1, backward: false, cursor: [new Date(0), ID], bound: null }, params);
+    expect(clause).toBe('((t."captured_at" < $1::timestamptz) OR (t."captured_at" = $2::timestamptz AND t."id" < $3::uuid))');
+    expect(params).toEqual(['1970-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z', ID]);
+  });
+});
