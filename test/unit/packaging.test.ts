@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { envSchema, loadConfig } from '../../src/config/config';
+
+// No Docker engine runs here: these check what can be checked without one.
+const ROOT = path.resolve(__dirname, '../..');
+const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
+const compose = YAML.parse(read('docker-compose.yml'));
+const dockerfile = read('Dockerfile');
+const vigil = compose.services.vigil;
+/** `${VAR:?msg}` and `${VAR:-default}` as compose would expand them with VAR set. */
+const expand = (v: unknown) => String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, name) => (name === 'VIGIL_ADMIN_API_KEY' ? 'a-compose-secret-of-24-characters' : 'info'));
+
+describe('docker-compose.yml', () => {
+  it('runs PostgreSQL, Redis and vigil built from the Dockerfile', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['postgres', 'redis', 'vigil']);
+    expect(vigil.build).toBe('.');
+    expect(vigil.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+  });
+
+  it('sets only variables the config module knows, with values it accepts', () => {
+    const known = Object.keys(envSchema.shape);
+    for (const name of Object.keys(vigil.environment)) expect(known).toContain(name);
+    const env = Object.fromEntries(Object.entries(vigil.environment).map(([k, v]) => [k, expand(v)]));
+    const config = loadConfig(env);
+    expect(config.database.kind).toBe('postgres');
+    expect(config.redisUrl).toBe('redis://redis:6379');
+    expect(config.http.host).toBe('0.0.0.0');
+  });
+
+  it('points DATABASE_URL at the postgres service with its credentials', () => {
+    const url = new URL(vigil.environment.DATABASE_URL);
+    const pg = compose.services.postgres.environment;
+    expect(url.hostname).toBe('postgres');
+    expect([url.username, url.password, url.pathname]).toEqual([pg.POSTGRES_USER, pg.POSTGRES_PASSWORD, `/${pg.POSTGRES_DB}`]);
+    expect(new URL(vigil.environment.REDIS_URL).hostname).toBe('redis');
+  });
+
+  it('publishes the port the service listens on and the Dockerfile exposes', () => {
+    const port = vigil.environment.PORT;
+    expect(vigil.ports).toEqual([`${port}:${port}`]);
+    expect(dockerfile).toContain(`EXPOSE ${port}`);
+    expect(dockerfile).toMatch(new RegExp(`healthz`));
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds in one stage and runs in another, as an unprivileged user', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^FROM .* AS build$/m);
+    expect(dockerfile).toMatch(/^FROM .* AS runtime$/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it('copies only files that exist and runs the entry point the build produces', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(?:--chown=\S+ )?(.+) \S+$/gm)].flatMap((m) => m[1].split(' '));
+    for (const f of copied) expect(fs.existsSync(path.join(ROOT, f))).toBe(true);
+    const cmd = JSON.parse(/^CMD (.+)$/m.exec(dockerfile)![1]);
+    expect(cmd).toEqual(['node', 'dist/src/main.js']);
+    expect(read('package.json')).toContain('"start": "node dist/src/main.js"');
+  });
+
+  it('sets only variables the config module knows', () => {
+    const names = [...dockerfile.matchAll(/^\s*(?:ENV )?([A-Z_]+)=\S+/gm)].map((m) => m[1]);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(Object.keys(envSchema.shape)).toContain(name);
+  });
+});
