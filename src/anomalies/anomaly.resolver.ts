@@ -17,7 +17,7 @@ export class AnomalyResolver {
   @Authorized(READ_FLEET)
   @Query(() => AnomalyConnection, { description: 'Newest first unless orderBy says otherwise.' })
   anomalies(
-    @Args() page: PageArgs,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Ctx() ctx: Context,
     @Arg('filter', () => AnomalyFilter, { nullable: true }) filter?: AnomalyFilter,
     @Arg('orderBy', () => AnomalyOrder, { nullable: true }) orderBy?: AnomalyOrder,

@@ -19,7 +19,7 @@ export class ApiKeyResolver {
 
   @Authorized(ADMIN_ONLY)
   @Query(() => ApiKeyConnection, { description: 'Newest first.' })
-  apiKeys(@Args() page: PageArgs, @Ctx() ctx: Context) {
+  apiKeys(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
     return ctx.services.apiKeys.list(page);
   }
 

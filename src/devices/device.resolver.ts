@@ -16,7 +16,7 @@ export class DeviceResolver {
   @Authorized(READ_FLEET)
   @Query(() => DeviceConnection, { description: 'The fleet, filtered and paged; ordered by name unless orderBy says otherwise.' })
   devices(
-    @Args() page: PageArgs,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Ctx() ctx: Context,
     @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
     @Arg('orderBy', () => DeviceOrder, { nullable: true }) orderBy?: DeviceOrder,
@@ -57,14 +57,14 @@ export class DeviceResolver {
   }
 
   @FieldResolver(() => InspectionConnection, { description: 'In capture order, oldest first: `last: 1` is the latest inspection.' })
-  inspections(@Root() device: Device, @Args() page: PageArgs, @Ctx() ctx: Context) {
+  inspections(@Root() device: Device, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
     return ctx.loaders.inspectionsOfDevice(page).load(device.id);
   }
 
   @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })
   anomalies(
     @Root() device: Device,
-    @Args() page: PageArgs,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Ctx() ctx: Context,
     @Arg('status', () => [AnomalyStatus], { nullable: true }) status?: AnomalyStatus[],
   ) {

@@ -15,7 +15,7 @@ export class ImageResolver {
   }
 
   @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })
-  anomalies(@Root() image: Image, @Args() page: PageArgs, @Ctx() ctx: Context) {
+  anomalies(@Root() image: Image, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
     return ctx.loaders.anomaliesOf('image', page).load(image.id);
   }
 

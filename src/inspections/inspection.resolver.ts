@@ -14,7 +14,7 @@ import { InspectionConnection, InspectionType } from './inspection.type';
 export class InspectionResolver {
   @Authorized(READ_FLEET)
   @Query(() => InspectionConnection, { description: 'In capture order, oldest first: `last: N` gives the N latest.' })
-  inspections(@Args() page: PageArgs, @Ctx() ctx: Context, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
+  inspections(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
     return ctx.services.inspections.list(
       {
         ...filter,
@@ -48,12 +48,12 @@ export class InspectionResolver {
   }
 
   @FieldResolver(() => ImageConnection, { description: 'In upload order.' })
-  images(@Root() inspection: Inspection, @Args() page: PageArgs, @Ctx() ctx: Context) {
+  images(@Root() inspection: Inspection, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
     return ctx.loaders.imagesOfInspection(page).load(inspection.id);
   }
 
   @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })
-  anomalies(@Root() inspection: Inspection, @Args() page: PageArgs, @Ctx() ctx: Context) {
+  anomalies(@Root() inspection: Inspection, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
     return ctx.loaders.anomaliesOf('inspection', page).load(inspection.id);
   }
 }
