@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { type Extension, PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
@@ -9,6 +9,10 @@ import { type Config } from '../config/config';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock';
 
 export { PrismaClient };
+
+// The package's contrib typings are ESM-only; its CommonJS build is what runs here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { pg_trgm } = require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: Extension };
 
 /** A single connection for raw SQL scripts (migrations), outside Prisma. */
 export interface SqlSession {
@@ -79,7 +83,8 @@ async function openPglite(dataDir: string): Promise<Database> {
     // PGlite is one process's database: a second vigil on the same folder would corrupt it.
     lock = acquireDirectoryLock(path.join(dataDir, '..', 'vigil.lock'));
   }
-  const client = new PGlite(inMemory ? undefined : dataDir);
+  // The same extensions as on a server: migrations create them.
+  const client = new PGlite(inMemory ? 'memory://' : dataDir, { extensions: { pg_trgm } });
   await client.waitReady;
   const listeners = new Set<QueryListener>();
   const prisma = makePrisma(new PrismaPGlite(client), listeners);

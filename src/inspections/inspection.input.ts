@@ -22,6 +22,14 @@ export class CreateInspectionInput {
   @IsOptional()
   @MaxLength(2000)
   notes?: string;
+
+  @Field({
+    nullable: true,
+    description: 'Any string unique per device, chosen by the client: repeating the call with it returns the inspection the first call created.',
+  })
+  @IsOptional()
+  @Length(1, 100)
+  idempotencyKey?: string;
 }
 
 @InputType()

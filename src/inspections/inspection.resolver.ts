@@ -38,6 +38,7 @@ export class InspectionResolver {
       source: input.source,
       capturedAt: input.capturedAt,
       notes: input.notes,
+      idempotencyKey: input.idempotencyKey,
       requestedBy: input.requestedBy ?? ctx.caller!.name,
     });
   }

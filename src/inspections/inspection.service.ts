@@ -6,6 +6,7 @@ import { nestedCounts, type NestedRelation, nestedPageIds } from '../common/pagi
 import { type PageArgs } from '../common/pagination/page.args';
 import { DeviceStatus } from '../devices/device.type';
 import { connectionsFor, rowsByIds } from '../common/pagination/batch';
+import { isUniqueViolation } from '../db/prisma-errors';
 
 /** Chronological, as in GitHub's API: `last: 1` is the latest inspection. */
 export const INSPECTION_ORDER: Ordering = [
@@ -74,6 +75,7 @@ export class InspectionService {
     capturedAt: Date;
     requestedBy: string;
     notes?: string | null;
+    idempotencyKey?: string | null;
   }): Promise<Inspection> {
     if (input.capturedAt.getTime() > Date.now() + FUTURE_TOLERANCE_MS) {
       throw badInput('capturedAt', 'is in the future; check the camera clock');
@@ -84,6 +86,19 @@ export class InspectionService {
     if (device.status === DeviceStatus.DECOMMISSIONED) {
       throw conflict('deviceId', `device ${input.deviceId} is decommissioned; it takes no new inspections`);
     }
-    return this.prisma.inspection.create({ data: input });
+    const key = input.idempotencyKey;
+    const existing = () => this.prisma.inspection.findUnique({ where: { deviceId_idempotencyKey: { deviceId: input.deviceId, idempotencyKey: key! } } });
+    if (key) {
+      const earlier = await existing();
+      if (earlier) return earlier;
+    }
+    try {
+      return await this.prisma.inspection.create({ data: input });
+    } catch (err) {
+      // A concurrent retry with the same key won the race: answer with its inspection.
+      const winner = key && isUniqueViolation(err) ? await existing() : null;
+      if (winner) return winner;
+      throw err;
+    }
   }
 }

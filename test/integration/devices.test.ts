@@ -137,4 +137,26 @@ describe('devices', () => {
     const again = ok(await t.gql(IMPORT, { devices: [{ externalId: 'imp-1', name: 'Imported 1', type: 'pole' }] })).importDevices;
     expect(again).toMatchObject({ created: 0, updated: 1, failed: 0 });
   });
+
+  it('creates an inspection once per idempotency key, even when the call is repeated at once', async () => {
+    const { createDevice } = ok(await t.gql(CREATE, { input: { externalId: 'idem-1', name: 'Idempotent', type: 'pole' } }));
+    const other = ok(await t.gql(CREATE, { input: { externalId: 'idem-2', name: 'Other', type: 'pole' } })).createDevice;
+    const CREATE_INSPECTION = `mutation($input: CreateInspectionInput!) { createInspection(input: $input) { id requestedBy } }`;
+    const input = (deviceId: string) => ({ deviceId, source: 'VEHICLE', capturedAt: '2026-05-01T08:00:00Z', idempotencyKey: 'van-7/2026-05-01/1' });
+    const results = await Promise.all(Array.from({ length: 5 }, () => t.gql(CREATE_INSPECTION, { input: input(createDevice.id) })));
+    const ids = new Set(results.map((r) => ok(r).createInspection.id));
+    expect(ids.size).toBe(1);
+    const again = ok(await t.gql(CREATE_INSPECTION, { input: input(createDevice.id) })).createInspection;
+    expect(again.id).toBe([...ids][0]);
+    expect(again.requestedBy).toBe('admin (VIGIL_ADMIN_API_KEY)');
+    // The key is scoped to the device; without a key every call is a new inspection.
+    const elsewhere = ok(await t.gql(CREATE_INSPECTION, { input: input(other.id) })).createInspection;
+    expect(elsewhere.id).not.toBe(again.id);
+    const plain = { deviceId: createDevice.id, source: 'VEHICLE', capturedAt: '2026-05-01T08:00:00Z' };
+    const a = ok(await t.gql(CREATE_INSPECTION, { input: plain })).createInspection;
+    const b = ok(await t.gql(CREATE_INSPECTION, { input: plain })).createInspection;
+    expect(a.id).not.toBe(b.id);
+    const count = ok(await t.gql(`query($d: ID!) { inspections(filter: { deviceId: $d }) { totalCount } }`, { d: createDevice.id }));
+    expect(count.inspections.totalCount).toBe(3);
+  });
 });

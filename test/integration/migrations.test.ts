@@ -24,6 +24,17 @@ describe('migrations', () => {
     expect(actual).toEqual(expectedShape());
   });
 
+  it('give devices(filter: {search}) trigram indexes it can use', async () => {
+    await migrate(db);
+    const plan = await db.withSession(async (s) => {
+      await s.exec('SET enable_seqscan = off');
+      return s.query<{ 'QUERY PLAN': string }>("EXPLAIN SELECT id FROM devices WHERE name ILIKE '%mast 12%' OR external_id ILIKE '%mast 12%'");
+    });
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('devices_name_idx');
+    expect(text).toContain('devices_external_id_idx');
+  });
+
   it('the drift check notices a column the schema does not have', async () => {
     await migrate(db);
     await db.withSession((s) => s.exec('ALTER TABLE devices ADD COLUMN colour text'));
