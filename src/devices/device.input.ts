@@ -4,67 +4,65 @@ import { OrderDirection } from '../common/order-direction';
 import { DeviceStatus } from './device.type';
 
 const TYPE_SLUG = /^[a-z0-9][a-z0-9_-]*$/;
-const TYPE_SLUG_MESSAGE = '$property must be a lowercase name such as insulator or wood-pole';
 const NO_OUTER_SPACE = /^\S(.*\S)?$/s;
+
+// One definition per device field, shared by create and update; `optional` is the update's.
+const compose =
+  (...decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) => decorators.forEach((d) => d(target, key));
+const maybe = (optional: boolean) => (optional ? [IsOptional()] : []);
+
+const ExternalIdField = (optional = false) =>
+  compose(
+    Field({ nullable: optional }),
+    ...maybe(optional),
+    Length(1, 200),
+    Matches(NO_OUTER_SPACE, { message: '$property must not start or end with white space' }),
+  );
+const NameField = (optional = false) => compose(Field({ nullable: optional }), ...maybe(optional), Length(1, 200));
+const TypeField = (optional = false) =>
+  compose(
+    Field({ nullable: optional }),
+    ...maybe(optional),
+    Length(1, 100),
+    Matches(TYPE_SLUG, { message: '$property must be a lowercase name such as insulator or wood-pole' }),
+  );
+const LatitudeField = () => compose(Field(() => Float, { nullable: true }), IsOptional(), Min(-90), Max(90));
+const LongitudeField = () => compose(Field(() => Float, { nullable: true }), IsOptional(), Min(-180), Max(180));
 
 @InputType({ description: 'A device as an operator registers it. Latitude and longitude go together.' })
 export class DeviceInput {
-  @Field()
-  @Length(1, 200)
-  @Matches(NO_OUTER_SPACE, { message: '$property must not start or end with white space' })
+  @ExternalIdField()
   externalId: string;
 
-  @Field()
-  @Length(1, 200)
+  @NameField()
   name: string;
 
-  @Field()
-  @Length(1, 100)
-  @Matches(TYPE_SLUG, { message: TYPE_SLUG_MESSAGE })
+  @TypeField()
   type: string;
 
-  @Field(() => Float, { nullable: true })
-  @IsOptional()
-  @Min(-90)
-  @Max(90)
+  @LatitudeField()
   latitude?: number | null;
 
-  @Field(() => Float, { nullable: true })
-  @IsOptional()
-  @Min(-180)
-  @Max(180)
+  @LongitudeField()
   longitude?: number | null;
 }
 
 @InputType({ description: 'Fields to change; omitted fields stay as they are, null clears a location.' })
 export class UpdateDeviceInput {
-  @Field({ nullable: true })
-  @IsOptional()
-  @Length(1, 200)
-  @Matches(NO_OUTER_SPACE, { message: '$property must not start or end with white space' })
+  @ExternalIdField(true)
   externalId?: string;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @Length(1, 200)
+  @NameField(true)
   name?: string;
 
-  @Field({ nullable: true })
-  @IsOptional()
-  @Length(1, 100)
-  @Matches(TYPE_SLUG, { message: TYPE_SLUG_MESSAGE })
+  @TypeField(true)
   type?: string;
 
-  @Field(() => Float, { nullable: true })
-  @IsOptional()
-  @Min(-90)
-  @Max(90)
+  @LatitudeField()
   latitude?: number | null;
 
-  @Field(() => Float, { nullable: true })
-  @IsOptional()
-  @Min(-180)
-  @Max(180)
+  @LongitudeField()
   longitude?: number | null;
 
   @Field(() => DeviceStatus, { nullable: true, description: 'Use decommissionDevice to take a device out of service.' })
