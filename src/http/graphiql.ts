@@ -34,7 +34,17 @@ export const GRAPHIQL_PAGE = `<!doctype html>
     fetcher,
     defaultEditorToolsVisibility: 'headers',
     headers: JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2),
-    defaultQuery: '# Put your API key in the Headers tab below, then run:\\n{\\n  viewer { name role }\\n  devices(first: 10) { totalCount nodes { id externalId name status openAnomalyCount } }\\n}\\n',
+    defaultQuery: [
+      '# Put your API key in the Headers tab below, then press the run button.',
+      '{',
+      '  viewer { name role }',
+      '  devices(first: 10) {',
+      '    totalCount',
+      '    nodes { id externalId name status openAnomalyCount }',
+      '  }',
+      '}',
+      '',
+    ].join('\\n'),
   }));
 </script>
 </body>
