@@ -42,8 +42,9 @@ export async function openServices(config: Config, options: AppOptions = {}) {
 
 async function ensureAccess(config: Config, services: Services, log: Logger) {
   if (config.adminApiKey) {
-    const { created } = await services.apiKeys.ensureAdmin(config.adminApiKey);
-    log.info({ created }, 'ADMIN API key from VIGIL_ADMIN_API_KEY is in place');
+    const { apiKey, created } = await services.apiKeys.ensureAdmin(config.adminApiKey);
+    if (apiKey.revokedAt) log.warn('the ADMIN key given by VIGIL_ADMIN_API_KEY was revoked and stays revoked; set another secret');
+    else log.info({ created }, 'ADMIN API key from VIGIL_ADMIN_API_KEY is in place');
   } else if ((await services.apiKeys.count()) === 0) {
     log.warn('no API keys exist yet: restart with VIGIL_ADMIN_API_KEY=<a secret of 24+ characters> to create an ADMIN key, then send it as "Authorization: Bearer <secret>"');
   }

@@ -26,9 +26,6 @@ export function createErrorFormatter(options: { exposeStack: boolean; onInternal
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return options.exposeStack ? formatted : { ...base, extensions: { code } };
     }
-    if (original instanceof Error && !formatted.path) {
-      return options.exposeStack ? formatted : { ...base, extensions: { code: code ?? ErrorCode.INTERNAL_SERVER_ERROR } };
-    }
     options.onInternal(original);
     return {
       ...base,
