@@ -2,7 +2,7 @@ import { type Anomaly, type Prisma, type PrismaClient } from '../generated/prism
 import { connectionsFor } from '../common/pagination/batch';
 import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, type PageRequest, paginate } from '../common/pagination/keyset';
-import { nestedCounts, type NestedRelation, nestedPageIds, type SqlFilter } from '../common/pagination/nested';
+import { nestedCounts, type NestedRelation, nestedPages, type SqlFilter } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { AnomalyOrderField, type AnomalyOrder } from './anomaly.input';
 import { AnomalyStatus } from './anomaly.type';
@@ -81,8 +81,8 @@ export class AnomalyService {
     statuses: AnomalyStatus[] | undefined,
     count: (id: string) => Promise<number>,
   ) {
-    const ids = await nestedPageIds(this.prisma, PARENTS[parent], ANOMALY_ORDER, req, parentIds, statusFilter(statuses));
-    return connectionsFor(ids, req, ANOMALY_ORDER, count, (in_) => this.prisma.anomaly.findMany({ where: { id: { in: in_ } } }));
+    const rows = await nestedPages<Anomaly>(this.prisma, PARENTS[parent], ANOMALY_ORDER, req, parentIds, statusFilter(statuses));
+    return connectionsFor(rows, req, ANOMALY_ORDER, count);
   }
 
   countsOf(parent: AnomalyParent, parentIds: readonly string[], statuses?: AnomalyStatus[]): Promise<Map<string, number>> {

@@ -1,7 +1,7 @@
 import { type Detection, type Image, type PrismaClient } from '../generated/prisma/client';
 import { rowsByIds, connectionsFor } from '../common/pagination/batch';
 import { byId, type Ordering, type PageRequest } from '../common/pagination/keyset';
-import { nestedCounts, type NestedRelation, nestedPageIds } from '../common/pagination/nested';
+import { nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 
 export const IMAGE_ORDER: Ordering = [
   { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' },
@@ -17,8 +17,8 @@ export class ImageService {
   }
 
   async pagesOfInspections(inspectionIds: readonly string[], req: PageRequest, count: (id: string) => Promise<number>) {
-    const ids = await nestedPageIds(this.prisma, OF_INSPECTION, IMAGE_ORDER, req, inspectionIds);
-    return connectionsFor(ids, req, IMAGE_ORDER, count, (in_) => this.prisma.image.findMany({ where: { id: { in: in_ } } }));
+    const rows = await nestedPages<Image>(this.prisma, OF_INSPECTION, IMAGE_ORDER, req, inspectionIds);
+    return connectionsFor(rows, req, IMAGE_ORDER, count);
   }
 
   countsOfInspections(inspectionIds: readonly string[]): Promise<Map<string, number>> {

@@ -2,7 +2,7 @@ import { type Inspection, type Prisma, type PrismaClient } from '../generated/pr
 import { badInput, conflict, notFound } from '../common/errors';
 import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, type PageRequest, paginate } from '../common/pagination/keyset';
-import { nestedCounts, type NestedRelation, nestedPageIds } from '../common/pagination/nested';
+import { nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { DeviceStatus } from '../devices/device.type';
 import { connectionsFor, rowsByIds } from '../common/pagination/batch';
@@ -61,8 +61,8 @@ export class InspectionService {
 
   /** Each device's page of inspections, newest first: two statements for any number of devices. */
   async pagesOfDevices(deviceIds: readonly string[], req: PageRequest, count: (deviceId: string) => Promise<number>) {
-    const ids = await nestedPageIds(this.prisma, OF_DEVICE, INSPECTION_ORDER, req, deviceIds);
-    return connectionsFor(ids, req, INSPECTION_ORDER, count, (in_) => this.prisma.inspection.findMany({ where: { id: { in: in_ } } }));
+    const rows = await nestedPages<Inspection>(this.prisma, OF_DEVICE, INSPECTION_ORDER, req, deviceIds);
+    return connectionsFor(rows, req, INSPECTION_ORDER, count);
   }
 
   countsOfDevices(deviceIds: readonly string[]): Promise<Map<string, number>> {

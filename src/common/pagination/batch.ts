@@ -11,23 +11,12 @@ export async function rowsByIds<T extends { id: string }>(
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-/** Turns nestedPageIds' id lists into one connection per parent with a single fetch of the rows. */
-export async function connectionsFor<T extends { id: string }>(
-  idsByParent: Map<string, string[]>,
+/** One connection per parent from nestedPages' rows. */
+export function connectionsFor<T extends Record<string, unknown>>(
+  rowsByParent: Map<string, T[]>,
   req: PageRequest,
   ordering: Ordering,
   count: (parentId: string) => Promise<number>,
-  find: (ids: string[]) => Promise<T[]>,
-): Promise<Connection<T>[]> {
-  const all = [...idsByParent.values()].flat();
-  const rows = all.length ? await find(all) : [];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return [...idsByParent.entries()].map(([parentId, ids]) =>
-    toConnection(
-      ids.map((id) => byId.get(id)).filter((r): r is T => r !== undefined),
-      req,
-      ordering,
-      () => count(parentId),
-    ),
-  );
+): Connection<T>[] {
+  return [...rowsByParent.entries()].map(([parentId, rows]) => toConnection(rows, req, ordering, () => count(parentId)));
 }

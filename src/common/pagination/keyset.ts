@@ -166,14 +166,24 @@ export function toConnection<T extends Row>(
   const hasMore = scanned.length > req.take;
   const rows = scanned.slice(0, req.take);
   if (req.backward) rows.reverse();
-  const edges: Edge<T>[] = rows.map((node) => ({ node, cursor: encodeCursor(node, ordering) }));
+  // Cursors are encoded only for the edges a client asks them of.
+  const edges: Edge<T>[] = rows.map((node) => ({
+    node,
+    get cursor() {
+      return encodeCursor(node, ordering);
+    },
+  }));
   return makeConnection(
     edges,
     {
       hasNextPage: req.backward ? req.cursor !== null : hasMore,
       hasPreviousPage: req.backward ? hasMore : req.cursor !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      get startCursor() {
+        return rows.length ? encodeCursor(rows[0], ordering) : null;
+      },
+      get endCursor() {
+        return rows.length ? encodeCursor(rows[rows.length - 1], ordering) : null;
+      },
     },
     count,
   );

@@ -19,37 +19,56 @@ function parentList(parentIds: readonly string[], params: unknown[]): string {
     .join(', ');
 }
 
+const fieldNames = new Map<string, string>();
+const camel = (column: string) => {
+  let field = fieldNames.get(column);
+  if (field === undefined) {
+    field = column.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    fieldNames.set(column, field);
+  }
+  return field;
+};
+
 /**
- * One statement for the ids of every parent's page: a LATERAL join runs the indexed, limited
- * range scan once per parent, so the cost follows the page size, not the children's count.
- * Returns each parent's ids (up to take + 1) in scan order.
+ * The database row as Prisma returns it: every column is its field's name in snake_case
+ * (test/unit/naming.test.ts holds the schema to that), and raw queries type values as Prisma does.
  */
-export async function nestedPageIds(
+function toModel<T>(row: Record<string, unknown>): T {
+  const model: Record<string, unknown> = {};
+  for (const key in row) if (key !== '__parent') model[camel(key)] = row[key];
+  return model as T;
+}
+
+/**
+ * Each parent's page of children in one statement: a LATERAL join runs the indexed, limited
+ * range scan once per parent, so the cost follows the page size, not the children's count.
+ * Returns each parent's rows (up to take + 1) in scan order.
+ */
+export async function nestedPages<T>(
   prisma: PrismaClient,
   relation: NestedRelation,
   ordering: Ordering,
   req: PageRequest,
   parentIds: readonly string[],
   filter?: SqlFilter,
-): Promise<Map<string, string[]>> {
+): Promise<Map<string, T[]>> {
   const params: unknown[] = [];
   const values = parentList(parentIds, params);
   const scan = scanOrdering(ordering, req.backward);
   const where = [`t."${relation.parentColumn}" = p.parent_id`, ...sqlRange(ordering, req, params), ...(filter?.(params) ?? [])];
-  const sortColumns = scan.map((k) => `t."${k.column}"`);
   const outerOrder = scan.map((k) => `c."${k.column}" ${k.direction.toUpperCase()}`).join(', ');
   params.push(req.take + 1);
-  const sql = `SELECT p.parent_id::text AS "parentId", c.id::text AS "id"
+  const sql = `SELECT p.parent_id::text AS "__parent", c.*
 FROM (VALUES ${values}) AS p(parent_id, ord)
 CROSS JOIN LATERAL (
-  SELECT ${[...new Set(['t."id"', ...sortColumns])].join(', ')} FROM "${relation.table}" t
+  SELECT t.* FROM "${relation.table}" t
   WHERE ${where.join(' AND ')}
   ORDER BY ${sqlOrderBy(scan)} LIMIT $${params.length}
 ) c
 ORDER BY p.ord, ${outerOrder}`;
-  const rows = await prisma.$queryRawUnsafe<{ parentId: string; id: string }[]>(sql, ...params);
-  const byParent = new Map<string, string[]>(parentIds.map((id) => [id, []]));
-  for (const r of rows) byParent.get(r.parentId)?.push(r.id);
+  const rows = await prisma.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params);
+  const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+  for (const r of rows) byParent.get(r.__parent as string)?.push(toModel<T>(r));
   return byParent;
 }
 
