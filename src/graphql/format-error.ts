@@ -4,8 +4,16 @@ import { ArgumentValidationError } from 'type-graphql';
 import { DomainError, ErrorCode } from '../common/errors';
 import { flattenValidationErrors } from '../common/validation';
 
+/** True for failures that are the server's fault rather than the caller's: these are logged in full. */
+export function isInternal(error: unknown): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof DomainError || original instanceof ArgumentValidationError) return false;
+  const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+  return typeof code !== 'string' || code === ErrorCode.INTERNAL_SERVER_ERROR;
+}
+
 /** The one place where errors become what clients see: a code, a message, the field at fault, no stack. */
-export function createErrorFormatter(options: { exposeStack: boolean; onInternal: (err: unknown) => void }) {
+export function createErrorFormatter(options: { exposeStack: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
@@ -26,7 +34,6 @@ export function createErrorFormatter(options: { exposeStack: boolean; onInternal
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return options.exposeStack ? formatted : { ...base, extensions: { code } };
     }
-    options.onInternal(original);
     return {
       ...base,
       message: options.exposeStack && original instanceof Error ? original.message : 'internal error; the server log has the details',

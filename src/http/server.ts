@@ -10,7 +10,7 @@ import { type Caller } from '../auth/caller';
 import { type Config } from '../config/config';
 import { type DomainError, unauthenticated } from '../common/errors';
 import { type Context } from '../graphql/context';
-import { createErrorFormatter } from '../graphql/format-error';
+import { createErrorFormatter, isInternal } from '../graphql/format-error';
 import { Loaders } from '../graphql/loaders';
 import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
 
@@ -58,12 +58,25 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     // src/main.ts owns SIGTERM: Apollo's own handler would re-raise the signal before the database is closed.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter({
-      exposeStack: config.env === 'development',
-      onInternal: (err) => log.error({ err }, 'internal error while resolving a GraphQL request'),
-    }),
-    // No cache hints are used; without the plugin Apollo does not wrap every field resolver.
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled()],
+    formatError: createErrorFormatter({ exposeStack: config.env === 'development' }),
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      ApolloServerPluginLandingPageDisabled(),
+      // No cache hints are used; without the plugin Apollo does not wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      {
+        // Internal errors reach the log in full, with the request id the client saw.
+        async requestDidStart() {
+          return {
+            async didEncounterErrors({ contextValue, errors, operationName }) {
+              for (const err of errors.filter(isInternal)) {
+                (contextValue.log ?? log).error({ err: err.originalError ?? err, path: err.path, operationName }, 'internal error in a GraphQL request');
+              }
+            },
+          };
+        },
+      },
+    ],
   });
   await apollo.start();
 

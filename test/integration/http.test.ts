@@ -80,7 +80,9 @@ describe('unexpected errors', () => {
       ...t.app.services,
       devices: { get: async () => { throw new Error('connection reset by peer at db.internal:5432'); } },
     } as never;
-    const http = await createHttpServer({ config, log: createLogger({ logLevel: 'silent' }), schema: buildVigilSchema(), services, readiness: {} });
+    const logged: Record<string, any>[] = [];
+    const log = createLogger({ logLevel: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const http = await createHttpServer({ config, log, schema: buildVigilSchema(), services, readiness: {} });
     await http.listen({ port: 0, host: '127.0.0.1' });
     const port = (http.server.address() as { port: number }).port;
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -89,12 +91,16 @@ describe('unexpected errors', () => {
       body: JSON.stringify({ query: '{ device(id: "RGV2aWNlOjAxOWFhYWFhLWFhYWEtN2FhYS04YWFhLWFhYWFhYWFhYWFhYQ") { name } }' }),
     });
     await http.close();
-    return { body: (await res.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] } };
+    const body = (await res.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    return { body, logged, requestId: res.headers.get('x-request-id') };
   }
 
   it('become INTERNAL_SERVER_ERROR with no stack trace or detail in production', async () => {
-    const { body } = await serverWithBrokenDevices('production');
+    const { body, logged, requestId } = await serverWithBrokenDevices('production');
     expect(body.errors[0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    // The details are in the log, under the request id the client was given.
+    const entry = logged.find((l) => l.msg === 'internal error in a GraphQL request');
+    expect(entry).toMatchObject({ reqId: requestId, path: ['device'], err: { message: expect.stringContaining('connection reset by peer') } });
     expect(body.errors[0].message).toBe('internal error; the server log has the details');
     expect(JSON.stringify(body)).not.toContain('db.internal');
   });
