@@ -159,4 +159,16 @@ describe('devices', () => {
     const count = ok(await t.gql(`query($d: ID!) { inspections(filter: { deviceId: $d }) { totalCount } }`, { d: createDevice.id }));
     expect(count.inspections.totalCount).toBe(3);
   });
+
+  it('survives two imports of the same new devices at once: every row saved once, none failed', async () => {
+    const IMPORT = `mutation($devices: [DeviceInput!]!) { importDevices(devices: $devices) { created updated failed } }`;
+    const rows = Array.from({ length: 40 }, (_, i) => ({ externalId: `race-${i}`, name: `Race ${i}`, type: 'pole' }));
+    const [a, b] = await Promise.all([t.gql(IMPORT, { devices: rows }), t.gql(IMPORT, { devices: [...rows].reverse() })]);
+    const ra = ok(a).importDevices;
+    const rb = ok(b).importDevices;
+    expect(ra.failed + rb.failed).toBe(0);
+    expect(ra.created + rb.created).toBe(40);
+    expect(ra.created + ra.updated).toBe(40);
+    expect(await t.app.db.prisma.device.count({ where: { externalId: { startsWith: 'race-' } } })).toBe(40);
+  });
 });
