@@ -1,4 +1,6 @@
+import { type S3Client } from '@aws-sdk/client-s3';
 import { type FastifyInstance } from 'fastify';
+import { createObjectStore, type ObjectStoreHandle } from '../adapters/object-store/object-store.factory';
 import { Redis } from 'ioredis';
 import { type Config } from '../config/config';
 import { type Database, type DatabaseConfig, openDatabase } from '../db/database';
@@ -13,6 +15,7 @@ export interface App {
   log: Logger;
   db: Database;
   services: Services;
+  objectStore: ObjectStoreHandle;
   http: FastifyInstance;
   /** Where the server listens, e.g. http://127.0.0.1:4000. */
   url: string;
@@ -23,6 +26,8 @@ export interface AppOptions {
   log?: Logger;
   /** Overrides config.database, e.g. an in-memory PGlite for tests. */
   database?: DatabaseConfig;
+  /** An S3 client for the s3 object store (tests pass a mocked one). */
+  s3Client?: S3Client;
 }
 
 /** Opens and migrates the database; the server, the CLI and tests all start here. */
@@ -33,7 +38,8 @@ export async function openServices(config: Config, options: AppOptions = {}) {
   try {
     const report = await migrate(db, { log: (msg, extra) => log.info(extra, msg) });
     log.info({ database: db.kind, applied: report.applied.length, alreadyApplied: report.alreadyApplied }, 'database ready');
-    return { log, db, services: createServices(db, config) };
+    const objectStore = createObjectStore(config.objectStore, { s3Client: options.s3Client });
+    return { log, db, objectStore, services: createServices(db, config) };
   } catch (err) {
     await db.close();
     throw err;
@@ -51,7 +57,7 @@ async function ensureAccess(config: Config, services: Services, log: Logger) {
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const { log, db, services } = await openServices(config, options);
+  const { log, db, services, objectStore } = await openServices(config, options);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
   let http: FastifyInstance | undefined;
@@ -64,6 +70,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       services,
       readiness: {
         database: () => db.ping(),
+        objectStore: () => objectStore.ready(),
         ...(redis ? { redis: async () => void (redis.status === 'wait' ? await redis.connect() : await redis.ping()) } : {}),
       },
     });
@@ -87,6 +94,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     log,
     db,
     services,
+    objectStore,
     http: server,
     url,
     // Stop accepting, let in-flight requests finish, then close the database.

@@ -18,8 +18,7 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/.+/, { message: 'expected a postgresql://user@host:port/database URL' });
 
-/** Every setting vigil reads, with its default. README's configuration table lists the same names. */
-export const envSchema = z.object({
+const baseSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }).default('production'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(4000),
@@ -38,7 +37,22 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   API_KEY_CACHE_MS: int(0, 600_000).default(5_000),
   GRAPHIQL: bool.default(true),
+  OBJECT_STORE: z.enum(['local', 's3'], { message: 'expected local or s3' }).default('local'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name' }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.url({ message: 'expected an http(s):// URL of an S3-compatible store' }).optional(),
+  S3_FORCE_PATH_STYLE: bool.optional(),
 });
+
+/** Every setting vigil reads, with its default. README's configuration table lists the same names. */
+export const envSchema = baseSchema.superRefine((env, ctx) => {
+  if (env.OBJECT_STORE === 's3' && !env.S3_BUCKET) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when OBJECT_STORE=s3' });
+  }
+});
+
+/** The variable names, for checks that compare deployment files with this module. */
+export const ENV_NAMES = Object.keys(baseSchema.shape);
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -54,6 +68,9 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   pagination: { defaultPageSize: number; maxPageSize: number };
   auth: { apiKeyCacheMs: number };
+  objectStore:
+    | { kind: 'local'; root: string }
+    | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
 }
 
 export const MAX_PAGE_SIZE = 500;
@@ -69,7 +86,7 @@ export class ConfigError extends Error {
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as in docker-compose files with `VAR: ${VAR:-}`.
   const cleaned = Object.fromEntries(
-    Object.keys(envSchema.shape).map((k) => [k, source[k] === '' ? undefined : source[k]]),
+    ENV_NAMES.map((k) => [k, source[k] === '' ? undefined : source[k]]),
   );
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
@@ -91,5 +108,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     pagination: { defaultPageSize: e.DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE },
     auth: { apiKeyCacheMs: e.API_KEY_CACHE_MS },
+    objectStore:
+      e.OBJECT_STORE === 's3'
+        ? { kind: 's3', bucket: e.S3_BUCKET!, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE ?? !!e.S3_ENDPOINT }
+        : { kind: 'local', root: path.join(dataDir, 'objects') },
   };
 }

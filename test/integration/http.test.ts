@@ -20,7 +20,7 @@ describe('HTTP surface', () => {
   it('GET /readyz checks the database', async () => {
     const res = await fetch(`${t.app.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok', objectStore: 'ok' } });
   });
 
   it('echoes a caller-supplied request id and makes one up otherwise', async () => {

@@ -17,7 +17,7 @@ describe('/readyz with REDIS_URL', () => {
     const t = await startTestApp({ REDIS_URL: REDIS });
     try {
       const res = await fetch(`${t.app.url}/readyz`);
-      expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+      expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok', objectStore: 'ok', redis: 'ok' } });
       expect(res.status).toBe(200);
     } finally {
       await t.stop();

@@ -1,4 +1,7 @@
-import { type App, startApp } from '../../src/app/app';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type App, type AppOptions, startApp } from '../../src/app/app';
 import { type Role } from '../../src/auth/roles';
 import { loadConfig } from '../../src/config/config';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -20,9 +23,11 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: Omit<AppOptions, 'database'> = {}): Promise<TestApp> {
   const db = await createTestDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'));
   const config = loadConfig({
+    DATA_DIR: dataDir,
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -31,7 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     API_KEY_CACHE_MS: '0',
     ...env,
   });
-  const app = await startApp(config, { database: db.config });
+  const app = await startApp(config, { ...options, database: db.config });
   const keys = new Map<Role, string>();
   const gql: TestApp['gql'] = async (query, variables, as = ADMIN_SECRET) => {
     const res = await fetch(`${app.url}/graphql`, {
@@ -55,6 +60,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async stop() {
       await app.stop();
       await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

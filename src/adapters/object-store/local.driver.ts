@@ -1,0 +1,66 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertValidKey, ObjectNotFoundError, type ObjectStore } from './object-store.port';
+
+/**
+ * Objects as files under one folder. A write goes to a temporary file first and is renamed into
+ * place, so a reader never sees half an object and a crash leaves no partial one behind.
+ */
+export class LocalObjectStore implements ObjectStore {
+  readonly kind = 'local' as const;
+
+  constructor(private readonly root: string) {}
+
+  private file(key: string): string {
+    assertValidKey(key);
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Buffer | Readable, options: { contentType: string }): Promise<void> {
+    const target = this.file(key);
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${crypto.randomBytes(6).toString('hex')}.partial`;
+    try {
+      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, fs.createWriteStream(temp, { flags: 'wx' }));
+      await fs.promises.writeFile(`${temp}.type`, options.contentType);
+      await fs.promises.rename(`${temp}.type`, `${target}.type`);
+      await fs.promises.rename(temp, target);
+    } catch (err) {
+      await fs.promises.rm(temp, { force: true });
+      await fs.promises.rm(`${temp}.type`, { force: true });
+      throw err;
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = this.file(key);
+    try {
+      const handle = await fs.promises.open(file, 'r');
+      return handle.createReadStream();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key);
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<{ bytes: number; contentType: string | null } | null> {
+    const file = this.file(key);
+    try {
+      const stat = await fs.promises.stat(file);
+      const contentType = await fs.promises.readFile(`${file}.type`, 'utf8').catch(() => null);
+      return { bytes: stat.size, contentType };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.file(key);
+    await fs.promises.rm(file, { force: true });
+    await fs.promises.rm(`${file}.type`, { force: true });
+  }
+}

@@ -1,0 +1,43 @@
+import { type Readable } from 'node:stream';
+
+/** What vigil needs from the one place images live. Keys are made by vigil, never from user file names. */
+export interface ObjectStore {
+  readonly kind: 'local' | 's3';
+  put(key: string, body: Buffer | Readable, options: { contentType: string }): Promise<void>;
+  get(key: string): Promise<Readable>;
+  /** Size and type of a stored object, or null when there is none. */
+  head(key: string): Promise<{ bytes: number; contentType: string | null } | null>;
+  /** Removing a missing object is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+/** Where a client may upload one object directly, bypassing vigil's GraphQL API. */
+export interface PresignedUpload {
+  url: string;
+  method: 'PUT';
+  /** Headers the client must send exactly. */
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
+/** Stores that can let clients upload and download directly with signed URLs. */
+export interface Presigner {
+  presignPut(key: string, options: { contentType: string; bytes: number; expiresInSeconds: number }): Promise<PresignedUpload>;
+  presignGet(key: string, options: { expiresInSeconds: number }): Promise<{ url: string; expiresAt: Date }>;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no object at ${key}`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+const KEY = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
+
+/** Keys are lowercase path segments vigil builds (ids, hashes); anything else is a bug, not input. */
+export function assertValidKey(key: string): void {
+  if (key.length > 500 || !KEY.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
+    throw new Error(`invalid object key ${JSON.stringify(key.slice(0, 100))}`);
+  }
+}

@@ -1,0 +1,89 @@
+import { type Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NotFound,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { assertValidKey, ObjectNotFoundError, type ObjectStore, type PresignedUpload, type Presigner } from './object-store.port';
+
+export interface S3ObjectStoreOptions {
+  bucket: string;
+  /** An S3 client to use (tests pass a mocked one); otherwise one is built from clientConfig. */
+  client?: S3Client;
+  clientConfig?: S3ClientConfig;
+}
+
+const isMissing = (err: unknown) =>
+  err instanceof NoSuchKey || err instanceof NotFound || (err as { name?: string }).name === 'NotFound' || (err as { name?: string }).name === 'NoSuchKey';
+
+/** Objects in one S3 bucket (or any S3-compatible store with an endpoint and path-style addressing). */
+export class S3ObjectStore implements ObjectStore, Presigner {
+  readonly kind = 's3' as const;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.bucket = options.bucket;
+    this.client = options.client ?? new S3Client(options.clientConfig ?? {});
+  }
+
+  async put(key: string, body: Buffer | Readable, options: { contentType: string }): Promise<void> {
+    assertValidKey(key);
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType }));
+  }
+
+  async get(key: string): Promise<Readable> {
+    assertValidKey(key);
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return res.Body as Readable;
+    } catch (err) {
+      if (isMissing(err)) throw new ObjectNotFoundError(key);
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<{ bytes: number; contentType: string | null } | null> {
+    assertValidKey(key);
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { bytes: res.ContentLength ?? 0, contentType: res.ContentType ?? null };
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidKey(key);
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** A PUT URL whose signature covers the content type and length, so the client cannot send anything else. */
+  async presignPut(key: string, options: { contentType: string; bytes: number; expiresInSeconds: number }): Promise<PresignedUpload> {
+    assertValidKey(key);
+    const command = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: options.contentType, ContentLength: options.bytes });
+    const url = await getSignedUrl(this.client, command, {
+      expiresIn: options.expiresInSeconds,
+      signableHeaders: new Set(['content-type', 'content-length']),
+    });
+    return {
+      url,
+      method: 'PUT',
+      headers: { 'content-type': options.contentType, 'content-length': String(options.bytes) },
+      expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000),
+    };
+  }
+
+  async presignGet(key: string, options: { expiresInSeconds: number }): Promise<{ url: string; expiresAt: Date }> {
+    assertValidKey(key);
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: options.expiresInSeconds });
+    return { url, expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000) };
+  }
+}

@@ -1,0 +1,114 @@
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { createObjectStore } from '../../../src/adapters/object-store/object-store.factory';
+import { ObjectNotFoundError } from '../../../src/adapters/object-store/object-store.port';
+import { S3ObjectStore } from '../../../src/adapters/object-store/s3.driver';
+import { loadConfig } from '../../../src/config/config';
+
+const credentials = { accessKeyId: 'AKIAVIGILTEST', secretAccessKey: 'vigil-test-secret' };
+const client = new S3Client({ region: 'eu-west-1', credentials });
+const s3 = mockClient(client);
+const store = new S3ObjectStore({ bucket: 'vigil-images', client });
+
+beforeEach(() => s3.reset());
+
+describe('the S3 object store', () => {
+  it('puts an object with its content type', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const body = Buffer.from('jpeg');
+    await store.put('images/ab/abc.jpg', body, { contentType: 'image/jpeg' });
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'vigil-images', Key: 'images/ab/abc.jpg', Body: body, ContentType: 'image/jpeg' });
+  });
+
+  it('reads an object and maps a missing one to ObjectNotFoundError', async () => {
+    s3.on(GetObjectCommand, { Bucket: 'vigil-images', Key: 'a/present' }).resolves({ Body: Readable.from([Buffer.from('bytes')]) as never });
+    s3.on(GetObjectCommand, { Bucket: 'vigil-images', Key: 'a/missing' }).rejects(new NoSuchKey({ message: 'gone', $metadata: {} }));
+    expect(await text(await store.get('a/present'))).toBe('bytes');
+    await expect(store.get('a/missing')).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
+  it('describes an object, or answers null when S3 says NotFound', async () => {
+    s3.on(HeadObjectCommand, { Bucket: 'vigil-images', Key: 'a/present' }).resolves({ ContentLength: 1234, ContentType: 'image/png' });
+    s3.on(HeadObjectCommand, { Bucket: 'vigil-images', Key: 'a/missing' }).rejects(new NotFound({ message: 'not found', $metadata: {} }));
+    expect(await store.head('a/present')).toEqual({ bytes: 1234, contentType: 'image/png' });
+    expect(await store.head('a/missing')).toBeNull();
+  });
+
+  it('passes other S3 failures on', async () => {
+    s3.on(HeadObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    await expect(store.head('a/b')).rejects.toThrow('Access Denied');
+  });
+
+  it('deletes an object', async () => {
+    s3.on(DeleteObjectCommand).resolves({});
+    await store.delete('a/b');
+    expect(s3).toHaveReceivedCommandWith(DeleteObjectCommand, { Bucket: 'vigil-images', Key: 'a/b' });
+  });
+
+  it('refuses a key vigil would never make, without calling S3', async () => {
+    await expect(store.put('../secrets', Buffer.from('x'), { contentType: 'text/plain' })).rejects.toThrow('invalid object key');
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('presigns a PUT whose signature covers the content type and length', async () => {
+    const upload = await store.presignPut('uploads/0190/abc', { contentType: 'image/jpeg', bytes: 52_000, expiresInSeconds: 900 });
+    const url = new URL(upload.url);
+    expect(url.host).toBe('vigil-images.s3.eu-west-1.amazonaws.com');
+    expect(url.pathname).toBe('/uploads/0190/abc');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIAVIGILTEST\/\d{8}\/eu-west-1\/s3\/aws4_request$/);
+    expect(upload.headers).toEqual({ 'content-type': 'image/jpeg', 'content-length': '52000' });
+    expect(upload.expiresAt.getTime()).toBeGreaterThan(Date.now() + 890_000);
+    expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('presigns a GET', async () => {
+    const { url } = await store.presignGet('images/ab/abc.jpg', { expiresInSeconds: 300 });
+    expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('300');
+    expect(new URL(url).pathname).toBe('/images/ab/abc.jpg');
+  });
+});
+
+describe('choosing the object store', () => {
+  it('uses a local folder under DATA_DIR by default', () => {
+    const config = loadConfig({ DATA_DIR: '/srv/vigil' });
+    expect(config.objectStore).toEqual({ kind: 'local', root: '/srv/vigil/objects' });
+    expect(createObjectStore(config.objectStore).store.kind).toBe('local');
+  });
+
+  it('needs a bucket for S3 and says so', () => {
+    expect(() => loadConfig({ OBJECT_STORE: 's3' })).toThrow('S3_BUCKET="": required when OBJECT_STORE=s3');
+  });
+
+  it('addresses an S3-compatible endpoint path-style', async () => {
+    const config = loadConfig({ OBJECT_STORE: 's3', S3_BUCKET: 'vigil', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_REGION: 'local' });
+    expect(config.objectStore).toEqual({ kind: 's3', bucket: 'vigil', region: 'local', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true });
+    const compatible = new S3Client({ region: 'local', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, credentials });
+    const handle = createObjectStore(config.objectStore, { s3Client: compatible });
+    const { url } = await (handle.store as S3ObjectStore).presignGet('images/x', { expiresInSeconds: 60 });
+    expect(url.startsWith('http://127.0.0.1:9000/vigil/images/x?')).toBe(true);
+  });
+
+  it('is ready when the bucket answers HeadBucket', async () => {
+    s3.on(HeadBucketCommand).resolves({});
+    const config = loadConfig({ OBJECT_STORE: 's3', S3_BUCKET: 'vigil-images' });
+    await createObjectStore(config.objectStore, { s3Client: client }).ready();
+    expect(s3).toHaveReceivedCommandWith(HeadBucketCommand, { Bucket: 'vigil-images' });
+    s3.on(HeadBucketCommand).rejects(new NotFound({ message: 'no such bucket', $metadata: {} }));
+    await expect(createObjectStore(config.objectStore, { s3Client: client }).ready()).rejects.toThrow('no such bucket');
+  });
+});
