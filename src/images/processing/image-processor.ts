@@ -1,0 +1,120 @@
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import { type CaptureFacts, readCaptureFacts } from './exif';
+import { ImageRejected, RejectionReason } from './rejection';
+import { type ImageContentType, sniffImageType } from './sniff';
+import { type TileRect, tileGrid } from './tiles';
+
+export interface ImageLimits {
+  maxBytes: number;
+  maxPixels: number;
+  minSide: number;
+}
+
+export interface DerivativeOptions {
+  /** Longest side of the normalised copy. */
+  normalizedMaxSide: number;
+  thumbnailSide: number;
+  tileSize: number;
+  tileOverlap: number;
+}
+
+export const DEFAULT_LIMITS: ImageLimits = { maxBytes: 25 * 1024 * 1024, maxPixels: 50_000_000, minSide: 80 };
+export const DEFAULT_DERIVATIVES: DerivativeOptions = { normalizedMaxSide: 2048, thumbnailSide: 256, tileSize: 512, tileOverlap: 64 };
+
+/** What validation learns from an upload, before any full decode. */
+export interface ImageFacts extends CaptureFacts {
+  contentType: ImageContentType;
+  bytes: number;
+  /** As displayed, i.e. after the EXIF orientation is applied. */
+  width: number;
+  height: number;
+}
+
+export interface EncodedImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  contentType: 'image/jpeg';
+}
+
+export interface Derivatives {
+  normalized: EncodedImage;
+  thumbnail: EncodedImage;
+  tiles: (TileRect & { image: EncodedImage })[];
+}
+
+// Truncated or damaged files must fail here, not produce half-grey images downstream.
+const decodeOptions = (limits: ImageLimits) => ({ limitInputPixels: limits.maxPixels, failOn: 'truncated' as const });
+
+/**
+ * Checks an upload by its content: type by magic bytes, size, and pixel count from the header
+ * alone, so a decompression bomb is refused before it is decoded. Throws ImageRejected.
+ */
+export async function inspectImage(bytes: Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageFacts> {
+  if (bytes.length === 0) throw new ImageRejected(RejectionReason.EMPTY, 'the file is empty');
+  if (bytes.length > limits.maxBytes) {
+    throw new ImageRejected(RejectionReason.TOO_LARGE, `the file has ${bytes.length} bytes; at most ${limits.maxBytes} are accepted`);
+  }
+  const contentType = sniffImageType(bytes.subarray(0, 16));
+  if (!contentType) throw new ImageRejected(RejectionReason.UNSUPPORTED_TYPE, 'the content is not a JPEG, PNG, WebP or TIFF image');
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { ...decodeOptions(limits), limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ImageRejected(RejectionReason.CORRUPT, `the image header cannot be read: ${(err as Error).message}`);
+  }
+  if (!meta.width || !meta.height) throw new ImageRejected(RejectionReason.CORRUPT, 'the image header has no size');
+  if (meta.width * meta.height > limits.maxPixels) {
+    throw new ImageRejected(
+      RejectionReason.TOO_MANY_PIXELS,
+      `the image declares ${meta.width}×${meta.height} pixels; at most ${limits.maxPixels} pixels are accepted`,
+    );
+  }
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const width = rotated ? meta.height : meta.width;
+  const height = rotated ? meta.width : meta.height;
+  if (Math.min(width, height) < limits.minSide) {
+    throw new ImageRejected(RejectionReason.TOO_SMALL, `the image is ${width}×${height}; both sides must be at least ${limits.minSide} pixels`);
+  }
+  return { contentType, bytes: bytes.length, width, height, ...(await readCaptureFacts(bytes)) };
+}
+
+/**
+ * Decodes once and makes what the rest of vigil uses: an auto-oriented sRGB copy without metadata,
+ * a thumbnail, and overlapping tiles when the copy is larger than a tile. Throws ImageRejected(CORRUPT).
+ */
+export async function deriveImages(
+  bytes: Buffer,
+  limits: ImageLimits = DEFAULT_LIMITS,
+  options: DerivativeOptions = DEFAULT_DERIVATIVES,
+): Promise<Derivatives> {
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(bytes, decodeOptions(limits))
+      .rotate()
+      .resize({ width: options.normalizedMaxSide, height: options.normalizedMaxSide, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new ImageRejected(RejectionReason.CORRUPT, `the image cannot be decoded: ${(err as Error).message}`);
+  }
+  const { width, height, channels } = raw.info;
+  const pixels = () => sharp(raw.data, { raw: { width, height, channels } });
+  const jpeg = async (image: Sharp, quality: number): Promise<EncodedImage> => {
+    const { data, info } = await image.jpeg({ quality }).toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, contentType: 'image/jpeg' };
+  };
+  const [normalized, thumbnail, tiles] = await Promise.all([
+    jpeg(pixels(), 90),
+    jpeg(pixels().resize({ width: options.thumbnailSide, height: options.thumbnailSide, fit: 'inside', withoutEnlargement: true }), 80),
+    Promise.all(
+      tileGrid(width, height, options.tileSize, options.tileOverlap).map(async (t) => ({
+        ...t,
+        image: await jpeg(pixels().extract({ left: t.x, top: t.y, width: t.width, height: t.height }), 90),
+      })),
+    ),
+  ]);
+  return { normalized, thumbnail, tiles };
+}
