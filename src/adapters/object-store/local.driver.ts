@@ -5,6 +5,16 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertValidKey, ObjectNotFoundError, type ObjectStore } from './object-store.port';
 
+// A key's extension says its type when it is one of these; only other objects need a sidecar file.
+const TYPE_BY_EXTENSION: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.json': 'application/json',
+  '.jsonl': 'application/jsonl',
+};
+const typeOf = (key: string): string | undefined => TYPE_BY_EXTENSION[path.extname(key)];
+
 /**
  * Objects as files under one folder. A write goes to a temporary file first and is renamed into
  * place, so a reader never sees half an object and a crash leaves no partial one behind.
@@ -25,8 +35,10 @@ export class LocalObjectStore implements ObjectStore {
     const temp = `${target}.${crypto.randomBytes(6).toString('hex')}.partial`;
     try {
       await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, fs.createWriteStream(temp, { flags: 'wx' }));
-      await fs.promises.writeFile(`${temp}.type`, options.contentType);
-      await fs.promises.rename(`${temp}.type`, `${target}.type`);
+      if (typeOf(key) !== options.contentType) {
+        await fs.promises.writeFile(`${temp}.type`, options.contentType);
+        await fs.promises.rename(`${temp}.type`, `${target}.type`);
+      }
       await fs.promises.rename(temp, target);
     } catch (err) {
       await fs.promises.rm(temp, { force: true });
@@ -50,7 +62,7 @@ export class LocalObjectStore implements ObjectStore {
     const file = this.file(key);
     try {
       const stat = await fs.promises.stat(file);
-      const contentType = await fs.promises.readFile(`${file}.type`, 'utf8').catch(() => null);
+      const contentType = await fs.promises.readFile(`${file}.type`, 'utf8').catch(() => typeOf(key) ?? null);
       return { bytes: stat.size, contentType };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;

@@ -103,7 +103,8 @@ export async function deriveImages(
   const { width, height, channels } = raw.info;
   const pixels = () => sharp(raw.data, { raw: { width, height, channels } });
   const jpeg = async (image: Sharp, quality: number): Promise<EncodedImage> => {
-    const { data, info } = await image.jpeg({ quality }).toBuffer({ resolveWithObject: true });
+    // Without Huffman optimisation encoding takes less than half the time for files a few percent larger.
+    const { data, info } = await image.jpeg({ quality, optimiseCoding: false }).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, contentType: 'image/jpeg' };
   };
   const [normalized, thumbnail, tiles] = await Promise.all([

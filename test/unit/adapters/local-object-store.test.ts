@@ -25,6 +25,16 @@ describe('the local object store', () => {
     await store.delete('images/ab/abcdef.jpg'); // deleting twice is fine
   });
 
+  it('knows the type of a key with a known extension without a sidecar file, and keeps any other type', async () => {
+    await store.put('derived/x/thumbnail.jpg', Buffer.from('j'), { contentType: 'image/jpeg' });
+    await store.put('uploads/x', Buffer.from('p'), { contentType: 'image/png' });
+    await store.put('odd/name.jpg', Buffer.from('t'), { contentType: 'image/tiff' });
+    expect(await store.head('derived/x/thumbnail.jpg')).toEqual({ bytes: 1, contentType: 'image/jpeg' });
+    expect(fs.existsSync(path.join(root, 'derived/x/thumbnail.jpg.type'))).toBe(false);
+    expect(await store.head('uploads/x')).toEqual({ bytes: 1, contentType: 'image/png' });
+    expect(await store.head('odd/name.jpg')).toEqual({ bytes: 1, contentType: 'image/tiff' });
+  });
+
   it('accepts a stream and replaces an object whole', async () => {
     await store.put('a/b', Readable.from(['one ', 'two']), { contentType: 'text/plain' });
     await store.put('a/b', Buffer.from('three'), { contentType: 'text/plain' });
