@@ -2,7 +2,7 @@ import { type Anomaly, type Prisma, type PrismaClient } from '../generated/prism
 import { connectionsFor } from '../common/pagination/batch';
 import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, type PageRequest, paginate } from '../common/pagination/keyset';
-import { nestedCounts, type NestedRelation, nestedPages, type SqlFilter } from '../common/pagination/nested';
+import { columnIn, nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { AnomalyOrderField, type AnomalyOrder } from './anomaly.input';
 import { AnomalyStatus } from './anomaly.type';
@@ -40,10 +40,7 @@ function ordering(order?: AnomalyOrder | null): Ordering {
   return [key, byId(direction)];
 }
 
-const statusFilter = (statuses?: AnomalyStatus[]): SqlFilter | undefined =>
-  statuses?.length
-    ? (params) => [`t.status::text IN (${statuses.map((s) => (params.push(s), `$${params.length}`)).join(', ')})`]
-    : undefined;
+const statusFilter = (statuses?: AnomalyStatus[]) => columnIn('status', statuses);
 
 export class AnomalyService {
   constructor(

@@ -8,6 +8,7 @@ import { migrate } from '../db/migrator';
 import { buildVigilSchema } from '../graphql/schema';
 import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
+import { resolveSigningSecret } from '../uploads/signing-secret';
 import { createServices, type Services } from './services';
 
 export interface App {
@@ -39,7 +40,14 @@ export async function openServices(config: Config, options: AppOptions = {}) {
     const report = await migrate(db, { log: (msg, extra) => log.info(extra, msg) });
     log.info({ database: db.kind, applied: report.applied.length, alreadyApplied: report.alreadyApplied }, 'database ready');
     const objectStore = createObjectStore(config.objectStore, { s3Client: options.s3Client });
-    return { log, db, objectStore, services: createServices(db, config) };
+    // Until the server listens (and when PUBLIC_URL is not set) links point at the configured address.
+    const publicUrl = { current: config.uploads.publicUrl ?? `http://${config.http.host}:${config.http.port}` };
+    const services = createServices(db, config, {
+      store: objectStore.store,
+      signingSecret: resolveSigningSecret(config.uploads.signingSecret, config.dataDir),
+      baseUrl: () => publicUrl.current,
+    });
+    return { log, db, objectStore, services, publicUrl };
   } catch (err) {
     await db.close();
     throw err;
@@ -57,7 +65,7 @@ async function ensureAccess(config: Config, services: Services, log: Logger) {
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const { log, db, services, objectStore } = await openServices(config, options);
+  const { log, db, services, objectStore, publicUrl } = await openServices(config, options);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
   let http: FastifyInstance | undefined;
@@ -85,6 +93,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   const url = `http://${host}:${port}`;
+  if (!config.uploads.publicUrl) publicUrl.current = url;
   log.info({ url: `${url}/graphql`, database: db.kind }, 'vigil is listening');
 
   let stopping: Promise<void> | undefined;

@@ -5,6 +5,8 @@ import { ApiKeyService } from '../auth/api-key.service';
 import { DeviceService } from '../devices/device.service';
 import { ImageService } from '../images/image.service';
 import { InspectionService } from '../inspections/inspection.service';
+import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
+import { UploadService } from '../images/upload.service';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -13,9 +15,16 @@ export interface Services {
   images: ImageService;
   anomalies: AnomalyService;
   apiKeys: ApiKeyService;
+  uploads: UploadService;
 }
 
-export function createServices(db: Database, config: Pick<Config, 'pagination' | 'auth'>): Services {
+export interface UploadDeps {
+  store: ObjectStore & Partial<Presigner>;
+  signingSecret: string;
+  baseUrl: () => string;
+}
+
+export function createServices(db: Database, config: Pick<Config, 'pagination' | 'auth' | 'uploads'>, uploads: UploadDeps): Services {
   const { prisma } = db;
   const limits = config.pagination;
   return {
@@ -24,5 +33,12 @@ export function createServices(db: Database, config: Pick<Config, 'pagination' |
     images: new ImageService(prisma),
     anomalies: new AnomalyService(prisma, limits),
     apiKeys: new ApiKeyService(prisma, { cacheMs: config.auth.apiKeyCacheMs, limits }),
+    uploads: new UploadService(prisma, uploads.store, {
+      limits: config.uploads.limits,
+      derivatives: config.uploads.derivatives,
+      urlTtlSeconds: config.uploads.urlTtlSeconds,
+      signingSecret: uploads.signingSecret,
+      baseUrl: uploads.baseUrl,
+    }),
   };
 }

@@ -42,12 +42,25 @@ const baseSchema = z.object({
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ENDPOINT: z.url({ message: 'expected an http(s):// URL of an S3-compatible store' }).optional(),
   S3_FORCE_PATH_STYLE: bool.optional(),
+  PUBLIC_URL: z.url({ message: 'expected the http(s):// URL clients reach vigil at' }).optional(),
+  UPLOAD_SIGNING_SECRET: z.string().min(32, { message: 'expected a secret of at least 32 characters' }).optional(),
+  UPLOAD_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(900),
+  UPLOAD_MAX_BYTES: int(1024, 2 * 1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  UPLOAD_MAX_PIXELS: int(10_000, 1_000_000_000).default(50_000_000),
+  UPLOAD_MIN_SIDE: int(1, 10_000).default(80),
+  NORMALIZED_MAX_SIDE: int(256, 16_384).default(2048),
+  THUMBNAIL_SIDE: int(32, 1024).default(256),
+  TILE_SIZE: int(64, 4096).default(512),
+  TILE_OVERLAP: int(0, 2048).default(64),
 });
 
 /** Every setting vigil reads, with its default. README's configuration table lists the same names. */
 export const envSchema = baseSchema.superRefine((env, ctx) => {
   if (env.OBJECT_STORE === 's3' && !env.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when OBJECT_STORE=s3' });
+  }
+  if (env.TILE_OVERLAP >= env.TILE_SIZE) {
+    ctx.addIssue({ code: 'custom', path: ['TILE_OVERLAP'], message: `must be smaller than TILE_SIZE (${env.TILE_SIZE})` });
   }
 });
 
@@ -71,6 +84,15 @@ export interface Config {
   objectStore:
     | { kind: 'local'; root: string }
     | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
+  uploads: {
+    /** Base of the URLs vigil hands out for its own upload and download endpoints; null: the listening address. */
+    publicUrl: string | null;
+    /** Signs local upload/download tokens; null: a secret kept in DATA_DIR/signing.key. */
+    signingSecret: string | null;
+    urlTtlSeconds: number;
+    limits: { maxBytes: number; maxPixels: number; minSide: number };
+    derivatives: { normalizedMaxSide: number; thumbnailSide: number; tileSize: number; tileOverlap: number };
+  };
 }
 
 export const MAX_PAGE_SIZE = 500;
@@ -112,5 +134,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       e.OBJECT_STORE === 's3'
         ? { kind: 's3', bucket: e.S3_BUCKET!, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE ?? !!e.S3_ENDPOINT }
         : { kind: 'local', root: path.join(dataDir, 'objects') },
+    uploads: {
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+      signingSecret: e.UPLOAD_SIGNING_SECRET ?? null,
+      urlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
+      limits: { maxBytes: e.UPLOAD_MAX_BYTES, maxPixels: e.UPLOAD_MAX_PIXELS, minSide: e.UPLOAD_MIN_SIDE },
+      derivatives: { normalizedMaxSide: e.NORMALIZED_MAX_SIDE, thumbnailSide: e.THUMBNAIL_SIDE, tileSize: e.TILE_SIZE, tileOverlap: e.TILE_OVERLAP },
+    },
   };
 }

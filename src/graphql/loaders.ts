@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { type Anomaly, type Device, type Image, type Inspection } from '../generated/prisma/client';
 import { type AnomalyParent } from '../anomalies/anomaly.service';
 import { type AnomalyStatus } from '../anomalies/anomaly.type';
+import { type ImageStatus } from '../images/image.type';
 import { type Services } from '../app/services';
 import { type Connection } from '../common/pagination/connection.type';
 import { type Ordering, type PageLimits, pageRequest } from '../common/pagination/keyset';
@@ -55,15 +56,21 @@ export class Loaders {
   image = this.get<Image | null>('Image', (ids) => this.services.images.byIds(ids));
   detection = this.get('Detection', (ids) => this.services.images.detectionById(ids));
   detectionsOfImage = this.get('Image.detections', (ids) => this.services.images.detectionsOfImages(ids));
+  tilesOfImage = this.get('Image.tiles', (ids) => this.services.images.tilesOfImages(ids));
 
   inspectionsOfDevice(page: PageArgs) {
     const s = this.services.inspections;
     return this.pages('Device.inspections', page, INSPECTION_ORDER, (ids, req, c) => s.pagesOfDevices(ids, req, c), (ids) => s.countsOfDevices(ids));
   }
 
-  imagesOfInspection(page: PageArgs) {
+  imagesOfInspection(page: PageArgs, statuses?: ImageStatus[]) {
     const s = this.services.images;
-    return this.pages('Inspection.images', page, IMAGE_ORDER, (ids, req, c) => s.pagesOfInspections(ids, req, c), (ids) => s.countsOfInspections(ids));
+    const key = `Inspection.images[${statuses?.join(',') ?? ''}]`;
+    return this.pages(key, page, IMAGE_ORDER, (ids, req, c) => s.pagesOfInspections(ids, req, statuses, c), (ids) => s.countsOfInspections(ids, statuses));
+  }
+
+  imageCount() {
+    return this.counts('Inspection.images[]', (ids) => this.services.images.countsOfInspections(ids));
   }
 
   anomaliesOf(parent: AnomalyParent, page: PageArgs, statuses?: AnomalyStatus[]): DataLoader<string, Connection<Anomaly>> {

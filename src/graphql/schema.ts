@@ -8,6 +8,7 @@ import { DetectionResolver } from '../detections/detection.resolver';
 import { DeviceResolver } from '../devices/device.resolver';
 import { ImageResolver } from '../images/image.resolver';
 import { InspectionResolver } from '../inspections/inspection.resolver';
+import { UploadResolver } from '../images/upload.resolver';
 import { NodeResolver } from './node.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -19,6 +20,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   DetectionResolver,
   AnomalyResolver,
   ApiKeyResolver,
+  UploadResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

@@ -13,6 +13,7 @@ import { type Context } from '../graphql/context';
 import { createErrorFormatter, isInternal } from '../graphql/format-error';
 import { Loaders } from '../graphql/loaders';
 import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
+import { registerUploadRoutes } from './uploads.route';
 
 export interface HttpDeps {
   config: Config;
@@ -44,6 +45,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     // One line per request from the onResponse hook below instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.http.bodyLimitBytes,
+    // Signed upload and download tokens travel in the path.
+    routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: 'idle',
     requestIdHeader: false,
     genReqId: (req) => {
@@ -113,6 +116,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   });
 
   if (config.http.graphiql) registerGraphiql(app);
+  registerUploadRoutes(app, services);
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request): Promise<Context> => ({
       requestId: request.id,

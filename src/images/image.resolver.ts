@@ -6,6 +6,7 @@ import { DetectionType } from '../detections/detection.type';
 import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
 import { ImageType } from './image.type';
+import { ImageRejection, ImageTileType } from './upload.types';
 
 @Resolver(() => ImageType)
 export class ImageResolver {
@@ -22,5 +23,25 @@ export class ImageResolver {
   @FieldResolver(() => [DetectionType], { description: 'Every model judgement of this image, oldest first.' })
   detections(@Root() image: Image, @Ctx() ctx: Context) {
     return ctx.loaders.detectionsOfImage.load(image.id);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to the normalised copy (auto-oriented, no metadata); null until READY.' })
+  url(@Root() image: Image, @Ctx() ctx: Context) {
+    return image.normalizedKey ? ctx.services.uploads.downloadUrl(image.normalizedKey) : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to a thumbnail of at most 256 px; null until READY.' })
+  thumbnailUrl(@Root() image: Image, @Ctx() ctx: Context) {
+    return image.thumbnailKey ? ctx.services.uploads.downloadUrl(image.thumbnailKey) : null;
+  }
+
+  @FieldResolver(() => ImageRejection, { nullable: true, description: 'Why the image was refused; null unless REJECTED.' })
+  rejection(@Root() image: Image): ImageRejection | null {
+    return image.rejectionReason ? { reason: image.rejectionReason, message: image.rejectionMessage ?? '' } : null;
+  }
+
+  @FieldResolver(() => [ImageTileType], { description: 'Overlapping tiles of the normalised copy, for frames larger than a tile; in row order.' })
+  tiles(@Root() image: Image, @Ctx() ctx: Context) {
+    return ctx.loaders.tilesOfImage.load(image.id);
   }
 }

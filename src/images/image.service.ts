@@ -1,7 +1,8 @@
 import { type Detection, type Image, type PrismaClient } from '../generated/prisma/client';
 import { rowsByIds, connectionsFor } from '../common/pagination/batch';
 import { byId, type Ordering, type PageRequest } from '../common/pagination/keyset';
-import { nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
+import { columnIn, nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
+import { type ImageStatus } from '../generated/prisma/enums';
 
 export const IMAGE_ORDER: Ordering = [
   { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' },
@@ -16,17 +17,22 @@ export class ImageService {
     return rowsByIds(ids, (in_) => this.prisma.image.findMany({ where: { id: { in: in_ } } }));
   }
 
-  async pagesOfInspections(inspectionIds: readonly string[], req: PageRequest, count: (id: string) => Promise<number>) {
-    const rows = await nestedPages<Image>(this.prisma, OF_INSPECTION, IMAGE_ORDER, req, inspectionIds);
+  async pagesOfInspections(inspectionIds: readonly string[], req: PageRequest, statuses: ImageStatus[] | undefined, count: (id: string) => Promise<number>) {
+    const rows = await nestedPages<Image>(this.prisma, OF_INSPECTION, IMAGE_ORDER, req, inspectionIds, columnIn('status', statuses));
     return connectionsFor(rows, req, IMAGE_ORDER, count);
   }
 
-  countsOfInspections(inspectionIds: readonly string[]): Promise<Map<string, number>> {
-    return nestedCounts(this.prisma, OF_INSPECTION, inspectionIds);
+  countsOfInspections(inspectionIds: readonly string[], statuses?: ImageStatus[]): Promise<Map<string, number>> {
+    return nestedCounts(this.prisma, OF_INSPECTION, inspectionIds, columnIn('status', statuses));
   }
 
   detectionById(ids: readonly string[]): Promise<(Detection | null)[]> {
     return rowsByIds(ids, (in_) => this.prisma.detection.findMany({ where: { id: { in: in_ } } }));
+  }
+
+  async tilesOfImages(imageIds: readonly string[]) {
+    const rows = await this.prisma.imageTile.findMany({ where: { imageId: { in: [...imageIds] } }, orderBy: [{ imageId: 'asc' }, { index: 'asc' }] });
+    return imageIds.map((id) => rows.filter((r) => r.imageId === id));
   }
 
   /** Every detection of each image, oldest first (a handful per image: screen, inspect, per model version). */

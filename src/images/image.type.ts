@@ -39,6 +39,12 @@ export class ImageType extends Node {
   @Field(() => ImageStatus)
   status: ImageStatus;
 
+  @Field(() => String, { nullable: true, description: 'The name the file had when it was uploaded (display only).' })
+  filename: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Camera make and model, from EXIF.' })
+  camera: string | null;
+
   @Field()
   createdAt: Date;
 }

@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Inspection } from '../generated/prisma/client';
 import { AnomalyConnection } from '../anomalies/anomaly.type';
 import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
@@ -6,7 +6,7 @@ import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { DeviceType } from '../devices/device.type';
 import { type Context } from '../graphql/context';
-import { ImageConnection } from '../images/image.type';
+import { ImageConnection, ImageStatus } from '../images/image.type';
 import { CreateInspectionInput, InspectionFilter } from './inspection.input';
 import { InspectionConnection, InspectionType } from './inspection.type';
 
@@ -48,9 +48,19 @@ export class InspectionResolver {
     return ctx.loaders.device.load(inspection.deviceId);
   }
 
-  @FieldResolver(() => ImageConnection, { description: 'In upload order.' })
-  images(@Root() inspection: Inspection, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
-    return ctx.loaders.imagesOfInspection(page).load(inspection.id);
+  @FieldResolver(() => ImageConnection, { description: 'In upload order, optionally only some statuses.' })
+  images(
+    @Root() inspection: Inspection,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('status', () => [ImageStatus], { nullable: true }) status?: ImageStatus[],
+  ) {
+    return ctx.loaders.imagesOfInspection(page, status ?? undefined).load(inspection.id);
+  }
+
+  @FieldResolver(() => Int, { description: 'How many images the inspection has, in any status.' })
+  imageCount(@Root() inspection: Inspection, @Ctx() ctx: Context) {
+    return ctx.loaders.imageCount().load(inspection.id);
   }
 
   @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })

@@ -57,6 +57,11 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
     roles: [ADMIN, OPERATOR],
     call: () => ['mutation($d: ID!) { createInspection(input: { deviceId: $d, source: DRONE, capturedAt: "2026-02-01T00:00:00Z" }) { id } }', { d: fx.deviceId }],
   },
+  'Mutation.requestImageUploads': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($i: ID!) { requestImageUploads(inspectionId: $i, files: []) { filename } }', { i: fx.inspectionId }],
+  },
+  'Mutation.completeImageUploads': { roles: [ADMIN, OPERATOR], call: () => ['mutation { completeImageUploads(imageIds: []) { id } }'] },
   'Mutation.createApiKey': { roles: [ADMIN], call: () => ['mutation { createApiKey(name: "k", role: INTEGRATOR) { secret } }'] },
   'Mutation.revokeApiKey': { roles: [ADMIN], call: () => ['mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: fx.apiKeyId }] },
 };

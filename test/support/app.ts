@@ -15,6 +15,8 @@ export interface GraphQLResponse<T = Record<string, any>> {
 
 export interface TestApp {
   app: App;
+  /** This app's DATA_DIR (objects live in DATA_DIR/objects). */
+  dataDir: string;
   db: TestDatabase;
   /** POST /graphql with the given secret (the admin's unless `as` says otherwise; null sends none). */
   gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, as?: string | null): Promise<GraphQLResponse<T>>;
@@ -48,6 +50,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Om
   };
   return {
     app,
+    dataDir,
     db,
     gql,
     async keyFor(role) {

@@ -110,7 +110,7 @@ describe('deriveImages', () => {
   });
 
   it('rejects a truncated JPEG as CORRUPT', async () => {
-    const photo = await sharp({ create: { width: 1000, height: 800, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 1000, height: 800, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
     const truncated = photo.subarray(0, Math.floor(photo.length / 2));
     await inspectImage(truncated); // the header is intact
     expect((await rejection(deriveImages(truncated))).reason).toBe(RejectionReason.CORRUPT);

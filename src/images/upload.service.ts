@@ -1,0 +1,269 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { type Image, type PrismaClient } from '../generated/prisma/client';
+import { ImageStatus, RejectionReason } from '../generated/prisma/enums';
+import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
+import { DomainError, ErrorCode, notFound } from '../common/errors';
+import { isUniqueViolation } from '../db/prisma-errors';
+import { type DerivativeOptions, deriveImages, type ImageLimits, inspectImage } from './processing/image-processor';
+import { ImageRejected } from './processing/rejection';
+import { storeDerivatives } from './processing/store-derivatives';
+import { signToken, TokenError, verifyToken } from '../uploads/signed-token';
+
+export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'];
+const SHA256 = /^[0-9a-f]{64}$/;
+// Transport failures can be retried with the same bytes; a verdict on the content cannot.
+const RETRYABLE: RejectionReason[] = [RejectionReason.NOT_UPLOADED, RejectionReason.SIZE_MISMATCH, RejectionReason.CHECKSUM_MISMATCH];
+
+export interface UploadFile {
+  filename: string;
+  contentType: string;
+  byteSize: number;
+  sha256: string;
+}
+
+export interface UploadTicket {
+  filename: string;
+  image: Image | null;
+  upload: { url: string; method: 'PUT'; headers: Record<string, string>; expiresAt: Date } | null;
+  problem: { code: string; field: string; message: string } | null;
+}
+
+export interface UploadOptions {
+  limits: ImageLimits;
+  derivatives: DerivativeOptions;
+  urlTtlSeconds: number;
+  signingSecret: string;
+  /** Where clients reach this service, for vigil's own upload and download links. */
+  baseUrl: () => string;
+}
+
+interface UploadClaim {
+  img: string;
+  len: number;
+  typ: string;
+}
+
+export class UploadError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A display name only: the last path segment, without control characters. Keys never come from it. */
+function displayName(filename: string): string {
+  const base = path.posix.basename(filename.replace(/\\/g, '/'));
+  return base.replace(/[\u0000-\u001f\u007f]/g, '').trim() || 'unnamed';
+}
+
+/** Passes at most `limit` bytes and fails the stream beyond them. */
+function capped(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      seen += chunk.length;
+      done(seen > limit ? new UploadError(413, 'SIZE_MISMATCH', `the upload is larger than the ${limit} bytes announced`) : null, chunk);
+    },
+  });
+}
+
+export class UploadService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly store: ObjectStore & Partial<Presigner>,
+    private readonly options: UploadOptions,
+  ) {}
+
+  private check(file: UploadFile): UploadTicket['problem'] {
+    const bad = (field: string, code: string, message: string) => ({ field, code, message });
+    if (typeof file.filename !== 'string' || file.filename.length === 0) return bad('filename', ErrorCode.BAD_USER_INPUT, 'filename: must not be empty');
+    if (file.filename.length > 255) return bad('filename', ErrorCode.BAD_USER_INPUT, `filename: at most 255 characters (got ${file.filename.length})`);
+    if (!SHA256.test(file.sha256)) return bad('sha256', ErrorCode.BAD_USER_INPUT, 'sha256: expected 64 lowercase hex digits');
+    if (!ACCEPTED_TYPES.includes(file.contentType)) {
+      return bad('contentType', RejectionReason.UNSUPPORTED_TYPE, `contentType: expected one of ${ACCEPTED_TYPES.join(', ')}`);
+    }
+    if (!Number.isInteger(file.byteSize) || file.byteSize <= 0) return bad('byteSize', RejectionReason.EMPTY, 'byteSize: must be a positive whole number');
+    if (file.byteSize > this.options.limits.maxBytes) {
+      return bad('byteSize', RejectionReason.TOO_LARGE, `byteSize: at most ${this.options.limits.maxBytes} bytes are accepted`);
+    }
+    return null;
+  }
+
+  /** Registers the files of an inspection and says where to upload each; bad entries are reported, the others go ahead. */
+  async request(inspectionId: string, files: UploadFile[]): Promise<UploadTicket[]> {
+    if (files.length > 1000) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'files: at most 1000 per call', { field: 'files' });
+    const inspection = await this.prisma.inspection.findUnique({ where: { id: inspectionId } });
+    if (!inspection) throw notFound('Inspection', inspectionId);
+    const tickets: UploadTicket[] = [];
+    for (const file of files) {
+      const problem = this.check(file);
+      if (problem) {
+        tickets.push({ filename: String(file.filename).slice(0, 255), image: null, upload: null, problem });
+        continue;
+      }
+      const image = await this.findOrCreate(inspectionId, file);
+      const needsBytes = image.status === ImageStatus.PENDING_UPLOAD;
+      tickets.push({ filename: image.filename ?? displayName(file.filename), image, upload: needsBytes ? await this.uploadTarget(image) : null, problem: null });
+    }
+    return tickets;
+  }
+
+  private async findOrCreate(inspectionId: string, file: UploadFile): Promise<Image> {
+    const existing = await this.prisma.image.findUnique({ where: { inspectionId_sha256: { inspectionId, sha256: file.sha256 } } });
+    if (existing) {
+      if (existing.status === ImageStatus.REJECTED && existing.rejectionReason && RETRYABLE.includes(existing.rejectionReason)) {
+        return this.prisma.image.update({
+          where: { id: existing.id },
+          data: { status: ImageStatus.PENDING_UPLOAD, rejectionReason: null, rejectionMessage: null, bytes: file.byteSize, contentType: file.contentType },
+        });
+      }
+      return existing;
+    }
+    const id = crypto.randomUUID();
+    try {
+      return await this.prisma.image.create({
+        data: {
+          id,
+          inspectionId,
+          objectKey: `uploads/${id}`,
+          sha256: file.sha256,
+          contentType: file.contentType,
+          bytes: file.byteSize,
+          filename: displayName(file.filename),
+        },
+      });
+    } catch (err) {
+      // The same file requested twice at once: both get the one image.
+      if (!isUniqueViolation(err)) throw err;
+      return this.prisma.image.findUniqueOrThrow({ where: { inspectionId_sha256: { inspectionId, sha256: file.sha256 } } });
+    }
+  }
+
+  private async uploadTarget(image: Image): Promise<NonNullable<UploadTicket['upload']>> {
+    const ttl = this.options.urlTtlSeconds;
+    if (this.store.presignPut) {
+      return this.store.presignPut(image.objectKey, { contentType: image.contentType, bytes: image.bytes, expiresInSeconds: ttl });
+    }
+    const expiresAt = new Date(Date.now() + ttl * 1000);
+    const token = signToken<UploadClaim>({ img: image.id, len: image.bytes, typ: image.contentType }, this.options.signingSecret, expiresAt);
+    return {
+      url: `${this.options.baseUrl()}/uploads/${token}`,
+      method: 'PUT',
+      headers: { 'content-type': image.contentType, 'content-length': String(image.bytes) },
+      expiresAt,
+    };
+  }
+
+  /** PUT /uploads/<token> on the local store: signed, expiring, single-use and size-limited. */
+  async receive(token: string, body: Readable, headers: { contentType?: string; contentLength?: string }): Promise<Image> {
+    let claim: UploadClaim;
+    try {
+      claim = verifyToken<UploadClaim>(token, this.options.signingSecret);
+    } catch (err) {
+      if (err instanceof TokenError) throw new UploadError(err.kind === 'EXPIRED' ? 410 : 403, err.kind, err.message);
+      throw err;
+    }
+    if (headers.contentLength !== String(claim.len)) {
+      throw new UploadError(400, 'SIZE_MISMATCH', `content-length must be ${claim.len}, as announced`);
+    }
+    if ((headers.contentType ?? '').split(';')[0].trim() !== claim.typ) {
+      throw new UploadError(400, 'CONTENT_TYPE_MISMATCH', `content-type must be ${claim.typ}, as announced`);
+    }
+    // Taking the image out of PENDING_UPLOAD first makes the link single-use, even for two PUTs at once.
+    const claimed = await this.prisma.image.updateMany({ where: { id: claim.img, status: ImageStatus.PENDING_UPLOAD }, data: { status: ImageStatus.UPLOADED } });
+    if (claimed.count === 0) throw new UploadError(409, 'ALREADY_USED', 'this link was already used; request a new upload for the file');
+    const image = await this.prisma.image.findUniqueOrThrow({ where: { id: claim.img } });
+    try {
+      await this.store.put(image.objectKey, body.pipe(capped(claim.len)), { contentType: claim.typ });
+      const stored = await this.store.head(image.objectKey);
+      if (stored?.bytes !== claim.len) throw new UploadError(400, 'SIZE_MISMATCH', `received ${stored?.bytes ?? 0} bytes, ${claim.len} were announced`);
+      return image;
+    } catch (err) {
+      await this.store.delete(image.objectKey);
+      await this.prisma.image.updateMany({ where: { id: image.id, status: ImageStatus.UPLOADED }, data: { status: ImageStatus.PENDING_UPLOAD } });
+      throw err;
+    }
+  }
+
+  /** Checks each uploaded object and makes its derivatives; every image ends READY or REJECTED. Repeating is harmless. */
+  async complete(imageIds: string[]): Promise<Image[]> {
+    if (imageIds.length > 1000) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'imageIds: at most 1000 per call', { field: 'imageIds' });
+    const images = await this.prisma.image.findMany({ where: { id: { in: imageIds } } });
+    const missing = imageIds.find((id) => !images.some((i) => i.id === id));
+    if (missing) throw notFound('Image', missing);
+    const done: Image[] = [];
+    for (const id of imageIds) done.push(await this.completeOne(images.find((i) => i.id === id)!));
+    return done;
+  }
+
+  private async completeOne(image: Image): Promise<Image> {
+    if (image.status === ImageStatus.READY || image.status === ImageStatus.REJECTED) return image;
+    const reject = async (reason: RejectionReason, message: string) => {
+      await this.store.delete(image.objectKey);
+      return this.prisma.image.update({ where: { id: image.id }, data: { status: ImageStatus.REJECTED, rejectionReason: reason, rejectionMessage: message.slice(0, 500) } });
+    };
+    const head = await this.store.head(image.objectKey);
+    if (!head) return reject(RejectionReason.NOT_UPLOADED, 'no file was uploaded for this image');
+    if (head.bytes !== image.bytes) return reject(RejectionReason.SIZE_MISMATCH, `${head.bytes} bytes arrived, ${image.bytes} were announced`);
+    const bytes = await buffer(await this.store.get(image.objectKey));
+    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    if (sha256 !== image.sha256) return reject(RejectionReason.CHECKSUM_MISMATCH, 'the uploaded bytes do not match the announced sha256');
+    try {
+      const facts = await inspectImage(bytes, this.options.limits);
+      const stored = await storeDerivatives(this.store, image.id, await deriveImages(bytes, this.options.limits, this.options.derivatives));
+      return await this.prisma.$transaction(async (tx) => {
+        await tx.imageTile.createMany({
+          data: stored.tiles.map((t) => ({ imageId: image.id, index: t.index, x: t.x, y: t.y, width: t.width, height: t.height, objectKey: t.key })),
+          skipDuplicates: true,
+        });
+        return tx.image.update({
+          where: { id: image.id },
+          data: {
+            status: ImageStatus.READY,
+            contentType: facts.contentType,
+            width: facts.width,
+            height: facts.height,
+            capturedAt: facts.capturedAt,
+            latitude: facts.latitude,
+            longitude: facts.longitude,
+            altitude: facts.altitude,
+            camera: facts.camera,
+            normalizedKey: stored.normalizedKey,
+            thumbnailKey: stored.thumbnailKey,
+          },
+        });
+      });
+    } catch (err) {
+      if (err instanceof ImageRejected) return reject(err.reason as RejectionReason, err.message);
+      throw err;
+    }
+  }
+
+  /** A short-lived link to one of an image's objects. */
+  async downloadUrl(key: string): Promise<string> {
+    const ttl = this.options.urlTtlSeconds;
+    if (this.store.presignGet) return (await this.store.presignGet(key, { expiresInSeconds: ttl })).url;
+    const token = signToken({ key }, this.options.signingSecret, new Date(Date.now() + ttl * 1000));
+    return `${this.options.baseUrl()}/objects/${token}`;
+  }
+
+  /** GET /objects/<token> on the local store. */
+  async open(token: string): Promise<{ body: Readable; contentType: string | null; bytes: number }> {
+    let key: string;
+    try {
+      key = verifyToken<{ key: string }>(token, this.options.signingSecret).key;
+    } catch (err) {
+      if (err instanceof TokenError) throw new UploadError(err.kind === 'EXPIRED' ? 410 : 403, err.kind, err.message);
+      throw err;
+    }
+    const head = await this.store.head(key);
+    if (!head) throw new UploadError(404, 'NOT_FOUND', 'the object no longer exists');
+    return { body: await this.store.get(key), contentType: head.contentType, bytes: head.bytes };
+  }
+}
