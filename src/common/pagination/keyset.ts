@@ -133,7 +133,7 @@ const SQL_CAST: Record<SortKind, string> = { string: 'text', number: 'float8', d
 /** The same range as SQL on table alias `t`, with parameters numbered from `params.length + 1`. */
 export function sqlRange(ordering: Ordering, req: PageRequest, params: unknown[]): string[] {
   const after = (ord: Ordering, values: unknown[]) => {
-    const ors = ord.map((k, i) => {
+    const ors = ord.map((_k, i) => {
       const parts: string[] = [];
       for (let j = 0; j <= i; j++) {
         const kj = ord[j];
