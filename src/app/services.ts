@@ -7,6 +7,7 @@ import { ImageService } from '../images/image.service';
 import { InspectionService } from '../inspections/inspection.service';
 import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
 import { UploadService } from '../images/upload.service';
+import { SurveyService } from '../surveys/survey.service';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -16,6 +17,7 @@ export interface Services {
   anomalies: AnomalyService;
   apiKeys: ApiKeyService;
   uploads: UploadService;
+  surveys: SurveyService;
 }
 
 export interface UploadDeps {
@@ -24,12 +26,16 @@ export interface UploadDeps {
   baseUrl: () => string;
 }
 
-export function createServices(db: Database, config: Pick<Config, 'pagination' | 'auth' | 'uploads'>, uploads: UploadDeps): Services {
+export function createServices(db: Database, config: Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch'>, uploads: UploadDeps): Services {
   const { prisma } = db;
   const limits = config.pagination;
+  const devices = new DeviceService(prisma, limits);
+  const inspections = new InspectionService(prisma, limits);
+  const surveys = new SurveyService(prisma, devices, inspections, limits, config.gpsMatch);
   return {
-    devices: new DeviceService(prisma, limits),
-    inspections: new InspectionService(prisma, limits),
+    devices,
+    inspections,
+    surveys,
     images: new ImageService(prisma),
     anomalies: new AnomalyService(prisma, limits),
     apiKeys: new ApiKeyService(prisma, { cacheMs: config.auth.apiKeyCacheMs, limits }),
@@ -39,6 +45,6 @@ export function createServices(db: Database, config: Pick<Config, 'pagination' |
       urlTtlSeconds: config.uploads.urlTtlSeconds,
       signingSecret: uploads.signingSecret,
       baseUrl: uploads.baseUrl,
-    }),
+    }, surveys),
   };
 }

@@ -52,6 +52,8 @@ const baseSchema = z.object({
   THUMBNAIL_SIDE: int(32, 1024).default(256),
   TILE_SIZE: int(64, 4096).default(512),
   TILE_OVERLAP: int(0, 2048).default(64),
+  GPS_MATCH_RADIUS_M: int(1, 10_000).default(50),
+  GPS_MATCH_AMBIGUITY_M: int(0, 1000).default(5),
 });
 
 /** Every setting vigil reads, with its default. README's configuration table lists the same names. */
@@ -93,6 +95,8 @@ export interface Config {
     limits: { maxBytes: number; maxPixels: number; minSide: number };
     derivatives: { normalizedMaxSide: number; thumbnailSide: number; tileSize: number; tileOverlap: number };
   };
+  /** Survey images find their device by GPS: the nearest active one within radiusM, unless the runner-up is within ambiguityM of it. */
+  gpsMatch: { radiusM: number; ambiguityM: number };
 }
 
 export const MAX_PAGE_SIZE = 500;
@@ -141,5 +145,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       limits: { maxBytes: e.UPLOAD_MAX_BYTES, maxPixels: e.UPLOAD_MAX_PIXELS, minSide: e.UPLOAD_MIN_SIDE },
       derivatives: { normalizedMaxSide: e.NORMALIZED_MAX_SIDE, thumbnailSide: e.THUMBNAIL_SIDE, tileSize: e.TILE_SIZE, tileOverlap: e.TILE_OVERLAP },
     },
+    gpsMatch: { radiusM: e.GPS_MATCH_RADIUS_M, ambiguityM: e.GPS_MATCH_AMBIGUITY_M },
   };
 }

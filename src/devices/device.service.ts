@@ -79,20 +79,38 @@ export class DeviceService {
 
   /** Devices within radiusKm: a bounding box on the (latitude, longitude) index, then the exact distance. */
   async idsNear(near: { latitude: number; longitude: number; radiusKm: number }): Promise<string[]> {
+    return (await this.within(near, { activeOnly: false, limit: null })).map((r) => r.id);
+  }
+
+  /** The nearest devices still in service within radiusKm, nearest first (ties by id). */
+  nearestActive(near: { latitude: number; longitude: number; radiusKm: number }, limit: number): Promise<{ id: string; distanceKm: number }[]> {
+    return this.within(near, { activeOnly: true, limit });
+  }
+
+  private async within(
+    near: { latitude: number; longitude: number; radiusKm: number },
+    opts: { activeOnly: boolean; limit: number | null },
+  ): Promise<{ id: string; distanceKm: number }[]> {
     const box = boundingBox(near.latitude, near.longitude, near.radiusKm);
     const params: unknown[] = [near.latitude, near.longitude, near.radiusKm, box.minLatitude, box.maxLatitude];
-    let lonFilter = '';
+    const filters = ['t.latitude BETWEEN $4 AND $5'];
     if (box.minLongitude !== null) {
       params.push(box.minLongitude, box.maxLongitude);
-      lonFilter = 'AND t.longitude BETWEEN $6 AND $7';
+      filters.push(`t.longitude BETWEEN $${params.length - 1} AND $${params.length}`);
     }
-    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT t.id::text AS id FROM devices t
-       WHERE t.latitude BETWEEN $4 AND $5 ${lonFilter}
-         AND ${sqlHaversineKm('$1::float8', '$2::float8')} <= $3::float8`,
+    if (opts.activeOnly) filters.push(`t.status <> 'DECOMMISSIONED'`);
+    let limit = '';
+    if (opts.limit !== null) {
+      params.push(opts.limit);
+      limit = `ORDER BY distance_km, id LIMIT $${params.length}::int`;
+    }
+    return this.prisma.$queryRawUnsafe<{ id: string; distanceKm: number }[]>(
+      `SELECT id, distance_km AS "distanceKm" FROM (
+         SELECT t.id::text AS id, ${sqlHaversineKm('$1::float8', '$2::float8')} AS distance_km
+         FROM devices t WHERE ${filters.join(' AND ')}
+       ) near WHERE distance_km <= $3::float8 ${limit}`,
       ...params,
     );
-    return rows.map((r) => r.id);
   }
 
   async create(input: DeviceInput): Promise<Device> {

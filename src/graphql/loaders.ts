@@ -53,6 +53,7 @@ export class Loaders {
 
   device = this.get<Device | null>('Device', (ids) => this.services.devices.byIds(ids));
   inspection = this.get<Inspection | null>('Inspection', (ids) => this.services.inspections.byIds(ids));
+  survey = this.get('Survey', (ids) => this.services.surveys.byIds(ids));
   image = this.get<Image | null>('Image', (ids) => this.services.images.byIds(ids));
   detection = this.get('Detection', (ids) => this.services.images.detectionById(ids));
   detectionsOfImage = this.get('Image.detections', (ids) => this.services.images.detectionsOfImages(ids));

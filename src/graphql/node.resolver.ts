@@ -14,6 +14,7 @@ const READERS: Record<NodeType, Role[]> = {
   Detection: READ_FLEET,
   Anomaly: READ_FLEET,
   ApiKey: ADMIN_ONLY,
+  Survey: READ_FLEET,
 };
 
 @Resolver(() => Node)
@@ -39,6 +40,7 @@ export class NodeResolver {
       Detection: () => l.detection.load(parsed.id),
       Anomaly: () => ctx.services.anomalies.get(parsed.id),
       ApiKey: () => ctx.services.apiKeys.get(parsed.id),
+      Survey: () => l.survey.load(parsed.id),
     };
     const row = await loaders[parsed.type]();
     return row && { ...row, __typename: parsed.type };

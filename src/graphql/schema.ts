@@ -8,6 +8,7 @@ import { DetectionResolver } from '../detections/detection.resolver';
 import { DeviceResolver } from '../devices/device.resolver';
 import { ImageResolver } from '../images/image.resolver';
 import { InspectionResolver } from '../inspections/inspection.resolver';
+import { SurveyResolver } from '../surveys/survey.resolver';
 import { UploadResolver } from '../images/upload.resolver';
 import { NodeResolver } from './node.resolver';
 
@@ -21,6 +22,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   AnomalyResolver,
   ApiKeyResolver,
   UploadResolver,
+  SurveyResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

@@ -5,14 +5,20 @@ import { PageArgs } from '../common/pagination/page.args';
 import { DetectionType } from '../detections/detection.type';
 import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
+import { SurveyType } from '../surveys/survey.type';
 import { ImageType } from './image.type';
 import { ImageRejection, ImageTileType } from './upload.types';
 
 @Resolver(() => ImageType)
 export class ImageResolver {
-  @FieldResolver(() => InspectionType)
+  @FieldResolver(() => InspectionType, { nullable: true, description: "Null only for a survey image that has not found its device yet (see deviceMatch)." })
   inspection(@Root() image: Image, @Ctx() ctx: Context) {
-    return ctx.loaders.inspection.load(image.inspectionId);
+    return image.inspectionId ? ctx.loaders.inspection.load(image.inspectionId) : null;
+  }
+
+  @FieldResolver(() => SurveyType, { nullable: true, description: 'The survey the image was uploaded into, if any.' })
+  survey(@Root() image: Image, @Ctx() ctx: Context) {
+    return image.surveyId ? ctx.loaders.survey.load(image.surveyId) : null;
   }
 
   @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })

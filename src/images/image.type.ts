@@ -2,6 +2,7 @@ import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ImageStatus } from '../generated/prisma/enums';
 import { ConnectionType } from '../common/pagination/connection.type';
 import { Node } from '../graphql/node.type';
+import { DeviceMatch } from '../surveys/survey.type';
 
 export { ImageStatus };
 
@@ -44,6 +45,12 @@ export class ImageType extends Node {
 
   @Field(() => String, { nullable: true, description: 'Camera make and model, from EXIF.' })
   camera: string | null;
+
+  @Field(() => DeviceMatch, { nullable: true, description: 'How a survey image found its device; null for images uploaded into an inspection.' })
+  deviceMatch: DeviceMatch | null;
+
+  @Field(() => Float, { nullable: true, description: 'Metres between the GPS position and the device, when matched by GPS.' })
+  matchDistanceM: number | null;
 
   @Field()
   createdAt: Date;

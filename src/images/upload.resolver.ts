@@ -3,7 +3,19 @@ import { WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { type Context } from '../graphql/context';
 import { ImageType } from './image.type';
+import { type UploadTicket } from './upload.service';
 import { ImageUploadTicket, UploadFileInput } from './upload.types';
+
+export function toTickets(tickets: UploadTicket[]): ImageUploadTicket[] {
+  return tickets.map((t) => ({
+    filename: t.filename,
+    image: t.image as never,
+    uploadUrl: t.upload?.url ?? null,
+    uploadHeaders: t.upload?.headers ?? null,
+    expiresAt: t.upload?.expiresAt ?? null,
+    problem: t.problem,
+  }));
+}
 
 @Resolver()
 export class UploadResolver {
@@ -16,15 +28,7 @@ export class UploadResolver {
     @Arg('files', () => [UploadFileInput], { validate: false }) files: UploadFileInput[],
     @Ctx() ctx: Context,
   ): Promise<ImageUploadTicket[]> {
-    const tickets = await ctx.services.uploads.request(fromGlobalId('Inspection', inspectionId, 'inspectionId'), files);
-    return tickets.map((t) => ({
-      filename: t.filename,
-      image: t.image as never,
-      uploadUrl: t.upload?.url ?? null,
-      uploadHeaders: t.upload?.headers ?? null,
-      expiresAt: t.upload?.expiresAt ?? null,
-      problem: t.problem,
-    }));
+    return toTickets(await ctx.services.uploads.request({ inspectionId: fromGlobalId('Inspection', inspectionId, 'inspectionId') }, files));
   }
 
   @Authorized(WRITE_FLEET)

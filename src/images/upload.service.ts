@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { type Image, type PrismaClient } from '../generated/prisma/client';
-import { ImageStatus, RejectionReason } from '../generated/prisma/enums';
+import { DeviceMatch, ImageStatus, RejectionReason } from '../generated/prisma/enums';
 import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
 import { DomainError, ErrorCode, notFound } from '../common/errors';
 import { isUniqueViolation } from '../db/prisma-errors';
@@ -38,6 +38,14 @@ export interface UploadOptions {
   signingSecret: string;
   /** Where clients reach this service, for vigil's own upload and download links. */
   baseUrl: () => string;
+}
+
+/** Where uploaded images go: an inspection of one device, or a survey whose images find their device by GPS. */
+export type UploadTarget = { inspectionId: string } | { surveyId: string };
+
+/** Places a READY survey image with its device (see SurveyService). */
+export interface ImagePlacer {
+  place(image: Image): Promise<Image>;
 }
 
 interface UploadClaim {
@@ -78,6 +86,7 @@ export class UploadService {
     private readonly prisma: PrismaClient,
     private readonly store: ObjectStore & Partial<Presigner>,
     private readonly options: UploadOptions,
+    private readonly placer: ImagePlacer,
   ) {}
 
   private check(file: UploadFile): UploadTicket['problem'] {
@@ -95,11 +104,14 @@ export class UploadService {
     return null;
   }
 
-  /** Registers the files of an inspection and says where to upload each; bad entries are reported, the others go ahead. */
-  async request(inspectionId: string, files: UploadFile[]): Promise<UploadTicket[]> {
+  /** Registers the files of an inspection or survey and says where to upload each; bad entries are reported, the others go ahead. */
+  async request(target: UploadTarget, files: UploadFile[]): Promise<UploadTicket[]> {
     if (files.length > 1000) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'files: at most 1000 per call', { field: 'files' });
-    const inspection = await this.prisma.inspection.findUnique({ where: { id: inspectionId } });
-    if (!inspection) throw notFound('Inspection', inspectionId);
+    if ('inspectionId' in target) {
+      if (!(await this.prisma.inspection.findUnique({ where: { id: target.inspectionId } }))) throw notFound('Inspection', target.inspectionId);
+    } else if (!(await this.prisma.survey.findUnique({ where: { id: target.surveyId } }))) {
+      throw notFound('Survey', target.surveyId);
+    }
     const tickets: UploadTicket[] = [];
     for (const file of files) {
       const problem = this.check(file);
@@ -107,15 +119,19 @@ export class UploadService {
         tickets.push({ filename: String(file.filename).slice(0, 255), image: null, upload: null, problem });
         continue;
       }
-      const image = await this.findOrCreate(inspectionId, file);
+      const image = await this.findOrCreate(target, file);
       const needsBytes = image.status === ImageStatus.PENDING_UPLOAD;
       tickets.push({ filename: image.filename ?? displayName(file.filename), image, upload: needsBytes ? await this.uploadTarget(image) : null, problem: null });
     }
     return tickets;
   }
 
-  private async findOrCreate(inspectionId: string, file: UploadFile): Promise<Image> {
-    const existing = await this.prisma.image.findUnique({ where: { inspectionId_sha256: { inspectionId, sha256: file.sha256 } } });
+  private async findOrCreate(target: UploadTarget, file: UploadFile): Promise<Image> {
+    const unique =
+      'inspectionId' in target
+        ? { inspectionId_sha256: { inspectionId: target.inspectionId, sha256: file.sha256 } }
+        : { surveyId_sha256: { surveyId: target.surveyId, sha256: file.sha256 } };
+    const existing = await this.prisma.image.findUnique({ where: unique });
     if (existing) {
       if (existing.status === ImageStatus.REJECTED && existing.rejectionReason && RETRYABLE.includes(existing.rejectionReason)) {
         return this.prisma.image.update({
@@ -130,7 +146,8 @@ export class UploadService {
       return await this.prisma.image.create({
         data: {
           id,
-          inspectionId,
+          ...target,
+          deviceMatch: 'surveyId' in target ? DeviceMatch.PENDING : null,
           objectKey: `uploads/${id}`,
           sha256: file.sha256,
           contentType: file.contentType,
@@ -141,7 +158,7 @@ export class UploadService {
     } catch (err) {
       // The same file requested twice at once: both get the one image.
       if (!isUniqueViolation(err)) throw err;
-      return this.prisma.image.findUniqueOrThrow({ where: { inspectionId_sha256: { inspectionId, sha256: file.sha256 } } });
+      return this.prisma.image.findUniqueOrThrow({ where: unique });
     }
   }
 
@@ -203,7 +220,9 @@ export class UploadService {
   }
 
   private async completeOne(image: Image): Promise<Image> {
-    if (image.status === ImageStatus.READY || image.status === ImageStatus.REJECTED) return image;
+    // A survey image READY but not yet placed (say, the server stopped in between) is placed now.
+    if (image.status === ImageStatus.READY) return image.deviceMatch === DeviceMatch.PENDING ? this.placer.place(image) : image;
+    if (image.status === ImageStatus.REJECTED) return image;
     const reject = async (reason: RejectionReason, message: string) => {
       await this.store.delete(image.objectKey);
       return this.prisma.image.update({ where: { id: image.id }, data: { status: ImageStatus.REJECTED, rejectionReason: reason, rejectionMessage: message.slice(0, 500) } });
@@ -217,7 +236,7 @@ export class UploadService {
     try {
       const facts = await inspectImage(bytes, this.options.limits);
       const stored = await storeDerivatives(this.store, image.id, await deriveImages(bytes, this.options.limits, this.options.derivatives));
-      return await this.prisma.$transaction(async (tx) => {
+      const ready = await this.prisma.$transaction(async (tx) => {
         await tx.imageTile.createMany({
           data: stored.tiles.map((t) => ({ imageId: image.id, index: t.index, x: t.x, y: t.y, width: t.width, height: t.height, objectKey: t.key })),
           skipDuplicates: true,
@@ -239,6 +258,7 @@ export class UploadService {
           },
         });
       });
+      return await this.placer.place(ready);
     } catch (err) {
       if (err instanceof ImageRejected) return reject(err.reason as RejectionReason, err.message);
       throw err;
