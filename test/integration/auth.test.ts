@@ -5,7 +5,7 @@ import { failure, ok, startTestApp, type TestApp } from '../support/app';
 import { seedFleet } from '../support/seed';
 
 let t: TestApp;
-let fx: { deviceId: string; inspectionId: string; anomalyId: string; apiKeyId: string };
+let fx: { deviceId: string; inspectionId: string; anomalyId: string; apiKeyId: string; surveyId: string; surveyImageId: string };
 let seq = 0;
 
 beforeAll(async () => {
@@ -13,7 +13,13 @@ beforeAll(async () => {
   const [device] = await seedFleet(t.app.db.prisma, { devices: 1, inspectionsPerDevice: 1, anomaliesPerInspection: 1 });
   const inspection = await t.app.db.prisma.inspection.findFirstOrThrow({ where: { deviceId: device.id } });
   const anomaly = await t.app.db.prisma.anomaly.findFirstOrThrow({ where: { deviceId: device.id } });
+  const survey = await t.app.services.surveys.create({ name: 'auth', source: 'DRONE', requestedBy: 'test' });
+  const surveyImage = await t.app.db.prisma.image.create({
+    data: { surveyId: survey.id, objectKey: 'uploads/auth-survey', sha256: 'a'.repeat(64), contentType: 'image/jpeg', bytes: 1, status: 'READY', deviceMatch: 'NO_GPS' },
+  });
   fx = {
+    surveyId: toGlobalId('Survey', survey.id),
+    surveyImageId: toGlobalId('Image', surveyImage.id),
     deviceId: toGlobalId('Device', device.id),
     inspectionId: toGlobalId('Inspection', inspection.id),
     anomalyId: toGlobalId('Anomaly', anomaly.id),
@@ -60,6 +66,21 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   'Mutation.requestImageUploads': {
     roles: [ADMIN, OPERATOR],
     call: () => ['mutation($i: ID!) { requestImageUploads(inspectionId: $i, files: []) { filename } }', { i: fx.inspectionId }],
+  },
+  'Query.surveys': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ surveys(first: 1) { totalCount } }'] },
+  'Query.survey': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { survey(id: $id) { imageCounts { total } } }', { id: fx.surveyId }] },
+  'Query.unassignedImages': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ unassignedImages(first: 1) { totalCount } }'] },
+  'Mutation.createSurvey': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation { createSurvey(input: { name: "flight", source: DRONE, idempotencyKey: "auth" }) { id } }'],
+  },
+  'Mutation.requestSurveyUploads': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($s: ID!) { requestSurveyUploads(surveyId: $s, files: []) { filename } }', { s: fx.surveyId }],
+  },
+  'Mutation.assignImage': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($i: ID!, $d: ID!) { assignImage(imageId: $i, deviceId: $d) { deviceMatch } }', { i: fx.surveyImageId, d: fx.deviceId }],
   },
   'Mutation.completeImageUploads': { roles: [ADMIN, OPERATOR], call: () => ['mutation { completeImageUploads(imageIds: []) { id } }'] },
   'Mutation.createApiKey': { roles: [ADMIN], call: () => ['mutation { createApiKey(name: "k", role: INTEGRATOR) { secret } }'] },

@@ -67,3 +67,10 @@ describe('Dockerfile', () => {
     for (const name of names) expect(ENV_NAMES).toContain(name);
   });
 });
+
+describe('README', () => {
+  it('documents every configuration variable', () => {
+    const table = read('README.md').split('## Configuration')[1].split('\n## ')[0];
+    for (const name of ENV_NAMES) expect(table).toContain(`\`${name}\``);
+  });
+});
