@@ -7,6 +7,7 @@ import { ApiClient } from '../ingest/api-client';
 import { hasFailures, ingestFolder } from '../ingest/ingest';
 import { ProgressReporter, renderSummary } from '../ingest/report';
 import { createLogger } from '../logging/logger';
+import { registerModelCommands } from '../model/cli';
 import { main as serve } from '../main';
 
 /** `vigil <command>`: one entry point sharing configuration and services with the server. */
@@ -53,6 +54,8 @@ export function buildCli(): Command {
       process.stdout.write(renderSummary(summary, process.stdout.isTTY === true));
       if (hasFailures(summary)) process.exitCode = 1;
     });
+
+  registerModelCommands(program);
 
   const apiKey = program.command('api-key').description('Manage API keys.');
   apiKey

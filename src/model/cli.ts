@@ -1,0 +1,134 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
+import sharp from 'sharp';
+import { loadArtifact, saveArtifact } from './artifact';
+import { readDatasetFolder } from './dataset';
+import { evaluate, predict, train } from './detector';
+import { renderReportHtml } from './report-html';
+import { type EvaluationReport, type Profile, type ReportExample } from './types';
+
+/** One bar per phase on a terminal; a line per phase otherwise. */
+function phaseProgress(out: NodeJS.WriteStream) {
+  let bar: SingleBar | null = null;
+  let phase = '';
+  return {
+    update(name: string, done: number, total: number) {
+      if (name !== phase) {
+        bar?.stop();
+        phase = name;
+        if (out.isTTY) {
+          bar = new SingleBar({ stream: out, format: `${name.padEnd(16)} {bar} {value}/{total} | ETA {eta}s`, hideCursor: true }, Presets.shades_classic);
+          bar.start(total, done);
+        } else out.write(`${name}: ${total} step(s)\n`);
+      }
+      bar?.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+async function examples(report: EvaluationReport, root: string, heatmaps: (id: string) => Promise<Buffer>, kind: 'fp' | 'fn'): Promise<ReportExample[]> {
+  const wrong = report.images
+    .filter((i) => (kind === 'fp' ? i.label === 'normal' && i.isAnomalous : i.label === 'anomalous' && !i.isAnomalous))
+    .sort((a, b) => (kind === 'fp' ? b.score - a.score : a.score - b.score))
+    .slice(0, 8);
+  const out: ReportExample[] = [];
+  for (const image of wrong) {
+    const bytes = await fs.readFile(path.join(root, image.id));
+    out.push({
+      image,
+      thumbnail: { data: await sharp(bytes).rotate().resize(192, 192, { fit: 'inside' }).jpeg({ quality: 80 }).toBuffer(), contentType: 'image/jpeg' },
+      heatmap: { data: await sharp(await heatmaps(image.id)).resize(192, 192, { fit: 'inside' }).png().toBuffer(), contentType: 'image/png' },
+    });
+  }
+  return out;
+}
+
+const fixed = (v: number | null) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
+
+export function registerModelCommands(program: Command): void {
+  const model = program.command('model').description('Train, evaluate and run the built-in anomaly model (no server needed).');
+
+  model
+    .command('train')
+    .description('Train a model on a dataset folder: normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png} (optional <name>.mask.png).')
+    .argument('<dataset-dir>')
+    .addOption(new Option('--profile <profile>', 'screen: cheap, tuned for recall; inspect: full resolution, tuned for F1').choices(['screen', 'inspect']).default('inspect'))
+    .requiredOption('--out <file>', 'where to write the model file')
+    .option('--seed <n>', 'same seed, same model', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+      return n;
+    }, 42)
+    .action(async (dir: string, opts: { profile: Profile; out: string; seed: number }) => {
+      const dataset = await readDatasetFolder(dir);
+      const bar = phaseProgress(process.stderr);
+      const artifact = await train(dataset, { profile: opts.profile, seed: opts.seed, onProgress: bar.update });
+      bar.stop();
+      await saveArtifact(opts.out, artifact);
+      const m = artifact.manifest;
+      process.stdout.write(
+        `${JSON.stringify({ out: opts.out, version: m.version, profile: m.profile, trainingSet: m.trainingSet, thresholds: m.thresholds, validation: m.validation }, null, 2)}\n`,
+      );
+    });
+
+  model
+    .command('eval')
+    .description('Evaluate a model on a labelled dataset folder; prints a table, and with --report-dir writes report.json and report.html.')
+    .argument('<model>')
+    .argument('<dataset-dir>')
+    .option('--report-dir <dir>', 'where to write report.json and report.html')
+    .action(async (file: string, dir: string, opts: { reportDir?: string }) => {
+      const artifact = await loadArtifact(file);
+      const dataset = await readDatasetFolder(dir);
+      const bar = phaseProgress(process.stderr);
+      const { report } = await evaluate(artifact, dataset, { onProgress: (d, t) => bar.update('evaluate', d, t) });
+      bar.stop();
+      const table = new Table({ head: ['metric', 'value'], style: process.stdout.isTTY ? {} : { head: [], border: [] } });
+      table.push(
+        ['images (normal / anomalous)', `${report.count} (${report.dataset.normal} / ${report.dataset.anomalous})`],
+        ['image AUROC', fixed(report.imageAuroc)],
+        ['pixel AUROC', fixed(report.pixelAuroc)],
+        ['precision', fixed(report.precision)],
+        ['recall', fixed(report.recall)],
+        ['F1', fixed(report.f1)],
+        ['threshold', report.threshold.toFixed(4)],
+        ['review band', `[${report.reviewBand.low.toFixed(4)}, ${report.reviewBand.high.toFixed(4)})`],
+        ['review-band share', `${(100 * report.reviewBandShare).toFixed(1)}%`],
+        ['accuracy outside the band', `${(100 * report.accuracyOutsideBand).toFixed(1)}%`],
+        ['predict p50 / p95', `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`],
+      );
+      process.stdout.write(`${table.toString()}\n`);
+      if (opts.reportDir) {
+        await fs.mkdir(opts.reportDir, { recursive: true });
+        await fs.writeFile(path.join(opts.reportDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+        const heatmap = async (id: string) => (await predict(artifact, await fs.readFile(path.join(dataset.root, id)))).heatmap;
+        const html = renderReportHtml(report, {
+          falsePositives: await examples(report, dataset.root, heatmap, 'fp'),
+          falseNegatives: await examples(report, dataset.root, heatmap, 'fn'),
+        });
+        await fs.writeFile(path.join(opts.reportDir, 'report.html'), html);
+        process.stdout.write(`wrote ${path.join(opts.reportDir, 'report.json')} and report.html\n`);
+      }
+    });
+
+  model
+    .command('predict')
+    .description('Judge one image; prints the result as JSON.')
+    .argument('<model>')
+    .argument('<image>')
+    .option('--heatmap <file>', 'write the anomaly heatmap PNG here')
+    .action(async (file: string, imagePath: string, opts: { heatmap?: string }) => {
+      const artifact = await loadArtifact(file);
+      const bytes = await fs.readFile(imagePath).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`cannot read ${imagePath}: ${err.code ?? err.message}`);
+      });
+      const result = await predict(artifact, bytes);
+      if (opts.heatmap) await fs.writeFile(opts.heatmap, result.heatmap);
+      const { heatmap: _heatmap, map: _map, ...rest } = result;
+      process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
+    });
+}
