@@ -6,7 +6,7 @@ import { nestedCounts, type NestedRelation, nestedPages } from '../common/pagina
 import { type PageArgs } from '../common/pagination/page.args';
 import { DeviceStatus } from '../devices/device.type';
 import { connectionsFor, rowsByIds } from '../common/pagination/batch';
-import { isUniqueViolation } from '../db/prisma-errors';
+import { createOnce } from '../db/prisma-errors';
 
 /** Chronological, as in GitHub's API: `last: 1` is the latest inspection. */
 export const INSPECTION_ORDER: Ordering = [
@@ -87,18 +87,10 @@ export class InspectionService {
       throw conflict('deviceId', `device ${input.deviceId} is decommissioned; it takes no new inspections`);
     }
     const key = input.idempotencyKey;
-    const existing = () => this.prisma.inspection.findUnique({ where: { deviceId_idempotencyKey: { deviceId: input.deviceId, idempotencyKey: key! } } });
-    if (key) {
-      const earlier = await existing();
-      if (earlier) return earlier;
-    }
-    try {
-      return await this.prisma.inspection.create({ data: input });
-    } catch (err) {
-      // A concurrent retry with the same key won the race: answer with its inspection.
-      const winner = key && isUniqueViolation(err) ? await existing() : null;
-      if (winner) return winner;
-      throw err;
-    }
+    return createOnce(
+      key,
+      () => this.prisma.inspection.findUnique({ where: { deviceId_idempotencyKey: { deviceId: input.deviceId, idempotencyKey: key! } } }),
+      () => this.prisma.inspection.create({ data: input }),
+    );
   }
 }

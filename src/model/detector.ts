@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import sharp from 'sharp';
 import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, type Manifest, METHOD, type ModelArtifact, type Payload, payloadHash, type Scaler } from './artifact';
 import { type Dataset, type DatasetItem, stratifiedSplit } from './dataset';
-import { DESCRIPTOR, deviationStats, type FeatureConfig, patchFeatures } from './features';
+import { DESCRIPTOR, deviationStats, type FeatureConfig, type PatchFeatures, patchFeatures } from './features';
 import { heatmapPng, regionsOf } from './heatmap';
-import { loadModelImage } from './image-io';
+import { loadModelImage, type ModelImage } from './image-io';
 import {
   auroc,
   bestF1Threshold,
@@ -68,7 +68,6 @@ const topMean = (values: ArrayLike<number>, k: number) => {
 async function analyse(bytes: Buffer, config: FeatureConfig, payload: Pick<Payload, 'knnScaler' | 'bank' | 'patchScaler' | 'patchModel'>): Promise<Analysis> {
   const image = await loadModelImage(bytes, config.side);
   const f = patchFeatures(image, config);
-  const fine = patchFeatures(image, { side: config.side, cell: config.cell / 2 });
   const knn = nearestDistances(applyScaler(f.pooled, DESCRIPTOR, payload.knnScaler), payload.bank, DESCRIPTOR);
   let logits: Float32Array | null = null;
   if (payload.patchModel) {
@@ -77,8 +76,13 @@ async function analyse(bytes: Buffer, config: FeatureConfig, payload: Pick<Paylo
     logits = new Float32Array(f.cols * f.cols);
     for (let i = 0; i < logits.length; i++) logits[i] = linearScore(payload.patchModel, expand(z, i, row));
   }
-  const stats = [...deviationStats(f), ...deviationStats(fine)];
+  const stats = imageStats(image, f, config);
   return { knn, logits, cols: f.cols, pooledCols: f.pooledCols, stats, width: image.width, height: image.height };
+}
+
+/** What the image-level classifier reads: deviation statistics at the patch scale and at half of it. */
+function imageStats(image: ModelImage, f: PatchFeatures, config: FeatureConfig): number[] {
+  return [...deviationStats(f), ...deviationStats(patchFeatures(image, { side: config.side, cell: config.cell / 2 }))];
 }
 
 /** The map regions and heatmaps are drawn from, on the patch grid. */
@@ -110,12 +114,13 @@ export async function train(dataset: Pick<Dataset, 'items'>, options: TrainOptio
 
   // 1. Descriptors of every image, once.
   const hashes: string[] = [];
-  const features: { item: DatasetItem; bytes: Buffer; f: ReturnType<typeof patchFeatures>; mask: Float32Array | null }[] = [];
+  const features: { item: DatasetItem; bytes: Buffer; f: PatchFeatures; stats: number[]; mask: Float32Array | null }[] = [];
   for (const [n, item] of items.entries()) {
     const bytes = await item.load();
     hashes.push(`${item.label}\t${item.type ?? ''}\t${crypto.createHash('sha256').update(bytes).digest('hex')}`);
-    const f = patchFeatures(await loadModelImage(bytes, config.side), config);
-    features.push({ item, bytes, f, mask: item.loadMask ? await maskGrid(await item.loadMask(), f.cols) : null });
+    const image = await loadModelImage(bytes, config.side);
+    const f = patchFeatures(image, config);
+    features.push({ item, bytes, f, stats: imageStats(image, f, config), mask: item.loadMask ? await maskGrid(await item.loadMask(), f.cols) : null });
     progress('features', n + 1, items.length);
   }
   const { first: fitPart, second: valPart } = stratifiedSplit(features.map((x) => ({ ...x, label: x.item.label, type: x.item.type })), options.fitShare ?? 0.75, seed);
@@ -143,7 +148,7 @@ export async function train(dataset: Pick<Dataset, 'items'>, options: TrainOptio
   if (fitAnomalous.length) {
     const rows: Float32Array[] = [];
     const labels: number[] = [];
-    const take = (f: ReturnType<typeof patchFeatures>, cells: number[], label: number) => {
+    const take = (f: PatchFeatures, cells: number[], label: number) => {
       const z = applyScaler(f.patches, DESCRIPTOR, patchScaler);
       for (const c of cells) {
         rows.push(expand(z, c, new Float32Array(EXPANDED)));
@@ -192,13 +197,8 @@ export async function train(dataset: Pick<Dataset, 'items'>, options: TrainOptio
   if (fitAnomalous.length) {
     // The image-level classifier learns from the fit part, like the patch classifier; validation stays unseen.
     progress('image classifier', 0, 1);
-    const fitStats = [];
-    for (const x of fitPart) {
-      const image = await loadModelImage(x.bytes, config.side);
-      fitStats.push([...deviationStats(x.f), ...deviationStats(patchFeatures(image, { side: config.side, cell: config.cell / 2 }))]);
-    }
-    const dim = fitStats[0].length;
-    const flat = Float32Array.from(fitStats.flat());
+    const dim = fitPart[0].stats.length;
+    const flat = Float32Array.from(fitPart.flatMap((x) => x.stats));
     const scaler = fitScaler(flat, dim);
     imageScaler = { mean: Array.from(scaler.mean), scale: Array.from(scaler.scale) };
     imageModel = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(fitPart.map((x) => (x.label === 'anomalous' ? 1 : 0))), dim, { epochs: 500, l2: 1e-2 });

@@ -5,7 +5,7 @@ import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { rowsByIds } from '../common/pagination/batch';
-import { isUniqueViolation } from '../db/prisma-errors';
+import { createOnce } from '../db/prisma-errors';
 import { type DeviceService } from '../devices/device.service';
 import { DeviceStatus } from '../devices/device.type';
 import { IMAGE_ORDER } from '../images/image.service';
@@ -57,20 +57,13 @@ export class SurveyService {
     private readonly gps: GpsMatchOptions,
   ) {}
 
-  async create(input: CreateSurveyInput): Promise<Survey> {
+  create(input: CreateSurveyInput): Promise<Survey> {
     const key = input.idempotencyKey;
-    const existing = () => this.prisma.survey.findUnique({ where: { idempotencyKey: key! } });
-    if (key) {
-      const earlier = await existing();
-      if (earlier) return earlier;
-    }
-    try {
-      return await this.prisma.survey.create({ data: input });
-    } catch (err) {
-      const winner = key && isUniqueViolation(err) ? await existing() : null;
-      if (winner) return winner;
-      throw err;
-    }
+    return createOnce(
+      key,
+      () => this.prisma.survey.findUnique({ where: { idempotencyKey: key! } }),
+      () => this.prisma.survey.create({ data: input }),
+    );
   }
 
   async get(id: string): Promise<Survey> {
