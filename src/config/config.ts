@@ -18,6 +18,25 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/.+/, { message: 'expected a postgresql://user@host:port/database URL' });
 
+const stateMachineArn = z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
+  message: 'expected a Step Functions state machine ARN',
+});
+const priceTable = z.record(z.string(), z.number().min(0).max(100));
+
+/**
+ * US dollars per detector call. AWS list prices (us-east-1, first tier); services priced per
+ * inference hour are turned into a per-image figure at one image per second of a running unit
+ * ($4/h ÷ 3600). The built-in models record what the AWS call they stand in for would cost.
+ */
+export const DEFAULT_PRICES_USD: Record<string, number> = {
+  'rekognition-labels': 0.001,
+  'rekognition-custom-labels': 4 / 3600,
+  'lookout-for-vision': 4 / 3600,
+  sagemaker: 0.23 / 3600,
+  'builtin-screen': 0.001,
+  'builtin-inspect': 4 / 3600,
+};
+
 const baseSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }).default('production'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -54,6 +73,35 @@ const baseSchema = z.object({
   TILE_OVERLAP: int(0, 2048).default(64),
   GPS_MATCH_RADIUS_M: int(1, 10_000).default(50),
   GPS_MATCH_AMBIGUITY_M: int(0, 1000).default(5),
+  WORKFLOW_ENGINE: z.enum(['local', 'stepfunctions'], { message: 'expected local or stepfunctions' }).default('local'),
+  WORKFLOW_AUTO_START: bool.default(true),
+  WORKFLOW_MAX_RUNS: int(1, 64).default(2),
+  WORKFLOW_MAP_CONCURRENCY: int(1, 40).default(4),
+  SFN_DETECT_INSPECTION_ARN: stateMachineArn.optional(),
+  SFN_DETECT_SURVEY_ARN: stateMachineArn.optional(),
+  SFN_POLL_INTERVAL_MS: int(0, 3_600_000).default(10_000),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected an AWS region such as us-east-1' }).default('us-east-1'),
+  VIGIL_MODELS_DIR: z.string().min(1).optional(),
+  SCREEN_DETECTOR: z.enum(['builtin', 'rekognition-labels', 'rekognition-custom-labels'], { message: 'expected builtin, rekognition-labels or rekognition-custom-labels' }).default('builtin'),
+  REKOGNITION_LABELS: z.string().min(1).default('Crack,Rust,Corrosion,Damage,Broken,Fire,Smoke,Burnt'),
+  REKOGNITION_MIN_CONFIDENCE: z.coerce.number({ message: 'expected a number from 0 to 100' }).min(0).max(100).default(60),
+  REKOGNITION_PROJECT_VERSION_ARN: z.string().regex(/^arn:aws[a-z-]*:rekognition:/, { message: 'expected a Rekognition project version ARN' }).optional(),
+  INSPECT_DETECTOR: z.enum(['builtin', 'lookout-for-vision', 'sagemaker'], { message: 'expected builtin, lookout-for-vision or sagemaker' }).default('builtin'),
+  LOOKOUT_PROJECT_NAME: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, { message: 'expected a Lookout for Vision project name' }).optional(),
+  LOOKOUT_MODEL_VERSION: z.string().regex(/^[1-9][0-9]*$/, { message: 'expected a model version number' }).optional(),
+  SAGEMAKER_ENDPOINT_NAME: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'expected a SageMaker endpoint name' }).optional(),
+  INSPECT_REVIEW_BELOW: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0).max(1).default(0.75),
+  DETECTOR_PRICES_USD: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return priceTable.parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON object of detector name → US dollars per call, e.g. {"rekognition-labels":0.001}' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
 
 /** Every setting vigil reads, with its default. README's configuration table lists the same names. */
@@ -61,6 +109,14 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
   if (env.OBJECT_STORE === 's3' && !env.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'required when OBJECT_STORE=s3' });
   }
+  const requires = (when: boolean, name: keyof typeof env, why: string) => {
+    if (when && !env[name]) ctx.addIssue({ code: 'custom', path: [name], message: `required when ${why}` });
+  };
+  requires(env.WORKFLOW_ENGINE === 'stepfunctions', 'SFN_DETECT_INSPECTION_ARN', 'WORKFLOW_ENGINE=stepfunctions');
+  requires(env.SCREEN_DETECTOR === 'rekognition-custom-labels', 'REKOGNITION_PROJECT_VERSION_ARN', 'SCREEN_DETECTOR=rekognition-custom-labels');
+  requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_PROJECT_NAME', 'INSPECT_DETECTOR=lookout-for-vision');
+  requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_MODEL_VERSION', 'INSPECT_DETECTOR=lookout-for-vision');
+  requires(env.INSPECT_DETECTOR === 'sagemaker', 'SAGEMAKER_ENDPOINT_NAME', 'INSPECT_DETECTOR=sagemaker');
   if (env.TILE_OVERLAP >= env.TILE_SIZE) {
     ctx.addIssue({ code: 'custom', path: ['TILE_OVERLAP'], message: `must be smaller than TILE_SIZE (${env.TILE_SIZE})` });
   }
@@ -97,6 +153,31 @@ export interface Config {
   };
   /** Survey images find their device by GPS: the nearest active one within radiusM, unless the runner-up is within ambiguityM of it. */
   gpsMatch: { radiusM: number; ambiguityM: number };
+  workflows: {
+    engine: 'local' | 'stepfunctions';
+    /** Start the detection workflow when completeImageUploads leaves no image of the inspection pending. */
+    autoStart: boolean;
+    /** Local engine: executions running at once (more wait their turn). */
+    maxRuns: number;
+    /** Map states: images judged at once within one execution. */
+    mapConcurrency: number;
+    stepFunctions: { detectInspectionArn: string | null; detectSurveyArn: string | null; pollIntervalMs: number };
+  };
+  detectors: {
+    region: string;
+    /** Built-in models: <modelsDir>/<deviceType>/screen and …/inspect, files written by `vigil model train`. */
+    modelsDir: string;
+    screen:
+      | { kind: 'builtin' }
+      | { kind: 'rekognition-labels'; labels: string[]; minConfidence: number }
+      | { kind: 'rekognition-custom-labels'; projectVersionArn: string; minConfidence: number };
+    inspect:
+      | { kind: 'builtin' }
+      | { kind: 'lookout-for-vision'; projectName: string; modelVersion: string; reviewBelow: number }
+      | { kind: 'sagemaker'; endpointName: string; reviewBelow: number };
+    /** US dollars per call, by detector name. */
+    prices: Record<string, number>;
+  };
 }
 
 export const MAX_PAGE_SIZE = 500;
@@ -146,5 +227,33 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       derivatives: { normalizedMaxSide: e.NORMALIZED_MAX_SIDE, thumbnailSide: e.THUMBNAIL_SIDE, tileSize: e.TILE_SIZE, tileOverlap: e.TILE_OVERLAP },
     },
     gpsMatch: { radiusM: e.GPS_MATCH_RADIUS_M, ambiguityM: e.GPS_MATCH_AMBIGUITY_M },
+    workflows: {
+      engine: e.WORKFLOW_ENGINE,
+      autoStart: e.WORKFLOW_AUTO_START,
+      maxRuns: e.WORKFLOW_MAX_RUNS,
+      mapConcurrency: e.WORKFLOW_MAP_CONCURRENCY,
+      stepFunctions: {
+        detectInspectionArn: e.SFN_DETECT_INSPECTION_ARN ?? null,
+        detectSurveyArn: e.SFN_DETECT_SURVEY_ARN ?? null,
+        pollIntervalMs: e.SFN_POLL_INTERVAL_MS,
+      },
+    },
+    detectors: {
+      region: e.AWS_REGION,
+      modelsDir: path.resolve(e.VIGIL_MODELS_DIR ?? path.join(dataDir, 'models')),
+      screen:
+        e.SCREEN_DETECTOR === 'rekognition-labels'
+          ? { kind: 'rekognition-labels', labels: e.REKOGNITION_LABELS.split(',').map((l) => l.trim()).filter(Boolean), minConfidence: e.REKOGNITION_MIN_CONFIDENCE }
+          : e.SCREEN_DETECTOR === 'rekognition-custom-labels'
+            ? { kind: 'rekognition-custom-labels', projectVersionArn: e.REKOGNITION_PROJECT_VERSION_ARN!, minConfidence: e.REKOGNITION_MIN_CONFIDENCE }
+            : { kind: 'builtin' },
+      inspect:
+        e.INSPECT_DETECTOR === 'lookout-for-vision'
+          ? { kind: 'lookout-for-vision', projectName: e.LOOKOUT_PROJECT_NAME!, modelVersion: e.LOOKOUT_MODEL_VERSION!, reviewBelow: e.INSPECT_REVIEW_BELOW }
+          : e.INSPECT_DETECTOR === 'sagemaker'
+            ? { kind: 'sagemaker', endpointName: e.SAGEMAKER_ENDPOINT_NAME!, reviewBelow: e.INSPECT_REVIEW_BELOW }
+            : { kind: 'builtin' },
+      prices: { ...DEFAULT_PRICES_USD, ...(e.DETECTOR_PRICES_USD ?? {}) },
+    },
   };
 }

@@ -1,0 +1,41 @@
+// Events published when state changes; GraphQL subscriptions listen to them.
+// In-process by default; Redis when REDIS_URL is set, so several instances share them.
+
+export interface AnomalyDetectedEvent {
+  anomalyId: string;
+  deviceId: string;
+  inspectionId: string;
+  type: string;
+  confidence: number;
+  status: string;
+}
+export interface InspectionUpdatedEvent {
+  inspectionId: string;
+  status: string;
+}
+export interface DeviceStatusChangedEvent {
+  deviceId: string;
+  status: string;
+  previousStatus: string;
+  deviceType: string;
+}
+export interface ReviewTaskCreatedEvent {
+  reviewTaskId: string;
+  imageId: string;
+  reason: string;
+}
+
+export interface VigilEvents {
+  ANOMALY_DETECTED: AnomalyDetectedEvent;
+  INSPECTION_UPDATED: InspectionUpdatedEvent;
+  DEVICE_STATUS_CHANGED: DeviceStatusChangedEvent;
+  REVIEW_TASK_CREATED: ReviewTaskCreatedEvent;
+}
+export type Topic = keyof VigilEvents;
+
+export interface EventBus {
+  /** Fire and forget for the caller: delivery problems are logged, never thrown into a workflow. */
+  publish<T extends Topic>(topic: T, payload: VigilEvents[T]): Promise<void>;
+  subscribe<T extends Topic>(topic: T): AsyncIterable<VigilEvents[T]>;
+  close(): Promise<void>;
+}

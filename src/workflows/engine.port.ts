@@ -1,0 +1,34 @@
+// Where workflow executions run: in-process (aws-local-stepfunctions) or AWS Step Functions.
+
+/** The ASL files in workflows/, by name without `.asl.json`. */
+export type WorkflowName = 'detect-inspection' | 'detect-survey';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface StartRequest {
+  /** The WorkflowRun's id: the execution name is derived from it, so starting twice starts once. */
+  runId: string;
+  workflow: WorkflowName;
+  input: Record<string, unknown>;
+}
+
+export interface WorkflowEngine {
+  readonly kind: 'LOCAL' | 'STEP_FUNCTIONS';
+  /** Starts the execution (or finds the one already started for this run) and returns its id. */
+  start(request: StartRequest): Promise<{ executionId: string }>;
+  /** Stops taking new work and waits for (local) or stops watching (AWS) running executions. */
+  close(): Promise<void>;
+}
+
+/** What an engine reports when an execution ended; the run service records it unless a handler already did. */
+export interface ExecutionOutcome {
+  executionId: string;
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  error?: string | null;
+  cause?: string | null;
+}
+
+export interface RunReconciler {
+  /** Idempotent: a run already finished by its own MarkFailed/Finish states is left as it is. */
+  reconcile(outcome: ExecutionOutcome): Promise<void>;
+}
