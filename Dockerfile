@@ -23,6 +23,7 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node prisma ./prisma
+COPY --chown=node:node workflows ./workflows
 COPY --chown=node:node bin ./bin
 USER node
 VOLUME ["/data"]

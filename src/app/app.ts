@@ -10,6 +10,12 @@ import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
 import { resolveSigningSecret } from '../uploads/signing-secret';
 import { createServices, type Services } from './services';
+import { type SFNClient } from '@aws-sdk/client-sfn';
+import { type AwsDetectorClients } from '../detectors/aws';
+import { createDetectors } from '../detectors/detectors';
+import { createEventBus } from '../events/event-bus';
+import { type EventBus } from '../events/event-bus.port';
+import { loadConfig } from '../config/config';
 
 export interface App {
   config: Config;
@@ -18,6 +24,8 @@ export interface App {
   services: Services;
   objectStore: ObjectStoreHandle;
   http: FastifyInstance;
+  /** Live events: publish here and subscriptions hear it (through Redis, on every instance, when REDIS_URL is set). */
+  events: EventBus;
   /** Where the server listens, e.g. http://127.0.0.1:4000. */
   url: string;
   stop(): Promise<void>;
@@ -29,6 +37,16 @@ export interface AppOptions {
   database?: DatabaseConfig;
   /** An S3 client for the s3 object store (tests pass a mocked one). */
   s3Client?: S3Client;
+  /** SDK clients for AWS detectors (tests pass mocked ones). */
+  awsClients?: AwsDetectorClients;
+  /** An SFN client for WORKFLOW_ENGINE=stepfunctions (tests pass a mocked one). */
+  sfnClient?: SFNClient;
+  /** An event bus to use instead of the configured one. */
+  events?: EventBus;
+  /** Redis channel prefix, so parallel test runs on one Redis do not hear each other. */
+  eventChannelPrefix?: string;
+  /** Local engine: milliseconds between Retry attempts instead of the definitions' own (tests). */
+  retryIntervalMs?: number;
 }
 
 /** Opens and migrates the database; the server, the CLI and tests all start here. */
@@ -42,16 +60,34 @@ export async function openServices(config: Config, options: AppOptions = {}) {
     const objectStore = createObjectStore(config.objectStore, { s3Client: options.s3Client });
     // Until the server listens (and when PUBLIC_URL is not set) links point at the configured address.
     const publicUrl = { current: config.uploads.publicUrl ?? `http://${config.http.host}:${config.http.port}` };
-    const services = createServices(db, config, {
-      store: objectStore.store,
-      signingSecret: resolveSigningSecret(config.uploads.signingSecret, config.dataDir),
-      baseUrl: () => publicUrl.current,
-    });
-    return { log, db, objectStore, services, publicUrl };
+    const events = options.events ?? createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log);
+    const detectors = createDetectors(config, { store: objectStore.store, log, aws: options.awsClients });
+    const services = createServices(
+      db,
+      config,
+      {
+        store: objectStore.store,
+        signingSecret: resolveSigningSecret(config.uploads.signingSecret, config.dataDir),
+        baseUrl: () => publicUrl.current,
+      },
+      { events, detectors, bucket: s3BucketForDetectors(config), log },
+    );
+    return { log, db, objectStore, services, publicUrl, events };
   } catch (err) {
     await db.close();
     throw err;
   }
+}
+
+/** Rekognition reads images straight from S3 only from a real AWS bucket in its own region; otherwise it is sent bytes. */
+function s3BucketForDetectors(config: Config): string | null {
+  const store = config.objectStore;
+  return store.kind === 's3' && !store.endpoint && store.region === config.detectors.region ? store.bucket : null;
+}
+
+/** What a Lambda handler needs: the services, opened from the environment, without the HTTP server or an engine. */
+export async function openWorkflowServices(): Promise<Services> {
+  return (await openServices(loadConfig())).services;
 }
 
 async function ensureAccess(config: Config, services: Services, log: Logger) {
@@ -65,7 +101,9 @@ async function ensureAccess(config: Config, services: Services, log: Logger) {
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const { log, db, services, objectStore, publicUrl } = await openServices(config, options);
+  const { log, db, services, objectStore, publicUrl, events } = await openServices(config, options);
+  // A bus the caller passed in is the caller's to close.
+  const closeEvents = () => (options.events ? Promise.resolve() : events.close());
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
   let http: FastifyInstance | undefined;
@@ -76,6 +114,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       log,
       schema: buildVigilSchema(),
       services,
+      events,
       readiness: {
         database: () => db.ping(),
         objectStore: () => objectStore.ready(),
@@ -85,6 +124,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await http?.close();
+    await closeEvents();
     redis?.disconnect();
     await db.close();
     throw err;
@@ -105,11 +145,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     services,
     objectStore,
     http: server,
+    events,
     url,
-    // Stop accepting, let in-flight requests finish, then close the database.
+    // Stop accepting, close subscription sockets, let in-flight requests finish, then close the event bus and the database.
     stop: () =>
       (stopping ??= (async () => {
         await server.close();
+        await closeEvents();
         redis?.disconnect();
         await db.close();
         log.info('vigil stopped');

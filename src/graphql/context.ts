@@ -2,9 +2,10 @@ import { type Logger } from 'pino';
 import { type Services } from '../app/services';
 import { type Caller } from '../auth/caller';
 import { type DomainError } from '../common/errors';
+import { type EventBus } from '../events/event-bus.port';
 import { type Loaders } from './loaders';
 
-/** Everything a resolver may use, built once per request by src/http/context-factory.ts. */
+/** Everything a resolver may use, built once per request (or per subscription) by src/http/context-factory.ts. */
 export interface Context {
   requestId: string;
   log: Logger;
@@ -12,5 +13,7 @@ export interface Context {
   caller: Caller | null;
   authError: DomainError | null;
   services: Services;
+  /** Live events: subscriptions listen here. */
+  events: EventBus;
   loaders: Loaders;
 }

@@ -58,6 +58,19 @@ export class Loaders {
   detection = this.get('Detection', (ids) => this.services.images.detectionById(ids));
   detectionsOfImage = this.get('Image.detections', (ids) => this.services.images.detectionsOfImages(ids));
   tilesOfImage = this.get('Image.tiles', (ids) => this.services.images.tilesOfImages(ids));
+  workflowRunsOfInspection = this.get('Inspection.workflowRuns', async (ids) => {
+    const runs = await this.services.workflowRuns.ofInspections(ids);
+    return ids.map((id) => runs.filter((r) => r.inspectionId === id));
+  });
+  reviewTasksOfInspection = this.get('Inspection.reviewTasks', async (ids) => {
+    const tasks = await this.services.reviews.ofInspections(ids);
+    return ids.map((id) => tasks.filter((t) => t.inspectionId === id));
+  });
+  costOfInspection = this.get('Inspection.cost', async (ids) => {
+    const costs = await this.services.costs.ofInspections(ids);
+    return ids.map((id) => costs.get(id)!);
+  });
+  workflowRunProgress = this.counts('WorkflowRun.progress', (ids) => this.services.workflowRuns.progress(ids));
 
   inspectionsOfDevice(page: PageArgs) {
     const s = this.services.inspections;

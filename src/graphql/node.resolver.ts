@@ -15,6 +15,8 @@ const READERS: Record<NodeType, Role[]> = {
   Anomaly: READ_FLEET,
   ApiKey: ADMIN_ONLY,
   Survey: READ_FLEET,
+  WorkflowRun: READ_FLEET,
+  ReviewTask: READ_FLEET,
 };
 
 @Resolver(() => Node)
@@ -41,6 +43,8 @@ export class NodeResolver {
       Anomaly: () => ctx.services.anomalies.get(parsed.id),
       ApiKey: () => ctx.services.apiKeys.get(parsed.id),
       Survey: () => l.survey.load(parsed.id),
+      WorkflowRun: () => ctx.services.workflowRuns.get(parsed.id),
+      ReviewTask: () => ctx.services.reviews.get(parsed.id),
     };
     const row = await loaders[parsed.type]();
     return row && { ...row, __typename: parsed.type };

@@ -1,16 +1,19 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchemaSync, getMetadataStorage, type NonEmptyArray } from 'type-graphql';
+import { buildSchemaSync, getMetadataStorage, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { AnomalyResolver } from '../anomalies/anomaly.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { authChecker } from '../auth/auth-checker';
 import { DetectionResolver } from '../detections/detection.resolver';
 import { DeviceResolver } from '../devices/device.resolver';
+import { SubscriptionResolver } from '../events/subscription.resolver';
 import { ImageResolver } from '../images/image.resolver';
 import { InspectionResolver } from '../inspections/inspection.resolver';
 import { SurveyResolver } from '../surveys/survey.resolver';
 import { UploadResolver } from '../images/upload.resolver';
 import { NodeResolver } from './node.resolver';
+import { CostResolver } from '../costs/cost.resolver';
+import { InspectionWorkflowResolver, ReviewTaskFieldsResolver, WorkflowRunResolver } from '../workflows/workflow.resolver';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -23,6 +26,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ApiKeyResolver,
   UploadResolver,
   SurveyResolver,
+  SubscriptionResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */
@@ -37,6 +41,17 @@ function assertEveryOperationDeclaresRoles() {
   }
 }
 
+// Subscriptions listen to context.events (one bus per app) through their `subscribe` option;
+// type-graphql insists on a pubSub when there are subscriptions, so it gets one that refuses use.
+const NO_SCHEMA_PUBSUB: PubSub = {
+  publish() {
+    throw new Error('publish through context.events');
+  },
+  subscribe() {
+    throw new Error('give @Subscription a `subscribe` option that listens to context.events');
+  },
+};
+
 let cached: GraphQLSchema | undefined;
 
 export function buildVigilSchema(): GraphQLSchema {
@@ -46,6 +61,7 @@ export function buildVigilSchema(): GraphQLSchema {
     resolvers: RESOLVERS,
     authChecker,
     authMode: 'error',
+    pubSub: NO_SCHEMA_PUBSUB,
     validate: { forbidUnknownValues: false },
   });
   return cached;

@@ -6,13 +6,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import { type GraphQLSchema } from 'graphql';
 import { type Logger } from 'pino';
 import { type Services } from '../app/services';
-import { type Caller } from '../auth/caller';
 import { type Config } from '../config/config';
-import { type DomainError, unauthenticated } from '../common/errors';
+import { unauthenticated } from '../common/errors';
+import { type EventBus } from '../events/event-bus.port';
 import { type Context } from '../graphql/context';
 import { createErrorFormatter, isInternal } from '../graphql/format-error';
-import { Loaders } from '../graphql/loaders';
+import { ANONYMOUS, bearerSecret, createContext, identify, type Identity } from './context-factory';
 import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
+import { attachSubscriptions } from './subscriptions';
 import { registerUploadRoutes } from './uploads.route';
 
 export interface HttpDeps {
@@ -20,26 +21,26 @@ export interface HttpDeps {
   log: Logger;
   schema: GraphQLSchema;
   services: Services;
+  /** Live events; subscriptions on ws://…/graphql listen to it. */
+  events: EventBus;
   /** Each returns normally when its dependency answers. */
   readiness: Record<string, () => Promise<void>>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
-async function identify(request: FastifyRequest, services: Services): Promise<{ caller: Caller | null; authError: DomainError | null }> {
+async function identifyRequest(request: FastifyRequest, services: Services): Promise<Identity> {
   const header = request.headers.authorization;
-  if (!header) return { caller: null, authError: null };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) return { caller: null, authError: unauthenticated('the Authorization header must be "Bearer <API key>"') };
-  try {
-    return { caller: await services.apiKeys.authenticate(match[1]), authError: null };
-  } catch (err) {
-    return { caller: null, authError: err as DomainError };
-  }
+  if (!header) return ANONYMOUS;
+  const secret = bearerSecret(header);
+  if (!secret) return { caller: null, authError: unauthenticated('the Authorization header must be "Bearer <API key>"') };
+  return identify(secret, services);
 }
 
 export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const { config, log, services } = deps;
+  const contextDeps = { services, events: deps.events, pagination: config.pagination };
+  const formatError = createErrorFormatter({ exposeStack: config.env === 'development' });
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One line per request from the onResponse hook below instead of Fastify's two.
@@ -61,7 +62,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     // src/main.ts owns SIGTERM: Apollo's own handler would re-raise the signal before the database is closed.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter({ exposeStack: config.env === 'development' }),
+    formatError,
     plugins: [
       fastifyApolloDrainPlugin(app),
       ApolloServerPluginLandingPageDisabled(),
@@ -118,13 +119,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   if (config.http.graphiql) registerGraphiql(app);
   registerUploadRoutes(app, services);
   const graphql = fastifyApolloHandler(apollo, {
-    context: async (request): Promise<Context> => ({
-      requestId: request.id,
-      log: request.log as Logger,
-      ...(await identify(request, services)),
-      services,
-      loaders: new Loaders(services, config.pagination),
-    }),
+    context: async (request): Promise<Context> =>
+      createContext(contextDeps, { requestId: request.id, log: request.log as Logger }, await identifyRequest(request, services)),
   });
   app.route({
     url: '/graphql',
@@ -136,6 +132,16 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       return graphql.call(app, request as never, reply as never);
     },
   });
+  const subscriptions = attachSubscriptions(app.server, {
+    ...contextDeps,
+    schema: deps.schema,
+    log,
+    formatError,
+    maxPayloadBytes: config.http.bodyLimitBytes,
+    production: config.env !== 'development',
+  });
+  // Sockets first: the HTTP server only finishes closing once no upgraded connection is left.
+  app.addHook('preClose', () => subscriptions.close());
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}; the API is at /graphql` }),
   );

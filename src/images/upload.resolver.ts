@@ -33,9 +33,11 @@ export class UploadResolver {
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => [ImageType], {
-    description: 'Checks the uploaded bytes and makes the derivatives: each image ends READY or REJECTED (see rejection). Repeating the call is harmless.',
+    description: 'Checks the uploaded bytes and makes the derivatives: each image ends READY or REJECTED (see rejection). When no image of an inspection awaits its bytes any more, detection starts (WORKFLOW_AUTO_START). Repeating the call is harmless.',
   })
-  completeImageUploads(@Arg('imageIds', () => [ID]) imageIds: string[], @Ctx() ctx: Context) {
-    return ctx.services.uploads.complete(imageIds.map((id, i) => fromGlobalId('Image', id, `imageIds[${i}]`)));
+  async completeImageUploads(@Arg('imageIds', () => [ID]) imageIds: string[], @Ctx() ctx: Context) {
+    const images = await ctx.services.uploads.complete(imageIds.map((id, i) => fromGlobalId('Image', id, `imageIds[${i}]`)));
+    await ctx.services.workflowRuns.startWhenUploaded(images.flatMap((i) => (i.inspectionId ? [i.inspectionId] : [])));
+    return images;
   }
 }

@@ -16,6 +16,8 @@ export interface WorkflowEngine {
   readonly kind: 'LOCAL' | 'STEP_FUNCTIONS';
   /** Starts the execution (or finds the one already started for this run) and returns its id. */
   start(request: StartRequest): Promise<{ executionId: string }>;
+  /** Follows an execution started earlier (e.g. by a previous process) until it ends. */
+  watch?(executionId: string): void;
   /** Stops taking new work and waits for (local) or stops watching (AWS) running executions. */
   close(): Promise<void>;
 }

@@ -82,7 +82,7 @@ describe('unexpected errors', () => {
     } as never;
     const logged: Record<string, any>[] = [];
     const log = createLogger({ logLevel: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    const http = await createHttpServer({ config, log, schema: buildVigilSchema(), services, readiness: {} });
+    const http = await createHttpServer({ config, log, schema: buildVigilSchema(), services, events: t.app.events, readiness: {} });
     await http.listen({ port: 0, host: '127.0.0.1' });
     const port = (http.server.address() as { port: number }).port;
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -122,6 +122,7 @@ describe('graceful shutdown', () => {
       log: createLogger({ logLevel: 'silent' }),
       schema: buildVigilSchema(),
       services: t.app.services,
+      events: t.app.events,
       readiness: { slow: () => slow },
     });
     await http.listen({ port: 0, host: '127.0.0.1' });

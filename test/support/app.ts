@@ -25,8 +25,18 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}, options: Omit<AppOptions, 'database'> = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+/**
+ * Starts vigil on a fresh test database, or on `shared` (another test app's `db`) to run a second
+ * instance beside it; the database is dropped by the app that created it. Only a PostgreSQL test
+ * database can be shared: an in-memory PGlite lives inside one app.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: Omit<AppOptions, 'database'> = {},
+  shared?: TestDatabase,
+): Promise<TestApp> {
+  if (shared?.label === 'pglite') throw new Error('an in-memory PGlite database cannot be shared by two apps; run on PostgreSQL');
+  const db = shared ?? (await createTestDatabase());
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -62,7 +72,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Om
     },
     async stop() {
       await app.stop();
-      await db.drop();
+      if (!shared) await db.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

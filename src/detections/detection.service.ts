@@ -1,0 +1,335 @@
+import { buffer } from 'node:stream/consumers';
+import { type Logger } from 'pino';
+import { type Detection, type Image, type ImageTile, type PrismaClient } from '../generated/prisma/client';
+import { DetectionStage, DeviceStatus, ImageOutcome, ImageStatus, type ReviewReason } from '../generated/prisma/enums';
+import { type ObjectStore } from '../adapters/object-store/object-store.port';
+import {
+  type DetectorImage,
+  type InspectDetector,
+  type InspectRegion,
+  type NormalizedBox,
+  type ScreenDetector,
+} from '../detectors/detector.port';
+import { type EventBus } from '../events/event-bus.port';
+import { type UploadService } from '../images/upload.service';
+import { notFound } from '../common/errors';
+import { isUniqueViolation } from '../db/prisma-errors';
+import { type ReviewTaskService } from '../reviews/review-task.service';
+
+export type ScreenRoute = 'CLEAR' | 'FLAGGED' | 'COLD_START';
+export type InspectRoute = 'NORMAL' | 'ANOMALY' | 'UNCERTAIN' | 'COLD_START';
+
+export interface DetectionDeps {
+  prisma: PrismaClient;
+  store: ObjectStore;
+  /** The S3 bucket when the store is S3, so detectors that can read S3 are given the location instead of bytes. */
+  bucket: string | null;
+  uploads: UploadService;
+  screen: ScreenDetector;
+  inspect: InspectDetector;
+  /** US dollars per call, by detector name. */
+  prices: Record<string, number>;
+  reviews: ReviewTaskService;
+  events: EventBus;
+  log: Logger;
+}
+
+type ImageWithDevice = Image & { tiles: ImageTile[]; deviceType: string; deviceId: string; inspectionId: string };
+
+/** A tile's place in the normalised copy, as shares of it; the whole copy when the image has no tiles. */
+interface Picture {
+  index: number | null;
+  key: string;
+  frame: NormalizedBox;
+  width: number;
+  height: number;
+}
+
+const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+const round = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** A box found in a tile, as shares of the whole normalised image. */
+export function toImageBox(box: NormalizedBox, frame: NormalizedBox): NormalizedBox {
+  return {
+    left: round(frame.left + box.left * frame.width),
+    top: round(frame.top + box.top * frame.height),
+    width: round(box.width * frame.width),
+    height: round(box.height * frame.height),
+  };
+}
+
+/**
+ * The detection workflow's steps for one image: preprocess, screen, inspect, record anomalies,
+ * ask for review. Each step is idempotent: detections are unique per (image, stage, model
+ * version), anomalies per (detection, region), review tasks per (image, reason), outcomes per
+ * (run, image). A replayed step finds what the first attempt wrote and does not call a detector
+ * (or pay) again.
+ */
+export class DetectionService {
+  constructor(private readonly deps: DetectionDeps) {}
+
+  /** Images that arrived but were not processed (e.g. the server stopped in between) are processed now. */
+  async preprocess(runId: string, imageId: string): Promise<{ imageId: string; ready: boolean }> {
+    let image = await this.image(imageId);
+    if (image.status === ImageStatus.UPLOADED) [image] = (await this.deps.uploads.complete([imageId])) as [ImageWithDevice];
+    const ready = image.status === ImageStatus.READY && !!image.normalizedKey;
+    if (!ready) await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.SKIPPED, {});
+    return { imageId, ready };
+  }
+
+  async screen(runId: string, imageId: string): Promise<{ imageId: string; route: ScreenRoute }> {
+    const image = await this.image(imageId);
+    const version = await this.deps.screen.versionFor(image.deviceType);
+    if (!version) return { imageId, route: 'COLD_START' };
+    const detection = await this.once(imageId, DetectionStage.SCREEN, version, async () => {
+      const pictures = this.pictures(image);
+      const judged = [];
+      for (const picture of pictures) judged.push({ picture, result: await this.deps.screen.screen(await this.detectorImage(image, picture)) });
+      const flagged = judged.filter((j) => j.result.flagged);
+      const confidence = flagged.length ? Math.max(...flagged.map((j) => j.result.confidence)) : Math.min(...judged.map((j) => j.result.confidence));
+      return {
+        detector: this.deps.screen.name,
+        modelVersion: judged[0]?.result.modelVersion ?? version,
+        isAnomalous: flagged.length > 0,
+        confidence: round(confidence),
+        calls: pictures.length,
+        costUsd: pictures.length * this.price(this.deps.screen.name),
+        inspectAllCostUsd: pictures.length * this.price(this.deps.inspect.name),
+        result: {
+          flaggedTiles: flagged.map((j) => j.picture.index),
+          pictures: judged.map((j) => ({
+            tile: j.picture.index,
+            flagged: j.result.flagged,
+            confidence: j.result.confidence,
+            labels: j.result.labels.map((l) => ({ ...l, boxes: l.boxes.map((b) => toImageBox(b, j.picture.frame)) })),
+            raw: j.result.raw,
+          })),
+        },
+      };
+    }, runId);
+    if (!detection.isAnomalous) {
+      await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.CLEAR, { screenModelVersion: detection.modelVersion });
+      return { imageId, route: 'CLEAR' };
+    }
+    return { imageId, route: 'FLAGGED' };
+  }
+
+  async inspect(runId: string, imageId: string): Promise<{ imageId: string; route: InspectRoute }> {
+    const image = await this.image(imageId);
+    const version = await this.deps.inspect.versionFor(image.deviceType);
+    if (!version) return { imageId, route: 'COLD_START' };
+    const screen = await this.latest(imageId, DetectionStage.SCREEN);
+    const flaggedTiles = ((screen?.result as { flaggedTiles?: (number | null)[] } | null)?.flaggedTiles ?? null);
+    const detection = await this.once(imageId, DetectionStage.INSPECT, version, async () => {
+      const pictures = this.pictures(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
+      const judged = [];
+      for (const picture of pictures) judged.push({ picture, result: await this.deps.inspect.inspect(await this.detectorImage(image, picture)) });
+      const sure = judged.filter((j) => j.result.isAnomalous && !j.result.uncertain);
+      const unsure = judged.filter((j) => j.result.uncertain);
+      const route: InspectRoute = sure.length ? 'ANOMALY' : unsure.length ? 'UNCERTAIN' : 'NORMAL';
+      const deciding = route === 'ANOMALY' ? sure : route === 'UNCERTAIN' ? unsure : judged;
+      const confidence = route === 'ANOMALY' ? Math.max(...deciding.map((j) => j.result.confidence)) : Math.min(...deciding.map((j) => j.result.confidence));
+      const regions: InspectRegion[] = judged
+        .filter((j) => j.result.isAnomalous)
+        .flatMap((j) => j.result.regions.map((r) => ({ ...r, box: toImageBox(r.box, j.picture.frame) })));
+      return {
+        detector: this.deps.inspect.name,
+        modelVersion: judged[0]?.result.modelVersion ?? version,
+        isAnomalous: route === 'ANOMALY' || (route === 'UNCERTAIN' && unsure.some((j) => j.result.isAnomalous)),
+        confidence: round(confidence),
+        calls: pictures.length,
+        costUsd: pictures.length * this.price(this.deps.inspect.name),
+        inspectAllCostUsd: 0,
+        result: {
+          route,
+          uncertain: route === 'UNCERTAIN',
+          regions,
+          pictures: judged.map((j) => ({
+            tile: j.picture.index,
+            frame: j.picture.frame,
+            isAnomalous: j.result.isAnomalous,
+            uncertain: j.result.uncertain,
+            confidence: j.result.confidence,
+            heatmapKey: j.result.heatmapKey ?? null,
+            raw: j.result.raw,
+          })),
+        },
+      };
+    }, runId);
+    const route = (detection.result as { route: InspectRoute }).route;
+    if (route === 'NORMAL') {
+      await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.NORMAL, { inspectModelVersion: detection.modelVersion, screenModelVersion: screen?.modelVersion });
+    }
+    return { imageId, route };
+  }
+
+  /** Stores the anomalies of the image's stage-2 detection; a replay finds them and announces nothing twice. */
+  async recordAnomalies(runId: string, imageId: string): Promise<{ imageId: string; anomalies: number }> {
+    const image = await this.image(imageId);
+    const detection = await this.latest(imageId, DetectionStage.INSPECT);
+    if (!detection) throw new Error(`image ${imageId} has no stage-2 detection to record anomalies from`);
+    const found = ((detection.result as { regions?: InspectRegion[] }).regions ?? []);
+    // An anomalous verdict without a located region still names the image.
+    const regions = found.length ? found : [{ box: { left: 0, top: 0, width: 1, height: 1 }, type: 'anomaly', confidence: detection.confidence }];
+    const created = await this.deps.prisma.$transaction(async (tx) => {
+      const existing = await tx.anomaly.findMany({ where: { detectionId: detection.id }, select: { regionIndex: true } });
+      const have = new Set(existing.map((a) => a.regionIndex));
+      const rows = regions
+        .map((r, regionIndex) => ({ r, regionIndex }))
+        .filter(({ regionIndex }) => !have.has(regionIndex))
+        .map(({ r, regionIndex }) => ({
+          imageId,
+          inspectionId: image.inspectionId,
+          deviceId: image.deviceId,
+          detectionId: detection.id,
+          regionIndex,
+          type: r.type,
+          confidence: clamp01(r.confidence),
+          boxX: clamp01(r.box.left),
+          boxY: clamp01(r.box.top),
+          boxWidth: clamp01(r.box.width),
+          boxHeight: clamp01(r.box.height),
+          source: 'MODEL' as const,
+        }));
+      const inserted = await tx.anomaly.createManyAndReturn({ data: rows, skipDuplicates: true });
+      await this.recordOutcome(tx as PrismaClient, runId, imageId, ImageOutcome.ANOMALY, { inspectModelVersion: detection.modelVersion });
+      return inserted;
+    });
+    for (const a of created) {
+      await this.deps.events.publish('ANOMALY_DETECTED', {
+        anomalyId: a.id,
+        deviceId: a.deviceId,
+        inspectionId: a.inspectionId,
+        type: a.type,
+        confidence: a.confidence,
+        status: a.status,
+      });
+    }
+    return { imageId, anomalies: regions.length };
+  }
+
+  /** A person decides: the model was unsure (LOW_CONFIDENCE) or there is no model yet (COLD_START). */
+  async requestReview(runId: string, imageId: string, reason: ReviewReason): Promise<{ imageId: string; reviewTaskId: string }> {
+    const image = await this.image(imageId);
+    const detection = reason === 'LOW_CONFIDENCE' ? await this.latest(imageId, DetectionStage.INSPECT) : null;
+    // Confidence 0.5 is a coin toss (uncertainty 1); confidence 1 is certainty (0).
+    const uncertainty = detection ? round(clamp01(2 * (1 - detection.confidence))) : 1;
+    const task = await this.deps.prisma.$transaction(async (tx) => {
+      const created = await this.deps.reviews.createOnce(tx as PrismaClient, {
+        imageId,
+        inspectionId: image.inspectionId,
+        detectionId: detection?.id ?? null,
+        reason,
+        uncertainty,
+      });
+      await this.recordOutcome(tx as PrismaClient, runId, imageId, reason === 'COLD_START' ? ImageOutcome.COLD_START : ImageOutcome.UNCERTAIN, {
+        inspectModelVersion: detection?.modelVersion,
+      });
+      return created;
+    });
+    if (task.created) await this.deps.events.publish('REVIEW_TASK_CREATED', { reviewTaskId: task.task.id, imageId, reason });
+    return { imageId, reviewTaskId: task.task.id };
+  }
+
+  /** OK unless an anomaly is still open; decommissioned devices keep their status. Returns the change, if any. */
+  async recomputeDeviceStatus(deviceId: string): Promise<{ previous: DeviceStatus; status: DeviceStatus; type: string } | null> {
+    const device = await this.deps.prisma.device.findUnique({ where: { id: deviceId } });
+    if (!device || device.status === DeviceStatus.DECOMMISSIONED) return null;
+    const open = await this.deps.prisma.anomaly.count({ where: { deviceId, status: { in: ['SUSPECTED', 'CONFIRMED'] } } });
+    const status = open > 0 ? DeviceStatus.NEEDS_ATTENTION : DeviceStatus.OK;
+    if (status === device.status) return null;
+    const changed = await this.deps.prisma.device.updateMany({ where: { id: deviceId, status: device.status }, data: { status } });
+    return changed.count ? { previous: device.status, status, type: device.type } : null;
+  }
+
+  private price(detector: string): number {
+    return this.deps.prices[detector] ?? 0;
+  }
+
+  private async image(id: string): Promise<ImageWithDevice> {
+    const row = await this.deps.prisma.image.findUnique({
+      where: { id },
+      include: { tiles: { orderBy: { index: 'asc' } }, inspection: { include: { device: true } } },
+    });
+    if (!row) throw notFound('Image', id);
+    if (!row.inspection) throw new Error(`image ${id} has not found its device yet; it cannot be judged`);
+    const { inspection, ...image } = row;
+    return { ...image, inspectionId: inspection.id, deviceId: inspection.deviceId, deviceType: inspection.device.type };
+  }
+
+  /** The tiles of a large frame, or the normalised copy itself. */
+  private pictures(image: ImageWithDevice): Picture[] {
+    if (!image.tiles.length) {
+      return [{ index: null, key: image.normalizedKey!, frame: { left: 0, top: 0, width: 1, height: 1 }, width: image.width ?? 0, height: image.height ?? 0 }];
+    }
+    const width = Math.max(...image.tiles.map((t) => t.x + t.width));
+    const height = Math.max(...image.tiles.map((t) => t.y + t.height));
+    return image.tiles.map((t) => ({
+      index: t.index,
+      key: t.objectKey,
+      frame: { left: t.x / width, top: t.y / height, width: t.width / width, height: t.height / height },
+      width: t.width,
+      height: t.height,
+    }));
+  }
+
+  private async detectorImage(image: ImageWithDevice, picture: Picture): Promise<DetectorImage> {
+    const head = await this.deps.store.head(picture.key);
+    if (!head) throw new Error(`the object ${picture.key} of image ${image.id} is missing from the object store`);
+    let width = picture.width;
+    let height = picture.height;
+    if (picture.index === null && image.width && image.height) {
+      // The normalised copy is the original shrunk to fit NORMALIZED_MAX_SIDE; its size is read only when needed.
+      const sharp = (await import('sharp')).default;
+      const meta = await sharp(await buffer(await this.deps.store.get(picture.key))).metadata();
+      width = meta.width ?? width;
+      height = meta.height ?? height;
+    }
+    return {
+      imageId: image.id,
+      deviceType: image.deviceType,
+      key: picture.key,
+      bucket: this.deps.bucket,
+      contentType: head.contentType === 'image/png' ? 'image/png' : 'image/jpeg',
+      width,
+      height,
+      bytes: head.bytes,
+      read: async () => buffer(await this.deps.store.get(picture.key)),
+    };
+  }
+
+  private latest(imageId: string, stage: DetectionStage): Promise<Detection | null> {
+    return this.deps.prisma.detection.findFirst({ where: { imageId, stage }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  }
+
+  /** The detection of this (image, stage, version), judged now only if it does not exist yet. */
+  private async once(
+    imageId: string,
+    stage: DetectionStage,
+    modelVersion: string,
+    judge: () => Promise<Omit<Detection, 'id' | 'imageId' | 'stage' | 'createdAt' | 'workflowRunId' | 'result'> & { result: object }>,
+    runId: string,
+  ): Promise<Detection> {
+    const key = { imageId_stage_modelVersion: { imageId, stage, modelVersion } };
+    const earlier = await this.deps.prisma.detection.findUnique({ where: key });
+    if (earlier) return earlier;
+    const judged = await judge();
+    try {
+      return await this.deps.prisma.detection.create({ data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never } });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return (await this.deps.prisma.detection.findUnique({ where: key }))!;
+    }
+  }
+
+  private async recordOutcome(
+    db: Pick<PrismaClient, 'workflowRunImage'>,
+    runId: string,
+    imageId: string,
+    outcome: ImageOutcome,
+    versions: { screenModelVersion?: string | null; inspectModelVersion?: string | null },
+  ): Promise<void> {
+    const data = { outcome, screenModelVersion: versions.screenModelVersion ?? null, inspectModelVersion: versions.inspectModelVersion ?? null };
+    await db.workflowRunImage.upsert({ where: { runId_imageId: { runId, imageId } }, create: { runId, imageId, ...data }, update: data });
+  }
+}

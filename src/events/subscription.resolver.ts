@@ -1,0 +1,72 @@
+import { Arg, Authorized, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { AnomalyType } from '../anomalies/anomaly.type';
+import { READ_FLEET } from '../auth/roles';
+import { notFound } from '../common/errors';
+import { fromGlobalId } from '../common/global-id';
+import { DeviceType } from '../devices/device.type';
+import { type Context } from '../graphql/context';
+import { InspectionType } from '../inspections/inspection.type';
+import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type InspectionUpdatedEvent } from './event-bus.port';
+import { anomalyMatcher, checkedFilter, deviceStatusMatcher, where } from './event-filters';
+import { AnomalySubscriptionFilter, DeviceStatusFilter } from './subscription.input';
+
+interface SubscribeData<Args> {
+  args: Args;
+  context: Context;
+}
+
+/**
+ * Live events over graphql-ws. In each subscription, `subscribe` listens to one topic of
+ * context.events and keeps the events whose payload matches the arguments; the method then
+ * loads the row the event names. To add one (e.g. reviewTaskCreated on REVIEW_TASK_CREATED):
+ * a filter input in subscription.input.ts, a matcher in event-filters.ts, a method like anomalyDetected.
+ */
+@Resolver()
+export class SubscriptionResolver {
+  @Authorized(READ_FLEET)
+  @Subscription(() => AnomalyType, {
+    description: 'Each anomaly as it is found.',
+    subscribe: async ({ args, context }: SubscribeData<{ filter?: AnomalySubscriptionFilter }>) => {
+      const matches = anomalyMatcher(await checkedFilter(AnomalySubscriptionFilter, args.filter));
+      return where(context.events.subscribe('ANOMALY_DETECTED'), matches);
+    },
+  })
+  async anomalyDetected(
+    @Root() event: AnomalyDetectedEvent,
+    @Ctx() ctx: Context,
+    // Checked once when subscribing, not again for every event.
+    @Arg('filter', () => AnomalySubscriptionFilter, { nullable: true, validate: false }) _filter?: AnomalySubscriptionFilter,
+  ) {
+    return (await ctx.services.anomalies.get(event.anomalyId)) ?? Promise.reject(notFound('Anomaly', event.anomalyId));
+  }
+
+  @Authorized(READ_FLEET)
+  @Subscription(() => InspectionType, {
+    description: 'The inspection each time its status changes.',
+    subscribe: async ({ args, context }: SubscribeData<{ id: string }>) => {
+      const id = fromGlobalId('Inspection', args.id, 'id');
+      // NOT_FOUND now rather than a subscription that never hears anything.
+      await context.services.inspections.get(id);
+      return where(context.events.subscribe('INSPECTION_UPDATED'), (e) => e.inspectionId === id);
+    },
+  })
+  inspectionUpdated(@Root() event: InspectionUpdatedEvent, @Ctx() ctx: Context, @Arg('id', () => ID) _id: string) {
+    return ctx.services.inspections.get(event.inspectionId);
+  }
+
+  @Authorized(READ_FLEET)
+  @Subscription(() => DeviceType, {
+    description: 'Each device whose status changes.',
+    subscribe: async ({ args, context }: SubscribeData<{ filter?: DeviceStatusFilter }>) => {
+      const matches = deviceStatusMatcher(await checkedFilter(DeviceStatusFilter, args.filter));
+      return where(context.events.subscribe('DEVICE_STATUS_CHANGED'), matches);
+    },
+  })
+  deviceStatusChanged(
+    @Root() event: DeviceStatusChangedEvent,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => DeviceStatusFilter, { nullable: true, validate: false }) _filter?: DeviceStatusFilter,
+  ) {
+    return ctx.services.devices.get(event.deviceId);
+  }
+}

@@ -1,0 +1,171 @@
+import crypto from 'node:crypto';
+import { type Server } from 'node:http';
+import { type Duplex } from 'node:stream';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  parse,
+  validate,
+} from 'graphql';
+import { CloseCode, type Context as Connection } from 'graphql-ws';
+import { type Extra, useServer } from 'graphql-ws/use/ws';
+import { type Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { DomainError } from '../common/errors';
+import { type Context } from '../graphql/context';
+import { isInternal } from '../graphql/format-error';
+import { Loaders } from '../graphql/loaders';
+import { bearerSecret, type ContextDeps, createContext, identify } from './context-factory';
+
+export const SUBSCRIPTIONS_PATH = '/graphql';
+/** Sent to every client when the server stops; the client may reconnect to another instance. */
+export const SHUTTING_DOWN = { code: 1001, reason: 'server shutting down' };
+// Clients that do not answer the close frame in time are cut off so shutdown cannot hang.
+const CLOSE_GRACE_MS = 5_000;
+
+export interface SubscriptionDeps extends ContextDeps {
+  schema: GraphQLSchema;
+  log: Logger;
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
+  maxPayloadBytes: number;
+  /** Hides internal error messages in close reasons. */
+  production: boolean;
+}
+
+export interface SubscriptionServer {
+  /** Closes every socket with 1001 and waits until they are gone. */
+  close(): Promise<void>;
+}
+
+type ConnectionParams = { authorization?: unknown; apiKey?: unknown };
+// Kept per socket between graphql-ws' callbacks.
+type SocketState = { secret: string; requestId: string; log: Logger };
+type Ws = Connection<ConnectionParams, Extra & Partial<SocketState>>;
+
+/** graphql-ws (protocol graphql-transport-ws) on the HTTP server's port and path. */
+export function attachSubscriptions(server: Server, deps: SubscriptionDeps): SubscriptionServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
+  const graphqlWs = useServer<ConnectionParams, SocketState>(
+    {
+      schema: deps.schema,
+      onConnect: (ctx) => authenticate(ctx, deps),
+      onSubscribe: (ctx, id, payload) => prepare(ctx, id, payload, deps),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const context = args.contextValue as Context;
+        // One set of loaders per event: a row cached for one event must not be served for the next.
+        context.loaders = new Loaders(deps.services, deps.pagination);
+        return formatResult(result, context.log, deps);
+      },
+      onError: (ctx, _id, _payload, errors) => errors.map((e) => formatError(e, ctx.extra.log ?? deps.log, deps)),
+      onDisconnect: (ctx, code) => ctx.extra.log?.info({ code }, 'subscription socket closed'),
+      isProd: deps.production,
+    },
+    wss,
+  );
+
+  let closing = false;
+  server.on('upgrade', (request, socket, head) => {
+    if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
+    if (new URL(request.url ?? '/', 'http://x').pathname !== SUBSCRIPTIONS_PATH) return refuseUpgrade(socket, '404 Not Found');
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  });
+
+  return {
+    async close() {
+      closing = true;
+      for (const client of wss.clients) client.close(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
+      const cutOff = setTimeout(() => wss.clients.forEach((client) => client.terminate()), CLOSE_GRACE_MS);
+      await graphqlWs.dispose();
+      clearTimeout(cutOff);
+    },
+  };
+}
+
+function refuseUpgrade(socket: Duplex, status: string) {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+/** `{ authorization: "Bearer <key>" }`, or `{ apiKey: "<key>" }` for clients that send the bare key. */
+function secretOf(params: Readonly<ConnectionParams> | undefined): string | null {
+  if (typeof params?.authorization === 'string') return bearerSecret(params.authorization);
+  if (typeof params?.apiKey === 'string' && params.apiKey) return params.apiKey;
+  return null;
+}
+
+/**
+ * connection_init: a missing or refused key closes the socket with 4401 and the reason.
+ * (Returning false alone would close with graphql-ws' generic 4403 "Forbidden"; the first close wins.)
+ */
+async function authenticate(ctx: Ws, deps: SubscriptionDeps): Promise<boolean> {
+  const secret = secretOf(ctx.connectionParams);
+  if (!secret) return refuse(ctx, CloseCode.Unauthorized, 'connection_init must carry { "authorization": "Bearer <API key>" }');
+  const { caller, authError } = await identify(secret, deps.services);
+  if (!caller) {
+    if (authError instanceof DomainError) return refuse(ctx, CloseCode.Unauthorized, authError.message);
+    deps.log.error({ err: authError }, 'could not check the API key of a subscription socket');
+    return refuse(ctx, CloseCode.InternalServerError, 'internal error; the server log has the details');
+  }
+  const requestId = crypto.randomUUID();
+  Object.assign(ctx.extra, { secret, requestId, log: deps.log.child({ reqId: requestId, apiKey: caller.name }) });
+  ctx.extra.log?.info('subscription socket opened');
+  return true;
+}
+
+function refuse(ctx: Ws, code: number, reason: string): false {
+  ctx.extra.socket.close(code, reason);
+  return false;
+}
+
+/** Each operation is parsed, validated and given its own Context, the key checked again as for an HTTP request. */
+async function prepare(ctx: Ws, id: string, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }, deps: SubscriptionDeps) {
+  const document = parseOrError(payload.query);
+  if (document instanceof GraphQLError) return [document];
+  const invalid = validate(deps.schema, document);
+  if (invalid.length > 0) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+  const log = ctx.extra.log!.child({ subscriptionId: id });
+  const identity = await identify(ctx.extra.secret!, deps.services);
+  return {
+    schema: deps.schema,
+    document,
+    operationName: payload.operationName,
+    variableValues: payload.variables,
+    contextValue: createContext(deps, { requestId: ctx.extra.requestId!, log }, identity),
+  };
+}
+
+function parseOrError(query: string): DocumentNode | GraphQLError {
+  try {
+    return parse(query);
+  } catch (err) {
+    return withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED');
+  }
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+function formatResult(result: ExecutionResult, log: Logger, deps: SubscriptionDeps): FormattedExecutionResult | undefined {
+  if (!result.errors) return undefined;
+  return { data: result.data, errors: result.errors.map((e) => formatError(e, log, deps)), extensions: result.extensions };
+}
+
+/** The HTTP endpoint's error formatting; internal errors are logged in full. */
+function formatError(error: GraphQLError, log: Logger, deps: SubscriptionDeps): GraphQLFormattedError {
+  // graphql-js' own request errors (a variable of the wrong type) have neither a cause nor a code.
+  const classified = error.originalError || error.extensions.code ? error : withCode(error, 'BAD_USER_INPUT');
+  if (isInternal(classified)) log.error({ err: classified.originalError ?? classified, path: classified.path }, 'internal error in a GraphQL subscription');
+  return deps.formatError(classified.toJSON(), classified);
+}

@@ -1,0 +1,41 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { type Logger } from 'pino';
+import { type Services } from '../../app/services';
+import { type Config } from '../../config/config';
+import { readDefinition } from '../definitions';
+import { type WorkflowEngine } from '../engine.port';
+import { TASK_HANDLERS } from '../handlers';
+import { LocalWorkflowEngine, type LocalTask } from './local.engine';
+import { StepFunctionsEngine } from './step-functions.engine';
+
+export interface EngineOptions {
+  sfnClient?: SFNClient;
+  /** Local engine: milliseconds between Retry attempts (tests); default: the definitions' own. */
+  retryIntervalMs?: number;
+}
+
+/** The configured engine, bound to this process's services; the run service learns of it here. */
+export function createWorkflowEngine(config: Pick<Config, 'workflows' | 'detectors'>, services: Services, log: Logger, options: EngineOptions = {}): WorkflowEngine {
+  const { workflows } = config;
+  const engine: WorkflowEngine =
+    workflows.engine === 'stepfunctions'
+      ? new StepFunctionsEngine(
+          options.sfnClient ?? new SFNClient({ region: config.detectors.region }),
+          {
+            arns: { 'detect-inspection': workflows.stepFunctions.detectInspectionArn, 'detect-survey': workflows.stepFunctions.detectSurveyArn },
+            pollIntervalMs: workflows.stepFunctions.pollIntervalMs,
+          },
+          services.workflowRuns,
+          log,
+        )
+      : new LocalWorkflowEngine(
+          // detect-survey's Distributed Map reads its items from S3: only Step Functions runs it.
+          { 'detect-inspection': readDefinition('detect-inspection') },
+          Object.fromEntries(Object.entries(TASK_HANDLERS).map(([name, h]) => [name, h.local(services) as LocalTask])),
+          { maxRuns: workflows.maxRuns, retryIntervalMs: options.retryIntervalMs ?? null },
+          services.workflowRuns,
+          log,
+        );
+  services.workflowRuns.useEngine(engine);
+  return engine;
+}

@@ -1,0 +1,189 @@
+import { type Logger } from 'pino';
+import { type PrismaClient, type WorkflowRun } from '../generated/prisma/client';
+import { ImageStatus, InspectionStatus, WorkflowEngine as EngineKind, WorkflowRunStatus } from '../generated/prisma/enums';
+import { badInput, notFound } from '../common/errors';
+import { type DetectionService } from '../detections/detection.service';
+import { type EventBus } from '../events/event-bus.port';
+import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine, type WorkflowName } from './engine.port';
+
+const ACTIVE: WorkflowRunStatus[] = [WorkflowRunStatus.QUEUED, WorkflowRunStatus.RUNNING];
+const JUDGEABLE: ImageStatus[] = [ImageStatus.UPLOADED, ImageStatus.READY];
+
+export interface RunProgress {
+  done: number;
+  total: number;
+}
+
+/**
+ * Workflow runs: start, progress, the first and last steps of a run, and the engine's report of an
+ * execution's end. The engine is set once the composition root has built it (it needs this service).
+ */
+export class WorkflowRunService implements RunReconciler {
+  private engine: WorkflowEngine | null = null;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly detections: DetectionService,
+    private readonly events: EventBus,
+    private readonly options: { mapConcurrency: number; autoStart: boolean },
+    private readonly log: Logger,
+  ) {}
+
+  useEngine(engine: WorkflowEngine): void {
+    this.engine = engine;
+  }
+
+  /** Starts detection over the inspection's images; while a run is queued or running, returns that run. */
+  async startInspection(inspectionId: string): Promise<WorkflowRun> {
+    const inspection = await this.prisma.inspection.findUnique({ where: { id: inspectionId } });
+    if (!inspection) throw notFound('Inspection', inspectionId);
+    const images = await this.prisma.image.count({ where: { inspectionId, status: { in: JUDGEABLE } } });
+    if (images === 0) throw badInput('inspectionId', `inspection ${inspectionId} has no uploaded images to judge yet`);
+    const engine = this.requireEngine();
+    const run = await this.prisma.$transaction(async (tx) => {
+      // One active run per inspection: the row lock makes two concurrent starts see each other.
+      await tx.$queryRaw`SELECT id FROM inspections WHERE id = ${inspectionId}::uuid FOR UPDATE`;
+      const active = await tx.workflowRun.findFirst({ where: { inspectionId, status: { in: ACTIVE } } });
+      if (active) return { run: active, created: false };
+      const created = await tx.workflowRun.create({
+        data: { inspectionId, workflow: 'detect-inspection', engine: engine.kind === 'LOCAL' ? EngineKind.LOCAL : EngineKind.STEP_FUNCTIONS, imagesTotal: images },
+      });
+      return { run: created, created: true };
+    });
+    if (!run.created && run.run.executionId) return run.run;
+    return this.launch(run.run, 'detect-inspection');
+  }
+
+  /** Runs a local engine left queued or running when the process stopped: the steps are idempotent, so starting over loses and doubles nothing. */
+  async resumeInterrupted(): Promise<number> {
+    const engine = this.requireEngine();
+    if (engine.kind !== 'LOCAL') {
+      const watched = await this.prisma.workflowRun.findMany({ where: { engine: EngineKind.STEP_FUNCTIONS, status: { in: ACTIVE }, executionId: { not: null } } });
+      for (const run of watched) engine.watch?.(run.executionId!);
+      return watched.length;
+    }
+    const runs = await this.prisma.workflowRun.findMany({ where: { engine: EngineKind.LOCAL, status: { in: ACTIVE } }, orderBy: { createdAt: 'asc' } });
+    for (const run of runs) {
+      this.log.info({ runId: run.id, inspectionId: run.inspectionId }, 'resuming a workflow run interrupted by a stop');
+      await this.launch(run, run.workflow as WorkflowName);
+    }
+    return runs.length;
+  }
+
+  private async launch(run: WorkflowRun, workflow: WorkflowName): Promise<WorkflowRun> {
+    try {
+      const { executionId } = await this.requireEngine().start({
+        runId: run.id,
+        workflow,
+        input: { runId: run.id, inspectionId: run.inspectionId, concurrency: this.options.mapConcurrency },
+      });
+      return await this.prisma.workflowRun.update({ where: { id: run.id }, data: { executionId } });
+    } catch (err) {
+      await this.fail(run.id, 'Vigil.StartFailed', (err as Error).message);
+      throw err;
+    }
+  }
+
+  /** After completeImageUploads: inspections with no image still awaiting its bytes start detection (once). */
+  async startWhenUploaded(inspectionIds: readonly string[]): Promise<void> {
+    if (!this.options.autoStart) return;
+    for (const inspectionId of new Set(inspectionIds)) {
+      const waiting = await this.prisma.image.count({ where: { inspectionId, status: { in: [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADED] } } });
+      const ready = await this.prisma.image.count({ where: { inspectionId, status: ImageStatus.READY } });
+      const started = await this.prisma.workflowRun.count({ where: { inspectionId, status: { in: ACTIVE } } });
+      if (waiting === 0 && ready > 0 && started === 0) {
+        try {
+          await this.startInspection(inspectionId);
+        } catch (err) {
+          this.log.error({ err, inspectionId }, 'could not start detection after the upload completed; call startInspection to retry');
+        }
+      }
+    }
+  }
+
+  get(id: string): Promise<WorkflowRun | null> {
+    return this.prisma.workflowRun.findUnique({ where: { id } });
+  }
+
+  ofInspections(inspectionIds: readonly string[]): Promise<WorkflowRun[]> {
+    return this.prisma.workflowRun.findMany({ where: { inspectionId: { in: [...inspectionIds] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+  }
+
+  async progress(runIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.prisma.workflowRunImage.groupBy({ by: ['runId'], where: { runId: { in: [...runIds] } }, _count: { _all: true } });
+    return new Map(rows.map((r) => [r.runId, r._count._all]));
+  }
+
+  /** First step: the run is running, the inspection processing; returns the images to judge (ids only). */
+  async begin(runId: string): Promise<{ imageIds: string[]; total: number }> {
+    const run = await this.prisma.workflowRun.findUnique({ where: { id: runId } });
+    if (!run) throw notFound('WorkflowRun', runId);
+    if (!ACTIVE.includes(run.status)) return { imageIds: [], total: 0 };
+    const images = await this.prisma.image.findMany({
+      where: { inspectionId: run.inspectionId, status: { in: JUDGEABLE } },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+    });
+    await this.prisma.$transaction([
+      this.prisma.workflowRun.update({
+        where: { id: runId },
+        data: { status: WorkflowRunStatus.RUNNING, startedAt: run.startedAt ?? new Date(), imagesTotal: images.length },
+      }),
+      this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.PROCESSING } }),
+    ]);
+    await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.PROCESSING });
+    return { imageIds: images.map((i) => i.id), total: images.length };
+  }
+
+  /** Last step of a successful run: the run succeeded, the inspection is complete, the device's status follows its open anomalies. */
+  async finish(runId: string): Promise<{ status: WorkflowRunStatus }> {
+    const run = await this.prisma.workflowRun.findUnique({ where: { id: runId }, include: { inspection: true } });
+    if (!run) throw notFound('WorkflowRun', runId);
+    if (!ACTIVE.includes(run.status)) return { status: run.status };
+    await this.prisma.$transaction([
+      this.prisma.workflowRun.updateMany({ where: { id: runId, status: { in: ACTIVE } }, data: { status: WorkflowRunStatus.SUCCEEDED, finishedAt: new Date() } }),
+      this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.COMPLETED } }),
+    ]);
+    const change = await this.detections.recomputeDeviceStatus(run.inspection.deviceId);
+    await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.COMPLETED });
+    if (change) {
+      await this.events.publish('DEVICE_STATUS_CHANGED', {
+        deviceId: run.inspection.deviceId,
+        status: change.status,
+        previousStatus: change.previous,
+        deviceType: change.type,
+      });
+    }
+    return { status: WorkflowRunStatus.SUCCEEDED };
+  }
+
+  /** The run failed: its cause is kept for people, the inspection is FAILED. Finished runs stay as they are. */
+  async fail(runId: string, error: string, cause: string): Promise<{ status: WorkflowRunStatus }> {
+    const run = await this.prisma.workflowRun.findUnique({ where: { id: runId } });
+    if (!run) throw notFound('WorkflowRun', runId);
+    if (!ACTIVE.includes(run.status)) return { status: run.status };
+    await this.prisma.$transaction([
+      this.prisma.workflowRun.updateMany({
+        where: { id: runId, status: { in: ACTIVE } },
+        data: { status: WorkflowRunStatus.FAILED, finishedAt: new Date(), error: error.slice(0, 200), cause: cause.slice(0, 4000) },
+      }),
+      this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.FAILED } }),
+    ]);
+    this.log.warn({ runId, inspectionId: run.inspectionId, error, cause: cause.slice(0, 500) }, 'workflow run failed');
+    await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.FAILED });
+    return { status: WorkflowRunStatus.FAILED };
+  }
+
+  /** The engine saw an execution end; a run its own Finish/MarkFailed states already settled is left alone. */
+  async reconcile(outcome: ExecutionOutcome): Promise<void> {
+    const run = await this.prisma.workflowRun.findUnique({ where: { executionId: outcome.executionId } });
+    if (!run || !ACTIVE.includes(run.status)) return;
+    if (outcome.status === 'SUCCEEDED') await this.finish(run.id);
+    else await this.fail(run.id, outcome.error ?? `Execution.${outcome.status}`, outcome.cause ?? `the execution ended ${outcome.status}`);
+  }
+
+  private requireEngine(): WorkflowEngine {
+    if (!this.engine) throw new Error('no workflow engine is configured');
+    return this.engine;
+  }
+}

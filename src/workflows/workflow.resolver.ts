@@ -1,0 +1,64 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { type Inspection, type ReviewTask, type WorkflowRun } from '../generated/prisma/client';
+import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
+import { fromGlobalId } from '../common/global-id';
+import { CostType } from '../costs/cost.type';
+import { type Context } from '../graphql/context';
+import { ImageType } from '../images/image.type';
+import { InspectionType } from '../inspections/inspection.type';
+import { ReviewTaskType } from '../reviews/review-task.type';
+import { WorkflowProgress, WorkflowRunType } from './workflow-run.type';
+
+@Resolver(() => InspectionType)
+export class InspectionWorkflowResolver {
+  @Authorized(WRITE_FLEET)
+  @Mutation(() => WorkflowRunType, {
+    description: 'Starts detection over the inspection\'s uploaded images. While a run is queued or running, returns that run instead of starting another.',
+  })
+  startInspection(@Arg('inspectionId', () => ID) inspectionId: string, @Ctx() ctx: Context) {
+    return ctx.services.workflowRuns.startInspection(fromGlobalId('Inspection', inspectionId, 'inspectionId'));
+  }
+
+  @FieldResolver(() => [WorkflowRunType], { description: 'Detection runs, oldest first.' })
+  workflowRuns(@Root() inspection: Inspection, @Ctx() ctx: Context) {
+    return ctx.loaders.workflowRunsOfInspection.load(inspection.id);
+  }
+
+  @FieldResolver(() => CostType, { description: 'What detecting this inspection cost, and what the cascade saved.' })
+  cost(@Root() inspection: Inspection, @Ctx() ctx: Context) {
+    return ctx.loaders.costOfInspection.load(inspection.id);
+  }
+
+  @FieldResolver(() => [ReviewTaskType], { description: 'Review tasks the runs created, oldest first.' })
+  reviewTasks(@Root() inspection: Inspection, @Ctx() ctx: Context) {
+    return ctx.loaders.reviewTasksOfInspection.load(inspection.id);
+  }
+}
+
+@Resolver(() => WorkflowRunType)
+export class WorkflowRunResolver {
+  @FieldResolver(() => WorkflowProgress)
+  async progress(@Root() run: WorkflowRun, @Ctx() ctx: Context): Promise<WorkflowProgress> {
+    return { done: await ctx.loaders.workflowRunProgress.load(run.id), total: run.imagesTotal };
+  }
+
+  @FieldResolver(() => InspectionType)
+  inspection(@Root() run: WorkflowRun, @Ctx() ctx: Context) {
+    return ctx.loaders.inspection.load(run.inspectionId);
+  }
+}
+
+@Resolver(() => ReviewTaskType)
+export class ReviewTaskFieldsResolver {
+  @Authorized(READ_FLEET)
+  @FieldResolver(() => ImageType)
+  image(@Root() task: ReviewTask, @Ctx() ctx: Context) {
+    return ctx.loaders.image.load(task.imageId);
+  }
+
+  @Authorized(READ_FLEET)
+  @FieldResolver(() => InspectionType)
+  inspection(@Root() task: ReviewTask, @Ctx() ctx: Context) {
+    return ctx.loaders.inspection.load(task.inspectionId);
+  }
+}

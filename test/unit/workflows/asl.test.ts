@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import aslValidator from 'asl-validator';
+import { DetectorError, TransientDetectorError } from '../../../src/detectors/detector.port';
+import { type AslDefinition, readDefinition, substituteResources, taskStates, WORKFLOWS_DIR } from '../../../src/workflows/definitions';
+import { type ExecutionOutcome } from '../../../src/workflows/engine.port';
+import { LocalWorkflowEngine, type LocalTask } from '../../../src/workflows/engines/local.engine';
+import { TASK_HANDLERS } from '../../../src/workflows/handlers';
+
+// The ASL files run here on the local engine with recording handlers: the real handlers are
+// exercised against a database in test/integration/workflow.test.ts.
+
+const log = pino({ level: 'silent' });
+const RUN = '0193a0b4-0000-7000-8000-000000000001';
+const INSPECTION = '0193a0b4-0000-7000-8000-000000000002';
+const img = (n: number) => `0193a0b4-0000-7000-8000-${String(n).padStart(12, '0')}`;
+
+function recorder(overrides: Partial<Record<string, LocalTask>> = {}) {
+  const calls: { task: string; input: any }[] = [];
+  const screen: Record<string, string> = { [img(11)]: 'CLEAR', [img(12)]: 'FLAGGED', [img(13)]: 'FLAGGED', [img(14)]: 'COLD_START', [img(15)]: 'FLAGGED' };
+  const inspect: Record<string, string> = { [img(12)]: 'ANOMALY', [img(13)]: 'UNCERTAIN', [img(15)]: 'NORMAL' };
+  const base: Record<string, LocalTask> = {
+    BeginRun: async () => ({ imageIds: [img(10), img(11), img(12), img(13), img(14), img(15)], total: 6 }),
+    PreprocessImage: async (i: any) => ({ imageId: i.imageId, ready: i.imageId !== img(10) }),
+    ScreenImage: async (i: any) => ({ imageId: i.imageId, route: screen[i.imageId] }),
+    InspectImage: async (i: any) => ({ imageId: i.imageId, route: inspect[i.imageId] }),
+    RecordAnomalies: async (i: any) => ({ imageId: i.imageId, anomalies: 1 }),
+    RequestReview: async (i: any) => ({ imageId: i.imageId, reviewTaskId: `task-${i.imageId}` }),
+    FinishRun: async () => ({ status: 'SUCCEEDED' }),
+    MarkFailed: async () => ({ status: 'FAILED' }),
+  };
+  const tasks = Object.fromEntries(
+    Object.entries({ ...base, ...overrides }).map(([name, fn]) => [
+      name,
+      async (input: unknown) => {
+        calls.push({ task: name, input });
+        return fn!(input);
+      },
+    ]),
+  );
+  return { calls, tasks };
+}
+
+async function execute(tasks: Record<string, LocalTask>) {
+  const outcomes: ExecutionOutcome[] = [];
+  let ended!: () => void;
+  const done = new Promise<void>((r) => (ended = r));
+  const engine = new LocalWorkflowEngine(
+    { 'detect-inspection': readDefinition('detect-inspection') },
+    tasks,
+    { maxRuns: 1, retryIntervalMs: 1 },
+    {
+      reconcile: async (o) => {
+        outcomes.push(o);
+        ended();
+      },
+    },
+    log,
+  );
+  const { executionId } = await engine.start({ runId: RUN, workflow: 'detect-inspection', input: { runId: RUN, inspectionId: INSPECTION, concurrency: 3 } });
+  await done;
+  await engine.close();
+  return { executionId, outcomes };
+}
+
+const inputsOf = (calls: { task: string; input: any }[], task: string) => calls.filter((c) => c.task === task).map((c) => c.input);
+
+describe('workflow definitions', () => {
+  const files = fs.readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.asl.json'));
+
+  it('are JSON with a start state that exists, and every Task names a vigil handler', () => {
+    expect(files).toEqual(expect.arrayContaining(['detect-inspection.asl.json', 'detect-survey.asl.json']));
+    for (const file of files) {
+      const definition = JSON.parse(fs.readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8')) as AslDefinition;
+      expect(definition.States[definition.StartAt]).toBeDefined();
+      const tasks = taskStates(definition);
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const t of tasks) expect([file, t.state, TASK_HANDLERS[t.handler ?? '']?.name]).toEqual([file, t.state, t.handler]);
+    }
+  });
+
+  it('are valid Amazon States Language once the Lambda ARNs are substituted (as at deployment)', () => {
+    for (const file of files) {
+      const definition = substituteResources(readDefinition(file.replace('.asl.json', '')), (h) => `arn:aws:lambda:eu-west-1:123456789012:function:vigil-${h}`);
+      const result = aslValidator(definition as never, { checkArn: true, checkPaths: true });
+      expect([file, result.isValid, result.errorsText('; ')]).toEqual([file, true, '']);
+      expect(JSON.stringify(definition)).not.toMatch(/"Resource":"\$\{/);
+    }
+  });
+
+  it('detect-survey reads its items from the S3 manifest with a Distributed Map and runs exactly the detect-inspection states per item', () => {
+    const survey = readDefinition('detect-survey');
+    const map = survey.States[survey.StartAt];
+    expect(map.Type).toBe('Map');
+    expect(map.ItemReader).toEqual({
+      Resource: 'arn:aws:states:::s3:getObject',
+      ReaderConfig: { InputType: 'JSON' },
+      Parameters: { 'Bucket.$': '$.manifest.bucket', 'Key.$': '$.manifest.key' },
+    });
+    expect(map.ItemProcessor!.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    const inspection = readDefinition('detect-inspection');
+    expect(map.ItemProcessor!.StartAt).toBe(inspection.StartAt);
+    expect(map.ItemProcessor!.States).toEqual(inspection.States);
+  });
+
+  it('use JSONPath only (the local engine does not read JSONata)', () => {
+    for (const file of files) expect(fs.readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8')).not.toMatch(/"QueryLanguage"\s*:\s*"JSONata"|\{%/);
+  });
+});
+
+describe('detect-inspection on the local engine', () => {
+  it('screens every ready image, inspects only the flagged ones and routes each by its verdict', async () => {
+    const { calls, tasks } = recorder();
+    const { executionId, outcomes } = await execute(tasks);
+
+    expect(executionId).toBe(`local:detect-inspection:${RUN}`);
+    expect(outcomes).toEqual([{ executionId, status: 'SUCCEEDED' }]);
+    expect(inputsOf(calls, 'BeginRun')).toEqual([{ runId: RUN }]);
+    expect(inputsOf(calls, 'PreprocessImage').map((i) => i.imageId).sort()).toEqual([img(10), img(11), img(12), img(13), img(14), img(15)]);
+    // img(10) was not ready: never screened.
+    expect(inputsOf(calls, 'ScreenImage').map((i) => i.imageId).sort()).toEqual([img(11), img(12), img(13), img(14), img(15)]);
+    expect(inputsOf(calls, 'InspectImage').map((i) => i.imageId).sort()).toEqual([img(12), img(13), img(15)]);
+    expect(inputsOf(calls, 'RecordAnomalies')).toEqual([{ runId: RUN, imageId: img(12) }]);
+    expect(inputsOf(calls, 'RequestReview').sort((a, b) => a.imageId.localeCompare(b.imageId))).toEqual([
+      { runId: RUN, imageId: img(13), reason: 'LOW_CONFIDENCE' },
+      { runId: RUN, imageId: img(14), reason: 'COLD_START' },
+    ]);
+    expect(inputsOf(calls, 'FinishRun')).toEqual([{ runId: RUN }]);
+    expect(inputsOf(calls, 'MarkFailed')).toEqual([]);
+    // Payloads carry ids, never bytes.
+    expect(Math.max(...calls.map((c) => JSON.stringify(c.input).length))).toBeLessThan(200);
+  });
+
+  it('retries a step that fails transiently and then succeeds', async () => {
+    let attempts = 0;
+    const { calls, tasks } = recorder({
+      ScreenImage: async (i: any) => {
+        if (i.imageId === img(12) && ++attempts <= 2) throw new TransientDetectorError('Rate exceeded');
+        return { imageId: i.imageId, route: i.imageId === img(12) ? 'FLAGGED' : 'CLEAR' };
+      },
+    });
+    const { outcomes } = await execute(tasks);
+    expect(outcomes[0]).toEqual(expect.objectContaining({ status: 'SUCCEEDED' }));
+    expect(inputsOf(calls, 'ScreenImage').filter((i) => i.imageId === img(12))).toHaveLength(3);
+    expect(inputsOf(calls, 'MarkFailed')).toEqual([]);
+  });
+
+  it('sends a step that keeps failing to MarkFailed with its error and cause, and the execution fails', async () => {
+    const { calls, tasks } = recorder({
+      InspectImage: async () => {
+        throw new DetectorError('lookoutvision:DetectAnomalies was denied');
+      },
+    });
+    const { outcomes } = await execute(tasks);
+    expect(inputsOf(calls, 'MarkFailed')).toEqual([{ runId: RUN, error: 'Vigil.DetectorError', cause: 'lookoutvision:DetectAnomalies was denied' }]);
+    expect(inputsOf(calls, 'FinishRun')).toEqual([]);
+    expect(outcomes).toEqual([expect.objectContaining({ status: 'FAILED', error: 'Vigil.RunFailed' })]);
+  });
+
+  it('gives up retrying a transient error after the definition\'s attempts and fails the run', async () => {
+    const { calls, tasks } = recorder({
+      PreprocessImage: async () => {
+        throw new TransientDetectorError('still throttled');
+      },
+    });
+    await execute(tasks);
+    // 1 attempt + 4 retries for the first image to fail; the Map stops there.
+    expect(inputsOf(calls, 'PreprocessImage').length).toBeGreaterThanOrEqual(5);
+    expect(inputsOf(calls, 'MarkFailed')).toEqual([{ runId: RUN, error: 'Vigil.TransientError', cause: 'still throttled' }]);
+  });
+
+  it('refuses a definition whose Task names no handler', () => {
+    const definition = readDefinition('detect-inspection');
+    expect(() => new LocalWorkflowEngine({ 'detect-inspection': definition }, {}, { maxRuns: 1 }, { reconcile: async () => {} }, log)).toThrow(
+      /Task state BeginRun names no vigil handler \(BeginRun\)/,
+    );
+  });
+});
