@@ -10,6 +10,8 @@ import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
 import { resolveSigningSecret } from '../uploads/signing-secret';
 import { createServices, type Services } from './services';
+import { type WorkflowEngine } from '../workflows/engine.port';
+import { createWorkflowEngine } from '../workflows/engines/engine.factory';
 import { type SFNClient } from '@aws-sdk/client-sfn';
 import { type AwsDetectorClients } from '../detectors/aws';
 import { createDetectors } from '../detectors/detectors';
@@ -107,8 +109,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
   let http: FastifyInstance | undefined;
+  let engine: WorkflowEngine | undefined;
   try {
     await ensureAccess(config, services, log);
+    engine = createWorkflowEngine(config, services, log, { sfnClient: options.sfnClient, retryIntervalMs: options.retryIntervalMs });
     http = await createHttpServer({
       config,
       log,
@@ -124,6 +128,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
     await http?.close();
+    await engine?.close();
     await closeEvents();
     redis?.disconnect();
     await db.close();
@@ -134,7 +139,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   const url = `http://${host}:${port}`;
   if (!config.uploads.publicUrl) publicUrl.current = url;
-  log.info({ url: `${url}/graphql`, database: db.kind }, 'vigil is listening');
+  log.info({ url: `${url}/graphql`, database: db.kind, workflowEngine: config.workflows.engine }, 'vigil is listening');
+  const workflows = engine!;
+  // Runs a stopped process left unfinished carry on (local) or are watched again (Step Functions).
+  services.workflowRuns.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted workflow runs'));
 
   let stopping: Promise<void> | undefined;
   const server = http;
@@ -151,6 +159,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     stop: () =>
       (stopping ??= (async () => {
         await server.close();
+        await workflows.close();
         await closeEvents();
         redis?.disconnect();
         await db.close();

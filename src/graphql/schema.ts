@@ -27,6 +27,10 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   UploadResolver,
   SurveyResolver,
   SubscriptionResolver,
+  InspectionWorkflowResolver,
+  WorkflowRunResolver,
+  ReviewTaskFieldsResolver,
+  CostResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

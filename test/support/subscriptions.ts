@@ -34,7 +34,7 @@ export function connect(app: App, connectionParams?: Record<string, unknown>): {
 
 /** One subscription's results as they arrive. */
 export class Feed {
-  readonly results: FormattedExecutionResult[] = [];
+  readonly results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
   error: unknown;
   completed = false;
   private readonly unsubscribe: () => void;
