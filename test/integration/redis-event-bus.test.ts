@@ -5,6 +5,7 @@ import pino from 'pino';
 import { createEventBus } from '../../src/events/event-bus';
 import { type AnomalyDetectedEvent } from '../../src/events/event-bus.port';
 import { RedisEventBus } from '../../src/events/redis.event-bus';
+import { eventually } from '../support/subscriptions';
 
 // A Redis server runs beside the tests (127.0.0.1:6379), as it does in CI and in docker-compose.
 const REDIS = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -54,6 +55,7 @@ describe('the Redis event bus', () => {
       await publisher.publish('ANOMALY_DETECTED', anomaly('two'));
       expect(await first).toEqual({ done: false, value: anomaly('one') });
       expect(await events.next()).toEqual({ done: false, value: anomaly('two') });
+      await eventually(() => raw.length === 2, 'the spy to see both messages');
       expect(raw.map((m) => JSON.parse(m))).toEqual([anomaly('one'), anomaly('two')]);
 
       // The last subscriber leaving unsubscribes the instance from the channel.
