@@ -21,9 +21,9 @@ import { isInternal } from '../graphql/format-error';
 import { Loaders } from '../graphql/loaders';
 import { bearerSecret, type ContextDeps, createContext, identify } from './context-factory';
 
-export const SUBSCRIPTIONS_PATH = '/graphql';
+const SUBSCRIPTIONS_PATH = '/graphql';
 /** Sent to every client when the server stops; the client may reconnect to another instance. */
-export const SHUTTING_DOWN = { code: 1001, reason: 'server shutting down' };
+const SHUTTING_DOWN = { code: 1001, reason: 'server shutting down' };
 // Clients that do not answer the close frame in time are cut off so shutdown cannot hang.
 const CLOSE_GRACE_MS = 5_000;
 

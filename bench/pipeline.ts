@@ -1,0 +1,176 @@
+// npm run bench:pipeline [-- <folder of images>] [--images 500]
+//
+// End-to-end detection throughput on the embedded defaults, against the ceiling: the same images
+// through preprocess + screen + inspect called directly in one process. Also: share of stage-2
+// calls avoided, latency from upload-complete (and from the anomaly row) to the anomalyDetected
+// event a WebSocket subscriber receives, and peak RSS.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startApp } from '../src/app/app';
+import { loadConfig } from '../src/config/config';
+import { saveArtifact, type ModelArtifact } from '../src/model/artifact';
+import { readDatasetFolder } from '../src/model/dataset';
+import { predict, train } from '../src/model/detector';
+import { deriveImages } from '../src/images/processing/image-processor';
+import { drawDefect, surface, toPng, writeDataset } from '../test/support/textures';
+
+const ADMIN = 'bench-admin-secret-0123456789abcdef';
+const IMAGE_EXT = /\.(jpe?g|png)$/i;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+const pct = (values: number[], p: number) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+async function generated(count: number): Promise<{ name: string; bytes: Buffer }[]> {
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const px = surface(10_000 + i, 160);
+    if (i % 10 === 0) drawDefect(px, 160, i, i % 20 ? 'scratch' : 'blob');
+    out.push({ name: `gen-${i}.png`, bytes: await toPng(px, 160) });
+  }
+  return out;
+}
+
+/** Models for the bench device type: trained on generated textures, or on `<folder>/../crops` for a real dataset. */
+async function models(root: string, folder: string | null): Promise<Record<'screen' | 'inspect', ModelArtifact>> {
+  let dataDir = path.join(root, 'train');
+  const crops = folder ? path.join(folder, '..', 'crops') : null;
+  if (crops && fs.existsSync(crops)) dataDir = crops;
+  else await writeDataset(dataDir, { normal: 40, anomalous: 16, seed: 77 });
+  const dataset = await readDatasetFolder(dataDir);
+  process.stdout.write(`training screen and inspect models on ${dataDir} (${dataset.items.length} images)…\n`);
+  return { screen: await train(dataset, { profile: 'screen', seed: 1 }), inspect: await train(dataset, { profile: 'inspect', seed: 1 }) };
+}
+
+async function ceiling(images: { bytes: Buffer }[], m: Record<'screen' | 'inspect', ModelArtifact>, derivatives: ReturnType<typeof loadConfig>['uploads']) {
+  const started = performance.now();
+  let screened = 0;
+  let inspected = 0;
+  for (const image of images) {
+    const d = await deriveImages(image.bytes, derivatives.limits, derivatives.derivatives);
+    const pictures = d.tiles.length ? d.tiles.map((t) => t.image.data) : [d.normalized.data];
+    for (const p of pictures) {
+      screened++;
+      const s = await predict(m.screen, p, { heatmap: false });
+      if (s.isAnomalous || s.uncertain) {
+        inspected++;
+        await predict(m.inspect, p);
+      }
+    }
+  }
+  return { seconds: (performance.now() - started) / 1000, screened, inspected };
+}
+
+async function main() {
+  const folder = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--')) ?? null;
+  const images = folder
+    ? fs.readdirSync(folder).filter((f) => IMAGE_EXT.test(f)).sort().map((f) => ({ name: f, bytes: fs.readFileSync(path.join(folder, f)) }))
+    : await generated(Number(arg('images', '500')));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-pipeline-'));
+  const m = await models(root, folder);
+  fs.mkdirSync(path.join(root, 'data', 'models', 'bench'), { recursive: true });
+  await saveArtifact(path.join(root, 'data', 'models', 'bench', 'screen.vgm'), m.screen);
+  await saveArtifact(path.join(root, 'data', 'models', 'bench', 'inspect.vgm'), m.inspect);
+
+  const config = loadConfig({ DATA_DIR: path.join(root, 'data'), PORT: '0', LOG_LEVEL: 'warn', VIGIL_ADMIN_API_KEY: ADMIN, API_KEY_CACHE_MS: '60000', ...process.env });
+  process.stdout.write(`ceiling: ${images.length} images through preprocess + screen + inspect in one process…\n`);
+  const direct = await ceiling(images, m, config.uploads);
+
+  const trainingAndCeilingRssMb = Math.round(peakRss / 1048576);
+  // From here on the peak is the service's (and this script's client side), not training's.
+  peakRss = 0;
+  const app = await startApp(config);
+  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
+    const res = (await (await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) })).json()) as { data: any; errors?: unknown[] };
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    return res.data;
+  };
+  try {
+    const device = (await gql(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench' } })).createDevice;
+    const inspection = (await gql(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId: device.id, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
+
+    const events: { anomalyId: string; at: number; createdAt: number }[] = [];
+    const ws = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` } });
+    ws.subscribe(
+      { query: `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id createdAt } }`, variables: { f: { deviceIds: [device.id] } } },
+      { next: (r: any) => events.push({ anomalyId: r.data.anomalyDetected.id, at: Date.now(), createdAt: Date.parse(r.data.anomalyDetected.createdAt) }), error: () => {}, complete: () => {} },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+
+    const started = performance.now();
+    const files = images.map((i) => ({ filename: i.name, contentType: i.name.endsWith('.png') ? 'image/png' : 'image/jpeg', byteSize: i.bytes.length, sha256: crypto.createHash('sha256').update(i.bytes).digest('hex') }));
+    const tickets: any[] = [];
+    for (let i = 0; i < files.length; i += 500) {
+      tickets.push(...(await gql(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`, { i: inspection.id, f: files.slice(i, i + 500) })).requestImageUploads);
+    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < tickets.length) {
+          const k = next++;
+          await fetch(tickets[k].uploadUrl, { method: 'PUT', body: images[k].bytes, headers: tickets[k].uploadHeaders });
+        }
+      }),
+    );
+    const ids = tickets.map((t) => t.image.id);
+    let completedAt = 0;
+    for (let i = 0; i < ids.length; i += 1000) {
+      await gql(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id } }`, { ids: ids.slice(i, i + 1000) });
+      completedAt = Date.now();
+    }
+    let status: any;
+    do {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await gql(`query($id: ID!) { inspection(id: $id) { workflowRuns { status progress { done total } } cost { inspectCallsAvoided screen { calls } inspect { calls } } anomalies { totalCount } } }`, { id: inspection.id })).inspection;
+      const run = status.workflowRuns.at(-1);
+      if (process.stdout.isTTY && run) process.stdout.write(`\rjudged ${run.progress.done}/${run.progress.total}`);
+    } while (!status.workflowRuns.length || ['QUEUED', 'RUNNING'].includes(status.workflowRuns.at(-1).status));
+    const seconds = (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 500));
+    await ws.dispose();
+
+    const e2e = images.length / seconds;
+    const top = images.length / direct.seconds;
+    const result = {
+      images: images.length,
+      source: folder ?? 'generated 160×160 textures (1 in 10 defective)',
+      run: status.workflowRuns.at(-1).status,
+      endToEnd: { seconds: +seconds.toFixed(2), imagesPerSecond: +e2e.toFixed(2) },
+      ceiling: { seconds: +direct.seconds.toFixed(2), imagesPerSecond: +top.toFixed(2), screened: direct.screened, inspected: direct.inspected },
+      ratio: +(e2e / top).toFixed(3),
+      stage2CallsAvoided: +status.cost.inspectCallsAvoided.toFixed(3),
+      calls: { screen: status.cost.screen.calls, inspect: status.cost.inspect.calls },
+      anomalies: status.anomalies.totalCount,
+      anomalyEvents: events.length,
+      eventLatencyMs: {
+        afterStoredP50: pct(events.map((e) => e.at - e.createdAt), 50),
+        afterStoredP95: pct(events.map((e) => e.at - e.createdAt), 95),
+        afterUploadCompleteP95: pct(events.map((e) => e.at - completedAt), 95),
+      },
+      peakRssMb: Math.round(peakRss / 1048576),
+      trainingAndCeilingPeakRssMb: trainingAndCeilingRssMb,
+    };
+    process.stdout.write(`\n${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await app.stop();
+    clearInterval(sampler);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
