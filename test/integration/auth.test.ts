@@ -70,6 +70,12 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   'Query.surveys': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ surveys(first: 1) { totalCount } }'] },
   'Query.survey': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { survey(id: $id) { imageCounts { total } } }', { id: fx.surveyId }] },
   'Query.unassignedImages': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ unassignedImages(first: 1) { totalCount } }'] },
+  // Starting twice returns the run already under way, so every allowed role gets an answer.
+  'Mutation.startInspection': { roles: [ADMIN, OPERATOR], call: () => ['mutation($id: ID!) { startInspection(inspectionId: $id) { id } }', { id: fx.inspectionId }] },
+  'Query.costReport': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['{ costReport(from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") { totalUsd savedUsd byDetector { detector } } }'],
+  },
   'Mutation.createSurvey': {
     roles: [ADMIN, OPERATOR],
     call: () => ['mutation { createSurvey(input: { name: "flight", source: DRONE, idempotencyKey: "auth" }) { id } }'],
