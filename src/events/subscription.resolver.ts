@@ -6,7 +6,8 @@ import { fromGlobalId } from '../common/global-id';
 import { DeviceType } from '../devices/device.type';
 import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
-import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type InspectionUpdatedEvent } from './event-bus.port';
+import { ReviewReason, ReviewTaskType } from '../reviews/review-task.type';
+import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type InspectionUpdatedEvent, type ReviewTaskCreatedEvent } from './event-bus.port';
 import { anomalyMatcher, checkedFilter, deviceStatusMatcher, where } from './event-filters';
 import { AnomalySubscriptionFilter, DeviceStatusFilter } from './subscription.input';
 
@@ -68,5 +69,19 @@ export class SubscriptionResolver {
     @Arg('filter', () => DeviceStatusFilter, { nullable: true, validate: false }) _filter?: DeviceStatusFilter,
   ) {
     return ctx.services.devices.get(event.deviceId);
+  }
+
+  @Authorized(READ_FLEET)
+  @Subscription(() => ReviewTaskType, {
+    description: 'Each review task as a workflow creates it (a person should look at an image).',
+    subscribe: ({ args, context }: SubscribeData<{ reasons?: ReviewReason[] | null }>) =>
+      where(context.events.subscribe('REVIEW_TASK_CREATED'), (e) => !args.reasons?.length || args.reasons.includes(e.reason as ReviewReason)),
+  })
+  async reviewTaskCreated(
+    @Root() event: ReviewTaskCreatedEvent,
+    @Ctx() ctx: Context,
+    @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
+  ) {
+    return (await ctx.services.reviews.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
   }
 }

@@ -70,7 +70,7 @@ export function attachSubscriptions(server: Server, deps: SubscriptionDeps): Sub
   let closing = false;
   server.on('upgrade', (request, socket, head) => {
     if (closing) return refuseUpgrade(socket, '503 Service Unavailable');
-    if (new URL(request.url ?? '/', 'http://x').pathname !== SUBSCRIPTIONS_PATH) return refuseUpgrade(socket, '404 Not Found');
+    if (request.url?.split('?')[0] !== SUBSCRIPTIONS_PATH) return refuseUpgrade(socket, '404 Not Found');
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
 

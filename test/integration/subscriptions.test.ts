@@ -197,6 +197,18 @@ const SUBSCRIPTIONS: Record<string, { roles: Role[]; start: () => Promise<{ quer
       return { query: DEVICES, variables: {}, probe: () => publishDevice(d, 'UNKNOWN') };
     },
   },
+  reviewTaskCreated: {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    async start() {
+      const a = await makeAnomaly(t.app.db.prisma, await makeDevice(t.app.db.prisma), 'crack', 0.9);
+      const task = await t.app.db.prisma.reviewTask.create({ data: { imageId: a.imageId, inspectionId: a.inspectionId, reason: 'LOW_CONFIDENCE', uncertainty: 0.4 } });
+      return {
+        query: 'subscription { reviewTaskCreated { id reason uncertainty } }',
+        variables: {},
+        probe: () => t.app.events.publish('REVIEW_TASK_CREATED', { reviewTaskId: task.id, imageId: task.imageId, reason: task.reason }),
+      };
+    },
+  },
 };
 
 describe('who may subscribe', () => {
@@ -250,6 +262,25 @@ describe('who may subscribe', () => {
       await feed.ended();
       expect(feed.error).toMatchObject({ code: 4401 });
       expect(feed.results).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('checks the key again for each new subscription; one already running keeps going', async () => {
+    const { apiKey, secret } = await t.app.services.apiKeys.create('soon revoked', Role.INTEGRATOR);
+    const device = await makeDevice(t.app.db.prisma);
+    const { client } = connect(t.app, { authorization: `Bearer ${secret}` });
+    const running = new Feed(client, DEVICES, { f: { deviceIds: [toGlobalId('Device', device.id)] } });
+    try {
+      await untilLive(running, () => publishDevice(device, 'UNKNOWN'));
+      await t.app.services.apiKeys.revoke(apiKey.id);
+      const next = new Feed(client, DEVICES, {});
+      await next.ended();
+      expect(next.results[0].errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      const heard = running.results.length;
+      await publishDevice(device, 'UNKNOWN');
+      await eventually(() => running.results.length > heard, 'the running subscription to hear on');
     } finally {
       await client.dispose();
     }

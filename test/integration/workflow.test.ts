@@ -52,6 +52,7 @@ describe('detection workflow (local engine, built-in models)', () => {
     const anomalies = new Feed(client, `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id type confidence image { id } } }`, {
       f: { deviceIds: [deviceId] },
     });
+    const reviews = new Feed(client, `subscription { reviewTaskCreated(reasons: [LOW_CONFIDENCE]) { id reason } }`);
     const updates = new Feed(client, `subscription($id: ID!) { inspectionUpdated(id: $id) { id status } }`, { id: inspectionId });
     const rawInspection = fromGlobalId('Inspection', inspectionId, 'id');
     await untilLive(updates, () => t.app.events.publish('INSPECTION_UPDATED', { inspectionId: rawInspection, status: 'PENDING' }));
@@ -88,6 +89,9 @@ describe('detection workflow (local engine, built-in models)', () => {
     await eventually(() => updates.values<any>('inspectionUpdated').some((u) => u.status === 'COMPLETED'), 'the COMPLETED update');
     expect(updates.values<any>('inspectionUpdated').map((u) => u.status)).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
 
+    await eventually(() => reviews.results.length >= first.reviewTasks.length, 'every review task event');
+    expect(reviews.values<any>('reviewTaskCreated').map((r) => r.id).sort()).toEqual(first.reviewTasks.map((r: any) => r.id).sort());
+
     // The cost ledger: stage 1 on all 8, stage 2 only on the flagged ones, savings against stage 2 on all.
     expect(first.cost.screen).toEqual(expect.objectContaining({ calls: 8, images: 8 }));
     expect(first.cost.inspect.calls).toBe(flagged.length);
@@ -107,6 +111,7 @@ describe('detection workflow (local engine, built-in models)', () => {
     expect(await details(inspectionId)).toEqual(first);
     await new Promise((r) => setTimeout(r, 200));
     expect(anomalies.results).toHaveLength(anomalyIds.length);
+    expect(reviews.results).toHaveLength(first.reviewTasks.length);
     await client.dispose();
   }, 120_000);
 
