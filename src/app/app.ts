@@ -72,7 +72,7 @@ export async function openServices(config: Config, options: AppOptions = {}) {
         signingSecret: resolveSigningSecret(config.uploads.signingSecret, config.dataDir),
         baseUrl: () => publicUrl.current,
       },
-      { events, detectors, bucket: s3BucketForDetectors(config), log },
+      { events, detectors, bucket: s3BucketForDetectors(config), manifestBucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null, log },
     );
     return { log, db, objectStore, services, publicUrl, events };
   } catch (err) {

@@ -37,6 +37,8 @@ export interface WorkflowDeps {
   detectors: Detectors;
   /** The S3 bucket when images live in S3, for detectors that read S3 themselves. */
   bucket: string | null;
+  /** The S3 bucket of the object store (any region or endpoint), for Distributed Map manifests. */
+  manifestBucket: string | null;
   log: Logger;
 }
 
@@ -87,7 +89,12 @@ export function createServices(
     uploads,
     detections,
     reviews,
-    workflowRuns: new WorkflowRunService(prisma, detections, workflow.events, { mapConcurrency: config.workflows.mapConcurrency, autoStart: config.workflows.autoStart }, workflow.log),
+    workflowRuns: new WorkflowRunService(prisma, detections, workflow.events, {
+        mapConcurrency: config.workflows.mapConcurrency,
+        autoStart: config.workflows.autoStart,
+        manifests: { store: uploadDeps.store, bucket: workflow.manifestBucket },
+        distributedSurveys: config.workflows.engine === 'stepfunctions' && !!config.workflows.stepFunctions.detectSurveyArn,
+      }, workflow.log),
     costs: new CostService(prisma, { prices: config.detectors.prices, screen: workflow.detectors.screen.name, inspect: workflow.detectors.inspect.name }),
     events: workflow.events,
   };

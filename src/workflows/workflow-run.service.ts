@@ -4,6 +4,8 @@ import { ImageStatus, InspectionStatus, WorkflowEngine as EngineKind, WorkflowRu
 import { badInput, notFound } from '../common/errors';
 import { type DetectionService } from '../detections/detection.service';
 import { type EventBus } from '../events/event-bus.port';
+import crypto from 'node:crypto';
+import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine, type WorkflowName } from './engine.port';
 
 const ACTIVE: WorkflowRunStatus[] = [WorkflowRunStatus.QUEUED, WorkflowRunStatus.RUNNING];
@@ -25,7 +27,14 @@ export class WorkflowRunService implements RunReconciler {
     private readonly prisma: PrismaClient,
     private readonly detections: DetectionService,
     private readonly events: EventBus,
-    private readonly options: { mapConcurrency: number; autoStart: boolean },
+    private readonly options: {
+      mapConcurrency: number;
+      autoStart: boolean;
+      /** Where the Distributed Map reads its manifest: the object store, when it is an S3 bucket. */
+      manifests: { store: ObjectStore; bucket: string | null };
+      /** Whether detect-survey is deployed (Step Functions only). */
+      distributedSurveys: boolean;
+    },
     private readonly log: Logger,
   ) {}
 
@@ -52,6 +61,53 @@ export class WorkflowRunService implements RunReconciler {
     });
     if (!run.created && run.run.executionId) return run.run;
     return this.launch(run.run, 'detect-inspection');
+  }
+
+  /**
+   * Starts detection for every inspection of a survey. On Step Functions with detect-survey
+   * deployed, one execution fans out over a JSON manifest in S3 (a Distributed Map, no 256 KiB
+   * state limit); otherwise each inspection gets its own detect-inspection run.
+   */
+  async startSurvey(surveyId: string): Promise<WorkflowRun[]> {
+    const survey = await this.prisma.survey.findUnique({ where: { id: surveyId } });
+    if (!survey) throw notFound('Survey', surveyId);
+    const inspections = await this.prisma.image.findMany({
+      where: { surveyId, inspectionId: { not: null }, status: { in: JUDGEABLE } },
+      distinct: ['inspectionId'],
+      select: { inspectionId: true },
+      orderBy: { inspectionId: 'asc' },
+    });
+    const ids = inspections.map((i) => i.inspectionId!);
+    if (ids.length === 0) throw badInput('surveyId', `survey ${surveyId} has no image matched to a device yet`);
+    const engine = this.requireEngine();
+    const { bucket, store } = this.options.manifests;
+    if (engine.kind !== 'STEP_FUNCTIONS' || !this.options.distributedSurveys || !bucket) {
+      const runs: WorkflowRun[] = [];
+      for (const id of ids) runs.push(await this.startInspection(id));
+      return runs;
+    }
+    const runs = await this.prisma.$transaction(async (tx) => {
+      const created: WorkflowRun[] = [];
+      for (const inspectionId of ids) {
+        await tx.$queryRaw`SELECT id FROM inspections WHERE id = ${inspectionId}::uuid FOR UPDATE`;
+        const active = await tx.workflowRun.findFirst({ where: { inspectionId, status: { in: ACTIVE } } });
+        if (active) continue;
+        const imagesTotal = await tx.image.count({ where: { inspectionId, status: { in: JUDGEABLE } } });
+        created.push(await tx.workflowRun.create({ data: { inspectionId, workflow: 'detect-survey', engine: EngineKind.STEP_FUNCTIONS, imagesTotal } }));
+      }
+      return created;
+    });
+    if (runs.length === 0) return runs;
+    const fanOut = crypto.randomUUID();
+    const key = `workflows/surveys/${surveyId}/${fanOut}.json`;
+    await store.put(key, Buffer.from(JSON.stringify(runs.map((r) => ({ runId: r.id, inspectionId: r.inspectionId })))), { contentType: 'application/json' });
+    try {
+      await engine.start({ runId: fanOut, workflow: 'detect-survey', input: { manifest: { bucket, key }, concurrency: this.options.mapConcurrency } });
+    } catch (err) {
+      for (const run of runs) await this.fail(run.id, 'Vigil.StartFailed', (err as Error).message);
+      throw err;
+    }
+    return runs;
   }
 
   /** Runs a local engine left queued or running when the process stopped: the steps are idempotent, so starting over loses and doubles nothing. */

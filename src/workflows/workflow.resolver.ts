@@ -19,6 +19,15 @@ export class InspectionWorkflowResolver {
     return ctx.services.workflowRuns.startInspection(fromGlobalId('Inspection', inspectionId, 'inspectionId'));
   }
 
+  @Authorized(WRITE_FLEET)
+  @Mutation(() => [WorkflowRunType], {
+    description:
+      'Starts detection for every inspection of a survey (images matched to a device). On Step Functions with SFN_DETECT_SURVEY_ARN, one Distributed Map execution reads a manifest in S3; otherwise one run per inspection. Inspections already running are left as they are.',
+  })
+  startSurvey(@Arg('surveyId', () => ID) surveyId: string, @Ctx() ctx: Context) {
+    return ctx.services.workflowRuns.startSurvey(fromGlobalId('Survey', surveyId, 'surveyId'));
+  }
+
   @FieldResolver(() => [WorkflowRunType], { description: 'Detection runs, oldest first.' })
   workflowRuns(@Root() inspection: Inspection, @Ctx() ctx: Context) {
     return ctx.loaders.workflowRunsOfInspection.load(inspection.id);

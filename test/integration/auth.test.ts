@@ -17,6 +17,10 @@ beforeAll(async () => {
   const surveyImage = await t.app.db.prisma.image.create({
     data: { surveyId: survey.id, objectKey: 'uploads/auth-survey', sha256: 'a'.repeat(64), contentType: 'image/jpeg', bytes: 1, status: 'READY', deviceMatch: 'NO_GPS' },
   });
+  // A survey image already matched to the device, so startSurvey has an inspection to start.
+  await t.app.db.prisma.image.create({
+    data: { surveyId: survey.id, inspectionId: inspection.id, objectKey: 'uploads/auth-survey-matched', sha256: 'b'.repeat(64), contentType: 'image/jpeg', bytes: 1, status: 'READY', deviceMatch: 'MATCHED' },
+  });
   fx = {
     surveyId: toGlobalId('Survey', survey.id),
     surveyImageId: toGlobalId('Image', surveyImage.id),
@@ -72,6 +76,7 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   'Query.unassignedImages': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ unassignedImages(first: 1) { totalCount } }'] },
   // Starting twice returns the run already under way, so every allowed role gets an answer.
   'Mutation.startInspection': { roles: [ADMIN, OPERATOR], call: () => ['mutation($id: ID!) { startInspection(inspectionId: $id) { id } }', { id: fx.inspectionId }] },
+  'Mutation.startSurvey': { roles: [ADMIN, OPERATOR], call: () => ['mutation($id: ID!) { startSurvey(surveyId: $id) { id } }', { id: fx.surveyId }] },
   'Query.costReport': {
     roles: [ADMIN, OPERATOR, INTEGRATOR],
     call: () => ['{ costReport(from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") { totalUsd savedUsd byDetector { detector } } }'],
