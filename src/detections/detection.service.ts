@@ -13,7 +13,7 @@ import {
 import { type EventBus } from '../events/event-bus.port';
 import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
-import { isUniqueViolation } from '../db/prisma-errors';
+import { createOnce } from '../db/prisma-errors';
 import { type ReviewTaskService } from '../reviews/review-task.service';
 
 export type ScreenRoute = 'CLEAR' | 'FLAGGED' | 'COLD_START';
@@ -311,15 +311,15 @@ export class DetectionService {
     runId: string,
   ): Promise<Detection> {
     const key = { imageId_stage_modelVersion: { imageId, stage, modelVersion } };
-    const earlier = await this.deps.prisma.detection.findUnique({ where: key });
-    if (earlier) return earlier;
-    const judged = await judge();
-    try {
-      return await this.deps.prisma.detection.create({ data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never } });
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      return (await this.deps.prisma.detection.findUnique({ where: key }))!;
-    }
+    // The earlier judgement, if any, is found before the detector is called (and paid).
+    return createOnce(
+      modelVersion,
+      () => this.deps.prisma.detection.findUnique({ where: key }),
+      async () => {
+        const judged = await judge();
+        return this.deps.prisma.detection.create({ data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never } });
+      },
+    );
   }
 
   private async recordOutcome(

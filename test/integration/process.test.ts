@@ -1,12 +1,12 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database';
+import { MAIN, spawnServer } from '../support/server-process';
 
 // The built entry points, as `npm start` and `npx vigil` run them (npm test builds first).
 const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/src/main.js');
 const BIN = path.join(ROOT, 'bin/vigil.js');
 
 let dataDir: string;
@@ -33,25 +33,7 @@ function cli(args: string[], extra: Record<string, string> = {}) {
 }
 
 /** Starts the server and resolves with it and its URL once it logs that it listens. */
-function startServer(extra: Record<string, string> = {}): Promise<{ child: ChildProcessWithoutNullStreams; url: string; lines: string[] }> {
-  const child = spawn(process.execPath, [MAIN], { env: env(extra) });
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const parts = buffer.split('\n');
-      buffer = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        const url = /"url":"(http:[^"]+)\/graphql"/.exec(line)?.[1];
-        if (url) resolve({ child, url, lines });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${lines.join('\n')}`)));
-  });
-}
+const startServer = (extra: Record<string, string> = {}) => spawnServer(env(extra));
 
 const exited = (child: ChildProcessWithoutNullStreams) => new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
 

@@ -1,16 +1,14 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { ADMIN_SECRET, type GraphQLResponse, ok, type TestApp } from '../support/app';
+import { MAIN, spawnServer } from '../support/server-process';
 import { deviceWithInspection, installTestModels, surfacePhoto, uploadImages } from '../support/workflow';
 
 // SIGKILL the server in the middle of a 200-image run, start it again: the run is resumed and
 // completes, and every image has exactly one detection per stage it reached.
 
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/src/main.js');
 const IMAGES = 200;
 
 let tdb: TestDatabase;
@@ -28,7 +26,7 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; url: string; lines: string[] }> {
+function startServer() {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     DATA_DIR: dataDir,
@@ -40,23 +38,7 @@ function startServer(): Promise<{ child: ChildProcessWithoutNullStreams; url: st
     WORKFLOW_MAP_CONCURRENCY: '2',
   };
   if (tdb.config.kind === 'postgres') env.DATABASE_URL = tdb.config.url;
-  const child = spawn(process.execPath, [MAIN], { env });
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const parts = buffer.split('\n');
-      buffer = parts.pop()!;
-      for (const line of parts) {
-        lines.push(line);
-        const url = /"url":"(http:[^"]+)\/graphql"/.exec(line)?.[1];
-        if (url) resolve({ child, url, lines });
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    child.once('exit', (code, signal) => reject(new Error(`server exited with ${code ?? signal}: ${lines.slice(-20).join('\n')}`)));
-  });
+  return spawnServer(env);
 }
 
 /** Just enough of TestApp for the upload helpers, against a spawned server. */
