@@ -18,6 +18,7 @@ import { createDetectors } from '../detectors/detectors';
 import { createEventBus } from '../events/event-bus';
 import { type EventBus } from '../events/event-bus.port';
 import { loadConfig } from '../config/config';
+import { createHumanReview, createLookoutDatasets, type ReviewClients } from '../reviews/review-adapters';
 
 export interface App {
   config: Config;
@@ -49,6 +50,8 @@ export interface AppOptions {
   eventChannelPrefix?: string;
   /** Local engine: milliseconds between Retry attempts instead of the definitions' own (tests). */
   retryIntervalMs?: number;
+  /** SDK clients for A2I and Lookout dataset updates (tests pass mocked ones). */
+  reviewClients?: ReviewClients;
 }
 
 /** Opens and migrates the database; the server, the CLI and tests all start here. */
@@ -72,7 +75,15 @@ export async function openServices(config: Config, options: AppOptions = {}) {
         signingSecret: resolveSigningSecret(config.uploads.signingSecret, config.dataDir),
         baseUrl: () => publicUrl.current,
       },
-      { events, detectors, bucket: s3BucketForDetectors(config), manifestBucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null, log },
+      {
+        events,
+        detectors,
+        bucket: s3BucketForDetectors(config),
+        manifestBucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null,
+        log,
+        humanReview: createHumanReview(config, options.reviewClients),
+        lookoutDatasets: createLookoutDatasets(config, options.reviewClients),
+      },
     );
     return { log, db, objectStore, services, publicUrl, events };
   } catch (err) {
@@ -143,6 +154,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const workflows = engine!;
   // Runs a stopped process left unfinished carry on (local) or are watched again (Step Functions).
   services.workflowRuns.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted workflow runs'));
+  // Manifests a stopped process left behind the reviewed labels are written again.
+  services.datasets.publishStale().catch((err) => log.error({ err }, 'could not publish dataset manifests'));
 
   let stopping: Promise<void> | undefined;
   const server = http;

@@ -15,6 +15,10 @@ import { type Logger } from '../logging/logger';
 import { ReviewTaskService } from '../reviews/review-task.service';
 import { CostService } from '../costs/cost.service';
 import { WorkflowRunService } from '../workflows/workflow-run.service';
+import { DatasetService } from '../datasets/dataset.service';
+import { type LookoutDatasetSink } from '../datasets/lookout-dataset.sink';
+import { type HumanReviewPort } from '../reviews/human-review.port';
+import { ReviewService } from '../reviews/review.service';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -27,6 +31,8 @@ export interface Services {
   surveys: SurveyService;
   detections: DetectionService;
   reviews: ReviewTaskService;
+  reviewLifecycle: ReviewService;
+  datasets: DatasetService;
   workflowRuns: WorkflowRunService;
   costs: CostService;
   events: EventBus;
@@ -40,6 +46,15 @@ export interface WorkflowDeps {
   /** The S3 bucket of the object store (any region or endpoint), for Distributed Map manifests. */
   manifestBucket: string | null;
   log: Logger;
+  /** Amazon A2I when HUMAN_REVIEW=a2i. */
+  humanReview?: HumanReviewPort | null;
+  /** UpdateDatasetEntries for LOOKOUT_DATASET_PROJECT. */
+  lookoutDatasets?: LookoutDatasetSink | null;
+}
+
+/** How a stored object is named in a dataset manifest. */
+export function objectUri(store: Config['objectStore']): (key: string) => string {
+  return store.kind === 's3' ? (key) => `s3://${store.bucket}/${key}` : (key) => `file://${store.root}/${key}`;
 }
 
 export interface UploadDeps {
@@ -50,7 +65,7 @@ export interface UploadDeps {
 
 export function createServices(
   db: Database,
-  config: Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors'>,
+  config: Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets'>,
   uploadDeps: UploadDeps,
   workflow: WorkflowDeps,
 ): Services {
@@ -66,7 +81,31 @@ export function createServices(
     signingSecret: uploadDeps.signingSecret,
     baseUrl: uploadDeps.baseUrl,
   }, surveys);
-  const reviews = new ReviewTaskService(prisma);
+  const reviews = new ReviewTaskService({
+    prisma,
+    settings: {
+      consensus: config.reviews.consensus,
+      qaShare: config.reviews.qaShare,
+      anomalyTypes: config.reviews.anomalyTypes,
+      leaseSeconds: config.reviews.leaseSeconds,
+      humanReview: config.reviews.humanReview.kind,
+    },
+    limits,
+    events: workflow.events,
+    humanReview: workflow.humanReview ?? null,
+    store: uploadDeps.store,
+    bucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null,
+    log: workflow.log,
+  });
+  const datasets = new DatasetService({
+    prisma,
+    store: uploadDeps.store,
+    objectUri: objectUri(config.objectStore),
+    settings: { testShare: config.datasets.testShare, anomalyTypes: config.reviews.anomalyTypes },
+    lookout: workflow.lookoutDatasets ?? null,
+    limits,
+    log: workflow.log,
+  });
   const detections = new DetectionService({
     prisma,
     store: uploadDeps.store,
@@ -89,6 +128,20 @@ export function createServices(
     uploads,
     detections,
     reviews,
+    datasets,
+    reviewLifecycle: new ReviewService({
+      prisma,
+      tasks: reviews,
+      datasets,
+      detections,
+      events: workflow.events,
+      settings: {
+        leaseSeconds: config.reviews.leaseSeconds,
+        anomalyTypes: config.reviews.anomalyTypes,
+        maxHumanLoops: config.reviews.humanReview.kind === 'a2i' ? config.reviews.humanReview.maxLoops : 1,
+      },
+      log: workflow.log,
+    }),
     workflowRuns: new WorkflowRunService(prisma, detections, workflow.events, {
         mapConcurrency: config.workflows.mapConcurrency,
         autoStart: config.workflows.autoStart,

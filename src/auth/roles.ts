@@ -19,3 +19,4 @@ export const ANY_ROLE: Role[] = [Role.ADMIN, Role.OPERATOR, Role.REVIEWER, Role.
 export const READ_FLEET: Role[] = [Role.ADMIN, Role.OPERATOR, Role.INTEGRATOR];
 export const WRITE_FLEET: Role[] = [Role.ADMIN, Role.OPERATOR];
 export const ADMIN_ONLY: Role[] = [Role.ADMIN];
+export const REVIEW: Role[] = [Role.ADMIN, Role.REVIEWER];

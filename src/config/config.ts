@@ -91,6 +91,27 @@ const baseSchema = z.object({
   LOOKOUT_MODEL_VERSION: z.string().regex(/^[1-9][0-9]*$/, { message: 'expected a model version number' }).optional(),
   SAGEMAKER_ENDPOINT_NAME: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'expected a SageMaker endpoint name' }).optional(),
   INSPECT_REVIEW_BELOW: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0).max(1).default(0.75),
+  HUMAN_REVIEW: z.enum(['builtin', 'a2i'], { message: 'expected builtin or a2i' }).default('builtin'),
+  A2I_FLOW_DEFINITION_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:flow-definition\/[a-z0-9](-*[a-z0-9]){0,62}$/, { message: 'expected a SageMaker A2I flow definition ARN' })
+    .optional(),
+  A2I_MAX_LOOPS: int(1, 5).default(2),
+  REVIEW_CONSENSUS: int(1, 3).default(1),
+  REVIEW_LEASE_SECONDS: int(30, 86_400).default(600),
+  REVIEW_QA_SHARE: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.05),
+  ANOMALY_TYPES: z
+    .string()
+    .default('crack,chip,corrosion,contamination,burn,broken,missing-part,other')
+    .transform((s) => [...new Set(s.split(',').map((t) => t.trim()).filter(Boolean))])
+    .pipe(
+      z
+        .array(z.string().regex(/^[a-z0-9][a-z0-9 _-]{0,49}$/, { message: 'expected lowercase names (letters, digits, space, - or _), at most 50 characters' }))
+        .min(1, { message: 'expected at least one anomaly type' })
+        .max(30, { message: 'expected at most 30 anomaly types' }),
+    ),
+  DATASET_TEST_SHARE: z.coerce.number({ message: 'expected a number from 0 to 0.9' }).min(0, { message: 'expected a number from 0 to 0.9' }).max(0.9, { message: 'expected a number from 0 to 0.9' }).default(0.2),
+  LOOKOUT_DATASET_PROJECT: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, { message: 'expected a Lookout for Vision project name' }).optional(),
   DETECTOR_PRICES_USD: z
     .string()
     .transform((s, ctx) => {
@@ -117,6 +138,13 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
   requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_PROJECT_NAME', 'INSPECT_DETECTOR=lookout-for-vision');
   requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_MODEL_VERSION', 'INSPECT_DETECTOR=lookout-for-vision');
   requires(env.INSPECT_DETECTOR === 'sagemaker', 'SAGEMAKER_ENDPOINT_NAME', 'INSPECT_DETECTOR=sagemaker');
+  requires(env.HUMAN_REVIEW === 'a2i', 'A2I_FLOW_DEFINITION_ARN', 'HUMAN_REVIEW=a2i');
+  if (env.HUMAN_REVIEW === 'a2i' && env.OBJECT_STORE !== 's3') {
+    ctx.addIssue({ code: 'custom', path: ['HUMAN_REVIEW'], message: 'a2i needs OBJECT_STORE=s3: A2I workers load images from S3' });
+  }
+  if (env.LOOKOUT_DATASET_PROJECT && env.OBJECT_STORE !== 's3') {
+    ctx.addIssue({ code: 'custom', path: ['LOOKOUT_DATASET_PROJECT'], message: 'needs OBJECT_STORE=s3: Lookout for Vision reads dataset images from S3' });
+  }
   if (env.TILE_OVERLAP >= env.TILE_SIZE) {
     ctx.addIssue({ code: 'custom', path: ['TILE_OVERLAP'], message: `must be smaller than TILE_SIZE (${env.TILE_SIZE})` });
   }
@@ -177,6 +205,20 @@ export interface Config {
       | { kind: 'sagemaker'; endpointName: string; reviewBelow: number };
     /** US dollars per call, by detector name. */
     prices: Record<string, number>;
+  };
+  reviews: {
+    humanReview: { kind: 'builtin' } | { kind: 'a2i'; flowDefinitionArn: string; maxLoops: number };
+    /** Answers a task needs (1–3); disagreement escalates to an ADMIN. */
+    consensus: number;
+    leaseSeconds: number;
+    /** Share of confident verdicts also sent to review, to measure the model without bias. */
+    qaShare: number;
+    anomalyTypes: string[];
+  };
+  datasets: {
+    testShare: number;
+    /** Lookout for Vision project that receives reviewed entries by UpdateDatasetEntries; null: none. */
+    lookoutProject: string | null;
   };
 }
 
@@ -255,5 +297,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
             : { kind: 'builtin' },
       prices: { ...DEFAULT_PRICES_USD, ...(e.DETECTOR_PRICES_USD ?? {}) },
     },
+    reviews: {
+      humanReview: e.HUMAN_REVIEW === 'a2i' ? { kind: 'a2i', flowDefinitionArn: e.A2I_FLOW_DEFINITION_ARN!, maxLoops: e.A2I_MAX_LOOPS } : { kind: 'builtin' },
+      consensus: e.REVIEW_CONSENSUS,
+      leaseSeconds: e.REVIEW_LEASE_SECONDS,
+      qaShare: e.REVIEW_QA_SHARE,
+      anomalyTypes: e.ANOMALY_TYPES,
+    },
+    datasets: { testShare: e.DATASET_TEST_SHARE, lookoutProject: e.LOOKOUT_DATASET_PROJECT ?? null },
   };
 }

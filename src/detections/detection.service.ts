@@ -109,6 +109,7 @@ export class DetectionService {
     }, runId);
     if (!detection.isAnomalous) {
       await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.CLEAR, { screenModelVersion: detection.modelVersion });
+      await this.sampleForQa(image, detection);
       return { imageId, route: 'CLEAR' };
     }
     return { imageId, route: 'FLAGGED' };
@@ -159,6 +160,7 @@ export class DetectionService {
     const route = (detection.result as { route: InspectRoute }).route;
     if (route === 'NORMAL') {
       await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.NORMAL, { inspectModelVersion: detection.modelVersion, screenModelVersion: screen?.modelVersion });
+      await this.sampleForQa(image, detection);
     }
     return { imageId, route };
   }
@@ -195,6 +197,7 @@ export class DetectionService {
       await this.recordOutcome(tx as PrismaClient, runId, imageId, ImageOutcome.ANOMALY, { inspectModelVersion: detection.modelVersion });
       return inserted;
     });
+    await this.sampleForQa(image, detection);
     for (const a of created) {
       await this.deps.events.publish('ANOMALY_DETECTED', {
         anomalyId: a.id,
@@ -227,8 +230,23 @@ export class DetectionService {
       });
       return created;
     });
-    if (task.created) await this.deps.events.publish('REVIEW_TASK_CREATED', { reviewTaskId: task.task.id, imageId, reason });
+    await this.deps.reviews.created(task);
     return { imageId, reviewTaskId: task.task.id };
+  }
+
+  /** A confident verdict is sometimes (REVIEW_QA_SHARE) checked by a person too, so accuracy is measured without bias. */
+  private async sampleForQa(image: ImageWithDevice, detection: Detection): Promise<void> {
+    const { sampled, priority } = this.deps.reviews.qaSample(image.id, detection.modelVersion);
+    if (!sampled) return;
+    const task = await this.deps.reviews.createOnce(this.deps.prisma, {
+      imageId: image.id,
+      inspectionId: image.inspectionId,
+      detectionId: detection.stage === DetectionStage.INSPECT ? detection.id : null,
+      reason: 'SAMPLED_QA',
+      uncertainty: round(clamp01(2 * (1 - detection.confidence))),
+      priority,
+    });
+    await this.deps.reviews.created(task);
   }
 
   /** OK unless an anomaly is still open; decommissioned devices keep their status. Returns the change, if any. */

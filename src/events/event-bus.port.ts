@@ -25,11 +25,19 @@ export interface ReviewTaskCreatedEvent {
   reason: string;
 }
 
+export interface ReviewCompletedEvent {
+  reviewTaskId: string;
+  imageId: string;
+  reason: string;
+  verdict: string;
+}
+
 export interface VigilEvents {
   ANOMALY_DETECTED: AnomalyDetectedEvent;
   INSPECTION_UPDATED: InspectionUpdatedEvent;
   DEVICE_STATUS_CHANGED: DeviceStatusChangedEvent;
   REVIEW_TASK_CREATED: ReviewTaskCreatedEvent;
+  REVIEW_COMPLETED: ReviewCompletedEvent;
 }
 export type Topic = keyof VigilEvents;
 

@@ -7,7 +7,7 @@ import { DeviceType } from '../devices/device.type';
 import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
 import { ReviewReason, ReviewTaskType } from '../reviews/review-task.type';
-import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type InspectionUpdatedEvent, type ReviewTaskCreatedEvent } from './event-bus.port';
+import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type InspectionUpdatedEvent, type ReviewCompletedEvent, type ReviewTaskCreatedEvent } from './event-bus.port';
 import { anomalyMatcher, checkedFilter, deviceStatusMatcher, where } from './event-filters';
 import { AnomalySubscriptionFilter, DeviceStatusFilter } from './subscription.input';
 
@@ -79,6 +79,20 @@ export class SubscriptionResolver {
   })
   async reviewTaskCreated(
     @Root() event: ReviewTaskCreatedEvent,
+    @Ctx() ctx: Context,
+    @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
+  ) {
+    return (await ctx.services.reviews.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+  }
+
+  @Authorized(READ_FLEET)
+  @Subscription(() => ReviewTaskType, {
+    description: 'Each review task as it is completed: its verdict has been written to the anomalies and the dataset.',
+    subscribe: ({ args, context }: SubscribeData<{ reasons?: ReviewReason[] | null }>) =>
+      where(context.events.subscribe('REVIEW_COMPLETED'), (e) => !args.reasons?.length || args.reasons.includes(e.reason as ReviewReason)),
+  })
+  async reviewCompleted(
+    @Root() event: ReviewCompletedEvent,
     @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {

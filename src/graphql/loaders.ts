@@ -66,6 +66,14 @@ export class Loaders {
     const tasks = await this.services.reviews.ofInspections(ids);
     return ids.map((id) => tasks.filter((t) => t.inspectionId === id));
   });
+  answersOfTask = this.get('ReviewTask.answers', async (ids) => {
+    const answers = await this.services.reviews.answersOf(ids);
+    return ids.map((id) => answers.filter((a) => a.taskId === id));
+  });
+  datasetCounts = this.get('Dataset.counts', async (ids) => {
+    const counts = await this.services.datasets.counts(ids);
+    return ids.map((id) => counts.get(id)!);
+  });
   costOfInspection = this.get('Inspection.cost', async (ids) => {
     const costs = await this.services.costs.ofInspections(ids);
     return ids.map((id) => costs.get(id)!);

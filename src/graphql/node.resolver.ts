@@ -17,6 +17,8 @@ const READERS: Record<NodeType, Role[]> = {
   Survey: READ_FLEET,
   WorkflowRun: READ_FLEET,
   ReviewTask: READ_FLEET,
+  Dataset: READ_FLEET,
+  DatasetEntry: READ_FLEET,
 };
 
 @Resolver(() => Node)
@@ -45,6 +47,8 @@ export class NodeResolver {
       Survey: () => l.survey.load(parsed.id),
       WorkflowRun: () => ctx.services.workflowRuns.get(parsed.id),
       ReviewTask: () => ctx.services.reviews.get(parsed.id),
+      Dataset: async () => (await ctx.services.datasets.byIds([parsed.id]))[0] ?? null,
+      DatasetEntry: () => ctx.services.datasets.entry(parsed.id),
     };
     const row = await loaders[parsed.type]();
     return row && { ...row, __typename: parsed.type };

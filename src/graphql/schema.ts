@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { ReviewResolver } from '../reviews/review.resolver';
+import { DatasetEntryResolver, DatasetResolver } from '../datasets/dataset.resolver';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { AnomalyResolver } from '../anomalies/anomaly.resolver';
@@ -31,6 +33,9 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   WorkflowRunResolver,
   ReviewTaskFieldsResolver,
   CostResolver,
+  ReviewResolver,
+  DatasetResolver,
+  DatasetEntryResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

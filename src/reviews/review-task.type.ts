@@ -1,8 +1,9 @@
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
-import { ReviewReason, ReviewTaskStatus } from '../generated/prisma/enums';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ReviewReason, ReviewTaskStatus, ReviewVerdict } from '../generated/prisma/enums';
+import { ConnectionType } from '../common/pagination/connection.type';
 import { Node } from '../graphql/node.type';
 
-export { ReviewReason, ReviewTaskStatus };
+export { ReviewReason, ReviewTaskStatus, ReviewVerdict };
 
 registerEnumType(ReviewReason, {
   name: 'ReviewReason',
@@ -12,7 +13,17 @@ registerEnumType(ReviewReason, {
     SAMPLED_QA: { description: 'A random sample of confident verdicts, to measure the model honestly.' },
   },
 });
-registerEnumType(ReviewTaskStatus, { name: 'ReviewTaskStatus' });
+registerEnumType(ReviewTaskStatus, {
+  name: 'ReviewTaskStatus',
+  valuesConfig: {
+    PENDING: { description: 'Waiting in the queue (escalated tasks wait for an ADMIN).' },
+    CLAIMED: { description: 'A reviewer holds it until the lease ends; then it returns to the queue.' },
+    COMPLETED: { description: 'Answered; the label was written to the anomalies and the dataset.' },
+    EXPIRED: { description: 'Its Amazon A2I human loop failed or stopped for the last time; an ADMIN answers it on /review.' },
+    CANCELLED: { description: 'Another task on the same image was answered first.' },
+  },
+});
+registerEnumType(ReviewVerdict, { name: 'ReviewVerdict' });
 
 @ObjectType('ReviewTask', { implements: Node, description: 'A question for a person about one image.' })
 export class ReviewTaskType extends Node {
@@ -22,9 +33,161 @@ export class ReviewTaskType extends Node {
   @Field(() => ReviewTaskStatus)
   status: ReviewTaskStatus;
 
-  @Field(() => Float, { description: '1: the model could not tell at all; 0: it was sure. The queue serves the most uncertain first.' })
+  @Field(() => Float, { description: '1: the model could not tell at all; 0: it was sure.' })
   uncertainty: number;
+
+  @Field(() => Int, { description: 'Answers that must agree before the task completes (REVIEW_CONSENSUS).' })
+  requiredAnswers: number;
+
+  @Field({ description: 'Reviewers disagreed or the human loop gave up: only an ADMIN answers it now.' })
+  escalated: boolean;
+
+  @Field(() => ReviewVerdict, { nullable: true, description: 'The agreed verdict once COMPLETED.' })
+  verdict: ReviewVerdict | null;
+
+  @Field(() => Date, { nullable: true })
+  completedAt: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the task was escalated, cancelled or expired.' })
+  note: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The Amazon A2I human loop answering it, when HUMAN_REVIEW=a2i.' })
+  humanLoopName: string | null;
 
   @Field()
   createdAt: Date;
+}
+
+export const ReviewTaskConnection = ConnectionType(ReviewTaskType, 'ReviewTask');
+
+@ObjectType({ description: 'A rectangle as shares of the image: 0,0 is the top left corner, 1,1 the bottom right.' })
+export class ReviewBoxType {
+  @Field(() => Float)
+  left: number;
+
+  @Field(() => Float)
+  top: number;
+
+  @Field(() => Float)
+  width: number;
+
+  @Field(() => Float)
+  height: number;
+}
+
+@ObjectType()
+export class ReviewRegionType {
+  @Field(() => ReviewBoxType)
+  box: ReviewBoxType;
+
+  @Field()
+  type: string;
+
+  @Field(() => Float, { nullable: true, description: "The model's confidence; null for a region a person drew." })
+  confidence: number | null;
+}
+
+@ObjectType({ description: 'A heatmap PNG to draw stretched over `frame` (a tile of a large image, or all of it).' })
+export class ReviewHeatmapType {
+  @Field()
+  url: string;
+
+  @Field(() => ReviewBoxType)
+  frame: ReviewBoxType;
+}
+
+@ObjectType({ description: 'What the model said about the image.' })
+export class ReviewModelOutputType {
+  @Field()
+  detector: string;
+
+  @Field()
+  modelVersion: string;
+
+  @Field()
+  isAnomalous: boolean;
+
+  @Field(() => Float)
+  confidence: number;
+
+  @Field(() => [ReviewRegionType])
+  regions: ReviewRegionType[];
+
+  @Field(() => [ReviewHeatmapType])
+  heatmaps: ReviewHeatmapType[];
+}
+
+@ObjectType({ description: "One reviewer's answer." })
+export class ReviewAnswerType {
+  @Field(() => ReviewVerdict)
+  verdict: ReviewVerdict;
+
+  @Field(() => [ReviewRegionType])
+  regions: ReviewRegionType[];
+
+  @Field(() => String, { nullable: true })
+  comment: string | null;
+
+  @Field({ description: 'The API key id, or a2i:<workerId>.' })
+  reviewer: string;
+
+  @Field()
+  createdAt: Date;
+}
+
+@ObjectType()
+export class ReviewReasonCount {
+  @Field(() => ReviewReason)
+  reason: ReviewReason;
+
+  @Field(() => Int, { description: 'Waiting or claimed.' })
+  pending: number;
+
+  @Field(() => Int)
+  completed: number;
+}
+
+@ObjectType({ description: 'Progress of the review queue.' })
+export class ReviewStatsType {
+  @Field(() => Int, { description: 'Claimable now by a reviewer (lapsed claims included; escalated and A2I tasks not).' })
+  pending: number;
+
+  @Field(() => Int, { description: 'Held under an unexpired lease.' })
+  claimed: number;
+
+  @Field(() => Int, { description: 'Waiting for an ADMIN.' })
+  escalated: number;
+
+  @Field(() => Int)
+  completed: number;
+
+  @Field(() => Int)
+  expired: number;
+
+  @Field(() => Int)
+  cancelled: number;
+
+  @Field(() => Int, { description: 'Tasks completed since midnight UTC, by anyone.' })
+  completedToday: number;
+
+  @Field(() => Int, { description: 'Answers the calling key gave since midnight UTC.' })
+  mineToday: number;
+
+  @Field(() => [ReviewReasonCount])
+  byReason: ReviewReasonCount[];
+}
+
+@ObjectType({ description: 'How review works on this installation.' })
+export class ReviewSettingsType {
+  @Field(() => [String], { description: 'Anomaly types a reviewer may pick (ANOMALY_TYPES).' })
+  anomalyTypes: string[];
+
+  @Field(() => Int)
+  leaseSeconds: number;
+
+  @Field(() => Int)
+  requiredAnswers: number;
+
+  @Field({ description: 'builtin (the /review page) or a2i (Amazon Augmented AI).' })
+  humanReview: string;
 }
