@@ -142,6 +142,9 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
   if (env.HUMAN_REVIEW === 'a2i' && env.OBJECT_STORE !== 's3') {
     ctx.addIssue({ code: 'custom', path: ['HUMAN_REVIEW'], message: 'a2i needs OBJECT_STORE=s3: A2I workers load images from S3' });
   }
+  if (env.HUMAN_REVIEW === 'a2i' && env.ANOMALY_TYPES.length > 10) {
+    ctx.addIssue({ code: 'custom', path: ['ANOMALY_TYPES'], message: "at most 10 types with HUMAN_REVIEW=a2i: A2I's bounding-box tool takes at most 10 labels" });
+  }
   if (env.LOOKOUT_DATASET_PROJECT && env.OBJECT_STORE !== 's3') {
     ctx.addIssue({ code: 'custom', path: ['LOOKOUT_DATASET_PROJECT'], message: 'needs OBJECT_STORE=s3: Lookout for Vision reads dataset images from S3' });
   }
