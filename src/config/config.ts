@@ -98,7 +98,7 @@ const baseSchema = z.object({
     .optional(),
   A2I_MAX_LOOPS: int(1, 5).default(2),
   REVIEW_CONSENSUS: int(1, 3).default(1),
-  REVIEW_LEASE_SECONDS: int(30, 86_400).default(600),
+  REVIEW_LEASE_SECONDS: int(1, 86_400).default(600),
   REVIEW_QA_SHARE: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.05),
   ANOMALY_TYPES: z
     .string()

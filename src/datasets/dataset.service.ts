@@ -8,7 +8,7 @@ import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
 import { type ReviewBox } from '../reviews/human-review.port';
 import { type LookoutDatasetSink } from './lookout-dataset.sink';
-import { manifestLine, toJsonLines, type ManifestEntry } from './lookout-manifest';
+import { manifestLine, type ManifestEntry } from './lookout-manifest';
 import { renderMask } from './mask';
 import { splitFor } from './split';
 
@@ -183,7 +183,7 @@ export class DatasetService {
       });
     }
     const manifestKey = DatasetService.manifestKey(datasetId);
-    await this.deps.store.put(manifestKey, Buffer.from(toJsonLines(lines.map((l) => l.line as never))), { contentType: 'application/x-ndjson' });
+    await this.deps.store.put(manifestKey, Buffer.from(lines.map((l) => `${JSON.stringify(l.line)}\n`).join('')), { contentType: 'application/x-ndjson' });
     // Fresh only if no entry was recorded while it was written (recording one touches the dataset row).
     await prisma.dataset.updateMany({ where: { id: datasetId, updatedAt: dataset.updatedAt }, data: { manifestKey, manifestAt: new Date() } });
     if (this.deps.lookout) await this.syncLookout(lines.filter((l) => !l.entry.syncedAt));

@@ -16,7 +16,7 @@ export const LABEL_TYPE = 'groundtruth/image-classification';
 export const MASK_TYPE = 'groundtruth/semantic-segmentation';
 
 export interface ManifestEntry {
-  /** S3 URI of the image; every image of a dataset must be in the same bucket. */
+  /** S3 URI of the image (every image of a dataset in the same bucket); file:// on the embedded local store. */
   sourceRef: string;
   anomalous: boolean;
   /** S3 URI of the PNG mask (segmentation projects); needs colorMap. */
@@ -33,7 +33,10 @@ export function lookoutDate(date: Date): string {
   return date.toISOString().slice(0, -1);
 }
 
-const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\r\n]+$/, 'must be an S3 URI: s3://bucket/key');
+// Lookout reads s3:// only; a manifest of the embedded local store names its files, for vigil's own training.
+const s3Uri = z
+  .string()
+  .regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\r\n]+|file:\/\/\/[^\r\n]+)$/, 'must be an S3 URI (s3://bucket/key) or, on the local store, a file:/// URI');
 const creationDate = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$/, 'must be UTC like 2021-10-12T14:16:45.668 (no zone letter)');
 const hexColour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a hex colour like #2ca02c');
 

@@ -46,6 +46,8 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     VIGIL_ADMIN_API_KEY: ADMIN_SECRET,
     API_KEY_CACHE_MS: '0',
+    // QA samples are drawn from random image ids; tests that want them ask for them.
+    REVIEW_QA_SHARE: '0',
     ...env,
   });
   const app = await startApp(config, { ...options, database: db.config });
