@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type ReviewTask } from '../generated/prisma/client';
 import { ANY_ROLE, READ_FLEET, REVIEW } from '../auth/roles';
-import { notFound, unauthenticated } from '../common/errors';
+import { unauthenticated } from '../common/errors';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { type Context } from '../graphql/context';
@@ -34,10 +34,10 @@ export class ReviewResolver {
   }
 
   @Authorized(ANY_ROLE)
-  @Query(() => ReviewTaskType, { nullable: true, description: 'A REVIEWER sees only tasks it holds or answered.' })
+  @Query(() => ReviewTaskType, { nullable: true, description: 'Null when it does not exist. A REVIEWER sees only tasks it holds or answered.' })
   async reviewTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
     const uuid = fromGlobalId('ReviewTask', id, 'id');
-    return (await ctx.services.reviewLifecycle.visibleTo(await caller(ctx), uuid)) ?? Promise.reject(notFound('ReviewTask', uuid));
+    return ctx.services.reviewLifecycle.visibleTo(await caller(ctx), uuid);
   }
 
   @Authorized(ANY_ROLE)

@@ -5,7 +5,7 @@ import { failure, ok, startTestApp, type TestApp } from '../support/app';
 import { seedFleet } from '../support/seed';
 
 let t: TestApp;
-let fx: { deviceId: string; inspectionId: string; anomalyId: string; apiKeyId: string; surveyId: string; surveyImageId: string };
+let fx: { deviceId: string; inspectionId: string; rawInspectionId: string; anomalyId: string; apiKeyId: string; surveyId: string; surveyImageId: string; taskId: string };
 let seq = 0;
 
 beforeAll(async () => {
@@ -28,6 +28,8 @@ beforeAll(async () => {
     inspectionId: toGlobalId('Inspection', inspection.id),
     anomalyId: toGlobalId('Anomaly', anomaly.id),
     apiKeyId: '',
+    rawInspectionId: inspection.id,
+    taskId: '',
   };
 });
 afterAll(() => t.stop());
@@ -96,6 +98,16 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   'Mutation.completeImageUploads': { roles: [ADMIN, OPERATOR], call: () => ['mutation { completeImageUploads(imageIds: []) { id } }'] },
   'Mutation.createApiKey': { roles: [ADMIN], call: () => ['mutation { createApiKey(name: "k", role: INTEGRATOR) { secret } }'] },
   'Mutation.revokeApiKey': { roles: [ADMIN], call: () => ['mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: fx.apiKeyId }] },
+  'Query.reviewQueue': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ reviewQueue(first: 1) { totalCount } }'] },
+  // A task id that names nothing is null for every role; a REVIEWER's limits are tested in reviews.test.ts.
+  'Query.reviewTask': { roles: ALL, call: () => ['query($id: ID!) { reviewTask(id: $id) { id } }', { id: toGlobalId('ReviewTask', '01a21000-0000-7000-8000-000000000000') }] },
+  'Query.reviewStats': { roles: ALL, call: () => ['{ reviewStats { pending mineToday } }'] },
+  'Query.reviewSettings': { roles: ALL, call: () => ['{ reviewSettings { anomalyTypes } }'] },
+  'Query.datasets': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ datasets { id } }'] },
+  'Mutation.claimNextReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation { claimNextReview { id } }'] },
+  // Both act on a task the caller has just claimed (below).
+  'Mutation.submitReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation($id: ID!) { submitReview(taskId: $id, verdict: NORMAL) { status } }', { id: fx.taskId }] },
+  'Mutation.releaseReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation($id: ID!) { releaseReview(taskId: $id) { status } }', { id: fx.taskId }] },
 };
 // decommissionDevice needs a fresh device each time; its call creates one first (below).
 const DECOMMISSION = 'mutation($id: ID!) { decommissionDevice(id: $id) { status } }';
@@ -104,6 +116,15 @@ async function call(op: string, secret: string | null) {
   if (op === 'Mutation.revokeApiKey') {
     const { apiKey } = await t.app.services.apiKeys.create('to revoke', INTEGRATOR);
     fx.apiKeyId = toGlobalId('ApiKey', apiKey.id);
+  }
+  if (op === 'Mutation.submitReview' || op === 'Mutation.releaseReview') {
+    // A task of its own image at the head of the queue, claimed by the caller when its role may.
+    const image = await t.app.db.prisma.image.create({
+      data: { inspectionId: fx.rawInspectionId, objectKey: `uploads/auth-${++seq}`, sha256: String(seq).padStart(64, 'c'), contentType: 'image/jpeg', bytes: 1, status: 'READY', deviceMatch: 'ASSIGNED' },
+    });
+    const task = await t.app.db.prisma.reviewTask.create({ data: { imageId: image.id, inspectionId: fx.rawInspectionId, reason: 'COLD_START', priority: 100 + seq } });
+    fx.taskId = toGlobalId('ReviewTask', task.id);
+    if (secret) await t.gql('mutation { claimNextReview { id } }', {}, secret);
   }
   if (op === 'Mutation.decommissionDevice') {
     const [q, v] = OPERATIONS[op].call();

@@ -209,6 +209,20 @@ const SUBSCRIPTIONS: Record<string, { roles: Role[]; start: () => Promise<{ quer
       };
     },
   },
+  reviewCompleted: {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    async start() {
+      const a = await makeAnomaly(t.app.db.prisma, await makeDevice(t.app.db.prisma), 'crack', 0.9);
+      const task = await t.app.db.prisma.reviewTask.create({
+        data: { imageId: a.imageId, inspectionId: a.inspectionId, reason: 'SAMPLED_QA', uncertainty: 0.1, status: 'COMPLETED', verdict: 'NORMAL', completedAt: new Date() },
+      });
+      return {
+        query: 'subscription { reviewCompleted { id status verdict } }',
+        variables: {},
+        probe: () => t.app.events.publish('REVIEW_COMPLETED', { reviewTaskId: task.id, imageId: task.imageId, reason: task.reason, verdict: 'NORMAL' }),
+      };
+    },
+  },
 };
 
 describe('who may subscribe', () => {
