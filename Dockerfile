@@ -24,6 +24,7 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node prisma ./prisma
 COPY --chown=node:node workflows ./workflows
+COPY --chown=node:node src/reviews/page ./src/reviews/page
 COPY --chown=node:node bin ./bin
 USER node
 VOLUME ["/data"]

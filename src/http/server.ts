@@ -13,6 +13,7 @@ import { type Context } from '../graphql/context';
 import { createErrorFormatter, isInternal } from '../graphql/format-error';
 import { ANONYMOUS, bearerSecret, createContext, identify, type Identity } from './context-factory';
 import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
+import { imageOrigins, registerReviewPage } from './review-page';
 import { attachSubscriptions } from './subscriptions';
 import { registerUploadRoutes } from './uploads.route';
 
@@ -117,6 +118,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   });
 
   if (config.http.graphiql) registerGraphiql(app);
+  registerReviewPage(app, { imageOrigins: imageOrigins(config.objectStore) });
   registerUploadRoutes(app, services);
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request): Promise<Context> =>

@@ -45,3 +45,16 @@ describe('configuration', () => {
     expect(err?.problems).toHaveLength(2);
   });
 });
+
+describe('the reviewer page policy', () => {
+  it('lets images load only from vigil itself on the local store, and from the bucket on S3', () => {
+    const { imageOrigins, reviewPageCsp } = require('../../src/http/review-page') as typeof import('../../src/http/review-page');
+    expect(imageOrigins({ kind: 'local', root: '/tmp/x' })).toEqual([]);
+    expect(imageOrigins({ kind: 's3', bucket: 'vigil-images', region: 'eu-west-1', forcePathStyle: false })).toEqual([
+      'https://vigil-images.s3.eu-west-1.amazonaws.com',
+      'https://s3.eu-west-1.amazonaws.com',
+    ]);
+    expect(imageOrigins({ kind: 's3', bucket: 'b', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000/', forcePathStyle: true })).toEqual(['http://127.0.0.1:9000']);
+    expect(reviewPageCsp(['https://s3.eu-west-1.amazonaws.com'])).toContain("img-src 'self' data: blob: https://s3.eu-west-1.amazonaws.com;");
+  });
+});
