@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { toGlobalId } from '../../src/common/global-id';
 import { manifestLineSchema } from '../../src/datasets/lookout-manifest';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';
 import { CLAIM, coldStartTasks, newKey, RELEASE, SUBMIT } from '../support/reviews';
+import { connect, eventually, Feed, untilLive } from '../support/subscriptions';
 import { deviceWithInspection, installTestModels, surfacePhoto, uploadImages, waitForRun } from '../support/workflow';
 
 // The review lifecycle through the real HTTP API on the embedded defaults: tasks come from real
@@ -250,4 +252,63 @@ describe('the review queue', () => {
     await waitForRun(t, inspectionId);
     expect(await prisma.reviewTask.count({ where: { reason: 'SAMPLED_QA' } })).toBe(sampled.length);
   }, 120_000);
+});
+
+describe("a reviewer's verdict on the model's anomalies", () => {
+  it('confirms the anomalies a box covers, rejects the others, and announces each change', async () => {
+    const { t } = await app({ WORKFLOW_AUTO_START: 'false' });
+    const { inspectionId, deviceId } = await deviceWithInspection(t, 'insulator');
+    const [imageGid, otherGid] = await uploadImages(t, inspectionId, [await surfacePhoto(7, true), await surfacePhoto(8, true)]);
+    const prisma = t.app.db.prisma;
+    const raw = (gid: string) => Buffer.from(gid, 'base64url').toString().split(':')[1];
+    const image = await prisma.image.findUniqueOrThrow({ where: { id: raw(imageGid) }, include: { inspection: true } });
+    const other = await prisma.image.findUniqueOrThrow({ where: { id: raw(otherGid) } });
+    const suspect = async (imageId: string, boxes: [number, number, number, number][]) => {
+      const detection = await prisma.detection.create({
+        data: { imageId, stage: 'INSPECT', detector: 'builtin-inspect', modelVersion: 'm1', isAnomalous: true, confidence: 0.6, result: { route: 'UNCERTAIN', regions: [] } },
+      });
+      for (const [i, [x, y, w, h]] of boxes.entries()) {
+        await prisma.anomaly.create({
+          data: { imageId, inspectionId: image.inspectionId!, deviceId: image.inspection!.deviceId, detectionId: detection.id, regionIndex: i, type: 'anomaly', confidence: 0.6, boxX: x, boxY: y, boxWidth: w, boxHeight: h, source: 'MODEL' },
+        });
+      }
+      return (await t.app.services.reviews.createOnce(prisma, { imageId, inspectionId: image.inspectionId!, detectionId: detection.id, reason: 'LOW_CONFIDENCE', uncertainty: 0.7 })).task;
+    };
+    const task = await suspect(image.id, [[0.1, 0.1, 0.2, 0.2], [0.6, 0.6, 0.2, 0.2]]);
+    const otherTask = await suspect(other.id, [[0.4, 0.4, 0.1, 0.1]]);
+    await prisma.device.update({ where: { id: image.inspection!.deviceId }, data: { status: 'NEEDS_ATTENTION' } });
+    const reviewer = await newKey(t, 'REVIEWER');
+    const { client } = connect(t.app, { authorization: `Bearer ${await t.keyFor('INTEGRATOR')}` });
+    const feed = new Feed(client, 'subscription { anomalyDetected { status type source } }', {});
+    const completions = new Feed(client, 'subscription { reviewCompleted(reasons: [LOW_CONFIDENCE]) { verdict } }', {});
+    try {
+      const probe = await prisma.anomaly.findFirstOrThrow();
+      await untilLive(feed, () => t.app.events.publish('ANOMALY_DETECTED', { anomalyId: probe.id, deviceId: probe.deviceId, inspectionId: probe.inspectionId, type: 'anomaly', confidence: 0.6, status: 'SUSPECTED' }));
+      await untilLive(completions, () => t.app.events.publish('REVIEW_COMPLETED', { reviewTaskId: otherTask.id, imageId: other.id, reason: 'LOW_CONFIDENCE', verdict: 'NORMAL' }));
+      const before = feed.results.length;
+      const completedBefore = completions.results.length;
+      const skip = [toGlobalId('ReviewTask', otherTask.id)];
+      const claimed = ok(await t.gql(CLAIM, { skip }, reviewer)).claimNextReview;
+      expect(claimed.id).toBe(toGlobalId('ReviewTask', task.id));
+      const view = ok(await t.gql(`query($id: ID!) { reviewTask(id: $id) { modelOutput { detector modelVersion confidence isAnomalous } } }`, { id: claimed.id }, reviewer)).reviewTask;
+      expect(view.modelOutput).toEqual({ detector: 'builtin-inspect', modelVersion: 'm1', confidence: 0.6, isAnomalous: true });
+      ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { left: 0.05, top: 0.05, width: 0.3, height: 0.3 }, type: 'corrosion' }] }, reviewer));
+      const rows = await prisma.anomaly.findMany({ where: { imageId: image.id }, orderBy: { regionIndex: 'asc' }, select: { status: true, type: true, source: true } });
+      expect(rows).toEqual([
+        { status: 'CONFIRMED', type: 'corrosion', source: 'MODEL' },
+        { status: 'REJECTED', type: 'anomaly', source: 'MODEL' },
+      ]);
+      await eventually(() => feed.results.length >= before + 2, 'two anomaly status changes');
+      expect(feed.values('anomalyDetected').slice(-2).map((a) => a.status).sort()).toEqual(['CONFIRMED', 'REJECTED']);
+
+      ok(await t.gql(SUBMIT, { id: ok(await t.gql(CLAIM, {}, reviewer)).claimNextReview.id, v: 'NORMAL' }, reviewer));
+      expect((await prisma.anomaly.findFirstOrThrow({ where: { imageId: other.id } })).status).toBe('REJECTED');
+      await eventually(() => completions.results.length >= completedBefore + 2, 'two completions');
+      expect(completions.values('reviewCompleted').slice(-2).map((c) => c.verdict)).toEqual(['ANOMALOUS', 'NORMAL']);
+      // One anomaly is still open (confirmed), so the device still needs attention.
+      expect(ok(await t.gql(`query($id: ID!) { device(id: $id) { status } }`, { id: deviceId })).device.status).toBe('NEEDS_ATTENTION');
+    } finally {
+      await client.dispose();
+    }
+  });
 });
