@@ -139,7 +139,9 @@ export class ReviewService implements HumanLoopOutcomes {
         const valid = validateRegions(a.regions, this.deps.settings.anomalyTypes, a.verdict, `humanAnswers[${i}].regions`);
         return { taskId: task.id, reviewer: a.reviewer, verdict: a.verdict, regions: valid as unknown as Prisma.InputJsonValue, comment: a.comment };
       });
-      await db.reviewAnswer.createMany({ data: rows, skipDuplicates: true });
+      // A loop's output never changes: nothing new means a redelivered event, and a decided or escalated task stays as it is.
+      const { count } = await db.reviewAnswer.createMany({ data: rows, skipDuplicates: true });
+      if (count === 0) return { task, replay: true as const };
       // A2I decides how many workers answer; all of them count.
       return this.settle(db, { ...task, requiredAnswers: Math.max(1, rows.length) }, { decidedByAdmin: false, reviewer: null });
     });
