@@ -109,3 +109,13 @@ export const createHumanLoopStatusChangeHandler =
     const change = parseHumanLoopStatusChange(event);
     if (change) await apply(change, await getDeps());
   };
+
+/** The deployed Lambda (`dist/src/workflows/handlers/human-loop-status-change.handler`): services from the environment, opened once per container. */
+let lambdaDeps: Promise<HumanLoopStatusChangeDeps> | undefined;
+export const handler = createHumanLoopStatusChangeHandler(() => {
+  lambdaDeps ??= (async () => {
+    const [{ openWorkflowServices }, { S3Client }] = await Promise.all([import('../../app/app'), import('@aws-sdk/client-s3')]);
+    return { s3: new S3Client({}), outcomes: (await openWorkflowServices()).reviewLifecycle };
+  })();
+  return lambdaDeps;
+});
