@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventDetail } from './eventbridge';
 import { type ExecutionOutcome, type RunReconciler } from '../engine.port';
 
 // EventBridge → Lambda: "Step Functions Execution Status Change" events from the default bus.
@@ -7,12 +8,6 @@ import { type ExecutionOutcome, type RunReconciler } from '../engine.port';
 const DETAIL_TYPE = 'Step Functions Execution Status Change';
 const SOURCE = 'aws.states';
 
-const envelopeSchema = z.object({
-  id: z.string().optional(),
-  'detail-type': z.string({ message: 'expected a string' }),
-  source: z.string({ message: 'expected a string' }),
-  detail: z.unknown(),
-});
 
 // Only the fields vigil reads; the rest (startDate, input, output, redriveCount, …) pass unchecked.
 const detailSchema = z.object({
@@ -26,20 +21,10 @@ const detailSchema = z.object({
   cause: z.string().nullish(),
 });
 
-const describeIssues = (error: z.ZodError, prefix: string[]) =>
-  error.issues.map((i) => `${[...prefix, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
-
 /** The outcome an event reports; null while the execution has not ended. Throws on anything else. */
 export function parseExecutionStatusChange(event: unknown): ExecutionOutcome | null {
-  const envelope = envelopeSchema.safeParse(event);
-  if (!envelope.success) throw new Error(`not an EventBridge event: ${describeIssues(envelope.error, [])}`);
-  const { 'detail-type': detailType, source, detail, id } = envelope.data;
-  if (detailType !== DETAIL_TYPE || source !== SOURCE) {
-    throw new Error(`expected a "${DETAIL_TYPE}" event from ${SOURCE}, got "${detailType}" from ${source}`);
-  }
-  const parsed = detailSchema.safeParse(detail);
-  if (!parsed.success) throw new Error(`malformed "${DETAIL_TYPE}" event${id ? ` ${id}` : ''}: ${describeIssues(parsed.error, ['detail'])}`);
-  const { executionArn, status, error, cause } = parsed.data;
+  const parsedData = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
+  const { executionArn, status, error, cause } = parsedData;
   if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return null;
   return { executionId: executionArn, status, error: error ?? null, cause: cause ?? null };
 }

@@ -1,5 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { eventDetail } from './eventbridge';
 import { callAws } from '../../detectors/aws/errors';
 import { parseA2IOutput } from '../../reviews/a2i/a2i-output';
 import { type HumanLoopOutcomes } from '../../reviews/human-review.port';
@@ -11,12 +12,6 @@ const DETAIL_TYPE = 'SageMaker A2I HumanLoop Status Change';
 const SOURCE = 'aws.sagemaker';
 const S3_URI = /^s3:\/\/([^/]+)\/(.+)$/;
 
-const envelopeSchema = z.object({
-  id: z.string().optional(),
-  'detail-type': z.string({ message: 'expected a string' }),
-  source: z.string({ message: 'expected a string' }),
-  detail: z.unknown(),
-});
 
 // Only the fields vigil reads; the rest (creationTime, failureCode, flowDefinitionArn, humanLoopArn, …) pass unchecked.
 const detailSchema = z
@@ -48,20 +43,10 @@ export interface HumanLoopStatusChangeDeps {
 /** The change and what the review service made of it; task is null when no task has that loop. */
 export type HumanLoopHandled = HumanLoopStatusChange & { task: { taskId: string; status: string } | null };
 
-const describeIssues = (error: z.ZodError, prefix: string[]) =>
-  error.issues.map((i) => `${[...prefix, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
-
 /** The change an event reports; null while the loop has not ended. Throws on anything else. */
 export function parseHumanLoopStatusChange(event: unknown): HumanLoopStatusChange | null {
-  const envelope = envelopeSchema.safeParse(event);
-  if (!envelope.success) throw new Error(`not an EventBridge event: ${describeIssues(envelope.error, [])}`);
-  const { 'detail-type': detailType, source, detail, id } = envelope.data;
-  if (detailType !== DETAIL_TYPE || source !== SOURCE) {
-    throw new Error(`expected a "${DETAIL_TYPE}" event from ${SOURCE}, got "${detailType}" from ${source}`);
-  }
-  const parsed = detailSchema.safeParse(detail);
-  if (!parsed.success) throw new Error(`malformed "${DETAIL_TYPE}" event${id ? ` ${id}` : ''}: ${describeIssues(parsed.error, ['detail'])}`);
-  const { humanLoopName, humanLoopStatus: status, failureReason, humanLoopOutput } = parsed.data;
+  const parsedData = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
+  const { humanLoopName, humanLoopStatus: status, failureReason, humanLoopOutput } = parsedData;
   if (status === 'Completed') return { humanLoopName, status, outputS3Uri: humanLoopOutput!.outputS3Uri };
   if (status === 'Failed' || status === 'Stopped') return { humanLoopName, status, failureReason: failureReason ?? null };
   return null;
