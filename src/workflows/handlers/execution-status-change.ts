@@ -23,8 +23,7 @@ const detailSchema = z.object({
 
 /** The outcome an event reports; null while the execution has not ended. Throws on anything else. */
 export function parseExecutionStatusChange(event: unknown): ExecutionOutcome | null {
-  const parsedData = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
-  const { executionArn, status, error, cause } = parsedData;
+  const { executionArn, status, error, cause } = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
   if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return null;
   return { executionId: executionArn, status, error: error ?? null, cause: cause ?? null };
 }

@@ -45,8 +45,7 @@ export type HumanLoopHandled = HumanLoopStatusChange & { task: { taskId: string;
 
 /** The change an event reports; null while the loop has not ended. Throws on anything else. */
 export function parseHumanLoopStatusChange(event: unknown): HumanLoopStatusChange | null {
-  const parsedData = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
-  const { humanLoopName, humanLoopStatus: status, failureReason, humanLoopOutput } = parsedData;
+  const { humanLoopName, humanLoopStatus: status, failureReason, humanLoopOutput } = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
   if (status === 'Completed') return { humanLoopName, status, outputS3Uri: humanLoopOutput!.outputS3Uri };
   if (status === 'Failed' || status === 'Stopped') return { humanLoopName, status, failureReason: failureReason ?? null };
   return null;
