@@ -49,7 +49,9 @@ export class DatasetService {
 
   /** The device type's dataset, created on first use; named after the type. */
   async forDeviceType(db: PrismaClient, deviceType: string): Promise<Dataset> {
-    return db.dataset.upsert({ where: { name: deviceType }, create: { name: deviceType, deviceType }, update: {} });
+    // Prisma's upsert is a read then a write: two first reviews of a type at once would collide on the name.
+    await db.dataset.createMany({ data: [{ name: deviceType, deviceType }], skipDuplicates: true });
+    return db.dataset.findUniqueOrThrow({ where: { name: deviceType } });
   }
 
   /**
