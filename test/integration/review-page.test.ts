@@ -386,8 +386,10 @@ describe('the reviewer page in Chromium (1366×768)', () => {
         expect(await count('heatmap')).toBe(m.heatmaps.length);
         expect(await count('model-box')).toBe(m.regions.length);
         expect(await page.locator(`${sel('model-box')} text`).first().textContent()).toMatch(new RegExp(`^${m.regions[0].type} \\d+%$`));
-        for (const h of m.heatmaps) {
-          const wanted = new URL(h.url).pathname;
+        // The page's own links: every query signs a fresh one, so those of another query would differ.
+        const shown = await page.locator(sel('heatmap')).evaluateAll((els) => els.map((e) => e.getAttribute('href')!));
+        for (const href of shown) {
+          const wanted = new URL(href, page.url()).pathname;
           for (let i = 0; i < 100 && ![...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200); i++) await page.waitForTimeout(50);
           expect([...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200)).toBe(true);
         }
