@@ -116,13 +116,13 @@ describe('a reviewer answering tasks', () => {
   }, 120_000);
 
   it('returns a claim whose lease lapsed to the queue, and refuses the late answer', async () => {
-    const { t } = await app({ REVIEW_LEASE_SECONDS: '1' });
+    const { t } = await app({ REVIEW_LEASE_SECONDS: '2' });
     const [taskId] = (await coldStartTasks(t, 1)).taskIds;
     const slow = await newKey(t, 'REVIEWER');
     const quick = await newKey(t, 'REVIEWER');
     expect(ok(await t.gql(CLAIM, {}, slow)).claimNextReview.id).toBe(taskId);
     expect(ok(await t.gql(CLAIM, {}, quick)).claimNextReview).toBeNull();
-    await new Promise((r) => setTimeout(r, 1300));
+    await new Promise((r) => setTimeout(r, 2300));
     const late = failure(await t.gql(SUBMIT, { id: taskId, v: 'NORMAL' }, slow));
     expect(late.extensions?.code).toBe('CONFLICT');
     expect(late.message).toMatch(/claim on review task .* expired at/);
