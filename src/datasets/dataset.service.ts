@@ -1,4 +1,3 @@
-import { buffer } from 'node:stream/consumers';
 import { type Logger } from 'pino';
 import { type Dataset, type DatasetEntry, type Prisma, type PrismaClient } from '../generated/prisma/client';
 import { type DatasetSplit, type ReviewVerdict } from '../generated/prisma/enums';
@@ -6,6 +5,7 @@ import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
+import { storedImageSize } from '../images/processing/stored-image-size';
 import { type ReviewBox } from '../reviews/human-review.port';
 import { type LookoutDatasetSink } from './lookout-dataset.sink';
 import { manifestLine, type ManifestEntry } from './lookout-manifest';
@@ -160,7 +160,7 @@ export class DatasetService {
       if (regions.length) {
         const key = `datasets/${datasetId}/masks/${entry.imageId}.png`;
         // A mask already written tells its size; a new one takes the image's.
-        const sized = await (await import('sharp')).default(await buffer(await this.deps.store.get(maskKey === key ? key : imageKey))).metadata();
+        const sized = await storedImageSize(this.deps.store, maskKey === key ? key : imageKey);
         const mask = await renderMask({ width: sized.width ?? 1, height: sized.height ?? 1, regions, types: this.deps.settings.anomalyTypes });
         colorMap = mask.colorMap;
         if (maskKey !== key) {

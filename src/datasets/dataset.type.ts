@@ -2,7 +2,7 @@ import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DatasetSplit } from '../generated/prisma/enums';
 import { ConnectionType } from '../common/pagination/connection.type';
 import { Node } from '../graphql/node.type';
-import { ReviewRegionType, ReviewVerdict } from '../reviews/review-task.type';
+import { ReviewVerdict } from '../reviews/review-task.type';
 
 export { DatasetSplit };
 
@@ -57,4 +57,3 @@ export class DatasetEntryType extends Node {
 }
 
 export const DatasetEntryConnection = ConnectionType(DatasetEntryType, 'DatasetEntry');
-export { ReviewRegionType };

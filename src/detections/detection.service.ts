@@ -13,6 +13,7 @@ import {
 import { type EventBus } from '../events/event-bus.port';
 import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
+import { storedImageSize } from '../images/processing/stored-image-size';
 import { createOnce } from '../db/prisma-errors';
 import { type ReviewTaskService } from '../reviews/review-task.service';
 
@@ -47,6 +48,8 @@ interface Picture {
 
 const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
+// Confidence 0.5 is a coin toss (uncertainty 1); confidence 1 is certainty (0).
+const uncertaintyOf = (confidence: number) => round(clamp01(2 * (1 - confidence)));
 
 /** A box found in a tile, as shares of the whole normalised image. */
 export function toImageBox(box: NormalizedBox, frame: NormalizedBox): NormalizedBox {
@@ -215,8 +218,7 @@ export class DetectionService {
   async requestReview(runId: string, imageId: string, reason: ReviewReason): Promise<{ imageId: string; reviewTaskId: string }> {
     const image = await this.image(imageId);
     const detection = reason === 'LOW_CONFIDENCE' ? await this.latest(imageId, DetectionStage.INSPECT) : null;
-    // Confidence 0.5 is a coin toss (uncertainty 1); confidence 1 is certainty (0).
-    const uncertainty = detection ? round(clamp01(2 * (1 - detection.confidence))) : 1;
+    const uncertainty = detection ? uncertaintyOf(detection.confidence) : 1;
     const task = await this.deps.prisma.$transaction(async (tx) => {
       const created = await this.deps.reviews.createOnce(tx as PrismaClient, {
         imageId,
@@ -243,7 +245,7 @@ export class DetectionService {
       inspectionId: image.inspectionId,
       detectionId: detection.stage === DetectionStage.INSPECT ? detection.id : null,
       reason: 'SAMPLED_QA',
-      uncertainty: round(clamp01(2 * (1 - detection.confidence))),
+      uncertainty: uncertaintyOf(detection.confidence),
       priority,
     });
     await this.deps.reviews.created(task);
@@ -298,10 +300,9 @@ export class DetectionService {
     let height = picture.height;
     if (picture.index === null && image.width && image.height) {
       // The normalised copy is the original shrunk to fit NORMALIZED_MAX_SIDE; its size is read only when needed.
-      const sharp = (await import('sharp')).default;
-      const meta = await sharp(await buffer(await this.deps.store.get(picture.key))).metadata();
-      width = meta.width ?? width;
-      height = meta.height ?? height;
+      const size = await storedImageSize(this.deps.store, picture.key);
+      width = size.width ?? width;
+      height = size.height ?? height;
     }
     return {
       imageId: image.id,

@@ -1,5 +1,3 @@
-import crypto from 'node:crypto';
-import { buffer } from 'node:stream/consumers';
 import { type Logger } from 'pino';
 import { type Prisma, type PrismaClient, type ReviewAnswer, type ReviewTask } from '../generated/prisma/client';
 import { ReviewReason, ReviewTaskStatus } from '../generated/prisma/enums';
@@ -7,7 +5,9 @@ import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
+import { unitHash } from '../common/unit-hash';
 import { type EventBus } from '../events/event-bus.port';
+import { storedImageSize } from '../images/processing/stored-image-size';
 import { type HumanReviewPort, type ReviewRegion } from './human-review.port';
 
 export interface NewReviewTask {
@@ -41,11 +41,6 @@ export interface ReviewTaskDeps {
 
 /** Queue order: the most informative first (priority), oldest first among equals. */
 export const QUEUE_ORDER: Ordering = [{ field: 'priority', column: 'priority', kind: 'number', direction: 'desc' }, byId('asc')];
-
-/** A number in [0, 1) fixed by the text: the same image and model always draw the same. */
-export function unitHash(text: string): number {
-  return crypto.createHash('sha256').update(text).digest().readUInt32BE(0) / 2 ** 32;
-}
 
 export interface QueueFilter {
   reasons?: ReviewReason[];
@@ -94,8 +89,7 @@ export class ReviewTaskService {
     const port = this.deps.humanReview!;
     const image = await this.deps.prisma.image.findUniqueOrThrow({ where: { id: task.imageId }, include: { inspection: { include: { device: true } } } });
     if (!image.normalizedKey || !this.deps.bucket) throw new Error(`review task ${task.id}: image ${image.id} has no normalised copy in S3 for A2I workers`);
-    const sharp = (await import('sharp')).default;
-    const meta = await sharp(await buffer(await this.deps.store.get(image.normalizedKey))).metadata();
+    const size = await storedImageSize(this.deps.store, image.normalizedKey);
     const detection = task.detectionId ? await this.deps.prisma.detection.findUnique({ where: { id: task.detectionId } }) : null;
     const regions = ((detection?.result as { regions?: ReviewRegion[] } | undefined)?.regions ?? []).map((r) => ({ box: r.box, type: r.type, confidence: r.confidence ?? null }));
     const { humanLoopName } = await port.startHumanLoop({
@@ -104,8 +98,8 @@ export class ReviewTaskService {
       reason: task.reason,
       deviceType: image.inspection?.device.type ?? 'unknown',
       imageS3Uri: `s3://${this.deps.bucket}/${image.normalizedKey}`,
-      imageWidth: meta.width ?? image.width ?? 1,
-      imageHeight: meta.height ?? image.height ?? 1,
+      imageWidth: size.width ?? image.width ?? 1,
+      imageHeight: size.height ?? image.height ?? 1,
       modelRegions: regions,
       confidence: detection?.confidence ?? null,
       anomalyTypes: this.deps.settings.anomalyTypes,

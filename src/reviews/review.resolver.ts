@@ -1,7 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type ReviewTask } from '../generated/prisma/client';
 import { ANY_ROLE, READ_FLEET, REVIEW } from '../auth/roles';
-import { unauthenticated } from '../common/errors';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { type Context } from '../graphql/context';
@@ -17,8 +16,6 @@ import {
   ReviewTaskType,
   ReviewVerdict,
 } from './review-task.type';
-
-const caller = (ctx: Context) => ctx.caller ?? Promise.reject(unauthenticated('an API key is required'));
 
 @Resolver(() => ReviewTaskType)
 export class ReviewResolver {
@@ -37,13 +34,13 @@ export class ReviewResolver {
   @Query(() => ReviewTaskType, { nullable: true, description: 'Null when it does not exist. A REVIEWER sees only tasks it holds or answered.' })
   async reviewTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
     const uuid = fromGlobalId('ReviewTask', id, 'id');
-    return ctx.services.reviewLifecycle.visibleTo(await caller(ctx), uuid);
+    return ctx.services.reviewLifecycle.visibleTo(ctx.caller!, uuid);
   }
 
   @Authorized(ANY_ROLE)
   @Query(() => ReviewStatsType)
   async reviewStats(@Ctx() ctx: Context) {
-    return ctx.services.reviews.stats((await caller(ctx)).apiKeyId);
+    return ctx.services.reviews.stats(ctx.caller!.apiKeyId);
   }
 
   @Authorized(ANY_ROLE)
@@ -62,7 +59,7 @@ export class ReviewResolver {
     @Arg('skip', () => [ID], { nullable: true, description: 'Tasks this reviewer skipped and does not want again now.' }) skip?: string[],
   ) {
     const ids = (skip ?? []).slice(0, 500).map((id, i) => fromGlobalId('ReviewTask', id, `skip[${i}]`));
-    return ctx.services.reviewLifecycle.claimNext(await caller(ctx), ids);
+    return ctx.services.reviewLifecycle.claimNext(ctx.caller!, ids);
   }
 
   @Authorized(REVIEW)
@@ -77,7 +74,7 @@ export class ReviewResolver {
     @Arg('comment', () => String, { nullable: true }) comment?: string | null,
   ) {
     const uuid = fromGlobalId('ReviewTask', taskId, 'taskId');
-    return ctx.services.reviewLifecycle.submit(await caller(ctx), uuid, {
+    return ctx.services.reviewLifecycle.submit(ctx.caller!, uuid, {
       verdict,
       regions: regions.map((r) => ({ box: { ...(r.box as ReviewBoxInput) }, type: r.type })),
       comment: comment ?? null,
@@ -87,7 +84,7 @@ export class ReviewResolver {
   @Authorized(REVIEW)
   @Mutation(() => ReviewTaskType, { description: 'Gives a task you hold back to the queue.' })
   async releaseReview(@Arg('taskId', () => ID) taskId: string, @Ctx() ctx: Context) {
-    return ctx.services.reviewLifecycle.release(await caller(ctx), fromGlobalId('ReviewTask', taskId, 'taskId'));
+    return ctx.services.reviewLifecycle.release(ctx.caller!, fromGlobalId('ReviewTask', taskId, 'taskId'));
   }
 
   @FieldResolver(() => String, { description: "The type of the photographed device." })

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { toGlobalId } from '../../src/common/global-id';
+import { DatasetService } from '../../src/datasets/dataset.service';
 import { manifestLineSchema } from '../../src/datasets/lookout-manifest';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';
 import { CLAIM, coldStartTasks, newKey, RELEASE, SUBMIT } from '../support/reviews';
@@ -90,6 +91,15 @@ describe('a reviewer answering tasks', () => {
     expect(stats).toEqual({ pending: 0, claimed: 0, completed: 2, completedToday: 2, mineToday: 2 });
     expect(await t.app.db.prisma.anomaly.count()).toBe(1);
     expect(await t.app.db.prisma.datasetEntry.count()).toBe(2);
+
+    // A manifest a stopped process did not get to write is written again at start-up.
+    const row = await t.app.db.prisma.dataset.findFirstOrThrow();
+    expect(row.manifestAt).not.toBeNull();
+    await t.app.db.prisma.dataset.update({ where: { id: row.id }, data: { manifestAt: null } });
+    await t.app.objectStore.store.delete(DatasetService.manifestKey(row.id));
+    expect(await t.app.services.datasets.publishStale()).toBe(1);
+    expect((await fetchBytes(dataset.manifestUrl)).toString('utf8')).toBe(manifest);
+    expect(await t.app.services.datasets.publishStale()).toBe(0);
   });
 
   it('gives two reviewers claiming 100 tasks at once different tasks: none answered twice, none lost', async () => {
