@@ -9,15 +9,17 @@ import { buildVigilSchema } from '../graphql/schema';
 import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
 import { resolveSigningSecret } from '../uploads/signing-secret';
-import { createServices, type Services } from './services';
+import { createServices, type Services, type WorkflowDeps } from './services';
 import { type WorkflowEngine } from '../workflows/engine.port';
 import { createWorkflowEngine } from '../workflows/engines/engine.factory';
 import { type SFNClient } from '@aws-sdk/client-sfn';
 import { type AwsDetectorClients } from '../detectors/aws';
 import { createDetectors } from '../detectors/detectors';
+import { StoredModels } from '../models/model-artifacts';
+import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../models/aws';
 import { createEventBus } from '../events/event-bus';
 import { type EventBus } from '../events/event-bus.port';
-import { loadConfig } from '../config/config';
+import { ConfigError, loadConfig } from '../config/config';
 import { createHumanReview, createLookoutDatasets, type ReviewClients } from '../reviews/review-adapters';
 
 export interface App {
@@ -52,6 +54,21 @@ export interface AppOptions {
   retryIntervalMs?: number;
   /** SDK clients for A2I and Lookout dataset updates (tests pass mocked ones). */
   reviewClients?: ReviewClients;
+  /** SDK clients for Lookout for Vision / SageMaker training and deployment (tests pass mocked ones). */
+  trainerClients?: AwsTrainerClients;
+}
+
+/** Cloud training and deployment when the inspect detector is a cloud model; null for the built-in one. */
+function externalModels(config: Config, clients?: AwsTrainerClients): WorkflowDeps['externalModels'] {
+  try {
+    const trainer = createExternalTrainer(config, clients);
+    const deployer = createExternalDeployer(config, clients);
+    return trainer && deployer ? { trainer, deployer } : null;
+  } catch (err) {
+    // Inference works without the training settings; trainModel and deployModel say what is missing.
+    if (err instanceof ConfigError) return { unavailable: err.problems.join('; ') };
+    throw err;
+  }
 }
 
 /** Opens and migrates the database; the server, the CLI and tests all start here. */
@@ -66,7 +83,8 @@ export async function openServices(config: Config, options: AppOptions = {}) {
     // Until the server listens (and when PUBLIC_URL is not set) links point at the configured address.
     const publicUrl = { current: config.uploads.publicUrl ?? `http://${config.http.host}:${config.http.port}` };
     const events = options.events ?? createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log);
-    const detectors = createDetectors(config, { store: objectStore.store, log, aws: options.awsClients });
+    const storedModels = new StoredModels(db.prisma, objectStore.store);
+    const detectors = createDetectors(config, { store: objectStore.store, log, aws: options.awsClients, stored: storedModels });
     const services = createServices(
       db,
       config,
@@ -83,6 +101,8 @@ export async function openServices(config: Config, options: AppOptions = {}) {
         log,
         humanReview: createHumanReview(config, options.reviewClients),
         lookoutDatasets: createLookoutDatasets(config, options.reviewClients),
+        storedModels,
+        externalModels: externalModels(config, options.trainerClients),
       },
     );
     return { log, db, objectStore, services, publicUrl, events };
@@ -90,6 +110,17 @@ export async function openServices(config: Config, options: AppOptions = {}) {
     await db.close();
     throw err;
   }
+}
+
+/** MODEL_RETRAIN_INTERVAL_HOURS: every few minutes, datasets whose last training is that old and that have new labels train again. */
+function startRetrainSchedule(config: Config, services: Services, log: Logger): NodeJS.Timeout | null {
+  if (config.models.retrainIntervalHours <= 0) return null;
+  const everyMs = Math.min(15 * 60_000, config.models.retrainIntervalHours * 3_600_000);
+  const timer = setInterval(() => {
+    services.modelTraining.retrainScheduled().catch((err) => log.error({ err }, 'scheduled retraining check failed'));
+  }, everyMs);
+  timer.unref();
+  return timer;
 }
 
 /** Rekognition reads images straight from S3 only from a real AWS bucket in its own region; otherwise it is sent bytes. */
@@ -156,6 +187,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   services.workflowRuns.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted workflow runs'));
   // Manifests a stopped process left behind the reviewed labels are written again.
   services.datasets.publishStale().catch((err) => log.error({ err }, 'could not publish dataset manifests'));
+  // Trainings a stopped process left running start again (local) or are watched again (Step Functions).
+  services.modelTraining.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted trainings'));
+  const retrainTimer = startRetrainSchedule(config, services, log);
 
   let stopping: Promise<void> | undefined;
   const server = http;
@@ -171,6 +205,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // Stop accepting, close subscription sockets, let in-flight requests finish, then close the event bus and the database.
     stop: () =>
       (stopping ??= (async () => {
+        if (retrainTimer) clearInterval(retrainTimer);
         await server.close();
         await workflows.close();
         await closeEvents();

@@ -19,6 +19,13 @@ import { DatasetService } from '../datasets/dataset.service';
 import { type LookoutDatasetSink } from '../datasets/lookout-dataset.sink';
 import { type HumanReviewPort } from '../reviews/human-review.port';
 import { ReviewService } from '../reviews/review.service';
+import { type StoredModels } from '../models/model-artifacts';
+import { ModelTrainingService, ModelVersionQueries } from '../models/training.service';
+import { DatasetImportService } from '../datasets/dataset-import.service';
+import { ModelDeploymentService } from '../models/deployment.service';
+import { type ExternalDeployer, type ExternalTrainer } from '../models/trainer.port';
+import { DomainError, ErrorCode } from '../common/errors';
+import { lookoutVersionName } from '../detectors/aws/lookout.detector';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -35,6 +42,10 @@ export interface Services {
   datasets: DatasetService;
   workflowRuns: WorkflowRunService;
   costs: CostService;
+  datasetImports: DatasetImportService;
+  modelTraining: ModelTrainingService;
+  modelVersions: ModelVersionQueries;
+  modelDeployments: ModelDeploymentService;
   events: EventBus;
 }
 
@@ -50,6 +61,10 @@ export interface WorkflowDeps {
   humanReview?: HumanReviewPort | null;
   /** UpdateDatasetEntries for LOOKOUT_DATASET_PROJECT. */
   lookoutDatasets?: LookoutDatasetSink | null;
+  /** Built-in model files in the object store. */
+  storedModels: StoredModels;
+  /** Lookout for Vision or SageMaker training and deployment, when the inspect detector is one. */
+  externalModels?: { trainer: ExternalTrainer; deployer: ExternalDeployer } | { unavailable: string } | null;
 }
 
 /** How a stored object is named in a dataset manifest. */
@@ -65,7 +80,7 @@ export interface UploadDeps {
 
 export function createServices(
   db: Database,
-  config: Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets'>,
+  config: Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets' | 'models'>,
   uploadDeps: UploadDeps,
   workflow: WorkflowDeps,
 ): Services {
@@ -106,6 +121,44 @@ export function createServices(
     limits,
     log: workflow.log,
   });
+  const cloud = workflow.externalModels ?? null;
+  const modelTraining: ModelTrainingService = new ModelTrainingService({
+    prisma,
+    store: uploadDeps.store,
+    models: workflow.storedModels,
+    datasets,
+    objectUri: objectUri(config.objectStore),
+    external: cloud && 'trainer' in cloud ? cloud.trainer : null,
+    unavailable: cloud && 'unavailable' in cloud ? cloud.unavailable : null,
+    externalVersionName: (v) =>
+      config.detectors.inspect.kind === 'lookout-for-vision' ? lookoutVersionName(config.detectors.inspect.projectName, v) : `sagemaker:${v}`.slice(0, 100),
+    settings: {
+      pollSeconds: config.models.pollSeconds,
+      anomalyTypes: config.reviews.anomalyTypes,
+      retrainAfterLabels: config.models.retrainAfterLabels,
+      retrainIntervalHours: config.models.retrainIntervalHours,
+    },
+    // A version trained automatically goes live if it passes the gate; a refusal leaves it TRAINED for a person to judge.
+    onTrained: async (version) => {
+      if (version.trigger === 'MANUAL' || !config.models.autoDeploy) return;
+      try {
+        await modelDeployments.deploy(version.id, { by: `auto:${version.trigger}` });
+      } catch (err) {
+        if (!(err instanceof DomainError) || err.code !== ErrorCode.GATE_REFUSED) throw err;
+        workflow.log.warn({ modelVersionId: version.id, gate: err.details.gate }, 'automatically trained version not deployed: the gate refused it');
+      }
+    },
+    log: workflow.log,
+  });
+  const modelDeployments = new ModelDeploymentService({
+    prisma,
+    training: modelTraining,
+    models: workflow.storedModels,
+    external: cloud && 'deployer' in cloud ? cloud.deployer : null,
+    settings: { recallMargin: config.models.gate.recallMargin, f1Margin: config.models.gate.f1Margin },
+    events: workflow.events,
+    log: workflow.log,
+  });
   const detections = new DetectionService({
     prisma,
     store: uploadDeps.store,
@@ -129,6 +182,17 @@ export function createServices(
     detections,
     reviews,
     datasets,
+    datasetImports: new DatasetImportService({
+      prisma,
+      store: uploadDeps.store,
+      datasets,
+      objectUri: objectUri(config.objectStore),
+      settings: { testShare: config.datasets.testShare, anomalyTypes: config.reviews.anomalyTypes },
+      log: workflow.log,
+    }),
+    modelTraining,
+    modelVersions: new ModelVersionQueries(prisma, limits),
+    modelDeployments,
     reviewLifecycle: new ReviewService({
       prisma,
       tasks: reviews,
@@ -139,6 +203,9 @@ export function createServices(
         leaseSeconds: config.reviews.leaseSeconds,
         anomalyTypes: config.reviews.anomalyTypes,
         maxHumanLoops: config.reviews.humanReview.kind === 'a2i' ? config.reviews.humanReview.maxLoops : 1,
+      },
+      afterLabel: async ({ datasetId }) => {
+        await modelTraining.retrainIfDue(datasetId, 'labels');
       },
       log: workflow.log,
     }),

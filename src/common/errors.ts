@@ -5,6 +5,8 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',
+  /** deployModel: the candidate is worse than the serving version on the same test split. */
+  GATE_REFUSED = 'GATE_REFUSED',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

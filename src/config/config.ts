@@ -112,6 +112,26 @@ const baseSchema = z.object({
     ),
   DATASET_TEST_SHARE: z.coerce.number({ message: 'expected a number from 0 to 0.9' }).min(0, { message: 'expected a number from 0 to 0.9' }).max(0.9, { message: 'expected a number from 0 to 0.9' }).default(0.2),
   LOOKOUT_DATASET_PROJECT: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, { message: 'expected a Lookout for Vision project name' }).optional(),
+  MODEL_RETRAIN_AFTER_LABELS: int(0, 1_000_000).default(50),
+  MODEL_RETRAIN_INTERVAL_HOURS: int(0, 24 * 365).default(0),
+  MODEL_AUTO_DEPLOY: bool.default(true),
+  MODEL_GATE_RECALL_MARGIN: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.02),
+  MODEL_GATE_F1_MARGIN: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.02),
+  MODEL_HEALTH_WINDOW: int(10, 100_000).default(200),
+  MODEL_HEALTH_MIN_SAMPLES: int(1, 100_000).default(20),
+  MODEL_HEALTH_FLOOR: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.8),
+  MODEL_TRAINING_POLL_SECONDS: int(1, 3600).default(60),
+  SFN_TRAIN_MODEL_ARN: stateMachineArn.optional(),
+  LOOKOUT_MIN_INFERENCE_UNITS: int(1, 100).default(1),
+  LOOKOUT_MAX_INFERENCE_UNITS: int(1, 100).optional(),
+  LOOKOUT_OUTPUT_S3_URI: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, { message: 'expected s3://bucket/prefix' }).optional(),
+  SAGEMAKER_TRAINING_IMAGE: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/.+$/, { message: 'expected an ECR image URI (123456789012.dkr.ecr.<region>.amazonaws.com/name:tag)' }).optional(),
+  SAGEMAKER_INFERENCE_IMAGE: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/.+$/, { message: 'expected an ECR image URI (123456789012.dkr.ecr.<region>.amazonaws.com/name:tag)' }).optional(),
+  SAGEMAKER_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { message: 'expected an IAM role ARN' }).optional(),
+  SAGEMAKER_OUTPUT_S3_URI: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, { message: 'expected s3://bucket/prefix' }).optional(),
+  SAGEMAKER_TRAINING_INSTANCE_TYPE: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'expected a SageMaker instance type like ml.g4dn.xlarge' }).default('ml.g4dn.xlarge'),
+  SAGEMAKER_ENDPOINT_INSTANCE_TYPE: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'expected a SageMaker instance type like ml.m5.xlarge' }).default('ml.m5.xlarge'),
+  SAGEMAKER_MAX_TRAINING_SECONDS: int(60, 28 * 86_400).default(86_400),
   DETECTOR_PRICES_USD: z
     .string()
     .transform((s, ctx) => {
@@ -147,6 +167,9 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
   }
   if (env.LOOKOUT_DATASET_PROJECT && env.OBJECT_STORE !== 's3') {
     ctx.addIssue({ code: 'custom', path: ['LOOKOUT_DATASET_PROJECT'], message: 'needs OBJECT_STORE=s3: Lookout for Vision reads dataset images from S3' });
+  }
+  if (env.LOOKOUT_MAX_INFERENCE_UNITS !== undefined && env.LOOKOUT_MAX_INFERENCE_UNITS < env.LOOKOUT_MIN_INFERENCE_UNITS) {
+    ctx.addIssue({ code: 'custom', path: ['LOOKOUT_MAX_INFERENCE_UNITS'], message: `must be at least LOOKOUT_MIN_INFERENCE_UNITS (${env.LOOKOUT_MIN_INFERENCE_UNITS})` });
   }
   if (env.TILE_OVERLAP >= env.TILE_SIZE) {
     ctx.addIssue({ code: 'custom', path: ['TILE_OVERLAP'], message: `must be smaller than TILE_SIZE (${env.TILE_SIZE})` });
@@ -192,7 +215,7 @@ export interface Config {
     maxRuns: number;
     /** Map states: images judged at once within one execution. */
     mapConcurrency: number;
-    stepFunctions: { detectInspectionArn: string | null; detectSurveyArn: string | null; pollIntervalMs: number };
+    stepFunctions: { detectInspectionArn: string | null; detectSurveyArn: string | null; trainModelArn: string | null; pollIntervalMs: number };
   };
   detectors: {
     region: string;
@@ -222,6 +245,31 @@ export interface Config {
     testShare: number;
     /** Lookout for Vision project that receives reviewed entries by UpdateDatasetEntries; null: none. */
     lookoutProject: string | null;
+  };
+  models: {
+    /** Train again once this many reviewed entries arrived since the dataset's last training; 0: never on count. */
+    retrainAfterLabels: number;
+    /** Train again when the last training is this old and new labels exist; 0: no schedule. */
+    retrainIntervalHours: number;
+    /** An automatic training deploys its model when it passes the gate. */
+    autoDeploy: boolean;
+    /** How much worse (absolute) than the active version a candidate may be and still deploy. */
+    gate: { recallMargin: number; f1Margin: number };
+    /** Agreement monitor: the last `window` SAMPLED_QA verdicts; an estimate under `floor` from at least `minSamples` is drift. */
+    health: { window: number; minSamples: number; floor: number };
+    /** Seconds between status checks of a training running in AWS. */
+    pollSeconds: number;
+    lookout: { minInferenceUnits: number; maxInferenceUnits: number | null; outputS3Uri: string | null };
+    /** SageMaker training; null until SAGEMAKER_TRAINING_IMAGE, SAGEMAKER_ROLE_ARN and SAGEMAKER_OUTPUT_S3_URI are set. */
+    sagemaker: {
+      trainingImage: string;
+      inferenceImage: string;
+      roleArn: string;
+      outputS3Uri: string;
+      trainingInstanceType: string;
+      endpointInstanceType: string;
+      maxTrainingSeconds: number;
+    } | null;
   };
 }
 
@@ -280,6 +328,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       stepFunctions: {
         detectInspectionArn: e.SFN_DETECT_INSPECTION_ARN ?? null,
         detectSurveyArn: e.SFN_DETECT_SURVEY_ARN ?? null,
+        trainModelArn: e.SFN_TRAIN_MODEL_ARN ?? null,
         pollIntervalMs: e.SFN_POLL_INTERVAL_MS,
       },
     },
@@ -308,5 +357,26 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       anomalyTypes: e.ANOMALY_TYPES,
     },
     datasets: { testShare: e.DATASET_TEST_SHARE, lookoutProject: e.LOOKOUT_DATASET_PROJECT ?? null },
+    models: {
+      retrainAfterLabels: e.MODEL_RETRAIN_AFTER_LABELS,
+      retrainIntervalHours: e.MODEL_RETRAIN_INTERVAL_HOURS,
+      autoDeploy: e.MODEL_AUTO_DEPLOY,
+      gate: { recallMargin: e.MODEL_GATE_RECALL_MARGIN, f1Margin: e.MODEL_GATE_F1_MARGIN },
+      health: { window: e.MODEL_HEALTH_WINDOW, minSamples: e.MODEL_HEALTH_MIN_SAMPLES, floor: e.MODEL_HEALTH_FLOOR },
+      pollSeconds: e.MODEL_TRAINING_POLL_SECONDS,
+      lookout: { minInferenceUnits: e.LOOKOUT_MIN_INFERENCE_UNITS, maxInferenceUnits: e.LOOKOUT_MAX_INFERENCE_UNITS ?? null, outputS3Uri: e.LOOKOUT_OUTPUT_S3_URI ?? null },
+      sagemaker:
+        e.SAGEMAKER_TRAINING_IMAGE && e.SAGEMAKER_ROLE_ARN && e.SAGEMAKER_OUTPUT_S3_URI
+          ? {
+              trainingImage: e.SAGEMAKER_TRAINING_IMAGE,
+              inferenceImage: e.SAGEMAKER_INFERENCE_IMAGE ?? e.SAGEMAKER_TRAINING_IMAGE,
+              roleArn: e.SAGEMAKER_ROLE_ARN,
+              outputS3Uri: e.SAGEMAKER_OUTPUT_S3_URI,
+              trainingInstanceType: e.SAGEMAKER_TRAINING_INSTANCE_TYPE,
+              endpointInstanceType: e.SAGEMAKER_ENDPOINT_INSTANCE_TYPE,
+              maxTrainingSeconds: e.SAGEMAKER_MAX_TRAINING_SECONDS,
+            }
+          : null,
+    },
   };
 }

@@ -9,12 +9,20 @@ import { storedImageSize } from '../images/processing/stored-image-size';
 import { type ReviewBox } from '../reviews/human-review.port';
 import { type LookoutDatasetSink } from './lookout-dataset.sink';
 import { manifestLine, type ManifestEntry } from './lookout-manifest';
-import { renderMask } from './mask';
+import { maskColorMap, renderMask } from './mask';
 import { splitFor } from './split';
 
 export interface LabelledRegion {
   box: ReviewBox;
   type: string;
+}
+
+export interface DatasetStats {
+  train: { count: number; normal: number; anomalous: number };
+  test: { count: number; normal: number; anomalous: number };
+  reviewed: number;
+  imported: number;
+  lastLabelAt: Date | null;
 }
 
 export interface DatasetSettings {
@@ -114,12 +122,18 @@ export class DatasetService {
     return this.deps.prisma.datasetEntry.findUnique({ where: { id } });
   }
 
-  entries(datasetId: string, page: PageArgs): Promise<Connection<DatasetEntry>> {
+  entries(datasetId: string, page: PageArgs, filter: { split?: DatasetSplit | null; label?: ReviewVerdict | null; imported?: boolean | null } = {}): Promise<Connection<DatasetEntry>> {
+    const where = {
+      datasetId,
+      ...(filter.split ? { split: filter.split } : {}),
+      ...(filter.label ? { label: filter.label } : {}),
+      ...(filter.imported === true ? { imageId: null } : filter.imported === false ? { imageId: { not: null } } : {}),
+    };
     return paginate({
       page,
       ordering: ENTRY_ORDER,
       limits: this.deps.limits,
-      where: { datasetId },
+      where,
       find: (q) => this.deps.prisma.datasetEntry.findMany(q),
       count: (w) => this.deps.prisma.datasetEntry.count({ where: w }),
     });
@@ -137,6 +151,21 @@ export class DatasetService {
     return out;
   }
 
+  /** Entries by split and label, and how many came from reviews or imports. */
+  async stats(datasetId: string): Promise<DatasetStats> {
+    const rows = await this.deps.prisma.datasetEntry.groupBy({ by: ['label', 'split'], where: { datasetId }, _count: { _all: true } });
+    const n = (split: string, label?: string) => rows.filter((r) => r.split === split && (!label || r.label === label)).reduce((s, r) => s + r._count._all, 0);
+    const imported = await this.deps.prisma.datasetEntry.count({ where: { datasetId, imageId: null } });
+    const newest = await this.deps.prisma.datasetEntry.aggregate({ where: { datasetId }, _max: { updatedAt: true } });
+    return {
+      train: { count: n('TRAIN'), normal: n('TRAIN', 'NORMAL'), anomalous: n('TRAIN', 'ANOMALOUS') },
+      test: { count: n('TEST'), normal: n('TEST', 'NORMAL'), anomalous: n('TEST', 'ANOMALOUS') },
+      reviewed: n('TRAIN') + n('TEST') - imported,
+      imported,
+      lastLabelAt: newest._max.updatedAt,
+    };
+  }
+
   static manifestKey(datasetId: string): string {
     return `datasets/${datasetId}/manifest.jsonl`;
   }
@@ -152,13 +181,16 @@ export class DatasetService {
     });
     const lines: { entry: DatasetEntry; line: Record<string, unknown> }[] = [];
     for (const entry of entries) {
-      const imageKey = entry.image.normalizedKey;
+      const imageKey = entry.image?.normalizedKey ?? entry.sourceKey;
       if (!imageKey) continue;
       const regions = entry.regions as unknown as LabelledRegion[];
       let maskKey = entry.maskKey;
       let colorMap: ManifestEntry['colorMap'] = null;
-      if (regions.length) {
-        const key = `datasets/${datasetId}/masks/${entry.imageId}.png`;
+      if (regions.length && !entry.imageId) {
+        // Imported with its own mask, already painted in the project's colours at import.
+        colorMap = maskKey ? maskColorMap(regions.map((r) => r.type), this.deps.settings.anomalyTypes) : null;
+      } else if (regions.length) {
+        const key = `datasets/${datasetId}/masks/${entry.imageId!}.png`;
         // A mask already written tells its size; a new one takes the image's.
         const sized = await storedImageSize(this.deps.store, maskKey === key ? key : imageKey);
         const mask = await renderMask({ width: sized.width ?? 1, height: sized.height ?? 1, regions, types: this.deps.settings.anomalyTypes });

@@ -57,3 +57,35 @@ export class DatasetEntryType extends Node {
 }
 
 export const DatasetEntryConnection = ConnectionType(DatasetEntryType, 'DatasetEntry');
+
+@ObjectType('DatasetSplitStats')
+export class DatasetSplitStatsType {
+  @Field(() => Int) count: number;
+  @Field(() => Int) normal: number;
+  @Field(() => Int) anomalous: number;
+}
+
+@ObjectType('DatasetStats', { description: 'What a dataset holds, and how much has arrived since its models last trained.' })
+export class DatasetStatsType {
+  @Field(() => DatasetSplitStatsType) train: DatasetSplitStatsType;
+  @Field(() => DatasetSplitStatsType) test: DatasetSplitStatsType;
+  @Field(() => Int, { description: 'Entries labelled by reviewers.' }) reviewed: number;
+  @Field(() => Int, { description: 'Entries from importDataset.' }) imported: number;
+  @Field(() => Date, { nullable: true }) lastLabelAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When its last training began.' }) lastTrainedAt: Date | null;
+  @Field(() => Int, { description: 'Labels added or changed since then (MODEL_RETRAIN_AFTER_LABELS of them start a training).' }) labelsWaiting: number;
+}
+
+@ObjectType('ImportProblem')
+export class ImportProblemType {
+  @Field({ description: 'The file, or "line N" of a manifest.' }) path: string;
+  @Field() message: string;
+}
+
+@ObjectType('ImportDatasetResult')
+export class ImportDatasetResult {
+  @Field(() => DatasetType) dataset: DatasetType;
+  @Field(() => Int) imported: number;
+  @Field(() => Int, { description: 'Pictures the dataset already had.' }) unchanged: number;
+  @Field(() => [ImportProblemType], { description: 'Files or lines skipped, and why.' }) errors: ImportProblemType[];
+}

@@ -138,3 +138,54 @@ export async function renderMask(input: MaskInput): Promise<{ png: Buffer; color
     });
   return { png, colorMap };
 }
+
+/** The colour map of a mask painted with `present` types (each in its project colour). */
+export function maskColorMap(present: string[], types: string[]): MaskColorMap {
+  const map: MaskColorMap = { '0': { 'class-name': MASK_BACKGROUND_CLASS, 'hex-color': MASK_BACKGROUND_HEX, confidence: 0 } };
+  const indexes = [...new Set(present.map((t) => types.indexOf(t)).filter((i) => i >= 0))].sort((a, b) => a - b);
+  indexes.forEach((index, n) => {
+    map[String(n + 1)] = { 'class-name': types[index], 'hex-color': maskColour(index), confidence: 0 };
+  });
+  return map;
+}
+
+/**
+ * An imported binary mask (anomalous pixels bright on black, as in MVTec-style datasets) painted the
+ * way vigil stores masks: the type's colour on white. Also returns the anomalous pixels' bounding
+ * box as shares of the mask, or null when the mask is empty.
+ */
+export async function paintBinaryMask(binary: Buffer, type: string, types: string[]): Promise<{ png: Buffer; box: NormalizedBox | null }> {
+  const index = types.indexOf(type);
+  if (index < 0) throw new RangeError(`anomaly type "${type}" is not one of the anomaly types [${types.join(', ')}]`);
+  const { data, info } = await sharp(binary).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const dims = maskDimensions(info.width, info.height);
+  const scaled = dims.width === info.width ? data : await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).resize(dims.width, dims.height, { kernel: 'nearest' }).raw().toBuffer();
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(maskColour(index).slice(i, i + 2), 16));
+  const pixels = Buffer.alloc(dims.width * dims.height * 3, 255);
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -1, -1];
+  for (let i = 0; i < dims.width * dims.height; i++) {
+    if (scaled[i] < 128) continue;
+    pixels[i * 3] = r;
+    pixels[i * 3 + 1] = g;
+    pixels[i * 3 + 2] = b;
+    const [x, y] = [i % dims.width, Math.floor(i / dims.width)];
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  }
+  const png = await sharp(pixels, { raw: { width: dims.width, height: dims.height, channels: 3 } }).png().toBuffer();
+  const box = x1 < 0 ? null : { left: x0 / dims.width, top: y0 / dims.height, width: (x1 + 1 - x0) / dims.width, height: (y1 + 1 - y0) / dims.height };
+  return { png, box };
+}
+
+/** A stored mask (colours on white) as the model reads masks: anomalous pixels white on black. */
+export async function binaryMaskOf(mask: Buffer): Promise<Buffer> {
+  const { data, info } = await sharp(mask).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const out = Buffer.alloc(info.width * info.height);
+  for (let i = 0; i < out.length; i++) {
+    const white = data[i * info.channels] > 250 && data[i * info.channels + 1] > 250 && data[i * info.channels + 2] > 250;
+    out[i] = white ? 0 : 255;
+  }
+  return sharp(out, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toBuffer();
+}

@@ -1,7 +1,7 @@
 import { buffer } from 'node:stream/consumers';
 import { type Logger } from 'pino';
 import { type Detection, type Image, type ImageTile, type PrismaClient } from '../generated/prisma/client';
-import { DetectionStage, DeviceStatus, ImageOutcome, ImageStatus, type ReviewReason } from '../generated/prisma/enums';
+import { DetectionStage, DeviceStatus, ImageOutcome, ImageStatus, ModelProfile, type ReviewReason } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import {
   type DetectorImage,
@@ -16,6 +16,12 @@ import { notFound } from '../common/errors';
 import { storedImageSize } from '../images/processing/stored-image-size';
 import { createOnce } from '../db/prisma-errors';
 import { type ReviewTaskService } from '../reviews/review-task.service';
+
+/** The model versions a run judges a device type's images with; null: none yet (cold start). */
+export interface PinnedVersions {
+  screen: string | null;
+  inspect: string | null;
+}
 
 export type ScreenRoute = 'CLEAR' | 'FLAGGED' | 'COLD_START';
 export type InspectRoute = 'NORMAL' | 'ANOMALY' | 'UNCERTAIN' | 'COLD_START';
@@ -82,12 +88,12 @@ export class DetectionService {
 
   async screen(runId: string, imageId: string): Promise<{ imageId: string; route: ScreenRoute }> {
     const image = await this.image(imageId);
-    const version = await this.deps.screen.versionFor(image.deviceType);
+    const version = (await this.pinned(runId, image.deviceType)).screen;
     if (!version) return { imageId, route: 'COLD_START' };
     const detection = await this.once(imageId, DetectionStage.SCREEN, version, async () => {
       const pictures = this.pictures(image);
       const judged = [];
-      for (const picture of pictures) judged.push({ picture, result: await this.deps.screen.screen(await this.detectorImage(image, picture)) });
+      for (const picture of pictures) judged.push({ picture, result: await this.deps.screen.screen(await this.detectorImage(image, picture, version)) });
       const flagged = judged.filter((j) => j.result.flagged);
       const confidence = flagged.length ? Math.max(...flagged.map((j) => j.result.confidence)) : Math.min(...judged.map((j) => j.result.confidence));
       return {
@@ -120,14 +126,14 @@ export class DetectionService {
 
   async inspect(runId: string, imageId: string): Promise<{ imageId: string; route: InspectRoute }> {
     const image = await this.image(imageId);
-    const version = await this.deps.inspect.versionFor(image.deviceType);
+    const version = (await this.pinned(runId, image.deviceType)).inspect;
     if (!version) return { imageId, route: 'COLD_START' };
     const screen = await this.latest(imageId, DetectionStage.SCREEN);
     const flaggedTiles = ((screen?.result as { flaggedTiles?: (number | null)[] } | null)?.flaggedTiles ?? null);
     const detection = await this.once(imageId, DetectionStage.INSPECT, version, async () => {
       const pictures = this.pictures(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
       const judged = [];
-      for (const picture of pictures) judged.push({ picture, result: await this.deps.inspect.inspect(await this.detectorImage(image, picture)) });
+      for (const picture of pictures) judged.push({ picture, result: await this.deps.inspect.inspect(await this.detectorImage(image, picture, version)) });
       const sure = judged.filter((j) => j.result.isAnomalous && !j.result.uncertain);
       const unsure = judged.filter((j) => j.result.uncertain);
       const route: InspectRoute = sure.length ? 'ANOMALY' : unsure.length ? 'UNCERTAIN' : 'NORMAL';
@@ -293,7 +299,33 @@ export class DetectionService {
     }));
   }
 
-  private async detectorImage(image: ImageWithDevice, picture: Picture): Promise<DetectorImage> {
+  /**
+   * The model versions a run uses for a device type, fixed at its first image: a deployment while the
+   * run goes on changes the next run, not this one. The first writer wins, so images judged at once
+   * agree. A version deployed through the API comes first; without one, the detector's own.
+   */
+  async pinned(runId: string, deviceType: string): Promise<PinnedVersions> {
+    const { prisma } = this.deps;
+    const read = async () =>
+      ((await prisma.workflowRun.findUnique({ where: { id: runId }, select: { modelVersions: true } }))?.modelVersions as Record<string, PinnedVersions> | null)?.[deviceType] ?? null;
+    const existing = await read();
+    if (existing) return existing;
+    const now: PinnedVersions = {
+      screen: (await this.activeVersion(deviceType, ModelProfile.SCREEN)) ?? (await this.deps.screen.versionFor(deviceType)),
+      inspect: (await this.activeVersion(deviceType, ModelProfile.INSPECT)) ?? (await this.deps.inspect.versionFor(deviceType)),
+    };
+    await prisma.$executeRaw`
+      UPDATE workflow_runs SET model_versions = jsonb_set(COALESCE(model_versions, '{}'::jsonb), ARRAY[${deviceType}::text], ${JSON.stringify(now)}::jsonb)
+      WHERE id = ${runId}::uuid AND (model_versions -> ${deviceType}::text) IS NULL`;
+    return (await read()) ?? now;
+  }
+
+  private async activeVersion(deviceType: string, profile: ModelProfile): Promise<string | null> {
+    const active = await this.deps.prisma.activeModel.findUnique({ where: { deviceType_profile: { deviceType, profile } }, select: { model: { select: { version: true } } } });
+    return active?.model.version ?? null;
+  }
+
+  private async detectorImage(image: ImageWithDevice, picture: Picture, modelVersion: string): Promise<DetectorImage> {
     const head = await this.deps.store.head(picture.key);
     if (!head) throw new Error(`the object ${picture.key} of image ${image.id} is missing from the object store`);
     let width = picture.width;
@@ -313,6 +345,7 @@ export class DetectionService {
       width,
       height,
       bytes: head.bytes,
+      modelVersion,
       read: async () => buffer(await this.deps.store.get(picture.key)),
     };
   }

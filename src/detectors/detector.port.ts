@@ -23,6 +23,8 @@ export interface DetectorImage {
   height: number;
   /** Size of the stored object in bytes. */
   bytes: number;
+  /** The model version the run pinned for this device type; null: whatever serves now. */
+  modelVersion?: string | null;
   /** Reads the picture's bytes (adapters that send bytes call this; others pass the S3 location). */
   read(): Promise<Buffer>;
 }

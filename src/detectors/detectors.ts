@@ -3,7 +3,7 @@ import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { type Config } from '../config/config';
 import { type AwsDetectorClients, createAwsInspectDetector, createAwsScreenDetector, LOOKOUT_DEPRECATION_NOTICE } from './aws';
 import { BuiltinInspectDetector, BuiltinScreenDetector } from './builtin/builtin.detector';
-import { ModelRegistry } from './builtin/model-registry';
+import { ModelRegistry, type StoredModelSource } from './builtin/model-registry';
 import { type InspectDetector, type ScreenDetector } from './detector.port';
 
 export interface Detectors {
@@ -12,8 +12,8 @@ export interface Detectors {
 }
 
 /** The stage-1 and stage-2 detectors the configuration names; built-in models unless an AWS service is chosen. */
-export function createDetectors(config: Pick<Config, 'detectors'>, deps: { store: ObjectStore; log: Logger; aws?: AwsDetectorClients }): Detectors {
-  const registry = new ModelRegistry(config.detectors.modelsDir);
+export function createDetectors(config: Pick<Config, 'detectors'>, deps: { store: ObjectStore; log: Logger; aws?: AwsDetectorClients; stored?: StoredModelSource }): Detectors {
+  const registry = new ModelRegistry(config.detectors.modelsDir, deps.stored ?? null);
   if (config.detectors.inspect.kind === 'lookout-for-vision') deps.log.warn(LOOKOUT_DEPRECATION_NOTICE);
   return {
     screen: createAwsScreenDetector(config.detectors, deps.aws) ?? new BuiltinScreenDetector(registry),

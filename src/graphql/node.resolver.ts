@@ -19,6 +19,8 @@ const READERS: Record<NodeType, Role[]> = {
   ReviewTask: READ_FLEET,
   Dataset: READ_FLEET,
   DatasetEntry: READ_FLEET,
+  ModelVersion: READ_FLEET,
+  ModelDeployment: READ_FLEET,
 };
 
 @Resolver(() => Node)
@@ -49,6 +51,8 @@ export class NodeResolver {
       ReviewTask: () => ctx.services.reviews.get(parsed.id),
       Dataset: async () => (await ctx.services.datasets.byIds([parsed.id]))[0] ?? null,
       DatasetEntry: () => ctx.services.datasets.entry(parsed.id),
+      ModelVersion: async () => (await ctx.services.modelVersions.byIds([parsed.id]))[0] ?? null,
+      ModelDeployment: () => ctx.services.modelVersions.deployment(parsed.id),
     };
     const row = await loaders[parsed.type]();
     return row && { ...row, __typename: parsed.type };

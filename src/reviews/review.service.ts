@@ -24,6 +24,8 @@ export interface ReviewDeps {
   detections: DetectionService;
   events: EventBus;
   settings: ReviewLifecycleSettings;
+  /** After a label reached a dataset (and its task was announced): retraining and the agreement monitor look. */
+  afterLabel?: (label: { datasetId: string; taskId: string }) => Promise<void>;
   log: Logger;
 }
 
@@ -272,6 +274,9 @@ export class ReviewService implements HumanLoopOutcomes {
     if (settled.datasetId) {
       await this.deps.datasets.publish(settled.datasetId).catch((err) => {
         this.deps.log.error({ err, datasetId: settled.datasetId }, 'dataset manifest not published; it is retried at the next review or start-up');
+      });
+      await this.deps.afterLabel?.({ datasetId: settled.datasetId, taskId: task.id }).catch((err) => {
+        this.deps.log.error({ err, datasetId: settled.datasetId }, 'after-label step failed (retraining trigger, agreement monitor)');
       });
     }
   }

@@ -7,6 +7,9 @@ import { assertLookoutLimits } from './limits';
 export const LOOKOUT_DEPRECATION_NOTICE =
   'Amazon Lookout for Vision: AWS ended the service on 2025-10-31; INSPECT_DETECTOR=lookout-for-vision only works for accounts that still have it — plan a move to sagemaker or builtin.';
 
+/** How detections name a Lookout model: `lookout-for-vision:<project>:<version number>`. */
+export const lookoutVersionName = (project: string, version: string) => `lookout-for-vision:${project}:${version}`;
+
 export interface LookoutOptions {
   projectName: string;
   modelVersion: string;
@@ -25,17 +28,25 @@ export class LookoutForVisionDetector implements InspectDetector {
   ) {}
 
   async versionFor(): Promise<string> {
-    return `lookout-for-vision:${this.options.projectName}:${this.options.modelVersion}`;
+    return lookoutVersionName(this.options.projectName, this.options.modelVersion);
+  }
+
+  /** The model version number to call: the one the run pinned (a version deployed through vigil), else LOOKOUT_MODEL_VERSION. */
+  private modelVersionOf(image: DetectorImage): string {
+    const prefix = lookoutVersionName(this.options.projectName, '');
+    const pinned = image.modelVersion?.startsWith(prefix) ? image.modelVersion.slice(prefix.length) : null;
+    return pinned && /^[1-9][0-9]*$/.test(pinned) ? pinned : this.options.modelVersion;
   }
 
   async inspect(image: DetectorImage): Promise<InspectResult> {
     assertLookoutLimits(image);
+    const modelVersion = this.modelVersionOf(image);
     const body = await image.read();
     const response = await callAws('lookoutvision:DetectAnomalies', () =>
       this.client.send(
         new DetectAnomaliesCommand({
           ProjectName: this.options.projectName,
-          ModelVersion: this.options.modelVersion,
+          ModelVersion: modelVersion,
           ContentType: image.contentType,
           Body: body,
         }),
@@ -47,7 +58,7 @@ export class LookoutForVisionDetector implements InspectDetector {
     }
     return toInspectResult(
       { ...result, IsAnomalous: result.IsAnomalous, Confidence: result.Confidence },
-      { modelVersion: await this.versionFor(), reviewBelow: this.options.reviewBelow },
+      { modelVersion: lookoutVersionName(this.options.projectName, modelVersion), reviewBelow: this.options.reviewBelow },
     );
   }
 }

@@ -12,7 +12,7 @@ import { type ModelRegistry } from './model-registry';
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
 
 async function model(registry: ModelRegistry, image: DetectorImage, profile: 'screen' | 'inspect') {
-  const artifact = await registry.get(image.deviceType, profile);
+  const artifact = await registry.get(image.deviceType, profile, image.modelVersion);
   if (!artifact) throw new Error(`no ${profile} model for device type ${image.deviceType}`);
   return artifact;
 }

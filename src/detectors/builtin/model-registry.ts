@@ -12,17 +12,38 @@ interface Cached {
   artifact: ModelArtifact;
 }
 
+/** Versions trained and stored by vigil (src/models/model-artifacts.ts). */
+export interface StoredModelSource {
+  load(deviceType: string, profile: Profile, version: string): Promise<ModelArtifact | null>;
+}
+
 /**
- * The built-in models by device type: `<dir>/<deviceType>/screen` and `…/inspect` (any extension),
- * files written by `vigil model train`. A missing file is a cold start, not an error; a file that
- * changes on disk is picked up at the next image.
+ * The built-in models by device type. A version deployed through the API is asked for by name and
+ * read from the object store; without one, `<dir>/<deviceType>/screen` and `…/inspect` (any
+ * extension), files written by `vigil model train`. A missing file is a cold start, not an error;
+ * a file that changes on disk is picked up at the next image.
  */
 export class ModelRegistry {
   private readonly cache = new Map<string, Cached>();
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly stored: StoredModelSource | null = null,
+  ) {}
 
-  async get(deviceType: string, profile: Profile): Promise<ModelArtifact | null> {
+  /** The model of `version` when given (a run pins the version it started with), else the file's. */
+  async get(deviceType: string, profile: Profile, version?: string | null): Promise<ModelArtifact | null> {
+    if (version) {
+      const fromStore = await this.stored?.load(deviceType, profile, version);
+      if (fromStore) return fromStore;
+      const file = await this.fromFile(deviceType, profile);
+      if (file?.manifest.version === version) return file;
+      throw new Error(`model ${version} (${profile}, device type ${deviceType}) is neither stored nor the file in ${this.dir}`);
+    }
+    return this.fromFile(deviceType, profile);
+  }
+
+  private async fromFile(deviceType: string, profile: Profile): Promise<ModelArtifact | null> {
     const file = await this.find(deviceType, profile);
     if (!file) return null;
     const stat = await fs.stat(file);

@@ -13,6 +13,7 @@ import {
 export const ARN_VARIABLES: Record<WorkflowName, string> = {
   'detect-inspection': 'SFN_DETECT_INSPECTION_ARN',
   'detect-survey': 'SFN_DETECT_SURVEY_ARN',
+  'train-model': 'SFN_TRAIN_MODEL_ARN',
 };
 
 export interface StepFunctionsEngineOptions {

@@ -44,3 +44,5 @@ export function defineHandler<S extends z.ZodType, O>(name: string, schema: S, s
 
 export const ids = z.object({ runId: z.uuid(), imageId: z.uuid() });
 export const runOnly = z.object({ runId: z.uuid() });
+export const versionOnly = z.object({ modelVersionId: z.uuid() });
+export const trainingFailure = z.object({ modelVersionId: z.uuid(), error: z.string(), cause: z.string() });

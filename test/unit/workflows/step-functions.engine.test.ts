@@ -41,7 +41,7 @@ const engines: StepFunctionsEngine[] = [];
 const engineWith = (reconciler: RunReconciler, options: Partial<StepFunctionsEngineOptions> = {}) => {
   const engine = new StepFunctionsEngine(
     client,
-    { arns: { 'detect-inspection': INSPECTION_ARN, 'detect-survey': SURVEY_ARN }, pollIntervalMs: POLL_MS, ...options },
+    { arns: { 'detect-inspection': INSPECTION_ARN, 'detect-survey': SURVEY_ARN, 'train-model': null }, pollIntervalMs: POLL_MS, ...options },
     reconciler,
     log,
   );
@@ -97,7 +97,7 @@ describe('starting an execution on Step Functions', () => {
   });
 
   it('fails naming the variable when the workflow has no state machine, without calling AWS', async () => {
-    const engine = engineWith(recorder(), { arns: { 'detect-inspection': INSPECTION_ARN, 'detect-survey': null } });
+    const engine = engineWith(recorder(), { arns: { 'detect-inspection': INSPECTION_ARN, 'detect-survey': null, 'train-model': null } });
     await expect(engine.start({ runId: RUN_ID, workflow: 'detect-survey', input: {} })).rejects.toThrow(
       'workflow detect-survey has no state machine: set SFN_DETECT_SURVEY_ARN to its ARN',
     );

@@ -1,0 +1,536 @@
+// npm run bench:loop -- <dataset-dir> [--seed-normals 30] [--retrain-every 40] [--max-labels 300]
+//                       [--batch 60] [--test-share 0.3] [--seed 7] [--out bench/results] [--keep] [--no-training]
+//
+// The active-learning loop end to end, through the GraphQL API of an in-process app on the
+// embedded defaults: a fixed TEST split and a few normal images are imported, both models are
+// trained and deployed, then batches of the rest are uploaded as inspections; a scripted reviewer
+// answers the review tasks the workflow creates from the ground truth, and every
+// --retrain-every labels both models are trained again and offered to the deploy gate.
+// Prints one line per training round; writes <out>/loop-<dataset>.{json,svg,png}.
+import '../src/runtime-defaults';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import Table from 'cli-table3';
+import sharp from 'sharp';
+import { startApp } from '../src/app/app';
+import { loadConfig } from '../src/config/config';
+import { readDatasetFolder, stratifiedSplit, type DatasetItem } from '../src/model/dataset';
+import { seededRandom, shuffle } from '../src/model/numeric';
+import { renderLoopSvg, svgToPng } from './loop-plot';
+
+const ADMIN = 'bench-admin-secret-0123456789abcdef';
+const POLL_MS = 250;
+
+type Profile = 'SCREEN' | 'INSPECT';
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+interface Metrics {
+  auroc: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  reviewBandShare: number | null;
+  testCount: number | null;
+  confusion: { tp: number; fp: number; tn: number; fn: number } | null;
+}
+interface TrainedOn {
+  entries: number;
+  trainCount: number;
+  testCount: number;
+  normal: number;
+  anomalous: number;
+}
+interface Deploy {
+  outcome: 'accepted' | 'refused' | 'error' | 'skipped';
+  message?: string;
+  deploymentId?: string;
+  previousId?: string | null;
+  overridden?: boolean;
+}
+interface ProfileRound {
+  versionId: string | null;
+  status: string;
+  error: string | null;
+  metrics: Metrics | null;
+  trainedOn: TrainedOn | null;
+  trainSeconds: number;
+  deploy: Deploy;
+}
+interface Round {
+  round: number;
+  labels: number;
+  tasks: number;
+  imagesUploaded: number;
+  at: string;
+  seconds: number;
+  screen: ProfileRound;
+  inspect: ProfileRound;
+}
+interface Batch {
+  batch: number;
+  images: number;
+  refused: number;
+  uploadSeconds: number;
+  workflowSeconds: number;
+  workflowStatus: string;
+  reviewSeconds: number;
+  tasks: Record<string, number>;
+  /** Images the models decided without a person, and how many of those verdicts were wrong. */
+  auto: { decided: number; missed: number; falseAlarms: number; clearedByScreen: number };
+  truth: { normal: number; anomalous: number };
+}
+
+class GqlError extends Error {
+  constructor(
+    readonly errors: { message: string; extensions?: { code?: string } }[],
+    readonly query: string,
+    readonly variables: unknown,
+  ) {
+    super(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
+  }
+  get code() {
+    return this.errors[0]?.extensions?.code;
+  }
+}
+
+function parseArgs(argv: string[]) {
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--keep' || argv[i] === '--no-training') flags.set(argv[i].slice(2), '1');
+    else if (argv[i].startsWith('--')) flags.set(argv[i].slice(2), argv[++i]);
+    else positional.push(argv[i]);
+  }
+  const num = (name: string, fallback: number) => {
+    const v = Number(flags.get(name) ?? fallback);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number, got ${flags.get(name)}`);
+    return v;
+  };
+  if (positional.length !== 1) throw new Error('usage: npm run bench:loop -- <dataset-dir> [--seed-normals 30] [--retrain-every 40] [--max-labels 300] [--batch 60] [--test-share 0.3] [--seed 7] [--out dir] [--keep]');
+  return {
+    folder: positional[0],
+    seedNormals: num('seed-normals', 30),
+    retrainEvery: Math.max(1, num('retrain-every', 40)),
+    maxLabels: num('max-labels', 300),
+    batch: Math.max(1, num('batch', 60)),
+    testShare: num('test-share', 0.3),
+    seed: num('seed', 7),
+    out: path.resolve(flags.get('out') ?? path.join(__dirname, '..', '..', 'bench', 'results')),
+    keep: flags.has('keep'),
+    /** Skip importDataset and training: every image becomes a COLD_START task (checks the upload and review path). */
+    noTraining: flags.has('no-training'),
+  };
+}
+
+/** `…/insulator/crops` → insulator-crops; `…/magnetic-tile` → magnetic-tile. */
+function datasetName(folder: string): string {
+  const parts = path.resolve(folder).split(path.sep).filter(Boolean);
+  const last = parts[parts.length - 1];
+  return ['crops', 'frames', 'images'].includes(last) && parts.length > 1 ? `${parts[parts.length - 2]}-${last}` : last;
+}
+
+const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+const seconds = (since: number) => (performance.now() - since) / 1000;
+const maskPathOf = (root: string, item: DatasetItem) => path.join(root, item.id.replace(/\.[^.]+$/, '.mask.png'));
+
+/** One box per 8-connected white blob of the mask (largest first, at most `max`); empty when the mask is blank. */
+async function maskBoxes(mask: Buffer, max = 20): Promise<Box[]> {
+  const { data, info } = await sharp(mask).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const { width: w, height: h, channels } = info;
+  const seen = new Uint8Array(w * h);
+  const on = (i: number) => data[i * channels] > 127;
+  const blobs: { area: number; box: Box }[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < w * h; start++) {
+    if (seen[start] || !on(start)) continue;
+    let [x0, y0, x1, y1, area] = [w, h, 0, 0, 0];
+    seen[start] = 1;
+    stack.push(start);
+    while (stack.length) {
+      const p = stack.pop()!;
+      const x = p % w;
+      const y = (p - x) / w;
+      area++;
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+          const q = ny * w + nx;
+          if (!seen[q] && on(q)) {
+            seen[q] = 1;
+            stack.push(q);
+          }
+        }
+      }
+    }
+    if (area >= 4) blobs.push({ area, box: { left: x0 / w, top: y0 / h, width: (x1 - x0 + 1) / w, height: (y1 - y0 + 1) / h } });
+  }
+  return blobs.sort((a, b) => b.area - a.area).slice(0, max).map((b) => b.box);
+}
+
+function bar(label: string, total: number): SingleBar {
+  const b = new SingleBar({ stream: process.stderr, format: `${label.padEnd(22)} {bar} {value}/{total} {extra}`, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+  b.start(total, 0, { extra: '' });
+  return b;
+}
+
+const fixed = (v: number | null | undefined, d = 3) => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
+const pctOf = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+const deployMark = (d: Deploy) => ({ accepted: 'yes', refused: 'REFUSED', error: 'error', skipped: '-' })[d.outcome];
+
+const HEAD = ['round', 'labels', 'train entries', 'test AUROC', 'F1', 'precision', 'recall', 'review band', 'tasks', 'deployed S/I', 'train s'];
+const WIDTHS = [5, 6, 13, 10, 6, 9, 6, 11, 6, 16, 7];
+function roundCells(r: Round): string[] {
+  const m = r.inspect.metrics;
+  const failed = r.inspect.status !== 'TRAINED' ? ` (${r.inspect.status})` : '';
+  return [
+    String(r.round),
+    String(r.labels),
+    String(r.inspect.trainedOn?.trainCount ?? 'n/a') + failed,
+    fixed(m?.auroc),
+    fixed(m?.f1),
+    fixed(m?.precision),
+    fixed(m?.recall),
+    pctOf(m?.reviewBandShare),
+    String(r.tasks),
+    `${deployMark(r.screen.deploy)}/${deployMark(r.inspect.deploy)}`,
+    r.seconds.toFixed(1),
+  ];
+}
+const line = (cells: string[]) => cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const name = datasetName(opts.folder);
+  const deviceType = `bench-loop-${name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 100);
+  const started = performance.now();
+
+  // 1. Fixed test split, a shuffled pool, and a few normal images from the pool as the seed.
+  const dataset = await readDatasetFolder(opts.folder);
+  const { first: testItems, second: rest } = stratifiedSplit(dataset.items, opts.testShare, opts.seed);
+  const shuffled = shuffle(rest, seededRandom(opts.seed + 1));
+  const seedItems = shuffled.filter((i) => i.label === 'normal').slice(0, opts.seedNormals);
+  const seedIds = new Set(seedItems.map((i) => i.id));
+  const pool = shuffled.filter((i) => !seedIds.has(i.id));
+  const types = [...new Set(dataset.items.map((i) => i.type).filter((t): t is string => t !== null))].sort();
+  const anomalyTypes = [...new Set([...types.map((t) => t.toLowerCase()), 'other'])];
+  const count = (items: DatasetItem[]) => ({ total: items.length, normal: items.filter((i) => i.label === 'normal').length, anomalous: items.filter((i) => i.label === 'anomalous').length });
+  const counts = { all: count(dataset.items), test: count(testItems), seed: count(seedItems), pool: count(pool) };
+  console.log(`${name}: ${counts.all.total} images (${counts.all.normal} normal, ${counts.all.anomalous} anomalous; types ${types.join(', ') || 'none'})`);
+  console.log(`  test ${counts.test.total} (${counts.test.normal}/${counts.test.anomalous}), seed ${counts.seed.total} normal, pool ${counts.pool.total} (${counts.pool.normal}/${counts.pool.anomalous})`);
+  console.log(`  batch ${opts.batch}, retrain every ${opts.retrainEvery} labels, at most ${opts.maxLabels} labels, seed ${opts.seed}`);
+
+  // 2. The seed and test images in the dataset-folder layout, for importDataset.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-loop-'));
+  const writeFolder = (dir: string, items: DatasetItem[]) => {
+    for (const item of items) {
+      const target = path.join(dir, item.id);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.copyFileSync(path.join(dataset.root, item.id), target);
+      if (item.loadMask) fs.copyFileSync(maskPathOf(dataset.root, item), target.replace(/\.[^.]+$/, '.mask.png'));
+    }
+    return dir;
+  };
+  const seedFolder = writeFolder(path.join(root, 'seed'), seedItems);
+  const testFolder = writeFolder(path.join(root, 'test'), testItems);
+
+  const config = loadConfig({
+    DATA_DIR: path.join(root, 'data'),
+    PORT: '0',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    VIGIL_ADMIN_API_KEY: ADMIN,
+    API_KEY_CACHE_MS: '60000',
+    // Reviewed labels all go to TRAIN: the test split stays the imported one.
+    DATASET_TEST_SHARE: '0',
+    // The bench drives retraining itself.
+    MODEL_RETRAIN_AFTER_LABELS: '0',
+    REVIEW_QA_SHARE: process.env.REVIEW_QA_SHARE ?? '0.05',
+    ANOMALY_TYPES: anomalyTypes.join(','),
+    // Insulator crops are long and thin (a third are under 80 px across): accept them as the test split does.
+    UPLOAD_MIN_SIDE: process.env.UPLOAD_MIN_SIDE ?? '16',
+  });
+  const app = await startApp(config);
+  const gql = async <T = any>(query: string, variables: Record<string, unknown> = {}, key = ADMIN): Promise<T> => {
+    const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as { data: T; errors?: { message: string; extensions?: { code?: string } }[] };
+    if (body.errors?.length) throw new GqlError(body.errors, query, variables);
+    return body.data;
+  };
+
+  const rounds: Round[] = [];
+  const batches: Batch[] = [];
+  const imports: Record<string, unknown> = {};
+  let labels = 0;
+  let tasks = 0;
+  let uploaded = 0;
+  let datasetId = '';
+  const tasksByReason: Record<string, number> = {};
+  const labelsByTruth = { normal: 0, anomalous: 0 };
+
+  const writeResults = async (finalCounts: unknown) => {
+    fs.mkdirSync(opts.out, { recursive: true });
+    const jsonPath = path.join(opts.out, `loop-${name}.json`);
+    const svgPath = path.join(opts.out, `loop-${name}.svg`);
+    const pngPath = path.join(opts.out, `loop-${name}.png`);
+    const result = {
+      dataset: { name, folder: path.resolve(opts.folder), deviceType, anomalyTypes, counts, final: finalCounts },
+      config: { ...opts, env: { DATASET_TEST_SHARE: 0, MODEL_RETRAIN_AFTER_LABELS: 0, REVIEW_QA_SHARE: config.reviews.qaShare, UPLOAD_MIN_SIDE: config.uploads.limits.minSide } },
+      totals: { labels, tasks, uploaded, tasksByReason, labelsByTruth, seconds: seconds(started) },
+      imports,
+      rounds,
+      batches,
+    };
+    fs.writeFileSync(jsonPath, JSON.stringify(result, null, 2));
+    const svg = renderLoopSvg({
+      title: `vigil active-learning loop — ${name}`,
+      subtitle: `test ${counts.test.total} images (${counts.test.anomalous} anomalous) · seed ${counts.seed.total} normal · batch ${opts.batch} · retrain every ${opts.retrainEvery} labels · ${tasks} review tasks`,
+      points: rounds.map((r) => ({ labels: r.labels, auroc: r.inspect.metrics?.auroc ?? null, f1: r.inspect.metrics?.f1 ?? null, reviewBandShare: r.inspect.metrics?.reviewBandShare ?? null, deployed: r.inspect.deploy.outcome === 'accepted' })),
+    });
+    fs.writeFileSync(svgPath, svg);
+    fs.writeFileSync(pngPath, await svgToPng(svg));
+    return [jsonPath, svgPath, pngPath];
+  };
+
+  try {
+    // importDataset, both splits, into the device type's dataset.
+    const importFolder = async (folder: string, split: 'TRAIN' | 'TEST') => {
+      const t0 = performance.now();
+      const res = (
+        await gql(
+          `mutation($deviceType: String!, $folder: String!) { importDataset(input: { deviceType: $deviceType, folder: $folder, split: ${split} }) { dataset { id } imported unchanged errors { path message } } }`,
+          { deviceType, folder },
+        )
+      ).importDataset;
+      imports[split] = { ...res, seconds: seconds(t0) };
+      console.log(`importDataset ${split}: ${res.imported} imported, ${res.unchanged} unchanged, ${res.errors.length} errors in ${seconds(t0).toFixed(1)} s`);
+      for (const e of res.errors.slice(0, 5)) console.log(`  ${e.path}: ${e.message}`);
+      return res.dataset.id as string;
+    };
+    if (!opts.noTraining) {
+      datasetId = await importFolder(seedFolder, 'TRAIN');
+      const testDatasetId = await importFolder(testFolder, 'TEST');
+      if (testDatasetId !== datasetId) console.warn(`warning: the two imports went to different datasets (${datasetId}, ${testDatasetId})`);
+    }
+
+    // 3. One training round: both profiles, one after the other, each offered to the deploy gate.
+    const trainProfile = async (profile: Profile): Promise<ProfileRound> => {
+      const t0 = performance.now();
+      let version = (await gql(`mutation($id: ID!) { trainModel(input: { datasetId: $id, profile: ${profile} }) { id status } }`, { id: datasetId })).trainModel;
+      const b = bar(`train ${profile.toLowerCase()}`, 1);
+      // Poll at least once: metrics and trainedOn come with modelVersion, even when training was synchronous.
+      for (let polls = 0; polls === 0 || !['TRAINED', 'FAILED'].includes(version.status); polls++) {
+        if (polls) await sleep(1000);
+        version = (
+          await gql(
+            `query($id: ID!) { modelVersion(id: $id) { id status error metrics { auroc precision recall f1 reviewBandShare testCount confusion { tp fp tn fn } } trainedOn { entries trainCount testCount normal anomalous } } }`,
+            { id: version.id },
+          )
+        ).modelVersion;
+        b.update(0, { extra: `${version.status} ${seconds(t0).toFixed(0)} s` });
+      }
+      b.update(1, { extra: `${version.status} in ${seconds(t0).toFixed(1)} s` });
+      b.stop();
+      const trainSeconds = seconds(t0);
+      let deploy: Deploy = { outcome: 'skipped', message: version.error ?? `status ${version.status}` };
+      if (version.status === 'TRAINED') {
+        try {
+          const d = (await gql(`mutation($id: ID!) { deployModel(input: { id: $id }) { id model { id } previous { id } overridden } }`, { id: version.id })).deployModel;
+          deploy = { outcome: 'accepted', deploymentId: d.id, previousId: d.previous?.id ?? null, overridden: d.overridden };
+        } catch (err) {
+          if (err instanceof GqlError && err.code === 'GATE_REFUSED') deploy = { outcome: 'refused', message: err.errors[0].message };
+          else deploy = { outcome: 'error', message: (err as Error).message };
+        }
+      }
+      return { versionId: version.id, status: version.status, error: version.error ?? null, metrics: version.metrics ?? null, trainedOn: version.trainedOn ?? null, trainSeconds, deploy };
+    };
+    let labelsAtLastTraining = 0;
+    const trainRound = async () => {
+      if (opts.noTraining) return;
+      const t0 = performance.now();
+      const screen = await trainProfile('SCREEN');
+      const inspect = await trainProfile('INSPECT');
+      const round: Round = { round: rounds.length, labels, tasks, imagesUploaded: uploaded, at: new Date().toISOString(), seconds: seconds(t0), screen, inspect };
+      rounds.push(round);
+      labelsAtLastTraining = labels;
+      if (round.round === 0) console.log(`\n${line(HEAD)}`);
+      console.log(line(roundCells(round)));
+      for (const [p, r] of [['screen', screen], ['inspect', inspect]] as const) {
+        if (r.deploy.outcome === 'refused' || r.deploy.outcome === 'error' || r.status !== 'TRAINED') console.log(`      ${p}: ${r.status}${r.error ? ` (${r.error})` : ''}; deploy ${r.deploy.outcome}${r.deploy.message ? `: ${r.deploy.message}` : ''}`);
+      }
+    };
+    await trainRound();
+
+    // 4. The loop: one device, one inspection per batch, a scripted reviewer answering from the truth.
+    const reviewer = (await app.services.apiKeys.create('bench loop reviewer', 'REVIEWER')).secret;
+    const device = (await gql(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `${deviceType}-${Date.now()}`, name: `loop bench ${name}`, type: deviceType } })).createDevice;
+    const truthByImage = new Map<string, DatasetItem>();
+    const answers = new Map<string, { verdict: 'NORMAL' | 'ANOMALOUS'; regions: { box: Box; type: string }[] }>();
+    const answerFor = async (item: DatasetItem) => {
+      const cached = answers.get(item.id);
+      if (cached) return cached;
+      const type = item.type && anomalyTypes.includes(item.type.toLowerCase()) ? item.type.toLowerCase() : 'other';
+      let boxes: Box[] = [];
+      if (item.label === 'anomalous' && item.loadMask) boxes = await maskBoxes(await item.loadMask());
+      if (item.label === 'anomalous' && !boxes.length) boxes = [{ left: 0, top: 0, width: 1, height: 1 }];
+      const answer = { verdict: item.label === 'anomalous' ? ('ANOMALOUS' as const) : ('NORMAL' as const), regions: boxes.map((box) => ({ box, type })) };
+      answers.set(item.id, answer);
+      return answer;
+    };
+
+    let next = 0;
+    while (next < pool.length && labels < opts.maxLabels) {
+      const items = pool.slice(next, next + opts.batch);
+      next += items.length;
+      const batchNo = batches.length + 1;
+      // Upload: requestImageUploads → PUT → completeImageUploads (which starts the workflow).
+      const tUpload = performance.now();
+      const inspection = (await gql(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId: device.id, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
+      const bytes = await Promise.all(items.map((i) => i.load()));
+      const files = items.map((item, i) => ({ filename: path.basename(item.id), contentType: /\.png$/i.test(item.id) ? 'image/png' : 'image/jpeg', byteSize: bytes[i].length, sha256: sha256(bytes[i]) }));
+      const tickets = (await gql(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } problem { code message } } }`, { i: inspection.id, f: files })).requestImageUploads;
+      const up = bar(`batch ${batchNo} upload`, items.length);
+      const imageIds: string[] = [];
+      let refused = 0;
+      for (const [i, t] of (tickets as { uploadUrl: string | null; uploadHeaders: Record<string, string> | null; image: { id: string } | null; problem: { code: string; message: string } | null }[]).entries()) {
+        if (!t.image) {
+          refused++;
+          console.warn(`\n${items[i].id} refused: ${t.problem?.code} ${t.problem?.message}`);
+        } else {
+          truthByImage.set(t.image.id, items[i]);
+          imageIds.push(t.image.id);
+          if (t.uploadUrl) {
+            const res = await fetch(t.uploadUrl, { method: 'PUT', body: bytes[i], headers: t.uploadHeaders ?? {} });
+            if (!res.ok) throw new Error(`PUT ${items[i].id}: HTTP ${res.status} ${await res.text()}`);
+          }
+        }
+        up.increment();
+      }
+      up.update({ extra: 'completeImageUploads…' });
+      const completed = (await gql(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id status rejection { reason message } } }`, { ids: imageIds })).completeImageUploads as { id: string; status: string; rejection: { reason: string; message: string } | null }[];
+      const rejected = completed.filter((c) => c.status === 'REJECTED');
+      refused += rejected.length;
+      up.update({ extra: `${completed.length - rejected.length} READY${rejected.length ? `, ${rejected.length} REJECTED` : ''}` });
+      up.stop();
+      for (const r of rejected) console.warn(`${truthByImage.get(r.id)?.id} rejected: ${r.rejection?.reason} ${r.rejection?.message}`);
+      uploaded += completed.length - rejected.length;
+      const uploadSeconds = seconds(tUpload);
+
+      // Wait for the detection run to finish.
+      const tRun = performance.now();
+      const wf = bar(`batch ${batchNo} workflow`, completed.length - rejected.length);
+      let runStatus = 'NONE';
+      for (let polls = 0; ; polls++) {
+        const insp = (await gql(`query($id: ID!) { inspection(id: $id) { status workflowRuns { id status error cause progress { done total } } } }`, { id: inspection.id })).inspection;
+        const run = insp.workflowRuns.at(-1);
+        if (run) {
+          wf.setTotal(run.progress.total);
+          wf.update(run.progress.done, { extra: run.status });
+          runStatus = run.status;
+          if (run.status === 'FAILED') console.warn(`\nworkflow run failed: ${run.error} ${run.cause}`);
+          if (['SUCCEEDED', 'FAILED'].includes(run.status)) break;
+        } else if (polls === 40) {
+          // Auto-start did not happen within 10 s: start it ourselves.
+          await gql(`mutation($id: ID!) { startInspection(inspectionId: $id) { id } }`, { id: inspection.id });
+        }
+        await sleep(POLL_MS);
+      }
+      wf.stop();
+      const workflowSeconds = seconds(tRun);
+
+      // What the models decided without a person, judged against the truth.
+      const judged = (await gql(`query($id: ID!) { inspection(id: $id) { images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspection.id })).inspection.images.nodes as { id: string; detections: { stage: string; isAnomalous: boolean }[] }[];
+      const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0 };
+      const truth = { normal: 0, anomalous: 0 };
+      for (const img of judged) {
+        const item = truthByImage.get(img.id);
+        if (!item) continue;
+        truth[item.label]++;
+        const inspectD = img.detections.filter((d) => d.stage === 'INSPECT').at(-1);
+        const screenD = img.detections.filter((d) => d.stage === 'SCREEN').at(-1);
+        const verdict = inspectD ? inspectD.isAnomalous : screenD && !screenD.isAnomalous ? false : null;
+        if (!inspectD && screenD && !screenD.isAnomalous) auto.clearedByScreen++;
+        if (verdict === null) continue;
+        auto.decided++;
+        if (verdict && item.label === 'normal') auto.falseAlarms++;
+        if (!verdict && item.label === 'anomalous') auto.missed++;
+      }
+
+      // The scripted reviewer: claim, look up the image (ADMIN), answer from the truth.
+      const tReview = performance.now();
+      const batchTasks: Record<string, number> = {};
+      const pending = (await gql(`{ reviewStats { pending } }`)).reviewStats.pending as number;
+      const rv = bar(`batch ${batchNo} review`, pending);
+      const skip: string[] = [];
+      while (labels < opts.maxLabels) {
+        const task = (await gql(`mutation($skip: [ID!]) { claimNextReview(skip: $skip) { id reason } }`, { skip }, reviewer)).claimNextReview;
+        if (!task) break;
+        const imageId = (await gql(`query($id: ID!) { reviewTask(id: $id) { image { id } } }`, { id: task.id })).reviewTask.image.id as string;
+        const item = truthByImage.get(imageId);
+        if (!item) {
+          // Not an image this bench uploaded: give it back and do not take it again.
+          await gql(`mutation($id: ID!) { releaseReview(taskId: $id) { id } }`, { id: task.id }, reviewer);
+          skip.push(task.id);
+          continue;
+        }
+        const { verdict, regions } = await answerFor(item);
+        const done = (await gql(`mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`, { id: task.id, v: verdict, r: regions }, reviewer)).submitReview;
+        tasks++;
+        tasksByReason[task.reason] = (tasksByReason[task.reason] ?? 0) + 1;
+        batchTasks[task.reason] = (batchTasks[task.reason] ?? 0) + 1;
+        if (done.status === 'COMPLETED') {
+          labels++;
+          labelsByTruth[item.label]++;
+        }
+        if (rv.getTotal() < tasks) rv.setTotal(rv.getTotal() + 1);
+        rv.increment({ extra: `${labels} labels` });
+      }
+      rv.stop();
+      batches.push({ batch: batchNo, images: items.length, refused, uploadSeconds, workflowSeconds, workflowStatus: runStatus, reviewSeconds: seconds(tReview), tasks: batchTasks, auto, truth });
+      console.error(
+        `batch ${batchNo}: ${items.length} images (${truth.anomalous} anomalous), ${Object.entries(batchTasks).map(([r, n]) => `${n} ${r}`).join(', ') || 'no tasks'}; models decided ${auto.decided} (screen cleared ${auto.clearedByScreen}) with ${auto.missed} missed, ${auto.falseAlarms} false alarms; labels ${labels}`,
+      );
+
+      if (labels - labelsAtLastTraining >= opts.retrainEvery) await trainRound();
+    }
+    if (labels > labelsAtLastTraining) await trainRound();
+    console.log(`\nstopped: ${next >= pool.length ? 'pool used up' : `${labels} labels ≥ --max-labels ${opts.maxLabels}`}; ${uploaded} images uploaded, ${tasks} tasks answered (${Object.entries(tasksByReason).map(([r, n]) => `${r} ${n}`).join(', ')})`);
+  } catch (err) {
+    if (err instanceof GqlError) console.error(`\nGraphQL error: ${err.message}\nquery: ${err.query.replace(/\s+/g, ' ')}\nvariables: ${JSON.stringify(err.variables)}`);
+    throw err;
+  } finally {
+    let finalCounts: unknown = null;
+    try {
+      finalCounts = (await gql(`{ datasets { id deviceType counts { total test anomalous } } }`)).datasets.find((d: { deviceType: string }) => d.deviceType === deviceType) ?? null;
+    } catch {
+      // The summary can do without them.
+    }
+    if (rounds.length || batches.length) {
+      const table = new Table({ head: HEAD, style: process.stdout.isTTY ? {} : { head: [], border: [] } });
+      for (const r of rounds) table.push(roundCells(r));
+      console.log(`\n${table.toString()}`);
+      const paths = await writeResults(finalCounts);
+      console.log(`\ntotal ${seconds(started).toFixed(0)} s; results:\n  ${paths.join('\n  ')}`);
+    }
+    await app.stop();
+    if (opts.keep) console.log(`kept ${root}`);
+    else fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof GqlError ? '' : err);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+import { type ModelArtifact } from '../model/artifact';
+import { type DatasetItem } from '../model/dataset';
+import { evaluate } from '../model/detector';
+
+/** A version's figures on one test split; what the deploy gate compares and GraphQL shows. */
+export interface ModelMetrics {
+  /** Who measured: vigil itself (builtin) or the cloud service that trained it. */
+  source: string;
+  testCount: number;
+  normal: number;
+  anomalous: number;
+  /** Null when the split lacks either label or the service reports none. */
+  auroc: number | null;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  /** The operating threshold the figures are at. */
+  threshold: number | null;
+  /** Share of test images inside the model's review band: the human-review load. */
+  reviewBandShare: number | null;
+  accuracyOutsideBand: number | null;
+  confusion: { tp: number; fp: number; tn: number; fn: number } | null;
+  splitHash: string;
+}
+
+const finite = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** Scores a built-in model on test items (never ones it trained on: the caller passes the TEST split). */
+export async function evaluateOn(artifact: ModelArtifact, items: DatasetItem[], splitHash: string): Promise<ModelMetrics> {
+  const { report } = await evaluate(artifact, { root: `split:${splitHash.slice(0, 12)}`, items });
+  return {
+    source: 'builtin',
+    testCount: report.count,
+    normal: report.dataset.normal,
+    anomalous: report.dataset.anomalous,
+    auroc: finite(report.imageAuroc),
+    precision: report.precision,
+    recall: report.recall,
+    f1: report.f1,
+    threshold: report.threshold,
+    reviewBandShare: report.reviewBandShare,
+    accuracyOutsideBand: report.accuracyOutsideBand,
+    confusion: report.confusion,
+    splitHash,
+  };
+}

@@ -1,0 +1,62 @@
+import crypto from 'node:crypto';
+import { buffer } from 'node:stream/consumers';
+import { type PrismaClient } from '../generated/prisma/client';
+import { type ObjectStore } from '../adapters/object-store/object-store.port';
+import { type ModelArtifact, parseArtifact, serializeArtifact } from '../model/artifact';
+import { type Profile } from '../model/types';
+import { toDbProfile } from './profile';
+
+/** Artifacts are immutable (the version is their content hash), so a handful stay parsed in memory. */
+const CACHE_SIZE = 8;
+
+/**
+ * Built-in model files in the object store, `models/<deviceType>/<profile>/<version>.vgm`, found
+ * through the ModelVersion rows that name them. Written once, never changed: a version's bytes are
+ * the same wherever and whenever they are read.
+ */
+export class StoredModels {
+  private readonly cache = new Map<string, ModelArtifact>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly store: ObjectStore,
+  ) {}
+
+  static keyFor(deviceType: string, profile: Profile, version: string): string {
+    const segment = deviceType.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'type';
+    const digest = crypto.createHash('sha256').update(deviceType).digest('hex').slice(0, 8);
+    return `models/${segment}-${digest}/${profile}/${version}.vgm`;
+  }
+
+  /** Stores an artifact; idempotent (same version, same key, same bytes). */
+  async put(deviceType: string, artifact: ModelArtifact): Promise<{ key: string; bytes: number; sha256: string }> {
+    const bytes = serializeArtifact(artifact);
+    const key = StoredModels.keyFor(deviceType, artifact.manifest.profile, artifact.manifest.version);
+    await this.store.put(key, bytes, { contentType: 'application/gzip' });
+    this.remember(key, artifact);
+    return { key, bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
+  }
+
+  async read(key: string): Promise<ModelArtifact> {
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const artifact = parseArtifact(await buffer(await this.store.get(key)), key);
+    this.remember(key, artifact);
+    return artifact;
+  }
+
+  /** The stored artifact of a version trained by vigil, or null when no training produced it. */
+  async load(deviceType: string, profile: Profile, version: string): Promise<ModelArtifact | null> {
+    const row = await this.prisma.modelVersion.findFirst({
+      where: { deviceType, profile: toDbProfile(profile), version, artifactKey: { not: null } },
+      select: { artifactKey: true },
+    });
+    return row?.artifactKey ? this.read(row.artifactKey) : null;
+  }
+
+  private remember(key: string, artifact: ModelArtifact) {
+    this.cache.delete(key);
+    this.cache.set(key, artifact);
+    while (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+  }
+}

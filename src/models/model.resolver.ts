@@ -1,0 +1,168 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { type ActiveModel, type ModelDeployment, type ModelVersion } from '../generated/prisma/client';
+import { ADMIN_ONLY, READ_FLEET } from '../auth/roles';
+import { fromGlobalId } from '../common/global-id';
+import { PageArgs } from '../common/pagination/page.args';
+import { DatasetType } from '../datasets/dataset.type';
+import { type Context } from '../graphql/context';
+import { type Thresholds } from '../model/types';
+import { type GateResult } from './deployment.service';
+import { DeployModelInput, ModelVersionFilter, RollbackModelInput, TrainModelInput } from './model.input';
+import {
+  ActiveModelType,
+  DeployGateType,
+  ModelArtifactType,
+  ModelDeploymentType,
+  ModelMetricsType,
+  ModelThresholdsType,
+  ModelVersionConnection,
+  ModelVersionType,
+  TrainedOnType,
+} from './model.type';
+import { type StoredMetrics, type TrainedOn } from './training.service';
+
+@Resolver(() => ModelVersionType)
+export class ModelVersionResolver {
+  @Authorized(READ_FLEET)
+  @Query(() => ModelVersionConnection, { description: 'Model versions, newest first.' })
+  modelVersions(
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => ModelVersionFilter, { nullable: true }) filter?: ModelVersionFilter | null,
+  ) {
+    const datasetId = filter?.datasetId ? fromGlobalId('Dataset', filter.datasetId, 'filter.datasetId') : null;
+    return ctx.services.modelVersions.list({ ...filter, datasetId }, page);
+  }
+
+  @Authorized(READ_FLEET)
+  @Query(() => ModelVersionType, { nullable: true, description: 'Null when it does not exist.' })
+  async modelVersion(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+    return (await ctx.services.modelVersions.byIds([fromGlobalId('ModelVersion', id, 'id')]))[0] ?? null;
+  }
+
+  @Authorized(READ_FLEET)
+  @Query(() => [ActiveModelType], { description: 'The versions serving now, per device type and profile.' })
+  activeModels(@Ctx() ctx: Context, @Arg('deviceType', () => String, { nullable: true }) deviceType?: string | null) {
+    return ctx.services.modelDeployments.active({ deviceType });
+  }
+
+  @Authorized(ADMIN_ONLY)
+  @Mutation(() => ModelVersionType, {
+    description: "Trains a new version from the dataset (workflows/train-model.asl.json): TRAINING now, then TRAINED with metrics on the dataset's TEST split, or FAILED. CONFLICT while the dataset's model of that profile is training.",
+  })
+  trainModel(@Arg('input', () => TrainModelInput) input: TrainModelInput, @Ctx() ctx: Context) {
+    return ctx.services.modelTraining.request({
+      datasetId: fromGlobalId('Dataset', input.datasetId, 'input.datasetId'),
+      profile: input.profile,
+      params: input.params,
+      requestedBy: ctx.caller!.name,
+    });
+  }
+
+  @Authorized(ADMIN_ONLY)
+  @Mutation(() => ModelDeploymentType, {
+    description:
+      'Makes a TRAINED version serve its device type and profile. Refused (GATE_REFUSED) when its recall or F1 is worse than the serving version on the same test split by more than MODEL_GATE_*_MARGIN, unless override is true with a reason. Runs already going keep the version they started with.',
+  })
+  deployModel(@Arg('input', () => DeployModelInput) input: DeployModelInput, @Ctx() ctx: Context) {
+    return ctx.services.modelDeployments.deploy(fromGlobalId('ModelVersion', input.id, 'input.id'), { override: input.override, reason: input.reason, by: ctx.caller!.name });
+  }
+
+  @Authorized(ADMIN_ONLY)
+  @Mutation(() => ModelDeploymentType, { description: 'Returns the device type and profile to the version that served before; each call goes one further back.' })
+  rollbackModel(@Arg('input', () => RollbackModelInput) input: RollbackModelInput, @Ctx() ctx: Context) {
+    return ctx.services.modelDeployments.rollback(input.deviceType, input.profile, ctx.caller!.name);
+  }
+
+  @FieldResolver(() => DatasetType)
+  async dataset(@Root() v: ModelVersion, @Ctx() ctx: Context) {
+    return (await ctx.services.datasets.byIds([v.datasetId]))[0];
+  }
+
+  @FieldResolver(() => ModelMetricsType, { nullable: true, description: 'Measured on the TEST split of its snapshot; null until trained.' })
+  metrics(@Root() v: ModelVersion): ModelMetricsType | null {
+    return (v.metrics as unknown as StoredMetrics | null) ?? null;
+  }
+
+  @FieldResolver(() => ModelMetricsType, { nullable: true, description: 'The version serving when it was measured, on the same test split; null when none served.' })
+  baselineMetrics(@Root() v: ModelVersion): ModelMetricsType | null {
+    return (v.metrics as unknown as StoredMetrics | null)?.baseline?.metrics ?? null;
+  }
+
+  @FieldResolver(() => ModelThresholdsType, { nullable: true, description: 'Built-in models: the operating threshold and review band.' })
+  thresholds(@Root() v: ModelVersion): ModelThresholdsType | null {
+    const t = v.thresholds as unknown as Thresholds | null;
+    return t ? { operating: t.operating, reviewLow: t.reviewBand.low, reviewHigh: t.reviewBand.high, patch: t.patch } : null;
+  }
+
+  @FieldResolver(() => TrainedOnType, { nullable: true, description: 'The dataset snapshot it trained and was tested on; null before BeginTraining.' })
+  async trainedOn(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<TrainedOnType | null> {
+    const t = v.trainedOn as unknown as TrainedOn | null;
+    if (!t) return null;
+    return {
+      takenAt: new Date(t.takenAt),
+      labelledThrough: t.labelledThrough ? new Date(t.labelledThrough) : null,
+      entries: t.entries,
+      train: t.train,
+      test: t.test,
+      splitHash: t.splitHash,
+      trainManifestUrl: await ctx.services.uploads.downloadUrl(t.trainManifestKey),
+      testManifestUrl: await ctx.services.uploads.downloadUrl(t.testManifestKey),
+    };
+  }
+
+  @FieldResolver(() => ModelArtifactType, { nullable: true, description: 'The trained model file; null until trained.' })
+  async artifact(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<ModelArtifactType | null> {
+    if (!v.artifactKey && !v.artifactUri) return null;
+    return {
+      key: v.artifactKey,
+      url: v.artifactKey ? await ctx.services.uploads.downloadUrl(v.artifactKey) : null,
+      uri: v.artifactUri,
+      bytes: v.artifactBytes,
+      sha256: v.artifactSha256,
+    };
+  }
+
+  @FieldResolver(() => Boolean, { description: 'It serves its device type and profile now.' })
+  async active(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<boolean> {
+    const active = await ctx.services.modelDeployments.active({ deviceType: v.deviceType });
+    return active.some((a) => a.modelVersionId === v.id);
+  }
+
+  @FieldResolver(() => [ModelDeploymentType], { description: 'Its deployments, newest first.' })
+  deployments(@Root() v: ModelVersion, @Ctx() ctx: Context) {
+    return ctx.services.modelDeployments.deployments({ modelVersionId: v.id });
+  }
+}
+
+@Resolver(() => ModelDeploymentType)
+export class ModelDeploymentResolver {
+  @FieldResolver(() => ModelVersionType)
+  async model(@Root() d: ModelDeployment, @Ctx() ctx: Context) {
+    return (await ctx.services.modelVersions.byIds([d.modelVersionId]))[0];
+  }
+
+  @FieldResolver(() => ModelVersionType, { nullable: true, description: 'The version it replaced.' })
+  async previous(@Root() d: ModelDeployment, @Ctx() ctx: Context) {
+    return d.previousVersionId ? (await ctx.services.modelVersions.byIds([d.previousVersionId]))[0] : null;
+  }
+
+  @FieldResolver(() => DeployGateType, { nullable: true, description: 'What the gate compared; null for a rollback.' })
+  gate(@Root() d: ModelDeployment): DeployGateType | null {
+    const gate = d.gate as unknown as Partial<GateResult>;
+    return gate.candidate ? (gate as GateResult) : null;
+  }
+}
+
+@Resolver(() => ActiveModelType)
+export class ActiveModelResolver {
+  @FieldResolver(() => ModelVersionType)
+  async model(@Root() a: ActiveModel, @Ctx() ctx: Context) {
+    return (await ctx.services.modelVersions.byIds([a.modelVersionId]))[0];
+  }
+
+  @FieldResolver(() => ModelDeploymentType)
+  deployment(@Root() a: ActiveModel, @Ctx() ctx: Context) {
+    return ctx.services.modelVersions.deployment(a.deploymentId);
+  }
+}

@@ -1,0 +1,169 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DeploymentAction, ModelProfile, ModelStatus, ModelTrigger } from '../generated/prisma/enums';
+import { ConnectionType } from '../common/pagination/connection.type';
+import { Node } from '../graphql/node.type';
+
+export { DeploymentAction, ModelProfile, ModelStatus, ModelTrigger };
+
+registerEnumType(ModelProfile, {
+  name: 'ModelProfile',
+  valuesConfig: {
+    SCREEN: { description: 'Stage 1: cheap, sees every image.' },
+    INSPECT: { description: 'Stage 2: the anomaly model, sees what SCREEN flagged.' },
+  },
+});
+registerEnumType(ModelStatus, {
+  name: 'ModelStatus',
+  valuesConfig: {
+    TRAINING: { description: 'The train-model workflow is running.' },
+    TRAINED: { description: 'Trained and measured on the test split; deployModel may make it serve.' },
+    FAILED: { description: 'Training failed; error and cause say why.' },
+  },
+});
+registerEnumType(ModelTrigger, {
+  name: 'ModelTrigger',
+  valuesConfig: {
+    MANUAL: { description: 'trainModel.' },
+    AUTO_LABELS: { description: 'MODEL_RETRAIN_AFTER_LABELS new reviewed labels arrived.' },
+    AUTO_SCHEDULE: { description: 'MODEL_RETRAIN_INTERVAL_HOURS passed with new labels.' },
+  },
+});
+registerEnumType(DeploymentAction, { name: 'DeploymentAction', valuesConfig: { DEPLOY: { description: 'deployModel.' }, ROLLBACK: { description: 'rollbackModel.' } } });
+
+@ObjectType({ description: 'Counts at the operating threshold: anomalous is positive.' })
+export class ConfusionMatrixType {
+  @Field(() => Int) tp: number;
+  @Field(() => Int) fp: number;
+  @Field(() => Int) tn: number;
+  @Field(() => Int) fn: number;
+}
+
+@ObjectType('ModelMetrics', { description: 'A version measured on a test split (never on what it trained on).' })
+export class ModelMetricsType {
+  @Field({ description: 'Who measured: builtin (vigil) or the cloud service that trained it.' })
+  source: string;
+
+  @Field(() => Int) testCount: number;
+  @Field(() => Int) normal: number;
+  @Field(() => Int) anomalous: number;
+
+  @Field(() => Float, { nullable: true, description: 'Image AUROC; null when the split lacks either label or the service reports none.' })
+  auroc: number | null;
+
+  @Field(() => Float, { nullable: true }) precision: number | null;
+  @Field(() => Float, { nullable: true }) recall: number | null;
+  @Field(() => Float, { nullable: true, description: 'F1 at the operating threshold.' }) f1: number | null;
+  @Field(() => Float, { nullable: true, description: 'The operating threshold, on the model score scale.' }) threshold: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Share of test images inside the review band: the human-review load.' })
+  reviewBandShare: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Accuracy of the verdicts outside the review band.' })
+  accuracyOutsideBand: number | null;
+
+  @Field(() => ConfusionMatrixType, { nullable: true }) confusion: ConfusionMatrixType | null;
+
+  @Field({ description: 'Identifies the test split (its entries and labels): figures compare only on equal hashes.' })
+  splitHash: string;
+}
+
+@ObjectType('ModelThresholds')
+export class ModelThresholdsType {
+  @Field(() => Float, { description: 'Scores at or above are anomalous.' }) operating: number;
+  @Field(() => Float, { description: 'Review band: scores in [reviewLow, reviewHigh) go to a person.' }) reviewLow: number;
+  @Field(() => Float) reviewHigh: number;
+  @Field(() => Float, { description: 'A patch at or above belongs to a region.' }) patch: number;
+}
+
+@ObjectType('SplitCounts')
+export class SplitCountsType {
+  @Field(() => Int) count: number;
+  @Field(() => Int) normal: number;
+  @Field(() => Int) anomalous: number;
+}
+
+@ObjectType('TrainedOn', { description: 'The dataset as it was when training began.' })
+export class TrainedOnType {
+  @Field() takenAt: Date;
+  @Field(() => Date, { nullable: true, description: 'The newest label included; later labels count towards the next training.' }) labelledThrough: Date | null;
+  @Field(() => Int) entries: number;
+  @Field(() => SplitCountsType) train: SplitCountsType;
+  @Field(() => SplitCountsType) test: SplitCountsType;
+  @Field() splitHash: string;
+  @Field(() => String, { nullable: true, description: 'The TRAIN entries as a Lookout-format manifest (link valid for UPLOAD_URL_TTL_SECONDS).' }) trainManifestUrl: string | null;
+  @Field(() => String, { nullable: true }) testManifestUrl: string | null;
+}
+
+@ObjectType('ModelArtifact')
+export class ModelArtifactType {
+  @Field(() => String, { nullable: true, description: 'Object-store key of the built-in model file.' }) key: string | null;
+  @Field(() => String, { nullable: true, description: 'Download link (valid for UPLOAD_URL_TTL_SECONDS).' }) url: string | null;
+  @Field(() => String, { nullable: true, description: "Where a cloud service keeps the model (SageMaker's model.tar.gz)." }) uri: string | null;
+  @Field(() => Int, { nullable: true }) bytes: number | null;
+  @Field(() => String, { nullable: true }) sha256: string | null;
+}
+
+@ObjectType('ModelVersion', { implements: Node, description: 'One training of a model from a dataset.' })
+export class ModelVersionType extends Node {
+  @Field() deviceType: string;
+  @Field(() => ModelProfile) profile: ModelProfile;
+  @Field(() => ModelStatus) status: ModelStatus;
+  @Field({ description: 'builtin, lookout-for-vision or sagemaker.' }) trainer: string;
+  @Field(() => ModelTrigger) trigger: ModelTrigger;
+  @Field(() => GraphQLJSONObject) params: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'What detections record as their modelVersion; null until trained.' }) version: string | null;
+  @Field(() => String, { nullable: true, description: "The cloud service's id for the training." }) externalId: string | null;
+  @Field(() => String, { nullable: true }) error: string | null;
+  @Field(() => String, { nullable: true }) cause: string | null;
+  @Field(() => String, { nullable: true, description: 'API key name, or auto:<trigger>.' }) requestedBy: string | null;
+  @Field() createdAt: Date;
+  @Field(() => Date, { nullable: true }) startedAt: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt: Date | null;
+}
+
+@ObjectType('GateFigures')
+export class GateFiguresType {
+  @Field() modelVersionId: string;
+  @Field(() => String, { nullable: true }) version: string | null;
+  @Field(() => Float, { nullable: true }) recall: number | null;
+  @Field(() => Float, { nullable: true }) f1: number | null;
+  @Field(() => Float, { nullable: true }) auroc: number | null;
+}
+
+@ObjectType('GateMargins')
+export class GateMarginsType {
+  @Field(() => Float) recall: number;
+  @Field(() => Float) f1: number;
+}
+
+@ObjectType('DeployGate', { description: 'What the deploy gate compared: both versions on the same test split.' })
+export class DeployGateType {
+  @Field() passed: boolean;
+  @Field(() => String, { nullable: true }) splitHash: string | null;
+  @Field(() => GateFiguresType) candidate: GateFiguresType;
+  @Field(() => GateFiguresType, { nullable: true, description: 'The version serving then; null for a first deployment.' }) active: GateFiguresType | null;
+  @Field(() => GateMarginsType) margins: GateMarginsType;
+  @Field(() => [String]) reasons: string[];
+}
+
+@ObjectType('ModelDeployment', { implements: Node, description: 'A change of the version serving a device type and profile.' })
+export class ModelDeploymentType extends Node {
+  @Field() deviceType: string;
+  @Field(() => ModelProfile) profile: ModelProfile;
+  @Field(() => DeploymentAction) action: DeploymentAction;
+  @Field({ description: 'The gate refused and an ADMIN deployed anyway.' }) overridden: boolean;
+  @Field(() => String, { nullable: true, description: 'Why the gate was overridden.' }) reason: string | null;
+  @Field(() => String, { nullable: true }) deployedBy: string | null;
+  @Field() createdAt: Date;
+}
+
+@ObjectType('ActiveModel', { description: 'The version serving a device type and profile now.' })
+export class ActiveModelType {
+  @Field() deviceType: string;
+  @Field(() => ModelProfile) profile: ModelProfile;
+  @Field({ description: 'The agreement monitor last found it below MODEL_HEALTH_FLOOR.' }) drifting: boolean;
+  @Field({ description: 'When it started serving (or its drift state changed).' }) updatedAt: Date;
+}
+
+export const ModelVersionConnection = ConnectionType(ModelVersionType, 'ModelVersion');
