@@ -38,14 +38,21 @@ interface Metrics {
   f1: number | null;
   reviewBandShare: number | null;
   testCount: number | null;
+  threshold: number | null;
+  accuracyOutsideBand: number | null;
+  splitHash: string | null;
   confusion: { tp: number; fp: number; tn: number; fn: number } | null;
+}
+interface SplitCounts {
+  count: number;
+  normal: number;
+  anomalous: number;
 }
 interface TrainedOn {
   entries: number;
-  trainCount: number;
-  testCount: number;
-  normal: number;
-  anomalous: number;
+  splitHash: string;
+  train: SplitCounts;
+  test: SplitCounts;
 }
 interface Deploy {
   outcome: 'accepted' | 'refused' | 'error' | 'skipped';
@@ -53,11 +60,15 @@ interface Deploy {
   deploymentId?: string;
   previousId?: string | null;
   overridden?: boolean;
+  gate?: { passed: boolean; reasons: string[] } | null;
 }
 interface ProfileRound {
   versionId: string | null;
+  /** What detections record as their modelVersion. */
+  version: string | null;
   status: string;
   error: string | null;
+  cause: string | null;
   metrics: Metrics | null;
   trainedOn: TrainedOn | null;
   trainSeconds: number;
@@ -199,7 +210,7 @@ function roundCells(r: Round): string[] {
   return [
     String(r.round),
     String(r.labels),
-    String(r.inspect.trainedOn?.trainCount ?? 'n/a') + failed,
+    String(r.inspect.trainedOn?.train.count ?? 'n/a') + failed,
     fixed(m?.auroc),
     fixed(m?.f1),
     fixed(m?.precision),
@@ -329,32 +340,34 @@ async function main() {
     const trainProfile = async (profile: Profile): Promise<ProfileRound> => {
       const t0 = performance.now();
       let version = (await gql(`mutation($id: ID!) { trainModel(input: { datasetId: $id, profile: ${profile} }) { id status } }`, { id: datasetId })).trainModel;
+      const id = version.id as string;
       const b = bar(`train ${profile.toLowerCase()}`, 1);
       // Poll at least once: metrics and trainedOn come with modelVersion, even when training was synchronous.
       for (let polls = 0; polls === 0 || !['TRAINED', 'FAILED'].includes(version.status); polls++) {
         if (polls) await sleep(1000);
         version = (
           await gql(
-            `query($id: ID!) { modelVersion(id: $id) { id status error metrics { auroc precision recall f1 reviewBandShare testCount confusion { tp fp tn fn } } trainedOn { entries trainCount testCount normal anomalous } } }`,
-            { id: version.id },
+            `query($id: ID!) { modelVersion(id: $id) { id status error cause version metrics { auroc precision recall f1 reviewBandShare accuracyOutsideBand threshold testCount splitHash confusion { tp fp tn fn } } trainedOn { entries splitHash train { count normal anomalous } test { count normal anomalous } } } }`,
+            { id },
           )
         ).modelVersion;
+        if (!version) throw new Error(`modelVersion(id: ${id}) is null right after trainModel returned it`);
         b.update(0, { extra: `${version.status} ${seconds(t0).toFixed(0)} s` });
       }
       b.update(1, { extra: `${version.status} in ${seconds(t0).toFixed(1)} s` });
       b.stop();
       const trainSeconds = seconds(t0);
-      let deploy: Deploy = { outcome: 'skipped', message: version.error ?? `status ${version.status}` };
+      let deploy: Deploy = { outcome: 'skipped', message: `training ${version.status}` };
       if (version.status === 'TRAINED') {
         try {
-          const d = (await gql(`mutation($id: ID!) { deployModel(input: { id: $id }) { id model { id } previous { id } overridden } }`, { id: version.id })).deployModel;
-          deploy = { outcome: 'accepted', deploymentId: d.id, previousId: d.previous?.id ?? null, overridden: d.overridden };
+          const d = (await gql(`mutation($id: ID!) { deployModel(input: { id: $id }) { id model { id } previous { id } overridden gate { passed reasons } } }`, { id: version.id })).deployModel;
+          deploy = { outcome: 'accepted', deploymentId: d.id, previousId: d.previous?.id ?? null, overridden: d.overridden, gate: d.gate };
         } catch (err) {
           if (err instanceof GqlError && err.code === 'GATE_REFUSED') deploy = { outcome: 'refused', message: err.errors[0].message };
           else deploy = { outcome: 'error', message: (err as Error).message };
         }
       }
-      return { versionId: version.id, status: version.status, error: version.error ?? null, metrics: version.metrics ?? null, trainedOn: version.trainedOn ?? null, trainSeconds, deploy };
+      return { versionId: version.id, version: version.version ?? null, status: version.status, error: version.error ?? null, cause: version.cause ?? null, metrics: version.metrics ?? null, trainedOn: version.trainedOn ?? null, trainSeconds, deploy };
     };
     let labelsAtLastTraining = 0;
     const trainRound = async () => {
@@ -368,7 +381,7 @@ async function main() {
       if (round.round === 0) console.log(`\n${line(HEAD)}`);
       console.log(line(roundCells(round)));
       for (const [p, r] of [['screen', screen], ['inspect', inspect]] as const) {
-        if (r.deploy.outcome === 'refused' || r.deploy.outcome === 'error' || r.status !== 'TRAINED') console.log(`      ${p}: ${r.status}${r.error ? ` (${r.error})` : ''}; deploy ${r.deploy.outcome}${r.deploy.message ? `: ${r.deploy.message}` : ''}`);
+        if (r.deploy.outcome === 'refused' || r.deploy.outcome === 'error' || r.status !== 'TRAINED') console.log(`      ${p}: ${r.status}${r.error ? ` (${r.error}${r.cause ? `: ${r.cause}` : ''})` : ''}; deploy ${r.deploy.outcome}${r.deploy.message ? `: ${r.deploy.message}` : ''}`);
       }
     };
     await trainRound();

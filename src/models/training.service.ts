@@ -202,7 +202,8 @@ export class ModelTrainingService implements RunReconciler {
     await this.deps.store.put(trainedOn.snapshotKey, Buffer.from(JSON.stringify({ modelVersionId: version.id, datasetId: version.datasetId, entries })), { contentType: 'application/json' });
     await this.deps.store.put(trainedOn.trainManifestKey, this.manifest(entries.filter((e) => e.split === 'TRAIN'), rows), { contentType: 'application/x-ndjson' });
     await this.deps.store.put(trainedOn.testManifestKey, this.manifest(entries.filter((e) => e.split === 'TEST'), rows), { contentType: 'application/x-ndjson' });
-    await this.deps.prisma.modelVersion.updateMany({ where: { id, trainedOn: { equals: null as never } }, data: { trainedOn: trainedOn as object, startedAt: new Date() } });
+    // First snapshot wins: a retried step that raced another keeps what the version trains on.
+    await this.deps.prisma.$executeRaw`UPDATE model_versions SET trained_on = ${JSON.stringify(trainedOn)}::jsonb, started_at = now(), updated_at = now() WHERE id = ${id}::uuid AND trained_on IS NULL`;
     const stored = (await this.version(id)).trainedOn as unknown as TrainedOn;
     return { trainCount: stored.train.count, testCount: stored.test.count };
   }
