@@ -463,19 +463,23 @@ async function main() {
       wf.stop();
       const workflowSeconds = seconds(tRun);
 
-      // What the models decided without a person, judged against the truth.
-      const judged = (await gql(`query($id: ID!) { inspection(id: $id) { images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspection.id })).inspection.images.nodes as { id: string; detections: { stage: string; isAnomalous: boolean }[] }[];
+      // What the models decided without a person (no LOW_CONFIDENCE or COLD_START task), judged against the truth.
+      const judged = (
+        await gql(`query($id: ID!) { inspection(id: $id) { reviewTasks { reason image { id } } images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspection.id })
+      ).inspection as { reviewTasks: { reason: string; image: { id: string } }[]; images: { nodes: { id: string; detections: { stage: string; isAnomalous: boolean }[] }[] } };
+      const askedPerson = new Set(judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA').map((t) => t.image.id));
       const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0 };
       const truth = { normal: 0, anomalous: 0 };
-      for (const img of judged) {
+      for (const img of judged.images.nodes) {
         const item = truthByImage.get(img.id);
         if (!item) continue;
         truth[item.label]++;
+        if (askedPerson.has(img.id)) continue;
         const inspectD = img.detections.filter((d) => d.stage === 'INSPECT').at(-1);
         const screenD = img.detections.filter((d) => d.stage === 'SCREEN').at(-1);
         const verdict = inspectD ? inspectD.isAnomalous : screenD && !screenD.isAnomalous ? false : null;
-        if (!inspectD && screenD && !screenD.isAnomalous) auto.clearedByScreen++;
         if (verdict === null) continue;
+        if (!inspectD) auto.clearedByScreen++;
         auto.decided++;
         if (verdict && item.label === 'normal') auto.falseAlarms++;
         if (!verdict && item.label === 'anomalous') auto.missed++;

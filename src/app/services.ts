@@ -23,6 +23,7 @@ import { type StoredModels } from '../models/model-artifacts';
 import { ModelTrainingService, ModelVersionQueries } from '../models/training.service';
 import { DatasetImportService } from '../datasets/dataset-import.service';
 import { ModelDeploymentService } from '../models/deployment.service';
+import { ModelHealthService } from '../models/model-health.service';
 import { type ExternalDeployer, type ExternalTrainer } from '../models/trainer.port';
 import { DomainError, ErrorCode } from '../common/errors';
 import { lookoutVersionName } from '../detectors/aws/lookout.detector';
@@ -46,6 +47,7 @@ export interface Services {
   modelTraining: ModelTrainingService;
   modelVersions: ModelVersionQueries;
   modelDeployments: ModelDeploymentService;
+  modelHealth: ModelHealthService;
   events: EventBus;
 }
 
@@ -159,6 +161,13 @@ export function createServices(
     events: workflow.events,
     log: workflow.log,
   });
+  const modelHealth = new ModelHealthService({
+    prisma,
+    events: workflow.events,
+    settings: config.models.health,
+    labelsWaiting: (datasetId) => modelTraining.labelsWaiting(datasetId, 'INSPECT'),
+    log: workflow.log,
+  });
   const detections = new DetectionService({
     prisma,
     store: uploadDeps.store,
@@ -193,6 +202,7 @@ export function createServices(
     modelTraining,
     modelVersions: new ModelVersionQueries(prisma, limits),
     modelDeployments,
+    modelHealth,
     reviewLifecycle: new ReviewService({
       prisma,
       tasks: reviews,
@@ -206,6 +216,8 @@ export function createServices(
       },
       afterLabel: async ({ datasetId }) => {
         await modelTraining.retrainIfDue(datasetId, 'labels');
+        const dataset = await prisma.dataset.findUnique({ where: { id: datasetId }, select: { deviceType: true } });
+        if (dataset) await modelHealth.check(dataset.deviceType);
       },
       log: workflow.log,
     }),

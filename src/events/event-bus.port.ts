@@ -32,12 +32,24 @@ export interface ReviewCompletedEvent {
   verdict: string;
 }
 
+/** The agreement monitor found the serving model below MODEL_HEALTH_FLOOR (fired once per fall). */
+export interface ModelDriftEvent {
+  deviceType: string;
+  modelVersionIds: string[];
+  precision: number | null;
+  recall: number | null;
+  samples: number;
+  floor: number;
+  at: string;
+}
+
 export interface VigilEvents {
   ANOMALY_DETECTED: AnomalyDetectedEvent;
   INSPECTION_UPDATED: InspectionUpdatedEvent;
   DEVICE_STATUS_CHANGED: DeviceStatusChangedEvent;
   REVIEW_TASK_CREATED: ReviewTaskCreatedEvent;
   REVIEW_COMPLETED: ReviewCompletedEvent;
+  MODEL_DRIFT: ModelDriftEvent;
 }
 export type Topic = keyof VigilEvents;
 

@@ -7,7 +7,8 @@ import { DeviceType } from '../devices/device.type';
 import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
 import { ReviewReason, ReviewTaskType } from '../reviews/review-task.type';
-import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type InspectionUpdatedEvent, type ReviewCompletedEvent, type ReviewTaskCreatedEvent } from './event-bus.port';
+import { ModelDriftEventType } from '../models/model.type';
+import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type ModelDriftEvent, type InspectionUpdatedEvent, type ReviewCompletedEvent, type ReviewTaskCreatedEvent } from './event-bus.port';
 import { anomalyMatcher, checkedFilter, deviceStatusMatcher, where } from './event-filters';
 import { AnomalySubscriptionFilter, DeviceStatusFilter } from './subscription.input';
 
@@ -97,5 +98,15 @@ export class SubscriptionResolver {
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
     return (await ctx.services.reviews.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+  }
+
+  @Authorized(READ_FLEET)
+  @Subscription(() => ModelDriftEventType, {
+    description: "Each time a serving model's agreement with reviewers (on SAMPLED_QA tasks) falls below MODEL_HEALTH_FLOOR; once per fall.",
+    subscribe: ({ args, context }: SubscribeData<{ deviceType?: string | null }>) =>
+      where(context.events.subscribe('MODEL_DRIFT'), (e) => !args.deviceType || e.deviceType === args.deviceType),
+  })
+  modelDrift(@Root() event: ModelDriftEvent, @Arg('deviceType', () => String, { nullable: true, description: 'Only this device type.' }) _deviceType?: string | null): ModelDriftEventType {
+    return { ...event, at: new Date(event.at) };
   }
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ReviewResolver } from '../reviews/review.resolver';
 import { DatasetEntryResolver, DatasetResolver } from '../datasets/dataset.resolver';
-import { ActiveModelResolver, ModelDeploymentResolver, ModelVersionResolver } from '../models/model.resolver';
+import { ActiveModelResolver, ModelDeploymentResolver, ModelHealthResolver, ModelVersionResolver } from '../models/model.resolver';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { AnomalyResolver } from '../anomalies/anomaly.resolver';
@@ -40,6 +40,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ModelVersionResolver,
   ModelDeploymentResolver,
   ActiveModelResolver,
+  ModelHealthResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

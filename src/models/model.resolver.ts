@@ -7,12 +7,14 @@ import { DatasetType } from '../datasets/dataset.type';
 import { type Context } from '../graphql/context';
 import { type Thresholds } from '../model/types';
 import { type GateResult } from './deployment.service';
+import { type ModelHealth } from './model-health.service';
 import { DeployModelInput, ModelVersionFilter, RollbackModelInput, TrainModelInput } from './model.input';
 import {
   ActiveModelType,
   DeployGateType,
   ModelArtifactType,
   ModelDeploymentType,
+  ModelHealthType,
   ModelMetricsType,
   ModelThresholdsType,
   ModelVersionConnection,
@@ -44,6 +46,12 @@ export class ModelVersionResolver {
   @Query(() => [ActiveModelType], { description: 'The versions serving now, per device type and profile.' })
   activeModels(@Ctx() ctx: Context, @Arg('deviceType', () => String, { nullable: true }) deviceType?: string | null) {
     return ctx.services.modelDeployments.active({ deviceType });
+  }
+
+  @Authorized(READ_FLEET)
+  @Query(() => ModelHealthType, { description: "The serving model's agreement with reviewers (QA samples apart from low-confidence ones), labels waiting, last and current training." })
+  modelHealth(@Arg('deviceType') deviceType: string, @Ctx() ctx: Context) {
+    return ctx.services.modelHealth.health(deviceType);
   }
 
   @Authorized(ADMIN_ONLY)
@@ -164,5 +172,23 @@ export class ActiveModelResolver {
   @FieldResolver(() => ModelDeploymentType)
   deployment(@Root() a: ActiveModel, @Ctx() ctx: Context) {
     return ctx.services.modelVersions.deployment(a.deploymentId);
+  }
+}
+
+@Resolver(() => ModelHealthType)
+export class ModelHealthResolver {
+  @FieldResolver(() => [ModelVersionType], { description: 'The versions compared: those serving the device type now.' })
+  serving(@Root() h: ModelHealth, @Ctx() ctx: Context) {
+    return ctx.services.modelVersions.byIds(h.modelVersionIds);
+  }
+
+  @FieldResolver(() => ModelVersionType, { nullable: true, description: 'The training under way for its dataset, if any.' })
+  async training(@Root() h: ModelHealth, @Ctx() ctx: Context) {
+    return h.trainingVersionId ? (await ctx.services.modelVersions.byIds([h.trainingVersionId]))[0] : null;
+  }
+
+  @FieldResolver(() => DatasetType, { nullable: true })
+  async dataset(@Root() h: ModelHealth, @Ctx() ctx: Context) {
+    return h.datasetId ? (await ctx.services.datasets.byIds([h.datasetId]))[0] : null;
   }
 }

@@ -167,3 +167,44 @@ export class ActiveModelType {
 }
 
 export const ModelVersionConnection = ConnectionType(ModelVersionType, 'ModelVersion');
+
+@ObjectType('ModelAgreement', { description: 'Model verdicts against reviewer verdicts on completed review tasks (anomalous is positive).' })
+export class AgreementType {
+  @Field(() => Int) samples: number;
+  @Field(() => Int) tp: number;
+  @Field(() => Int) fp: number;
+  @Field(() => Int) tn: number;
+  @Field(() => Int) fn: number;
+  @Field(() => Float, { nullable: true }) precision: number | null;
+  @Field(() => Float, { nullable: true }) recall: number | null;
+  @Field(() => Float, { nullable: true, description: 'Share of samples where model and reviewer agree.' }) agreement: number | null;
+}
+
+@ObjectType('ModelHealthSettings')
+export class ModelHealthSettingsType {
+  @Field(() => Int, { description: 'MODEL_HEALTH_WINDOW: the last N completed tasks of each kind.' }) window: number;
+  @Field(() => Int, { description: 'MODEL_HEALTH_MIN_SAMPLES: fewer QA samples never raise drift.' }) minSamples: number;
+  @Field(() => Float, { description: 'MODEL_HEALTH_FLOOR.' }) floor: number;
+}
+
+@ObjectType('ModelHealth', { description: 'How well the serving model agrees with reviewers, and where its training stands.' })
+export class ModelHealthType {
+  @Field() deviceType: string;
+  @Field(() => AgreementType, { description: 'SAMPLED_QA tasks: a fixed share of confident verdicts, an unbiased estimate.' }) qa: AgreementType;
+  @Field(() => AgreementType, { description: 'LOW_CONFIDENCE tasks: cases the model doubted, biased towards its mistakes by construction.' }) lowConfidence: AgreementType;
+  @Field(() => ModelHealthSettingsType) settings: ModelHealthSettingsType;
+  @Field({ description: 'The QA estimate (with enough samples) is below the floor.' }) belowFloor: boolean;
+  @Field({ description: 'A modelDrift alert is raised and not yet cleared.' }) drifting: boolean;
+  @Field(() => Int, { description: 'Labels added since the last training began.' }) labelsWaiting: number;
+  @Field(() => Date, { nullable: true }) lastTrainedAt: Date | null;
+}
+
+@ObjectType('ModelDriftEvent', { description: "The serving model's agreement with reviewers fell below MODEL_HEALTH_FLOOR." })
+export class ModelDriftEventType {
+  @Field() deviceType: string;
+  @Field(() => Float, { nullable: true }) precision: number | null;
+  @Field(() => Float, { nullable: true }) recall: number | null;
+  @Field(() => Int) samples: number;
+  @Field(() => Float) floor: number;
+  @Field() at: Date;
+}

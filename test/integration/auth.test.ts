@@ -1,11 +1,28 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { buildVigilSchema } from '../../src/graphql/schema';
 import { toGlobalId } from '../../src/common/global-id';
 import { Role } from '../../src/auth/roles';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';
 import { seedFleet } from '../support/seed';
+import { surface, toPng } from '../support/textures';
 
 let t: TestApp;
-let fx: { deviceId: string; inspectionId: string; rawInspectionId: string; anomalyId: string; apiKeyId: string; surveyId: string; surveyImageId: string; taskId: string };
+let fx: {
+  deviceId: string;
+  inspectionId: string;
+  rawInspectionId: string;
+  anomalyId: string;
+  apiKeyId: string;
+  surveyId: string;
+  surveyImageId: string;
+  taskId: string;
+  datasetId: string;
+  rawDatasetId: string;
+  modelVersionId: string;
+  importFolder: string;
+};
 let seq = 0;
 
 beforeAll(async () => {
@@ -30,9 +47,27 @@ beforeAll(async () => {
     apiKeyId: '',
     rawInspectionId: inspection.id,
     taskId: '',
+    ...(await modelFixtures()),
   };
 });
-afterAll(() => t.stop());
+afterAll(async () => {
+  await t.stop();
+  fs.rmSync(fx.importFolder, { recursive: true, force: true });
+});
+
+/** A dataset trainModel accepts (its pictures need not exist: only the request is under test), a TRAINED version, a folder to import. */
+async function modelFixtures() {
+  const prisma = t.app.db.prisma;
+  const dataset = await prisma.dataset.create({ data: { name: 'auth-models', deviceType: 'auth-models' } });
+  await prisma.datasetEntry.createMany({
+    data: (['TRAIN', 'TRAIN', 'TEST'] as const).map((split, i) => ({ datasetId: dataset.id, sourceKey: `datasets/auth/${i}.png`, label: 'NORMAL' as const, split })),
+  });
+  const version = await prisma.modelVersion.create({ data: { datasetId: dataset.id, deviceType: 'auth-models', profile: 'INSPECT', status: 'TRAINED', trainer: 'builtin', version: 'inspect-auth' } });
+  const importFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-auth-import-'));
+  fs.mkdirSync(path.join(importFolder, 'normal'));
+  fs.writeFileSync(path.join(importFolder, 'normal', 'a.png'), await toPng(surface(1, 96), 96));
+  return { datasetId: toGlobalId('Dataset', dataset.id), rawDatasetId: dataset.id, modelVersionId: toGlobalId('ModelVersion', version.id), importFolder };
+}
 
 const { ADMIN, OPERATOR, REVIEWER, INTEGRATOR } = Role;
 const ALL = [ADMIN, OPERATOR, REVIEWER, INTEGRATOR];
@@ -104,6 +139,16 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   'Query.reviewStats': { roles: ALL, call: () => ['{ reviewStats { pending mineToday } }'] },
   'Query.reviewSettings': { roles: ALL, call: () => ['{ reviewSettings { anomalyTypes } }'] },
   'Query.datasets': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ datasets { id } }'] },
+  'Query.dataset': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { dataset(id: $id) { id stats { labelsWaiting } } }', { id: fx.datasetId }] },
+  'Mutation.importDataset': { roles: [ADMIN], call: () => ['mutation($i: ImportDatasetInput!) { importDataset(input: $i) { imported unchanged } }', { i: { deviceType: 'auth-import', folder: fx.importFolder } }] },
+  'Query.modelVersions': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ modelVersions(first: 1) { totalCount } }'] },
+  'Query.modelVersion': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { modelVersion(id: $id) { id status } }', { id: fx.modelVersionId }] },
+  'Query.activeModels': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ activeModels { deviceType } }'] },
+  'Query.modelHealth': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ modelHealth(deviceType: "auth-models") { qa { samples } labelsWaiting } }'] },
+  'Mutation.trainModel': { roles: [ADMIN], call: () => ['mutation($i: TrainModelInput!) { trainModel(input: $i) { status } }', { i: { datasetId: fx.datasetId, profile: 'SCREEN' } }] },
+  'Mutation.deployModel': { roles: [ADMIN], call: () => ['mutation($i: DeployModelInput!) { deployModel(input: $i) { action } }', { i: { id: fx.modelVersionId } }] },
+  // Acts on a (device type, profile) with two deployments, made fresh (below).
+  'Mutation.rollbackModel': { roles: [ADMIN], call: () => ['mutation($i: RollbackModelInput!) { rollbackModel(input: $i) { action } }', { i: { deviceType: `auth-rollback-${seq}`, profile: 'INSPECT' } }] },
   'Mutation.claimNextReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation { claimNextReview { id } }'] },
   // Both act on a task the caller has just claimed (below).
   'Mutation.submitReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation($id: ID!) { submitReview(taskId: $id, verdict: NORMAL) { status } }', { id: fx.taskId }] },
@@ -113,6 +158,13 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
 const DECOMMISSION = 'mutation($id: ID!) { decommissionDevice(id: $id) { status } }';
 
 async function call(op: string, secret: string | null) {
+  if (op === 'Mutation.rollbackModel') {
+    const deviceType = `auth-rollback-${++seq}`;
+    for (const n of [1, 2]) {
+      const v = await t.app.db.prisma.modelVersion.create({ data: { datasetId: fx.rawDatasetId, deviceType, profile: 'INSPECT', status: 'TRAINED', trainer: 'builtin', version: `inspect-r${n}` } });
+      await t.app.services.modelDeployments.deploy(v.id, { override: true, reason: 'auth test fixture' });
+    }
+  }
   if (op === 'Mutation.revokeApiKey') {
     const { apiKey } = await t.app.services.apiKeys.create('to revoke', INTEGRATOR);
     fx.apiKeyId = toGlobalId('ApiKey', apiKey.id);

@@ -223,6 +223,17 @@ const SUBSCRIPTIONS: Record<string, { roles: Role[]; start: () => Promise<{ quer
       };
     },
   },
+  modelDrift: {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    async start() {
+      return {
+        query: 'subscription($t: String) { modelDrift(deviceType: $t) { deviceType precision recall samples floor at } }',
+        variables: { t: 'drift-probe' },
+        probe: () =>
+          t.app.events.publish('MODEL_DRIFT', { deviceType: 'drift-probe', modelVersionIds: [], precision: 0.5, recall: 0.6, samples: 40, floor: 0.8, at: new Date().toISOString() }),
+      };
+    },
+  },
 };
 
 describe('who may subscribe', () => {
