@@ -3,6 +3,7 @@ import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DeploymentAction, ModelProfile, ModelStatus, ModelTrigger } from '../generated/prisma/enums';
 import { ConnectionType } from '../common/pagination/connection.type';
 import { Node } from '../graphql/node.type';
+import { DatasetSplitStatsType } from '../datasets/dataset.type';
 
 export { DeploymentAction, ModelProfile, ModelStatus, ModelTrigger };
 
@@ -76,20 +77,13 @@ export class ModelThresholdsType {
   @Field(() => Float, { description: 'A patch at or above belongs to a region.' }) patch: number;
 }
 
-@ObjectType('SplitCounts')
-export class SplitCountsType {
-  @Field(() => Int) count: number;
-  @Field(() => Int) normal: number;
-  @Field(() => Int) anomalous: number;
-}
-
 @ObjectType('TrainedOn', { description: 'The dataset as it was when training began.' })
 export class TrainedOnType {
   @Field() takenAt: Date;
   @Field(() => Date, { nullable: true, description: 'The newest label included; later labels count towards the next training.' }) labelledThrough: Date | null;
   @Field(() => Int) entries: number;
-  @Field(() => SplitCountsType) train: SplitCountsType;
-  @Field(() => SplitCountsType) test: SplitCountsType;
+  @Field(() => DatasetSplitStatsType) train: DatasetSplitStatsType;
+  @Field(() => DatasetSplitStatsType) test: DatasetSplitStatsType;
   @Field() splitHash: string;
   @Field(() => String, { nullable: true, description: 'The TRAIN entries as a Lookout-format manifest (link valid for UPLOAD_URL_TTL_SECONDS).' }) trainManifestUrl: string | null;
   @Field(() => String, { nullable: true }) testManifestUrl: string | null;
