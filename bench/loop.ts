@@ -94,7 +94,7 @@ interface Batch {
   reviewSeconds: number;
   tasks: Record<string, number>;
   /** Images the models decided without a person, and how many of those verdicts were wrong. */
-  auto: { decided: number; missed: number; falseAlarms: number; clearedByScreen: number };
+  auto: { decided: number; missed: number; falseAlarms: number; clearedByScreen: number; missedByScreen: number };
   truth: { normal: number; anomalous: number };
 }
 
@@ -468,7 +468,7 @@ async function main() {
         await gql(`query($id: ID!) { inspection(id: $id) { reviewTasks { reason image { id } } images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspection.id })
       ).inspection as { reviewTasks: { reason: string; image: { id: string } }[]; images: { nodes: { id: string; detections: { stage: string; isAnomalous: boolean }[] }[] } };
       const askedPerson = new Set(judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA').map((t) => t.image.id));
-      const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0 };
+      const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0, missedByScreen: 0 };
       const truth = { normal: 0, anomalous: 0 };
       for (const img of judged.images.nodes) {
         const item = truthByImage.get(img.id);
@@ -483,6 +483,7 @@ async function main() {
         auto.decided++;
         if (verdict && item.label === 'normal') auto.falseAlarms++;
         if (!verdict && item.label === 'anomalous') auto.missed++;
+        if (!inspectD && item.label === 'anomalous') auto.missedByScreen++;
       }
 
       // The scripted reviewer: claim, look up the image (ADMIN), answer from the truth.
@@ -517,7 +518,7 @@ async function main() {
       rv.stop();
       batches.push({ batch: batchNo, images: items.length, refused, uploadSeconds, workflowSeconds, workflowStatus: runStatus, reviewSeconds: seconds(tReview), tasks: batchTasks, auto, truth });
       console.error(
-        `batch ${batchNo}: ${items.length} images (${truth.anomalous} anomalous), ${Object.entries(batchTasks).map(([r, n]) => `${n} ${r}`).join(', ') || 'no tasks'}; models decided ${auto.decided} (screen cleared ${auto.clearedByScreen}) with ${auto.missed} missed, ${auto.falseAlarms} false alarms; labels ${labels}`,
+        `batch ${batchNo}: ${items.length} images (${truth.anomalous} anomalous), ${Object.entries(batchTasks).map(([r, n]) => `${n} ${r}`).join(', ') || 'no tasks'}; models decided ${auto.decided} (screen cleared ${auto.clearedByScreen}) with ${auto.missed} anomalies missed (${auto.missedByScreen} by the screen), ${auto.falseAlarms} false alarms; labels ${labels}`,
       );
 
       if (labels - labelsAtLastTraining >= opts.retrainEvery) await trainRound();

@@ -327,7 +327,12 @@ describe('automatic retraining', () => {
     expect(autos).toHaveLength(1);
     expect(autos[0]).toMatchObject({ status: 'TRAINED', profile: 'INSPECT', requestedBy: null });
     expect((autos[0].trainedOn as { train: { count: number } }).train.count).toBeGreaterThanOrEqual(10 + 3);
-    const active = ok(await t.gql(ACTIVE, { t: type })).activeModels;
+    // The deployment follows TRAINED (FinishTraining's after-step): wait for it.
+    let active = ok(await t.gql(ACTIVE, { t: type })).activeModels;
+    for (let i = 0; i < 200 && !active.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      active = ok(await t.gql(ACTIVE, { t: type })).activeModels;
+    }
     expect(active).toEqual([expect.objectContaining({ profile: 'INSPECT', model: expect.objectContaining({ id: toGlobalId('ModelVersion', autos[0].id) }) })]);
     const deployment = await t.app.db.prisma.modelDeployment.findFirstOrThrow({ where: { modelVersionId: autos[0].id } });
     expect(deployment.deployedBy).toBe('auto:AUTO_LABELS');
