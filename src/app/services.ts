@@ -158,7 +158,6 @@ export function createServices(
     models: workflow.storedModels,
     external: cloud && 'deployer' in cloud ? cloud.deployer : null,
     settings: { recallMargin: config.models.gate.recallMargin, f1Margin: config.models.gate.f1Margin },
-    events: workflow.events,
     log: workflow.log,
   });
   const modelHealth = new ModelHealthService({

@@ -1,7 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Dataset, type DatasetEntry } from '../generated/prisma/client';
 import { ADMIN_ONLY, READ_FLEET } from '../auth/roles';
-import { badInput } from '../common/errors';
 import { fromGlobalId } from '../common/global-id';
 import { DatasetEntryFilter, ImportDatasetInput } from '../models/model.input';
 import { PageArgs } from '../common/pagination/page.args';
@@ -39,7 +38,6 @@ export class DatasetResolver {
     @Ctx() ctx: Context,
     @Arg('filter', () => DatasetEntryFilter, { nullable: true }) filter?: DatasetEntryFilter | null,
   ) {
-    if (filter?.label && !['NORMAL', 'ANOMALOUS'].includes(filter.label)) throw badInput('filter.label', 'expected NORMAL or ANOMALOUS');
     return ctx.services.datasets.entries(dataset.id, page, filter ?? {});
   }
 

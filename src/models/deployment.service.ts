@@ -2,7 +2,6 @@ import { type Logger } from 'pino';
 import { type ActiveModel, type ModelDeployment, type ModelVersion, type PrismaClient } from '../generated/prisma/client';
 import { DeploymentAction, ModelStatus, type ModelProfile } from '../generated/prisma/enums';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../common/errors';
-import { type EventBus } from '../events/event-bus.port';
 import { evaluateOn, type ModelMetrics } from './evaluation';
 import { type StoredModels } from './model-artifacts';
 import { type ExternalDeployer, type ExternalModel } from './trainer.port';
@@ -35,7 +34,6 @@ export interface DeploymentDeps {
   /** Lookout for Vision (StartModel/StopModel) or SageMaker (UpdateEndpoint); null for the built-in model. */
   external: ExternalDeployer | null;
   settings: { recallMargin: number; f1Margin: number };
-  events: EventBus;
   log: Logger;
 }
 

@@ -1,6 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, InputType } from 'type-graphql';
 import { DatasetSplit } from '../generated/prisma/enums';
+import { ReviewVerdict } from '../reviews/review-task.type';
 import { ModelProfile, ModelStatus } from './model.type';
 
 @InputType({ description: 'Which model versions: every field narrows.' })
@@ -61,6 +62,6 @@ export class ImportDatasetInput {
 @InputType({ description: 'Which dataset entries.' })
 export class DatasetEntryFilter {
   @Field(() => DatasetSplit, { nullable: true }) split?: DatasetSplit | null;
-  @Field(() => String, { nullable: true, description: 'NORMAL or ANOMALOUS.' }) label?: 'NORMAL' | 'ANOMALOUS' | null;
+  @Field(() => ReviewVerdict, { nullable: true }) label?: ReviewVerdict | null;
   @Field(() => Boolean, { nullable: true, description: 'true: only imported entries; false: only reviewed ones.' }) imported?: boolean | null;
 }

@@ -319,8 +319,10 @@ export class ModelTrainingService implements RunReconciler {
   /** EvaluateModel: the built-in version, and the version serving now, on the snapshot's TEST entries. */
   async evaluate(id: string): Promise<{ auroc: number | null; f1: number | null }> {
     const version = await this.version(id);
-    if (version.metrics && (version.metrics as unknown as StoredMetrics).source !== TRAINER_BUILTIN && this.deps.external) {
-      const m = version.metrics as unknown as StoredMetrics;
+    if (this.deps.external) {
+      // The service measured it on its test data; CheckTraining stored the figures.
+      const m = version.metrics as unknown as StoredMetrics | null;
+      if (!m) throw new TrainingFailedError(`${this.deps.external.kind} reported no figures for model version ${id}`);
       return { auroc: m.auroc, f1: m.f1 };
     }
     if (!version.artifactKey) throw new TrainingFailedError(`model version ${id} has no artifact to evaluate`);
@@ -392,8 +394,7 @@ export class ModelTrainingService implements RunReconciler {
       if (this.deps.external && profile === 'SCREEN') continue;
       const last = await prisma.modelVersion.findFirst({ where: { datasetId, profile }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       if (!last || last.status === ModelStatus.TRAINING) continue;
-      const since = (last.trainedOn as TrainedOn | null)?.takenAt ? new Date((last.trainedOn as unknown as TrainedOn).takenAt) : last.createdAt;
-      const fresh = await prisma.datasetEntry.count({ where: { datasetId, updatedAt: { gt: since } } });
+      const fresh = await prisma.datasetEntry.count({ where: { datasetId, updatedAt: { gt: labelsCountFrom(last) } } });
       const due =
         cause === 'labels'
           ? settings.retrainAfterLabels > 0 && fresh >= settings.retrainAfterLabels
@@ -426,8 +427,7 @@ export class ModelTrainingService implements RunReconciler {
   /** Labels in the dataset since its last training of `profile` began. */
   async labelsWaiting(datasetId: string, profile: ModelProfile): Promise<number> {
     const last = await this.deps.prisma.modelVersion.findFirst({ where: { datasetId, profile }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
-    const since = last ? ((last.trainedOn as TrainedOn | null)?.takenAt ? new Date((last.trainedOn as unknown as TrainedOn).takenAt) : last.createdAt) : new Date(0);
-    return this.deps.prisma.datasetEntry.count({ where: { datasetId, updatedAt: { gt: since } } });
+    return this.deps.prisma.datasetEntry.count({ where: { datasetId, updatedAt: { gt: last ? labelsCountFrom(last) : new Date(0) } } });
   }
 
   async snapshot(trainedOn: TrainedOn): Promise<SnapshotEntry[]> {
@@ -461,6 +461,12 @@ export class ModelTrainingService implements RunReconciler {
     if (!this.engine) throw new Error('no workflow engine is configured');
     return this.engine;
   }
+}
+
+/** Labels changed after this count towards the next training: the snapshot's time, or the request's before it has one. */
+function labelsCountFrom(version: ModelVersion): Date {
+  const trainedOn = version.trainedOn as unknown as TrainedOn | null;
+  return trainedOn ? new Date(trainedOn.takenAt) : version.createdAt;
 }
 
 /** The TEST entries and their labels, order-free: equal hashes mean the same test split. */

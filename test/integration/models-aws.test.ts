@@ -12,6 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { fromGlobalId } from '../../src/common/global-id';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';
+import { untilTrained } from '../support/models';
 import { writeDataset } from '../support/textures';
 
 jest.setTimeout(120_000);
@@ -73,14 +74,7 @@ beforeEach(() => {
 });
 
 const VERSION = `query($id: ID!) { modelVersion(id: $id) { status trainer version externalId error cause metrics { source f1 recall precision auroc testCount } } }`;
-async function settled(id: string) {
-  for (let i = 0; i < 600; i++) {
-    const v = ok(await t.gql(VERSION, { id })).modelVersion;
-    if (v.status !== 'TRAINING') return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('still training');
-}
+const settled = (id: string) => untilTrained(t, VERSION, id, 60_000);
 
 it('trains in Lookout for Vision: CreateModel once, DescribeModel until TRAINED, its figures stored', async () => {
   script.set('2', [{ status: 'TRAINING' }, { status: 'TRAINING' }, { status: 'TRAINED' }]);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';
 import { CLAIM, coldStartTasks, newKey, SUBMIT } from '../support/reviews';
-import { writeDataset } from '../support/textures';
+import { untilTrained } from '../support/models';
+import { surface, toPng, writeDataset } from '../support/textures';
 import { deviceWithInspection, surfacePhoto, uploadImages, waitForRun } from '../support/workflow';
 
 jest.setTimeout(240_000);
@@ -32,15 +33,7 @@ const tmp = () => {
 };
 afterAll(() => roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
 
-async function trained(t: TestApp, id: string, timeoutMs = 180_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = ok(await t.gql(VERSION, { id })).modelVersion;
-    if (v.status !== 'TRAINING') return v;
-    if (Date.now() > until) throw new Error(`model version ${id} still TRAINING after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const trained = (t: TestApp, id: string) => untilTrained(t, VERSION, id);
 
 /** A device type's dataset with imported TRAIN and TEST entries (generated textures; TEST from other seeds). */
 async function importedDataset(t: TestApp, deviceType: string, sizes = { normal: 14, anomalous: 6, testNormal: 8, testAnomalous: 4 }) {
@@ -75,7 +68,7 @@ describe('model lifecycle', () => {
       const data = ok(
         await t.gql(`query($id: ID!) { dataset(id: $id) {
           stats { train { count } test { count } imported reviewed labelsWaiting lastTrainedAt }
-          anomalous: entries(filter: { label: "ANOMALOUS" }) { totalCount nodes { imported image { id } sourceUrl maskUrl regions { type box { left top width height } } } }
+          anomalous: entries(filter: { label: ANOMALOUS }) { totalCount nodes { imported image { id } sourceUrl maskUrl regions { type box { left top width height } } } }
           all: entries(filter: { imported: true }) { totalCount }
         } }`, { id: first.dataset.id }),
       ).dataset;
@@ -101,6 +94,32 @@ describe('model lifecycle', () => {
       const missing = failure(await t.gql(IMPORT, { i: { deviceType: type, folder: path.join(tmp(), 'nope') } }));
       expect(missing.extensions?.code).toBe('BAD_USER_INPUT');
       expect(missing.message).toMatch(/no normal images/);
+    });
+
+    it('imports a Lookout-format manifest naming pictures in the store, and lists the lines it cannot take', async () => {
+      const store = t.app.objectStore.store;
+      const root = (t.app.config.objectStore as { root: string }).root;
+      const uri = (key: string) => `file://${root}/${key}`;
+      await store.put('incoming/n1.png', await toPng(surface(71, 96), 96), { contentType: 'image/png' });
+      await store.put('incoming/a1.png', await toPng(surface(72, 96), 96), { contentType: 'image/png' });
+      const lines = [
+        { 'source-ref': uri('incoming/n1.png'), 'anomaly-label': 0 },
+        { 'source-ref': uri('incoming/a1.png'), 'anomaly-label': 1 },
+        { 'source-ref': 's3://someone-elses-bucket/x.png', 'anomaly-label': 0 },
+        { 'source-ref': uri('incoming/n1.png'), 'anomaly-label': 'yes' },
+      ];
+      await store.put('incoming/manifest.jsonl', Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')), { contentType: 'application/x-ndjson' });
+      const type = `manifest-${crypto.randomUUID().slice(0, 6)}`;
+      const report = ok(await t.gql(IMPORT, { i: { deviceType: type, manifestUri: uri('incoming/manifest.jsonl'), split: 'TEST' } })).importDataset;
+      expect(report).toMatchObject({ imported: 2, unchanged: 0 });
+      expect(report.errors).toEqual([
+        { path: 'line 3', message: "source-ref s3://someone-elses-bucket/x.png is not in vigil's store" },
+        { path: 'line 4', message: expect.stringContaining('anomaly-label') },
+      ]);
+      const stats = ok(await t.gql(`query($id: ID!) { dataset(id: $id) { stats { test { count normal anomalous } } } }`, { id: report.dataset.id })).dataset.stats;
+      expect(stats.test).toEqual({ count: 2, normal: 1, anomalous: 1 });
+      const outside = failure(await t.gql(IMPORT, { i: { deviceType: type, manifestUri: 's3://elsewhere/manifest.jsonl' } }));
+      expect(outside.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'manifestUri' });
     });
 
     it('is for ADMINs only', async () => {
