@@ -82,6 +82,42 @@ const baseSchema = z.object({
   SFN_POLL_INTERVAL_MS: int(0, 3_600_000).default(10_000),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected an AWS region such as us-east-1' }).default('us-east-1'),
   VIGIL_MODELS_DIR: z.string().min(1).optional(),
+  BACKBONE: z.enum(['mobilenet', 'onnx'], { message: 'expected mobilenet or onnx' }).default('mobilenet'),
+  BACKBONE_THREADS: int(1, 64).default(1),
+  BACKBONE_ONNX_FILE: z.string().min(1).optional(),
+  BACKBONE_ONNX_TAPS: z
+    .string()
+    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string()).min(1, { message: 'expected comma-separated tensor names' }).max(8, { message: 'expected at most 8 tensor names' }))
+    .optional(),
+  BACKBONE_ONNX_STRIDES: z
+    .string()
+    .transform((s, ctx) => {
+      const values = s.split(',').map((t) => Number(t.trim()));
+      if (!values.every((v) => Number.isInteger(v) && v >= 1 && v <= 64)) ctx.addIssue({ code: 'custom', message: 'expected comma-separated whole numbers from 1 to 64' });
+      return values;
+    })
+    .optional(),
+  BACKBONE_ONNX_INPUT_SIZE: z
+    .string()
+    .regex(/^(dynamic|[1-9][0-9]{1,3}x[1-9][0-9]{1,3})$/, { message: 'expected dynamic or WIDTHxHEIGHT, e.g. 224x224' })
+    .default('dynamic'),
+  BACKBONE_ONNX_MEAN: z
+    .string()
+    .default('0.485,0.456,0.406')
+    .transform((s, ctx) => {
+      const values = s.split(',').map((t) => Number(t.trim()));
+      if (values.length !== 3 || !values.every(Number.isFinite)) ctx.addIssue({ code: 'custom', message: 'expected three numbers (R,G,B)' });
+      return values as [number, number, number];
+    }),
+  BACKBONE_ONNX_STD: z
+    .string()
+    .default('0.229,0.224,0.225')
+    .transform((s, ctx) => {
+      const values = s.split(',').map((t) => Number(t.trim()));
+      if (values.length !== 3 || !values.every((v) => Number.isFinite(v) && v > 0)) ctx.addIssue({ code: 'custom', message: 'expected three positive numbers (R,G,B)' });
+      return values as [number, number, number];
+    }),
   SCREEN_DETECTOR: z.enum(['builtin', 'rekognition-labels', 'rekognition-custom-labels'], { message: 'expected builtin, rekognition-labels or rekognition-custom-labels' }).default('builtin'),
   REKOGNITION_LABELS: z.string().min(1).default('Crack,Rust,Corrosion,Damage,Broken,Fire,Smoke,Burnt'),
   REKOGNITION_MIN_CONFIDENCE: z.coerce.number({ message: 'expected a number from 0 to 100' }).min(0).max(100).default(60),
@@ -159,6 +195,12 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
   requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_MODEL_VERSION', 'INSPECT_DETECTOR=lookout-for-vision');
   requires(env.INSPECT_DETECTOR === 'sagemaker', 'SAGEMAKER_ENDPOINT_NAME', 'INSPECT_DETECTOR=sagemaker');
   requires(env.HUMAN_REVIEW === 'a2i', 'A2I_FLOW_DEFINITION_ARN', 'HUMAN_REVIEW=a2i');
+  requires(env.BACKBONE === 'onnx', 'BACKBONE_ONNX_FILE', 'BACKBONE=onnx');
+  requires(env.BACKBONE === 'onnx', 'BACKBONE_ONNX_TAPS', 'BACKBONE=onnx');
+  requires(env.BACKBONE === 'onnx', 'BACKBONE_ONNX_STRIDES', 'BACKBONE=onnx');
+  if (env.BACKBONE_ONNX_TAPS && env.BACKBONE_ONNX_STRIDES && env.BACKBONE_ONNX_TAPS.length !== env.BACKBONE_ONNX_STRIDES.length) {
+    ctx.addIssue({ code: 'custom', path: ['BACKBONE_ONNX_STRIDES'], message: `expected one stride per tap (${env.BACKBONE_ONNX_TAPS.length})` });
+  }
   if (env.HUMAN_REVIEW === 'a2i' && env.OBJECT_STORE !== 's3') {
     ctx.addIssue({ code: 'custom', path: ['HUMAN_REVIEW'], message: 'a2i needs OBJECT_STORE=s3: A2I workers load images from S3' });
   }
@@ -231,6 +273,8 @@ export interface Config {
       | { kind: 'sagemaker'; endpointName: string; reviewBelow: number };
     /** US dollars per call, by detector name. */
     prices: Record<string, number>;
+    /** The pretrained network whose features the built-in model learns on. */
+    backbone: BackboneConfig;
   };
   reviews: {
     humanReview: { kind: 'builtin' } | { kind: 'a2i'; flowDefinitionArn: string; maxLoops: number };
@@ -272,6 +316,22 @@ export interface Config {
     } | null;
   };
 }
+
+/** The image-features port (src/adapters/backbone): nsfwjs's MobileNetV2 by default, or an operator's ONNX export. */
+export type BackboneConfig =
+  | { kind: 'mobilenet'; threads: number }
+  | {
+      kind: 'onnx';
+      threads: number;
+      file: string;
+      /** Tensor names to tap, and the stride of each (input pixels per feature cell). */
+      taps: string[];
+      strides: number[];
+      /** null: the network takes any size (sides a multiple of the largest stride). */
+      inputSize: { width: number; height: number } | null;
+      mean: [number, number, number];
+      std: [number, number, number];
+    };
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -348,6 +408,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
             ? { kind: 'sagemaker', endpointName: e.SAGEMAKER_ENDPOINT_NAME!, reviewBelow: e.INSPECT_REVIEW_BELOW }
             : { kind: 'builtin' },
       prices: { ...DEFAULT_PRICES_USD, ...(e.DETECTOR_PRICES_USD ?? {}) },
+      backbone:
+        e.BACKBONE === 'onnx'
+          ? {
+              kind: 'onnx',
+              threads: e.BACKBONE_THREADS,
+              file: path.resolve(e.BACKBONE_ONNX_FILE!),
+              taps: e.BACKBONE_ONNX_TAPS!,
+              strides: e.BACKBONE_ONNX_STRIDES!,
+              inputSize: e.BACKBONE_ONNX_INPUT_SIZE === 'dynamic' ? null : { width: Number(e.BACKBONE_ONNX_INPUT_SIZE.split('x')[0]), height: Number(e.BACKBONE_ONNX_INPUT_SIZE.split('x')[1]) },
+              mean: e.BACKBONE_ONNX_MEAN,
+              std: e.BACKBONE_ONNX_STD,
+            }
+          : { kind: 'mobilenet', threads: e.BACKBONE_THREADS },
     },
     reviews: {
       humanReview: e.HUMAN_REVIEW === 'a2i' ? { kind: 'a2i', flowDefinitionArn: e.A2I_FLOW_DEFINITION_ARN!, maxLoops: e.A2I_MAX_LOOPS } : { kind: 'builtin' },

@@ -1,0 +1,123 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { type Backbone, BackboneError, type BackboneIdentity, type BackboneInput, type FeatureMap, flexibleInputSize } from './backbone.port';
+
+/** MobileNetV2 layers tapped: two at stride 8 (a residual output and the next block's expansion), two at stride 16. */
+export const MOBILENET_TAPS = ['block_5_add', 'block_6_expand_relu', 'block_12_add', 'block_13_expand_relu'];
+const STRIDES: Record<string, number> = { block_5_add: 8, block_6_expand_relu: 8, block_12_add: 16, block_13_expand_relu: 16 };
+const LARGEST_STRIDE = 32;
+
+export interface MobilenetOptions {
+  /** Folder of nsfwjs's `dist/models/mobilenet_v2` (model.min.js and group1-shard*.min.js). */
+  modelDir?: string;
+  /** wasm threads; 1 keeps one request from taking every core. */
+  threads?: number;
+}
+
+/** The package exports no package.json; its CommonJS entry sits at dist/cjs/index.js. */
+const nsfwjsRoot = () => path.resolve(path.dirname(require.resolve('nsfwjs')), '../..');
+
+let backendReady: Promise<void> | null = null;
+
+/** tfjs keeps one backend per process: the wasm one, set up once. */
+function wasmBackend(threads: number): Promise<void> {
+  backendReady ??= (async () => {
+    setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
+    setThreadsCount(threads);
+    if (!(await tf.setBackend('wasm'))) throw new BackboneError('the tfjs wasm backend did not start');
+    await tf.ready();
+  })();
+  return backendReady;
+}
+
+/** nsfwjs ships each file of a tfjs model as a UMD module returning JSON or base64 text. */
+function umd(file: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const value = require(file) as unknown;
+  return typeof value === 'object' && value && 'default' in value ? (value as { default: unknown }).default : value;
+}
+
+interface KerasLayer {
+  name: string;
+  config: Record<string, unknown>;
+  inbound_nodes: [string, number, number, unknown][][];
+}
+
+/** The topology cut after the tapped layers, with any input size: the head (Flatten, Dense) needs a fixed one and is not used. */
+function truncatedTopology(topology: Record<string, any>, taps: string[]): object {
+  const config = (topology.model_config ?? topology).config as { layers: KerasLayer[]; output_layers: unknown };
+  const byName = new Map(config.layers.map((l) => [l.name, l]));
+  const keep = new Set<string>();
+  const stack = [...taps];
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (keep.has(name)) continue;
+    const layer = byName.get(name);
+    if (!layer) throw new BackboneError(`the MobileNetV2 model has no layer ${name}`);
+    keep.add(name);
+    for (const node of layer.inbound_nodes) for (const inbound of node) stack.push(inbound[0]);
+  }
+  const layers = config.layers.filter((l) => keep.has(l.name)).map((l) => structuredClone(l));
+  layers[0].config.batch_input_shape = [null, null, null, 3];
+  const copy = structuredClone(topology);
+  const target = (copy.model_config ?? copy).config;
+  target.layers = layers;
+  target.output_layers = taps.map((t) => [t, 0, 0]);
+  return copy;
+}
+
+/**
+ * The default backbone: MobileNetV2 (ImageNet architecture, weights quantised and fine-tuned by
+ * the nsfwjs project) from the npm package nsfwjs, run by tfjs on the wasm backend. Nothing is
+ * downloaded: the weights are modules inside the package.
+ */
+export async function openMobilenetBackbone(options: MobilenetOptions = {}): Promise<Backbone> {
+  const dir = options.modelDir ?? path.join(nsfwjsRoot(), 'dist/models/mobilenet_v2');
+  await wasmBackend(options.threads ?? 1);
+  let model: tf.LayersModel;
+  let identity: BackboneIdentity;
+  try {
+    const json = umd(path.join(dir, 'model.min.js'));
+    const doc = (typeof json === 'string' ? JSON.parse(json) : json) as { modelTopology: Record<string, any>; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+    const shards = (await fs.readdir(dir)).filter((f) => /^group\d+-shard\d+of\d+\.min\.js$/.test(f)).sort();
+    if (!shards.length) throw new BackboneError(`${dir} has no weight shards`);
+    const weights = Buffer.concat(shards.map((f) => Buffer.from(String(umd(path.join(dir, f))), 'base64')));
+    const version = options.modelDir ? 'custom' : (JSON.parse(await fs.readFile(path.join(nsfwjsRoot(), 'package.json'), 'utf8')).version as string);
+    identity = { name: 'nsfwjs/mobilenet_v2', version, weightsSha256: crypto.createHash('sha256').update(weights).digest('hex'), taps: MOBILENET_TAPS };
+    const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: truncatedTopology(doc.modelTopology, MOBILENET_TAPS), weightSpecs: doc.weightsManifest.flatMap((g) => g.weights), weightData }),
+      { strict: false },
+    );
+  } catch (err) {
+    if (err instanceof BackboneError) throw err;
+    throw new BackboneError(`the MobileNetV2 backbone in ${dir} cannot be loaded: ${(err as Error).message}`);
+  }
+  // The first call sets up kernels; pay it at start, not on the first image.
+  tf.tidy(() => model.predict(tf.zeros([1, 64, 64, 3])));
+
+  return {
+    identity,
+    inputSize: (aspect, area) => flexibleInputSize(aspect, area, LARGEST_STRIDE),
+    async extract(input: BackboneInput): Promise<FeatureMap[]> {
+      if (input.data.length !== input.width * input.height * 3) throw new BackboneError(`expected ${input.width}×${input.height}×3 values, got ${input.data.length}`);
+      const outputs = tf.tidy(() => {
+        const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
+        const out = model.predict(x);
+        return Array.isArray(out) ? out : [out];
+      });
+      try {
+        const data = await Promise.all(outputs.map((o) => o.data() as Promise<Float32Array>));
+        return outputs.map((o, i) => ({ tap: MOBILENET_TAPS[i], height: o.shape[1]!, width: o.shape[2]!, channels: o.shape[3]!, stride: STRIDES[MOBILENET_TAPS[i]], data: data[i] }));
+      } finally {
+        tf.dispose(outputs);
+      }
+    },
+    async close() {
+      model.dispose();
+    },
+  };
+}
