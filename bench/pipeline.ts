@@ -12,6 +12,8 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApp } from '../src/app/app';
 import { loadConfig } from '../src/config/config';
+import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.backbone';
+import { type Backbone } from '../src/adapters/backbone/backbone.port';
 import { saveArtifact, type ModelArtifact } from '../src/model/artifact';
 import { readDatasetFolder } from '../src/model/dataset';
 import { predict, train } from '../src/model/detector';
@@ -44,17 +46,17 @@ async function generated(count: number): Promise<{ name: string; bytes: Buffer }
 }
 
 /** Models for the bench device type: trained on generated textures, or on `<folder>/../crops` for a real dataset. */
-async function models(root: string, folder: string | null): Promise<Record<'screen' | 'inspect', ModelArtifact>> {
+async function models(backbone: Backbone, root: string, folder: string | null): Promise<Record<'screen' | 'inspect', ModelArtifact>> {
   let dataDir = path.join(root, 'train');
   const crops = folder ? path.join(folder, '..', 'crops') : null;
   if (crops && fs.existsSync(crops)) dataDir = crops;
   else await writeDataset(dataDir, { normal: 40, anomalous: 16, seed: 77 });
   const dataset = await readDatasetFolder(dataDir);
   process.stdout.write(`training screen and inspect models on ${dataDir} (${dataset.items.length} images)…\n`);
-  return { screen: await train(dataset, { profile: 'screen', seed: 1 }), inspect: await train(dataset, { profile: 'inspect', seed: 1 }) };
+  return { screen: await train(backbone, dataset, { profile: 'screen', seed: 1 }), inspect: await train(backbone, dataset, { profile: 'inspect', seed: 1 }) };
 }
 
-async function ceiling(images: { bytes: Buffer }[], m: Record<'screen' | 'inspect', ModelArtifact>, derivatives: ReturnType<typeof loadConfig>['uploads']) {
+async function ceiling(backbone: Backbone, images: { bytes: Buffer }[], m: Record<'screen' | 'inspect', ModelArtifact>, derivatives: ReturnType<typeof loadConfig>['uploads']) {
   const started = performance.now();
   let screened = 0;
   let inspected = 0;
@@ -63,10 +65,10 @@ async function ceiling(images: { bytes: Buffer }[], m: Record<'screen' | 'inspec
     const pictures = d.tiles.length ? d.tiles.map((t) => t.image.data) : [d.normalized.data];
     for (const p of pictures) {
       screened++;
-      const s = await predict(m.screen, p, { heatmap: false });
+      const s = await predict(backbone, m.screen, p, { heatmap: false });
       if (s.isAnomalous || s.uncertain) {
         inspected++;
-        await predict(m.inspect, p);
+        await predict(backbone, m.inspect, p);
       }
     }
   }
@@ -79,14 +81,15 @@ async function main() {
     ? fs.readdirSync(folder).filter((f) => IMAGE_EXT.test(f)).sort().map((f) => ({ name: f, bytes: fs.readFileSync(path.join(folder, f)) }))
     : await generated(Number(arg('images', '500')));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-pipeline-'));
-  const m = await models(root, folder);
+  const backbone = await openMobilenetBackbone();
+  const m = await models(backbone, root, folder);
   fs.mkdirSync(path.join(root, 'data', 'models', 'bench'), { recursive: true });
   await saveArtifact(path.join(root, 'data', 'models', 'bench', 'screen.vgm'), m.screen);
   await saveArtifact(path.join(root, 'data', 'models', 'bench', 'inspect.vgm'), m.inspect);
 
   const config = loadConfig({ DATA_DIR: path.join(root, 'data'), PORT: '0', LOG_LEVEL: 'warn', VIGIL_ADMIN_API_KEY: ADMIN, API_KEY_CACHE_MS: '60000', ...process.env });
   process.stdout.write(`ceiling: ${images.length} images through preprocess + screen + inspect in one process…\n`);
-  const direct = await ceiling(images, m, config.uploads);
+  const direct = await ceiling(backbone, images, m, config.uploads);
 
   const trainingAndCeilingRssMb = Math.round(peakRss / 1048576);
   // From here on the peak is the service's (and this script's client side), not training's.

@@ -16,6 +16,7 @@ import { type SFNClient } from '@aws-sdk/client-sfn';
 import { type AwsDetectorClients } from '../detectors/aws';
 import { createDetectors } from '../detectors/detectors';
 import { StoredModels } from '../models/model-artifacts';
+import { backboneProvider, openBackbone } from '../adapters/backbone/backbone.factory';
 import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../models/aws';
 import { createEventBus } from '../events/event-bus';
 import { type EventBus } from '../events/event-bus.port';
@@ -84,7 +85,8 @@ export async function openServices(config: Config, options: AppOptions = {}) {
     const publicUrl = { current: config.uploads.publicUrl ?? `http://${config.http.host}:${config.http.port}` };
     const events = options.events ?? createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log);
     const storedModels = new StoredModels(db.prisma, objectStore.store);
-    const detectors = createDetectors(config, { store: objectStore.store, log, aws: options.awsClients, stored: storedModels });
+    const backbone = backboneProvider(() => openBackbone(config.detectors.backbone));
+    const detectors = createDetectors(config, { store: objectStore.store, log, backbone, aws: options.awsClients, stored: storedModels });
     const services = createServices(
       db,
       config,
@@ -102,10 +104,11 @@ export async function openServices(config: Config, options: AppOptions = {}) {
         humanReview: createHumanReview(config, options.reviewClients),
         lookoutDatasets: createLookoutDatasets(config, options.reviewClients),
         storedModels,
+        backbone,
         externalModels: externalModels(config, options.trainerClients),
       },
     );
-    return { log, db, objectStore, services, publicUrl, events };
+    return { log, db, objectStore, services, publicUrl, events, backbone };
   } catch (err) {
     await db.close();
     throw err;
@@ -145,7 +148,7 @@ async function ensureAccess(config: Config, services: Services, log: Logger) {
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const { log, db, services, objectStore, publicUrl, events } = await openServices(config, options);
+  const { log, db, services, objectStore, publicUrl, events, backbone } = await openServices(config, options);
   // A bus the caller passed in is the caller's to close.
   const closeEvents = () => (options.events ? Promise.resolve() : events.close());
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
@@ -173,6 +176,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     await engine?.close();
     await closeEvents();
     redis?.disconnect();
+    await backbone.close();
     await db.close();
     throw err;
   }
@@ -190,6 +194,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // Trainings a stopped process left running start again (local) or are watched again (Step Functions).
   services.modelTraining.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted trainings'));
   const retrainTimer = startRetrainSchedule(config, services, log);
+  // The built-in models' backbone loads and warms up now, not on the first image.
+  if (config.detectors.screen.kind === 'builtin' || config.detectors.inspect.kind === 'builtin') {
+    backbone.get().then(
+      (b) => log.info({ backbone: b.identity.name, version: b.identity.version }, 'backbone ready'),
+      (err) => log.error({ err }, 'the backbone could not be loaded: built-in models cannot judge images'),
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const server = http;
@@ -210,6 +221,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await workflows.close();
         await closeEvents();
         redis?.disconnect();
+        await backbone.close();
         await db.close();
         log.info('vigil stopped');
       })()),

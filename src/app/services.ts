@@ -20,6 +20,7 @@ import { type LookoutDatasetSink } from '../datasets/lookout-dataset.sink';
 import { type HumanReviewPort } from '../reviews/human-review.port';
 import { ReviewService } from '../reviews/review.service';
 import { type StoredModels } from '../models/model-artifacts';
+import { type BackboneProvider } from '../adapters/backbone/backbone.factory';
 import { ModelTrainingService, ModelVersionQueries } from '../models/training.service';
 import { DatasetImportService } from '../datasets/dataset-import.service';
 import { ModelDeploymentService } from '../models/deployment.service';
@@ -65,6 +66,8 @@ export interface WorkflowDeps {
   lookoutDatasets?: LookoutDatasetSink | null;
   /** Built-in model files in the object store. */
   storedModels: StoredModels;
+  /** The pretrained network the built-in model's features come from, opened on first use. */
+  backbone: BackboneProvider;
   /** Lookout for Vision or SageMaker training and deployment, when the inspect detector is one. */
   externalModels?: { trainer: ExternalTrainer; deployer: ExternalDeployer } | { unavailable: string } | null;
 }
@@ -128,6 +131,7 @@ export function createServices(
     prisma,
     store: uploadDeps.store,
     models: workflow.storedModels,
+    backbone: workflow.backbone,
     datasets,
     objectUri: objectUri(config.objectStore),
     external: cloud && 'trainer' in cloud ? cloud.trainer : null,

@@ -8,6 +8,7 @@ import { hasFailures, ingestFolder } from '../ingest/ingest';
 import { ProgressReporter, renderSummary } from '../ingest/report';
 import { createLogger } from '../logging/logger';
 import { registerModelCommands } from '../model/cli';
+import { openBackbone } from '../adapters/backbone/backbone.factory';
 import { main as serve } from '../main';
 
 /** `vigil <command>`: one entry point sharing configuration and services with the server. */
@@ -55,7 +56,7 @@ export function buildCli(): Command {
       if (hasFailures(summary)) process.exitCode = 1;
     });
 
-  registerModelCommands(program);
+  registerModelCommands(program, () => openBackbone(config().detectors.backbone));
 
   const apiKey = program.command('api-key').description('Manage API keys.');
   apiKey

@@ -1,13 +1,17 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
+import { type BackboneIdentity } from '../adapters/backbone/backbone.port';
+import { type Projection } from './features';
 import { type LinearModel } from './numeric';
-import { type FeatureConfig } from './features';
 import { type Profile, type Thresholds } from './types';
 
 export const ARTIFACT_FORMAT = 'vigil-anomaly-model';
-export const ARTIFACT_FORMAT_VERSION = 1;
-export const METHOD = 'patch-knn-coreset+logistic';
+export const ARTIFACT_FORMAT_VERSION = 2;
+export const METHOD = 'backbone-patchcore+logistic';
+
+/** How the image score is made: distance to the memory of normal patches, or the supervised image classifier. */
+export type ScoreMode = 'memory' | 'classifier';
 
 export interface Scaler {
   mean: Float32Array;
@@ -22,26 +26,29 @@ export interface Manifest {
   version: string;
   method: string;
   profile: Profile;
-  features: FeatureConfig & { bankSize: number; descriptor: number };
+  /** The network the features come from: a model refuses to run on another. */
+  backbone: BackboneIdentity;
+  features: { area: number; dim: number; channels: number; bankSize: number; pooled: number };
+  scoreMode: ScoreMode;
   seed: number;
   createdAt: string;
   trainingSet: { hash: string; count: number; normal: number; anomalous: number; types: string[]; supervised: boolean };
   thresholds: Thresholds;
   /** Platt scaling: P(anomalous) = sigmoid(a·score + b). */
   calibration: { a: number; b: number };
-  /** Measured on the validation part of the training set. */
-  validation: { count: number; imageAuroc: number | null; precision: number; recall: number; f1: number; reviewBandShare: number };
+  /** Measured on cross-validated (out-of-fold) predictions of the whole training set. */
+  validation: { count: number; folds: number; imageAuroc: number | null; memoryAuroc: number | null; classifierAuroc: number | null; precision: number; recall: number; f1: number; reviewBandShare: number };
   payloadSha256: string;
 }
 
 export interface Payload {
-  knnScaler: Scaler;
+  projection: Projection;
+  /** Memory of normal patches (bankSize × dim); what `memory` mode scores and draws with. */
   bank: Float32Array;
-  patchScaler: Scaler;
-  /** Per-patch classifier over standardised descriptors and their squares; null without labelled anomalies. */
+  /** Per-patch classifier over projected descriptors and their squares; null without labelled anomalies. */
   patchModel: LinearModel | null;
-  /** Image-level classifier over score statistics; null without labelled anomalies. */
-  imageScaler: { mean: number[]; scale: number[] } | null;
+  /** Image-level classifier over pooled statistics; null without enough labelled anomalies. */
+  imageScaler: Scaler | null;
   imageModel: LinearModel | null;
 }
 
@@ -60,16 +67,16 @@ export class ModelArtifactError extends Error {
 const f32 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 const fromF32 = (s: string) => {
   const b = Buffer.from(s, 'base64');
+  if (b.length % 4) throw new Error('not float32 data');
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
 function encodePayload(p: Payload): string {
   return JSON.stringify({
-    knnScaler: { mean: f32(p.knnScaler.mean), scale: f32(p.knnScaler.scale) },
+    projection: { channels: p.projection.channels, dim: p.projection.dim, seed: p.projection.seed, mean: f32(p.projection.mean), scale: f32(p.projection.scale) },
     bank: f32(p.bank),
-    patchScaler: { mean: f32(p.patchScaler.mean), scale: f32(p.patchScaler.scale) },
     patchModel: p.patchModel,
-    imageScaler: p.imageScaler,
+    imageScaler: p.imageScaler && { mean: f32(p.imageScaler.mean), scale: f32(p.imageScaler.scale) },
     imageModel: p.imageModel,
   });
 }
@@ -97,6 +104,9 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   }
   const m = doc.manifest;
   if (!m || m.format !== ARTIFACT_FORMAT) throw new ModelArtifactError(`${origin} is not a vigil model (format ${JSON.stringify(m?.format)})`);
+  if (m.formatVersion === 1) {
+    throw new ModelArtifactError(`${origin} is a version 1 model (hand-crafted features); this vigil runs models on a pretrained backbone (format ${ARTIFACT_FORMAT_VERSION}): retrain it (vigil model train, or trainModel)`);
+  }
   if (m.formatVersion !== ARTIFACT_FORMAT_VERSION) {
     throw new ModelArtifactError(`${origin} has format version ${m.formatVersion}; this vigil reads version ${ARTIFACT_FORMAT_VERSION}: retrain the model`);
   }
@@ -105,11 +115,10 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   let payload: Payload;
   try {
     payload = {
-      knnScaler: { mean: fromF32(p!.knnScaler.mean), scale: fromF32(p!.knnScaler.scale) },
+      projection: { channels: p!.projection.channels, dim: p!.projection.dim, seed: p!.projection.seed, mean: fromF32(p!.projection.mean), scale: fromF32(p!.projection.scale) },
       bank: fromF32(p!.bank),
-      patchScaler: { mean: fromF32(p!.patchScaler.mean), scale: fromF32(p!.patchScaler.scale) },
       patchModel: p!.patchModel ?? null,
-      imageScaler: p!.imageScaler ?? null,
+      imageScaler: p!.imageScaler ? { mean: fromF32(p!.imageScaler.mean), scale: fromF32(p!.imageScaler.scale) } : null,
       imageModel: p!.imageModel ?? null,
     };
   } catch {
@@ -118,8 +127,8 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   if (payloadHash(payload) !== m.payloadSha256) {
     throw new ModelArtifactError(`${origin} is corrupt: its numbers do not match the hash in its manifest`);
   }
-  if (payload.bank.length !== m.features.bankSize * m.features.descriptor) {
-    throw new ModelArtifactError(`${origin} is corrupt: the memory bank has the wrong size`);
+  if (payload.bank.length !== m.features.bankSize * m.features.dim || payload.projection.mean.length !== m.features.channels) {
+    throw new ModelArtifactError(`${origin} is corrupt: the memory bank or the projection has the wrong size`);
   }
   return { manifest: m, payload };
 }
@@ -132,4 +141,14 @@ export async function loadArtifact(file: string): Promise<ModelArtifact> {
     throw new ModelArtifactError(`cannot read the model ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return parseArtifact(bytes, file);
+}
+
+/** A model runs only on the backbone it was trained on: other features would be other numbers. */
+export function assertBackbone(manifest: Manifest, backbone: BackboneIdentity): void {
+  const want = manifest.backbone;
+  if (want.weightsSha256 === backbone.weightsSha256 && want.taps.join(',') === backbone.taps.join(',')) return;
+  throw new ModelArtifactError(
+    `model ${manifest.version} was trained on backbone ${want.name} ${want.version} (weights ${want.weightsSha256.slice(0, 12)}, taps ${want.taps.join(',')}); ` +
+      `this vigil runs ${backbone.name} ${backbone.version} (weights ${backbone.weightsSha256.slice(0, 12)}, taps ${backbone.taps.join(',')}): configure that backbone or retrain the model`,
+  );
 }

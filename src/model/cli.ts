@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import sharp from 'sharp';
+import { type Backbone } from '../adapters/backbone/backbone.port';
 import { loadArtifact, saveArtifact } from './artifact';
 import { readDatasetFolder } from './dataset';
 import { evaluate, predict, train } from './detector';
@@ -49,7 +50,17 @@ async function examples(report: EvaluationReport, root: string, heatmaps: (id: s
 
 const fixed = (v: number | null) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 
-export function registerModelCommands(program: Command): void {
+/** The backbone the environment configures (BACKBONE=…), open for one command. */
+async function withBackbone<T>(open: () => Promise<Backbone>, run: (backbone: Backbone) => Promise<T>): Promise<T> {
+  const backbone = await open();
+  try {
+    return await run(backbone);
+  } finally {
+    await backbone.close();
+  }
+}
+
+export function registerModelCommands(program: Command, openBackbone: () => Promise<Backbone>): void {
   const model = program.command('model').description('Train, evaluate and run the built-in anomaly model (no server needed).');
 
   model
@@ -66,7 +77,7 @@ export function registerModelCommands(program: Command): void {
     .action(async (dir: string, opts: { profile: Profile; out: string; seed: number }) => {
       const dataset = await readDatasetFolder(dir);
       const bar = phaseProgress(process.stderr);
-      const artifact = await train(dataset, { profile: opts.profile, seed: opts.seed, onProgress: bar.update });
+      const artifact = await withBackbone(openBackbone, (backbone) => train(backbone, dataset, { profile: opts.profile, seed: opts.seed, onProgress: bar.update }));
       bar.stop();
       await saveArtifact(opts.out, artifact);
       const m = artifact.manifest;
@@ -81,11 +92,12 @@ export function registerModelCommands(program: Command): void {
     .argument('<model>')
     .argument('<dataset-dir>')
     .option('--report-dir <dir>', 'where to write report.json and report.html')
-    .action(async (file: string, dir: string, opts: { reportDir?: string }) => {
+    .action(async (file: string, dir: string, opts: { reportDir?: string }) =>
+      withBackbone(openBackbone, async (backbone) => {
       const artifact = await loadArtifact(file);
       const dataset = await readDatasetFolder(dir);
       const bar = phaseProgress(process.stderr);
-      const { report } = await evaluate(artifact, dataset, { onProgress: (d, t) => bar.update('evaluate', d, t) });
+      const { report } = await evaluate(backbone, artifact, dataset, { onProgress: (d, t) => bar.update('evaluate', d, t) });
       bar.stop();
       const table = new Table({ head: ['metric', 'value'], style: process.stdout.isTTY ? {} : { head: [], border: [] } });
       table.push(
@@ -105,7 +117,7 @@ export function registerModelCommands(program: Command): void {
       if (opts.reportDir) {
         await fs.mkdir(opts.reportDir, { recursive: true });
         await fs.writeFile(path.join(opts.reportDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-        const heatmap = async (id: string) => (await predict(artifact, await fs.readFile(path.join(dataset.root, id)))).heatmap;
+        const heatmap = async (id: string) => (await predict(backbone, artifact, await fs.readFile(path.join(dataset.root, id)))).heatmap;
         const html = renderReportHtml(report, {
           falsePositives: await examples(report, dataset.root, heatmap, 'fp'),
           falseNegatives: await examples(report, dataset.root, heatmap, 'fn'),
@@ -113,7 +125,8 @@ export function registerModelCommands(program: Command): void {
         await fs.writeFile(path.join(opts.reportDir, 'report.html'), html);
         process.stdout.write(`wrote ${path.join(opts.reportDir, 'report.json')} and report.html\n`);
       }
-    });
+      }),
+    );
 
   model
     .command('predict')
@@ -126,7 +139,7 @@ export function registerModelCommands(program: Command): void {
       const bytes = await fs.readFile(imagePath).catch((err: NodeJS.ErrnoException) => {
         throw new Error(`cannot read ${imagePath}: ${err.code ?? err.message}`);
       });
-      const result = await predict(artifact, bytes);
+      const result = await withBackbone(openBackbone, (backbone) => predict(backbone, artifact, bytes));
       if (opts.heatmap) await fs.writeFile(opts.heatmap, result.heatmap);
       const { heatmap: _heatmap, map: _map, ...rest } = result;
       process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import sharp from 'sharp';
-import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, type Manifest, METHOD, type ModelArtifact, type Payload, payloadHash, type Scaler } from './artifact';
-import { type Dataset, type DatasetItem, stratifiedSplit } from './dataset';
-import { DESCRIPTOR, deviationStats, type FeatureConfig, type PatchFeatures, patchFeatures } from './features';
+import { type Backbone } from '../adapters/backbone/backbone.port';
+import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, assertBackbone, type Manifest, METHOD, type ModelArtifact, type Payload, payloadHash, type Scaler, type ScoreMode } from './artifact';
+import { type Dataset, type DatasetItem } from './dataset';
+import { fitProjection, type ImageFeatures, imageFeatures, nearestDistances, type Projection, rawFeatures } from './features';
 import { heatmapPng, regionsOf } from './heatmap';
-import { loadModelImage, type ModelImage } from './image-io';
 import {
   auroc,
   bestF1Threshold,
@@ -18,232 +18,289 @@ import {
   type Scored,
   thresholdForRecall,
 } from './metrics';
-import { applyScaler, fitLogistic, fitScaler, greedyCoreset, linearScore, nearestDistances, seededRandom, shuffle, sigmoid } from './numeric';
+import { applyScaler, fitLogistic, fitScaler, greedyCoreset, type LinearModel, linearScore, seededRandom, shuffle, sigmoid } from './numeric';
 import { type EvaluationReport, type PredictResult, type Profile, type ScoredImage, type Thresholds } from './types';
 
-/** screen: low resolution, a small memory, as cheap as possible; inspect: full resolution for F1. */
-export const PROFILES: Record<Profile, FeatureConfig & { bankSize: number }> = {
-  screen: { side: 128, cell: 8, bankSize: 384 },
-  inspect: { side: 256, cell: 8, bankSize: 1024 },
+export interface ProfileConfig {
+  /** Pixels the backbone sees (the aspect ratio is kept): the cost of a forward pass. */
+  area: number;
+  /** Numbers per patch descriptor after projection. */
+  dim: number;
+  /** Rows of the memory of normal patches. */
+  bankSize: number;
+}
+
+/** screen: a small picture, as cheap as possible, tuned for recall; inspect: the full picture, tuned for F1. */
+export const PROFILES: Record<Profile, ProfileConfig> = {
+  screen: { area: 128 * 128, dim: 96, bankSize: 1000 },
+  inspect: { area: 192 * 192, dim: 128, bankSize: 2000 },
 };
+
+/** Folds of the cross-validation that picks thresholds, calibration and the score mode. */
+const FOLDS = 5;
+/** Fewer labelled anomalies than this: the image classifier is not trusted; the memory scores. */
+const MIN_CLASSIFIER_ANOMALIES = 5;
+/** Normal pictures whose descriptors set the projection's per-channel standardisation. */
+const PROJECTION_SAMPLE = 32;
+/** Normal patches the coreset is chosen from. */
+const CORESET_POOL = 20_000;
+/** The image's memory score: the mean of its k most anomalous patches. */
+const TOP_K = 3;
 
 export interface TrainOptions {
   profile: Profile;
   seed?: number;
-  /** Share of the training images used to fit; the rest chooses thresholds and calibrates. */
-  fitShare?: number;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
-const EXPANDED = 2 * DESCRIPTOR; // standardised descriptor and its squares: a linear model with curvature
-
-interface Analysis {
-  /** Nearest-neighbour distance per pooled patch. */
-  knn: Float32Array;
-  /** Classifier logit per patch; null without a supervised model. */
-  logits: Float32Array | null;
-  cols: number;
-  pooledCols: number;
-  /** Per-image deviation statistics at two scales: what the image-level classifier reads. */
-  stats: number[];
-  width: number;
-  height: number;
+interface TrainingImage {
+  item: DatasetItem;
+  positive: boolean;
+  fold: number;
+  f: ImageFeatures;
+  /** Share of anomalous pixels per patch (the mask on the patch grid); null without a mask. */
+  mask: Float32Array | null;
+  /** Distance of each patch to the memory, its own patches left out: an out-of-fold score for normals too. */
+  memory: Float32Array;
 }
 
-function expand(z: Float32Array, i: number, out: Float32Array): Float32Array {
-  for (let d = 0; d < DESCRIPTOR; d++) {
-    const v = z[i * DESCRIPTOR + d];
+const topMean = (values: ArrayLike<number>, k: number) => {
+  const sorted = Float32Array.from(values).sort().reverse();
+  const n = Math.max(1, Math.min(k, sorted.length));
+  let s = 0;
+  for (let i = 0; i < n; i++) s += sorted[i];
+  return s / n;
+};
+
+/** A mask as the share of anomalous pixels per patch of a cols×rows grid. */
+async function maskGrid(mask: Buffer, grid: { cols: number; rows: number }): Promise<Float32Array> {
+  const data = await sharp(mask).greyscale().resize(grid.cols, grid.rows, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+  return Float32Array.from(data, (v) => v / 255);
+}
+
+/** The projected descriptor and its squares: a linear patch classifier with some curvature. */
+function expanded(f: ImageFeatures, cell: number, out = new Float32Array(2 * f.dim)): Float32Array {
+  for (let d = 0; d < f.dim; d++) {
+    const v = f.patches[cell * f.dim + d];
     out[d] = v;
-    out[DESCRIPTOR + d] = Math.min(v * v, 25) - 1;
+    out[f.dim + d] = Math.min(v * v, 25) - 1;
   }
   return out;
 }
 
-const topMean = (values: ArrayLike<number>, k: number) => {
-  const sorted = Array.from(values).sort((a, b) => b - a);
-  const top = sorted.slice(0, Math.max(1, k));
-  return top.reduce((s, v) => s + v, 0) / top.length;
-};
+function patchLogits(model: LinearModel, f: ImageFeatures): Float32Array {
+  const out = new Float32Array(f.rows * f.cols);
+  const row = new Float32Array(2 * f.dim);
+  for (let c = 0; c < out.length; c++) out[c] = linearScore(model, expanded(f, c, row));
+  return out;
+}
 
-async function analyse(bytes: Buffer, config: FeatureConfig, payload: Pick<Payload, 'knnScaler' | 'bank' | 'patchScaler' | 'patchModel'>): Promise<Analysis> {
-  const image = await loadModelImage(bytes, config.side);
-  const f = patchFeatures(image, config);
-  const knn = nearestDistances(applyScaler(f.pooled, DESCRIPTOR, payload.knnScaler), payload.bank, DESCRIPTOR);
-  let logits: Float32Array | null = null;
-  if (payload.patchModel) {
-    const z = applyScaler(f.patches, DESCRIPTOR, payload.patchScaler);
-    const row = new Float32Array(EXPANDED);
-    logits = new Float32Array(f.cols * f.cols);
-    for (let i = 0; i < logits.length; i++) logits[i] = linearScore(payload.patchModel, expand(z, i, row));
+function imageLogit(model: LinearModel, scaler: Scaler, pooled: Float32Array): number {
+  let z = model.bias;
+  for (let d = 0; d < model.weights.length; d++) z += (model.weights[d] * (pooled[d] - scaler.mean[d])) / scaler.scale[d];
+  return z;
+}
+
+/** Stratified, seeded fold numbers: each label (and anomaly type) spread evenly over the folds. */
+function assignFolds(items: DatasetItem[], folds: number, random: () => number): number[] {
+  const out = new Array<number>(items.length);
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => groups.set(`${item.label}/${item.type ?? ''}`, [...(groups.get(`${item.label}/${item.type ?? ''}`) ?? []), i]));
+  let next = 0;
+  for (const key of [...groups.keys()].sort()) {
+    for (const i of shuffle(groups.get(key)!, random)) out[i] = next++ % folds;
   }
-  const stats = imageStats(image, f, config);
-  return { knn, logits, cols: f.cols, pooledCols: f.pooledCols, stats, width: image.width, height: image.height };
+  return out;
 }
 
-/** What the image-level classifier reads: deviation statistics at the patch scale and at half of it. */
-function imageStats(image: ModelImage, f: PatchFeatures, config: FeatureConfig): number[] {
-  return [...deviationStats(f), ...deviationStats(patchFeatures(image, { side: config.side, cell: config.cell / 2 }))];
-}
-
-/** The map regions and heatmaps are drawn from, on the patch grid. */
-function anomalyMap(a: Analysis): { map: Float32Array; cols: number } {
-  if (a.logits) return { map: a.logits, cols: a.cols };
-  return { map: a.knn, cols: a.pooledCols };
-}
-
-function imageScore(a: Analysis, payload: Pick<Payload, 'imageScaler' | 'imageModel'>): number {
-  if (!payload.imageModel || !payload.imageScaler) return topMean(a.knn, 3);
-  const z = a.stats.map((v, i) => (v - payload.imageScaler!.mean[i]) / payload.imageScaler!.scale[i]);
-  return linearScore(payload.imageModel, z);
-}
-
-/** A mask as the share of anomalous pixels per patch of a cols×cols grid. */
-async function maskGrid(mask: Buffer, cols: number): Promise<Float32Array> {
-  const data = await sharp(mask).greyscale().resize(cols, cols, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-  return Float32Array.from(data, (v) => v / 255);
-}
-
-/** Learns what normal looks like (and, given labelled anomalies, what anomalous looks like) from a dataset. */
-export async function train(dataset: Pick<Dataset, 'items'>, options: TrainOptions): Promise<ModelArtifact> {
-  const seed = options.seed ?? 42;
-  const config = PROFILES[options.profile];
-  const progress = options.onProgress ?? (() => undefined);
+/** 1. The projection from a few normal pictures, then every picture's features (and mask) once. */
+async function extractAll(backbone: Backbone, items: DatasetItem[], config: ProfileConfig, seed: number, progress: NonNullable<TrainOptions['onProgress']>) {
   const random = seededRandom(seed);
-  const items = dataset.items;
-  if (!items.some((i) => i.label === 'normal')) throw new Error('training needs normal images');
-
-  // 1. Descriptors of every image, once.
+  const normals = shuffle(items.filter((i) => i.label === 'normal'), random).slice(0, PROJECTION_SAMPLE);
+  const samples = [];
+  for (const [n, item] of normals.entries()) {
+    samples.push((await rawFeatures(backbone, await item.load(), config.area)).aggregated);
+    progress('projection', n + 1, normals.length);
+  }
+  const projection = await fitProjection(samples, config.dim, seed);
+  samples.forEach((s) => s.dispose());
+  const folds = assignFolds(items, FOLDS, random);
   const hashes: string[] = [];
-  const features: { item: DatasetItem; bytes: Buffer; f: PatchFeatures; stats: number[]; mask: Float32Array | null }[] = [];
+  const images: Omit<TrainingImage, 'memory'>[] = [];
   for (const [n, item] of items.entries()) {
     const bytes = await item.load();
     hashes.push(`${item.label}\t${item.type ?? ''}\t${crypto.createHash('sha256').update(bytes).digest('hex')}`);
-    const image = await loadModelImage(bytes, config.side);
-    const f = patchFeatures(image, config);
-    features.push({ item, bytes, f, stats: imageStats(image, f, config), mask: item.loadMask ? await maskGrid(await item.loadMask(), f.cols) : null });
+    const f = await imageFeatures(backbone, bytes, config.area, projection);
+    const mask = item.loadMask ? await maskGrid(await item.loadMask(), f) : null;
+    images.push({ item, positive: item.label === 'anomalous', fold: folds[n], f, mask });
     progress('features', n + 1, items.length);
   }
-  const { first: fitPart, second: valPart } = stratifiedSplit(features.map((x) => ({ ...x, label: x.item.label, type: x.item.type })), options.fitShare ?? 0.75, seed);
-  const fitNormals = fitPart.filter((x) => x.label === 'normal');
+  return { projection, images, hashes };
+}
 
-  // 2. Memory bank: pooled normal patches, standardised, thinned by a greedy coreset.
-  const per = fitNormals[0].f.pooled.length / DESCRIPTOR;
-  const pool = new Float32Array(fitNormals.length * per * DESCRIPTOR);
-  fitNormals.forEach((x, i) => pool.set(x.f.pooled, i * per * DESCRIPTOR));
-  const knnScaler = fitScaler(pool, DESCRIPTOR);
-  const scaled = applyScaler(pool, DESCRIPTOR, knnScaler);
-  const sampleRows = shuffle([...Array(scaled.length / DESCRIPTOR).keys()], random).slice(0, 20_000);
-  const sample = new Float32Array(sampleRows.length * DESCRIPTOR);
-  sampleRows.forEach((r, k) => sample.set(scaled.subarray(r * DESCRIPTOR, (r + 1) * DESCRIPTOR), k * DESCRIPTOR));
-  const bankSize = Math.min(config.bankSize, sampleRows.length);
-  const bank = greedyCoreset(sample, DESCRIPTOR, bankSize, random, (k) => progress('memory bank', k, bankSize));
-  progress('memory bank', bankSize, bankSize);
-
-  // 3. With labelled anomalies: a patch classifier (mask cells, or an anomalous image's most unusual patches, are positive).
-  const patchRows = new Float32Array(fitNormals.length * fitNormals[0].f.patches.length);
-  fitNormals.forEach((x, i) => patchRows.set(x.f.patches, i * x.f.patches.length));
-  const patchScaler: Scaler = fitScaler(patchRows, DESCRIPTOR);
-  const fitAnomalous = fitPart.filter((x) => x.label === 'anomalous');
-  let patchModel = null;
-  if (fitAnomalous.length) {
-    const rows: Float32Array[] = [];
-    const labels: number[] = [];
-    const take = (f: PatchFeatures, cells: number[], label: number) => {
-      const z = applyScaler(f.patches, DESCRIPTOR, patchScaler);
-      for (const c of cells) {
-        rows.push(expand(z, c, new Float32Array(EXPANDED)));
-        labels.push(label);
-      }
-    };
-    const cellsPer = fitNormals[0].f.cols ** 2;
-    for (const x of fitNormals) take(x.f, shuffle([...Array(cellsPer).keys()], random).slice(0, 24), 0);
-    for (const x of fitAnomalous) {
-      let positive: number[];
-      let negative: number[];
-      if (x.mask) {
-        positive = [...x.mask.keys()].filter((c) => x.mask![c] >= 0.25);
-        negative = shuffle([...x.mask.keys()].filter((c) => x.mask![c] === 0), random).slice(0, 8);
-      } else {
-        // No mask: the patches the memory finds least normal stand for the defect.
-        const knn = nearestDistances(applyScaler(x.f.pooled, DESCRIPTOR, knnScaler), bank, DESCRIPTOR);
-        const pc = x.f.pooledCols;
-        const ranked = [...knn.keys()].sort((a, b) => knn[b] - knn[a]).slice(0, 2);
-        positive = ranked.flatMap((p) => {
-          const [py, px] = [Math.floor(p / pc), p % pc];
-          return [0, 1, 2, 3].map((k) => (2 * py + (k >> 1)) * x.f.cols + 2 * px + (k & 1));
-        });
-        negative = [];
-      }
-      take(x.f, positive, 1);
-      take(x.f, negative, 0);
-    }
-    const flat = new Float32Array(rows.length * EXPANDED);
-    rows.forEach((r, i) => flat.set(r, i * EXPANDED));
-    progress('classifier', 0, 1);
-    patchModel = fitLogistic(flat, Uint8Array.from(labels), EXPANDED, { epochs: 250, l2: 1e-3 });
-    progress('classifier', 1, 1);
+/** 2. The memory: a greedy coreset of normal patches, and every training picture's distances to it (its own patches left out). */
+async function buildMemory(images: Omit<TrainingImage, 'memory'>[], config: ProfileConfig, random: () => number, progress: NonNullable<TrainOptions['onProgress']>) {
+  const normals = images.filter((x) => !x.positive);
+  const dim = config.dim;
+  const rows: { image: number; cell: number }[] = [];
+  normals.forEach((x, image) => {
+    for (let cell = 0; cell < x.f.rows * x.f.cols; cell++) rows.push({ image, cell });
+  });
+  const pool = shuffle(rows, random).slice(0, CORESET_POOL);
+  const flat = new Float32Array(pool.length * dim);
+  pool.forEach((r, k) => flat.set(normals[r.image].f.patches.subarray(r.cell * dim, (r.cell + 1) * dim), k * dim));
+  const bankSize = Math.min(config.bankSize, pool.length);
+  const chosen = greedyCoreset(flat, dim, bankSize, random, (k) => progress('memory', k, bankSize));
+  progress('memory', bankSize, bankSize);
+  const bank = new Float32Array(bankSize * dim);
+  chosen.forEach((row, k) => bank.set(flat.subarray(row * dim, (row + 1) * dim), k * dim));
+  const source = chosen.map((row) => images.indexOf(normals[pool[row].image]));
+  const scored: TrainingImage[] = [];
+  for (const [n, x] of images.entries()) {
+    scored.push({ ...x, memory: await nearestDistances(x.f.patches, bank, dim, (j) => source[j] === n) });
+    progress('memory scores', n + 1, images.length);
   }
+  return { bank, images: scored };
+}
 
-  // 4. Validation: image-level model, calibration and thresholds, on images the steps above never saw.
-  const base = { knnScaler, bank, patchScaler, patchModel };
-  const val: { a: Analysis; positive: boolean }[] = [];
-  for (const [n, x] of valPart.entries()) {
-    val.push({ a: await analyse(x.bytes, config, base), positive: x.label === 'anomalous' });
-    progress('validation', n + 1, valPart.length);
-  }
-  const valAnomalous = val.filter((v) => v.positive).length;
-  let imageScaler: Payload['imageScaler'] = null;
-  let imageModel: Payload['imageModel'] = null;
-  if (fitAnomalous.length) {
-    // The image-level classifier learns from the fit part, like the patch classifier; validation stays unseen.
-    progress('image classifier', 0, 1);
-    const dim = fitPart[0].stats.length;
-    const flat = Float32Array.from(fitPart.flatMap((x) => x.stats));
+/** 3a. The image classifier on pooled statistics: out-of-fold logits for every picture, then the model on all of them. */
+function fitImageClassifier(images: TrainingImage[], progress: NonNullable<TrainOptions['onProgress']>) {
+  const dim = images[0].f.pooled.length;
+  const fit = (part: TrainingImage[]) => {
+    const flat = new Float32Array(part.length * dim);
+    part.forEach((x, i) => flat.set(x.f.pooled, i * dim));
     const scaler = fitScaler(flat, dim);
-    imageScaler = { mean: Array.from(scaler.mean), scale: Array.from(scaler.scale) };
-    imageModel = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(fitPart.map((x) => (x.label === 'anomalous' ? 1 : 0))), dim, { epochs: 500, l2: 1e-2 });
-    progress('image classifier', 1, 1);
+    const model = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, { epochs: 300, l2: 1e-2 });
+    return { scaler, model };
+  };
+  const oof = new Float64Array(images.length);
+  for (let k = 0; k < FOLDS; k++) {
+    const { scaler, model } = fit(images.filter((x) => x.fold !== k));
+    images.forEach((x, i) => {
+      if (x.fold === k) oof[i] = imageLogit(model, scaler, x.f.pooled);
+    });
+    progress('image classifier', k + 1, FOLDS + 1);
   }
-  const payload: Payload = { ...base, imageScaler, imageModel };
-  const scored: Scored[] = val.map((v) => ({ score: imageScore(v.a, payload), positive: v.positive }));
-  const normalScores = scored.filter((s) => !s.positive).map((s) => s.score);
+  const final = fit(images);
+  progress('image classifier', FOLDS + 1, FOLDS + 1);
+  return { ...final, oof: Array.from(oof) };
+}
 
-  let operating: number;
-  if (valAnomalous) operating = options.profile === 'screen' ? thresholdForRecall(scored, 0.99) : bestF1Threshold(scored);
-  else operating = percentile(normalScores, options.profile === 'screen' ? 0.95 : 0.99);
-  const band = valAnomalous ? reviewBand(scored, operating) : { low: percentile(normalScores, 0.9), high: Math.max(operating, percentile(normalScores, 1) * 1.2) };
-  const calibration = valAnomalous ? plattScaling(scored) : { a: 4 / (Math.abs(band.high - band.low) + 1e-6), b: (-4 * operating) / (Math.abs(band.high - band.low) + 1e-6) };
+/** 3b. The patch classifier that draws heatmaps: mask cells are positive, or without a mask an anomalous picture's least normal patches. */
+function fitPatchClassifier(images: TrainingImage[], random: () => number): LinearModel {
+  const rows: Float32Array[] = [];
+  const labels: number[] = [];
+  for (const x of images) {
+    const cells = x.f.rows * x.f.cols;
+    let positive: number[] = [];
+    let negative: number[];
+    if (!x.positive) negative = shuffle([...Array(cells).keys()], random).slice(0, 24);
+    else if (x.mask) {
+      positive = [...x.mask.keys()].filter((c) => x.mask![c] >= 0.25);
+      negative = shuffle([...x.mask.keys()].filter((c) => x.mask![c] === 0), random).slice(0, 8);
+    } else {
+      positive = [...x.memory.keys()].sort((a, b) => x.memory[b] - x.memory[a]).slice(0, TOP_K);
+      negative = [];
+    }
+    for (const c of positive) {
+      rows.push(expanded(x.f, c));
+      labels.push(1);
+    }
+    for (const c of negative) {
+      rows.push(expanded(x.f, c));
+      labels.push(0);
+    }
+  }
+  const dim = rows[0].length;
+  const flat = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => flat.set(r, i * dim));
+  return fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 250, l2: 1e-3 });
+}
 
-  const normalMaps = val.filter((v) => !v.positive).flatMap((v) => Array.from(anomalyMap(v.a).map));
-  const patchThreshold = percentile(normalMaps, 0.995);
-  const thresholds: Thresholds = { operating, reviewBand: band, patch: patchThreshold };
+/** 4. Operating threshold, review band and calibration from out-of-fold scores of the whole training set. */
+function chooseThresholds(scored: Scored[], profile: Profile): { operating: number; band: { low: number; high: number }; calibration: { a: number; b: number } } {
+  const normal = scored.filter((s) => !s.positive).map((s) => s.score);
+  if (scored.some((s) => s.positive)) {
+    const operating = profile === 'screen' ? thresholdForRecall(scored, 0.99) : bestF1Threshold(scored);
+    return { operating, band: reviewBand(scored, operating), calibration: plattScaling(scored) };
+  }
+  // Normal pictures only: the operating point sits in the tail of what normal looks like.
+  const low = percentile(normal, profile === 'screen' ? 0.9 : 0.95);
+  const operating = percentile(normal, profile === 'screen' ? 0.95 : 0.99);
+  const high = Math.max(operating, percentile(normal, 1)) + (operating - low);
+  const width = Math.max(1e-6, high - low);
+  return { operating, band: { low, high }, calibration: { a: 8 / width, b: (-8 * operating) / width } };
+}
+
+/**
+ * Learns what normal looks like, and given labelled anomalies what anomalous looks like, from a
+ * dataset, on top of the backbone's features. Thresholds, calibration and whether the memory or
+ * the classifier scores are chosen on cross-validated predictions of every training picture.
+ */
+export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>, options: TrainOptions): Promise<ModelArtifact> {
+  const seed = options.seed ?? 42;
+  const config = PROFILES[options.profile];
+  const progress = options.onProgress ?? (() => undefined);
+  const items = dataset.items;
+  if (items.filter((i) => i.label === 'normal').length < 2) throw new Error('training needs at least 2 normal images');
+  const random = seededRandom(seed + 1);
+
+  const extracted = await extractAll(backbone, items, config, seed, progress);
+  const { bank, images } = await buildMemory(extracted.images, config, random, progress);
+  const anomalous = images.filter((x) => x.positive).length;
+
+  const memoryScored: Scored[] = images.map((x) => ({ score: topMean(x.memory, TOP_K), positive: x.positive }));
+  const memoryAuroc = anomalous ? auroc(memoryScored) : null;
+  const classifier = anomalous >= MIN_CLASSIFIER_ANOMALIES ? fitImageClassifier(images, progress) : null;
+  const classifierScored: Scored[] | null = classifier ? images.map((x, i) => ({ score: classifier.oof[i], positive: x.positive })) : null;
+  const classifierAuroc = classifierScored ? auroc(classifierScored) : null;
+  const scoreMode: ScoreMode = classifierScored && (classifierAuroc ?? 0) >= (memoryAuroc ?? 0) ? 'classifier' : 'memory';
+  const scored = scoreMode === 'classifier' ? classifierScored! : memoryScored;
+  const patchModel = anomalous ? fitPatchClassifier(images, random) : null;
+  progress('thresholds', 0, 1);
+
+  const { operating, band, calibration } = chooseThresholds(scored, options.profile);
+  const maps = images.filter((x) => !x.positive).map((x) => (scoreMode === 'classifier' && patchModel ? patchLogits(patchModel, x.f) : x.memory));
+  const thresholds: Thresholds = { operating, reviewBand: band, patch: percentile(maps.flatMap((m) => Array.from(m)), 0.995) };
   const { precision, recall, f1 } = precisionRecallF1(confusion(scored, operating));
   const inBand = scored.filter((s) => s.score >= band.low && s.score < band.high).length;
+  progress('thresholds', 1, 1);
 
+  const payload: Payload = {
+    projection: extracted.projection,
+    bank,
+    patchModel,
+    imageScaler: classifier ? classifier.scaler : null,
+    imageModel: classifier ? classifier.model : null,
+  };
   const hash = payloadHash(payload);
-  const trainingTypes = [...new Set(items.map((i) => i.type).filter((t): t is string => !!t))].sort();
   const manifest: Manifest = {
     format: ARTIFACT_FORMAT,
     formatVersion: ARTIFACT_FORMAT_VERSION,
     version: `${options.profile}-${hash.slice(0, 12)}`,
     method: METHOD,
     profile: options.profile,
-    features: { side: config.side, cell: config.cell, bankSize, descriptor: DESCRIPTOR },
+    backbone: backbone.identity,
+    features: { area: config.area, dim: config.dim, channels: extracted.projection.channels, bankSize: bank.length / config.dim, pooled: images[0].f.pooled.length },
+    scoreMode,
     seed,
     createdAt: new Date().toISOString(),
     trainingSet: {
-      hash: crypto.createHash('sha256').update(hashes.sort().join('\n')).digest('hex'),
+      hash: crypto.createHash('sha256').update(extracted.hashes.sort().join('\n')).digest('hex'),
       count: items.length,
-      normal: items.filter((i) => i.label === 'normal').length,
-      anomalous: items.filter((i) => i.label === 'anomalous').length,
-      types: trainingTypes,
-      supervised: !!patchModel,
+      normal: items.length - anomalous,
+      anomalous,
+      types: [...new Set(items.map((i) => i.type).filter((t): t is string => !!t))].sort(),
+      supervised: scoreMode === 'classifier' || !!patchModel,
     },
     thresholds,
     calibration,
     validation: {
       count: scored.length,
-      imageAuroc: valAnomalous ? auroc(scored) : null,
+      folds: FOLDS,
+      imageAuroc: anomalous ? auroc(scored) : null,
+      memoryAuroc,
+      classifierAuroc,
       precision,
       recall,
       f1,
@@ -263,24 +320,44 @@ function plattScaling(scored: Scored[]): { a: number; b: number } {
   return { a: fit.weights[0] / sd, b: fit.bias - (fit.weights[0] * mean) / sd };
 }
 
-/** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */
-export async function predict(model: ModelArtifact, image: Buffer, options: { heatmap?: boolean } = {}): Promise<PredictResult> {
+interface Analysis {
+  score: number;
+  map: Float32Array;
+  f: ImageFeatures;
+}
+
+async function analyse(backbone: Backbone, model: ModelArtifact, image: Buffer): Promise<Analysis> {
   const { manifest, payload } = model;
-  const a = await analyse(image, manifest.features, payload);
-  const score = imageScore(a, payload);
+  assertBackbone(manifest, backbone.identity);
+  const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection);
+  if (manifest.scoreMode === 'classifier' && payload.imageModel && payload.imageScaler) {
+    const score = imageLogit(payload.imageModel, payload.imageScaler, f.pooled);
+    const map = payload.patchModel ? patchLogits(payload.patchModel, f) : await nearestDistances(f.patches, payload.bank, f.dim);
+    return { score, map, f };
+  }
+  const map = await nearestDistances(f.patches, payload.bank, f.dim);
+  return { score: topMean(map, TOP_K), map, f };
+}
+
+/** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */
+export async function predict(backbone: Backbone, model: ModelArtifact, image: Buffer, options: { heatmap?: boolean } = {}): Promise<PredictResult> {
+  const { manifest } = model;
+  const { score, map, f } = await analyse(backbone, model, image);
   const probability = sigmoid(manifest.calibration.a * score + manifest.calibration.b);
   const isAnomalous = score >= manifest.thresholds.operating;
-  const { map, cols } = anomalyMap(a);
-  const spread = Math.max(1e-3, manifest.thresholds.patch - Math.min(...map));
+  const grid = { cols: f.cols, rows: f.rows };
+  let low = Infinity;
+  for (const v of map) if (v < low) low = v;
+  const spread = Math.max(1e-3, manifest.thresholds.patch - low);
   return {
     isAnomalous,
     confidence: isAnomalous ? probability : 1 - probability,
     anomalyProbability: probability,
     score,
     uncertain: score >= manifest.thresholds.reviewBand.low && score < manifest.thresholds.reviewBand.high,
-    regions: isAnomalous ? regionsOf(map, cols, manifest.thresholds.patch) : [],
-    heatmap: options.heatmap === false ? Buffer.alloc(0) : await heatmapPng(map, cols, manifest.thresholds.patch, spread, { width: a.width, height: a.height }),
-    map: { cols, rows: cols, values: map },
+    regions: isAnomalous ? regionsOf(map, grid, manifest.thresholds.patch) : [],
+    heatmap: options.heatmap === false ? Buffer.alloc(0) : await heatmapPng(map, grid, manifest.thresholds.patch, spread, { width: f.width, height: f.height }),
+    map: { ...grid, values: map },
     model: { version: manifest.version, profile: manifest.profile },
   };
 }
@@ -290,7 +367,12 @@ export interface EvaluateOptions {
 }
 
 /** Scores a labelled dataset with a model: AUROC (image and, with masks, pixel), P/R/F1 at the operating threshold, review load. */
-export async function evaluate(model: ModelArtifact, dataset: Dataset, options: EvaluateOptions = {}): Promise<{ report: EvaluationReport; results: Map<string, PredictResult> }> {
+export async function evaluate(
+  backbone: Backbone,
+  model: ModelArtifact,
+  dataset: Dataset,
+  options: EvaluateOptions = {},
+): Promise<{ report: EvaluationReport; results: Map<string, PredictResult> }> {
   const { manifest } = model;
   const images: ScoredImage[] = [];
   const results = new Map<string, PredictResult>();
@@ -301,11 +383,11 @@ export async function evaluate(model: ModelArtifact, dataset: Dataset, options: 
   for (const [n, item] of dataset.items.entries()) {
     const bytes = await item.load();
     const started = performance.now();
-    const r = await predict(model, bytes, { heatmap: false });
+    const r = await predict(backbone, model, bytes, { heatmap: false });
     latencies.push(performance.now() - started);
     results.set(item.id, r);
     images.push({ id: item.id, label: item.label, type: item.type, score: r.score, anomalyProbability: r.anomalyProbability, isAnomalous: r.isAnomalous, uncertain: r.uncertain });
-    const mask = item.loadMask ? await maskGrid(await item.loadMask(), r.map.cols) : item.label === 'normal' ? new Float32Array(r.map.values.length) : null;
+    const mask = item.loadMask ? await maskGrid(await item.loadMask(), r.map) : item.label === 'normal' ? new Float32Array(r.map.values.length) : null;
     if (mask) {
       if (item.loadMask) masked++;
       mask.forEach((m, i) => {
@@ -319,11 +401,10 @@ export async function evaluate(model: ModelArtifact, dataset: Dataset, options: 
   const threshold = manifest.thresholds.operating;
   const c = confusion(scored, threshold);
   const { precision, recall, f1 } = precisionRecallF1(c);
-  const band = manifest.thresholds.reviewBand;
   const outside = images.filter((i) => !i.uncertain);
   const types = [...new Set(images.map((i) => i.type).filter((t): t is string => !!t))].sort();
   const report: EvaluationReport = {
-    model: { version: manifest.version, profile: manifest.profile, method: manifest.method },
+    model: { version: manifest.version, profile: manifest.profile, method: `${manifest.method} (${manifest.scoreMode}, ${manifest.backbone.name})` },
     dataset: { root: dataset.root, count: images.length, normal: images.filter((i) => i.label === 'normal').length, anomalous: images.filter((i) => i.label === 'anomalous').length },
     count: images.length,
     imageAuroc: auroc(scored),
@@ -332,7 +413,7 @@ export async function evaluate(model: ModelArtifact, dataset: Dataset, options: 
     recall,
     f1,
     threshold,
-    reviewBand: band,
+    reviewBand: manifest.thresholds.reviewBand,
     reviewBandShare: images.length ? (images.length - outside.length) / images.length : 0,
     accuracyOutsideBand: outside.length ? outside.filter((i) => i.isAnomalous === (i.label === 'anomalous')).length / outside.length : 1,
     confusion: c,

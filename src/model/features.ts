@@ -1,169 +1,200 @@
-import { type ModelImage } from './image-io';
+import type * as tfType from '@tensorflow/tfjs';
+import { type Backbone, type FeatureMap } from '../adapters/backbone/backbone.port';
+import { tfjsWasm } from '../common/tfjs-wasm';
+import { loadModelImage } from './image-io';
+import { seededRandom } from './numeric';
 
 /**
- * Dense local descriptors computed by vigil itself (no pretrained weights can be downloaded):
- * per cell of `cell`×`cell` pixels, intensity statistics (relative to the image's own mean and
- * spread, so lighting does not matter), gradient strength and an 8-way orientation histogram
- * (HOG-like), Laplacian energy (spots and fine cracks) and colour-opponent means. Each patch
- * descriptor is its cell plus the mean of its 3×3 neighbourhood (PatchCore's local
- * aggregation), so a patch is judged with its context.
+ * What the model reads of a picture, from the backbone's tapped layers:
+ * - patch descriptors on the finest tapped grid (stride 8 for MobileNetV2): every tap resized to
+ *   that grid and concatenated, averaged over each 3×3 neighbourhood (PatchCore's local
+ *   aggregation), standardised per channel and randomly projected to `dim` numbers;
+ * - pooled statistics per tap and channel (mean, max and spread over the picture): what the
+ *   image-level classifier reads.
  */
-export const CELL_FEATURES = 16;
-export const DESCRIPTOR = 2 * CELL_FEATURES;
-
-export interface FeatureConfig {
-  /** Images are squashed to side×side pixels. */
-  side: number;
-  /** Cell size in pixels; side must be a multiple of 2×cell. */
-  cell: number;
-}
-
-export interface PatchFeatures {
-  /** cols×cols descriptors, row-major, DESCRIPTOR floats each. */
-  patches: Float32Array;
+export interface ImageFeatures {
+  rows: number;
   cols: number;
-  /** The same, averaged over 2×2 patches: what the nearest-neighbour memory compares. */
+  /** rows·cols descriptors of `dim` floats, row-major. */
+  patches: Float32Array;
+  dim: number;
   pooled: Float32Array;
-  pooledCols: number;
+  /** The photo's own size, for heatmaps with its aspect ratio. */
+  width: number;
+  height: number;
 }
 
-export function patchFeatures(image: ModelImage, config: FeatureConfig): PatchFeatures {
-  const { side } = image;
-  const { cell } = config;
-  const cols = side / cell;
-  const { gray } = image;
-  const n = side * side;
+/** Per-channel standardisation and a seeded Gaussian projection, folded into one matrix and offset. */
+export interface Projection {
+  channels: number;
+  dim: number;
+  seed: number;
+  mean: Float32Array;
+  scale: Float32Array;
+}
 
-  let sum = 0;
-  let sumSq = 0;
-  for (let i = 0; i < n; i++) {
-    sum += gray[i];
-    sumSq += gray[i] * gray[i];
-  }
-  const mean = sum / n;
-  const spread = Math.sqrt(Math.max(0, sumSq / n - mean * mean)) + 0.02;
-  const g = new Float32Array(n);
-  for (let i = 0; i < n; i++) g[i] = (gray[i] - mean) / spread;
+interface FoldedProjection {
+  matrix: tfType.Tensor2D;
+  offset: tfType.Tensor1D;
+}
 
-  const cells = new Float32Array(cols * cols * CELL_FEATURES);
-  const perCell = cell * cell;
-  for (let cy = 0; cy < cols; cy++) {
-    for (let cx = 0; cx < cols; cx++) {
-      const o = (cy * cols + cx) * CELL_FEATURES;
-      let s = 0;
-      let s2 = 0;
-      let lo = Infinity;
-      let hi = -Infinity;
-      let mag = 0;
-      let lap = 0;
-      let rg = 0;
-      let by = 0;
-      for (let y = cy * cell; y < (cy + 1) * cell; y++) {
-        const up = y > 0 ? y - 1 : y;
-        const down = y < side - 1 ? y + 1 : y;
-        for (let x = cx * cell; x < (cx + 1) * cell; x++) {
-          const i = y * side + x;
-          const v = g[i];
-          s += v;
-          s2 += v * v;
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-          const left = x > 0 ? g[i - 1] : v;
-          const right = x < side - 1 ? g[i + 1] : v;
-          const above = g[up * side + x];
-          const below = g[down * side + x];
-          const gx = right - left;
-          const gy = below - above;
-          const m = Math.sqrt(gx * gx + gy * gy);
-          mag += m;
-          // The octant of (gx, gy) without atan2.
-          const ax = gx < 0 ? -gx : gx;
-          const ay = gy < 0 ? -gy : gy;
-          const bin = gy >= 0 ? (gx >= 0 ? (ax >= ay ? 0 : 1) : ax >= ay ? 3 : 2) : gx < 0 ? (ax >= ay ? 4 : 5) : ax >= ay ? 7 : 6;
-          cells[o + 5 + bin] += m;
-          const l = 4 * v - left - right - above - below;
-          lap += l < 0 ? -l : l;
-          rg += image.redGreen[i];
-          by += image.blueYellow[i];
-        }
-      }
-      const m = s / perCell;
-      cells[o] = m;
-      cells[o + 1] = Math.sqrt(Math.max(0, s2 / perCell - m * m));
-      cells[o + 2] = lo;
-      cells[o + 3] = hi;
-      cells[o + 4] = mag / perCell;
-      for (let b = 0; b < 8; b++) cells[o + 5 + b] /= perCell;
-      cells[o + 13] = lap / perCell;
-      cells[o + 14] = (4 * rg) / perCell;
-      cells[o + 15] = (4 * by) / perCell;
+const folded = new WeakMap<Projection, FoldedProjection>();
+
+async function foldedProjection(p: Projection): Promise<FoldedProjection> {
+  const cached = folded.get(p);
+  if (cached) return cached;
+  const tf = await tfjsWasm();
+  const random = seededRandom(p.seed);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const matrix = new Float32Array(p.channels * p.dim);
+  const offset = new Float32Array(p.dim);
+  const norm = 1 / Math.sqrt(p.dim);
+  for (let c = 0; c < p.channels; c++) {
+    for (let d = 0; d < p.dim; d++) {
+      const g = (gaussian() * norm) / p.scale[c];
+      matrix[c * p.dim + d] = g;
+      offset[d] -= p.mean[c] * g;
     }
   }
+  const f = { matrix: tf.keep(tf.tensor2d(matrix, [p.channels, p.dim])), offset: tf.keep(tf.tensor1d(offset)) };
+  folded.set(p, f);
+  return f;
+}
 
-  const patches = new Float32Array(cols * cols * DESCRIPTOR);
-  for (let cy = 0; cy < cols; cy++) {
-    for (let cx = 0; cx < cols; cx++) {
-      const o = (cy * cols + cx) * DESCRIPTOR;
-      const c = (cy * cols + cx) * CELL_FEATURES;
-      for (let f = 0; f < CELL_FEATURES; f++) patches[o + f] = cells[c + f];
-      let count = 0;
-      for (let dy = -1; dy <= 1; dy++) {
-        const y = cy + dy;
-        if (y < 0 || y >= cols) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const x = cx + dx;
-          if (x < 0 || x >= cols) continue;
-          const k = (y * cols + x) * CELL_FEATURES;
-          for (let f = 0; f < CELL_FEATURES; f++) patches[o + CELL_FEATURES + f] += cells[k + f];
-          count++;
-        }
-      }
-      for (let f = 0; f < CELL_FEATURES; f++) patches[o + CELL_FEATURES + f] /= count;
-    }
-  }
+export interface RawFeatures {
+  rows: number;
+  cols: number;
+  channels: number;
+  /** rows·cols × channels aggregated descriptors before projection. */
+  aggregated: tfType.Tensor2D;
+  pooled: Float32Array;
+  width: number;
+  height: number;
+}
 
-  const pooledCols = cols / 2;
-  const pooled = new Float32Array(pooledCols * pooledCols * DESCRIPTOR);
-  for (let py = 0; py < pooledCols; py++) {
-    for (let px = 0; px < pooledCols; px++) {
-      const o = (py * pooledCols + px) * DESCRIPTOR;
-      for (const [dy, dx] of [
-        [0, 0],
-        [0, 1],
-        [1, 0],
-        [1, 1],
-      ]) {
-        const k = ((2 * py + dy) * cols + (2 * px + dx)) * DESCRIPTOR;
-        for (let f = 0; f < DESCRIPTOR; f++) pooled[o + f] += patches[k + f] / 4;
+/** Runs the backbone on a picture at about `area` pixels; the caller disposes `aggregated`. */
+export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: number): Promise<RawFeatures> {
+  const tf = await tfjsWasm();
+  const image = await loadModelImage(bytes, (aspect) => backbone.inputSize(aspect, area));
+  const maps = await backbone.extract(image.input);
+  if (!maps.length) throw new Error('the backbone returned no feature maps');
+  const finest = maps.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+  const { width: cols, height: rows } = finest;
+  const pooled = pooledStats(maps);
+  const aggregated = tf.tidy(() => {
+    const grids = maps.map((m) => {
+      const t = tf.tensor3d(m.data, [m.height, m.width, m.channels]);
+      return m.width === cols && m.height === rows ? t : tf.image.resizeNearestNeighbor(t, [rows, cols]);
+    });
+    const stacked = tf.concat(grids, 2).expandDims(0) as tfType.Tensor4D;
+    const smoothed = tf.avgPool(stacked, 3, 1, 'same');
+    return smoothed.reshape([rows * cols, smoothed.shape[3]]) as tfType.Tensor2D;
+  });
+  return { rows, cols, channels: aggregated.shape[1], aggregated, pooled, width: image.width, height: image.height };
+}
+
+/** Mean, max and spread of every channel of every tap over the picture. */
+function pooledStats(maps: FeatureMap[]): Float32Array {
+  const out = new Float32Array(maps.reduce((n, m) => n + 3 * m.channels, 0));
+  let o = 0;
+  for (const m of maps) {
+    const n = m.width * m.height;
+    const C = m.channels;
+    const sum = new Float64Array(C);
+    const sumSq = new Float64Array(C);
+    const max = new Float64Array(C).fill(-Infinity);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < C; c++) {
+        const v = m.data[i * C + c];
+        sum[c] += v;
+        sumSq[c] += v * v;
+        if (v > max[c]) max[c] = v;
       }
     }
+    for (let c = 0; c < C; c++) {
+      const mean = sum[c] / n;
+      out[o + c] = mean;
+      out[o + C + c] = max[c];
+      out[o + 2 * C + c] = Math.sqrt(Math.max(0, sumSq[c] / n - mean * mean));
+    }
+    o += 3 * C;
   }
-  return { patches, cols, pooled, pooledCols };
+  return out;
+}
+
+/** Per-channel mean and spread over the aggregated descriptors of a few normal pictures. */
+export async function fitProjection(samples: tfType.Tensor2D[], dim: number, seed: number): Promise<Projection> {
+  const tf = await tfjsWasm();
+  const { mean, scale } = tf.tidy(() => {
+    const all = tf.concat(samples, 0);
+    const m = tf.moments(all, 0);
+    return { mean: m.mean, scale: m.variance.sqrt().add(1e-3) };
+  });
+  const p = { channels: samples[0].shape[1], dim, seed, mean: (await mean.data()) as Float32Array, scale: (await scale.data()) as Float32Array };
+  tf.dispose([mean, scale]);
+  return p;
+}
+
+/** Projects and releases the aggregated descriptors. */
+export async function project(raw: RawFeatures, projection: Projection): Promise<ImageFeatures> {
+  const tf = await tfjsWasm();
+  if (raw.channels !== projection.channels) {
+    raw.aggregated.dispose();
+    throw new Error(`the backbone gave ${raw.channels} channels; the model was trained on ${projection.channels}`);
+  }
+  const p = await foldedProjection(projection);
+  const out = tf.tidy(() => raw.aggregated.matMul(p.matrix).add(p.offset));
+  const patches = (await out.data()) as Float32Array;
+  tf.dispose([out, raw.aggregated]);
+  return { rows: raw.rows, cols: raw.cols, patches, dim: projection.dim, pooled: raw.pooled, width: raw.width, height: raw.height };
+}
+
+export async function imageFeatures(backbone: Backbone, bytes: Buffer, area: number, projection: Projection): Promise<ImageFeatures> {
+  return project(await rawFeatures(backbone, bytes, area), projection);
 }
 
 /**
- * How far the most extreme patches stray from the rest of their own image, per descriptor
- * dimension: (max − mean)/sd, (mean − min)/sd, mean and sd. A defect is a patch unlike its
- * neighbours, whatever the tile's overall texture or lighting; this needs no memory at all.
+ * Distance from every query row to its nearest bank row: exact search by one matrix product on
+ * the wasm backend, min_j |a−b_j|² = |a|² + min_j (|b_j|² − 2a·b_j), with the bank augmented by its
+ * norms (and pre-transposed) once. `exclude(j)` drops bank rows (a training image's own patches).
  */
-export function deviationStats(f: PatchFeatures): number[] {
-  const n = f.patches.length / DESCRIPTOR;
-  const out: number[] = [];
-  for (let d = 0; d < DESCRIPTOR; d++) {
-    let sum = 0;
-    let sumSq = 0;
-    let hi = -Infinity;
-    let lo = Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = f.patches[i * DESCRIPTOR + d];
-      sum += v;
-      sumSq += v * v;
-      if (v > hi) hi = v;
-      if (v < lo) lo = v;
+export async function nearestDistances(queries: Float32Array, bank: Float32Array, dim: number, exclude?: (j: number) => boolean): Promise<Float32Array> {
+  const tf = await tfjsWasm();
+  const q = queries.length / dim;
+  const m = bank.length / dim;
+  const augmentedQueries = new Float32Array(q * (dim + 1));
+  const norms = new Float32Array(q);
+  for (let i = 0; i < q; i++) {
+    let n = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = queries[i * dim + d];
+      augmentedQueries[i * (dim + 1) + d] = v;
+      n += v * v;
     }
-    const mean = sum / n;
-    const sd = Math.sqrt(Math.max(0, sumSq / n - mean * mean)) + 1e-3;
-    out.push((hi - mean) / sd, (mean - lo) / sd, mean, sd);
+    augmentedQueries[i * (dim + 1) + dim] = 1;
+    norms[i] = n;
+  }
+  const augmentedBank = exclude ? transposedBank(bank, dim, exclude) : (cachedBanks.get(bank) ?? cachedBanks.set(bank, transposedBank(bank, dim)).get(bank)!);
+  const t = tf.tidy(() => tf.matMul(tf.tensor2d(augmentedQueries, [q, dim + 1]), tf.tensor2d(augmentedBank, [dim + 1, m])).min(1));
+  const nearest = (await t.data()) as Float32Array;
+  t.dispose();
+  return nearest.map((v, i) => Math.sqrt(Math.max(0, v + norms[i])));
+}
+
+const cachedBanks = new WeakMap<Float32Array, Float32Array>();
+
+/** (dim+1) × m: −2·bankᵀ over a row of squared norms (+∞-like where excluded). */
+function transposedBank(bank: Float32Array, dim: number, exclude?: (j: number) => boolean): Float32Array {
+  const m = bank.length / dim;
+  const out = new Float32Array((dim + 1) * m);
+  for (let j = 0; j < m; j++) {
+    let n = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = bank[j * dim + d];
+      out[d * m + j] = -2 * v;
+      n += v * v;
+    }
+    out[dim * m + j] = exclude?.(j) ? 1e30 : n;
   }
   return out;
 }

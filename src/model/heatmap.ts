@@ -27,8 +27,9 @@ function colour(t: number): [number, number, number] {
  * The anomaly map as a colour PNG with the photo's aspect ratio (longest side `side`): a value
  * at the patch threshold is yellow, `spread` below it dark blue.
  */
-export async function heatmapPng(map: Float32Array, cols: number, threshold: number, spread: number, size: { width: number; height: number }, side = 256): Promise<Buffer> {
-  const rgb = Buffer.alloc(cols * cols * 3);
+export async function heatmapPng(map: Float32Array, grid: { cols: number; rows: number }, threshold: number, spread: number, size: { width: number; height: number }, side = 256): Promise<Buffer> {
+  const { cols, rows } = grid;
+  const rgb = Buffer.alloc(cols * rows * 3);
   for (let i = 0; i < map.length; i++) {
     const [r, g, b] = colour(0.6 + (0.4 * (map[i] - threshold)) / Math.max(spread, 1e-6));
     rgb[3 * i] = r;
@@ -38,18 +39,19 @@ export async function heatmapPng(map: Float32Array, cols: number, threshold: num
   const scale = side / Math.max(size.width, size.height, 1);
   const width = Math.max(1, Math.round(size.width * scale));
   const height = Math.max(1, Math.round(size.height * scale));
-  return sharp(rgb, { raw: { width: cols, height: cols, channels: 3 } }).resize(width, height, { fit: 'fill', kernel: 'cubic' }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(rgb, { raw: { width: cols, height: rows, channels: 3 } }).resize(width, height, { fit: 'fill', kernel: 'cubic' }).png({ compressionLevel: 6 }).toBuffer();
 }
 
 /** Connected (4-neighbour) groups of patches at or above the threshold, strongest first. */
-export function regionsOf(map: Float32Array, cols: number, threshold: number, limit = 20): AnomalyRegion[] {
+export function regionsOf(map: Float32Array, grid: { cols: number; rows: number }, threshold: number, limit = 20): AnomalyRegion[] {
+  const { cols, rows } = grid;
   const seen = new Uint8Array(map.length);
   const regions: AnomalyRegion[] = [];
   for (let start = 0; start < map.length; start++) {
     if (seen[start] || map[start] < threshold) continue;
     const stack = [start];
     seen[start] = 1;
-    let [minX, minY, maxX, maxY, count, best] = [cols, cols, -1, -1, 0, -Infinity];
+    let [minX, minY, maxX, maxY, count, best] = [cols, rows, -1, -1, 0, -Infinity];
     while (stack.length) {
       const i = stack.pop()!;
       const x = i % cols;
@@ -66,7 +68,7 @@ export function regionsOf(map: Float32Array, cols: number, threshold: number, li
         [x, y - 1],
         [x, y + 1],
       ]) {
-        if (nx < 0 || ny < 0 || nx >= cols || ny >= cols) continue;
+        if (nx < 0 || ny < 0 || nx >= cols || ny >= rows) continue;
         const j = ny * cols + nx;
         if (!seen[j] && map[j] >= threshold) {
           seen[j] = 1;
@@ -75,7 +77,7 @@ export function regionsOf(map: Float32Array, cols: number, threshold: number, li
       }
     }
     regions.push({
-      box: { left: minX / cols, top: minY / cols, width: (maxX - minX + 1) / cols, height: (maxY - minY + 1) / cols },
+      box: { left: minX / cols, top: minY / rows, width: (maxX - minX + 1) / cols, height: (maxY - minY + 1) / rows },
       areaShare: count / map.length,
       score: best,
     });

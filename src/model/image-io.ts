@@ -1,16 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-
-/** An image as the model sees it: square, `side` pixels, grey level plus two colour-opponent planes. */
-export interface ModelImage {
-  side: number;
-  gray: Float32Array;
-  /** Red minus green, and blue minus yellow, in [-1, 1]; zeros for a grey photograph. */
-  redGreen: Float32Array;
-  blueYellow: Float32Array;
-  /** The photo's own size after EXIF orientation, for heatmaps with its aspect ratio. */
-  width: number;
-  height: number;
-}
+import { type BackboneInput } from '../adapters/backbone/backbone.port';
 
 export class ModelInputError extends Error {
   constructor(message: string) {
@@ -19,38 +8,48 @@ export class ModelInputError extends Error {
   }
 }
 
+/** A picture ready for the backbone, and the photo's own size (after EXIF orientation) for heatmaps with its aspect. */
+export interface ModelImage {
+  input: BackboneInput;
+  width: number;
+  height: number;
+}
+
 // A model image is small; anything larger than this is refused before it is decoded.
 const MAX_INPUT_PIXELS = 100_000_000;
 
-/** Decodes, auto-orients and squashes an image to side×side. Degenerate shapes (1×1, 10000×10) are stretched, not refused. */
-export async function loadModelImage(bytes: Buffer, side: number): Promise<ModelImage> {
+/**
+ * Decodes and auto-orients any image sharp reads (grey, 16-bit, CMYK, alpha), and resizes it to
+ * the size `sizeFor(aspect)` gives: the backbone keeps the aspect ratio where it can, so a long
+ * insulator is not squashed into a square. Degenerate shapes (1×1, 10000×10) are stretched to
+ * the clamped aspect, not refused.
+ */
+export async function loadModelImage(bytes: Buffer, sizeFor: (aspect: number) => { width: number; height: number }): Promise<ModelImage> {
   let meta: Metadata;
-  let data: Buffer;
   try {
     meta = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
-    data = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' })
-      .rotate()
-      .flatten({ background: '#808080' })
-      .resize(side, side, { fit: 'fill', kernel: 'linear' })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer();
   } catch (err) {
     throw new ModelInputError(`the image cannot be read: ${(err as Error).message}`);
   }
   const turned = (meta.orientation ?? 1) >= 5;
-  const n = side * side;
-  const gray = new Float32Array(n);
-  const redGreen = new Float32Array(n);
-  const blueYellow = new Float32Array(n);
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const r = data[j] / 255;
-    const g = data[j + 1] / 255;
-    const b = data[j + 2] / 255;
-    gray[i] = 0.299 * r + 0.587 * g + 0.114 * b;
-    redGreen[i] = r - g;
-    blueYellow[i] = b - (r + g) / 2;
+  const width = (turned ? meta.height : meta.width) ?? 1;
+  const height = (turned ? meta.width : meta.height) ?? 1;
+  const size = sizeFor(width / Math.max(1, height));
+  let data: Buffer;
+  try {
+    data = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' })
+      .rotate()
+      .toColourspace('srgb')
+      .flatten({ background: '#808080' })
+      .resize(size.width, size.height, { fit: 'fill', kernel: 'linear' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer();
+  } catch (err) {
+    throw new ModelInputError(`the image cannot be read: ${(err as Error).message}`);
   }
-  return { side, gray, redGreen, blueYellow, width: (turned ? meta.height : meta.width) ?? side, height: (turned ? meta.width : meta.height) ?? side };
+  if (data.length !== size.width * size.height * 3) throw new ModelInputError(`the image decoded to ${data.length} bytes, expected ${size.width}×${size.height}×3`);
+  const input = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) input[i] = data[i] / 255;
+  return { input: { width: size.width, height: size.height, data: input }, width, height };
 }

@@ -1,5 +1,5 @@
-// Small numeric building blocks of the model: a seeded generator, standardisation, exact
-// nearest-neighbour search over a greedy coreset, and logistic regression.
+// Small numeric building blocks of the model: a seeded generator, standardisation,
+// greedy coreset selection, and logistic regression.
 
 /** mulberry32: a fast, seedable generator; the same seed gives the same model. */
 export function seededRandom(seed: number): () => number {
@@ -52,9 +52,9 @@ export function applyScaler(rows: Float32Array, dim: number, scaler: { mean: Flo
  * Greedy k-centre coreset (PatchCore): repeatedly take the row farthest from everything taken
  * so far, so `size` rows cover the normal patches with the smallest worst-case gap.
  */
-export function greedyCoreset(rows: Float32Array, dim: number, size: number, random: () => number, onProgress?: (done: number) => void): Float32Array {
+export function greedyCoreset(rows: Float32Array, dim: number, size: number, random: () => number, onProgress?: (done: number) => void): number[] {
   const n = rows.length / dim;
-  if (n <= size) return rows.slice();
+  if (n <= size) return [...Array(n).keys()];
   const nearest = new Float32Array(n).fill(Infinity);
   const chosen: number[] = [Math.floor(random() * n)];
   for (let k = 1; k < size; k++) {
@@ -77,32 +77,7 @@ export function greedyCoreset(rows: Float32Array, dim: number, size: number, ran
     chosen.push(farIndex);
     if (onProgress && k % 64 === 0) onProgress(k);
   }
-  const out = new Float32Array(size * dim);
-  chosen.forEach((row, k) => out.set(rows.subarray(row * dim, (row + 1) * dim), k * dim));
-  return out;
-}
-
-/** Distance from each query row to its nearest bank row (exact; partial sums stop early once they cannot win). */
-export function nearestDistances(queries: Float32Array, bank: Float32Array, dim: number): Float32Array {
-  const q = queries.length / dim;
-  const b = bank.length / dim;
-  const out = new Float32Array(q);
-  for (let i = 0; i < q; i++) {
-    const o = i * dim;
-    let best = Infinity;
-    for (let j = 0; j < b; j++) {
-      const p = j * dim;
-      let d2 = 0;
-      for (let d = 0; d < dim; d++) {
-        const v = queries[o + d] - bank[p + d];
-        d2 += v * v;
-        if (d2 >= best) break;
-      }
-      if (d2 < best) best = d2;
-    }
-    out[i] = Math.sqrt(best);
-  }
-  return out;
+  return chosen;
 }
 
 export const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));

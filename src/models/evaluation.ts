@@ -1,6 +1,8 @@
+import { type Backbone } from '../adapters/backbone/backbone.port';
 import { type ModelArtifact } from '../model/artifact';
 import { type DatasetItem } from '../model/dataset';
 import { evaluate } from '../model/detector';
+import { atFixedRecall } from './fixed-recall';
 
 /** A version's figures on one test split; what the deploy gate compares and GraphQL shows. */
 export interface ModelMetrics {
@@ -20,14 +22,22 @@ export interface ModelMetrics {
   reviewBandShare: number | null;
   accuracyOutsideBand: number | null;
   confusion: { tp: number; fp: number; tn: number; fn: number } | null;
+  /**
+   * Figures at a fixed recall (GATE_RECALL), whatever threshold the model chose: what the deploy gate
+   * compares besides AUROC. Absent for versions measured before they existed and for cloud services
+   * that report only their own figures.
+   */
+  atRecall?: number | null;
+  precisionAtRecall?: number | null;
+  fprAtRecall?: number | null;
   splitHash: string;
 }
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 /** Scores a built-in model on test items (never ones it trained on: the caller passes the TEST split). */
-export async function evaluateOn(artifact: ModelArtifact, items: DatasetItem[], splitHash: string): Promise<ModelMetrics> {
-  const { report } = await evaluate(artifact, { root: `split:${splitHash.slice(0, 12)}`, items });
+export async function evaluateOn(backbone: Backbone, artifact: ModelArtifact, items: DatasetItem[], splitHash: string): Promise<ModelMetrics> {
+  const { report } = await evaluate(backbone, artifact, { root: `split:${splitHash.slice(0, 12)}`, items });
   return {
     source: 'builtin',
     testCount: report.count,
@@ -41,6 +51,7 @@ export async function evaluateOn(artifact: ModelArtifact, items: DatasetItem[], 
     reviewBandShare: report.reviewBandShare,
     accuracyOutsideBand: report.accuracyOutsideBand,
     confusion: report.confusion,
+    ...atFixedRecall(report.images),
     splitHash,
   };
 }

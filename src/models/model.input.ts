@@ -19,7 +19,7 @@ export class TrainModelInput {
 
   @Field(() => GraphQLJSONObject, {
     nullable: true,
-    description: 'Built-in model: { seed, fitShare }. Lookout for Vision / SageMaker: hyperparameters (strings, numbers, booleans).',
+    description: 'Built-in model: { seed }. Lookout for Vision / SageMaker: hyperparameters (strings, numbers, booleans).',
   })
   params?: Record<string, unknown> | null;
 }

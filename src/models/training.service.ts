@@ -8,6 +8,7 @@ import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
 import { ModelStatus, ModelTrigger, type ModelProfile } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
+import { type BackboneProvider } from '../adapters/backbone/backbone.factory';
 import { badInput, conflict, notFound } from '../common/errors';
 import { isUniqueViolation } from '../db/prisma-errors';
 import { type DatasetService, type LabelledRegion } from '../datasets/dataset.service';
@@ -62,13 +63,14 @@ export class TrainingFailedError extends Error {
 
 const builtinParams = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 31).optional(),
-  fitShare: z.number().min(0.5).max(0.9).optional(),
 });
 
 export interface TrainingDeps {
   prisma: PrismaClient;
   store: ObjectStore;
   models: StoredModels;
+  /** The features the built-in model learns on. */
+  backbone: BackboneProvider;
   datasets: DatasetService;
   objectUri: (key: string) => string;
   /** Lookout for Vision or SageMaker when the inspect detector is one; null: the built-in model. */
@@ -145,7 +147,7 @@ export class ModelTrainingService implements RunReconciler {
   private checkParams(profile: ModelProfile, params: Record<string, unknown>): Record<string, string | number | boolean> {
     if (!this.deps.external) {
       const parsed = builtinParams.safeParse(params);
-      if (!parsed.success) throw badInput('params', `${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')} (the built-in model takes seed and fitShare)`);
+      if (!parsed.success) throw badInput('params', `${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')} (the built-in model takes seed)`);
       return parsed.data;
     }
     if (profile === 'SCREEN') throw badInput('profile', `SCREEN models are trained only for the built-in screen detector; ${this.deps.external.kind} trains the INSPECT model`);
@@ -289,13 +291,12 @@ export class ModelTrainingService implements RunReconciler {
   private async trainBuiltin(version: ModelVersion, trainedOn: TrainedOn): Promise<void> {
     const entries = await this.snapshot(trainedOn);
     const items = entries.filter((e) => e.split === 'TRAIN').map((e) => this.item(e));
-    const params = version.params as { seed?: number; fitShare?: number };
+    const params = version.params as { seed?: number };
     const started = Date.now();
     let lastLog = 0;
-    const artifact = await train({ items }, {
+    const artifact = await train(await this.deps.backbone.get(), { items }, {
       profile: fromDbProfile(version.profile),
       seed: params.seed,
-      fitShare: params.fitShare,
       onProgress: (phase, done, total) => {
         if (Date.now() - lastLog < 5000 && done !== total) return;
         lastLog = Date.now();
@@ -328,15 +329,21 @@ export class ModelTrainingService implements RunReconciler {
     if (!version.artifactKey) throw new TrainingFailedError(`model version ${id} has no artifact to evaluate`);
     const trainedOn = this.trainedOn(version);
     const test = (await this.snapshot(trainedOn)).filter((e) => e.split === 'TEST').map((e) => this.item(e));
-    const metrics = await evaluateOn(await this.deps.models.read(version.artifactKey), test, trainedOn.splitHash);
+    const backbone = await this.deps.backbone.get();
+    const metrics = await evaluateOn(backbone, await this.deps.models.read(version.artifactKey), test, trainedOn.splitHash);
     const active = await this.deps.prisma.activeModel.findUnique({ where: { deviceType_profile: { deviceType: version.deviceType, profile: version.profile } }, include: { model: true } });
     let baseline: StoredMetrics['baseline'] = null;
     if (active && active.model.id !== version.id && active.model.artifactKey) {
-      baseline = { modelVersionId: active.model.id, version: active.model.version, metrics: await evaluateOn(await this.deps.models.read(active.model.artifactKey), test, trainedOn.splitHash) };
+      baseline = { modelVersionId: active.model.id, version: active.model.version, metrics: await evaluateOn(backbone, await this.deps.models.read(active.model.artifactKey), test, trainedOn.splitHash) };
     }
     const stored: StoredMetrics = { ...metrics, baseline };
     await this.deps.prisma.modelVersion.update({ where: { id }, data: { metrics: stored as object } });
     return { auroc: metrics.auroc, f1: metrics.f1 };
+  }
+
+  /** A stored built-in version's figures on test items (never ones it trained on). */
+  async measure(artifactKey: string, items: DatasetItem[], splitHash: string): Promise<ModelMetrics> {
+    return evaluateOn(await this.deps.backbone.get(), await this.deps.models.read(artifactKey), items, splitHash);
   }
 
   /** FinishTraining: TRAINED, once; then the onTrained hook (automatic deployment). */

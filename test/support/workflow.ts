@@ -5,6 +5,7 @@ import path from 'node:path';
 import { saveArtifact } from '../../src/model/artifact';
 import { readDatasetFolder } from '../../src/model/dataset';
 import { train } from '../../src/model/detector';
+import { openMobilenetBackbone } from '../../src/adapters/backbone/mobilenet.backbone';
 import { drawDefect, surface, toPng, writeDataset } from './textures';
 import { ok, type TestApp } from './app';
 
@@ -19,9 +20,11 @@ export async function installTestModels(modelsDir: string, deviceType: string): 
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-models-'));
     await writeDataset(path.join(root, 'data'), { normal: 16, anomalous: 8, seed: 11 });
     const dataset = await readDatasetFolder(path.join(root, 'data'));
+    const backbone = await openMobilenetBackbone();
     for (const profile of ['screen', 'inspect'] as const) {
-      await saveArtifact(path.join(root, `${profile}.vgm`), await train(dataset, { profile, seed: 5 }));
+      await saveArtifact(path.join(root, `${profile}.vgm`), await train(backbone, dataset, { profile, seed: 5 }));
     }
+    await backbone.close();
     return root;
   })();
   const root = await trained;

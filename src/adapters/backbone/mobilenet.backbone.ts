@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { tfjsWasm } from '../../common/tfjs-wasm';
 import { type Backbone, BackboneError, type BackboneIdentity, type BackboneInput, type FeatureMap, flexibleInputSize } from './backbone.port';
 
 /** MobileNetV2 layers tapped: two at stride 8 (a residual output and the next block's expansion), two at stride 16. */
@@ -19,19 +19,6 @@ export interface MobilenetOptions {
 
 /** The package exports no package.json; its CommonJS entry sits at dist/cjs/index.js. */
 const nsfwjsRoot = () => path.resolve(path.dirname(require.resolve('nsfwjs')), '../..');
-
-let backendReady: Promise<void> | null = null;
-
-/** tfjs keeps one backend per process: the wasm one, set up once. */
-function wasmBackend(threads: number): Promise<void> {
-  backendReady ??= (async () => {
-    setWasmPaths(`${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
-    setThreadsCount(threads);
-    if (!(await tf.setBackend('wasm'))) throw new BackboneError('the tfjs wasm backend did not start');
-    await tf.ready();
-  })();
-  return backendReady;
-}
 
 /** nsfwjs ships each file of a tfjs model as a UMD module returning JSON or base64 text. */
 function umd(file: string): unknown {
@@ -60,9 +47,10 @@ function truncatedTopology(topology: Record<string, any>, taps: string[]): objec
     keep.add(name);
     for (const node of layer.inbound_nodes) for (const inbound of node) stack.push(inbound[0]);
   }
-  const layers = config.layers.filter((l) => keep.has(l.name)).map((l) => structuredClone(l));
+  const layers = config.layers.filter((l) => keep.has(l.name)).map((l) => JSON.parse(JSON.stringify(l)) as KerasLayer);
   layers[0].config.batch_input_shape = [null, null, null, 3];
-  const copy = structuredClone(topology);
+  // A JSON copy, not structuredClone: tfjs tests `instanceof Array`, which fails across realms (jest).
+  const copy = JSON.parse(JSON.stringify(topology));
   const target = (copy.model_config ?? copy).config;
   target.layers = layers;
   target.output_layers = taps.map((t) => [t, 0, 0]);
@@ -76,7 +64,7 @@ function truncatedTopology(topology: Record<string, any>, taps: string[]): objec
  */
 export async function openMobilenetBackbone(options: MobilenetOptions = {}): Promise<Backbone> {
   const dir = options.modelDir ?? path.join(nsfwjsRoot(), 'dist/models/mobilenet_v2');
-  await wasmBackend(options.threads ?? 1);
+  const tf = await tfjsWasm(options.threads ?? 1);
   let model: tf.LayersModel;
   let identity: BackboneIdentity;
   try {

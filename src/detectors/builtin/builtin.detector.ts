@@ -1,3 +1,4 @@
+import { type BackboneProvider } from '../../adapters/backbone/backbone.factory';
 import { predict } from '../../model/detector';
 import { type ObjectStore } from '../../adapters/object-store/object-store.port';
 import {
@@ -21,7 +22,10 @@ async function model(registry: ModelRegistry, image: DetectorImage, profile: 'sc
 export class BuiltinScreenDetector implements ScreenDetector {
   readonly name = 'builtin-screen';
 
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly backbone: BackboneProvider,
+  ) {}
 
   async versionFor(deviceType: string) {
     return (await this.registry.get(deviceType, 'screen'))?.manifest.version ?? null;
@@ -29,7 +33,7 @@ export class BuiltinScreenDetector implements ScreenDetector {
 
   async screen(image: DetectorImage): Promise<ScreenResult> {
     const artifact = await model(this.registry, image, 'screen');
-    const p = await predict(artifact, await image.read(), { heatmap: false });
+    const p = await predict(await this.backbone.get(), artifact, await image.read(), { heatmap: false });
     const flagged = p.isAnomalous || p.uncertain;
     return {
       flagged,
@@ -48,6 +52,7 @@ export class BuiltinInspectDetector implements InspectDetector {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly store: ObjectStore,
+    private readonly backbone: BackboneProvider,
   ) {}
 
   async versionFor(deviceType: string) {
@@ -56,7 +61,7 @@ export class BuiltinInspectDetector implements InspectDetector {
 
   async inspect(image: DetectorImage): Promise<InspectResult> {
     const artifact = await model(this.registry, image, 'inspect');
-    const p = await predict(artifact, await image.read());
+    const p = await predict(await this.backbone.get(), artifact, await image.read());
     const heatmapKey = `${image.key}.heatmap-${p.model.version}.png`;
     await this.store.put(heatmapKey, p.heatmap, { contentType: 'image/png' });
     return {
