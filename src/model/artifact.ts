@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { type BackboneIdentity } from '../adapters/backbone/backbone.port';
-import { type Projection } from './features';
+import { type PatchHead, type Projection } from './features';
 import { type LinearModel } from './numeric';
 import { type Profile, type Thresholds } from './types';
 
@@ -10,8 +10,8 @@ export const ARTIFACT_FORMAT = 'vigil-anomaly-model';
 export const ARTIFACT_FORMAT_VERSION = 2;
 export const METHOD = 'backbone-patchcore+logistic';
 
-/** How the image score is made: distance to the memory of normal patches, or the supervised image classifier. */
-export type ScoreMode = 'memory' | 'classifier';
+/** How the image score is made: distance to the memory of normal patches, the supervised image classifier, or both weighed. */
+export type ScoreMode = 'memory' | 'classifier' | 'stacked';
 
 export interface Scaler {
   mean: Float32Array;
@@ -37,7 +37,7 @@ export interface Manifest {
   /** Platt scaling: P(anomalous) = sigmoid(a·score + b). */
   calibration: { a: number; b: number };
   /** Measured on cross-validated (out-of-fold) predictions of the whole training set. */
-  validation: { count: number; folds: number; imageAuroc: number | null; memoryAuroc: number | null; classifierAuroc: number | null; precision: number; recall: number; f1: number; reviewBandShare: number };
+  validation: { count: number; folds: number; imageAuroc: number | null; memoryAuroc: number | null; classifierAuroc: number | null; stackedAuroc: number | null; precision: number; recall: number; f1: number; reviewBandShare: number };
   payloadSha256: string;
 }
 
@@ -45,11 +45,15 @@ export interface Payload {
   projection: Projection;
   /** Memory of normal patches (bankSize × dim); what `memory` mode scores and draws with. */
   bank: Float32Array;
-  /** Per-patch classifier over projected descriptors and their squares; null without labelled anomalies. */
-  patchModel: LinearModel | null;
+  /** Per-patch classifier over the standardised descriptors (all channels); null without labelled anomalies. */
+  patchModel: PatchHead | null;
   /** Image-level classifier over pooled statistics; null without enough labelled anomalies. */
   imageScaler: Scaler | null;
   imageModel: LinearModel | null;
+  /** Weights of the classifier's logit, the memory score and the local score in `stacked` mode. */
+  stack: LinearModel | null;
+  /** The local scorer (patch classifier on projected descriptors) in `stacked` mode. */
+  localModel: LinearModel | null;
 }
 
 export interface ModelArtifact {
@@ -78,6 +82,8 @@ function encodePayload(p: Payload): string {
     patchModel: p.patchModel,
     imageScaler: p.imageScaler && { mean: f32(p.imageScaler.mean), scale: f32(p.imageScaler.scale) },
     imageModel: p.imageModel,
+    stack: p.stack,
+    localModel: p.localModel,
   });
 }
 
@@ -120,6 +126,8 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
       patchModel: p!.patchModel ?? null,
       imageScaler: p!.imageScaler ? { mean: fromF32(p!.imageScaler.mean), scale: fromF32(p!.imageScaler.scale) } : null,
       imageModel: p!.imageModel ?? null,
+      stack: p!.stack ?? null,
+      localModel: p!.localModel ?? null,
     };
   } catch {
     throw new ModelArtifactError(`${origin} has a damaged payload`);

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { type Backbone } from '../adapters/backbone/backbone.port';
 import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, assertBackbone, type Manifest, METHOD, type ModelArtifact, type Payload, payloadHash, type Scaler, type ScoreMode } from './artifact';
 import { type Dataset, type DatasetItem } from './dataset';
-import { fitProjection, type ImageFeatures, imageFeatures, nearestDistances, type Projection, rawFeatures } from './features';
+import { fitProjection, type ImageFeatures, imageFeatures, nearestDistances, type PatchHead, project, type Projection, rawFeatures, standardisedRows } from './features';
 import { heatmapPng, regionsOf } from './heatmap';
 import {
   auroc,
@@ -62,6 +62,20 @@ interface TrainingImage {
   mask: Float32Array | null;
   /** Distance of each patch to the memory, its own patches left out: an out-of-fold score for normals too. */
   memory: Float32Array;
+  /** Standardised descriptors of a few cells and whether each is anomalous: what the patch classifier learns from. */
+  cells: { index: number[]; rows: Float32Array[]; labels: number[] };
+}
+
+/** Normal pictures give a few random cells; a masked anomaly its mask cells and a few clean ones; an unmasked one waits for the memory. */
+function sampleCells(positive: boolean, mask: Float32Array | null, count: number, random: () => number): { cells: number[]; labels: number[] } {
+  if (!positive) {
+    const cells = shuffle([...Array(count).keys()], random).slice(0, 24);
+    return { cells, labels: cells.map(() => 0) };
+  }
+  if (!mask) return { cells: [], labels: [] };
+  const on = [...mask.keys()].filter((c) => mask[c] >= 0.25);
+  const off = shuffle([...mask.keys()].filter((c) => mask[c] === 0), random).slice(0, 8);
+  return { cells: [...on, ...off], labels: [...on.map(() => 1), ...off.map(() => 0)] };
 }
 
 const topMean = (values: ArrayLike<number>, k: number) => {
@@ -78,7 +92,7 @@ async function maskGrid(mask: Buffer, grid: { cols: number; rows: number }): Pro
   return Float32Array.from(data, (v) => v / 255);
 }
 
-/** The projected descriptor and its squares: a linear patch classifier with some curvature. */
+/** The projected descriptor and its squares: what the local patch scorer reads. */
 function expanded(f: ImageFeatures, cell: number, out = new Float32Array(2 * f.dim)): Float32Array {
   for (let d = 0; d < f.dim; d++) {
     const v = f.patches[cell * f.dim + d];
@@ -88,11 +102,35 @@ function expanded(f: ImageFeatures, cell: number, out = new Float32Array(2 * f.d
   return out;
 }
 
-function patchLogits(model: LinearModel, f: ImageFeatures): Float32Array {
-  const out = new Float32Array(f.rows * f.cols);
+/** The image's local score: the mean of its k highest patch logits under a classifier of projected descriptors. */
+function localScore(model: LinearModel, f: ImageFeatures): number {
+  const logits = new Float32Array(f.rows * f.cols);
   const row = new Float32Array(2 * f.dim);
-  for (let c = 0; c < out.length; c++) out[c] = linearScore(model, expanded(f, c, row));
-  return out;
+  for (let c = 0; c < logits.length; c++) logits[c] = linearScore(model, expanded(f, c, row));
+  return topMean(logits, TOP_K);
+}
+
+/** 3c. The local scorer: a patch classifier on projected descriptors (cheap on every patch), out-of-fold image scores, then the model on all pictures. */
+function fitLocalScorer(images: TrainingImage[], progress: NonNullable<TrainOptions['onProgress']>) {
+  const fit = (part: TrainingImage[]) => {
+    const rows = part.flatMap((x) => x.cells.index.map((c) => expanded(x.f, c)));
+    const labels = part.flatMap((x) => x.cells.labels);
+    const dim = rows[0].length;
+    const flat = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => flat.set(r, i * dim));
+    return fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
+  };
+  const oof = new Array<number>(images.length);
+  for (let k = 0; k < FOLDS; k++) {
+    const model = fit(images.filter((x) => x.fold !== k));
+    images.forEach((x, i) => {
+      if (x.fold === k) oof[i] = localScore(model, x.f);
+    });
+    progress('local scorer', k + 1, FOLDS + 1);
+  }
+  const model = fit(images);
+  progress('local scorer', FOLDS + 1, FOLDS + 1);
+  return { model, oof };
 }
 
 function imageLogit(model: LinearModel, scaler: Scaler, pooled: Float32Array): number {
@@ -130,9 +168,13 @@ async function extractAll(backbone: Backbone, items: DatasetItem[], config: Prof
   for (const [n, item] of items.entries()) {
     const bytes = await item.load();
     hashes.push(`${item.label}\t${item.type ?? ''}\t${crypto.createHash('sha256').update(bytes).digest('hex')}`);
-    const f = await imageFeatures(backbone, bytes, config.area, projection);
-    const mask = item.loadMask ? await maskGrid(await item.loadMask(), f) : null;
-    images.push({ item, positive: item.label === 'anomalous', fold: folds[n], f, mask });
+    const raw = await rawFeatures(backbone, bytes, config.area);
+    const positive = item.label === 'anomalous';
+    const mask = item.loadMask ? await maskGrid(await item.loadMask(), raw) : null;
+    const sample = sampleCells(positive, mask, raw.rows * raw.cols, random);
+    const rows = await standardisedRows(raw, projection, sample.cells);
+    const f = await project(raw, projection);
+    images.push({ item, positive, fold: folds[n], f, mask, cells: { index: sample.cells, rows, labels: sample.labels } });
     progress('features', n + 1, items.length);
   }
   return { projection, images, hashes };
@@ -170,7 +212,7 @@ function fitImageClassifier(images: TrainingImage[], progress: NonNullable<Train
     const flat = new Float32Array(part.length * dim);
     part.forEach((x, i) => flat.set(x.f.pooled, i * dim));
     const scaler = fitScaler(flat, dim);
-    const model = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, { epochs: 300, l2: 1e-2 });
+    const model = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, { epochs: 300, l2: 1e-4 });
     return { scaler, model };
   };
   const oof = new Float64Array(images.length);
@@ -186,35 +228,21 @@ function fitImageClassifier(images: TrainingImage[], progress: NonNullable<Train
   return { ...final, oof: Array.from(oof) };
 }
 
-/** 3b. The patch classifier that draws heatmaps: mask cells are positive, or without a mask an anomalous picture's least normal patches. */
-function fitPatchClassifier(images: TrainingImage[], random: () => number): LinearModel {
-  const rows: Float32Array[] = [];
-  const labels: number[] = [];
-  for (const x of images) {
-    const cells = x.f.rows * x.f.cols;
-    let positive: number[] = [];
-    let negative: number[];
-    if (!x.positive) negative = shuffle([...Array(cells).keys()], random).slice(0, 24);
-    else if (x.mask) {
-      positive = [...x.mask.keys()].filter((c) => x.mask![c] >= 0.25);
-      negative = shuffle([...x.mask.keys()].filter((c) => x.mask![c] === 0), random).slice(0, 8);
-    } else {
-      positive = [...x.memory.keys()].sort((a, b) => x.memory[b] - x.memory[a]).slice(0, TOP_K);
-      negative = [];
-    }
-    for (const c of positive) {
-      rows.push(expanded(x.f, c));
-      labels.push(1);
-    }
-    for (const c of negative) {
-      rows.push(expanded(x.f, c));
-      labels.push(0);
-    }
+/** 3b. The patch classifier that draws heatmaps, on all channels: mask cells are positive, or without a mask an anomalous picture's least normal patches. */
+async function fitPatchClassifier(backbone: Backbone, images: TrainingImage[], projection: Projection, area: number): Promise<{ head: PatchHead; normalLogits: number[] }> {
+  for (const x of images.filter((i) => i.positive && !i.mask)) {
+    const raw = await rawFeatures(backbone, await x.item.load(), area);
+    x.cells.rows = await standardisedRows(raw, projection, x.cells.index);
+    raw.aggregated.dispose();
   }
-  const dim = rows[0].length;
+  const rows = images.flatMap((x) => x.cells.rows);
+  const labels = images.flatMap((x) => x.cells.labels);
+  const dim = projection.channels;
   const flat = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => flat.set(r, i * dim));
-  return fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 250, l2: 1e-3 });
+  const head = fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
+  const normalLogits = images.filter((x) => !x.positive).flatMap((x) => x.cells.rows.map((r) => linearScore(head, r)));
+  return { head, normalLogits };
 }
 
 /** 4. Operating threshold, review band and calibration from out-of-fold scores of the whole training set. */
@@ -249,19 +277,35 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
   const { bank, images } = await buildMemory(extracted.images, config, random, progress);
   const anomalous = images.filter((x) => x.positive).length;
 
+  // An unmasked anomaly's least normal patches stand for its defect.
+  for (const x of images.filter((i) => i.positive && !i.mask)) {
+    const cells = [...x.memory.keys()].sort((a, b) => x.memory[b] - x.memory[a]).slice(0, TOP_K);
+    x.cells = { index: cells, rows: [], labels: cells.map(() => 1) };
+  }
   const memoryScored: Scored[] = images.map((x) => ({ score: topMean(x.memory, TOP_K), positive: x.positive }));
   const memoryAuroc = anomalous ? auroc(memoryScored) : null;
   const classifier = anomalous >= MIN_CLASSIFIER_ANOMALIES ? fitImageClassifier(images, progress) : null;
+  const local = anomalous >= MIN_CLASSIFIER_ANOMALIES ? fitLocalScorer(images, progress) : null;
   const classifierScored: Scored[] | null = classifier ? images.map((x, i) => ({ score: classifier.oof[i], positive: x.positive })) : null;
   const classifierAuroc = classifierScored ? auroc(classifierScored) : null;
-  const scoreMode: ScoreMode = classifierScored && (classifierAuroc ?? 0) >= (memoryAuroc ?? 0) ? 'classifier' : 'memory';
-  const scored = scoreMode === 'classifier' ? classifierScored! : memoryScored;
-  const patchModel = anomalous ? fitPatchClassifier(images, random) : null;
-  progress('thresholds', 0, 1);
+  // The classifier's logit, the memory score and the local score, weighed by a regression on the out-of-fold values.
+  const stackInputs = classifier && local ? images.map((_, i) => [classifier.oof[i], memoryScored[i].score, local.oof[i]]) : null;
+  const stack = stackInputs ? fitStack(stackInputs, images.map((x) => x.positive)) : null;
+  const stackedScored: Scored[] | null = stack ? stackInputs!.map((v, i) => ({ score: stackScore(stack, v), positive: images[i].positive })) : null;
+  const stackedAuroc = stackedScored ? auroc(stackedScored) : null;
+  const candidates: [ScoreMode, number | null, Scored[] | null][] = [
+    ['memory', memoryAuroc ?? 0, memoryScored],
+    ['classifier', classifierAuroc, classifierScored],
+    ['stacked', stackedAuroc, stackedScored],
+  ];
+  const [scoreMode, , scored] = candidates.filter((c) => c[2] && c[1] !== null).reduce((best, c) => (c[1]! > best[1]! + 1e-9 ? c : best)) as [ScoreMode, number, Scored[]];
+  progress('patch classifier', 0, 1);
+  const patch = anomalous ? await fitPatchClassifier(backbone, images, extracted.projection, config.area) : null;
+  progress('patch classifier', 1, 1);
 
   const { operating, band, calibration } = chooseThresholds(scored, options.profile);
-  const maps = images.filter((x) => !x.positive).map((x) => (scoreMode === 'classifier' && patchModel ? patchLogits(patchModel, x.f) : x.memory));
-  const thresholds: Thresholds = { operating, reviewBand: band, patch: percentile(maps.flatMap((m) => Array.from(m)), 0.995) };
+  const normalMaps = patch ? patch.normalLogits : images.filter((x) => !x.positive).flatMap((x) => Array.from(x.memory));
+  const thresholds: Thresholds = { operating, reviewBand: band, patch: percentile(normalMaps, 0.995) };
   const { precision, recall, f1 } = precisionRecallF1(confusion(scored, operating));
   const inBand = scored.filter((s) => s.score >= band.low && s.score < band.high).length;
   progress('thresholds', 1, 1);
@@ -269,9 +313,11 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
   const payload: Payload = {
     projection: extracted.projection,
     bank,
-    patchModel,
+    patchModel: patch?.head ?? null,
     imageScaler: classifier ? classifier.scaler : null,
     imageModel: classifier ? classifier.model : null,
+    stack: scoreMode === 'stacked' ? stack : null,
+    localModel: scoreMode === 'stacked' && local ? local.model : null,
   };
   const hash = payloadHash(payload);
   const manifest: Manifest = {
@@ -291,7 +337,7 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
       normal: items.length - anomalous,
       anomalous,
       types: [...new Set(items.map((i) => i.type).filter((t): t is string => !!t))].sort(),
-      supervised: scoreMode === 'classifier' || !!patchModel,
+      supervised: scoreMode !== 'memory' || !!patch,
     },
     thresholds,
     calibration,
@@ -301,6 +347,7 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
       imageAuroc: anomalous ? auroc(scored) : null,
       memoryAuroc,
       classifierAuroc,
+      stackedAuroc,
       precision,
       recall,
       f1,
@@ -310,6 +357,21 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
   };
   return { manifest, payload };
 }
+
+/** The weights that combine several out-of-fold scores into one (each scaled by its spread first). */
+function fitStack(inputs: number[][], positive: boolean[]): LinearModel {
+  const k = inputs[0].length;
+  const spread = [...Array(k).keys()].map((j) => {
+    const v = inputs.map((r) => r[j]);
+    const mean = v.reduce((s, x) => s + x, 0) / v.length;
+    return Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length) + 1e-6;
+  });
+  const rows = Float32Array.from(inputs.flatMap((r) => r.map((v, j) => v / spread[j])));
+  const fit = fitLogistic(rows, Uint8Array.from(positive.map((p) => (p ? 1 : 0))), k, { epochs: 400, l2: 1e-3 });
+  return { weights: fit.weights.map((w, j) => w / spread[j]), bias: fit.bias };
+}
+
+const stackScore = (stack: LinearModel, values: number[]) => linearScore(stack, values);
 
 /** Platt scaling: a one-feature logistic regression from score to P(anomalous). */
 function plattScaling(scored: Scored[]): { a: number; b: number } {
@@ -329,14 +391,18 @@ interface Analysis {
 async function analyse(backbone: Backbone, model: ModelArtifact, image: Buffer): Promise<Analysis> {
   const { manifest, payload } = model;
   assertBackbone(manifest, backbone.identity);
-  const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection);
-  if (manifest.scoreMode === 'classifier' && payload.imageModel && payload.imageScaler) {
-    const score = imageLogit(payload.imageModel, payload.imageScaler, f.pooled);
-    const map = payload.patchModel ? patchLogits(payload.patchModel, f) : await nearestDistances(f.patches, payload.bank, f.dim);
-    return { score, map, f };
+  const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection, payload.patchModel);
+  const classifier = payload.imageModel && payload.imageScaler ? imageLogit(payload.imageModel, payload.imageScaler, f.pooled) : null;
+  if (manifest.scoreMode === 'classifier' && classifier !== null) {
+    return { score: classifier, map: f.patchLogits ?? (await nearestDistances(f.patches, payload.bank, f.dim)), f };
   }
-  const map = await nearestDistances(f.patches, payload.bank, f.dim);
-  return { score: topMean(map, TOP_K), map, f };
+  const memory = await nearestDistances(f.patches, payload.bank, f.dim);
+  const memoryScore = topMean(memory, TOP_K);
+  const score =
+    manifest.scoreMode === 'stacked' && classifier !== null && payload.stack && payload.localModel
+      ? stackScore(payload.stack, [classifier, memoryScore, localScore(payload.localModel, f)])
+      : memoryScore;
+  return { score, map: f.patchLogits ?? memory, f };
 }
 
 /** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */

@@ -135,8 +135,27 @@ export async function fitProjection(samples: tfType.Tensor2D[], dim: number, see
   return p;
 }
 
-/** Projects and releases the aggregated descriptors. */
-export async function project(raw: RawFeatures, projection: Projection): Promise<ImageFeatures> {
+/**
+ * A linear classifier over the standardised aggregated descriptors (all channels, not the
+ * projection): the patch classifier that draws heatmaps.
+ */
+export interface PatchHead {
+  weights: number[];
+  bias: number;
+}
+
+/** Standardised descriptors of some cells, for fitting a patch head. */
+export async function standardisedRows(raw: RawFeatures, projection: Projection, cells: number[]): Promise<Float32Array[]> {
+  if (!cells.length) return [];
+  const tf = await tfjsWasm();
+  const t = tf.tidy(() => tf.gather(raw.aggregated, tf.tensor1d(cells, 'int32')).sub(tf.tensor1d(projection.mean)).div(tf.tensor1d(projection.scale)));
+  const data = (await t.data()) as Float32Array;
+  t.dispose();
+  return cells.map((_, i) => data.slice(i * raw.channels, (i + 1) * raw.channels));
+}
+
+/** Projects (and, given a patch head, scores) the aggregated descriptors, then releases them. */
+export async function project(raw: RawFeatures, projection: Projection, head?: PatchHead | null): Promise<ImageFeatures & { patchLogits: Float32Array | null }> {
   const tf = await tfjsWasm();
   if (raw.channels !== projection.channels) {
     raw.aggregated.dispose();
@@ -144,13 +163,21 @@ export async function project(raw: RawFeatures, projection: Projection): Promise
   }
   const p = await foldedProjection(projection);
   const out = tf.tidy(() => raw.aggregated.matMul(p.matrix).add(p.offset));
+  const logits = head
+    ? tf.tidy(() => {
+        const w = tf.tensor1d(head.weights).div(tf.tensor1d(projection.scale));
+        const b = head.bias - tf.sum(w.mul(tf.tensor1d(projection.mean))).dataSync()[0];
+        return raw.aggregated.matMul(w.reshape([raw.channels, 1])).reshape([-1]).add(b);
+      })
+    : null;
   const patches = (await out.data()) as Float32Array;
-  tf.dispose([out, raw.aggregated]);
-  return { rows: raw.rows, cols: raw.cols, patches, dim: projection.dim, pooled: raw.pooled, width: raw.width, height: raw.height };
+  const patchLogits = logits ? ((await logits.data()) as Float32Array) : null;
+  tf.dispose([out, raw.aggregated, ...(logits ? [logits] : [])]);
+  return { rows: raw.rows, cols: raw.cols, patches, dim: projection.dim, pooled: raw.pooled, width: raw.width, height: raw.height, patchLogits };
 }
 
-export async function imageFeatures(backbone: Backbone, bytes: Buffer, area: number, projection: Projection): Promise<ImageFeatures> {
-  return project(await rawFeatures(backbone, bytes, area), projection);
+export async function imageFeatures(backbone: Backbone, bytes: Buffer, area: number, projection: Projection, head?: PatchHead | null) {
+  return project(await rawFeatures(backbone, bytes, area), projection, head);
 }
 
 /**

@@ -89,12 +89,26 @@ describe('a model trained on 20 normal images', () => {
   });
 });
 
+describe('from normal pictures only (cold start)', () => {
+  it('scores by the memory of normal patches and says its validation has no anomalies', () => {
+    expect(model.manifest.scoreMode).toBe('memory');
+    expect(model.manifest.validation).toMatchObject({ folds: 5, imageAuroc: null });
+    expect(model.manifest.thresholds.reviewBand.low).toBeLessThan(model.manifest.thresholds.operating);
+    expect(model.manifest.thresholds.reviewBand.high).toBeGreaterThan(model.manifest.thresholds.operating);
+  });
+});
+
 describe('with labelled anomalies', () => {
   it('learns a supervised refinement and still separates the test set', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-model-sup-'));
     await writeDataset(dir, { normal: 24, anomalous: 12, seed: 40 });
     const supervised = await train(backbone, await readDatasetFolder(dir), { profile: 'screen', seed: 1 });
     expect(supervised.manifest.trainingSet).toMatchObject({ normal: 24, anomalous: 12, types: ['blob', 'scratch'], supervised: true });
+    // Chosen on out-of-fold scores of all 36 training pictures: the memory, the classifier or both.
+    expect(supervised.manifest.validation.count).toBe(36);
+    const { memoryAuroc, classifierAuroc, stackedAuroc, imageAuroc } = supervised.manifest.validation;
+    expect(imageAuroc).toBe(Math.max(memoryAuroc!, classifierAuroc!, stackedAuroc!));
+    expect(supervised.payload.patchModel?.weights).toHaveLength(supervised.manifest.features.channels);
     const { report } = await evaluate(backbone, supervised, await readDatasetFolder(testDir));
     expect(report.imageAuroc).toBeGreaterThan(0.9);
     expect(report.byType.map((t) => t.type)).toEqual(['blob', 'scratch']);
@@ -115,10 +129,53 @@ describe('model artifacts', () => {
     ['random bytes', () => Buffer.from('hello world'), 'not a vigil model'],
     ['changed numbers', (b: Buffer) => rewrite(b, (doc) => ((doc.payload as { bank: string }).bank = Buffer.alloc(16).toString('base64'))), 'corrupt'],
     ['another format version', (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 99)), 'format version 99'],
+    ['a version 1 model (hand-crafted features)', (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 1)), 'retrain it'],
   ])('refuse %s with a clear error', (_name, damage, message) => {
     const bytes = damage(serializeArtifact(model));
     expect(() => parseArtifact(bytes)).toThrow(ModelArtifactError);
     expect(() => parseArtifact(bytes)).toThrow(message);
+  });
+
+  it('record the backbone they were trained on and refuse to run on another one', async () => {
+    expect(model.manifest.backbone).toEqual(backbone.identity);
+    expect(model.manifest.backbone.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    const image = fs.readFileSync(path.join(testDir, 'normal/n0.png'));
+    const other = { ...backbone, identity: { ...backbone.identity, name: 'onnx/resnet18.onnx', weightsSha256: 'ab'.repeat(32) } };
+    await expect(predict(other, model, image)).rejects.toThrow(ModelArtifactError);
+    await expect(predict(other, model, image)).rejects.toThrow(/trained on backbone nsfwjs\/mobilenet_v2 .* this vigil runs onnx\/resnet18.onnx .*retrain the model/);
+    const retapped = { ...backbone, identity: { ...backbone.identity, taps: ['block_5_add'] } };
+    await expect(predict(retapped, model, image)).rejects.toThrow('taps block_5_add');
+  });
+});
+
+describe('odd pictures', () => {
+  const grey16 = () =>
+    sharp(Buffer.from(Uint16Array.from({ length: 96 * 96 }, (_, i) => (i * 677) % 65535).buffer), { raw: { width: 96, height: 96, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
+  it.each([
+    ['a grayscale PNG', () => sharp({ create: { width: 120, height: 90, channels: 3, background: '#777' } }).greyscale().png().toBuffer()],
+    ['a 16-bit grayscale PNG', grey16],
+    ['a CMYK JPEG', () => sharp({ create: { width: 100, height: 140, channels: 3, background: '#3a6' } }).toColourspace('cmyk').jpeg().toBuffer()],
+    ['a PNG with transparency', () => sharp({ create: { width: 80, height: 80, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.3 } } }).png().toBuffer()],
+  ])('judges %s', async (_name, make) => {
+    const bytes = await make();
+    const r = await predict(backbone, model, bytes);
+    expect(Number.isFinite(r.score)).toBe(true);
+    expect(r.anomalyProbability).toBeGreaterThanOrEqual(0);
+    expect(r.anomalyProbability).toBeLessThanOrEqual(1);
+    const meta = await sharp(bytes).metadata();
+    const heat = await sharp(r.heatmap).metadata();
+    // The heatmap keeps the photo's aspect ratio.
+    expect(Math.abs(heat.width! / heat.height! - meta.width! / meta.height!)).toBeLessThan(0.05);
+  });
+
+  it('keeps a long insulator crop long instead of squashing it into a square', async () => {
+    const long = await sharp({ create: { width: 512, height: 67, channels: 3, background: '#556677' } }).png().toBuffer();
+    const r = await predict(backbone, model, long);
+    expect(r.map.cols).toBeGreaterThan(4 * r.map.rows);
+    expect(r.map.values).toHaveLength(r.map.cols * r.map.rows);
   });
 });
 
