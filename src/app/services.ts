@@ -106,6 +106,7 @@ export function createServices(
     settings: {
       consensus: config.reviews.consensus,
       qaShare: config.reviews.qaShare,
+      learning: config.reviews.learning,
       anomalyTypes: config.reviews.anomalyTypes,
       leaseSeconds: config.reviews.leaseSeconds,
       humanReview: config.reviews.humanReview.kind,
@@ -161,7 +162,12 @@ export function createServices(
     training: modelTraining,
     models: workflow.storedModels,
     external: cloud && 'deployer' in cloud ? cloud.deployer : null,
-    settings: { recallMargin: config.models.gate.recallMargin, f1Margin: config.models.gate.f1Margin },
+    settings: {
+      recallMargin: config.models.gate.recallMargin,
+      f1Margin: config.models.gate.f1Margin,
+      aurocMargin: config.models.gate.aurocMargin,
+      precisionMargin: config.models.gate.precisionMargin,
+    },
     log: workflow.log,
   });
   const modelHealth = new ModelHealthService({

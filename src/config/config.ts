@@ -136,6 +136,8 @@ const baseSchema = z.object({
   REVIEW_CONSENSUS: int(1, 3).default(1),
   REVIEW_LEASE_SECONDS: int(1, 86_400).default(600),
   REVIEW_QA_SHARE: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.05),
+  REVIEW_LEARNING_PER_RUN: int(0, 1000).default(10),
+  REVIEW_LEARNING_PER_DAY: int(0, 1_000_000).default(200),
   ANOMALY_TYPES: z
     .string()
     .default('crack,chip,corrosion,contamination,burn,broken,missing-part,other')
@@ -153,6 +155,8 @@ const baseSchema = z.object({
   MODEL_AUTO_DEPLOY: bool.default(true),
   MODEL_GATE_RECALL_MARGIN: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.02),
   MODEL_GATE_F1_MARGIN: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.02),
+  MODEL_GATE_AUROC_MARGIN: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.01),
+  MODEL_GATE_PRECISION_MARGIN: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.02),
   MODEL_HEALTH_WINDOW: int(10, 100_000).default(200),
   MODEL_HEALTH_MIN_SAMPLES: int(1, 100_000).default(20),
   MODEL_HEALTH_FLOOR: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0, { message: 'expected a number from 0 to 1' }).max(1, { message: 'expected a number from 0 to 1' }).default(0.8),
@@ -283,6 +287,8 @@ export interface Config {
     leaseSeconds: number;
     /** Share of confident verdicts also sent to review, to measure the model without bias. */
     qaShare: number;
+    /** Confident verdicts also sent to review for active learning, most uncertain first: at most perRun per run, perDay per device type and UTC day (0: none). */
+    learning: { perRun: number; perDay: number };
     anomalyTypes: string[];
   };
   datasets: {
@@ -298,7 +304,7 @@ export interface Config {
     /** An automatic training deploys its model when it passes the gate. */
     autoDeploy: boolean;
     /** How much worse (absolute) than the active version a candidate may be and still deploy. */
-    gate: { recallMargin: number; f1Margin: number };
+    gate: { recallMargin: number; f1Margin: number; aurocMargin: number; precisionMargin: number };
     /** Agreement monitor: the last `window` SAMPLED_QA verdicts; an estimate under `floor` from at least `minSamples` is drift. */
     health: { window: number; minSamples: number; floor: number };
     /** Seconds between status checks of a training running in AWS. */
@@ -427,6 +433,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       consensus: e.REVIEW_CONSENSUS,
       leaseSeconds: e.REVIEW_LEASE_SECONDS,
       qaShare: e.REVIEW_QA_SHARE,
+      learning: { perRun: e.REVIEW_LEARNING_PER_RUN, perDay: e.REVIEW_LEARNING_PER_DAY },
       anomalyTypes: e.ANOMALY_TYPES,
     },
     datasets: { testShare: e.DATASET_TEST_SHARE, lookoutProject: e.LOOKOUT_DATASET_PROJECT ?? null },
@@ -434,7 +441,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       retrainAfterLabels: e.MODEL_RETRAIN_AFTER_LABELS,
       retrainIntervalHours: e.MODEL_RETRAIN_INTERVAL_HOURS,
       autoDeploy: e.MODEL_AUTO_DEPLOY,
-      gate: { recallMargin: e.MODEL_GATE_RECALL_MARGIN, f1Margin: e.MODEL_GATE_F1_MARGIN },
+      gate: { recallMargin: e.MODEL_GATE_RECALL_MARGIN, f1Margin: e.MODEL_GATE_F1_MARGIN, aurocMargin: e.MODEL_GATE_AUROC_MARGIN, precisionMargin: e.MODEL_GATE_PRECISION_MARGIN },
       health: { window: e.MODEL_HEALTH_WINDOW, minSamples: e.MODEL_HEALTH_MIN_SAMPLES, floor: e.MODEL_HEALTH_FLOOR },
       pollSeconds: e.MODEL_TRAINING_POLL_SECONDS,
       lookout: { minInferenceUnits: e.LOOKOUT_MIN_INFERENCE_UNITS, maxInferenceUnits: e.LOOKOUT_MAX_INFERENCE_UNITS ?? null, outputS3Uri: e.LOOKOUT_OUTPUT_S3_URI ?? null },

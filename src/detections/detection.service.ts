@@ -16,6 +16,8 @@ import { notFound } from '../common/errors';
 import { storedImageSize } from '../images/processing/stored-image-size';
 import { createOnce } from '../db/prisma-errors';
 import { type ReviewTaskService } from '../reviews/review-task.service';
+import { ActiveLearningService } from '../reviews/active-learning.service';
+import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 
 /** The model versions a run judges a device type's images with; null: none yet (cold start). */
 export interface PinnedVersions {
@@ -37,6 +39,8 @@ export interface DetectionDeps {
   /** US dollars per call, by detector name. */
   prices: Record<string, number>;
   reviews: ReviewTaskService;
+  /** Picks confident verdicts for review at the end of a run; built from `reviews` when not given. */
+  learning?: ActiveLearningService;
   events: EventBus;
   log: Logger;
 }
@@ -75,7 +79,12 @@ export function toImageBox(box: NormalizedBox, frame: NormalizedBox): Normalized
  * (or pay) again.
  */
 export class DetectionService {
-  constructor(private readonly deps: DetectionDeps) {}
+  private readonly learning: ActiveLearningService;
+
+  constructor(private readonly deps: DetectionDeps) {
+    this.learning =
+      deps.learning ?? new ActiveLearningService({ prisma: deps.prisma, tasks: deps.reviews, budget: deps.reviews.settings.learning ?? DEFAULT_LEARNING_BUDGET, log: deps.log });
+  }
 
   /** Images that arrived but were not processed (e.g. the server stopped in between) are processed now. */
   async preprocess(runId: string, imageId: string): Promise<{ imageId: string; ready: boolean }> {
@@ -255,6 +264,18 @@ export class DetectionService {
       priority,
     });
     await this.deps.reviews.created(task);
+  }
+
+  /**
+   * End of a run: some of its confident verdicts go to people too (ACTIVE_LEARNING), the ones the
+   * model was least sure of. Picking is best effort: a failure is logged and never fails the run.
+   */
+  async sampleForLearning(runId: string): Promise<void> {
+    try {
+      await this.learning.sampleRun(runId);
+    } catch (err) {
+      this.deps.log.error({ err, runId }, 'active-learning picks for the run failed; its confident verdicts stand without them');
+    }
   }
 
   /** OK unless an anomaly is still open; decommissioned devices keep their status. Returns the change, if any. */

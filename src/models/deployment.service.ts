@@ -2,7 +2,7 @@ import { type Logger } from 'pino';
 import { type ActiveModel, type ModelDeployment, type ModelVersion, type PrismaClient } from '../generated/prisma/client';
 import { DeploymentAction, ModelStatus, type ModelProfile } from '../generated/prisma/enums';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../common/errors';
-import { evaluateOn, type ModelMetrics } from './evaluation';
+import { type ModelMetrics } from './evaluation';
 import { type StoredModels } from './model-artifacts';
 import { type ExternalDeployer, type ExternalModel } from './trainer.port';
 import { type ModelTrainingService, type StoredMetrics, type TrainedOn } from './training.service';
@@ -10,10 +10,18 @@ import { type ModelTrainingService, type StoredMetrics, type TrainedOn } from '.
 interface Figures {
   modelVersionId: string;
   version: string | null;
+  /** At the version's own operating threshold. */
   recall: number | null;
   f1: number | null;
+  /** Threshold-free, or at a recall fixed for every version (atRecall): what a threshold swing cannot move. */
   auroc: number | null;
+  atRecall: number | null;
+  precisionAtRecall: number | null;
+  fprAtRecall: number | null;
 }
+
+/** The figures the gate may compare, in the order it reports them. */
+export type GateFigure = 'auroc' | 'precisionAtRecall' | 'recall' | 'f1';
 
 /** What the deploy gate compared and decided; stored with the deployment. */
 export interface GateResult {
@@ -22,10 +30,19 @@ export interface GateResult {
   candidate: Figures;
   /** The version serving when the gate ran; null for the first deployment of a (device type, profile). */
   active: Figures | null;
-  margins: { recall: number; f1: number };
+  margins: { recall: number; f1: number; auroc: number; precisionAtRecall: number };
+  /**
+   * What was compared: AUROC and precision at the fixed recall when both versions have them; recall
+   * and F1 at each version's own threshold as well when either is missing (cloud services report
+   * only some figures; versions measured before these figures existed have neither).
+   */
+  compared: GateFigure[];
   /** Why it refused, one line per metric; empty when it passed. */
   reasons: string[];
 }
+
+/** Margins of the threshold-free figures when the composition root gives none (MODEL_GATE_AUROC_MARGIN, MODEL_GATE_PRECISION_MARGIN). */
+export const DEFAULT_GATE_MARGINS = { auroc: 0.01, precisionAtRecall: 0.02 };
 
 export interface DeploymentDeps {
   prisma: PrismaClient;
@@ -33,16 +50,36 @@ export interface DeploymentDeps {
   models: StoredModels;
   /** Lookout for Vision (StartModel/StopModel) or SageMaker (UpdateEndpoint); null for the built-in model. */
   external: ExternalDeployer | null;
-  settings: { recallMargin: number; f1Margin: number };
+  settings: { recallMargin: number; f1Margin: number; aurocMargin?: number; precisionMargin?: number };
   log: Logger;
 }
 
-const figures = (v: ModelVersion, m: ModelMetrics | null): Figures => ({ modelVersionId: v.id, version: v.version, recall: m?.recall ?? null, f1: m?.f1 ?? null, auroc: m?.auroc ?? null });
+const figures = (v: ModelVersion, m: ModelMetrics | null): Figures => ({
+  modelVersionId: v.id,
+  version: v.version,
+  recall: m?.recall ?? null,
+  f1: m?.f1 ?? null,
+  auroc: m?.auroc ?? null,
+  atRecall: m?.atRecall ?? null,
+  precisionAtRecall: m?.precisionAtRecall ?? null,
+  fprAtRecall: m?.fprAtRecall ?? null,
+});
 const pct = (v: number | null) => (v === null ? 'none' : v.toFixed(3));
+
+/** Which figures decide: the threshold-free pair when both versions have it, else (also) the operating-threshold pair. */
+export function gateFigures(candidate: Figures, active: Figures): GateFigure[] {
+  const both = (name: 'auroc' | 'precisionAtRecall') => candidate[name] !== null && active[name] !== null;
+  const compared: GateFigure[] = [];
+  if (both('auroc')) compared.push('auroc');
+  if (both('precisionAtRecall') && candidate.atRecall === active.atRecall) compared.push('precisionAtRecall');
+  if (compared.length < 2) compared.push('recall', 'f1');
+  return compared;
+}
 
 /**
  * Which version serves each (device type, profile). A deployment passes the gate (not worse than
- * the serving version on the same test split, within margins) or an ADMIN overrides it with a
+ * the serving version on the same test split, within margins, by AUROC and precision at a fixed
+ * recall, which a move of either model's own threshold cannot change) or an ADMIN overrides it with a
  * reason; the swap is one row update, so a run sees the old version or the new one, never a mix
  * (runs pin the version they started with: DetectionService.pinned).
  */
@@ -92,20 +129,26 @@ export class ModelDeploymentService {
   }
 
   async gate(candidate: ModelVersion, active: ModelVersion | null): Promise<GateResult> {
-    const margins = { recall: this.deps.settings.recallMargin, f1: this.deps.settings.f1Margin };
+    const s = this.deps.settings;
+    const margins = {
+      recall: s.recallMargin,
+      f1: s.f1Margin,
+      auroc: s.aurocMargin ?? DEFAULT_GATE_MARGINS.auroc,
+      precisionAtRecall: s.precisionMargin ?? DEFAULT_GATE_MARGINS.precisionAtRecall,
+    };
     const metrics = candidate.metrics as unknown as StoredMetrics | null;
     const mine = figures(candidate, metrics);
-    if (!active || active.id === candidate.id) return { passed: true, splitHash: metrics?.splitHash ?? null, candidate: mine, active: null, margins, reasons: [] };
+    if (!active || active.id === candidate.id) return { passed: true, splitHash: metrics?.splitHash ?? null, candidate: mine, active: null, margins, compared: [], reasons: [] };
     const theirs = figures(active, await this.baseline(candidate, active));
+    const compared = gateFigures(mine, theirs);
+    const label = (name: GateFigure) => (name === 'auroc' ? 'AUROC' : name === 'precisionAtRecall' ? `precision at recall ${mine.atRecall}:` : name);
     const reasons: string[] = [];
-    const check = (name: 'recall' | 'f1', margin: number) => {
-      const [c, a] = [mine[name], theirs[name]];
-      if (a === null) return;
-      if (c === null || c < a - margin - 1e-9) reasons.push(`${name} ${pct(c)} < ${pct(a)} − margin ${margin}`);
-    };
-    check('recall', margins.recall);
-    check('f1', margins.f1);
-    return { passed: reasons.length === 0, splitHash: metrics?.splitHash ?? null, candidate: mine, active: theirs, margins, reasons };
+    for (const name of compared) {
+      const [c, a, margin] = [mine[name], theirs[name], margins[name]];
+      if (a === null) continue;
+      if (c === null || c < a - margin - 1e-9) reasons.push(`${label(name)} ${pct(c)} < ${pct(a)} − margin ${margin}`);
+    }
+    return { passed: reasons.length === 0, splitHash: metrics?.splitHash ?? null, candidate: mine, active: theirs, margins, compared, reasons };
   }
 
   /** The serving version's figures on the candidate's test split: measured at training time, or now if another version served then. */
@@ -117,7 +160,7 @@ export class ModelDeploymentService {
     if (active.artifactKey && candidate.trainedOn) {
       const trainedOn = candidate.trainedOn as unknown as TrainedOn;
       const test = (await this.deps.training.snapshot(trainedOn)).filter((e) => e.split === 'TEST').map((e) => this.deps.training.item(e));
-      return evaluateOn(await this.deps.models.read(active.artifactKey), test, trainedOn.splitHash);
+      return this.deps.training.measure(active.artifactKey, test, trainedOn.splitHash);
     }
     // A cloud model measured by its service on the project's test dataset: the figures it reported.
     return activeMetrics;

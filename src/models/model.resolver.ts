@@ -70,7 +70,7 @@ export class ModelVersionResolver {
   @Authorized(ADMIN_ONLY)
   @Mutation(() => ModelDeploymentType, {
     description:
-      'Makes a TRAINED version serve its device type and profile. Refused (GATE_REFUSED) when its recall or F1 is worse than the serving version on the same test split by more than MODEL_GATE_*_MARGIN, unless override is true with a reason. Runs already going keep the version they started with.',
+      "Makes a TRAINED version serve its device type and profile. Refused (GATE_REFUSED) when it is worse than the serving version on the same test split by more than MODEL_GATE_*_MARGIN: by AUROC and precision at a fixed recall, which a move of either model's threshold cannot change, and by recall and F1 at each one's own threshold when either version lacks those figures; unless override is true with a reason. Runs already going keep the version they started with.",
   })
   deployModel(@Arg('input', () => DeployModelInput) input: DeployModelInput, @Ctx() ctx: Context) {
     return ctx.services.modelDeployments.deploy(fromGlobalId('ModelVersion', input.id, 'input.id'), { override: input.override, reason: input.reason, by: ctx.caller!.name });

@@ -65,6 +65,15 @@ export class ModelMetricsType {
 
   @Field(() => ConfusionMatrixType, { nullable: true }) confusion: ConfusionMatrixType | null;
 
+  @Field(() => Float, { nullable: true, description: 'The recall precisionAtRecall and fprAtRecall are read at (0.95), the same for every version.' })
+  atRecall?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'The best precision of any threshold reaching atRecall: independent of the operating threshold, so versions compare fairly. Null when not measured.' })
+  precisionAtRecall?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'The lowest false-positive rate of any threshold reaching atRecall. Null when not measured.' })
+  fprAtRecall?: number | null;
+
   @Field({ description: 'Identifies the test split (its entries and labels): figures compare only on equal hashes.' })
   splitHash: string;
 }
@@ -123,12 +132,17 @@ export class GateFiguresType {
   @Field(() => Float, { nullable: true }) recall: number | null;
   @Field(() => Float, { nullable: true }) f1: number | null;
   @Field(() => Float, { nullable: true }) auroc: number | null;
+  @Field(() => Float, { nullable: true }) atRecall?: number | null;
+  @Field(() => Float, { nullable: true }) precisionAtRecall?: number | null;
+  @Field(() => Float, { nullable: true }) fprAtRecall?: number | null;
 }
 
 @ObjectType('GateMargins')
 export class GateMarginsType {
   @Field(() => Float) recall: number;
   @Field(() => Float) f1: number;
+  @Field(() => Float, { nullable: true, description: 'MODEL_GATE_AUROC_MARGIN; null in gates stored before it existed.' }) auroc?: number | null;
+  @Field(() => Float, { nullable: true, description: 'MODEL_GATE_PRECISION_MARGIN; null in gates stored before it existed.' }) precisionAtRecall?: number | null;
 }
 
 @ObjectType('DeployGate', { description: 'What the deploy gate compared: both versions on the same test split.' })
@@ -138,6 +152,12 @@ export class DeployGateType {
   @Field(() => GateFiguresType) candidate: GateFiguresType;
   @Field(() => GateFiguresType, { nullable: true, description: 'The version serving then; null for a first deployment.' }) active: GateFiguresType | null;
   @Field(() => GateMarginsType) margins: GateMarginsType;
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      "The figures compared: auroc and precisionAtRecall when both versions have them, plus recall and f1 at each version's own threshold when either is missing. Null in gates stored before this list existed.",
+  })
+  compared?: string[] | null;
   @Field(() => [String]) reasons: string[];
 }
 

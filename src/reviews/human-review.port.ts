@@ -31,7 +31,7 @@ export interface HumanLoopRequest {
   taskId: string;
   /** 0 for the first loop of a task; a loop that failed or stopped is started again with the next number. */
   attempt: number;
-  reason: 'COLD_START' | 'LOW_CONFIDENCE' | 'SAMPLED_QA';
+  reason: 'COLD_START' | 'LOW_CONFIDENCE' | 'SAMPLED_QA' | 'ACTIVE_LEARNING';
   deviceType: string;
   /** s3://bucket/key of the normalised image. */
   imageS3Uri: string;

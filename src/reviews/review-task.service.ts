@@ -9,6 +9,7 @@ import { unitHash } from '../common/unit-hash';
 import { type EventBus } from '../events/event-bus.port';
 import { storedImageSize } from '../images/processing/stored-image-size';
 import { type HumanReviewPort, type ReviewRegion } from './human-review.port';
+import { type LearningBudget } from './active-learning';
 
 export interface NewReviewTask {
   imageId: string;
@@ -24,6 +25,8 @@ export interface ReviewTaskSettings {
   anomalyTypes: string[];
   leaseSeconds: number;
   humanReview: 'builtin' | 'a2i';
+  /** ACTIVE_LEARNING budgets (REVIEW_LEARNING_PER_RUN, REVIEW_LEARNING_PER_DAY); the defaults when not given. */
+  learning?: LearningBudget;
 }
 
 export interface ReviewTaskDeps {

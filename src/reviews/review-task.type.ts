@@ -11,6 +11,10 @@ registerEnumType(ReviewReason, {
     COLD_START: { description: "No model yet for the device's type: a person labels it, and the labels train the first model." },
     LOW_CONFIDENCE: { description: "The model's verdict fell inside its uncertainty band." },
     SAMPLED_QA: { description: 'A random sample of confident verdicts, to measure the model honestly.' },
+    ACTIVE_LEARNING: {
+      description:
+        'A confident verdict the model came close to deciding otherwise, picked at the end of a run (REVIEW_LEARNING_PER_RUN, REVIEW_LEARNING_PER_DAY) so the next model learns where it is weakest. Not part of the QA estimate.',
+    },
   },
 });
 registerEnumType(ReviewTaskStatus, {

@@ -191,11 +191,13 @@ export class WorkflowRunService implements RunReconciler {
     return { imageIds: images.map((i) => i.id), total: images.length };
   }
 
-  /** Last step of a successful run: the run succeeded, the inspection is complete, the device's status follows its open anomalies. */
+  /** Last step of a successful run: active-learning picks, the run succeeded, the inspection is complete, the device's status follows its open anomalies. */
   async finish(runId: string): Promise<{ status: WorkflowRunStatus }> {
     const run = await this.prisma.workflowRun.findUnique({ where: { id: runId }, include: { inspection: true } });
     if (!run) throw notFound('WorkflowRun', runId);
     if (!ACTIVE.includes(run.status)) return { status: run.status };
+    // Before the run is marked done, so a replay of this step after a crash still picks (and finds the picks made).
+    await this.detections.sampleForLearning(runId);
     await this.prisma.$transaction([
       this.prisma.workflowRun.updateMany({ where: { id: runId, status: { in: ACTIVE } }, data: { status: WorkflowRunStatus.SUCCEEDED, finishedAt: new Date() } }),
       this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.COMPLETED } }),

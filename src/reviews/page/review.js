@@ -13,6 +13,7 @@
     COLD_START: 'Cold start (no model yet)',
     LOW_CONFIDENCE: 'Model unsure',
     SAMPLED_QA: 'Quality sample',
+    ACTIVE_LEARNING: 'Model nearly decided otherwise',
   };
 
   const TASK_FIELDS = `id reason status uncertainty deviceType imageUrl imageWidth imageHeight claimedUntil
