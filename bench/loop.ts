@@ -463,11 +463,11 @@ async function main() {
       wf.stop();
       const workflowSeconds = seconds(tRun);
 
-      // What the models decided without a person (no LOW_CONFIDENCE or COLD_START task), judged against the truth.
+      // What the models decided without a person (no LOW_CONFIDENCE or COLD_START task; QA and active-learning picks are checks of a decision already made), judged against the truth.
       const judged = (
         await gql(`query($id: ID!) { inspection(id: $id) { reviewTasks { reason image { id } } images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspection.id })
       ).inspection as { reviewTasks: { reason: string; image: { id: string } }[]; images: { nodes: { id: string; detections: { stage: string; isAnomalous: boolean }[] }[] } };
-      const askedPerson = new Set(judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA').map((t) => t.image.id));
+      const askedPerson = new Set(judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA' && t.reason !== 'ACTIVE_LEARNING').map((t) => t.image.id));
       const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0, missedByScreen: 0 };
       const truth = { normal: 0, anomalous: 0 };
       for (const img of judged.images.nodes) {

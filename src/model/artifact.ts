@@ -77,7 +77,7 @@ const fromF32 = (s: string) => {
 
 function encodePayload(p: Payload): string {
   return JSON.stringify({
-    projection: { channels: p.projection.channels, dim: p.projection.dim, seed: p.projection.seed, mean: f32(p.projection.mean), scale: f32(p.projection.scale) },
+    projection: { channels: p.projection.channels, dim: p.projection.dim, seed: p.projection.seed, mean: f32(p.projection.mean), scale: f32(p.projection.scale), select: p.projection.select, identity: p.projection.identity },
     bank: f32(p.bank),
     patchModel: p.patchModel,
     imageScaler: p.imageScaler && { mean: f32(p.imageScaler.mean), scale: f32(p.imageScaler.scale) },
@@ -121,7 +121,15 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   let payload: Payload;
   try {
     payload = {
-      projection: { channels: p!.projection.channels, dim: p!.projection.dim, seed: p!.projection.seed, mean: fromF32(p!.projection.mean), scale: fromF32(p!.projection.scale) },
+      projection: {
+        channels: p!.projection.channels,
+        dim: p!.projection.dim,
+        seed: p!.projection.seed,
+        mean: fromF32(p!.projection.mean),
+        scale: fromF32(p!.projection.scale),
+        select: p!.projection.select ?? null,
+        identity: !!p!.projection.identity,
+      },
       bank: fromF32(p!.bank),
       patchModel: p!.patchModel ?? null,
       imageScaler: p!.imageScaler ? { mean: fromF32(p!.imageScaler.mean), scale: fromF32(p!.imageScaler.scale) } : null,

@@ -24,7 +24,7 @@ import { type EvaluationReport, type PredictResult, type Profile, type ScoredIma
 export interface ProfileConfig {
   /** Pixels the backbone sees (the aspect ratio is kept): the cost of a forward pass. */
   area: number;
-  /** Numbers per patch descriptor after projection. */
+  /** At most this many numbers per patch descriptor (more channels are randomly projected). */
   dim: number;
   /** Rows of the memory of normal patches. */
   bankSize: number;
@@ -32,8 +32,8 @@ export interface ProfileConfig {
 
 /** screen: a small picture, as cheap as possible, tuned for recall; inspect: the full picture, tuned for F1. */
 export const PROFILES: Record<Profile, ProfileConfig> = {
-  screen: { area: 128 * 128, dim: 96, bankSize: 1000 },
-  inspect: { area: 192 * 192, dim: 128, bankSize: 2000 },
+  screen: { area: 128 * 128, dim: 128, bankSize: 1500 },
+  inspect: { area: 160 * 160, dim: 128, bankSize: 3000 },
 };
 
 /** Folds of the cross-validation that picks thresholds, calibration and the score mode. */
@@ -43,7 +43,7 @@ const MIN_CLASSIFIER_ANOMALIES = 5;
 /** Normal pictures whose descriptors set the projection's per-channel standardisation. */
 const PROJECTION_SAMPLE = 32;
 /** Normal patches the coreset is chosen from. */
-const CORESET_POOL = 20_000;
+const CORESET_POOL = 40_000;
 /** The image's memory score: the mean of its k most anomalous patches. */
 const TOP_K = 3;
 
@@ -156,11 +156,14 @@ async function extractAll(backbone: Backbone, items: DatasetItem[], config: Prof
   const random = seededRandom(seed);
   const normals = shuffle(items.filter((i) => i.label === 'normal'), random).slice(0, PROJECTION_SAMPLE);
   const samples = [];
+  let select: number[] | null = null;
   for (const [n, item] of normals.entries()) {
-    samples.push((await rawFeatures(backbone, await item.load(), config.area)).aggregated);
+    const raw = await rawFeatures(backbone, await item.load(), config.area);
+    samples.push(raw.aggregated);
+    if (backbone.memoryTaps) select = raw.taps.filter((t) => backbone.memoryTaps!.includes(t.tap)).flatMap((t) => [...Array(t.count).keys()].map((i) => t.start + i));
     progress('projection', n + 1, normals.length);
   }
-  const projection = await fitProjection(samples, config.dim, seed);
+  const projection = await fitProjection(samples, config.dim, seed, select?.length ? select : null);
   samples.forEach((s) => s.dispose());
   const folds = assignFolds(items, FOLDS, random);
   const hashes: string[] = [];
@@ -183,7 +186,7 @@ async function extractAll(backbone: Backbone, items: DatasetItem[], config: Prof
 /** 2. The memory: a greedy coreset of normal patches, and every training picture's distances to it (its own patches left out). */
 async function buildMemory(images: Omit<TrainingImage, 'memory'>[], config: ProfileConfig, random: () => number, progress: NonNullable<TrainOptions['onProgress']>) {
   const normals = images.filter((x) => !x.positive);
-  const dim = config.dim;
+  const dim = normals[0].f.dim;
   const rows: { image: number; cell: number }[] = [];
   normals.forEach((x, image) => {
     for (let cell = 0; cell < x.f.rows * x.f.cols; cell++) rows.push({ image, cell });
@@ -327,7 +330,7 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
     method: METHOD,
     profile: options.profile,
     backbone: backbone.identity,
-    features: { area: config.area, dim: config.dim, channels: extracted.projection.channels, bankSize: bank.length / config.dim, pooled: images[0].f.pooled.length },
+    features: { area: config.area, dim: extracted.projection.dim, channels: extracted.projection.channels, bankSize: bank.length / extracted.projection.dim, pooled: images[0].f.pooled.length },
     scoreMode,
     seed,
     createdAt: new Date().toISOString(),

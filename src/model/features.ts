@@ -24,13 +24,21 @@ export interface ImageFeatures {
   height: number;
 }
 
-/** Per-channel standardisation and a seeded Gaussian projection, folded into one matrix and offset. */
+/**
+ * Per-channel standardisation of the selected channels (the backbone's memory taps), then a
+ * seeded Gaussian projection to `dim` numbers, or none when they are no more than `dim`: folded
+ * into one matrix and offset.
+ */
 export interface Projection {
   channels: number;
   dim: number;
   seed: number;
   mean: Float32Array;
   scale: Float32Array;
+  /** Channels the descriptors are made of, in order; null: all. */
+  select: number[] | null;
+  /** True: the selected channels themselves, standardised; false: a random projection of them. */
+  identity: boolean;
 }
 
 interface FoldedProjection {
@@ -49,13 +57,14 @@ async function foldedProjection(p: Projection): Promise<FoldedProjection> {
   const matrix = new Float32Array(p.channels * p.dim);
   const offset = new Float32Array(p.dim);
   const norm = 1 / Math.sqrt(p.dim);
-  for (let c = 0; c < p.channels; c++) {
+  const channels = p.select ?? [...Array(p.channels).keys()];
+  channels.forEach((c, k) => {
     for (let d = 0; d < p.dim; d++) {
-      const g = (gaussian() * norm) / p.scale[c];
+      const g = (p.identity ? (d === k ? 1 : 0) : gaussian() * norm) / p.scale[c];
       matrix[c * p.dim + d] = g;
       offset[d] -= p.mean[c] * g;
     }
-  }
+  });
   const f = { matrix: tf.keep(tf.tensor2d(matrix, [p.channels, p.dim])), offset: tf.keep(tf.tensor1d(offset)) };
   folded.set(p, f);
   return f;
@@ -65,6 +74,8 @@ export interface RawFeatures {
   rows: number;
   cols: number;
   channels: number;
+  /** Where each tap's channels sit in `aggregated`. */
+  taps: { tap: string; start: number; count: number }[];
   /** rows·cols × channels aggregated descriptors before projection. */
   aggregated: tfType.Tensor2D;
   pooled: Float32Array;
@@ -90,7 +101,9 @@ export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: numbe
     const smoothed = tf.avgPool(stacked, 3, 1, 'same');
     return smoothed.reshape([rows * cols, smoothed.shape[3]]) as tfType.Tensor2D;
   });
-  return { rows, cols, channels: aggregated.shape[1], aggregated, pooled, width: image.width, height: image.height };
+  let start = 0;
+  const taps = maps.map((m) => ({ tap: m.tap, start: (start += m.channels) - m.channels, count: m.channels }));
+  return { rows, cols, channels: aggregated.shape[1], taps, aggregated, pooled, width: image.width, height: image.height };
 }
 
 /** Mean, max and spread of every channel of every tap over the picture. */
@@ -122,15 +135,24 @@ function pooledStats(maps: FeatureMap[]): Float32Array {
   return out;
 }
 
-/** Per-channel mean and spread over the aggregated descriptors of a few normal pictures. */
-export async function fitProjection(samples: tfType.Tensor2D[], dim: number, seed: number): Promise<Projection> {
+/** Per-channel mean and spread over the aggregated descriptors of a few normal pictures; descriptors of at most `maxDim` numbers. */
+export async function fitProjection(samples: tfType.Tensor2D[], maxDim: number, seed: number, select: number[] | null): Promise<Projection> {
   const tf = await tfjsWasm();
   const { mean, scale } = tf.tidy(() => {
     const all = tf.concat(samples, 0);
     const m = tf.moments(all, 0);
     return { mean: m.mean, scale: m.variance.sqrt().add(1e-3) };
   });
-  const p = { channels: samples[0].shape[1], dim, seed, mean: (await mean.data()) as Float32Array, scale: (await scale.data()) as Float32Array };
+  const selected = select?.length ?? samples[0].shape[1];
+  const p = {
+    channels: samples[0].shape[1],
+    dim: Math.min(maxDim, selected),
+    seed,
+    mean: (await mean.data()) as Float32Array,
+    scale: (await scale.data()) as Float32Array,
+    select,
+    identity: selected <= maxDim,
+  };
   tf.dispose([mean, scale]);
   return p;
 }

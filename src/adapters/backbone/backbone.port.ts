@@ -38,6 +38,11 @@ export interface FeatureMap {
 export interface Backbone {
   readonly identity: BackboneIdentity;
   /**
+   * The taps whose channels make the patch descriptors the memory of normal patches compares
+   * (e.g. a network's residual outputs, not its wide expansion layers); all taps when absent.
+   */
+  readonly memoryTaps?: readonly string[];
+  /**
    * The input size for a picture of `aspect` (width / height) at about `area` pixels: a network
    * that takes any size keeps the aspect ratio (sides a multiple of its largest stride); one
    * with a fixed input returns that size.

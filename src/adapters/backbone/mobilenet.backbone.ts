@@ -89,6 +89,8 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
 
   return {
     identity,
+    // The residual outputs: the wide expansion layers (192 and 576 ReLU6 channels) drown them in a nearest-neighbour distance.
+    memoryTaps: ['block_5_add', 'block_12_add'],
     inputSize: (aspect, area) => flexibleInputSize(aspect, area, LARGEST_STRIDE),
     async extract(input: BackboneInput): Promise<FeatureMap[]> {
       if (input.data.length !== input.width * input.height * 3) throw new BackboneError(`expected ${input.width}×${input.height}×3 values, got ${input.data.length}`);
