@@ -8,8 +8,11 @@ export interface LearningBudget {
 
 export const DEFAULT_LEARNING_BUDGET: LearningBudget = { perRun: 10, perDay: 200 };
 
-/** Diversity: picks of one run fall into bins of this width of the anomaly probability, per stage… */
-export const LEARNING_BIN_WIDTH = 0.05;
+/**
+ * Diversity: picks of one run fall into bins of this width of the anomaly probability's log-odds,
+ * per stage (log-odds, so a model sure of everything still spreads its picks from p = 10⁻⁴ to 10⁻¹)…
+ */
+export const LEARNING_BIN_WIDTH = 1;
 /** …and a bin gives at most this many. */
 export const LEARNING_PER_BIN = 2;
 /** Queue place: half the uncertainty, so a pick waits behind LOW_CONFIDENCE work that is as unsure. */
@@ -50,24 +53,20 @@ export function anomalyProbability(detection: { isAnomalous: boolean; confidence
 /** 1 at a coin toss (p = 0.5), 0 at certainty. */
 export const uncertaintyOf = (probability: number) => round(1 - Math.abs(2 * clamp01(probability) - 1));
 
-const drawOf = (c: LearningCandidate) => unitHash(`${c.imageId}:${c.modelVersion}:learning`);
+/** A fixed tie-break per image and model version, so a replay ranks the same. */
+const tieOf = (c: LearningCandidate) => unitHash(`${c.imageId}:${c.modelVersion}:learning`);
+
+const logOdds = (p: number) => {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
+};
+
+export const binOf = (c: Pick<LearningCandidate, 'stage' | 'probability'>, width = LEARNING_BIN_WIDTH) => `${c.stage}:${Math.floor(logOdds(c.probability) / width)}`;
 
 /**
- * Whether a verdict is drawn at all: with probability uncertainty², from the image and model version,
- * so a replay draws the same. Squared, so the daily budget goes to verdicts near the decision rather
- * than to the many that are nearly certain; a certain one (p = 0 or 1) is never drawn.
- */
-export function drawn(c: LearningCandidate): boolean {
-  const u = uncertaintyOf(c.probability);
-  return drawOf(c) < u * u;
-}
-
-export const binOf = (c: Pick<LearningCandidate, 'stage' | 'probability'>, width = LEARNING_BIN_WIDTH) =>
-  `${c.stage}:${Math.min(Math.ceil(1 / width) - 1, Math.floor(clamp01(c.probability) / width))}`;
-
-/**
- * Picks a run's ACTIVE_LEARNING tasks from its confident verdicts: the drawn ones, most uncertain
- * first, at most `perBin` per (stage, probability bin), at most `limit` in all. `chosen` are the
+ * Picks a run's ACTIVE_LEARNING tasks from its confident verdicts: most uncertain first, at most
+ * `perBin` per (stage, log-odds bin), at most `limit` in all — the budget is spent even when the
+ * model is sure of everything, since that is when its misses hide. `chosen` are the
  * run's earlier picks (a replay): they fill bins first and are never picked again, so running this
  * again after its picks were stored picks nothing new.
  */
@@ -81,8 +80,8 @@ export function selectForLearning(
   const filled = new Map<string, number>();
   for (const c of chosen) filled.set(binOf(c, binWidth), (filled.get(binOf(c, binWidth)) ?? 0) + 1);
   const ranked = candidates
-    .filter((c) => !taken.has(c.imageId) && drawn(c))
-    .map((c) => ({ c, u: uncertaintyOf(c.probability), tie: drawOf(c) }))
+    .filter((c) => !taken.has(c.imageId))
+    .map((c) => ({ c, u: uncertaintyOf(c.probability), tie: tieOf(c) }))
     .sort((a, b) => b.u - a.u || a.tie - b.tie || a.c.imageId.localeCompare(b.c.imageId));
   const picks: LearningPick[] = [];
   for (const { c, u } of ranked) {

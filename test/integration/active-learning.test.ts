@@ -94,11 +94,14 @@ describe('active learning at the end of a run', () => {
     expect(picked.length).toBeLessThanOrEqual(10);
     const byId = new Map(images.map((i) => [i.id, i]));
     const pickedImages = picked.map((r: { image: { id: string } }) => byId.get(fromGlobalId('Image', r.image.id, 'id'))!);
-    // Only the uncertain NORMAL/ANOMALY verdicts: not the nearly certain ones, not the images with a task already.
+    // The uncertain verdicts first (two per log-odds bin), then — the budget not spent — at most two of the nearly
+    // certain screen clears (one bin); never the images with a task already.
     for (const [n, image] of pickedImages.entries()) {
-      expect(images.indexOf(image)).toBeLessThan(uncertain.length);
+      expect(images.indexOf(image)).toBeLessThan(uncertain.length + sure.length);
       expect(picked[n]).toMatchObject({ status: 'PENDING', uncertainty: expect.closeTo(uncertaintyOf(image.p), 4) });
     }
+    expect(pickedImages.filter((i: { p: number }) => i.p === 0.005)).toHaveLength(2);
+    expect(pickedImages.filter((i: { p: number }) => i.p !== 0.005).length).toBeGreaterThanOrEqual(4);
     const bins = new Map<string, number>();
     for (const image of pickedImages) bins.set(binOf({ stage: image.stage, probability: image.p }), (bins.get(binOf({ stage: image.stage, probability: image.p })) ?? 0) + 1);
     expect(Math.max(...bins.values())).toBeLessThanOrEqual(2);
@@ -106,7 +109,9 @@ describe('active learning at the end of a run', () => {
 
     // Stored: the stage-2 detection it questions, and half its uncertainty as its place in the queue.
     for (const task of await learningTasks(t, images.map((i) => i.id))) {
-      expect(task.detectionId).toBe(byId.get(task.imageId)!.detectionId);
+      const image = byId.get(task.imageId)!;
+      // A screen-cleared image has no stage-2 detection to question.
+      expect(task.detectionId).toBe(image.stage === 'INSPECT' ? image.detectionId : null);
       expect(task.priority).toBeCloseTo(task.uncertainty / 2, 4);
     }
     const queue = ok(await t.gql(`{ reviewQueue(first: 50, reasons: [ACTIVE_LEARNING]) { nodes { reason } } }`)).reviewQueue.nodes;

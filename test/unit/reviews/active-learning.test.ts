@@ -34,24 +34,28 @@ describe('active-learning selection', () => {
     expect(anomalyProbability({ isAnomalous: false, confidence: 0.7, result: { pictures: [{ raw: { anomalyProbability: 0.1 } }, { raw: {} }] } })).toBeCloseTo(0.3);
   });
 
-  it('draws a verdict with probability uncertainty², the same way every time', () => {
-    for (const p of [0.05, 0.2, 0.35, 0.5]) {
-      const pool = Array.from({ length: 4000 }, (_, i) => candidate(i, p));
-      const share = pool.filter(drawn).length / pool.length;
-      expect(share).toBeCloseTo(uncertaintyOf(p) ** 2, 1);
-      expect(pool.filter(drawn).length).toBe(pool.filter(drawn).length);
-    }
-    expect(Array.from({ length: 1000 }, (_, i) => candidate(i, i % 2 ? 1 : 0)).some(drawn)).toBe(false);
+  it('spends the budget even when the model is sure of everything: its least sure verdicts, spread over the log-odds', () => {
+    // A cold-start model that clears everything with p between 10⁻⁵ and 10⁻¹: that is where its misses hide.
+    const sure = Array.from({ length: 400 }, (_, i) => candidate(i, 10 ** -(1 + (i % 40) / 10)));
+    const picks = selectForLearning(sure, { limit: 10 });
+    expect(picks).toHaveLength(10);
+    const bins = new Set(picks.map((p) => binOf(p)));
+    expect(bins.size).toBeGreaterThanOrEqual(5);
+    // Most uncertain first, and the same picks every time.
+    expect(picks.map((p) => p.uncertainty)).toEqual([...picks.map((p) => p.uncertainty)].sort((a, b) => b - a));
+    expect(selectForLearning(sure, { limit: 10 }).map((p) => p.imageId)).toEqual(picks.map((p) => p.imageId));
+    expect(Math.max(...picks.map((p) => p.probability))).toBeCloseTo(0.1, 5);
   });
 
-  it('prefers verdicts near the decision: the picks are the most uncertain of those drawn', () => {
+  it('prefers verdicts near the decision: each bin gives its most uncertain, the nearest bins first', () => {
     const pool = [
       ...Array.from({ length: 200 }, (_, i) => candidate(i, 0.02 + (i % 10) * 0.01)),
       ...Array.from({ length: 40 }, (_, i) => candidate(1000 + i, 0.3 + (i % 20) * 0.02)),
     ];
     const picks = selectForLearning(pool, { limit: 10 });
-    expect(picks).toHaveLength(10);
-    expect(picks.every((p) => p.uncertainty >= 0.6)).toBe(true);
+    expect(picks).toHaveLength(8); // two per log-odds bin: [-4, -3) [-3, -2) near 0.02–0.11, [-1, 0) [0, 1) near 0.3–0.68
+    expect(picks.slice(0, 4).every((p) => p.uncertainty >= 0.6)).toBe(true);
+    expect(picks.slice(0, 4).every((p) => p.uncertainty >= 0.95)).toBe(true);
     expect(picks.map((p) => p.uncertainty)).toEqual([...picks.map((p) => p.uncertainty)].sort((a, b) => b - a));
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
     expect(mean(picks.map((p) => p.uncertainty))).toBeGreaterThan(mean(pool.map((c) => uncertaintyOf(c.probability))));
@@ -84,7 +88,7 @@ describe('active-learning selection', () => {
   });
 
   it('picks nothing new when run again with its earlier picks, whether the limit or the bins stopped it', () => {
-    const pool = Array.from({ length: 50 }, (_, i) => candidate(i, 0.3 + (i % 40) * 0.01));
+    const pool = Array.from({ length: 50 }, (_, i) => candidate(i, 0.05 + (i % 45) * 0.02));
     const first = selectForLearning(pool, { limit: 5 });
     expect(first).toHaveLength(5);
     expect(selectForLearning(pool, { limit: 0, chosen: first })).toEqual([]);
