@@ -252,7 +252,12 @@ async function fitPatchClassifier(backbone: Backbone, images: TrainingImage[], p
 function chooseThresholds(scored: Scored[], profile: Profile): { operating: number; band: { low: number; high: number }; calibration: { a: number; b: number } } {
   const normal = scored.filter((s) => !s.positive).map((s) => s.score);
   if (scored.some((s) => s.positive)) {
-    const operating = profile === 'screen' ? thresholdForRecall(scored, 0.99) : bestF1Threshold(scored);
+    if (profile === 'screen') {
+      // A screen passes on everything at or above its recall-0.99 threshold: no band below it, or it clears little.
+      const operating = thresholdForRecall(scored, 0.99);
+      return { operating, band: { low: operating, high: reviewBand(scored, operating).high }, calibration: plattScaling(scored) };
+    }
+    const operating = bestF1Threshold(scored);
     return { operating, band: reviewBand(scored, operating), calibration: plattScaling(scored) };
   }
   // Normal pictures only: the operating point sits in the tail of what normal looks like.
