@@ -1,7 +1,6 @@
 import {
   anomalyProbability,
   binOf,
-  drawn,
   type LearningCandidate,
   LEARNING_PER_BIN,
   selectForLearning,
