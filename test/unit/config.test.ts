@@ -34,6 +34,34 @@ describe('configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it('runs the built-in model on MobileNetV2 by default, and on an ONNX file only with its taps and strides', () => {
+    expect(loadConfig({}).detectors.backbone).toEqual({ kind: 'mobilenet', threads: 1 });
+    const onnx = loadConfig({ BACKBONE: 'onnx', BACKBONE_ONNX_FILE: 'nets/wrn50.onnx', BACKBONE_ONNX_TAPS: 'layer2, layer3', BACKBONE_ONNX_STRIDES: '8,16', BACKBONE_ONNX_INPUT_SIZE: '224x224', BACKBONE_THREADS: '2' });
+    expect(onnx.detectors.backbone).toEqual({
+      kind: 'onnx',
+      threads: 2,
+      file: path.resolve('nets/wrn50.onnx'),
+      taps: ['layer2', 'layer3'],
+      strides: [8, 16],
+      inputSize: { width: 224, height: 224 },
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    });
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).problems.join('\n');
+      }
+      return '';
+    };
+    expect(problems({ BACKBONE: 'onnx' })).toMatch(/BACKBONE_ONNX_FILE="": required when BACKBONE=onnx[\s\S]*BACKBONE_ONNX_TAPS="": required[\s\S]*BACKBONE_ONNX_STRIDES="": required/);
+    expect(problems({ BACKBONE: 'onnx', BACKBONE_ONNX_FILE: 'a.onnx', BACKBONE_ONNX_TAPS: 'x,y', BACKBONE_ONNX_STRIDES: '8' })).toContain('expected one stride per tap (2)');
+    expect(problems({ BACKBONE: 'resnet' })).toContain('BACKBONE="resnet": expected mobilenet or onnx');
+    expect(problems({ BACKBONE_ONNX_INPUT_SIZE: '224' })).toContain('expected dynamic or WIDTHxHEIGHT');
+    expect(problems({ BACKBONE_ONNX_MEAN: '1,2' })).toContain('expected three numbers (R,G,B)');
+  });
+
   it('lists every bad variable at once', () => {
     const err = (() => {
       try {
