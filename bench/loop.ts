@@ -275,7 +275,19 @@ async function main() {
   });
   const app = await startApp(config);
   const gql = async <T = any>(query: string, variables: Record<string, unknown> = {}, key = ADMIN): Promise<T> => {
-    const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+    const post = () => fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+    // A kept-alive socket the server closed while a training held its event loop resets once in a while: a read is safe to send again.
+    const isRead = !/^\s*mutation\b/.test(query);
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await post();
+        break;
+      } catch (err) {
+        if (!isRead || attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     const body = (await res.json()) as { data: T; errors?: { message: string; extensions?: { code?: string } }[] };
     if (body.errors?.length) throw new GqlError(body.errors, query, variables);
     return body.data;
