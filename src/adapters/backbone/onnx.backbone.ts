@@ -3,21 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { type BackboneConfig } from '../../config/config';
 import { type Backbone, BackboneError, type BackboneInput, type FeatureMap, flexibleInputSize } from './backbone.port';
 
-export interface OnnxBackboneOptions {
-  /** An ONNX export with one NCHW float RGB input, weights inside the file. */
-  file: string;
-  /** Names of intermediate tensors (node outputs) to tap, and the stride of each. */
-  taps: string[];
-  strides: number[];
-  /** The size to feed; null: the model's own when fixed, else any size keeping the picture's aspect. */
-  inputSize: { width: number; height: number } | null;
-  mean: [number, number, number];
-  std: [number, number, number];
+/** The ONNX backbone's settings (BACKBONE_ONNX_*): an export with one NCHW float RGB input and its weights inside the file. */
+export type OnnxBackboneOptions = Omit<Extract<BackboneConfig, { kind: 'onnx' }>, 'kind' | 'threads'> & {
   /** onnxruntime's intra-op threads; 1 keeps one request from taking every core. */
   threads?: number;
-}
+};
 
 type Size = { width: number; height: number };
 type Int = number | { toString(): string } | null | undefined;
