@@ -6,10 +6,10 @@ import { ADMIN_SECRET, type GraphQLResponse, ok, type TestApp } from '../support
 import { MAIN, spawnServer } from '../support/server-process';
 import { deviceWithInspection, installTestModels, surfacePhoto, uploadImages } from '../support/workflow';
 
-// SIGKILL the server in the middle of a 200-image run, start it again: the run is resumed and
+// SIGKILL the server in the middle of a 120-image run, start it again: the run is resumed and
 // completes, and every image has exactly one detection per stage it reached.
 
-const IMAGES = 200;
+const IMAGES = 120;
 
 let tdb: TestDatabase;
 let dataDir: string;
