@@ -8,7 +8,8 @@ import { seededRandom } from './numeric';
  * What the model reads of a picture, from the backbone's tapped layers:
  * - patch descriptors on the finest tapped grid (stride 8 for MobileNetV2): every tap resized to
  *   that grid and concatenated, averaged over each 3×3 neighbourhood (PatchCore's local
- *   aggregation), standardised per channel and randomly projected to `dim` numbers;
+ *   aggregation); the memory taps' channels, standardised (and randomly projected when more than
+ *   `dim`), make the descriptor the memory compares, all channels feed the patch classifier;
  * - pooled statistics per tap and channel (mean, max and spread over the picture): what the
  *   image-level classifier reads.
  */

@@ -109,6 +109,8 @@ describe('with labelled anomalies', () => {
     const { memoryAuroc, classifierAuroc, stackedAuroc, imageAuroc } = supervised.manifest.validation;
     expect(imageAuroc).toBe(Math.max(memoryAuroc!, classifierAuroc!, stackedAuroc!));
     expect(supervised.payload.patchModel?.weights).toHaveLength(supervised.manifest.features.channels);
+    // A screen passes on everything at or above its recall-0.99 threshold: its band starts there.
+    expect(supervised.manifest.thresholds.reviewBand.low).toBe(supervised.manifest.thresholds.operating);
     const { report } = await evaluate(backbone, supervised, await readDatasetFolder(testDir));
     expect(report.imageAuroc).toBeGreaterThan(0.9);
     expect(report.byType.map((t) => t.type)).toEqual(['blob', 'scratch']);
