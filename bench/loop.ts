@@ -17,8 +17,8 @@ import Table from 'cli-table3';
 import sharp from 'sharp';
 import { startApp } from '../src/app/app';
 import { loadConfig } from '../src/config/config';
-import { readDatasetFolder, stratifiedSplit, type DatasetItem } from '../src/model/dataset';
-import { seededRandom, shuffle } from '../src/model/numeric';
+import { readDatasetFolder, stratifiedSplit, type DatasetItem } from '../src/anomaly-model/dataset';
+import { seededRandom, shuffle } from '../src/anomaly-model/numeric';
 import { renderLoopSvg, svgToPng } from './loop-plot';
 
 const ADMIN = 'bench-admin-secret-0123456789abcdef';

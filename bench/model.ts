@@ -8,11 +8,11 @@ import '../src/runtime-defaults';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.backbone';
-import { serializeArtifact } from '../src/model/artifact';
-import { readDatasetFolder, stratifiedSplit } from '../src/model/dataset';
-import { evaluate, train } from '../src/model/detector';
-import { type Profile } from '../src/model/types';
+import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.driver';
+import { serializeArtifact } from '../src/anomaly-model/artifact';
+import { readDatasetFolder, stratifiedSplit } from '../src/anomaly-model/dataset';
+import { evaluate, train } from '../src/anomaly-model/detector';
+import { type Profile } from '../src/anomaly-model/types';
 
 /** Image AUROC targets with labels (and, for magnetic tiles, from normal images only). */
 const TARGETS: Record<string, { labelled: number; normals?: number }> = { 'magnetic-tile': { labelled: 0.98, normals: 0.93 }, crops: { labelled: 0.995 } };

@@ -12,11 +12,11 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApp } from '../src/app/app';
 import { loadConfig } from '../src/config/config';
-import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.backbone';
+import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.driver';
 import { type Backbone } from '../src/adapters/backbone/backbone.port';
-import { saveArtifact, type ModelArtifact } from '../src/model/artifact';
-import { readDatasetFolder } from '../src/model/dataset';
-import { predict, train } from '../src/model/detector';
+import { saveArtifact, type ModelArtifact } from '../src/anomaly-model/artifact';
+import { readDatasetFolder } from '../src/anomaly-model/dataset';
+import { predict, train } from '../src/anomaly-model/detector';
 import { deriveImages } from '../src/images/processing/image-processor';
 import { drawDefect, surface, toPng, writeDataset } from '../test/support/textures';
 

@@ -10,18 +10,18 @@ import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
 import { resolveSigningSecret } from '../uploads/signing-secret';
 import { createServices, type Services, type WorkflowDeps } from './services';
-import { type WorkflowEngine } from '../workflows/engine.port';
-import { createWorkflowEngine } from '../workflows/engines/engine.factory';
+import { type WorkflowEngine } from '../adapters/workflow-engine/workflow-engine.port';
+import { createWorkflowEngine } from '../adapters/workflow-engine/workflow-engine.factory';
 import { type SFNClient } from '@aws-sdk/client-sfn';
-import { type AwsDetectorClients } from '../detectors/aws';
-import { createDetectors } from '../detectors/detectors';
+import { type AwsDetectorClients } from '../adapters/detectors/aws-detectors';
+import { createDetectors } from '../adapters/detectors/detectors.factory';
 import { StoredModels } from '../models/model-artifacts';
 import { backboneProvider, openBackbone } from '../adapters/backbone/backbone.factory';
-import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../models/aws';
-import { createEventBus } from '../events/event-bus';
-import { type EventBus } from '../events/event-bus.port';
+import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../adapters/model-trainer/model-trainer.factory';
+import { createEventBus } from '../adapters/event-bus/event-bus.factory';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { ConfigError, loadConfig } from '../config/config';
-import { createHumanReview, createLookoutDatasets, type ReviewClients } from '../reviews/review-adapters';
+import { createHumanReview, createLookoutDatasets, type ReviewClients } from '../adapters/human-review/human-review.factory';
 
 export interface App {
   config: Config;

@@ -9,15 +9,15 @@ import { type ObjectStore, type Presigner } from '../adapters/object-store/objec
 import { UploadService } from '../images/upload.service';
 import { SurveyService } from '../surveys/survey.service';
 import { DetectionService } from '../detections/detection.service';
-import { type Detectors } from '../detectors/detectors';
-import { type EventBus } from '../events/event-bus.port';
+import { type Detectors } from '../adapters/detectors/detectors.factory';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Logger } from '../logging/logger';
 import { ReviewTaskService } from '../reviews/review-task.service';
 import { CostService } from '../costs/cost.service';
 import { WorkflowRunService } from '../workflows/workflow-run.service';
 import { DatasetService } from '../datasets/dataset.service';
-import { type LookoutDatasetSink } from '../datasets/lookout-dataset.sink';
-import { type HumanReviewPort } from '../reviews/human-review.port';
+import { type LookoutDatasetSink } from '../adapters/dataset-sink/lookout.driver';
+import { type HumanReviewPort } from '../adapters/human-review/human-review.port';
 import { ReviewService } from '../reviews/review.service';
 import { type StoredModels } from '../models/model-artifacts';
 import { type BackboneProvider } from '../adapters/backbone/backbone.factory';
@@ -25,9 +25,9 @@ import { ModelTrainingService, ModelVersionQueries } from '../models/training.se
 import { DatasetImportService } from '../datasets/dataset-import.service';
 import { ModelDeploymentService } from '../models/deployment.service';
 import { ModelHealthService } from '../models/model-health.service';
-import { type ExternalDeployer, type ExternalTrainer } from '../models/trainer.port';
+import { type ExternalDeployer, type ExternalTrainer } from '../adapters/model-trainer/model-trainer.port';
 import { DomainError, ErrorCode } from '../common/errors';
-import { lookoutVersionName } from '../detectors/aws/lookout.detector';
+import { lookoutVersionName } from '../adapters/detectors/lookout.driver';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {

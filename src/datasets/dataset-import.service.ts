@@ -8,7 +8,7 @@ import { type Dataset, type Prisma, type PrismaClient } from '../generated/prism
 import { type DatasetSplit } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { badInput } from '../common/errors';
-import { readDatasetFolder } from '../model/dataset';
+import { readDatasetFolder } from '../anomaly-model/dataset';
 import { type DatasetService, type LabelledRegion } from './dataset.service';
 import { paintBinaryMask } from './mask';
 import { splitFor } from './split';

@@ -6,8 +6,8 @@ import { byId, type Ordering, type PageLimits, paginate } from '../common/pagina
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
 import { storedImageSize } from '../images/processing/stored-image-size';
-import { type ReviewBox } from '../reviews/human-review.port';
-import { type LookoutDatasetSink } from './lookout-dataset.sink';
+import { type ReviewBox } from '../adapters/human-review/human-review.port';
+import { type LookoutDatasetSink } from '../adapters/dataset-sink/lookout.driver';
 import { manifestLine, type ManifestEntry } from './lookout-manifest';
 import { maskColorMap, renderMask } from './mask';
 import { splitFor } from './split';

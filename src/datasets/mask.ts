@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { NormalizedBox } from '../detectors/detector.port';
+import type { NormalizedBox } from '../adapters/detectors/detector.port';
 
 // Segmentation masks for Lookout for Vision datasets (manifest key `anomaly-mask-ref`):
 // a PNG the size of its image, white where there is no anomaly, each anomaly type filled in its

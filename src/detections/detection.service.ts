@@ -9,8 +9,8 @@ import {
   type InspectRegion,
   type NormalizedBox,
   type ScreenDetector,
-} from '../detectors/detector.port';
-import { type EventBus } from '../events/event-bus.port';
+} from '../adapters/detectors/detector.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
 import { storedImageSize } from '../images/processing/stored-image-size';

@@ -2,7 +2,7 @@ import { filter } from '@graphql-yoga/subscription';
 import { badInput } from '../common/errors';
 import { fromGlobalId } from '../common/global-id';
 import { validateInput } from '../common/validation';
-import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent } from './event-bus.port';
+import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent } from '../adapters/event-bus/event-bus.port';
 import { type AnomalySubscriptionFilter, type DeviceStatusFilter } from './subscription.input';
 
 export type Matcher<E> = (event: E) => boolean;

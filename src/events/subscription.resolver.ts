@@ -8,7 +8,7 @@ import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
 import { ReviewReason, ReviewTaskType } from '../reviews/review-task.type';
 import { ModelDriftEventType } from '../models/model.type';
-import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type ModelDriftEvent, type InspectionUpdatedEvent, type ReviewCompletedEvent, type ReviewTaskCreatedEvent } from './event-bus.port';
+import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type ModelDriftEvent, type InspectionUpdatedEvent, type ReviewCompletedEvent, type ReviewTaskCreatedEvent } from '../adapters/event-bus/event-bus.port';
 import { anomalyMatcher, checkedFilter, deviceStatusMatcher, where } from './event-filters';
 import { AnomalySubscriptionFilter, DeviceStatusFilter } from './subscription.input';
 

@@ -2,7 +2,7 @@ import { type Logger } from 'pino';
 import { type Services } from '../app/services';
 import { type Caller } from '../auth/caller';
 import { type DomainError } from '../common/errors';
-import { type EventBus } from '../events/event-bus.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Loaders } from './loaders';
 
 /** Everything a resolver may use, built once per request (or per subscription) by src/http/context-factory.ts. */

@@ -2,7 +2,7 @@ import { type Logger } from 'pino';
 import { type Services } from '../app/services';
 import { type DomainError } from '../common/errors';
 import { type PageLimits } from '../common/pagination/keyset';
-import { type EventBus } from '../events/event-bus.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Context } from '../graphql/context';
 import { Loaders } from '../graphql/loaders';
 

@@ -8,7 +8,7 @@ import { type Logger } from 'pino';
 import { type Services } from '../app/services';
 import { type Config } from '../config/config';
 import { unauthenticated } from '../common/errors';
-import { type EventBus } from '../events/event-bus.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Context } from '../graphql/context';
 import { createErrorFormatter, isInternal } from '../graphql/format-error';
 import { ANONYMOUS, bearerSecret, createContext, identify, type Identity } from './context-factory';

@@ -4,7 +4,7 @@ import { DeploymentAction, ModelStatus, type ModelProfile } from '../generated/p
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../common/errors';
 import { type ModelMetrics } from './evaluation';
 import { type StoredModels } from './model-artifacts';
-import { type ExternalDeployer, type ExternalModel } from './trainer.port';
+import { type ExternalDeployer, type ExternalModel } from '../adapters/model-trainer/model-trainer.port';
 import { type ModelTrainingService, type StoredMetrics, type TrainedOn } from './training.service';
 
 interface Figures {

@@ -1,7 +1,7 @@
 import { type Backbone } from '../adapters/backbone/backbone.port';
-import { type ModelArtifact } from '../model/artifact';
-import { type DatasetItem } from '../model/dataset';
-import { evaluate } from '../model/detector';
+import { type ModelArtifact } from '../anomaly-model/artifact';
+import { type DatasetItem } from '../anomaly-model/dataset';
+import { evaluate } from '../anomaly-model/detector';
 import { atFixedRecall } from './fixed-recall';
 
 /** A version's figures on one test split; what the deploy gate compares and GraphQL shows. */

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import { type PrismaClient } from '../generated/prisma/client';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import { type ModelArtifact, parseArtifact, serializeArtifact } from '../model/artifact';
-import { type Profile } from '../model/types';
+import { type ModelArtifact, parseArtifact, serializeArtifact } from '../anomaly-model/artifact';
+import { type Profile } from '../anomaly-model/types';
 import { toDbProfile } from './profile';
 
 /** Artifacts are immutable (the version is their content hash), so a handful stay parsed in memory. */

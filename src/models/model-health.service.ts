@@ -1,7 +1,7 @@
 import { type Logger } from 'pino';
 import { type PrismaClient } from '../generated/prisma/client';
 import { ModelStatus, ReviewReason, ReviewTaskStatus } from '../generated/prisma/enums';
-import { type EventBus } from '../events/event-bus.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 
 /** Model verdicts against reviewer verdicts over one kind of review task (anomalous is positive). */
 export interface Agreement {

@@ -5,7 +5,7 @@ import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { DatasetType } from '../datasets/dataset.type';
 import { type Context } from '../graphql/context';
-import { type Thresholds } from '../model/types';
+import { type Thresholds } from '../anomaly-model/types';
 import { type GateResult } from './deployment.service';
 import { type ModelHealth } from './model-health.service';
 import { DeployModelInput, ModelVersionFilter, RollbackModelInput, TrainModelInput } from './model.input';

@@ -14,13 +14,13 @@ import { isUniqueViolation } from '../db/prisma-errors';
 import { type DatasetService, type LabelledRegion } from '../datasets/dataset.service';
 import { manifestLine } from '../datasets/lookout-manifest';
 import { binaryMaskOf, maskColorMap } from '../datasets/mask';
-import { type DatasetItem } from '../model/dataset';
-import { train } from '../model/detector';
-import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine } from '../workflows/engine.port';
+import { type DatasetItem } from '../anomaly-model/dataset';
+import { train } from '../anomaly-model/detector';
+import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine } from '../adapters/workflow-engine/workflow-engine.port';
 import { evaluateOn, type ModelMetrics } from './evaluation';
 import { type StoredModels } from './model-artifacts';
 import { fromDbProfile } from './profile';
-import { type ExternalTrainer } from './trainer.port';
+import { type ExternalTrainer } from '../adapters/model-trainer/model-trainer.port';
 
 /** One entry of the dataset as it was when a training began: what it trained and was tested on. */
 export interface SnapshotEntry {

@@ -1,5 +1,5 @@
 import { badInput } from '../common/errors';
-import { type ReviewBox } from './human-review.port';
+import { type ReviewBox } from '../adapters/human-review/human-review.port';
 
 export interface TypedRegion {
   box: ReviewBox;

@@ -6,9 +6,9 @@ import { byId, type Ordering, type PageLimits, paginate } from '../common/pagina
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
 import { unitHash } from '../common/unit-hash';
-import { type EventBus } from '../events/event-bus.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { storedImageSize } from '../images/processing/stored-image-size';
-import { type HumanReviewPort, type ReviewRegion } from './human-review.port';
+import { type HumanReviewPort, type ReviewRegion } from '../adapters/human-review/human-review.port';
 import { type LearningBudget } from './active-learning';
 
 export interface NewReviewTask {

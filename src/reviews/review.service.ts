@@ -5,8 +5,8 @@ import { type Caller } from '../auth/caller';
 import { conflict, forbidden, notFound } from '../common/errors';
 import { type DatasetService } from '../datasets/dataset.service';
 import { type DetectionService } from '../detections/detection.service';
-import { type EventBus } from '../events/event-bus.port';
-import { type HumanLoopOutcomes, type ReviewAnswerInput, type ReviewVerdictValue } from './human-review.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
+import { type HumanLoopOutcomes, type ReviewAnswerInput, type ReviewVerdictValue } from '../adapters/human-review/human-review.port';
 import { mergeRegions, overlap, type TypedRegion, validateRegions } from './review-regions';
 import { type ReviewTaskService } from './review-task.service';
 

@@ -3,10 +3,10 @@ import { type PrismaClient, type WorkflowRun } from '../generated/prisma/client'
 import { ImageStatus, InspectionStatus, WorkflowEngine as EngineKind, WorkflowRunStatus } from '../generated/prisma/enums';
 import { badInput, notFound } from '../common/errors';
 import { type DetectionService } from '../detections/detection.service';
-import { type EventBus } from '../events/event-bus.port';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import crypto from 'node:crypto';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine, type WorkflowName } from './engine.port';
+import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine, type WorkflowName } from '../adapters/workflow-engine/workflow-engine.port';
 
 const ACTIVE: WorkflowRunStatus[] = [WorkflowRunStatus.QUEUED, WorkflowRunStatus.RUNNING];
 const JUDGEABLE: ImageStatus[] = [ImageStatus.UPLOADED, ImageStatus.READY];

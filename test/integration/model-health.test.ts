@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { type ModelDriftEvent } from '../../src/events/event-bus.port';
+import { type ModelDriftEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { ok, startTestApp, type TestApp } from '../support/app';
 import { CLAIM, newKey, SUBMIT } from '../support/reviews';
 

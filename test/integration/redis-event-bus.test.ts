@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { createEventBus } from '../../src/events/event-bus';
-import { type AnomalyDetectedEvent } from '../../src/events/event-bus.port';
-import { RedisEventBus } from '../../src/events/redis.event-bus';
+import { createEventBus } from '../../src/adapters/event-bus/event-bus.factory';
+import { type AnomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
+import { RedisEventBus } from '../../src/adapters/event-bus/redis.driver';
 import { eventually } from '../support/subscriptions';
 
 // A Redis server runs beside the tests (127.0.0.1:6379), as it does in CI and in docker-compose.

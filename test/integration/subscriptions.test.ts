@@ -4,7 +4,7 @@ import { type Anomaly, type Device, type Inspection, type PrismaClient } from '.
 import { Role } from '../../src/auth/roles';
 import { toGlobalId } from '../../src/common/global-id';
 import { buildVigilSchema } from '../../src/graphql/schema';
-import { type AnomalyDetectedEvent } from '../../src/events/event-bus.port';
+import { type AnomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { startTestApp, type TestApp } from '../support/app';
 import { serverUrl } from '../support/database';
 import { type Closed, connect, eventually, Feed, untilLive } from '../support/subscriptions';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { seededRandom } from '../../src/model/numeric';
+import { seededRandom } from '../../src/anomaly-model/numeric';
 
 export interface Defect {
   kind: 'blob' | 'scratch';

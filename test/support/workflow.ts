@@ -2,10 +2,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { saveArtifact } from '../../src/model/artifact';
-import { readDatasetFolder } from '../../src/model/dataset';
-import { train } from '../../src/model/detector';
-import { openMobilenetBackbone } from '../../src/adapters/backbone/mobilenet.backbone';
+import { saveArtifact } from '../../src/anomaly-model/artifact';
+import { readDatasetFolder } from '../../src/anomaly-model/dataset';
+import { train } from '../../src/anomaly-model/detector';
+import { openMobilenetBackbone } from '../../src/adapters/backbone/mobilenet.driver';
 import { drawDefect, surface, toPng, writeDataset } from './textures';
 import { ok, type TestApp } from './app';
 

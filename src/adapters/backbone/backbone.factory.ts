@@ -1,11 +1,11 @@
 import { type BackboneConfig } from '../../config/config';
 import { type Backbone } from './backbone.port';
-import { openMobilenetBackbone } from './mobilenet.backbone';
+import { openMobilenetBackbone } from './mobilenet.driver';
 
 /** The backbone the configuration names, loaded once and warmed up. */
 export async function openBackbone(config: BackboneConfig): Promise<Backbone> {
   if (config.kind === 'onnx') {
-    const { openOnnxBackbone } = await import('./onnx.backbone');
+    const { openOnnxBackbone } = await import('./onnx.driver');
     return openOnnxBackbone(config);
   }
   return openMobilenetBackbone({ threads: config.threads });

@@ -1,6 +1,6 @@
 /**
  * The image-features port: a pretrained CNN that turns a picture into feature maps, tapped at a
- * few named layers. The built-in anomaly model (src/model/) learns only on top of these maps, so
+ * few named layers. The built-in anomaly model (src/anomaly-model/) learns only on top of these maps, so
  * which network produces them is an adapter's business: MobileNetV2 shipped inside the npm
  * package nsfwjs (tfjs, wasm) by default, or an operator's own ONNX export (onnxruntime-node).
  */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { eventDetail } from './eventbridge';
-import { type ExecutionOutcome, type RunReconciler } from '../engine.port';
+import { type ExecutionOutcome, type RunReconciler } from '../../adapters/workflow-engine/workflow-engine.port';
 
 // EventBridge → Lambda: "Step Functions Execution Status Change" events from the default bus.
 // Delivery is at least once, so the same event may arrive twice; the reconciler makes that harmless.

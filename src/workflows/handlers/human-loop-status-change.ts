@@ -1,9 +1,9 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { eventDetail } from './eventbridge';
-import { callAws } from '../../detectors/aws/errors';
-import { parseA2IOutput } from '../../reviews/a2i/a2i-output';
-import { type HumanLoopOutcomes } from '../../reviews/human-review.port';
+import { callAws } from '../../adapters/aws-errors';
+import { parseA2IOutput } from '../../adapters/human-review/a2i-output';
+import { type HumanLoopOutcomes } from '../../adapters/human-review/human-review.port';
 
 // EventBridge → Lambda: "SageMaker A2I HumanLoop Status Change" events from the default bus.
 // Delivery is at least once; the review service makes a replay harmless, so this handler passes every event on.

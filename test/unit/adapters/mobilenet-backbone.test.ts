@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Backbone, BackboneError, flexibleInputSize } from '../../../src/adapters/backbone/backbone.port';
-import { MOBILENET_TAPS, openMobilenetBackbone } from '../../../src/adapters/backbone/mobilenet.backbone';
-import { nearestDistances } from '../../../src/model/features';
-import { seededRandom } from '../../../src/model/numeric';
+import { MOBILENET_TAPS, openMobilenetBackbone } from '../../../src/adapters/backbone/mobilenet.driver';
+import { nearestDistances } from '../../../src/anomaly-model/features';
+import { seededRandom } from '../../../src/anomaly-model/numeric';
 
 let backbone: Backbone;
 beforeAll(async () => {

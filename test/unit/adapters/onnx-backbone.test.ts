@@ -4,14 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { type Backbone, BackboneError, type BackboneInput, flexibleInputSize } from '../../../src/adapters/backbone/backbone.port';
-import { type OnnxBackboneOptions } from '../../../src/adapters/backbone/onnx.backbone';
+import { type OnnxBackboneOptions } from '../../../src/adapters/backbone/onnx.driver';
 import { type Conv3x3, TINY_NET, tinyNetOnnx } from '../../support/onnx';
 
 // onnxruntime-node makes its outputs' arrays in Node's realm and onnxruntime-common checks them with
 // `instanceof Float32Array` in jest's (microsoft/onnxruntime#16622): jest's realm takes Node's
 // constructor before onnxruntime loads, hence the require below the imports.
 globalThis.Float32Array = runInThisContext('Float32Array');
-const { openOnnxBackbone } = jest.requireActual<typeof import('../../../src/adapters/backbone/onnx.backbone')>('../../../src/adapters/backbone/onnx.backbone');
+const { openOnnxBackbone } = jest.requireActual<typeof import('../../../src/adapters/backbone/onnx.driver')>('../../../src/adapters/backbone/onnx.driver');
 
 const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const STD: [number, number, number] = [0.229, 0.224, 0.225];

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import aslValidator from 'asl-validator';
-import { DetectorError, TransientDetectorError } from '../../../src/detectors/detector.port';
+import { DetectorError, TransientDetectorError } from '../../../src/adapters/detectors/detector.port';
 import { type AslDefinition, readDefinition, substituteResources, taskStates, WORKFLOWS_DIR } from '../../../src/workflows/definitions';
-import { type ExecutionOutcome } from '../../../src/workflows/engine.port';
-import { LocalWorkflowEngine, type LocalTask } from '../../../src/workflows/engines/local.engine';
+import { type ExecutionOutcome } from '../../../src/adapters/workflow-engine/workflow-engine.port';
+import { LocalWorkflowEngine, type LocalTask } from '../../../src/adapters/workflow-engine/local.driver';
 import { TASK_HANDLERS } from '../../../src/workflows/handlers';
 
 // The ASL files run here on the local engine with recording handlers: the real handlers are

@@ -1,4 +1,4 @@
-import { type ExecutionOutcome, type RunReconciler } from '../../../src/workflows/engine.port';
+import { type ExecutionOutcome, type RunReconciler } from '../../../src/adapters/workflow-engine/workflow-engine.port';
 import {
   createExecutionStatusChangeHandler,
   handleExecutionStatusChange,

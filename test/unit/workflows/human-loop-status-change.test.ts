@@ -3,7 +3,7 @@ import { GetObjectCommand, NoSuchKey, S3Client, S3ServiceException } from '@aws-
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { type HumanLoopOutcomes, type ReviewAnswerInput } from '../../../src/reviews/human-review.port';
+import { type HumanLoopOutcomes, type ReviewAnswerInput } from '../../../src/adapters/human-review/human-review.port';
 import {
   createHumanLoopStatusChangeHandler,
   handleHumanLoopStatusChange,

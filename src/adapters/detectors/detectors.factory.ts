@@ -1,0 +1,23 @@
+import { type Logger } from 'pino';
+import { type BackboneProvider } from '../backbone/backbone.factory';
+import { type ObjectStore } from '../object-store/object-store.port';
+import { type Config } from '../../config/config';
+import { type AwsDetectorClients, createAwsInspectDetector, createAwsScreenDetector, LOOKOUT_DEPRECATION_NOTICE } from './aws-detectors';
+import { BuiltinInspectDetector, BuiltinScreenDetector } from './builtin.driver';
+import { ModelRegistry, type StoredModelSource } from './model-registry';
+import { type InspectDetector, type ScreenDetector } from './detector.port';
+
+export interface Detectors {
+  screen: ScreenDetector;
+  inspect: InspectDetector;
+}
+
+/** The stage-1 and stage-2 detectors the configuration names; built-in models unless an AWS service is chosen. */
+export function createDetectors(config: Pick<Config, 'detectors'>, deps: { store: ObjectStore; log: Logger; backbone: BackboneProvider; aws?: AwsDetectorClients; stored?: StoredModelSource }): Detectors {
+  const registry = new ModelRegistry(config.detectors.modelsDir, deps.stored ?? null);
+  if (config.detectors.inspect.kind === 'lookout-for-vision') deps.log.warn(LOOKOUT_DEPRECATION_NOTICE);
+  return {
+    screen: createAwsScreenDetector(config.detectors, deps.aws) ?? new BuiltinScreenDetector(registry, deps.backbone),
+    inspect: createAwsInspectDetector(config.detectors, deps.aws) ?? new BuiltinInspectDetector(registry, deps.store, deps.backbone),
+  };
+}

@@ -1,0 +1,110 @@
+import './promise-with-resolvers';
+import { type Logger } from 'pino';
+import pLimit from 'p-limit';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { type AslDefinition, localFunctionArn, substituteResources, taskStates } from '../../workflows/definitions';
+import { type ExecutionOutcome, type RunReconciler, type StartRequest, type WorkflowEngine, type WorkflowName } from './workflow-engine.port';
+
+export type LocalTask = (input: unknown) => Promise<unknown>;
+
+export interface LocalEngineOptions {
+  /** Executions running at once; more wait their turn. */
+  maxRuns: number;
+  /** Tests shorten Retry waits (milliseconds for every retrier); null keeps the definitions' own. */
+  retryIntervalMs?: number | null;
+}
+
+interface Running {
+  abort: () => void;
+  done: Promise<void>;
+}
+
+/**
+ * Runs the ASL files in-process with aws-local-stepfunctions. Each Task state is bound to the
+ * handler its resource names (`${ScreenImageFunctionArn}` → ScreenImage), so the same definition
+ * runs here and on Step Functions. An execution's id is `local:<workflow>:<runId>`: starting a run
+ * that is already running here returns it.
+ */
+export class LocalWorkflowEngine implements WorkflowEngine {
+  readonly kind = 'LOCAL' as const;
+  private readonly machines = new Map<WorkflowName, { machine: StateMachine; handlers: Record<string, LocalTask>; retries: Record<string, number> }>();
+  private readonly running = new Map<string, Running>();
+  private readonly limit: ReturnType<typeof pLimit>;
+  private closed = false;
+
+  constructor(
+    definitions: Partial<Record<WorkflowName, AslDefinition>>,
+    tasks: Record<string, LocalTask>,
+    private readonly options: LocalEngineOptions,
+    private readonly reconciler: RunReconciler,
+    private readonly log: Logger,
+  ) {
+    this.limit = pLimit(options.maxRuns);
+    for (const [name, definition] of Object.entries(definitions) as [WorkflowName, AslDefinition][]) {
+      const handlers: Record<string, LocalTask> = {};
+      const retries: Record<string, number> = {};
+      for (const { state, handler } of taskStates(definition)) {
+        const task = handler ? tasks[handler] : undefined;
+        if (!task) throw new Error(`workflows/${name}.asl.json: Task state ${state} names no vigil handler (${handler ?? 'no ${…FunctionArn} resource'})`);
+        handlers[state] = task;
+        if (options.retryIntervalMs != null) retries[state] = options.retryIntervalMs;
+      }
+      // The handlers above are bound by state name; the resources only have to be well-formed for validation.
+      const resolved = substituteResources(definition, localFunctionArn);
+      const machine = new StateMachine(resolved as unknown as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+      this.machines.set(name, { machine, handlers, retries });
+    }
+  }
+
+  async start(request: StartRequest): Promise<{ executionId: string }> {
+    const executionId = `local:${request.workflow}:${request.runId}`;
+    if (this.closed) throw new Error('the workflow engine is shutting down; the run will be resumed at the next start');
+    if (this.running.has(executionId)) return { executionId };
+    const entry = this.machines.get(request.workflow);
+    if (!entry) throw new Error(`the local engine does not run workflows/${request.workflow}.asl.json`);
+    let abort = () => {};
+    let aborted = false;
+    const done = this.limit(async () => {
+      if (aborted) return;
+      const execution = entry.machine.run(request.input as never, {
+        overrides: { taskResourceLocalHandlers: entry.handlers as never, retryIntervalOverrides: entry.retries },
+        noThrowOnAbort: true,
+      });
+      abort = execution.abort;
+      await this.settle(executionId, execution.result);
+    }).finally(() => this.running.delete(executionId));
+    this.running.set(executionId, {
+      abort: () => {
+        aborted = true;
+        abort();
+      },
+      done,
+    });
+    return { executionId };
+  }
+
+  private async settle(executionId: string, result: Promise<unknown>): Promise<void> {
+    let outcome: ExecutionOutcome;
+    try {
+      await result;
+      if (this.closed) return; // aborted by close(): resumed at the next start
+      outcome = { executionId, status: 'SUCCEEDED' };
+    } catch (err) {
+      const cause = err instanceof ExecutionError && err.cause instanceof Error ? err.cause : (err as Error);
+      outcome = { executionId, status: 'FAILED', error: cause.name, cause: cause.message };
+    }
+    try {
+      await this.reconciler.reconcile(outcome);
+    } catch (err) {
+      this.log.error({ err, executionId }, 'could not record the end of a workflow execution');
+    }
+  }
+
+  /** Aborts executions at their next state and waits for the steps in progress; interrupted runs resume at the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = [...this.running.values()];
+    for (const r of running) r.abort();
+    await Promise.allSettled(running.map((r) => r.done));
+  }
+}

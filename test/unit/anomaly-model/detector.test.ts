@@ -1,0 +1,189 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { type Backbone } from '../../../src/adapters/backbone/backbone.port';
+import { openMobilenetBackbone } from '../../../src/adapters/backbone/mobilenet.driver';
+import { loadArtifact, parseArtifact, saveArtifact, serializeArtifact, ModelArtifactError } from '../../../src/anomaly-model/artifact';
+import { readDatasetFolder } from '../../../src/anomaly-model/dataset';
+import { evaluate, predict, train } from '../../../src/anomaly-model/detector';
+import { type ModelArtifact } from '../../../src/anomaly-model/artifact';
+import { type Defect, writeDataset } from '../../support/textures';
+
+let trainDir: string;
+let testDir: string;
+let defects: Map<string, Defect>;
+let model: ModelArtifact;
+let backbone: Backbone;
+
+beforeAll(async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-model-'));
+  trainDir = path.join(root, 'train');
+  testDir = path.join(root, 'test');
+  await writeDataset(trainDir, { normal: 20, anomalous: 0, seed: 1 });
+  defects = await writeDataset(testDir, { normal: 6, anomalous: 6, seed: 500 });
+  backbone = await openMobilenetBackbone();
+  model = await train(backbone, await readDatasetFolder(trainDir), { profile: 'inspect', seed: 3 });
+}, 120_000);
+
+afterAll(() => backbone.close());
+
+describe('a model trained on 20 normal images', () => {
+  it('ranks every defective test image above every normal one', async () => {
+    const { report } = await evaluate(backbone, model, await readDatasetFolder(testDir));
+    const worstDefect = Math.min(...report.images.filter((i) => i.label === 'anomalous').map((i) => i.score));
+    const mostUnusualNormal = Math.max(...report.images.filter((i) => i.label === 'normal').map((i) => i.score));
+    expect(worstDefect).toBeGreaterThan(mostUnusualNormal);
+    expect(report.imageAuroc).toBe(1);
+    expect(report.count).toBe(12);
+    expect(report.pixelAuroc).toBeGreaterThan(0.8);
+  });
+
+  it('puts the heatmap peak inside the drawn defect and returns a region around it', async () => {
+    for (const [id, defect] of defects) {
+      const r = await predict(backbone, model, fs.readFileSync(path.join(testDir, id)));
+      const { cols, values } = r.map;
+      const peak = values.indexOf(Math.max(...values));
+      const side = 160;
+      const [x, y] = [((peak % cols) + 0.5) * (side / cols), (Math.floor(peak / cols) + 0.5) * (side / cols)];
+      const slack = side / cols; // one map cell
+      expect(x).toBeGreaterThanOrEqual(defect.box.left - slack);
+      expect(x).toBeLessThanOrEqual(defect.box.left + defect.box.width + slack);
+      expect(y).toBeGreaterThanOrEqual(defect.box.top - slack);
+      expect(y).toBeLessThanOrEqual(defect.box.top + defect.box.height + slack);
+      expect(r.isAnomalous).toBe(true);
+      expect(r.regions.length).toBeGreaterThan(0);
+      const heat = await sharp(r.heatmap).metadata();
+      expect([heat.format, heat.width, heat.height]).toEqual(['png', 256, 256]);
+    }
+  });
+
+  it('says how sure it is: confidence is the probability that the verdict is right', async () => {
+    const r = await predict(backbone, model, fs.readFileSync(path.join(testDir, 'normal/n0.png')));
+    expect(r.isAnomalous).toBe(false);
+    expect(r.confidence).toBeCloseTo(1 - r.anomalyProbability, 10);
+    expect(r.confidence).toBeGreaterThan(0.5);
+    expect(r.model).toEqual({ version: model.manifest.version, profile: 'inspect' });
+  });
+
+  it('is deterministic: the same seed gives the same model and the same scores', async () => {
+    const again = await train(backbone, await readDatasetFolder(trainDir), { profile: 'inspect', seed: 3 });
+    expect(again.manifest.version).toBe(model.manifest.version);
+    expect(again.manifest.trainingSet.hash).toBe(model.manifest.trainingSet.hash);
+    const image = fs.readFileSync(path.join(testDir, [...defects.keys()][0]));
+    expect((await predict(backbone, again, image)).score).toBe((await predict(backbone, model, image)).score);
+  }, 60_000);
+
+  it.each([
+    ['a grey 1×1 image', () => sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer()],
+    ['a 10000×10 strip', () => sharp({ create: { width: 10000, height: 10, channels: 3, background: '#406080' } }).jpeg().toBuffer()],
+  ])('handles %s without crashing', async (_name, make) => {
+    const r = await predict(backbone, model, await make());
+    expect(typeof r.isAnomalous).toBe('boolean');
+    expect(Number.isFinite(r.score)).toBe(true);
+    expect((await sharp(r.heatmap).metadata()).format).toBe('png');
+  });
+
+  it('refuses a file that is not an image with a clear error', async () => {
+    await expect(predict(backbone, model, Buffer.from('not an image'))).rejects.toThrow('the image cannot be read');
+  });
+});
+
+describe('from normal pictures only (cold start)', () => {
+  it('scores by the memory of normal patches and says its validation has no anomalies', () => {
+    expect(model.manifest.scoreMode).toBe('memory');
+    expect(model.manifest.validation).toMatchObject({ folds: 5, imageAuroc: null });
+    expect(model.manifest.thresholds.reviewBand.low).toBeLessThan(model.manifest.thresholds.operating);
+    expect(model.manifest.thresholds.reviewBand.high).toBeGreaterThan(model.manifest.thresholds.operating);
+  });
+});
+
+describe('with labelled anomalies', () => {
+  it('learns a supervised refinement and still separates the test set', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-model-sup-'));
+    await writeDataset(dir, { normal: 24, anomalous: 12, seed: 40 });
+    const supervised = await train(backbone, await readDatasetFolder(dir), { profile: 'screen', seed: 1 });
+    expect(supervised.manifest.trainingSet).toMatchObject({ normal: 24, anomalous: 12, types: ['blob', 'scratch'], supervised: true });
+    // Chosen on out-of-fold scores of all 36 training pictures: the memory, the classifier or both.
+    expect(supervised.manifest.validation.count).toBe(36);
+    const { memoryAuroc, classifierAuroc, stackedAuroc, imageAuroc } = supervised.manifest.validation;
+    expect(imageAuroc).toBe(Math.max(memoryAuroc!, classifierAuroc!, stackedAuroc!));
+    expect(supervised.payload.patchModel?.weights).toHaveLength(supervised.manifest.features.channels);
+    // A screen passes on everything at or above its recall-0.99 threshold: its band starts there.
+    expect(supervised.manifest.thresholds.reviewBand.low).toBe(supervised.manifest.thresholds.operating);
+    const { report } = await evaluate(backbone, supervised, await readDatasetFolder(testDir));
+    expect(report.imageAuroc).toBeGreaterThan(0.9);
+    expect(report.byType.map((t) => t.type)).toEqual(['blob', 'scratch']);
+  }, 60_000);
+});
+
+describe('model artifacts', () => {
+  it('round-trip through a file', async () => {
+    const file = path.join(os.tmpdir(), `vigil-model-${process.pid}.vgm`);
+    await saveArtifact(file, model);
+    const loaded = await loadArtifact(file);
+    expect(loaded.manifest).toEqual(model.manifest);
+    expect(Array.from(loaded.payload.bank)).toEqual(Array.from(model.payload.bank));
+  });
+
+  it.each([
+    ['a truncated file', (b: Buffer) => b.subarray(0, b.length / 2), 'not a vigil model'],
+    ['random bytes', () => Buffer.from('hello world'), 'not a vigil model'],
+    ['changed numbers', (b: Buffer) => rewrite(b, (doc) => ((doc.payload as { bank: string }).bank = Buffer.alloc(16).toString('base64'))), 'corrupt'],
+    ['another format version', (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 99)), 'format version 99'],
+    ['a version 1 model (hand-crafted features)', (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 1)), 'retrain it'],
+  ])('refuse %s with a clear error', (_name, damage, message) => {
+    const bytes = damage(serializeArtifact(model));
+    expect(() => parseArtifact(bytes)).toThrow(ModelArtifactError);
+    expect(() => parseArtifact(bytes)).toThrow(message);
+  });
+
+  it('record the backbone they were trained on and refuse to run on another one', async () => {
+    expect(model.manifest.backbone).toEqual(backbone.identity);
+    expect(model.manifest.backbone.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    const image = fs.readFileSync(path.join(testDir, 'normal/n0.png'));
+    const other = { ...backbone, identity: { ...backbone.identity, name: 'onnx/resnet18.onnx', weightsSha256: 'ab'.repeat(32) } };
+    await expect(predict(other, model, image)).rejects.toThrow(ModelArtifactError);
+    await expect(predict(other, model, image)).rejects.toThrow(/trained on backbone nsfwjs\/mobilenet_v2 .* this vigil runs onnx\/resnet18.onnx .*retrain the model/);
+    const retapped = { ...backbone, identity: { ...backbone.identity, taps: ['block_5_add'] } };
+    await expect(predict(retapped, model, image)).rejects.toThrow('taps block_5_add');
+  });
+});
+
+describe('odd pictures', () => {
+  const grey16 = () =>
+    sharp(Buffer.from(Uint16Array.from({ length: 96 * 96 }, (_, i) => (i * 677) % 65535).buffer), { raw: { width: 96, height: 96, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
+  it.each([
+    ['a grayscale PNG', () => sharp({ create: { width: 120, height: 90, channels: 3, background: '#777' } }).greyscale().png().toBuffer()],
+    ['a 16-bit grayscale PNG', grey16],
+    ['a CMYK JPEG', () => sharp({ create: { width: 100, height: 140, channels: 3, background: '#3a6' } }).toColourspace('cmyk').jpeg().toBuffer()],
+    ['a PNG with transparency', () => sharp({ create: { width: 80, height: 80, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.3 } } }).png().toBuffer()],
+  ])('judges %s', async (_name, make) => {
+    const bytes = await make();
+    const r = await predict(backbone, model, bytes);
+    expect(Number.isFinite(r.score)).toBe(true);
+    expect(r.anomalyProbability).toBeGreaterThanOrEqual(0);
+    expect(r.anomalyProbability).toBeLessThanOrEqual(1);
+    const meta = await sharp(bytes).metadata();
+    const heat = await sharp(r.heatmap).metadata();
+    // The heatmap keeps the photo's aspect ratio.
+    expect(Math.abs(heat.width! / heat.height! - meta.width! / meta.height!)).toBeLessThan(0.05);
+  });
+
+  it('keeps a long insulator crop long instead of squashing it into a square', async () => {
+    const long = await sharp({ create: { width: 512, height: 67, channels: 3, background: '#556677' } }).png().toBuffer();
+    const r = await predict(backbone, model, long);
+    expect(r.map.cols).toBeGreaterThan(4 * r.map.rows);
+    expect(r.map.values).toHaveLength(r.map.cols * r.map.rows);
+  });
+});
+
+function rewrite(bytes: Buffer, change: (doc: Record<string, unknown>) => void): Buffer {
+  const zlib = require('node:zlib') as typeof import('node:zlib');
+  const doc = JSON.parse(zlib.gunzipSync(bytes).toString());
+  change(doc);
+  return zlib.gzipSync(JSON.stringify(doc));
+}
