@@ -12,13 +12,13 @@ import { DetectionService } from '../detections/detection.service';
 import { type Detectors } from '../adapters/detectors/detectors.factory';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Logger } from '../logging/logger';
-import { ReviewTaskService } from '../reviews/review-task.service';
+import { ReviewQueue } from '../reviews/review-queue.service';
 import { CostService } from '../costs/cost.service';
 import { WorkflowRunService } from '../workflows/workflow-run.service';
 import { DatasetService } from '../datasets/dataset.service';
 import { type LookoutDatasetSink } from '../adapters/dataset-sink/lookout.driver';
 import { type HumanReviewPort } from '../adapters/human-review/human-review.port';
-import { ReviewService } from '../reviews/review.service';
+import { ReviewLifecycle } from '../reviews/review-lifecycle.service';
 import { type StoredModels } from '../models/model-artifacts';
 import { type BackboneProvider } from '../adapters/backbone/backbone.factory';
 import { ModelTrainingService, ModelVersionQueries } from '../models/training.service';
@@ -39,8 +39,8 @@ export interface Services {
   uploads: UploadService;
   surveys: SurveyService;
   detections: DetectionService;
-  reviews: ReviewTaskService;
-  reviewLifecycle: ReviewService;
+  reviewQueue: ReviewQueue;
+  reviewLifecycle: ReviewLifecycle;
   datasets: DatasetService;
   workflowRuns: WorkflowRunService;
   costs: CostService;
@@ -101,7 +101,7 @@ export function createServices(
     signingSecret: uploadDeps.signingSecret,
     baseUrl: uploadDeps.baseUrl,
   }, surveys);
-  const reviews = new ReviewTaskService({
+  const reviewQueue = new ReviewQueue({
     prisma,
     settings: {
       consensus: config.reviews.consensus,
@@ -185,7 +185,7 @@ export function createServices(
     screen: workflow.detectors.screen,
     inspect: workflow.detectors.inspect,
     prices: config.detectors.prices,
-    reviews,
+    reviews: reviewQueue,
     events: workflow.events,
     log: workflow.log,
   });
@@ -198,7 +198,7 @@ export function createServices(
     apiKeys: new ApiKeyService(prisma, { cacheMs: config.auth.apiKeyCacheMs, limits }),
     uploads,
     detections,
-    reviews,
+    reviewQueue,
     datasets,
     datasetImports: new DatasetImportService({
       prisma,
@@ -212,9 +212,9 @@ export function createServices(
     modelVersions: new ModelVersionQueries(prisma, limits),
     modelDeployments,
     modelHealth,
-    reviewLifecycle: new ReviewService({
+    reviewLifecycle: new ReviewLifecycle({
       prisma,
-      tasks: reviews,
+      tasks: reviewQueue,
       datasets,
       detections,
       events: workflow.events,

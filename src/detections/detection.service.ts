@@ -15,7 +15,7 @@ import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
 import { storedImageSize } from '../images/processing/stored-image-size';
 import { createOnce } from '../db/prisma-errors';
-import { type ReviewTaskService } from '../reviews/review-task.service';
+import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 
@@ -38,7 +38,7 @@ export interface DetectionDeps {
   inspect: InspectDetector;
   /** US dollars per call, by detector name. */
   prices: Record<string, number>;
-  reviews: ReviewTaskService;
+  reviews: ReviewQueue;
   /** Picks confident verdicts for review at the end of a run; built from `reviews` when not given. */
   learning?: ActiveLearningService;
   events: EventBus;

@@ -83,7 +83,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
-    return (await ctx.services.reviews.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+    return (await ctx.services.reviewQueue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
   }
 
   @Authorized(READ_FLEET)
@@ -97,7 +97,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
-    return (await ctx.services.reviews.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+    return (await ctx.services.reviewQueue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
   }
 
   @Authorized(READ_FLEET)

@@ -63,11 +63,11 @@ export class Loaders {
     return ids.map((id) => runs.filter((r) => r.inspectionId === id));
   });
   reviewTasksOfInspection = this.get('Inspection.reviewTasks', async (ids) => {
-    const tasks = await this.services.reviews.ofInspections(ids);
+    const tasks = await this.services.reviewQueue.ofInspections(ids);
     return ids.map((id) => tasks.filter((t) => t.inspectionId === id));
   });
   answersOfTask = this.get('ReviewTask.answers', async (ids) => {
-    const answers = await this.services.reviews.answersOf(ids);
+    const answers = await this.services.reviewQueue.answersOf(ids);
     return ids.map((id) => answers.filter((a) => a.taskId === id));
   });
   datasetCounts = this.get('Dataset.counts', async (ids) => {

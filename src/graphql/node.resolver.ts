@@ -48,7 +48,7 @@ export class NodeResolver {
       ApiKey: () => ctx.services.apiKeys.get(parsed.id),
       Survey: () => l.survey.load(parsed.id),
       WorkflowRun: () => ctx.services.workflowRuns.get(parsed.id),
-      ReviewTask: () => ctx.services.reviews.get(parsed.id),
+      ReviewTask: () => ctx.services.reviewQueue.get(parsed.id),
       Dataset: async () => (await ctx.services.datasets.byIds([parsed.id]))[0] ?? null,
       DatasetEntry: () => ctx.services.datasets.entry(parsed.id),
       ModelVersion: async () => (await ctx.services.modelVersions.byIds([parsed.id]))[0] ?? null,

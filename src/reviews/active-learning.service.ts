@@ -2,11 +2,11 @@ import { type Logger } from 'pino';
 import { type Detection, type PrismaClient, type ReviewTask } from '../generated/prisma/client';
 import { DetectionStage, ImageOutcome, ReviewReason } from '../generated/prisma/enums';
 import { anomalyProbability, type LearningBudget, type LearningCandidate, selectForLearning } from './active-learning';
-import { type ReviewTaskService } from './review-task.service';
+import { type ReviewQueue } from './review-queue.service';
 
 export interface ActiveLearningDeps {
   prisma: PrismaClient;
-  tasks: ReviewTaskService;
+  tasks: ReviewQueue;
   budget: LearningBudget;
   log: Logger;
 }

@@ -27,7 +27,7 @@ export class ReviewResolver {
     @Arg('reasons', () => [ReviewReason], { nullable: true }) reasons?: ReviewReason[],
     @Arg('statuses', () => [ReviewTaskStatus], { nullable: true, description: 'Default: PENDING and CLAIMED.' }) statuses?: ReviewTaskStatus[],
   ) {
-    return ctx.services.reviews.queue({ reasons: reasons ?? undefined, statuses: statuses ?? undefined }, page);
+    return ctx.services.reviewQueue.queue({ reasons: reasons ?? undefined, statuses: statuses ?? undefined }, page);
   }
 
   @Authorized(ANY_ROLE)
@@ -40,13 +40,13 @@ export class ReviewResolver {
   @Authorized(ANY_ROLE)
   @Query(() => ReviewStatsType)
   async reviewStats(@Ctx() ctx: Context) {
-    return ctx.services.reviews.stats(ctx.caller!.apiKeyId);
+    return ctx.services.reviewQueue.stats(ctx.caller!.apiKeyId);
   }
 
   @Authorized(ANY_ROLE)
   @Query(() => ReviewSettingsType)
   reviewSettings(@Ctx() ctx: Context): ReviewSettingsType {
-    return ctx.services.reviews.publicSettings();
+    return ctx.services.reviewQueue.publicSettings();
   }
 
   @Authorized(REVIEW)

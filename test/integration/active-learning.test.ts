@@ -52,7 +52,7 @@ async function runWith(t: TestApp, type: string, verdicts: Verdict[]) {
       data: { runId: run.id, imageId: image.id, outcome, screenModelVersion: stage === 'SCREEN' ? modelVersion : null, inspectModelVersion: stage === 'INSPECT' ? modelVersion : null },
     });
     if (v.task) {
-      await t.app.services.reviews.createOnce(prisma, { imageId: image.id, inspectionId: inspection.id, detectionId: stage === 'INSPECT' ? detection.id : null, reason: v.task, uncertainty: uncertaintyOf(v.p) });
+      await t.app.services.reviewQueue.createOnce(prisma, { imageId: image.id, inspectionId: inspection.id, detectionId: stage === 'INSPECT' ? detection.id : null, reason: v.task, uncertainty: uncertaintyOf(v.p) });
     }
     images.push({ id: image.id, p: v.p, stage, detectionId: detection.id });
   }
@@ -130,19 +130,19 @@ describe('active learning at the end of a run', () => {
     // A crash after the picks were stored but before the run was marked done: the step runs again whole.
     await t.app.db.prisma.workflowRun.update({ where: { id: run.id }, data: { status: 'RUNNING', finishedAt: null } });
     expect(await finish(run.id)).toEqual({ status: 'SUCCEEDED' });
-    const service = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviews, budget: { perRun: 10, perDay: 200 }, log: t.app.log });
+    const service = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 10, perDay: 200 }, log: t.app.log });
     await Promise.all([service.sampleRun(run.id), service.sampleRun(run.id)]);
     expect((await learningTasks(t, images.map((i) => i.id))).map((x) => x.id)).toEqual(first.map((x) => x.id));
 
     // Two attempts at once (a redelivered step racing the first) share one budget.
-    const tight = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviews, budget: { perRun: 3, perDay: 200 }, log: t.app.log });
+    const tight = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 3, perDay: 200 }, log: t.app.log });
     const racing = await runWith(t, type, nearDecision(12));
     await Promise.all([tight.sampleRun(racing.run.id), tight.sampleRun(racing.run.id)]);
     expect(await learningTasks(t, racing.images.map((i) => i.id))).toHaveLength(3);
   });
 
   it('keeps to the per-run budget and to the per-day budget of each device type', async () => {
-    const service = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviews, budget: { perRun: 3, perDay: 5 }, log: t.app.log });
+    const service = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 3, perDay: 5 }, log: t.app.log });
     const type = `al-budget-${crypto.randomUUID().slice(0, 6)}`;
     const picks = async (deviceType: string, now?: Date) => {
       const { run, images } = await runWith(t, deviceType, nearDecision(12));
@@ -156,7 +156,7 @@ describe('active learning at the end of a run', () => {
     expect(await picks(`${type}-other`)).toBe(3);
     expect(await picks(type, new Date(Date.now() + 24 * 3600 * 1000))).toBe(3);
 
-    const off = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviews, budget: { perRun: 10, perDay: 0 }, log: t.app.log });
+    const off = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 10, perDay: 0 }, log: t.app.log });
     const { run, images } = await runWith(t, `${type}-off`, nearDecision(12));
     expect(await off.sampleRun(run.id)).toEqual([]);
     expect(await learningTasks(t, images.map((i) => i.id))).toEqual([]);

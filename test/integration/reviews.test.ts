@@ -220,7 +220,7 @@ describe('the review queue', () => {
     const inspection = (await prisma.image.findUniqueOrThrow({ where: { id: Buffer.from(imageIds[0], 'base64url').toString().split(':')[1] } })).inspectionId!;
     const raw = imageIds.map((id) => Buffer.from(id, 'base64url').toString().split(':')[1]);
     const create = (i: number, reason: 'LOW_CONFIDENCE' | 'SAMPLED_QA', uncertainty: number, priority?: number) =>
-      t.app.services.reviews.createOnce(prisma, { imageId: raw[i], inspectionId: inspection, detectionId: null, reason, uncertainty, priority });
+      t.app.services.reviewQueue.createOnce(prisma, { imageId: raw[i], inspectionId: inspection, detectionId: null, reason, uncertainty, priority });
     await create(0, 'LOW_CONFIDENCE', 0.2);
     await create(1, 'LOW_CONFIDENCE', 0.9);
     await create(2, 'SAMPLED_QA', 0.02, 0.5);
@@ -282,7 +282,7 @@ describe("a reviewer's verdict on the model's anomalies", () => {
           data: { imageId, inspectionId: image.inspectionId!, deviceId: image.inspection!.deviceId, detectionId: detection.id, regionIndex: i, type: 'anomaly', confidence: 0.6, boxX: x, boxY: y, boxWidth: w, boxHeight: h, source: 'MODEL' },
         });
       }
-      return (await t.app.services.reviews.createOnce(prisma, { imageId, inspectionId: image.inspectionId!, detectionId: detection.id, reason: 'LOW_CONFIDENCE', uncertainty: 0.7 })).task;
+      return (await t.app.services.reviewQueue.createOnce(prisma, { imageId, inspectionId: image.inspectionId!, detectionId: detection.id, reason: 'LOW_CONFIDENCE', uncertainty: 0.7 })).task;
     };
     const task = await suspect(image.id, [[0.1, 0.1, 0.2, 0.2], [0.6, 0.6, 0.2, 0.2]]);
     const otherTask = await suspect(other.id, [[0.4, 0.4, 0.1, 0.1]]);

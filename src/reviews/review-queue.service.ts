@@ -19,7 +19,7 @@ export interface NewReviewTask {
   uncertainty: number;
 }
 
-export interface ReviewTaskSettings {
+export interface ReviewQueueSettings {
   consensus: number;
   qaShare: number;
   anomalyTypes: string[];
@@ -29,9 +29,9 @@ export interface ReviewTaskSettings {
   learning?: LearningBudget;
 }
 
-export interface ReviewTaskDeps {
+export interface ReviewQueueDeps {
   prisma: PrismaClient;
-  settings: ReviewTaskSettings;
+  settings: ReviewQueueSettings;
   events: EventBus;
   /** Amazon A2I when HUMAN_REVIEW=a2i; null: reviewers use vigil's own queue. */
   humanReview: HumanReviewPort | null;
@@ -51,10 +51,10 @@ export interface QueueFilter {
 }
 
 /** Review tasks: one per (image, reason), so a retried or replayed workflow step asks once. */
-export class ReviewTaskService {
-  constructor(private readonly deps: ReviewTaskDeps) {}
+export class ReviewQueue {
+  constructor(private readonly deps: ReviewQueueDeps) {}
 
-  get settings(): ReviewTaskSettings {
+  get settings(): ReviewQueueSettings {
     return this.deps.settings;
   }
 

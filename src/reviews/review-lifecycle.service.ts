@@ -8,7 +8,7 @@ import { type DetectionService } from '../detections/detection.service';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type HumanLoopOutcomes, type ReviewAnswerInput, type ReviewVerdictValue } from '../adapters/human-review/human-review.port';
 import { mergeRegions, overlap, type TypedRegion, validateRegions } from './review-regions';
-import { type ReviewTaskService } from './review-task.service';
+import { type ReviewQueue } from './review-queue.service';
 
 export interface ReviewLifecycleSettings {
   leaseSeconds: number;
@@ -17,9 +17,9 @@ export interface ReviewLifecycleSettings {
   maxHumanLoops: number;
 }
 
-export interface ReviewDeps {
+export interface ReviewLifecycleDeps {
   prisma: PrismaClient;
-  tasks: ReviewTaskService;
+  tasks: ReviewQueue;
   datasets: DatasetService;
   detections: DetectionService;
   events: EventBus;
@@ -52,8 +52,8 @@ interface Settled {
  * status change, the answers, the anomalies and the dataset entry commit in one transaction, and
  * every later step (manifest, events) can be repeated without effect.
  */
-export class ReviewService implements HumanLoopOutcomes {
-  constructor(private readonly deps: ReviewDeps) {}
+export class ReviewLifecycle implements HumanLoopOutcomes {
+  constructor(private readonly deps: ReviewLifecycleDeps) {}
 
   /** The next task for this reviewer, claimed for the lease; null when nothing waits. */
   async claimNext(caller: Caller, skip: string[] = []): Promise<ReviewTask | null> {
