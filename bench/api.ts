@@ -8,6 +8,7 @@ import pg from 'pg';
 import { openDatabase, type Database } from '../src/db/database';
 import { migrate } from '../src/db/migrator';
 import { PROJECT_ROOT } from '../src/common/paths';
+import { GraphQLClient } from './graphql-client';
 
 // npm run bench:api [-- --pglite] [--devices 10000] [--inspections 5] [--duration 20] [--connections 32] [--keep]
 // VIGIL_BENCH_REUSE_URL=<url printed by --keep> measures a seeded PostgreSQL database again.
@@ -162,18 +163,22 @@ async function main() {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${PORT}`;
+  const client = new GraphQLClient(url, SECRET);
   const results: string[] = [];
   try {
     await waitReady(url);
     for (const [name, s] of Object.entries(SCENARIOS)) {
       const body = JSON.stringify({ query: s.query });
-      const headers = { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` };
-      const probe = (await (await fetch(`${url}/graphql`, { method: 'POST', headers, body })).json()) as { errors?: unknown };
-      if (probe.errors) throw new Error(`${name}: ${JSON.stringify(probe.errors)}`);
+      const headers = client.headers;
+      try {
+        await client.request(s.query);
+      } catch (err) {
+        throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
+      }
       // A short warm-up so JIT and pools are hot before the measured run.
-      await autocannon({ url: `${url}/graphql`, method: 'POST', headers, body, connections: CONNECTIONS, duration: 3 });
+      await autocannon({ url: client.endpoint, method: 'POST', headers, body, connections: CONNECTIONS, duration: 3 });
       console.log(`running ${name} for ${DURATION}s at ${CONNECTIONS} connections…`);
-      const r = await autocannon({ url: `${url}/graphql`, method: 'POST', headers, body, connections: CONNECTIONS, duration: DURATION });
+      const r = await autocannon({ url: client.endpoint, method: 'POST', headers, body, connections: CONNECTIONS, duration: DURATION });
       const errors = r.errors + r.non2xx + r.timeouts;
       const ok = r.requests.average >= s.target.rps && r.latency.p99 <= s.target.p99 && errors === 0;
       results.push(

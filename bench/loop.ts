@@ -19,7 +19,9 @@ import { startApp } from '../src/app/app';
 import { loadConfig } from '../src/config/config';
 import { readDatasetFolder, stratifiedSplit, type DatasetItem } from '../src/anomaly-model/dataset';
 import { seededRandom, shuffle } from '../src/anomaly-model/numeric';
+import { GraphQLClient, GraphQLRequestError } from './graphql-client';
 import { renderLoopSvg, svgToPng } from './loop-plot';
+import { repoRelative } from './repo-paths';
 
 const ADMIN = 'bench-admin-secret-0123456789abcdef';
 const POLL_MS = 250;
@@ -96,19 +98,6 @@ interface Batch {
   /** Images the models decided without a person, and how many of those verdicts were wrong. */
   auto: { decided: number; missed: number; falseAlarms: number; clearedByScreen: number; missedByScreen: number };
   truth: { normal: number; anomalous: number };
-}
-
-class GqlError extends Error {
-  constructor(
-    readonly errors: { message: string; extensions?: { code?: string } }[],
-    readonly query: string,
-    readonly variables: unknown,
-  ) {
-    super(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
-  }
-  get code() {
-    return this.errors[0]?.extensions?.code;
-  }
 }
 
 function parseArgs(argv: string[]) {
@@ -223,13 +212,31 @@ function roundCells(r: Round): string[] {
 }
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(WIDTHS[i])).join('  ');
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+type Options = ReturnType<typeof parseArgs>;
+type Config = ReturnType<typeof loadConfig>;
+type Counts = { total: number; normal: number; anomalous: number };
+type Answer = { verdict: 'NORMAL' | 'ANOMALOUS'; regions: { box: Box; type: string }[] };
+type Ticket = { uploadUrl: string | null; uploadHeaders: Record<string, string> | null; image: { id: string } | null; problem: { code: string; message: string } | null };
+type Completed = { id: string; status: string; rejection: { reason: string; message: string } | null };
+type Judged = { reviewTasks: { reason: string; image: { id: string } }[]; images: { nodes: { id: string; detections: { stage: string; isAnomalous: boolean }[] }[] } };
+
+/** Step 1: a fixed test split, a shuffled pool, and a few normal images from the pool as the seed. */
+interface Plan {
+  name: string;
+  deviceType: string;
+  datasetRoot: string;
+  testItems: DatasetItem[];
+  seedItems: DatasetItem[];
+  pool: DatasetItem[];
+  anomalyTypes: string[];
+  counts: Record<'all' | 'test' | 'seed' | 'pool', Counts>;
+}
+
+const countOf = (items: DatasetItem[]): Counts => ({ total: items.length, normal: items.filter((i) => i.label === 'normal').length, anomalous: items.filter((i) => i.label === 'anomalous').length });
+
+async function planDataset(opts: Options): Promise<Plan> {
   const name = datasetName(opts.folder);
   const deviceType = `bench-loop-${name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 100);
-  const started = performance.now();
-
-  // 1. Fixed test split, a shuffled pool, and a few normal images from the pool as the seed.
   const dataset = await readDatasetFolder(opts.folder);
   const { first: testItems, second: rest } = stratifiedSplit(dataset.items, opts.testShare, opts.seed);
   const shuffled = shuffle(rest, seededRandom(opts.seed + 1));
@@ -238,27 +245,26 @@ async function main() {
   const pool = shuffled.filter((i) => !seedIds.has(i.id));
   const types = [...new Set(dataset.items.map((i) => i.type).filter((t): t is string => t !== null))].sort();
   const anomalyTypes = [...new Set([...types.map((t) => t.toLowerCase()), 'other'])];
-  const count = (items: DatasetItem[]) => ({ total: items.length, normal: items.filter((i) => i.label === 'normal').length, anomalous: items.filter((i) => i.label === 'anomalous').length });
-  const counts = { all: count(dataset.items), test: count(testItems), seed: count(seedItems), pool: count(pool) };
+  const counts = { all: countOf(dataset.items), test: countOf(testItems), seed: countOf(seedItems), pool: countOf(pool) };
   console.log(`${name}: ${counts.all.total} images (${counts.all.normal} normal, ${counts.all.anomalous} anomalous; types ${types.join(', ') || 'none'})`);
   console.log(`  test ${counts.test.total} (${counts.test.normal}/${counts.test.anomalous}), seed ${counts.seed.total} normal, pool ${counts.pool.total} (${counts.pool.normal}/${counts.pool.anomalous})`);
   console.log(`  batch ${opts.batch}, retrain every ${opts.retrainEvery} labels, at most ${opts.maxLabels} labels, seed ${opts.seed}`);
+  return { name, deviceType, datasetRoot: dataset.root, testItems, seedItems, pool, anomalyTypes, counts };
+}
 
-  // 2. The seed and test images in the dataset-folder layout, for importDataset.
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-loop-'));
-  const writeFolder = (dir: string, items: DatasetItem[]) => {
-    for (const item of items) {
-      const target = path.join(dir, item.id);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.copyFileSync(path.join(dataset.root, item.id), target);
-      if (item.loadMask) fs.copyFileSync(maskPathOf(dataset.root, item), target.replace(/\.[^.]+$/, '.mask.png'));
-    }
-    return dir;
-  };
-  const seedFolder = writeFolder(path.join(root, 'seed'), seedItems);
-  const testFolder = writeFolder(path.join(root, 'test'), testItems);
+/** Step 2: items (and their masks) copied into `dir` in the dataset-folder layout, for importDataset. */
+function writeFolder(datasetRoot: string, dir: string, items: DatasetItem[]): string {
+  for (const item of items) {
+    const target = path.join(dir, item.id);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(path.join(datasetRoot, item.id), target);
+    if (item.loadMask) fs.copyFileSync(maskPathOf(datasetRoot, item), target.replace(/\.[^.]+$/, '.mask.png'));
+  }
+  return dir;
+}
 
-  const config = loadConfig({
+function loopConfig(root: string, anomalyTypes: string[]): Config {
+  return loadConfig({
     DATA_DIR: path.join(root, 'data'),
     PORT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -273,287 +279,336 @@ async function main() {
     // Insulator crops are long and thin (a third are under 80 px across): accept them as the test split does.
     UPLOAD_MIN_SIDE: process.env.UPLOAD_MIN_SIDE ?? '16',
   });
-  const app = await startApp(config);
-  const gql = async <T = any>(query: string, variables: Record<string, unknown> = {}, key = ADMIN): Promise<T> => {
-    const post = () => fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
-    // A kept-alive socket the server closed while a training held its event loop resets once in a while: a read is safe to send again.
-    const isRead = !/^\s*mutation\b/.test(query);
-    let res: Response;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        res = await post();
-        break;
-      } catch (err) {
-        if (!isRead || attempt >= 3) throw err;
-        await new Promise((r) => setTimeout(r, 500));
-      }
+}
+
+/** One run of the loop against the app: what it has done so far, and the steps that do it. */
+class LoopBench {
+  readonly rounds: Round[] = [];
+  readonly batches: Batch[] = [];
+  readonly imports: Record<string, unknown> = {};
+  readonly tasksByReason: Record<string, number> = {};
+  readonly labelsByTruth = { normal: 0, anomalous: 0 };
+  labels = 0;
+  tasks = 0;
+  uploaded = 0;
+  private datasetId = '';
+  private labelsAtLastTraining = 0;
+  /** The dataset item behind each image this bench uploaded. */
+  private readonly truthByImage = new Map<string, DatasetItem>();
+  private readonly answers = new Map<string, Answer>();
+
+  constructor(
+    readonly opts: Options,
+    readonly plan: Plan,
+    readonly config: Config,
+    readonly gql: GraphQLClient,
+    readonly started: number,
+  ) {}
+
+  /** importDataset, both splits, into the device type's dataset. */
+  async importSplits(seedFolder: string, testFolder: string): Promise<void> {
+    this.datasetId = await this.importFolder(seedFolder, 'TRAIN');
+    const testDatasetId = await this.importFolder(testFolder, 'TEST');
+    if (testDatasetId !== this.datasetId) console.warn(`warning: the two imports went to different datasets (${this.datasetId}, ${testDatasetId})`);
+  }
+
+  private async importFolder(folder: string, split: 'TRAIN' | 'TEST'): Promise<string> {
+    const t0 = performance.now();
+    const res = (
+      await this.gql.request(
+        `mutation($deviceType: String!, $folder: String!) { importDataset(input: { deviceType: $deviceType, folder: $folder, split: ${split} }) { dataset { id } imported unchanged errors { path message } } }`,
+        { deviceType: this.plan.deviceType, folder },
+      )
+    ).importDataset;
+    this.imports[split] = { ...res, seconds: seconds(t0) };
+    console.log(`importDataset ${split}: ${res.imported} imported, ${res.unchanged} unchanged, ${res.errors.length} errors in ${seconds(t0).toFixed(1)} s`);
+    for (const e of res.errors.slice(0, 5)) console.log(`  ${e.path}: ${e.message}`);
+    return res.dataset.id as string;
+  }
+
+  /** 3. One training round: both profiles, one after the other, each offered to the deploy gate. */
+  async trainRound(): Promise<void> {
+    if (this.opts.noTraining) return;
+    const t0 = performance.now();
+    const screen = await this.trainProfile('SCREEN');
+    const inspect = await this.trainProfile('INSPECT');
+    const round: Round = { round: this.rounds.length, labels: this.labels, tasks: this.tasks, imagesUploaded: this.uploaded, at: new Date().toISOString(), seconds: seconds(t0), screen, inspect };
+    this.rounds.push(round);
+    this.labelsAtLastTraining = this.labels;
+    if (round.round === 0) console.log(`\n${line(HEAD)}`);
+    console.log(line(roundCells(round)));
+    for (const [p, r] of [['screen', screen], ['inspect', inspect]] as const) {
+      if (r.deploy.outcome === 'refused' || r.deploy.outcome === 'error' || r.status !== 'TRAINED') console.log(`      ${p}: ${r.status}${r.error ? ` (${r.error}${r.cause ? `: ${r.cause}` : ''})` : ''}; deploy ${r.deploy.outcome}${r.deploy.message ? `: ${r.deploy.message}` : ''}`);
     }
-    const body = (await res.json()) as { data: T; errors?: { message: string; extensions?: { code?: string } }[] };
-    if (body.errors?.length) throw new GqlError(body.errors, query, variables);
-    return body.data;
-  };
+  }
 
-  const rounds: Round[] = [];
-  const batches: Batch[] = [];
-  const imports: Record<string, unknown> = {};
-  let labels = 0;
-  let tasks = 0;
-  let uploaded = 0;
-  let datasetId = '';
-  const tasksByReason: Record<string, number> = {};
-  const labelsByTruth = { normal: 0, anomalous: 0 };
+  private async trainProfile(profile: Profile): Promise<ProfileRound> {
+    const t0 = performance.now();
+    const version = await this.train(profile, t0);
+    const trainSeconds = seconds(t0);
+    const deploy: Deploy = version.status === 'TRAINED' ? await this.deploy(version.id) : { outcome: 'skipped', message: `training ${version.status}` };
+    return { versionId: version.id, version: version.version ?? null, status: version.status, error: version.error ?? null, cause: version.cause ?? null, metrics: version.metrics ?? null, trainedOn: version.trainedOn ?? null, trainSeconds, deploy };
+  }
 
-  const writeResults = async (finalCounts: unknown) => {
+  /** trainModel, then modelVersion until TRAINED or FAILED. */
+  private async train(profile: Profile, t0: number) {
+    let version = (await this.gql.request(`mutation($id: ID!) { trainModel(input: { datasetId: $id, profile: ${profile} }) { id status } }`, { id: this.datasetId })).trainModel;
+    const id = version.id as string;
+    const b = bar(`train ${profile.toLowerCase()}`, 1);
+    // Poll at least once: metrics and trainedOn come with modelVersion, even when training was synchronous.
+    for (let polls = 0; polls === 0 || !['TRAINED', 'FAILED'].includes(version.status); polls++) {
+      if (polls) await sleep(1000);
+      version = (
+        await this.gql.request(
+          `query($id: ID!) { modelVersion(id: $id) { id status error cause version metrics { auroc precision recall f1 reviewBandShare accuracyOutsideBand threshold testCount splitHash confusion { tp fp tn fn } } trainedOn { entries splitHash train { count normal anomalous } test { count normal anomalous } } } }`,
+          { id },
+        )
+      ).modelVersion;
+      if (!version) throw new Error(`modelVersion(id: ${id}) is null right after trainModel returned it`);
+      b.update(0, { extra: `${version.status} ${seconds(t0).toFixed(0)} s` });
+    }
+    b.update(1, { extra: `${version.status} in ${seconds(t0).toFixed(1)} s` });
+    b.stop();
+    return version;
+  }
+
+  private async deploy(versionId: string): Promise<Deploy> {
+    try {
+      const d = (await this.gql.request(`mutation($id: ID!) { deployModel(input: { id: $id }) { id model { id } previous { id } overridden gate { passed reasons } } }`, { id: versionId })).deployModel;
+      return { outcome: 'accepted', deploymentId: d.id, previousId: d.previous?.id ?? null, overridden: d.overridden, gate: d.gate };
+    } catch (err) {
+      if (err instanceof GraphQLRequestError && err.code === 'GATE_REFUSED') return { outcome: 'refused', message: err.errors[0].message };
+      return { outcome: 'error', message: (err as Error).message };
+    }
+  }
+
+  /** 4. The loop: one device, one inspection per batch, a scripted reviewer answering from the truth. */
+  async run(reviewer: GraphQLClient): Promise<void> {
+    const { opts, plan } = this;
+    const device = (await this.gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `${plan.deviceType}-${Date.now()}`, name: `loop bench ${plan.name}`, type: plan.deviceType } })).createDevice;
+    let next = 0;
+    while (next < plan.pool.length && this.labels < opts.maxLabels) {
+      const items = plan.pool.slice(next, next + opts.batch);
+      next += items.length;
+      await this.runBatch(device.id, reviewer, items);
+      if (this.labels - this.labelsAtLastTraining >= opts.retrainEvery) await this.trainRound();
+    }
+    if (this.labels > this.labelsAtLastTraining) await this.trainRound();
+    console.log(`\nstopped: ${next >= plan.pool.length ? 'pool used up' : `${this.labels} labels ≥ --max-labels ${opts.maxLabels}`}; ${this.uploaded} images uploaded, ${this.tasks} tasks answered (${Object.entries(this.tasksByReason).map(([r, n]) => `${r} ${n}`).join(', ')})`);
+  }
+
+  private async runBatch(deviceId: string, reviewer: GraphQLClient, items: DatasetItem[]): Promise<void> {
+    const batchNo = this.batches.length + 1;
+    const tUpload = performance.now();
+    const { inspectionId, ready, refused } = await this.upload(deviceId, batchNo, items);
+    const uploadSeconds = seconds(tUpload);
+    const tRun = performance.now();
+    const workflowStatus = await this.waitForWorkflow(inspectionId, batchNo, ready);
+    const workflowSeconds = seconds(tRun);
+    const { auto, truth } = await this.judge(inspectionId);
+    const tReview = performance.now();
+    const tasks = await this.review(reviewer, batchNo);
+    this.batches.push({ batch: batchNo, images: items.length, refused, uploadSeconds, workflowSeconds, workflowStatus, reviewSeconds: seconds(tReview), tasks, auto, truth });
+    console.error(
+      `batch ${batchNo}: ${items.length} images (${truth.anomalous} anomalous), ${Object.entries(tasks).map(([r, n]) => `${n} ${r}`).join(', ') || 'no tasks'}; models decided ${auto.decided} (screen cleared ${auto.clearedByScreen}) with ${auto.missed} anomalies missed (${auto.missedByScreen} by the screen), ${auto.falseAlarms} false alarms; labels ${this.labels}`,
+    );
+  }
+
+  /** Upload: requestImageUploads → PUT → completeImageUploads (which starts the workflow). */
+  private async upload(deviceId: string, batchNo: number, items: DatasetItem[]): Promise<{ inspectionId: string; ready: number; refused: number }> {
+    const inspection = (await this.gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
+    const bytes = await Promise.all(items.map((i) => i.load()));
+    const files = items.map((item, i) => ({ filename: path.basename(item.id), contentType: /\.png$/i.test(item.id) ? 'image/png' : 'image/jpeg', byteSize: bytes[i].length, sha256: sha256(bytes[i]) }));
+    const tickets = (await this.gql.request(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } problem { code message } } }`, { i: inspection.id, f: files })).requestImageUploads as Ticket[];
+    const up = bar(`batch ${batchNo} upload`, items.length);
+    const imageIds: string[] = [];
+    let refused = 0;
+    for (const [i, t] of tickets.entries()) {
+      if (!t.image) {
+        refused++;
+        console.warn(`\n${items[i].id} refused: ${t.problem?.code} ${t.problem?.message}`);
+      } else {
+        this.truthByImage.set(t.image.id, items[i]);
+        imageIds.push(t.image.id);
+        if (t.uploadUrl) {
+          const res = await fetch(t.uploadUrl, { method: 'PUT', body: bytes[i], headers: t.uploadHeaders ?? {} });
+          if (!res.ok) throw new Error(`PUT ${items[i].id}: HTTP ${res.status} ${await res.text()}`);
+        }
+      }
+      up.increment();
+    }
+    up.update({ extra: 'completeImageUploads…' });
+    const completed = (await this.gql.request(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id status rejection { reason message } } }`, { ids: imageIds })).completeImageUploads as Completed[];
+    const rejected = completed.filter((c) => c.status === 'REJECTED');
+    refused += rejected.length;
+    up.update({ extra: `${completed.length - rejected.length} READY${rejected.length ? `, ${rejected.length} REJECTED` : ''}` });
+    up.stop();
+    for (const r of rejected) console.warn(`${this.truthByImage.get(r.id)?.id} rejected: ${r.rejection?.reason} ${r.rejection?.message}`);
+    this.uploaded += completed.length - rejected.length;
+    return { inspectionId: inspection.id, ready: completed.length - rejected.length, refused };
+  }
+
+  /** Waits for the detection run to finish; returns its status. */
+  private async waitForWorkflow(inspectionId: string, batchNo: number, images: number): Promise<string> {
+    const wf = bar(`batch ${batchNo} workflow`, images);
+    let runStatus = 'NONE';
+    for (let polls = 0; ; polls++) {
+      const insp = (await this.gql.request(`query($id: ID!) { inspection(id: $id) { status workflowRuns { id status error cause progress { done total } } } }`, { id: inspectionId })).inspection;
+      const run = insp.workflowRuns.at(-1);
+      if (run) {
+        wf.setTotal(run.progress.total);
+        wf.update(run.progress.done, { extra: run.status });
+        runStatus = run.status;
+        if (run.status === 'FAILED') console.warn(`\nworkflow run failed: ${run.error} ${run.cause}`);
+        if (['SUCCEEDED', 'FAILED'].includes(run.status)) break;
+      } else if (polls === 40) {
+        // Auto-start did not happen within 10 s: start it ourselves.
+        await this.gql.request(`mutation($id: ID!) { startInspection(inspectionId: $id) { id } }`, { id: inspectionId });
+      }
+      await sleep(POLL_MS);
+    }
+    wf.stop();
+    return runStatus;
+  }
+
+  /** What the models decided without a person (no LOW_CONFIDENCE or COLD_START task; QA and active-learning picks are checks of a decision already made), judged against the truth. */
+  private async judge(inspectionId: string): Promise<Pick<Batch, 'auto' | 'truth'>> {
+    const judged = (
+      await this.gql.request(`query($id: ID!) { inspection(id: $id) { reviewTasks { reason image { id } } images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspectionId })
+    ).inspection as Judged;
+    const askedPerson = new Set(judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA' && t.reason !== 'ACTIVE_LEARNING').map((t) => t.image.id));
+    const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0, missedByScreen: 0 };
+    const truth = { normal: 0, anomalous: 0 };
+    for (const img of judged.images.nodes) {
+      const item = this.truthByImage.get(img.id);
+      if (!item) continue;
+      truth[item.label]++;
+      if (askedPerson.has(img.id)) continue;
+      const inspectD = img.detections.filter((d) => d.stage === 'INSPECT').at(-1);
+      const screenD = img.detections.filter((d) => d.stage === 'SCREEN').at(-1);
+      const verdict = inspectD ? inspectD.isAnomalous : screenD && !screenD.isAnomalous ? false : null;
+      if (verdict === null) continue;
+      if (!inspectD) auto.clearedByScreen++;
+      auto.decided++;
+      if (verdict && item.label === 'normal') auto.falseAlarms++;
+      if (!verdict && item.label === 'anomalous') auto.missed++;
+      if (!inspectD && item.label === 'anomalous') auto.missedByScreen++;
+    }
+    return { auto, truth };
+  }
+
+  /** The scripted reviewer: claim, look up the image (ADMIN), answer from the truth. Returns the batch's tasks by reason. */
+  private async review(reviewer: GraphQLClient, batchNo: number): Promise<Record<string, number>> {
+    const batchTasks: Record<string, number> = {};
+    const pending = (await this.gql.request(`{ reviewStats { pending } }`)).reviewStats.pending as number;
+    const rv = bar(`batch ${batchNo} review`, pending);
+    const skip: string[] = [];
+    while (this.labels < this.opts.maxLabels) {
+      const task = (await reviewer.request(`mutation($skip: [ID!]) { claimNextReview(skip: $skip) { id reason } }`, { skip })).claimNextReview;
+      if (!task) break;
+      const imageId = (await this.gql.request(`query($id: ID!) { reviewTask(id: $id) { image { id } } }`, { id: task.id })).reviewTask.image.id as string;
+      const item = this.truthByImage.get(imageId);
+      if (!item) {
+        // Not an image this bench uploaded: give it back and do not take it again.
+        await reviewer.request(`mutation($id: ID!) { releaseReview(taskId: $id) { id } }`, { id: task.id });
+        skip.push(task.id);
+        continue;
+      }
+      const { verdict, regions } = await this.answerFor(item);
+      const done = (await reviewer.request(`mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`, { id: task.id, v: verdict, r: regions })).submitReview;
+      this.tasks++;
+      this.tasksByReason[task.reason] = (this.tasksByReason[task.reason] ?? 0) + 1;
+      batchTasks[task.reason] = (batchTasks[task.reason] ?? 0) + 1;
+      if (done.status === 'COMPLETED') {
+        this.labels++;
+        this.labelsByTruth[item.label]++;
+      }
+      if (rv.getTotal() < this.tasks) rv.setTotal(rv.getTotal() + 1);
+      rv.increment({ extra: `${this.labels} labels` });
+    }
+    rv.stop();
+    return batchTasks;
+  }
+
+  /** The ground truth as a reviewer would give it: the verdict, and one box per blob of the mask (the whole image without one). */
+  private async answerFor(item: DatasetItem): Promise<Answer> {
+    const cached = this.answers.get(item.id);
+    if (cached) return cached;
+    const { anomalyTypes } = this.plan;
+    const type = item.type && anomalyTypes.includes(item.type.toLowerCase()) ? item.type.toLowerCase() : 'other';
+    let boxes: Box[] = [];
+    if (item.label === 'anomalous' && item.loadMask) boxes = await maskBoxes(await item.loadMask());
+    if (item.label === 'anomalous' && !boxes.length) boxes = [{ left: 0, top: 0, width: 1, height: 1 }];
+    const answer = { verdict: item.label === 'anomalous' ? ('ANOMALOUS' as const) : ('NORMAL' as const), regions: boxes.map((box) => ({ box, type })) };
+    this.answers.set(item.id, answer);
+    return answer;
+  }
+
+  /** The summary table and the result files, whatever stopped the run (when it got far enough to have any). */
+  async finish(): Promise<void> {
+    let finalCounts: unknown = null;
+    try {
+      finalCounts = (await this.gql.request(`{ datasets { id deviceType counts { total test anomalous } } }`)).datasets.find((d: { deviceType: string }) => d.deviceType === this.plan.deviceType) ?? null;
+    } catch {
+      // The summary can do without them.
+    }
+    if (this.rounds.length || this.batches.length) {
+      const table = new Table({ head: HEAD, style: process.stdout.isTTY ? {} : { head: [], border: [] } });
+      for (const r of this.rounds) table.push(roundCells(r));
+      console.log(`\n${table.toString()}`);
+      const paths = await this.writeResults(finalCounts);
+      console.log(`\ntotal ${seconds(this.started).toFixed(0)} s; results:\n  ${paths.join('\n  ')}`);
+    }
+  }
+
+  /** <out>/loop-<dataset>.{json,svg,png}; the JSON records paths relative to the repository root. */
+  private async writeResults(finalCounts: unknown): Promise<string[]> {
+    const { opts, config, plan } = this;
+    const { name, counts } = plan;
     fs.mkdirSync(opts.out, { recursive: true });
     const jsonPath = path.join(opts.out, `loop-${name}.json`);
     const svgPath = path.join(opts.out, `loop-${name}.svg`);
     const pngPath = path.join(opts.out, `loop-${name}.png`);
     const result = {
-      dataset: { name, folder: path.resolve(opts.folder), deviceType, anomalyTypes, counts, final: finalCounts },
-      config: { ...opts, env: { DATASET_TEST_SHARE: 0, MODEL_RETRAIN_AFTER_LABELS: 0, REVIEW_QA_SHARE: config.reviews.qaShare, UPLOAD_MIN_SIDE: config.uploads.limits.minSide } },
-      totals: { labels, tasks, uploaded, tasksByReason, labelsByTruth, seconds: seconds(started) },
-      imports,
-      rounds,
-      batches,
+      dataset: { name, folder: repoRelative(opts.folder), deviceType: plan.deviceType, anomalyTypes: plan.anomalyTypes, counts, final: finalCounts },
+      config: { ...opts, folder: repoRelative(opts.folder), out: repoRelative(opts.out), env: { DATASET_TEST_SHARE: 0, MODEL_RETRAIN_AFTER_LABELS: 0, REVIEW_QA_SHARE: config.reviews.qaShare, UPLOAD_MIN_SIDE: config.uploads.limits.minSide } },
+      totals: { labels: this.labels, tasks: this.tasks, uploaded: this.uploaded, tasksByReason: this.tasksByReason, labelsByTruth: this.labelsByTruth, seconds: seconds(this.started) },
+      imports: this.imports,
+      rounds: this.rounds,
+      batches: this.batches,
     };
     fs.writeFileSync(jsonPath, JSON.stringify(result, null, 2));
     const svg = renderLoopSvg({
       title: `vigil active-learning loop — ${name}`,
-      subtitle: `test ${counts.test.total} images (${counts.test.anomalous} anomalous) · seed ${counts.seed.total} normal · batch ${opts.batch} · retrain every ${opts.retrainEvery} labels · ${tasks} review tasks`,
-      points: rounds.map((r) => ({ labels: r.labels, auroc: r.inspect.metrics?.auroc ?? null, f1: r.inspect.metrics?.f1 ?? null, reviewBandShare: r.inspect.metrics?.reviewBandShare ?? null, deployed: r.inspect.deploy.outcome === 'accepted' })),
+      subtitle: `test ${counts.test.total} images (${counts.test.anomalous} anomalous) · seed ${counts.seed.total} normal · batch ${opts.batch} · retrain every ${opts.retrainEvery} labels · ${this.tasks} review tasks`,
+      points: this.rounds.map((r) => ({ labels: r.labels, auroc: r.inspect.metrics?.auroc ?? null, f1: r.inspect.metrics?.f1 ?? null, reviewBandShare: r.inspect.metrics?.reviewBandShare ?? null, deployed: r.inspect.deploy.outcome === 'accepted' })),
     });
     fs.writeFileSync(svgPath, svg);
     fs.writeFileSync(pngPath, await svgToPng(svg));
     return [jsonPath, svgPath, pngPath];
-  };
+  }
+}
 
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const plan = await planDataset(opts);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-loop-'));
+  const seedFolder = writeFolder(plan.datasetRoot, path.join(root, 'seed'), plan.seedItems);
+  const testFolder = writeFolder(plan.datasetRoot, path.join(root, 'test'), plan.testItems);
+  const config = loopConfig(root, plan.anomalyTypes);
+  const app = await startApp(config);
+  const bench = new LoopBench(opts, plan, config, new GraphQLClient(app.url, ADMIN), started);
   try {
-    // importDataset, both splits, into the device type's dataset.
-    const importFolder = async (folder: string, split: 'TRAIN' | 'TEST') => {
-      const t0 = performance.now();
-      const res = (
-        await gql(
-          `mutation($deviceType: String!, $folder: String!) { importDataset(input: { deviceType: $deviceType, folder: $folder, split: ${split} }) { dataset { id } imported unchanged errors { path message } } }`,
-          { deviceType, folder },
-        )
-      ).importDataset;
-      imports[split] = { ...res, seconds: seconds(t0) };
-      console.log(`importDataset ${split}: ${res.imported} imported, ${res.unchanged} unchanged, ${res.errors.length} errors in ${seconds(t0).toFixed(1)} s`);
-      for (const e of res.errors.slice(0, 5)) console.log(`  ${e.path}: ${e.message}`);
-      return res.dataset.id as string;
-    };
-    if (!opts.noTraining) {
-      datasetId = await importFolder(seedFolder, 'TRAIN');
-      const testDatasetId = await importFolder(testFolder, 'TEST');
-      if (testDatasetId !== datasetId) console.warn(`warning: the two imports went to different datasets (${datasetId}, ${testDatasetId})`);
-    }
-
-    // 3. One training round: both profiles, one after the other, each offered to the deploy gate.
-    const trainProfile = async (profile: Profile): Promise<ProfileRound> => {
-      const t0 = performance.now();
-      let version = (await gql(`mutation($id: ID!) { trainModel(input: { datasetId: $id, profile: ${profile} }) { id status } }`, { id: datasetId })).trainModel;
-      const id = version.id as string;
-      const b = bar(`train ${profile.toLowerCase()}`, 1);
-      // Poll at least once: metrics and trainedOn come with modelVersion, even when training was synchronous.
-      for (let polls = 0; polls === 0 || !['TRAINED', 'FAILED'].includes(version.status); polls++) {
-        if (polls) await sleep(1000);
-        version = (
-          await gql(
-            `query($id: ID!) { modelVersion(id: $id) { id status error cause version metrics { auroc precision recall f1 reviewBandShare accuracyOutsideBand threshold testCount splitHash confusion { tp fp tn fn } } trainedOn { entries splitHash train { count normal anomalous } test { count normal anomalous } } } }`,
-            { id },
-          )
-        ).modelVersion;
-        if (!version) throw new Error(`modelVersion(id: ${id}) is null right after trainModel returned it`);
-        b.update(0, { extra: `${version.status} ${seconds(t0).toFixed(0)} s` });
-      }
-      b.update(1, { extra: `${version.status} in ${seconds(t0).toFixed(1)} s` });
-      b.stop();
-      const trainSeconds = seconds(t0);
-      let deploy: Deploy = { outcome: 'skipped', message: `training ${version.status}` };
-      if (version.status === 'TRAINED') {
-        try {
-          const d = (await gql(`mutation($id: ID!) { deployModel(input: { id: $id }) { id model { id } previous { id } overridden gate { passed reasons } } }`, { id: version.id })).deployModel;
-          deploy = { outcome: 'accepted', deploymentId: d.id, previousId: d.previous?.id ?? null, overridden: d.overridden, gate: d.gate };
-        } catch (err) {
-          if (err instanceof GqlError && err.code === 'GATE_REFUSED') deploy = { outcome: 'refused', message: err.errors[0].message };
-          else deploy = { outcome: 'error', message: (err as Error).message };
-        }
-      }
-      return { versionId: version.id, version: version.version ?? null, status: version.status, error: version.error ?? null, cause: version.cause ?? null, metrics: version.metrics ?? null, trainedOn: version.trainedOn ?? null, trainSeconds, deploy };
-    };
-    let labelsAtLastTraining = 0;
-    const trainRound = async () => {
-      if (opts.noTraining) return;
-      const t0 = performance.now();
-      const screen = await trainProfile('SCREEN');
-      const inspect = await trainProfile('INSPECT');
-      const round: Round = { round: rounds.length, labels, tasks, imagesUploaded: uploaded, at: new Date().toISOString(), seconds: seconds(t0), screen, inspect };
-      rounds.push(round);
-      labelsAtLastTraining = labels;
-      if (round.round === 0) console.log(`\n${line(HEAD)}`);
-      console.log(line(roundCells(round)));
-      for (const [p, r] of [['screen', screen], ['inspect', inspect]] as const) {
-        if (r.deploy.outcome === 'refused' || r.deploy.outcome === 'error' || r.status !== 'TRAINED') console.log(`      ${p}: ${r.status}${r.error ? ` (${r.error}${r.cause ? `: ${r.cause}` : ''})` : ''}; deploy ${r.deploy.outcome}${r.deploy.message ? `: ${r.deploy.message}` : ''}`);
-      }
-    };
-    await trainRound();
-
-    // 4. The loop: one device, one inspection per batch, a scripted reviewer answering from the truth.
-    const reviewer = (await app.services.apiKeys.create('bench loop reviewer', 'REVIEWER')).secret;
-    const device = (await gql(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `${deviceType}-${Date.now()}`, name: `loop bench ${name}`, type: deviceType } })).createDevice;
-    const truthByImage = new Map<string, DatasetItem>();
-    const answers = new Map<string, { verdict: 'NORMAL' | 'ANOMALOUS'; regions: { box: Box; type: string }[] }>();
-    const answerFor = async (item: DatasetItem) => {
-      const cached = answers.get(item.id);
-      if (cached) return cached;
-      const type = item.type && anomalyTypes.includes(item.type.toLowerCase()) ? item.type.toLowerCase() : 'other';
-      let boxes: Box[] = [];
-      if (item.label === 'anomalous' && item.loadMask) boxes = await maskBoxes(await item.loadMask());
-      if (item.label === 'anomalous' && !boxes.length) boxes = [{ left: 0, top: 0, width: 1, height: 1 }];
-      const answer = { verdict: item.label === 'anomalous' ? ('ANOMALOUS' as const) : ('NORMAL' as const), regions: boxes.map((box) => ({ box, type })) };
-      answers.set(item.id, answer);
-      return answer;
-    };
-
-    let next = 0;
-    while (next < pool.length && labels < opts.maxLabels) {
-      const items = pool.slice(next, next + opts.batch);
-      next += items.length;
-      const batchNo = batches.length + 1;
-      // Upload: requestImageUploads → PUT → completeImageUploads (which starts the workflow).
-      const tUpload = performance.now();
-      const inspection = (await gql(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId: device.id, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
-      const bytes = await Promise.all(items.map((i) => i.load()));
-      const files = items.map((item, i) => ({ filename: path.basename(item.id), contentType: /\.png$/i.test(item.id) ? 'image/png' : 'image/jpeg', byteSize: bytes[i].length, sha256: sha256(bytes[i]) }));
-      const tickets = (await gql(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } problem { code message } } }`, { i: inspection.id, f: files })).requestImageUploads;
-      const up = bar(`batch ${batchNo} upload`, items.length);
-      const imageIds: string[] = [];
-      let refused = 0;
-      for (const [i, t] of (tickets as { uploadUrl: string | null; uploadHeaders: Record<string, string> | null; image: { id: string } | null; problem: { code: string; message: string } | null }[]).entries()) {
-        if (!t.image) {
-          refused++;
-          console.warn(`\n${items[i].id} refused: ${t.problem?.code} ${t.problem?.message}`);
-        } else {
-          truthByImage.set(t.image.id, items[i]);
-          imageIds.push(t.image.id);
-          if (t.uploadUrl) {
-            const res = await fetch(t.uploadUrl, { method: 'PUT', body: bytes[i], headers: t.uploadHeaders ?? {} });
-            if (!res.ok) throw new Error(`PUT ${items[i].id}: HTTP ${res.status} ${await res.text()}`);
-          }
-        }
-        up.increment();
-      }
-      up.update({ extra: 'completeImageUploads…' });
-      const completed = (await gql(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id status rejection { reason message } } }`, { ids: imageIds })).completeImageUploads as { id: string; status: string; rejection: { reason: string; message: string } | null }[];
-      const rejected = completed.filter((c) => c.status === 'REJECTED');
-      refused += rejected.length;
-      up.update({ extra: `${completed.length - rejected.length} READY${rejected.length ? `, ${rejected.length} REJECTED` : ''}` });
-      up.stop();
-      for (const r of rejected) console.warn(`${truthByImage.get(r.id)?.id} rejected: ${r.rejection?.reason} ${r.rejection?.message}`);
-      uploaded += completed.length - rejected.length;
-      const uploadSeconds = seconds(tUpload);
-
-      // Wait for the detection run to finish.
-      const tRun = performance.now();
-      const wf = bar(`batch ${batchNo} workflow`, completed.length - rejected.length);
-      let runStatus = 'NONE';
-      for (let polls = 0; ; polls++) {
-        const insp = (await gql(`query($id: ID!) { inspection(id: $id) { status workflowRuns { id status error cause progress { done total } } } }`, { id: inspection.id })).inspection;
-        const run = insp.workflowRuns.at(-1);
-        if (run) {
-          wf.setTotal(run.progress.total);
-          wf.update(run.progress.done, { extra: run.status });
-          runStatus = run.status;
-          if (run.status === 'FAILED') console.warn(`\nworkflow run failed: ${run.error} ${run.cause}`);
-          if (['SUCCEEDED', 'FAILED'].includes(run.status)) break;
-        } else if (polls === 40) {
-          // Auto-start did not happen within 10 s: start it ourselves.
-          await gql(`mutation($id: ID!) { startInspection(inspectionId: $id) { id } }`, { id: inspection.id });
-        }
-        await sleep(POLL_MS);
-      }
-      wf.stop();
-      const workflowSeconds = seconds(tRun);
-
-      // What the models decided without a person (no LOW_CONFIDENCE or COLD_START task; QA and active-learning picks are checks of a decision already made), judged against the truth.
-      const judged = (
-        await gql(`query($id: ID!) { inspection(id: $id) { reviewTasks { reason image { id } } images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspection.id })
-      ).inspection as { reviewTasks: { reason: string; image: { id: string } }[]; images: { nodes: { id: string; detections: { stage: string; isAnomalous: boolean }[] }[] } };
-      const askedPerson = new Set(judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA' && t.reason !== 'ACTIVE_LEARNING').map((t) => t.image.id));
-      const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0, missedByScreen: 0 };
-      const truth = { normal: 0, anomalous: 0 };
-      for (const img of judged.images.nodes) {
-        const item = truthByImage.get(img.id);
-        if (!item) continue;
-        truth[item.label]++;
-        if (askedPerson.has(img.id)) continue;
-        const inspectD = img.detections.filter((d) => d.stage === 'INSPECT').at(-1);
-        const screenD = img.detections.filter((d) => d.stage === 'SCREEN').at(-1);
-        const verdict = inspectD ? inspectD.isAnomalous : screenD && !screenD.isAnomalous ? false : null;
-        if (verdict === null) continue;
-        if (!inspectD) auto.clearedByScreen++;
-        auto.decided++;
-        if (verdict && item.label === 'normal') auto.falseAlarms++;
-        if (!verdict && item.label === 'anomalous') auto.missed++;
-        if (!inspectD && item.label === 'anomalous') auto.missedByScreen++;
-      }
-
-      // The scripted reviewer: claim, look up the image (ADMIN), answer from the truth.
-      const tReview = performance.now();
-      const batchTasks: Record<string, number> = {};
-      const pending = (await gql(`{ reviewStats { pending } }`)).reviewStats.pending as number;
-      const rv = bar(`batch ${batchNo} review`, pending);
-      const skip: string[] = [];
-      while (labels < opts.maxLabels) {
-        const task = (await gql(`mutation($skip: [ID!]) { claimNextReview(skip: $skip) { id reason } }`, { skip }, reviewer)).claimNextReview;
-        if (!task) break;
-        const imageId = (await gql(`query($id: ID!) { reviewTask(id: $id) { image { id } } }`, { id: task.id })).reviewTask.image.id as string;
-        const item = truthByImage.get(imageId);
-        if (!item) {
-          // Not an image this bench uploaded: give it back and do not take it again.
-          await gql(`mutation($id: ID!) { releaseReview(taskId: $id) { id } }`, { id: task.id }, reviewer);
-          skip.push(task.id);
-          continue;
-        }
-        const { verdict, regions } = await answerFor(item);
-        const done = (await gql(`mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`, { id: task.id, v: verdict, r: regions }, reviewer)).submitReview;
-        tasks++;
-        tasksByReason[task.reason] = (tasksByReason[task.reason] ?? 0) + 1;
-        batchTasks[task.reason] = (batchTasks[task.reason] ?? 0) + 1;
-        if (done.status === 'COMPLETED') {
-          labels++;
-          labelsByTruth[item.label]++;
-        }
-        if (rv.getTotal() < tasks) rv.setTotal(rv.getTotal() + 1);
-        rv.increment({ extra: `${labels} labels` });
-      }
-      rv.stop();
-      batches.push({ batch: batchNo, images: items.length, refused, uploadSeconds, workflowSeconds, workflowStatus: runStatus, reviewSeconds: seconds(tReview), tasks: batchTasks, auto, truth });
-      console.error(
-        `batch ${batchNo}: ${items.length} images (${truth.anomalous} anomalous), ${Object.entries(batchTasks).map(([r, n]) => `${n} ${r}`).join(', ') || 'no tasks'}; models decided ${auto.decided} (screen cleared ${auto.clearedByScreen}) with ${auto.missed} anomalies missed (${auto.missedByScreen} by the screen), ${auto.falseAlarms} false alarms; labels ${labels}`,
-      );
-
-      if (labels - labelsAtLastTraining >= opts.retrainEvery) await trainRound();
-    }
-    if (labels > labelsAtLastTraining) await trainRound();
-    console.log(`\nstopped: ${next >= pool.length ? 'pool used up' : `${labels} labels ≥ --max-labels ${opts.maxLabels}`}; ${uploaded} images uploaded, ${tasks} tasks answered (${Object.entries(tasksByReason).map(([r, n]) => `${r} ${n}`).join(', ')})`);
+    if (!opts.noTraining) await bench.importSplits(seedFolder, testFolder);
+    await bench.trainRound();
+    const reviewer = bench.gql.withApiKey((await app.services.apiKeys.create('bench loop reviewer', 'REVIEWER')).secret);
+    await bench.run(reviewer);
   } catch (err) {
-    if (err instanceof GqlError) console.error(`\nGraphQL error: ${err.message}\nquery: ${err.query.replace(/\s+/g, ' ')}\nvariables: ${JSON.stringify(err.variables)}`);
+    if (err instanceof GraphQLRequestError) console.error(`\nGraphQL error: ${err.message}\nquery: ${err.query.replace(/\s+/g, ' ')}\nvariables: ${JSON.stringify(err.variables)}`);
     throw err;
   } finally {
-    let finalCounts: unknown = null;
-    try {
-      finalCounts = (await gql(`{ datasets { id deviceType counts { total test anomalous } } }`)).datasets.find((d: { deviceType: string }) => d.deviceType === deviceType) ?? null;
-    } catch {
-      // The summary can do without them.
-    }
-    if (rounds.length || batches.length) {
-      const table = new Table({ head: HEAD, style: process.stdout.isTTY ? {} : { head: [], border: [] } });
-      for (const r of rounds) table.push(roundCells(r));
-      console.log(`\n${table.toString()}`);
-      const paths = await writeResults(finalCounts);
-      console.log(`\ntotal ${seconds(started).toFixed(0)} s; results:\n  ${paths.join('\n  ')}`);
-    }
+    await bench.finish();
     await app.stop();
     if (opts.keep) console.log(`kept ${root}`);
     else fs.rmSync(root, { recursive: true, force: true });
@@ -561,6 +616,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof GqlError ? '' : err);
+  console.error(err instanceof GraphQLRequestError ? '' : err);
   process.exit(1);
 });

@@ -8,9 +8,10 @@ import '../src/runtime-defaults';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { type Backbone } from '../src/adapters/backbone/backbone.port';
 import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.driver';
 import { serializeArtifact } from '../src/anomaly-model/artifact';
-import { readDatasetFolder, stratifiedSplit } from '../src/anomaly-model/dataset';
+import { readDatasetFolder, stratifiedSplit, type DatasetItem } from '../src/anomaly-model/dataset';
 import { evaluate, train } from '../src/anomaly-model/detector';
 import { type Profile } from '../src/anomaly-model/types';
 
@@ -26,12 +27,80 @@ function arg(name: string, fallback: string): string {
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
+type Labels = 'labelled' | 'normals';
+type Run = { name: string; profile: Profile; labels: Labels; seed: number; trainItems: DatasetItem[]; testItems: DatasetItem[]; root: string };
+
+const HEAD = ['dataset', 'profile', 'train/test', 'image AUROC', 'pixel AUROC', 'precision', 'recall', 'F1', 'review band', 'acc. outside band', 'normals cleared / anomalies flagged', 'train time', 'predict p50/p95 (1 core)', 'model size'];
+
+/** Trains one profile on one dataset's training split, evaluates it on the test split: the JSON result and the table row. */
+async function measure(backbone: Backbone, { name, profile, labels, seed, trainItems, testItems, root }: Run) {
+  const trainOn = labels === 'normals' ? trainItems.filter((i) => i.label === 'normal') : trainItems;
+  const started = performance.now();
+  let lastPhase = '';
+  const model = await train(backbone, { items: trainOn }, {
+    profile,
+    seed,
+    onProgress: (phase, done, total) => {
+      if (phase !== lastPhase || done === total) process.stderr.write(`\r${name} ${profile} ${labels}: ${phase} ${done}/${total}        ${done === total ? '\n' : ''}`);
+      lastPhase = phase;
+    },
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const { report } = await evaluate(backbone, model, { root, items: testItems });
+  const sizeMb = serializeArtifact(model).length / 1e6;
+  const target = TARGETS[name]?.[labels];
+  const m = model.manifest;
+  const normals = report.images.filter((i) => i.label === 'normal');
+  const anomalies = report.images.filter((i) => i.label === 'anomalous');
+  // What a screen does: everything at or above the band's low edge goes on to stage 2.
+  const flaggedRecall = anomalies.filter((i) => i.isAnomalous || i.uncertain).length / Math.max(1, anomalies.length);
+  const normalsCleared = normals.filter((i) => !i.isAnomalous && !i.uncertain).length / Math.max(1, normals.length);
+  const result = {
+    dataset: name,
+    profile,
+    labels,
+    scoreMode: m.scoreMode,
+    train: trainOn.length,
+    test: testItems.length,
+    imageAuroc: report.imageAuroc,
+    pixelAuroc: report.pixelAuroc,
+    precision: report.precision,
+    recall: report.recall,
+    f1: report.f1,
+    reviewBandShare: report.reviewBandShare,
+    accuracyOutsideBand: report.accuracyOutsideBand,
+    flaggedRecall,
+    normalsCleared,
+    trainSeconds,
+    predictMs: report.predictLatencyMs,
+    sizeMb: serializeArtifact(model).length / 1e6,
+    validation: m.validation,
+  };
+  const row = [
+    name,
+    `${profile} (${labels}, ${model.manifest.scoreMode})`,
+    `${trainOn.length}/${testItems.length}`,
+    report.imageAuroc.toFixed(3) + (target ? ` (≥${target})` : ''),
+    report.pixelAuroc === null ? 'n/a' : report.pixelAuroc.toFixed(3),
+    report.precision.toFixed(3),
+    report.recall.toFixed(3),
+    report.f1.toFixed(3),
+    `${(100 * report.reviewBandShare).toFixed(1)}%`,
+    `${(100 * report.accuracyOutsideBand).toFixed(1)}%`,
+    `${(100 * normalsCleared).toFixed(1)}% / ${(100 * flaggedRecall).toFixed(1)}%`,
+    `${trainSeconds.toFixed(1)} s`,
+    `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`,
+    `${sizeMb.toFixed(2)} MB`,
+  ];
+  return { result, row };
+}
+
 async function main() {
   const folders = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
   if (!folders.length) throw new Error('usage: npm run bench:model -- <dataset-dir>… [--profile inspect|screen|both] [--labels labelled|normals|both] [--seed N]');
   const profiles: Profile[] = arg('profile', 'both') === 'both' ? ['screen', 'inspect'] : [arg('profile', 'inspect') as Profile];
   const seed = Number(arg('seed', '7'));
-  const modes = arg('labels', 'both') === 'both' ? (['labelled', 'normals'] as const) : ([arg('labels', 'labelled')] as ('labelled' | 'normals')[]);
+  const modes = arg('labels', 'both') === 'both' ? (['labelled', 'normals'] as const) : ([arg('labels', 'labelled')] as Labels[]);
   sharp.concurrency(1); // latency on one core
   const backbone = await openMobilenetBackbone({ threads: 1 });
   const rows: string[][] = [];
@@ -41,66 +110,12 @@ async function main() {
     const { first: trainItems, second: testItems } = stratifiedSplit(dataset.items, 0.7, seed);
     const name = folder.replace(/\/+$/, '').split('/').pop()!;
     for (const [profile, labels] of profiles.flatMap((p) => modes.map((m) => [p, m] as const))) {
-      const trainOn = labels === 'normals' ? trainItems.filter((i) => i.label === 'normal') : trainItems;
-      const started = performance.now();
-      let lastPhase = '';
-      const model = await train(backbone, { items: trainOn }, {
-        profile,
-        seed,
-        onProgress: (phase, done, total) => {
-          if (phase !== lastPhase || done === total) process.stderr.write(`\r${name} ${profile} ${labels}: ${phase} ${done}/${total}        ${done === total ? '\n' : ''}`);
-          lastPhase = phase;
-        },
-      });
-      const trainSeconds = (performance.now() - started) / 1000;
-      const { report } = await evaluate(backbone, model, { root: dataset.root, items: testItems });
-      const sizeMb = serializeArtifact(model).length / 1e6;
-      const target = TARGETS[name]?.[labels];
-      const m = model.manifest;
-      const normals = report.images.filter((i) => i.label === 'normal');
-      const anomalies = report.images.filter((i) => i.label === 'anomalous');
-      results.push({
-        dataset: name,
-        profile,
-        labels,
-        scoreMode: m.scoreMode,
-        train: trainOn.length,
-        test: testItems.length,
-        imageAuroc: report.imageAuroc,
-        pixelAuroc: report.pixelAuroc,
-        precision: report.precision,
-        recall: report.recall,
-        f1: report.f1,
-        reviewBandShare: report.reviewBandShare,
-        accuracyOutsideBand: report.accuracyOutsideBand,
-        // What a screen does: everything at or above the band's low edge goes on to stage 2.
-        flaggedRecall: anomalies.filter((i) => i.isAnomalous || i.uncertain).length / Math.max(1, anomalies.length),
-        normalsCleared: normals.filter((i) => !i.isAnomalous && !i.uncertain).length / Math.max(1, normals.length),
-        trainSeconds,
-        predictMs: report.predictLatencyMs,
-        sizeMb: serializeArtifact(model).length / 1e6,
-        validation: m.validation,
-      });
-      rows.push([
-        name,
-        `${profile} (${labels}, ${model.manifest.scoreMode})`,
-        `${trainOn.length}/${testItems.length}`,
-        report.imageAuroc.toFixed(3) + (target ? ` (≥${target})` : ''),
-        report.pixelAuroc === null ? 'n/a' : report.pixelAuroc.toFixed(3),
-        report.precision.toFixed(3),
-        report.recall.toFixed(3),
-        report.f1.toFixed(3),
-        `${(100 * report.reviewBandShare).toFixed(1)}%`,
-        `${(100 * report.accuracyOutsideBand).toFixed(1)}%`,
-        `${(100 * (results.at(-1)!.normalsCleared as number)).toFixed(1)}% / ${(100 * (results.at(-1)!.flaggedRecall as number)).toFixed(1)}%`,
-        `${trainSeconds.toFixed(1)} s`,
-        `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`,
-        `${sizeMb.toFixed(2)} MB`,
-      ]);
+      const { result, row } = await measure(backbone, { name, profile, labels, seed, trainItems, testItems, root: dataset.root });
+      results.push(result);
+      rows.push(row);
     }
   }
-  const head = ['dataset', 'profile', 'train/test', 'image AUROC', 'pixel AUROC', 'precision', 'recall', 'F1', 'review band', 'acc. outside band', 'normals cleared / anomalies flagged', 'train time', 'predict p50/p95 (1 core)', 'model size'];
-  console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+  console.log(`\n| ${HEAD.join(' | ')} |\n|${HEAD.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   const out = arg('out', 'bench/results');
   fs.mkdirSync(out, { recursive: true });

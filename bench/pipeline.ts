@@ -19,6 +19,7 @@ import { readDatasetFolder } from '../src/anomaly-model/dataset';
 import { predict, train } from '../src/anomaly-model/detector';
 import { deriveImages } from '../src/images/processing/image-processor';
 import { drawDefect, surface, toPng, writeDataset } from '../test/support/textures';
+import { GraphQLClient } from './graphql-client';
 
 const ADMIN = 'bench-admin-secret-0123456789abcdef';
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
@@ -75,9 +76,103 @@ async function ceiling(backbone: Backbone, images: { bytes: Buffer }[], m: Recor
   return { seconds: (performance.now() - started) / 1000, screened, inspected };
 }
 
+type Image = { name: string; bytes: Buffer };
+type AnomalyEvent = { anomalyId: string; at: number; createdAt: number };
+type Ceiling = Awaited<ReturnType<typeof ceiling>>;
+
+/** Listens for anomalyDetected on the device over graphql-ws, recording when each event arrives. */
+function subscribeToAnomalies(serverUrl: string, deviceId: string) {
+  const events: AnomalyEvent[] = [];
+  const ws = createClient({ url: `${serverUrl.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` } });
+  ws.subscribe(
+    { query: `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id createdAt } }`, variables: { f: { deviceIds: [deviceId] } } },
+    { next: (r: any) => events.push({ anomalyId: r.data.anomalyDetected.id, at: Date.now(), createdAt: Date.parse(r.data.anomalyDetected.createdAt) }), error: () => {}, complete: () => {} },
+  );
+  return { events, ws };
+}
+
+/** requestImageUploads (500 at a time) → PUT (4 at a time) → completeImageUploads (1000 at a time); returns when the last completion was sent. */
+async function uploadAll(gql: GraphQLClient, inspectionId: string, images: Image[]): Promise<number> {
+  const files = images.map((i) => ({ filename: i.name, contentType: i.name.endsWith('.png') ? 'image/png' : 'image/jpeg', byteSize: i.bytes.length, sha256: crypto.createHash('sha256').update(i.bytes).digest('hex') }));
+  const tickets: any[] = [];
+  for (let i = 0; i < files.length; i += 500) {
+    tickets.push(...(await gql.request(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`, { i: inspectionId, f: files.slice(i, i + 500) })).requestImageUploads);
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < tickets.length) {
+        const k = next++;
+        await fetch(tickets[k].uploadUrl, { method: 'PUT', body: images[k].bytes, headers: tickets[k].uploadHeaders });
+      }
+    }),
+  );
+  const ids = tickets.map((t) => t.image.id);
+  let completedAt = 0;
+  for (let i = 0; i < ids.length; i += 1000) {
+    await gql.request(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id } }`, { ids: ids.slice(i, i + 1000) });
+    completedAt = Date.now();
+  }
+  return completedAt;
+}
+
+/** Polls the inspection until its last workflow run is neither QUEUED nor RUNNING; returns the inspection's run, cost and anomaly count. */
+async function waitForRun(gql: GraphQLClient, inspectionId: string): Promise<any> {
+  let status: any;
+  do {
+    await new Promise((r) => setTimeout(r, 200));
+    status = (await gql.request(`query($id: ID!) { inspection(id: $id) { workflowRuns { status progress { done total } } cost { inspectCallsAvoided screen { calls } inspect { calls } } anomalies { totalCount } } }`, { id: inspectionId })).inspection;
+    const run = status.workflowRuns.at(-1);
+    if (process.stdout.isTTY && run) process.stdout.write(`\rjudged ${run.progress.done}/${run.progress.total}`);
+  } while (!status.workflowRuns.length || ['QUEUED', 'RUNNING'].includes(status.workflowRuns.at(-1).status));
+  return status;
+}
+
+/** The same images through the running service: upload, wait for the detection run, collect the events. */
+async function throughService(serverUrl: string, images: Image[]) {
+  const gql = new GraphQLClient(serverUrl, ADMIN);
+  const device = (await gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench' } })).createDevice;
+  const inspection = (await gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId: device.id, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
+  const { events, ws } = subscribeToAnomalies(serverUrl, device.id);
+  await new Promise((r) => setTimeout(r, 300));
+
+  const started = performance.now();
+  const completedAt = await uploadAll(gql, inspection.id, images);
+  const status = await waitForRun(gql, inspection.id);
+  const seconds = (performance.now() - started) / 1000;
+  await new Promise((r) => setTimeout(r, 500));
+  await ws.dispose();
+  return { seconds, status, events, completedAt };
+}
+
+function summary(images: Image[], folder: string | null, direct: Ceiling, service: Awaited<ReturnType<typeof throughService>>, trainingAndCeilingRssMb: number) {
+  const { seconds, status, events, completedAt } = service;
+  const e2e = images.length / seconds;
+  const top = images.length / direct.seconds;
+  return {
+    images: images.length,
+    source: folder ?? 'generated 160×160 textures (1 in 10 defective)',
+    run: status.workflowRuns.at(-1).status,
+    endToEnd: { seconds: +seconds.toFixed(2), imagesPerSecond: +e2e.toFixed(2) },
+    ceiling: { seconds: +direct.seconds.toFixed(2), imagesPerSecond: +top.toFixed(2), screened: direct.screened, inspected: direct.inspected },
+    ratio: +(e2e / top).toFixed(3),
+    stage2CallsAvoided: +status.cost.inspectCallsAvoided.toFixed(3),
+    calls: { screen: status.cost.screen.calls, inspect: status.cost.inspect.calls },
+    anomalies: status.anomalies.totalCount,
+    anomalyEvents: events.length,
+    eventLatencyMs: {
+      afterStoredP50: pct(events.map((e) => e.at - e.createdAt), 50),
+      afterStoredP95: pct(events.map((e) => e.at - e.createdAt), 95),
+      afterUploadCompleteP95: pct(events.map((e) => e.at - completedAt), 95),
+    },
+    peakRssMb: Math.round(peakRss / 1048576),
+    trainingAndCeilingPeakRssMb: trainingAndCeilingRssMb,
+  };
+}
+
 async function main() {
   const folder = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--')) ?? null;
-  const images = folder
+  const images: Image[] = folder
     ? fs.readdirSync(folder).filter((f) => IMAGE_EXT.test(f)).sort().map((f) => ({ name: f, bytes: fs.readFileSync(path.join(folder, f)) }))
     : await generated(Number(arg('images', '500')));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-pipeline-'));
@@ -95,77 +190,9 @@ async function main() {
   // From here on the peak is the service's (and this script's client side), not training's.
   peakRss = 0;
   const app = await startApp(config);
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = (await (await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ query, variables }) })).json()) as { data: any; errors?: unknown[] };
-    if (res.errors) throw new Error(JSON.stringify(res.errors));
-    return res.data;
-  };
   try {
-    const device = (await gql(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench' } })).createDevice;
-    const inspection = (await gql(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId: device.id, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
-
-    const events: { anomalyId: string; at: number; createdAt: number }[] = [];
-    const ws = createClient({ url: `${app.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` } });
-    ws.subscribe(
-      { query: `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id createdAt } }`, variables: { f: { deviceIds: [device.id] } } },
-      { next: (r: any) => events.push({ anomalyId: r.data.anomalyDetected.id, at: Date.now(), createdAt: Date.parse(r.data.anomalyDetected.createdAt) }), error: () => {}, complete: () => {} },
-    );
-    await new Promise((r) => setTimeout(r, 300));
-
-    const started = performance.now();
-    const files = images.map((i) => ({ filename: i.name, contentType: i.name.endsWith('.png') ? 'image/png' : 'image/jpeg', byteSize: i.bytes.length, sha256: crypto.createHash('sha256').update(i.bytes).digest('hex') }));
-    const tickets: any[] = [];
-    for (let i = 0; i < files.length; i += 500) {
-      tickets.push(...(await gql(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`, { i: inspection.id, f: files.slice(i, i + 500) })).requestImageUploads);
-    }
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < tickets.length) {
-          const k = next++;
-          await fetch(tickets[k].uploadUrl, { method: 'PUT', body: images[k].bytes, headers: tickets[k].uploadHeaders });
-        }
-      }),
-    );
-    const ids = tickets.map((t) => t.image.id);
-    let completedAt = 0;
-    for (let i = 0; i < ids.length; i += 1000) {
-      await gql(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id } }`, { ids: ids.slice(i, i + 1000) });
-      completedAt = Date.now();
-    }
-    let status: any;
-    do {
-      await new Promise((r) => setTimeout(r, 200));
-      status = (await gql(`query($id: ID!) { inspection(id: $id) { workflowRuns { status progress { done total } } cost { inspectCallsAvoided screen { calls } inspect { calls } } anomalies { totalCount } } }`, { id: inspection.id })).inspection;
-      const run = status.workflowRuns.at(-1);
-      if (process.stdout.isTTY && run) process.stdout.write(`\rjudged ${run.progress.done}/${run.progress.total}`);
-    } while (!status.workflowRuns.length || ['QUEUED', 'RUNNING'].includes(status.workflowRuns.at(-1).status));
-    const seconds = (performance.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 500));
-    await ws.dispose();
-
-    const e2e = images.length / seconds;
-    const top = images.length / direct.seconds;
-    const result = {
-      images: images.length,
-      source: folder ?? 'generated 160×160 textures (1 in 10 defective)',
-      run: status.workflowRuns.at(-1).status,
-      endToEnd: { seconds: +seconds.toFixed(2), imagesPerSecond: +e2e.toFixed(2) },
-      ceiling: { seconds: +direct.seconds.toFixed(2), imagesPerSecond: +top.toFixed(2), screened: direct.screened, inspected: direct.inspected },
-      ratio: +(e2e / top).toFixed(3),
-      stage2CallsAvoided: +status.cost.inspectCallsAvoided.toFixed(3),
-      calls: { screen: status.cost.screen.calls, inspect: status.cost.inspect.calls },
-      anomalies: status.anomalies.totalCount,
-      anomalyEvents: events.length,
-      eventLatencyMs: {
-        afterStoredP50: pct(events.map((e) => e.at - e.createdAt), 50),
-        afterStoredP95: pct(events.map((e) => e.at - e.createdAt), 95),
-        afterUploadCompleteP95: pct(events.map((e) => e.at - completedAt), 95),
-      },
-      peakRssMb: Math.round(peakRss / 1048576),
-      trainingAndCeilingPeakRssMb: trainingAndCeilingRssMb,
-    };
-    process.stdout.write(`\n${JSON.stringify(result, null, 2)}\n`);
+    const service = await throughService(app.url, images);
+    process.stdout.write(`\n${JSON.stringify(summary(images, folder, direct, service, trainingAndCeilingRssMb), null, 2)}\n`);
   } finally {
     await app.stop();
     clearInterval(sampler);

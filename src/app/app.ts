@@ -4,19 +4,19 @@ import { createObjectStore, type ObjectStoreHandle } from '../adapters/object-st
 import { Redis } from 'ioredis';
 import { type Config } from '../config/config';
 import { type Database, type DatabaseConfig, openDatabase } from '../db/database';
-import { migrate } from '../db/migrator';
+import { assertMigrated, migrate } from '../db/migrator';
 import { buildVigilSchema } from '../graphql/schema';
 import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
 import { resolveSigningSecret } from '../uploads/signing-secret';
 import { createServices, type Services, type WorkflowDeps } from './services';
 import { type WorkflowEngine } from '../adapters/workflow-engine/workflow-engine.port';
-import { createWorkflowEngine } from '../adapters/workflow-engine/workflow-engine.factory';
+import { startWorkflowEngine } from './workflows';
 import { type SFNClient } from '@aws-sdk/client-sfn';
 import { type AwsDetectorClients } from '../adapters/detectors/aws-detectors';
 import { createDetectors } from '../adapters/detectors/detectors.factory';
 import { StoredModels } from '../models/model-artifacts';
-import { backboneProvider, openBackbone } from '../adapters/backbone/backbone.factory';
+import { backboneProvider, type BackboneProvider, openBackbone } from '../adapters/backbone/backbone.factory';
 import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../adapters/model-trainer/model-trainer.factory';
 import { createEventBus } from '../adapters/event-bus/event-bus.factory';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
@@ -72,47 +72,85 @@ function externalModels(config: Config, clients?: AwsTrainerClients): WorkflowDe
   }
 }
 
-/** Opens and migrates the database; the server, the CLI and tests all start here. */
-export async function openServices(config: Config, options: AppOptions = {}) {
-  const log = options.log ?? createLogger(config);
-  const dbConfig = options.database ?? config.database;
-  const db = await openDatabase(dbConfig);
+export interface OpenOptions extends AppOptions {
+  /** 'apply' (the server, `vigil migrate`): bring the schema up to date; 'verify' (Lambdas, workers): fail if it is not. */
+  migrations?: 'apply' | 'verify';
+  /** 'configured': REDIS_URL's bus when set; 'in-process': nothing to connect to (the CLI hears no subscribers). */
+  eventBus?: 'configured' | 'in-process';
+}
+
+/** What openServices opened, with the one close() that releases exactly that. */
+export interface OpenedServices {
+  log: Logger;
+  db: Database;
+  objectStore: ObjectStoreHandle;
+  services: Services;
+  events: EventBus;
+  backbone: BackboneProvider;
+  /** Links point here until the server listens (and when PUBLIC_URL is not set). */
+  publicUrl: { current: string };
+  close(): Promise<void>;
+}
+
+async function openDatabaseFor(config: Config, options: OpenOptions, log: Logger): Promise<Database> {
+  const db = await openDatabase(options.database ?? config.database);
   try {
-    const report = await migrate(db, { log: (msg, extra) => log.info(extra, msg) });
-    log.info({ database: db.kind, applied: report.applied.length, alreadyApplied: report.alreadyApplied }, 'database ready');
-    const objectStore = createObjectStore(config.objectStore, { s3Client: options.s3Client });
-    // Until the server listens (and when PUBLIC_URL is not set) links point at the configured address.
-    const publicUrl = { current: config.uploads.publicUrl ?? `http://${config.http.host}:${config.http.port}` };
-    const events = options.events ?? createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log);
-    const storedModels = new StoredModels(db.prisma, objectStore.store);
-    const backbone = backboneProvider(() => openBackbone(config.detectors.backbone));
-    const detectors = createDetectors(config, { store: objectStore.store, log, backbone, aws: options.awsClients, stored: storedModels });
-    const services = createServices(
-      db,
-      config,
-      {
-        store: objectStore.store,
-        signingSecret: resolveSigningSecret(config.uploads.signingSecret, config.dataDir),
-        baseUrl: () => publicUrl.current,
-      },
-      {
-        events,
-        detectors,
-        bucket: s3BucketForDetectors(config),
-        manifestBucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null,
-        log,
-        humanReview: createHumanReview(config, options.reviewClients),
-        lookoutDatasets: createLookoutDatasets(config, options.reviewClients),
-        storedModels,
-        backbone,
-        externalModels: externalModels(config, options.trainerClients),
-      },
-    );
-    return { log, db, objectStore, services, publicUrl, events, backbone };
+    if (options.migrations === 'verify') {
+      await assertMigrated(db);
+    } else {
+      const report = await migrate(db, { log: (msg, extra) => log.info(extra, msg) });
+      log.info({ database: db.kind, applied: report.applied.length, alreadyApplied: report.alreadyApplied }, 'database ready');
+    }
+    return db;
   } catch (err) {
     await db.close();
     throw err;
   }
+}
+
+/** The database (migrated, or verified), the adapters and the services: the server, the CLI, Lambdas and tests all start here. */
+export async function openServices(config: Config, options: OpenOptions = {}): Promise<OpenedServices> {
+  const log = options.log ?? createLogger(config);
+  const db = await openDatabaseFor(config, options, log);
+  const objectStore = createObjectStore(config.objectStore, { s3Client: options.s3Client });
+  const publicUrl = { current: config.uploads.publicUrl ?? `http://${config.http.host}:${config.http.port}` };
+  // A bus the caller passed in is the caller's to close.
+  const ownBus = !options.events;
+  const events =
+    options.events ??
+    (options.eventBus === 'in-process' ? createEventBus({}, log) : createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log));
+  const storedModels = new StoredModels(db.prisma, objectStore.store);
+  const backbone = backboneProvider(() => openBackbone(config.detectors.backbone));
+  const detectors = createDetectors(config, { store: objectStore.store, log, backbone, aws: options.awsClients, stored: storedModels });
+  const services = createServices(
+    db,
+    config,
+    {
+      store: objectStore.store,
+      signingSecret: resolveSigningSecret(config.uploads.signingSecret, config.dataDir),
+      baseUrl: () => publicUrl.current,
+    },
+    {
+      events,
+      detectors,
+      bucket: s3BucketForDetectors(config),
+      manifestBucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null,
+      log,
+      humanReview: createHumanReview(config, options.reviewClients),
+      lookoutDatasets: createLookoutDatasets(config, options.reviewClients),
+      storedModels,
+      backbone,
+      externalModels: externalModels(config, options.trainerClients),
+    },
+  );
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      if (ownBus) await events.close();
+      await backbone.close();
+      await db.close();
+    })());
+  return { log, db, objectStore, services, events, backbone, publicUrl, close };
 }
 
 /** MODEL_RETRAIN_INTERVAL_HOURS: every few minutes, datasets whose last training is that old and that have new labels train again. */
@@ -132,11 +170,6 @@ function s3BucketForDetectors(config: Config): string | null {
   return store.kind === 's3' && !store.endpoint && store.region === config.detectors.region ? store.bucket : null;
 }
 
-/** What a Lambda handler needs: the services, opened from the environment, without the HTTP server or an engine. */
-export async function openWorkflowServices(): Promise<Services> {
-  return (await openServices(loadConfig())).services;
-}
-
 async function ensureAccess(config: Config, services: Services, log: Logger) {
   if (config.adminApiKey) {
     const { apiKey, created } = await services.apiKeys.ensureAdmin(config.adminApiKey);
@@ -148,16 +181,15 @@ async function ensureAccess(config: Config, services: Services, log: Logger) {
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const { log, db, services, objectStore, publicUrl, events, backbone } = await openServices(config, options);
-  // A bus the caller passed in is the caller's to close.
-  const closeEvents = () => (options.events ? Promise.resolve() : events.close());
+  const opened = await openServices(config, options);
+  const { log, db, services, objectStore, publicUrl, events, backbone } = opened;
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
   let http: FastifyInstance | undefined;
   let engine: WorkflowEngine | undefined;
   try {
     await ensureAccess(config, services, log);
-    engine = createWorkflowEngine(config, services, log, { sfnClient: options.sfnClient, retryIntervalMs: options.retryIntervalMs });
+    engine = startWorkflowEngine(config, services, log, { sfnClient: options.sfnClient, retryIntervalMs: options.retryIntervalMs });
     http = await createHttpServer({
       config,
       log,
@@ -174,10 +206,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   } catch (err) {
     await http?.close();
     await engine?.close();
-    await closeEvents();
     redis?.disconnect();
-    await backbone.close();
-    await db.close();
+    await opened.close();
     throw err;
   }
   const address = http.server.address();
@@ -219,10 +249,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         if (retrainTimer) clearInterval(retrainTimer);
         await server.close();
         await workflows.close();
-        await closeEvents();
         redis?.disconnect();
-        await backbone.close();
-        await db.close();
+        await opened.close();
         log.info('vigil stopped');
       })()),
   };

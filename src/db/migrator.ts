@@ -144,3 +144,23 @@ async function applyPending(
   }
   return report;
 }
+
+/**
+ * Fails, naming what is missing, when the database lacks a migration this code needs; writes nothing.
+ * Lambdas and other short-lived workers call this instead of migrating on every cold start.
+ */
+export async function assertMigrated(db: Database, migrations: Migration[] = readMigrations()): Promise<void> {
+  const table = await db.withSession((s) => s.query<{ name: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS name`));
+  const rows = table[0]?.name
+    ? await db.withSession((s) =>
+        s.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL'),
+      )
+    : [];
+  const applied = new Set(rows.map((r) => r.migration_name));
+  const pending = migrations.filter((m) => !applied.has(m.name)).map((m) => m.name);
+  if (pending.length > 0) {
+    throw new MigrationError(
+      `the database is missing ${pending.length} migration(s) (${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', …' : ''}): run \`vigil migrate\` (or start the server once) before the workers`,
+    );
+  }
+}

@@ -5,14 +5,21 @@ import { type Config } from '../config/config';
 import { type FastifyInstance } from 'fastify';
 import { PROJECT_ROOT } from '../common/paths';
 
-// The built-in reviewer page: three static files, same-origin only, so it works with no internet.
+// The built-in reviewer page: static files, same-origin only, so it works with no internet. Its script
+// is the folder's ES modules, served as they are (index.html loads main.js, which imports the rest).
 const PAGE_DIR = path.join(PROJECT_ROOT, 'src/reviews/page');
 
-const FILES: Record<string, { file: string; type: string }> = {
-  '/review': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/review/review.js': { file: 'review.js', type: 'text/javascript; charset=utf-8' },
-  '/review/review.css': { file: 'review.css', type: 'text/css; charset=utf-8' },
-};
+/** URL → file in PAGE_DIR and its content type: the page, its stylesheet and every module (*.js). */
+export function reviewPageFiles(): Record<string, { file: string; type: string }> {
+  const files: Record<string, { file: string; type: string }> = {
+    '/review': { file: 'index.html', type: 'text/html; charset=utf-8' },
+    '/review/review.css': { file: 'review.css', type: 'text/css; charset=utf-8' },
+  };
+  for (const file of fs.readdirSync(PAGE_DIR).filter((f) => f.endsWith('.js')).sort()) {
+    files[`/review/${file}`] = { file, type: 'text/javascript; charset=utf-8' };
+  }
+  return files;
+}
 
 /** The page's policy; `imageOrigins` are where presigned image links point when images live in S3. */
 export const reviewPageCsp = (imageOrigins: string[] = []) => [
@@ -38,7 +45,7 @@ export function imageOrigins(store: Config['objectStore']): string[] {
 
 export function registerReviewPage(app: FastifyInstance, options: { imageOrigins?: string[] } = {}): void {
   const csp = reviewPageCsp(options.imageOrigins);
-  for (const [url, { file, type }] of Object.entries(FILES)) {
+  for (const [url, { file, type }] of Object.entries(reviewPageFiles())) {
     const body = fs.readFileSync(path.join(PAGE_DIR, file));
     const etag = `"${crypto.createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     app.get(url, async (request, reply) => {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
 import { ActiveLearningService } from '../../src/reviews/active-learning.service';
 import { binOf, uncertaintyOf } from '../../src/reviews/active-learning';
-import { finishRun } from '../../src/workflows/handlers/finish-run';
+import { finishRun } from '../../src/workflows/steps/finish-run';
 import { ok, startTestApp, type TestApp } from '../support/app';
 import { CLAIM, newKey, SUBMIT } from '../support/reviews';
 
@@ -72,7 +72,7 @@ describe('active learning at the end of a run', () => {
   });
   afterAll(() => t?.stop());
 
-  const finish = (runId: string) => finishRun.local(t.app.services)({ runId });
+  const finish = (runId: string) => finishRun.run(t.app.services, { runId });
 
   it('sends confident verdicts near the decision to review as ACTIVE_LEARNING, never more than REVIEW_LEARNING_PER_RUN, never an image already asked about', async () => {
     const type = `al-${crypto.randomUUID().slice(0, 6)}`;
@@ -173,7 +173,7 @@ describe('an ACTIVE_LEARNING task', () => {
   it('waits below LOW_CONFIDENCE work that is as unsure', async () => {
     const type = `al-queue-${crypto.randomUUID().slice(0, 6)}`;
     const { run } = await runWith(t, type, [{ p: 0.5, outcome: 'NORMAL' }, { p: 0.4, outcome: 'UNCERTAIN', task: 'LOW_CONFIDENCE' }, { p: 0.2, outcome: 'UNCERTAIN', task: 'LOW_CONFIDENCE' }]);
-    await finishRun.local(t.app.services)({ runId: run.id });
+    await finishRun.run(t.app.services, { runId: run.id });
     const order = ok(await t.gql(`{ reviewQueue(first: 10) { nodes { reason uncertainty } } }`)).reviewQueue.nodes;
     // A coin toss the model still called NORMAL (uncertainty 1, place 0.5) comes after the unsure 0.8, before the 0.4.
     expect(order).toEqual([
@@ -191,7 +191,7 @@ describe('an ACTIVE_LEARNING task', () => {
     const prisma = t.app.db.prisma;
     const type = `al-label-${crypto.randomUUID().slice(0, 6)}`;
     const { run, images } = await runWith(t, type, nearDecision(6));
-    await finishRun.local(t.app.services)({ runId: run.id });
+    await finishRun.run(t.app.services, { runId: run.id });
     const tasks = await learningTasks(t, images.map((i) => i.id));
     expect(tasks.length).toBeGreaterThan(0);
 

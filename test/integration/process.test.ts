@@ -91,6 +91,16 @@ describe('the vigil process', () => {
     expect(JSON.stringify(lines)).not.toContain(secret);
   });
 
+  // They used to hang: the CLI opened the Redis event bus and closed only the database.
+  it('runs migrate and api-key create to the end when REDIS_URL is set (the CLI opens no event bus)', () => {
+    const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+    const migrated = spawnSync(process.execPath, [BIN, 'migrate'], { env: env(redis), encoding: 'utf8', timeout: 30_000 });
+    expect([migrated.status, migrated.signal]).toEqual([0, null]);
+    const created = spawnSync(process.execPath, [BIN, 'api-key', 'create', '--name', 'redis bot', '--role', 'INTEGRATOR'], { env: env(redis), encoding: 'utf8', timeout: 30_000 });
+    expect([created.status, created.signal]).toEqual([0, null]);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'redis bot', role: 'INTEGRATOR' });
+  });
+
   // Only the embedded database has a single owner; a PostgreSQL server takes many instances.
   (serverUrl ? it.skip : it)('refuses a second server on the same embedded database folder', async () => {
     const first = await startServer();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/common/paths';
-import { REVIEW_PAGE_CSP } from '../../src/http/review-page';
+import { REVIEW_PAGE_CSP, reviewPageFiles } from '../../src/http/review-page';
 import { ok, startTestApp, type TestApp } from '../support/app';
 import { BROWSER_MISSING, launchBrowser, type LaunchedBrowser } from '../support/browser';
 import { deviceWithInspection, installTestModels, surfacePhoto, uploadImages, waitForRun } from '../support/workflow';
@@ -35,11 +35,13 @@ async function get(urlPath: string) {
 }
 
 describe('the reviewer page is served by vigil itself', () => {
-  it('serves the page, its script and its stylesheet with their types, no-cache and a strict CSP, and nothing from elsewhere', async () => {
+  it('serves the page, its script modules and its stylesheet with their types, no-cache and a strict CSP, and nothing from elsewhere', async () => {
+    const modules = Object.keys(reviewPageFiles()).filter((u) => u.endsWith('.js'));
+    expect(modules).toContain('/review/main.js');
     for (const [urlPath, type] of [
       ['/review', 'text/html'],
-      ['/review/review.js', 'text/javascript'],
       ['/review/review.css', 'text/css'],
+      ...modules.map((u) => [u, 'text/javascript']),
     ]) {
       const { res, body } = await get(urlPath);
       expect(res.status).toBe(200);
@@ -55,6 +57,14 @@ describe('the reviewer page is served by vigil itself', () => {
     }
     const { body } = await get('/review');
     expect(body).not.toMatch(/<script>|<style|\sstyle=/);
+    expect(body).toContain('<script type="module" src="/review/main.js"></script>');
+    // Every module the page imports is served (the browser resolves './x.js' against /review/).
+    const imported = new Set<string>();
+    for (const urlPath of modules) {
+      for (const m of (await get(urlPath)).body.matchAll(/^import .* from '\.\/([\w-]+\.js)';$/gm)) imported.add(`/review/${m[1]}`);
+    }
+    expect(imported.size).toBeGreaterThan(0);
+    for (const urlPath of imported) expect(modules).toContain(urlPath);
   });
 });
 

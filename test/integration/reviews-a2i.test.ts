@@ -8,7 +8,7 @@ import { toGlobalId } from '../../src/common/global-id';
 import { DatasetService } from '../../src/datasets/dataset.service';
 import { manifestLineSchema } from '../../src/datasets/lookout-manifest';
 import { humanLoopName } from '../../src/adapters/human-review/human-loop-name';
-import { handleHumanLoopStatusChange } from '../../src/workflows/handlers/human-loop-status-change';
+import { handleHumanLoopStatusChange } from '../../src/workflows/eventbridge/human-loop-status-change';
 import { ok, startTestApp, type TestApp } from '../support/app';
 import { memoryS3 } from '../support/memory-s3';
 import { CLAIM, newKey, SUBMIT } from '../support/reviews';

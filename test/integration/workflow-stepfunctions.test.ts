@@ -3,7 +3,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toGlobalId } from '../../src/common/global-id';
-import { handleExecutionStatusChange } from '../../src/workflows/handlers/execution-status-change';
+import { handleExecutionStatusChange } from '../../src/workflows/eventbridge/execution-status-change';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';
 
 // WORKFLOW_ENGINE=stepfunctions with S3 as the object store, mocked at the AWS boundary: the exact

@@ -2,7 +2,7 @@ import './promise-with-resolvers';
 import { type Logger } from 'pino';
 import pLimit from 'p-limit';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { type AslDefinition, localFunctionArn, substituteResources, taskStates } from '../../workflows/definitions';
+import { type AslDefinition, localFunctionArn, substituteResources, taskStates } from './asl-definitions';
 import { type ExecutionOutcome, type RunReconciler, type StartRequest, type WorkflowEngine, type WorkflowName } from './workflow-engine.port';
 
 export type LocalTask = (input: unknown) => Promise<unknown>;

@@ -3,10 +3,10 @@ import path from 'node:path';
 import pino from 'pino';
 import aslValidator from 'asl-validator';
 import { DetectorError, TransientDetectorError } from '../../../src/adapters/detectors/detector.port';
-import { type AslDefinition, readDefinition, substituteResources, taskStates, WORKFLOWS_DIR } from '../../../src/workflows/definitions';
+import { type AslDefinition, readDefinition, substituteResources, taskStates, WORKFLOWS_DIR } from '../../../src/adapters/workflow-engine/asl-definitions';
 import { type ExecutionOutcome } from '../../../src/adapters/workflow-engine/workflow-engine.port';
 import { LocalWorkflowEngine, type LocalTask } from '../../../src/adapters/workflow-engine/local.driver';
-import { TASK_HANDLERS } from '../../../src/workflows/handlers';
+import { STEPS_BY_NAME } from '../../../src/workflows/steps';
 
 // The ASL files run here on the local engine with recording handlers: the real handlers are
 // exercised against a database in test/integration/workflow.test.ts.
@@ -76,7 +76,7 @@ describe('workflow definitions', () => {
       expect(definition.States[definition.StartAt]).toBeDefined();
       const tasks = taskStates(definition);
       expect(tasks.length).toBeGreaterThan(0);
-      for (const t of tasks) expect([file, t.state, TASK_HANDLERS[t.handler ?? '']?.name]).toEqual([file, t.state, t.handler]);
+      for (const t of tasks) expect([file, t.state, STEPS_BY_NAME[t.handler ?? '']?.name]).toEqual([file, t.state, t.handler]);
     }
   });
 

@@ -3,7 +3,7 @@ import {
   createExecutionStatusChangeHandler,
   handleExecutionStatusChange,
   parseExecutionStatusChange,
-} from '../../../src/workflows/handlers/execution-status-change';
+} from '../../../src/workflows/eventbridge/execution-status-change';
 
 const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:vigil-detect-inspection:vigil-0b7e3c1a-4f2d-4c6e-9a8b-1d2e3f4a5b6c';
 

@@ -8,7 +8,7 @@ import {
   createHumanLoopStatusChangeHandler,
   handleHumanLoopStatusChange,
   parseHumanLoopStatusChange,
-} from '../../../src/workflows/handlers/human-loop-status-change';
+} from '../../../src/workflows/eventbridge/human-loop-status-change';
 
 const NAME = 'vigil-3f2b8c1e-9d4a-4e7b-8c6d-5a1b2c3d4e5f';
 const TASK_ID = '3f2b8c1e-9d4a-4e7b-8c6d-5a1b2c3d4e5f';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventDetail } from './eventbridge';
+import { eventDetail } from './envelope';
 import { type ExecutionOutcome, type RunReconciler } from '../../adapters/workflow-engine/workflow-engine.port';
 
 // EventBridge → Lambda: "Step Functions Execution Status Change" events from the default bus.

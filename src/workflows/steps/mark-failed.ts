@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineHandler } from './define';
+import { defineStep } from './step';
 
 const input = z.object({ runId: z.uuid(), error: z.string().default('States.Unknown'), cause: z.unknown() });
 
@@ -16,5 +16,4 @@ export function describeCause(cause: unknown): string {
 }
 
 /** MarkFailed: the run is FAILED with its cause (shown in GraphQL), the inspection FAILED. */
-export const markFailed = defineHandler('MarkFailed', input, (s, { runId, error, cause }) => s.workflowRuns.fail(runId, error, describeCause(cause)));
-export const handler = markFailed.lambda;
+export const markFailed = defineStep('MarkFailed', input, (s, { runId, error, cause }) => s.workflowRuns.fail(runId, error, describeCause(cause)));

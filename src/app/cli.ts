@@ -1,6 +1,6 @@
 import '../runtime-defaults';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { openServices } from '../app/app';
+import { openServices } from './app';
 import { Role } from '../auth/roles';
 import { ConfigError, loadConfig } from '../config/config';
 import { ApiClient } from '../ingest/api-client';
@@ -27,9 +27,9 @@ export function buildCli(): Command {
     .command('migrate')
     .description('Apply pending database migrations and exit (the server also does this at start-up).')
     .action(async () => {
-      const { db, log } = await openServices(config());
+      const { log, close } = await openServices(config(), { eventBus: 'in-process' });
       log.info('migrations are up to date');
-      await db.close();
+      await close();
     });
 
   program
@@ -65,12 +65,12 @@ export function buildCli(): Command {
     .requiredOption('--name <name>', 'who or what will use the key')
     .addOption(new Option('--role <role>', 'what the key may do').choices(Object.values(Role)).makeOptionMandatory())
     .action(async (opts: { name: string; role: Role }) => {
-      const { db, services } = await openServices(config(), { log: quietLogger() });
+      const { services, close } = await openServices(config(), { log: quietLogger(), eventBus: 'in-process' });
       try {
         const { apiKey: key, secret } = await services.apiKeys.create(opts.name, opts.role);
         process.stdout.write(`${JSON.stringify({ id: key.id, name: key.name, role: key.role, secret })}\n`);
       } finally {
-        await db.close();
+        await close();
       }
     });
   return program;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../common/paths';
-import { type WorkflowName } from '../adapters/workflow-engine/workflow-engine.port';
+import { PROJECT_ROOT } from '../../common/paths';
+import { type WorkflowName } from './workflow-engine.port';
 
 export const WORKFLOWS_DIR = path.join(PROJECT_ROOT, 'workflows');
 

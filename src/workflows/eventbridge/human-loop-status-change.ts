@@ -1,6 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { eventDetail } from './eventbridge';
+import { eventDetail } from './envelope';
 import { callAws } from '../../adapters/aws-errors';
 import { parseA2IOutput } from '../../adapters/human-review/a2i-output';
 import { type HumanLoopOutcomes } from '../../adapters/human-review/human-review.port';
@@ -93,13 +93,3 @@ export const createHumanLoopStatusChangeHandler =
     const change = parseHumanLoopStatusChange(event);
     if (change) await apply(change, await getDeps());
   };
-
-/** The deployed Lambda (`dist/src/workflows/handlers/human-loop-status-change.handler`): services from the environment, opened once per container. */
-let lambdaDeps: Promise<HumanLoopStatusChangeDeps> | undefined;
-export const handler = createHumanLoopStatusChangeHandler(() => {
-  lambdaDeps ??= (async () => {
-    const [{ openWorkflowServices }, { S3Client }] = await Promise.all([import('../../app/app'), import('@aws-sdk/client-s3')]);
-    return { s3: new S3Client({}), outcomes: (await openWorkflowServices()).reviewLifecycle };
-  })();
-  return lambdaDeps;
-});

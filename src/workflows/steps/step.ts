@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { type DetectionService } from '../../detections/detection.service';
+import { type ModelTrainingService } from '../../models/training.service';
+import { type WorkflowRunService } from '../workflow-run.service';
+
+/** A payload the state machine should never send: a bug in a definition, not a transient problem. */
+export class StepInputError extends Error {
+  constructor(step: string, problems: string) {
+    super(`${step} received a bad payload: ${problems}`);
+    this.name = 'Vigil.BadInput';
+  }
+}
+
+/** The services a workflow step calls; the composition root (src/app) hands them over. */
+export interface StepServices {
+  detections: DetectionService;
+  workflowRuns: WorkflowRunService;
+  modelTraining: ModelTrainingService;
+}
+
+/** One Task of the ASL files: the local engine runs it in-process, src/app/lambda.ts exports it as a Lambda. */
+export interface WorkflowStep<O = unknown> {
+  /** The Task's resource name in the ASL files: `${<name>FunctionArn}`. */
+  readonly name: string;
+  readonly input: z.ZodType;
+  /** Checks the payload against `input`, then runs the step. */
+  run(services: StepServices, payload: unknown): Promise<O>;
+}
+
+export function defineStep<S extends z.ZodType, O>(name: string, input: S, run: (services: StepServices, input: z.infer<S>) => Promise<O>): WorkflowStep<O> {
+  return {
+    name,
+    input,
+    run: (services, payload) => {
+      const parsed = input.safeParse(payload);
+      if (!parsed.success) {
+        return Promise.reject(new StepInputError(name, parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')));
+      }
+      return run(services, parsed.data);
+    },
+  };
+}
+
+export const ids = z.object({ runId: z.uuid(), imageId: z.uuid() });
+export const runOnly = z.object({ runId: z.uuid() });
+export const versionOnly = z.object({ modelVersionId: z.uuid() });
+export const trainingFailure = z.object({ modelVersionId: z.uuid(), error: z.string(), cause: z.string() });
