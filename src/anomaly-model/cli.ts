@@ -60,20 +60,22 @@ async function withBackbone<T>(open: () => Promise<Backbone>, run: (backbone: Ba
   }
 }
 
-export function registerModelCommands(program: Command, openBackbone: () => Promise<Backbone>): void {
-  const model = program.command('model').description('Train, evaluate and run the built-in anomaly model (no server needed).');
+type OpenBackbone = () => Promise<Backbone>;
 
+const wholeNumber = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+};
+
+function registerTrain(model: Command, openBackbone: OpenBackbone): void {
   model
     .command('train')
     .description('Train a model on a dataset folder: normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png} (optional <name>.mask.png).')
     .argument('<dataset-dir>')
     .addOption(new Option('--profile <profile>', 'screen: cheap, tuned for recall; inspect: full resolution, tuned for F1').choices(['screen', 'inspect']).default('inspect'))
     .requiredOption('--out <file>', 'where to write the model file')
-    .option('--seed <n>', 'same seed, same model', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-      return n;
-    }, 42)
+    .option('--seed <n>', 'same seed, same model', wholeNumber, 42)
     .action(async (dir: string, opts: { profile: Profile; out: string; seed: number }) => {
       const dataset = await readDatasetFolder(dir);
       const bar = phaseProgress(process.stderr);
@@ -85,7 +87,40 @@ export function registerModelCommands(program: Command, openBackbone: () => Prom
         `${JSON.stringify({ out: opts.out, version: m.version, profile: m.profile, trainingSet: m.trainingSet, thresholds: m.thresholds, validation: m.validation }, null, 2)}\n`,
       );
     });
+}
 
+/** The evaluation's figures as a two-column table. */
+function reportTable(report: EvaluationReport): string {
+  const table = new Table({ head: ['metric', 'value'], style: process.stdout.isTTY ? {} : { head: [], border: [] } });
+  table.push(
+    ['images (normal / anomalous)', `${report.count} (${report.dataset.normal} / ${report.dataset.anomalous})`],
+    ['image AUROC', fixed(report.imageAuroc)],
+    ['pixel AUROC', fixed(report.pixelAuroc)],
+    ['precision', fixed(report.precision)],
+    ['recall', fixed(report.recall)],
+    ['F1', fixed(report.f1)],
+    ['threshold', report.threshold.toFixed(4)],
+    ['review band', `[${report.reviewBand.low.toFixed(4)}, ${report.reviewBand.high.toFixed(4)})`],
+    ['review-band share', `${(100 * report.reviewBandShare).toFixed(1)}%`],
+    ['accuracy outside the band', `${(100 * report.accuracyOutsideBand).toFixed(1)}%`],
+    ['predict p50 / p95', `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`],
+  );
+  return table.toString();
+}
+
+/** report.json, and report.html with the worst false positives and negatives and their heatmaps. */
+async function writeReport(reportDir: string, report: EvaluationReport, root: string, heatmap: (id: string) => Promise<Buffer>): Promise<void> {
+  await fs.mkdir(reportDir, { recursive: true });
+  await fs.writeFile(path.join(reportDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const html = renderReportHtml(report, {
+    falsePositives: await examples(report, root, heatmap, 'fp'),
+    falseNegatives: await examples(report, root, heatmap, 'fn'),
+  });
+  await fs.writeFile(path.join(reportDir, 'report.html'), html);
+  process.stdout.write(`wrote ${path.join(reportDir, 'report.json')} and report.html\n`);
+}
+
+function registerEval(model: Command, openBackbone: OpenBackbone): void {
   model
     .command('eval')
     .description('Evaluate a model on a labelled dataset folder; prints a table, and with --report-dir writes report.json and report.html.')
@@ -94,40 +129,21 @@ export function registerModelCommands(program: Command, openBackbone: () => Prom
     .option('--report-dir <dir>', 'where to write report.json and report.html')
     .action(async (file: string, dir: string, opts: { reportDir?: string }) =>
       withBackbone(openBackbone, async (backbone) => {
-      const artifact = await loadArtifact(file);
-      const dataset = await readDatasetFolder(dir);
-      const bar = phaseProgress(process.stderr);
-      const { report } = await evaluate(backbone, artifact, dataset, { onProgress: (d, t) => bar.update('evaluate', d, t) });
-      bar.stop();
-      const table = new Table({ head: ['metric', 'value'], style: process.stdout.isTTY ? {} : { head: [], border: [] } });
-      table.push(
-        ['images (normal / anomalous)', `${report.count} (${report.dataset.normal} / ${report.dataset.anomalous})`],
-        ['image AUROC', fixed(report.imageAuroc)],
-        ['pixel AUROC', fixed(report.pixelAuroc)],
-        ['precision', fixed(report.precision)],
-        ['recall', fixed(report.recall)],
-        ['F1', fixed(report.f1)],
-        ['threshold', report.threshold.toFixed(4)],
-        ['review band', `[${report.reviewBand.low.toFixed(4)}, ${report.reviewBand.high.toFixed(4)})`],
-        ['review-band share', `${(100 * report.reviewBandShare).toFixed(1)}%`],
-        ['accuracy outside the band', `${(100 * report.accuracyOutsideBand).toFixed(1)}%`],
-        ['predict p50 / p95', `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`],
-      );
-      process.stdout.write(`${table.toString()}\n`);
-      if (opts.reportDir) {
-        await fs.mkdir(opts.reportDir, { recursive: true });
-        await fs.writeFile(path.join(opts.reportDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-        const heatmap = async (id: string) => (await predict(backbone, artifact, await fs.readFile(path.join(dataset.root, id)))).heatmap;
-        const html = renderReportHtml(report, {
-          falsePositives: await examples(report, dataset.root, heatmap, 'fp'),
-          falseNegatives: await examples(report, dataset.root, heatmap, 'fn'),
-        });
-        await fs.writeFile(path.join(opts.reportDir, 'report.html'), html);
-        process.stdout.write(`wrote ${path.join(opts.reportDir, 'report.json')} and report.html\n`);
-      }
+        const artifact = await loadArtifact(file);
+        const dataset = await readDatasetFolder(dir);
+        const bar = phaseProgress(process.stderr);
+        const { report } = await evaluate(backbone, artifact, dataset, { onProgress: (d, t) => bar.update('evaluate', d, t) });
+        bar.stop();
+        process.stdout.write(`${reportTable(report)}\n`);
+        if (opts.reportDir) {
+          const heatmap = async (id: string) => (await predict(backbone, artifact, await fs.readFile(path.join(dataset.root, id)))).heatmap;
+          await writeReport(opts.reportDir, report, dataset.root, heatmap);
+        }
       }),
     );
+}
 
+function registerPredict(model: Command, openBackbone: OpenBackbone): void {
   model
     .command('predict')
     .description('Judge one image; prints the result as JSON.')
@@ -144,4 +160,11 @@ export function registerModelCommands(program: Command, openBackbone: () => Prom
       const { heatmap: _heatmap, map: _map, ...rest } = result;
       process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
     });
+}
+
+export function registerModelCommands(program: Command, openBackbone: OpenBackbone): void {
+  const model = program.command('model').description('Train, evaluate and run the built-in anomaly model (no server needed).');
+  registerTrain(model, openBackbone);
+  registerEval(model, openBackbone);
+  registerPredict(model, openBackbone);
 }

@@ -91,7 +91,7 @@ export function createServices(
 ): Services {
   const { prisma } = db;
   const limits = config.pagination;
-  const devices = new DeviceService(prisma, limits);
+  const devices = new DeviceService(prisma, limits, workflow.events);
   const inspections = new InspectionService(prisma, limits);
   const surveys = new SurveyService(prisma, devices, inspections, limits, config.gpsMatch);
   const uploads = new UploadService(prisma, uploadDeps.store, {
@@ -187,6 +187,7 @@ export function createServices(
     prices: config.detectors.prices,
     reviews: reviewQueue,
     events: workflow.events,
+    devices,
     log: workflow.log,
   });
   return {

@@ -1,23 +1,19 @@
-import { buffer } from 'node:stream/consumers';
 import { type Logger } from 'pino';
-import { type Detection, type Image, type ImageTile, type PrismaClient } from '../generated/prisma/client';
-import { DetectionStage, DeviceStatus, ImageOutcome, ImageStatus, ModelProfile, type ReviewReason } from '../generated/prisma/enums';
+import { type Detection, type PrismaClient } from '../generated/prisma/client';
+import { DetectionStage, ImageOutcome, ImageStatus, ModelProfile, type ReviewReason } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import {
-  type DetectorImage,
-  type InspectDetector,
-  type InspectRegion,
-  type NormalizedBox,
-  type ScreenDetector,
-} from '../adapters/detectors/detector.port';
+import { type InspectDetector, type InspectRegion, type ScreenDetector } from '../adapters/detectors/detector.port';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
-import { storedImageSize } from '../images/processing/stored-image-size';
 import { createOnce } from '../db/prisma-errors';
 import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
+import { type DeviceService, type DeviceStatusChange } from '../devices/device.service';
+import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
+
+export { toImageBox };
 
 /** The model versions a run judges a device type's images with; null: none yet (cold start). */
 export interface PinnedVersions {
@@ -42,33 +38,9 @@ export interface DetectionDeps {
   /** Picks confident verdicts for review at the end of a run; built from `reviews` when not given. */
   learning?: ActiveLearningService;
   events: EventBus;
+  /** Device status follows open anomalies (DeviceService owns it). */
+  devices: Pick<DeviceService, 'recomputeStatus'>;
   log: Logger;
-}
-
-type ImageWithDevice = Image & { tiles: ImageTile[]; deviceType: string; deviceId: string; inspectionId: string };
-
-/** A tile's place in the normalised copy, as shares of it; the whole copy when the image has no tiles. */
-interface Picture {
-  index: number | null;
-  key: string;
-  frame: NormalizedBox;
-  width: number;
-  height: number;
-}
-
-const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
-const round = (v: number) => Math.round(v * 1e4) / 1e4;
-// Confidence 0.5 is a coin toss (uncertainty 1); confidence 1 is certainty (0).
-const uncertaintyOf = (confidence: number) => round(clamp01(2 * (1 - confidence)));
-
-/** A box found in a tile, as shares of the whole normalised image. */
-export function toImageBox(box: NormalizedBox, frame: NormalizedBox): NormalizedBox {
-  return {
-    left: round(frame.left + box.left * frame.width),
-    top: round(frame.top + box.top * frame.height),
-    width: round(box.width * frame.width),
-    height: round(box.height * frame.height),
-  };
 }
 
 /**
@@ -100,9 +72,9 @@ export class DetectionService {
     const version = (await this.pinned(runId, image.deviceType)).screen;
     if (!version) return { imageId, route: 'COLD_START' };
     const detection = await this.once(imageId, DetectionStage.SCREEN, version, async () => {
-      const pictures = this.pictures(image);
+      const pictures = picturesOf(image);
       const judged = [];
-      for (const picture of pictures) judged.push({ picture, result: await this.deps.screen.screen(await this.detectorImage(image, picture, version)) });
+      for (const picture of pictures) judged.push({ picture, result: await this.deps.screen.screen(await detectorImage(this.deps, image, picture, version)) });
       const flagged = judged.filter((j) => j.result.flagged);
       const confidence = flagged.length ? Math.max(...flagged.map((j) => j.result.confidence)) : Math.min(...judged.map((j) => j.result.confidence));
       return {
@@ -140,9 +112,9 @@ export class DetectionService {
     const screen = await this.latest(imageId, DetectionStage.SCREEN);
     const flaggedTiles = ((screen?.result as { flaggedTiles?: (number | null)[] } | null)?.flaggedTiles ?? null);
     const detection = await this.once(imageId, DetectionStage.INSPECT, version, async () => {
-      const pictures = this.pictures(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
+      const pictures = picturesOf(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
       const judged = [];
-      for (const picture of pictures) judged.push({ picture, result: await this.deps.inspect.inspect(await this.detectorImage(image, picture, version)) });
+      for (const picture of pictures) judged.push({ picture, result: await this.deps.inspect.inspect(await detectorImage(this.deps, image, picture, version)) });
       const sure = judged.filter((j) => j.result.isAnomalous && !j.result.uncertain);
       const unsure = judged.filter((j) => j.result.uncertain);
       const route: InspectRoute = sure.length ? 'ANOMALY' : unsure.length ? 'UNCERTAIN' : 'NORMAL';
@@ -278,15 +250,12 @@ export class DetectionService {
     }
   }
 
-  /** OK unless an anomaly is still open; decommissioned devices keep their status. Returns the change, if any. */
-  async recomputeDeviceStatus(deviceId: string): Promise<{ previous: DeviceStatus; status: DeviceStatus; type: string } | null> {
-    const device = await this.deps.prisma.device.findUnique({ where: { id: deviceId } });
-    if (!device || device.status === DeviceStatus.DECOMMISSIONED) return null;
-    const open = await this.deps.prisma.anomaly.count({ where: { deviceId, status: { in: ['SUSPECTED', 'CONFIRMED'] } } });
-    const status = open > 0 ? DeviceStatus.NEEDS_ATTENTION : DeviceStatus.OK;
-    if (status === device.status) return null;
-    const changed = await this.deps.prisma.device.updateMany({ where: { id: deviceId, status: device.status }, data: { status } });
-    return changed.count ? { previous: device.status, status, type: device.type } : null;
+  /**
+   * @deprecated DeviceService owns device status: call devices.refreshStatus (it also publishes
+   * DEVICE_STATUS_CHANGED). Kept, announcing nothing, for the callers that publish the change themselves.
+   */
+  recomputeDeviceStatus(deviceId: string): Promise<DeviceStatusChange | null> {
+    return this.deps.devices.recomputeStatus(deviceId);
   }
 
   private price(detector: string): number {
@@ -302,22 +271,6 @@ export class DetectionService {
     if (!row.inspection) throw new Error(`image ${id} has not found its device yet; it cannot be judged`);
     const { inspection, ...image } = row;
     return { ...image, inspectionId: inspection.id, deviceId: inspection.deviceId, deviceType: inspection.device.type };
-  }
-
-  /** The tiles of a large frame, or the normalised copy itself. */
-  private pictures(image: ImageWithDevice): Picture[] {
-    if (!image.tiles.length) {
-      return [{ index: null, key: image.normalizedKey!, frame: { left: 0, top: 0, width: 1, height: 1 }, width: image.width ?? 0, height: image.height ?? 0 }];
-    }
-    const width = Math.max(...image.tiles.map((t) => t.x + t.width));
-    const height = Math.max(...image.tiles.map((t) => t.y + t.height));
-    return image.tiles.map((t) => ({
-      index: t.index,
-      key: t.objectKey,
-      frame: { left: t.x / width, top: t.y / height, width: t.width / width, height: t.height / height },
-      width: t.width,
-      height: t.height,
-    }));
   }
 
   /**
@@ -344,31 +297,6 @@ export class DetectionService {
   private async activeVersion(deviceType: string, profile: ModelProfile): Promise<string | null> {
     const active = await this.deps.prisma.activeModel.findUnique({ where: { deviceType_profile: { deviceType, profile } }, select: { model: { select: { version: true } } } });
     return active?.model.version ?? null;
-  }
-
-  private async detectorImage(image: ImageWithDevice, picture: Picture, modelVersion: string): Promise<DetectorImage> {
-    const head = await this.deps.store.head(picture.key);
-    if (!head) throw new Error(`the object ${picture.key} of image ${image.id} is missing from the object store`);
-    let width = picture.width;
-    let height = picture.height;
-    if (picture.index === null && image.width && image.height) {
-      // The normalised copy is the original shrunk to fit NORMALIZED_MAX_SIDE; its size is read only when needed.
-      const size = await storedImageSize(this.deps.store, picture.key);
-      width = size.width ?? width;
-      height = size.height ?? height;
-    }
-    return {
-      imageId: image.id,
-      deviceType: image.deviceType,
-      key: picture.key,
-      bucket: this.deps.bucket,
-      contentType: head.contentType === 'image/png' ? 'image/png' : 'image/jpeg',
-      width,
-      height,
-      bytes: head.bytes,
-      modelVersion,
-      read: async () => buffer(await this.deps.store.get(picture.key)),
-    };
   }
 
   private latest(imageId: string, stage: DetectionStage): Promise<Detection | null> {

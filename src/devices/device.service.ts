@@ -1,4 +1,5 @@
 import { type Device, type Prisma, type PrismaClient } from '../generated/prisma/client';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { badInput, conflict, DomainError, ErrorCode, notFound } from '../common/errors';
 import { boundingBox, sqlHaversineKm } from '../common/geo';
 import { type Connection } from '../common/pagination/connection.type';
@@ -32,10 +33,19 @@ function checkLocation(latitude: number | null | undefined, longitude: number | 
   }
 }
 
+/** A device's status moved from `previous` to `status`. */
+export interface DeviceStatusChange {
+  previous: DeviceStatus;
+  status: DeviceStatus;
+  type: string;
+}
+
 export class DeviceService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly limits: PageLimits,
+    /** DEVICE_STATUS_CHANGED is published here. */
+    private readonly events: EventBus,
   ) {}
 
   async get(id: string): Promise<Device> {
@@ -205,5 +215,23 @@ export class DeviceService {
       await this.prisma.device.update({ where: { externalId: row.externalId }, data });
       return 'updated';
     }
+  }
+
+  /** OK unless an anomaly is still open; decommissioned devices keep their status. Returns the change, if any; announces nothing. */
+  async recomputeStatus(deviceId: string): Promise<DeviceStatusChange | null> {
+    const device = await this.prisma.device.findUnique({ where: { id: deviceId } });
+    if (!device || device.status === DeviceStatus.DECOMMISSIONED) return null;
+    const open = await this.prisma.anomaly.count({ where: { deviceId, status: { in: ['SUSPECTED', 'CONFIRMED'] } } });
+    const status = open > 0 ? DeviceStatus.NEEDS_ATTENTION : DeviceStatus.OK;
+    if (status === device.status) return null;
+    const changed = await this.prisma.device.updateMany({ where: { id: deviceId, status: device.status }, data: { status } });
+    return changed.count ? { previous: device.status, status, type: device.type } : null;
+  }
+
+  /** recomputeStatus, and DEVICE_STATUS_CHANGED when the status changed: what a finished run or a settled review calls. */
+  async refreshStatus(deviceId: string): Promise<DeviceStatusChange | null> {
+    const change = await this.recomputeStatus(deviceId);
+    if (change) await this.events.publish('DEVICE_STATUS_CHANGED', { deviceId, status: change.status, previousStatus: change.previous, deviceType: change.type });
+    return change;
   }
 }

@@ -1,96 +1,27 @@
-import crypto from 'node:crypto';
-import { buffer } from 'node:stream/consumers';
-import { type Logger } from 'pino';
-import { z } from 'zod';
-import { type ModelDeployment, type ModelVersion, type PrismaClient } from '../generated/prisma/client';
-import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
-import { type PageArgs } from '../common/pagination/page.args';
-import { type Connection } from '../common/pagination/connection.type';
+import { type ModelVersion } from '../generated/prisma/client';
 import { ModelStatus, ModelTrigger, type ModelProfile } from '../generated/prisma/enums';
-import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import { type BackboneProvider } from '../adapters/backbone/backbone.factory';
 import { badInput, conflict, notFound } from '../common/errors';
 import { isUniqueViolation } from '../db/prisma-errors';
-import { type DatasetService, type LabelledRegion } from '../datasets/dataset.service';
-import { manifestLine } from '../datasets/lookout-manifest';
-import { binaryMaskOf, maskColorMap } from '../datasets/mask';
 import { type DatasetItem } from '../anomaly-model/dataset';
-import { train } from '../anomaly-model/detector';
 import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine } from '../adapters/workflow-engine/workflow-engine.port';
 import { evaluateOn, type ModelMetrics } from './evaluation';
-import { type StoredModels } from './model-artifacts';
-import { fromDbProfile } from './profile';
-import { type ExternalTrainer } from '../adapters/model-trainer/model-trainer.port';
+import { checkBuiltinParams, evaluateBuiltin, trainBuiltin } from './builtin-training';
+import { checkExternal, checkExternalParams, startExternal } from './external-training';
+import { readSnapshot, snapshotItem, takeSnapshot } from './training-snapshot';
+import { labelsCountFrom, type SnapshotEntry, type StoredMetrics, type TrainedOn, trainedOnOf, TrainingFailedError, type TrainingDeps } from './training.types';
 
-/** One entry of the dataset as it was when a training began: what it trained and was tested on. */
-export interface SnapshotEntry {
-  id: string;
-  key: string;
-  label: 'normal' | 'anomalous';
-  type: string | null;
-  /** Every anomaly type its regions name (the mask's colours). */
-  types: string[];
-  maskKey: string | null;
-  split: 'TRAIN' | 'TEST';
-}
-
-/** ModelVersion.trainedOn. */
-export interface TrainedOn {
-  snapshotKey: string;
-  takenAt: string;
-  /** The newest label it includes: labels after this one count towards the next training. */
-  labelledThrough: string | null;
-  entries: number;
-  train: { count: number; normal: number; anomalous: number };
-  test: { count: number; normal: number; anomalous: number };
-  /** Hash of the TEST entries and their labels: two versions compare only on the same split. */
-  splitHash: string;
-  trainManifestKey: string;
-  testManifestKey: string;
-}
-
-/** ModelVersion.metrics: the candidate's figures on its test split, and the serving version's on the same split. */
-export interface StoredMetrics extends ModelMetrics {
-  baseline: { modelVersionId: string; version: string | null; metrics: ModelMetrics } | null;
-}
-
-export class TrainingFailedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Vigil.TrainingFailed';
-  }
-}
-
-const builtinParams = z.strictObject({
-  seed: z.number().int().min(0).max(2 ** 31).optional(),
-});
-
-export interface TrainingDeps {
-  prisma: PrismaClient;
-  store: ObjectStore;
-  models: StoredModels;
-  /** The features the built-in model learns on. */
-  backbone: BackboneProvider;
-  datasets: DatasetService;
-  objectUri: (key: string) => string;
-  /** Lookout for Vision or SageMaker when the inspect detector is one; null: the built-in model. */
-  external: ExternalTrainer | null;
-  /** Why cloud training cannot run (settings missing); null when it can or the model is built in. */
-  unavailable?: string | null;
-  /** What detections record for a cloud model (the inspect detector's own naming, e.g. lookout-for-vision:<project>:<n>). */
-  externalVersionName: (externalVersion: string) => string;
-  settings: { pollSeconds: number; anomalyTypes: string[]; retrainAfterLabels: number; retrainIntervalHours: number };
-  /** Called when a version reached TRAINED: automatic trainings deploy through the gate. */
-  onTrained?: (version: ModelVersion) => Promise<void>;
-  log: Logger;
-}
+export { type SnapshotEntry, type StoredMetrics, type TrainedOn, TrainingFailedError, type TrainingDeps } from './training.types';
+export { splitHash } from './training-snapshot';
+export { type ModelVersionFilter, ModelVersionQueries, VERSION_ORDER } from './model-version.queries';
 
 const TRAINER_BUILTIN = 'builtin';
 
 /**
  * Trains model versions from datasets through workflows/train-model.asl.json: the request, each
  * step (idempotent: a retried or resumed step finds what the first attempt wrote), the engine's
- * report of the end, and the automatic retraining trigger.
+ * report of the end, and the automatic retraining trigger. The built-in model trains in
+ * builtin-training.ts, a cloud one through external-training.ts; training-snapshot.ts freezes the
+ * dataset a version trains on.
  */
 export class ModelTrainingService implements RunReconciler {
   private engine: WorkflowEngine | null = null;
@@ -145,16 +76,7 @@ export class ModelTrainingService implements RunReconciler {
   }
 
   private checkParams(profile: ModelProfile, params: Record<string, unknown>): Record<string, string | number | boolean> {
-    if (!this.deps.external) {
-      const parsed = builtinParams.safeParse(params);
-      if (!parsed.success) throw badInput('params', `${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')} (the built-in model takes seed)`);
-      return parsed.data;
-    }
-    if (profile === 'SCREEN') throw badInput('profile', `SCREEN models are trained only for the built-in screen detector; ${this.deps.external.kind} trains the INSPECT model`);
-    for (const [k, v] of Object.entries(params)) {
-      if (!['string', 'number', 'boolean'].includes(typeof v)) throw badInput(`params.${k}`, 'hyperparameters are strings, numbers or booleans');
-    }
-    return params as Record<string, string | number | boolean>;
+    return this.deps.external ? checkExternalParams(this.deps.external, profile, params) : checkBuiltinParams(params);
   }
 
   /** BeginTraining: TRAINING starts; the dataset's entries are frozen into a snapshot and two manifests (once). */
@@ -162,69 +84,9 @@ export class ModelTrainingService implements RunReconciler {
     const version = await this.version(id);
     const existing = version.trainedOn as TrainedOn | null;
     if (existing) return { trainCount: existing.train.count, testCount: existing.test.count };
-    // Masks of newly reviewed entries are drawn by publishing; the snapshot names them.
-    await this.deps.datasets.publish(version.datasetId);
-    const rows = await this.deps.prisma.datasetEntry.findMany({
-      where: { datasetId: version.datasetId },
-      include: { image: { select: { normalizedKey: true } } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    const entries: SnapshotEntry[] = [];
-    for (const row of rows) {
-      const key = row.image?.normalizedKey ?? row.sourceKey;
-      if (!key) continue;
-      const regions = row.regions as unknown as LabelledRegion[];
-      entries.push({
-        id: row.id,
-        key,
-        label: row.label === 'ANOMALOUS' ? 'anomalous' : 'normal',
-        type: row.label === 'ANOMALOUS' ? (regions[0]?.type ?? 'anomaly') : null,
-        types: [...new Set(regions.map((r) => r.type))],
-        maskKey: row.maskKey,
-        split: row.split,
-      });
-    }
-    const labelledThrough = rows.reduce<Date | null>((max, r) => (!max || r.updatedAt > max ? r.updatedAt : max), null);
-    const stats = (split: 'TRAIN' | 'TEST') => {
-      const of = entries.filter((e) => e.split === split);
-      return { count: of.length, normal: of.filter((e) => e.label === 'normal').length, anomalous: of.filter((e) => e.label === 'anomalous').length };
-    };
-    const prefix = `models/runs/${version.id}`;
-    const trainedOn: TrainedOn = {
-      snapshotKey: `${prefix}/snapshot.json`,
-      takenAt: new Date().toISOString(),
-      labelledThrough: labelledThrough?.toISOString() ?? null,
-      entries: entries.length,
-      train: stats('TRAIN'),
-      test: stats('TEST'),
-      splitHash: splitHash(entries),
-      trainManifestKey: `${prefix}/train.manifest`,
-      testManifestKey: `${prefix}/test.manifest`,
-    };
-    await this.deps.store.put(trainedOn.snapshotKey, Buffer.from(JSON.stringify({ modelVersionId: version.id, datasetId: version.datasetId, entries })), { contentType: 'application/json' });
-    await this.deps.store.put(trainedOn.trainManifestKey, this.manifest(entries.filter((e) => e.split === 'TRAIN'), rows), { contentType: 'application/x-ndjson' });
-    await this.deps.store.put(trainedOn.testManifestKey, this.manifest(entries.filter((e) => e.split === 'TEST'), rows), { contentType: 'application/x-ndjson' });
-    // First snapshot wins: a retried step that raced another keeps what the version trains on.
-    await this.deps.prisma.$executeRaw`UPDATE model_versions SET trained_on = ${JSON.stringify(trainedOn)}::jsonb, started_at = now(), updated_at = now() WHERE id = ${id}::uuid AND trained_on IS NULL`;
+    await takeSnapshot(this.deps, version);
     const stored = (await this.version(id)).trainedOn as unknown as TrainedOn;
     return { trainCount: stored.train.count, testCount: stored.test.count };
-  }
-
-  private manifest(entries: SnapshotEntry[], rows: { id: string; updatedAt: Date }[]): Buffer {
-    const when = new Map(rows.map((r) => [r.id, r.updatedAt]));
-    const lines = entries.map((e) =>
-      JSON.stringify(
-        manifestLine({
-          sourceRef: this.deps.objectUri(e.key),
-          anomalous: e.label === 'anomalous',
-          maskRef: e.maskKey && e.types.length ? this.deps.objectUri(e.maskKey) : null,
-          colorMap: e.maskKey && e.types.length ? maskColorMap(e.types, this.deps.settings.anomalyTypes) : null,
-          createdAt: when.get(e.id) ?? new Date(),
-          jobName: 'vigil-training',
-        }),
-      ),
-    );
-    return Buffer.from(lines.map((l) => `${l}\n`).join(''));
   }
 
   /**
@@ -233,24 +95,15 @@ export class ModelTrainingService implements RunReconciler {
    */
   async start(id: string): Promise<{ done: boolean; pollSeconds: number }> {
     const version = await this.version(id);
-    const trainedOn = this.trainedOn(version);
+    const trainedOn = trainedOnOf(version);
     const pollSeconds = this.deps.settings.pollSeconds;
     if (version.version) return { done: true, pollSeconds };
     const external = this.deps.external;
     if (!external) {
-      await this.trainBuiltin(version, trainedOn);
+      await trainBuiltin(this.deps, version, trainedOn);
       return { done: true, pollSeconds };
     }
-    if (!version.externalId) {
-      const { externalId } = await external.start({
-        modelVersionId: version.id,
-        deviceType: version.deviceType,
-        trainManifestUri: this.deps.objectUri(trainedOn.trainManifestKey),
-        testManifestUri: this.deps.objectUri(trainedOn.testManifestKey),
-        params: version.params as Record<string, string | number | boolean>,
-      });
-      await this.deps.prisma.modelVersion.update({ where: { id }, data: { externalId } });
-    }
+    await startExternal(this.deps, external, version, trainedOn);
     return { done: false, pollSeconds };
   }
 
@@ -259,62 +112,7 @@ export class ModelTrainingService implements RunReconciler {
     const version = await this.version(id);
     const pollSeconds = this.deps.settings.pollSeconds;
     if (version.version) return { done: true, pollSeconds };
-    if (!this.deps.external || !version.externalId) throw new TrainingFailedError(`model version ${id} has no training to check`);
-    const status = await this.deps.external.status(version.externalId);
-    if (status.state === 'RUNNING') return { done: false, pollSeconds };
-    if (status.state === 'FAILED') throw new TrainingFailedError(`${status.error}: ${status.cause}`);
-    const trainedOn = this.trainedOn(version);
-    const m = status.metrics;
-    const metrics: StoredMetrics = {
-      source: this.deps.external.kind,
-      testCount: trainedOn.test.count,
-      normal: trainedOn.test.normal,
-      anomalous: trainedOn.test.anomalous,
-      auroc: m.auroc,
-      precision: m.precision,
-      recall: m.recall,
-      f1: m.f1,
-      threshold: null,
-      reviewBandShare: null,
-      accuracyOutsideBand: null,
-      confusion: null,
-      splitHash: trainedOn.splitHash,
-      baseline: null,
-    };
-    await this.deps.prisma.modelVersion.update({
-      where: { id },
-      data: { version: this.deps.externalVersionName(status.externalVersion), externalVersion: status.externalVersion, artifactUri: status.artifactUri, metrics: metrics as object },
-    });
-    return { done: true, pollSeconds };
-  }
-
-  private async trainBuiltin(version: ModelVersion, trainedOn: TrainedOn): Promise<void> {
-    const entries = await this.snapshot(trainedOn);
-    const items = entries.filter((e) => e.split === 'TRAIN').map((e) => this.item(e));
-    const params = version.params as { seed?: number };
-    const started = Date.now();
-    let lastLog = 0;
-    const artifact = await train(await this.deps.backbone.get(), { items }, {
-      profile: fromDbProfile(version.profile),
-      seed: params.seed,
-      onProgress: (phase, done, total) => {
-        if (Date.now() - lastLog < 5000 && done !== total) return;
-        lastLog = Date.now();
-        this.deps.log.info({ modelVersionId: version.id, phase, done, total }, 'training');
-      },
-    });
-    const stored = await this.deps.models.put(version.deviceType, artifact);
-    await this.deps.prisma.modelVersion.update({
-      where: { id: version.id },
-      data: {
-        version: artifact.manifest.version,
-        artifactKey: stored.key,
-        artifactBytes: stored.bytes,
-        artifactSha256: stored.sha256,
-        thresholds: artifact.manifest.thresholds as object,
-      },
-    });
-    this.deps.log.info({ modelVersionId: version.id, version: artifact.manifest.version, seconds: (Date.now() - started) / 1000 }, 'model trained');
+    return { done: await checkExternal(this.deps, version), pollSeconds };
   }
 
   /** EvaluateModel: the built-in version, and the version serving now, on the snapshot's TEST entries. */
@@ -326,19 +124,11 @@ export class ModelTrainingService implements RunReconciler {
       if (!m) throw new TrainingFailedError(`${this.deps.external.kind} reported no figures for model version ${id}`);
       return { auroc: m.auroc, f1: m.f1 };
     }
-    if (!version.artifactKey) throw new TrainingFailedError(`model version ${id} has no artifact to evaluate`);
-    const trainedOn = this.trainedOn(version);
-    const test = (await this.snapshot(trainedOn)).filter((e) => e.split === 'TEST').map((e) => this.item(e));
-    const backbone = await this.deps.backbone.get();
-    const metrics = await evaluateOn(backbone, await this.deps.models.read(version.artifactKey), test, trainedOn.splitHash);
-    const active = await this.deps.prisma.activeModel.findUnique({ where: { deviceType_profile: { deviceType: version.deviceType, profile: version.profile } }, include: { model: true } });
-    let baseline: StoredMetrics['baseline'] = null;
-    if (active && active.model.id !== version.id && active.model.artifactKey) {
-      baseline = { modelVersionId: active.model.id, version: active.model.version, metrics: await evaluateOn(backbone, await this.deps.models.read(active.model.artifactKey), test, trainedOn.splitHash) };
-    }
-    const stored: StoredMetrics = { ...metrics, baseline };
+    const artifactKey = version.artifactKey;
+    if (!artifactKey) throw new TrainingFailedError(`model version ${id} has no artifact to evaluate`);
+    const stored = await evaluateBuiltin(this.deps, { ...version, artifactKey }, trainedOnOf(version));
     await this.deps.prisma.modelVersion.update({ where: { id }, data: { metrics: stored as object } });
-    return { auroc: metrics.auroc, f1: metrics.f1 };
+    return { auroc: stored.auroc, f1: stored.f1 };
   }
 
   /** A stored built-in version's figures on test items (never ones it trained on). */
@@ -437,25 +227,12 @@ export class ModelTrainingService implements RunReconciler {
     return this.deps.prisma.datasetEntry.count({ where: { datasetId, updatedAt: { gt: last ? labelsCountFrom(last) : new Date(0) } } });
   }
 
-  async snapshot(trainedOn: TrainedOn): Promise<SnapshotEntry[]> {
-    const doc = JSON.parse((await buffer(await this.deps.store.get(trainedOn.snapshotKey))).toString('utf8')) as { entries: SnapshotEntry[] };
-    return doc.entries;
+  snapshot(trainedOn: TrainedOn): Promise<SnapshotEntry[]> {
+    return readSnapshot(this.deps.store, trainedOn);
   }
 
   item(e: SnapshotEntry): DatasetItem {
-    const { store } = this.deps;
-    return {
-      id: e.id,
-      label: e.label,
-      type: e.type,
-      load: async () => buffer(await store.get(e.key)),
-      loadMask: e.maskKey ? async () => binaryMaskOf(await buffer(await store.get(e.maskKey!))) : null,
-    };
-  }
-
-  private trainedOn(version: ModelVersion): TrainedOn {
-    if (!version.trainedOn) throw new TrainingFailedError(`model version ${version.id} has no snapshot: BeginTraining has not run`);
-    return version.trainedOn as unknown as TrainedOn;
+    return snapshotItem(this.deps.store, e);
   }
 
   private async version(id: string): Promise<ModelVersion> {
@@ -467,62 +244,5 @@ export class ModelTrainingService implements RunReconciler {
   private requireEngine(): WorkflowEngine {
     if (!this.engine) throw new Error('no workflow engine is configured');
     return this.engine;
-  }
-}
-
-/** Labels changed after this count towards the next training: the snapshot's time, or the request's before it has one. */
-function labelsCountFrom(version: ModelVersion): Date {
-  const trainedOn = version.trainedOn as unknown as TrainedOn | null;
-  return trainedOn ? new Date(trainedOn.takenAt) : version.createdAt;
-}
-
-/** The TEST entries and their labels, order-free: equal hashes mean the same test split. */
-export function splitHash(entries: SnapshotEntry[]): string {
-  const lines = entries
-    .filter((e) => e.split === 'TEST')
-    .map((e) => `${e.key}\t${e.label}`)
-    .sort();
-  return crypto.createHash('sha256').update(lines.join('\n')).digest('hex');
-}
-
-export const VERSION_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' }, byId('desc')];
-
-export interface ModelVersionFilter {
-  deviceType?: string | null;
-  profile?: ModelProfile | null;
-  status?: ModelStatus | null;
-  datasetId?: string | null;
-}
-
-/** Reading model versions: GraphQL and the CLI. */
-export class ModelVersionQueries {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly limits: PageLimits,
-  ) {}
-
-  byIds(ids: readonly string[]): Promise<ModelVersion[]> {
-    return this.prisma.modelVersion.findMany({ where: { id: { in: [...ids] } } });
-  }
-
-  list(filter: ModelVersionFilter, page: PageArgs): Promise<Connection<ModelVersion>> {
-    const where = {
-      ...(filter.deviceType ? { deviceType: filter.deviceType } : {}),
-      ...(filter.profile ? { profile: filter.profile } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
-      ...(filter.datasetId ? { datasetId: filter.datasetId } : {}),
-    };
-    return paginate({
-      page,
-      ordering: VERSION_ORDER,
-      limits: this.limits,
-      where,
-      find: (q) => this.prisma.modelVersion.findMany(q),
-      count: (w) => this.prisma.modelVersion.count({ where: w }),
-    });
-  }
-
-  deployment(id: string): Promise<ModelDeployment | null> {
-    return this.prisma.modelDeployment.findUnique({ where: { id } });
   }
 }

@@ -1,0 +1,84 @@
+import { type Backbone } from '../adapters/backbone/backbone.port';
+import { type PatchHead, type Projection, rawFeatures, standardisedRows } from './features';
+import { applyScaler, fitLogistic, fitScaler, type LinearModel, linearScore } from './numeric';
+import { FOLDS, type Progress } from './profiles';
+import { expanded, imageLogit, localScore } from './scoring';
+import { type TrainingImage } from './training-data';
+
+// Training step 3: the supervised scorers, each with out-of-fold scores of every training picture.
+
+/** 3a. The image classifier on pooled statistics: out-of-fold logits for every picture, then the model on all of them. */
+export function fitImageClassifier(images: TrainingImage[], progress: Progress) {
+  const dim = images[0].f.pooled.length;
+  const fit = (part: TrainingImage[]) => {
+    const flat = new Float32Array(part.length * dim);
+    part.forEach((x, i) => flat.set(x.f.pooled, i * dim));
+    const scaler = fitScaler(flat, dim);
+    const model = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, { epochs: 300, l2: 1e-4 });
+    return { scaler, model };
+  };
+  const oof = new Float64Array(images.length);
+  for (let k = 0; k < FOLDS; k++) {
+    const { scaler, model } = fit(images.filter((x) => x.fold !== k));
+    images.forEach((x, i) => {
+      if (x.fold === k) oof[i] = imageLogit(model, scaler, x.f.pooled);
+    });
+    progress('image classifier', k + 1, FOLDS + 1);
+  }
+  const final = fit(images);
+  progress('image classifier', FOLDS + 1, FOLDS + 1);
+  return { ...final, oof: Array.from(oof) };
+}
+
+/** 3b. The patch classifier that draws heatmaps, on all channels: mask cells are positive, or without a mask an anomalous picture's least normal patches. */
+export async function fitPatchClassifier(backbone: Backbone, images: TrainingImage[], projection: Projection, area: number): Promise<{ head: PatchHead; normalLogits: number[] }> {
+  for (const x of images.filter((i) => i.positive && !i.mask)) {
+    const raw = await rawFeatures(backbone, await x.item.load(), area);
+    x.cells.rows = await standardisedRows(raw, projection, x.cells.index);
+    raw.aggregated.dispose();
+  }
+  const rows = images.flatMap((x) => x.cells.rows);
+  const labels = images.flatMap((x) => x.cells.labels);
+  const dim = projection.channels;
+  const flat = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => flat.set(r, i * dim));
+  const head = fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
+  const normalLogits = images.filter((x) => !x.positive).flatMap((x) => x.cells.rows.map((r) => linearScore(head, r)));
+  return { head, normalLogits };
+}
+
+/** 3c. The local scorer: a patch classifier on projected descriptors (cheap on every patch), out-of-fold image scores, then the model on all pictures. */
+export function fitLocalScorer(images: TrainingImage[], progress: Progress) {
+  const fit = (part: TrainingImage[]) => {
+    const rows = part.flatMap((x) => x.cells.index.map((c) => expanded(x.f, c)));
+    const labels = part.flatMap((x) => x.cells.labels);
+    const dim = rows[0].length;
+    const flat = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => flat.set(r, i * dim));
+    return fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
+  };
+  const oof = new Array<number>(images.length);
+  for (let k = 0; k < FOLDS; k++) {
+    const model = fit(images.filter((x) => x.fold !== k));
+    images.forEach((x, i) => {
+      if (x.fold === k) oof[i] = localScore(model, x.f);
+    });
+    progress('local scorer', k + 1, FOLDS + 1);
+  }
+  const model = fit(images);
+  progress('local scorer', FOLDS + 1, FOLDS + 1);
+  return { model, oof };
+}
+
+/** The weights that combine several out-of-fold scores into one (each scaled by its spread first). */
+export function fitStack(inputs: number[][], positive: boolean[]): LinearModel {
+  const k = inputs[0].length;
+  const spread = [...Array(k).keys()].map((j) => {
+    const v = inputs.map((r) => r[j]);
+    const mean = v.reduce((s, x) => s + x, 0) / v.length;
+    return Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length) + 1e-6;
+  });
+  const rows = Float32Array.from(inputs.flatMap((r) => r.map((v, j) => v / spread[j])));
+  const fit = fitLogistic(rows, Uint8Array.from(positive.map((p) => (p ? 1 : 0))), k, { epochs: 400, l2: 1e-3 });
+  return { weights: fit.weights.map((w, j) => w / spread[j]), bias: fit.bias };
+}

@@ -1,0 +1,36 @@
+import { type Profile } from './types';
+
+export interface ProfileConfig {
+  /** Pixels the backbone sees (the aspect ratio is kept): the cost of a forward pass. */
+  area: number;
+  /** At most this many numbers per patch descriptor (more channels are randomly projected). */
+  dim: number;
+  /** Rows of the memory of normal patches. */
+  bankSize: number;
+}
+
+/** screen: a small picture, as cheap as possible, tuned for recall; inspect: the full picture, tuned for F1. */
+export const PROFILES: Record<Profile, ProfileConfig> = {
+  screen: { area: 128 * 128, dim: 128, bankSize: 1500 },
+  inspect: { area: 160 * 160, dim: 128, bankSize: 3000 },
+};
+
+/** Folds of the cross-validation that picks thresholds, calibration and the score mode. */
+export const FOLDS = 5;
+/** Fewer labelled anomalies than this: the image classifier is not trusted; the memory scores. */
+export const MIN_CLASSIFIER_ANOMALIES = 5;
+/** Normal pictures whose descriptors set the projection's per-channel standardisation. */
+export const PROJECTION_SAMPLE = 32;
+/** Normal patches the coreset is chosen from. */
+export const CORESET_POOL = 40_000;
+/** The image's memory score: the mean of its k most anomalous patches. */
+export const TOP_K = 3;
+
+export interface TrainOptions {
+  profile: Profile;
+  seed?: number;
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+/** What a training step reports its progress to. */
+export type Progress = NonNullable<TrainOptions['onProgress']>;
