@@ -25,7 +25,7 @@ const INSPECTIONS = opt('inspections', 5);
 const DURATION = opt('duration', 20);
 const CONNECTIONS = opt('connections', 32);
 const PORT = opt('port', 4599);
-const SECRET = 'bench-admin-secret-' + crypto.randomBytes(8).toString('hex');
+const SECRET = `bench-admin-secret-${crypto.randomBytes(8).toString('hex')}`;
 const serverUrl = process.env.VIGIL_BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
 const SCENARIOS = {
@@ -122,7 +122,7 @@ async function waitReady(url: string, timeoutMs = 60_000) {
 async function main() {
   const usePglite = flag('pglite');
   let env: Record<string, string>;
-  let cleanup = async () => undefined as void;
+  let cleanup: () => Promise<void> = async () => undefined;
   let dbLabel: string;
   if (usePglite) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
@@ -154,7 +154,7 @@ async function main() {
       else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     };
-    dbLabel = `PostgreSQL (${serverUrl.replace(/\/[^/]*$/, '/' + name)})`;
+    dbLabel = `PostgreSQL (${serverUrl.replace(/\/[^/]*$/, `/${name}`)})`;
   }
 
   const nodeArgs = process.env.VIGIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];

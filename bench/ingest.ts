@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { LocalObjectStore } from '../src/adapters/object-store/local.driver';
-import { deriveImages, inspectImage } from '../src/images/processing/image-processor';
-import { ImageRejected } from '../src/images/processing/rejection';
-import { storeDerivatives } from '../src/images/processing/store-derivatives';
+import { deriveImages, inspectImage } from '../src/image-processing/image-processor';
+import { ImageRejected } from '../src/image-processing/rejection';
+import { storeDerivatives } from '../src/image-processing/store-derivatives';
 
 // npm run bench:ingest -- <folder> [<folder>…] [--limit N] [--rounds N]
 // On the same files, in this process: (1) a sharp-only baseline — decode, resize to 2048, encode —

@@ -27,9 +27,10 @@ const ADMIN = 'bench-admin-secret-0123456789abcdef';
 const POLL_MS = 250;
 
 type Profile = 'SCREEN' | 'INSPECT';
+/** As the API takes it (BoxInput): shares of the image from its top-left corner. */
 interface Box {
-  left: number;
-  top: number;
+  x: number;
+  y: number;
   width: number;
   height: number;
 }
@@ -176,7 +177,7 @@ async function maskBoxes(mask: Buffer, max = 20): Promise<Box[]> {
         }
       }
     }
-    if (area >= 4) blobs.push({ area, box: { left: x0 / w, top: y0 / h, width: (x1 - x0 + 1) / w, height: (y1 - y0 + 1) / h } });
+    if (area >= 4) blobs.push({ area, box: { x: x0 / w, y: y0 / h, width: (x1 - x0 + 1) / w, height: (y1 - y0 + 1) / h } });
   }
   return blobs.sort((a, b) => b.area - a.area).slice(0, max).map((b) => b.box);
 }
@@ -538,7 +539,7 @@ class LoopBench {
     const type = item.type && anomalyTypes.includes(item.type.toLowerCase()) ? item.type.toLowerCase() : 'other';
     let boxes: Box[] = [];
     if (item.label === 'anomalous' && item.loadMask) boxes = await maskBoxes(await item.loadMask());
-    if (item.label === 'anomalous' && !boxes.length) boxes = [{ left: 0, top: 0, width: 1, height: 1 }];
+    if (item.label === 'anomalous' && !boxes.length) boxes = [{ x: 0, y: 0, width: 1, height: 1 }];
     const answer = { verdict: item.label === 'anomalous' ? ('ANOMALOUS' as const) : ('NORMAL' as const), regions: boxes.map((box) => ({ box, type })) };
     this.answers.set(item.id, answer);
     return answer;

@@ -17,7 +17,7 @@ import { type Backbone } from '../src/adapters/backbone/backbone.port';
 import { saveArtifact, type ModelArtifact } from '../src/anomaly-model/artifact';
 import { readDatasetFolder } from '../src/anomaly-model/dataset';
 import { predict, train } from '../src/anomaly-model/detector';
-import { deriveImages } from '../src/images/processing/image-processor';
+import { deriveImages } from '../src/image-processing/image-processor';
 import { drawDefect, surface, toPng, writeDataset } from '../test/support/textures';
 import { GraphQLClient } from './graphql-client';
 

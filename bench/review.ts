@@ -24,7 +24,6 @@ const pct = (values: number[], p: number) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
-const rawId = (gid: string) => Buffer.from(gid, 'base64url').toString().split(':')[1];
 
 type App = Awaited<ReturnType<typeof startApp>>;
 
@@ -94,7 +93,7 @@ async function answerAll(reviewer: GraphQLClient): Promise<number> {
     await reviewer.request(`mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`, {
       id: task.id,
       v: anomalous ? 'ANOMALOUS' : 'NORMAL',
-      r: anomalous ? [{ box: { left: 0.2, top: 0.2, width: 0.3, height: 0.3 }, type: 'crack' }] : [],
+      r: anomalous ? [{ box: { x: 0.2, y: 0.2, width: 0.3, height: 0.3 }, type: 'crack' }] : [],
     });
     n++;
   }

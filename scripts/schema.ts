@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../src/common/paths';
-import { printVigilSchema } from '../src/graphql/schema';
+import { printVigilSchema } from '../src/app/schema';
 
 // npm run schema:emit writes graphql/schema.graphql; npm run schema:check fails when it is stale.
 const file = path.join(PROJECT_ROOT, 'graphql', 'schema.graphql');

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// npm test: build (which type-checks), then the whole suite on embedded PGlite, then the
+// npm test: build (which type-checks), lint (format, rules, layers, sizes), then the whole suite on embedded PGlite, then the
 // integration suite again on a PostgreSQL server when one answers. Prints one closing line.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -57,6 +57,12 @@ async function postgresAnswers(url) {
   if (run('npm', ['run', '-s', 'build']) !== 0 || run('npm', ['run', '-s', 'typecheck']) !== 0) {
     console.log('tests: 0 passed, 1 failed');
     process.exit(1);
+  }
+  // Format, lint, layer rules and size limits (ARCHITECTURE.md): a failure here fails the run, after the tests.
+  console.log('\n=== lint: format, lint rules, layers, sizes ===');
+  if (run('npm', ['run', '-s', 'lint']) !== 0) {
+    failed = true;
+    totals.failed += 1;
   }
   const embeddedEnv = { ...process.env };
   delete embeddedEnv.DATABASE_URL;

@@ -1,9 +1,9 @@
 import './runtime-defaults';
 import { startApp } from './app/app';
-import { ConfigError, loadConfig } from './config/config';
+import { type Config, ConfigError, loadConfig } from './config/config';
 
 export async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {

@@ -1,3 +1,5 @@
+import { injectable } from 'tsyringe';
+import { AnomalyService } from './anomaly.service';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { type Anomaly } from '../generated/prisma/client';
 import { READ_FLEET } from '../auth/roles';
@@ -10,10 +12,16 @@ import { type Context } from '../graphql/context';
 import { ImageType } from '../images/image.type';
 import { InspectionType } from '../inspections/inspection.type';
 import { AnomalyFilter, AnomalyOrder } from './anomaly.input';
-import { AnomalyConnection, AnomalyType, Box } from './anomaly.type';
+import { Box } from '../common/box.type';
+import { AnomalyConnection, AnomalyType } from './anomaly.type';
 
+@injectable()
 @Resolver(() => AnomalyType)
 export class AnomalyResolver {
+  constructor(
+    private readonly anomalyService: AnomalyService,
+  ) {}
+
   @Authorized(READ_FLEET)
   @Query(() => AnomalyConnection, { description: 'Newest first unless orderBy says otherwise.' })
   anomalies(
@@ -22,7 +30,7 @@ export class AnomalyResolver {
     @Arg('filter', () => AnomalyFilter, { nullable: true }) filter?: AnomalyFilter,
     @Arg('orderBy', () => AnomalyOrder, { nullable: true }) orderBy?: AnomalyOrder,
   ) {
-    return ctx.services.anomalies.list(
+    return this.anomalyService.list(
       {
         ...filter,
         deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'deviceId') : undefined,
@@ -36,7 +44,7 @@ export class AnomalyResolver {
   @Query(() => AnomalyType)
   async anomaly(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
     const uuid = fromGlobalId('Anomaly', id, 'id');
-    return (await ctx.services.anomalies.get(uuid)) ?? Promise.reject(notFound('Anomaly', uuid));
+    return (await this.anomalyService.get(uuid)) ?? Promise.reject(notFound('Anomaly', uuid));
   }
 
   @FieldResolver(() => Box)

@@ -16,21 +16,6 @@ registerEnumType(AnomalyStatus, {
 });
 registerEnumType(AnomalySource, { name: 'AnomalySource' });
 
-@ObjectType({ description: 'A box in normalised image coordinates: x, y, width and height in [0, 1] from the top-left.' })
-export class Box {
-  @Field(() => Float)
-  x: number;
-
-  @Field(() => Float)
-  y: number;
-
-  @Field(() => Float)
-  width: number;
-
-  @Field(() => Float)
-  height: number;
-}
-
 @ObjectType('Anomaly', { implements: Node, description: 'Something wrong with a device, seen in one image.' })
 export class AnomalyType extends Node {
   @Field({ description: 'What is wrong, e.g. missing-cap, crack, corrosion.' })

@@ -102,6 +102,7 @@ export async function saveArtifact(file: string, artifact: ModelArtifact): Promi
 }
 
 export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelArtifact {
+  // biome-ignore lint/suspicious/noExplicitAny: an untrusted file, checked field by field below.
   let doc: { manifest?: Manifest; payload?: Record<string, any> };
   try {
     doc = JSON.parse(zlib.gunzipSync(bytes).toString('utf8'));

@@ -102,8 +102,8 @@ export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: numbe
     const smoothed = tf.avgPool(stacked, 3, 1, 'same');
     return smoothed.reshape([rows * cols, smoothed.shape[3]]) as tfType.Tensor2D;
   });
-  let start = 0;
-  const taps = maps.map((m) => ({ tap: m.tap, start: (start += m.channels) - m.channels, count: m.channels }));
+  const starts = maps.map((_, i) => maps.slice(0, i).reduce((sum, m) => sum + m.channels, 0));
+  const taps = maps.map((m, i) => ({ tap: m.tap, start: starts[i], count: m.channels }));
   return { rows, cols, channels: aggregated.shape[1], taps, aggregated, pooled, width: image.width, height: image.height };
 }
 

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { type Config } from '../config/config';
 import { type Database, type DatabaseConfig, openDatabase } from '../db/database';
 import { assertMigrated, migrate } from '../db/migrator';
-import { buildVigilSchema } from '../graphql/schema';
+import { buildVigilSchema, resolverContainer } from './schema';
 import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
 import { resolveSigningSecret } from '../uploads/signing-secret';
@@ -20,7 +20,7 @@ import { backboneProvider, type BackboneProvider, openBackbone } from '../adapte
 import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../adapters/model-trainer/model-trainer.factory';
 import { createEventBus } from '../adapters/event-bus/event-bus.factory';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
-import { ConfigError, loadConfig } from '../config/config';
+import { ConfigError, } from '../config/config';
 import { createHumanReview, createLookoutDatasets, type ReviewClients } from '../adapters/human-review/human-review.factory';
 
 export interface App {
@@ -193,7 +193,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     http = await createHttpServer({
       config,
       log,
-      schema: buildVigilSchema(),
+      schema: buildVigilSchema(resolverContainer(services)),
       services,
       events,
       readiness: {

@@ -7,7 +7,7 @@ import { ApiClient } from '../ingest/api-client';
 import { hasFailures, ingestFolder } from '../ingest/ingest';
 import { ProgressReporter, renderSummary } from '../ingest/report';
 import { createLogger } from '../logging/logger';
-import { registerModelCommands } from '../anomaly-model/cli';
+import { registerModelCommands } from '../cli/model.commands';
 import { openBackbone } from '../adapters/backbone/backbone.factory';
 import { main as serve } from '../main';
 

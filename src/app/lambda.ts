@@ -51,8 +51,12 @@ export const markTrainingFailed = lambdaFor(WORKFLOW_STEPS.markTrainingFailed);
 export const executionStatusChange = createExecutionStatusChangeHandler(async () => runReconciler((await containerServices()).services));
 
 let s3: S3Client | undefined;
+const s3Client = () => {
+  if (!s3) s3 = new S3Client({});
+  return s3;
+};
 /** EventBridge "SageMaker A2I HumanLoop Status Change": a finished loop's answers reach the review task. */
 export const humanLoopStatusChange = createHumanLoopStatusChangeHandler(async () => ({
-  s3: (s3 ??= new S3Client({})),
+  s3: s3Client(),
   outcomes: (await containerServices()).services.reviewLifecycle,
 }));

@@ -26,7 +26,6 @@ import { DatasetImportService } from '../datasets/dataset-import.service';
 import { ModelDeploymentService } from '../models/deployment.service';
 import { ModelHealthService } from '../models/model-health.service';
 import { type ExternalDeployer, type ExternalTrainer } from '../adapters/model-trainer/model-trainer.port';
-import { DomainError, ErrorCode } from '../common/errors';
 import { lookoutVersionName } from '../adapters/detectors/lookout.driver';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
@@ -83,51 +82,54 @@ export interface UploadDeps {
   baseUrl: () => string;
 }
 
-export function createServices(
-  db: Database,
-  config: Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets' | 'models'>,
-  uploadDeps: UploadDeps,
-  workflow: WorkflowDeps,
-): Services {
-  const { prisma } = db;
+type ServiceConfig = Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets' | 'models'>;
+
+/** What each group of services is built from. */
+interface Wiring {
+  prisma: Database['prisma'];
+  config: ServiceConfig;
+  uploadDeps: UploadDeps;
+  workflow: WorkflowDeps;
+}
+
+function fleetServices({ prisma, config, uploadDeps, workflow }: Wiring) {
   const limits = config.pagination;
   const devices = new DeviceService(prisma, limits, workflow.events);
   const inspections = new InspectionService(prisma, limits);
   const surveys = new SurveyService(prisma, devices, inspections, limits, config.gpsMatch);
-  const uploads = new UploadService(prisma, uploadDeps.store, {
-    limits: config.uploads.limits,
-    derivatives: config.uploads.derivatives,
-    urlTtlSeconds: config.uploads.urlTtlSeconds,
-    signingSecret: uploadDeps.signingSecret,
-    baseUrl: uploadDeps.baseUrl,
-  }, surveys);
-  const reviewQueue = new ReviewQueue({
+  const { limits: uploadLimits, derivatives, urlTtlSeconds } = config.uploads;
+  const uploads = new UploadService(
     prisma,
-    settings: {
-      consensus: config.reviews.consensus,
-      qaShare: config.reviews.qaShare,
-      learning: config.reviews.learning,
-      anomalyTypes: config.reviews.anomalyTypes,
-      leaseSeconds: config.reviews.leaseSeconds,
-      humanReview: config.reviews.humanReview.kind,
-    },
-    limits,
-    events: workflow.events,
-    humanReview: workflow.humanReview ?? null,
-    store: uploadDeps.store,
-    bucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null,
-    log: workflow.log,
-  });
-  const datasets = new DatasetService({
+    uploadDeps.store,
+    { limits: uploadLimits, derivatives, urlTtlSeconds, signingSecret: uploadDeps.signingSecret, baseUrl: uploadDeps.baseUrl },
+    surveys,
+  );
+  return {
+    devices,
+    inspections,
+    surveys,
+    uploads,
+    images: new ImageService(prisma),
+    anomalies: new AnomalyService(prisma, limits),
+    apiKeys: new ApiKeyService(prisma, { cacheMs: config.auth.apiKeyCacheMs, limits }),
+  };
+}
+
+function datasetServices({ prisma, config, uploadDeps, workflow }: Wiring) {
+  const common = {
     prisma,
     store: uploadDeps.store,
     objectUri: objectUri(config.objectStore),
     settings: { testShare: config.datasets.testShare, anomalyTypes: config.reviews.anomalyTypes },
-    lookout: workflow.lookoutDatasets ?? null,
-    limits,
     log: workflow.log,
-  });
+  };
+  const datasets = new DatasetService({ ...common, lookout: workflow.lookoutDatasets ?? null, limits: config.pagination });
+  return { datasets, datasetImports: new DatasetImportService({ ...common, datasets }) };
+}
+
+function modelServices({ prisma, config, uploadDeps, workflow }: Wiring, datasets: DatasetService) {
   const cloud = workflow.externalModels ?? null;
+  const { inspect } = config.detectors;
   const modelTraining: ModelTrainingService = new ModelTrainingService({
     prisma,
     store: uploadDeps.store,
@@ -137,24 +139,14 @@ export function createServices(
     objectUri: objectUri(config.objectStore),
     external: cloud && 'trainer' in cloud ? cloud.trainer : null,
     unavailable: cloud && 'unavailable' in cloud ? cloud.unavailable : null,
-    externalVersionName: (v) =>
-      config.detectors.inspect.kind === 'lookout-for-vision' ? lookoutVersionName(config.detectors.inspect.projectName, v) : `sagemaker:${v}`.slice(0, 100),
+    externalVersionName: (v) => (inspect.kind === 'lookout-for-vision' ? lookoutVersionName(inspect.projectName, v) : `sagemaker:${v}`.slice(0, 100)),
     settings: {
       pollSeconds: config.models.pollSeconds,
       anomalyTypes: config.reviews.anomalyTypes,
       retrainAfterLabels: config.models.retrainAfterLabels,
       retrainIntervalHours: config.models.retrainIntervalHours,
     },
-    // A version trained automatically goes live if it passes the gate; a refusal leaves it TRAINED for a person to judge.
-    onTrained: async (version) => {
-      if (version.trigger === 'MANUAL' || !config.models.autoDeploy) return;
-      try {
-        await modelDeployments.deploy(version.id, { by: `auto:${version.trigger}` });
-      } catch (err) {
-        if (!(err instanceof DomainError) || err.code !== ErrorCode.GATE_REFUSED) throw err;
-        workflow.log.warn({ modelVersionId: version.id, gate: err.details.gate }, 'automatically trained version not deployed: the gate refused it');
-      }
-    },
+    onTrained: (version) => modelDeployments.deployIfAutomatic(version),
     log: workflow.log,
   });
   const modelDeployments = new ModelDeploymentService({
@@ -162,12 +154,7 @@ export function createServices(
     training: modelTraining,
     models: workflow.storedModels,
     external: cloud && 'deployer' in cloud ? cloud.deployer : null,
-    settings: {
-      recallMargin: config.models.gate.recallMargin,
-      f1Margin: config.models.gate.f1Margin,
-      aurocMargin: config.models.gate.aurocMargin,
-      precisionMargin: config.models.gate.precisionMargin,
-    },
+    settings: { ...config.models.gate, autoDeploy: config.models.autoDeploy },
     log: workflow.log,
   });
   const modelHealth = new ModelHealthService({
@@ -177,67 +164,76 @@ export function createServices(
     labelsWaiting: (datasetId) => modelTraining.labelsWaiting(datasetId, 'INSPECT'),
     log: workflow.log,
   });
+  return { modelTraining, modelDeployments, modelHealth, modelVersions: new ModelVersionQueries(prisma, config.pagination) };
+}
+
+function reviewQueue({ prisma, config, uploadDeps, workflow }: Wiring): ReviewQueue {
+  const { consensus, qaShare, learning, anomalyTypes, leaseSeconds, humanReview } = config.reviews;
+  return new ReviewQueue({
+    prisma,
+    settings: { consensus, qaShare, learning, anomalyTypes, leaseSeconds, humanReview: humanReview.kind },
+    limits: config.pagination,
+    events: workflow.events,
+    humanReview: workflow.humanReview ?? null,
+    store: uploadDeps.store,
+    bucket: config.objectStore.kind === 's3' ? config.objectStore.bucket : null,
+    log: workflow.log,
+  });
+}
+
+/** Every service, each built once from the adapters it is given: the wiring, and no rules. */
+export function createServices(db: Database, config: ServiceConfig, uploadDeps: UploadDeps, workflow: WorkflowDeps): Services {
+  const wiring: Wiring = { prisma: db.prisma, config, uploadDeps, workflow };
+  const { prisma } = db;
+  const fleet = fleetServices(wiring);
+  const queue = reviewQueue(wiring);
+  const data = datasetServices(wiring);
+  const models = modelServices(wiring, data.datasets);
+  const { detectors, events, log } = workflow;
   const detections = new DetectionService({
     prisma,
     store: uploadDeps.store,
     bucket: workflow.bucket,
-    uploads,
-    screen: workflow.detectors.screen,
-    inspect: workflow.detectors.inspect,
+    uploads: fleet.uploads,
+    screen: detectors.screen,
+    inspect: detectors.inspect,
     prices: config.detectors.prices,
-    reviews: reviewQueue,
-    events: workflow.events,
-    devices,
-    log: workflow.log,
+    reviews: queue,
+    events,
+    log,
   });
-  return {
-    devices,
-    inspections,
-    surveys,
-    images: new ImageService(prisma),
-    anomalies: new AnomalyService(prisma, limits),
-    apiKeys: new ApiKeyService(prisma, { cacheMs: config.auth.apiKeyCacheMs, limits }),
-    uploads,
+  const { reviews } = config;
+  const reviewLifecycle = new ReviewLifecycle({
+    prisma,
+    tasks: queue,
+    datasets: data.datasets,
+    devices: fleet.devices,
+    events,
+    settings: {
+      leaseSeconds: reviews.leaseSeconds,
+      anomalyTypes: reviews.anomalyTypes,
+      maxHumanLoops: reviews.humanReview.kind === 'a2i' ? reviews.humanReview.maxLoops : 1,
+    },
+    afterLabel: async ({ datasetId }) => {
+      await models.modelTraining.retrainIfDue(datasetId, 'labels');
+      await models.modelHealth.checkDataset(datasetId);
+    },
+    log,
+  });
+  const { workflows } = config;
+  const workflowRuns = new WorkflowRunService(
+    prisma,
     detections,
-    reviewQueue,
-    datasets,
-    datasetImports: new DatasetImportService({
-      prisma,
-      store: uploadDeps.store,
-      datasets,
-      objectUri: objectUri(config.objectStore),
-      settings: { testShare: config.datasets.testShare, anomalyTypes: config.reviews.anomalyTypes },
-      log: workflow.log,
-    }),
-    modelTraining,
-    modelVersions: new ModelVersionQueries(prisma, limits),
-    modelDeployments,
-    modelHealth,
-    reviewLifecycle: new ReviewLifecycle({
-      prisma,
-      tasks: reviewQueue,
-      datasets,
-      detections,
-      events: workflow.events,
-      settings: {
-        leaseSeconds: config.reviews.leaseSeconds,
-        anomalyTypes: config.reviews.anomalyTypes,
-        maxHumanLoops: config.reviews.humanReview.kind === 'a2i' ? config.reviews.humanReview.maxLoops : 1,
-      },
-      afterLabel: async ({ datasetId }) => {
-        await modelTraining.retrainIfDue(datasetId, 'labels');
-        const dataset = await prisma.dataset.findUnique({ where: { id: datasetId }, select: { deviceType: true } });
-        if (dataset) await modelHealth.check(dataset.deviceType);
-      },
-      log: workflow.log,
-    }),
-    workflowRuns: new WorkflowRunService(prisma, detections, workflow.events, {
-        mapConcurrency: config.workflows.mapConcurrency,
-        autoStart: config.workflows.autoStart,
-        manifests: { store: uploadDeps.store, bucket: workflow.manifestBucket },
-        distributedSurveys: config.workflows.engine === 'stepfunctions' && !!config.workflows.stepFunctions.detectSurveyArn,
-      }, workflow.log),
-    costs: new CostService(prisma, { prices: config.detectors.prices, screen: workflow.detectors.screen.name, inspect: workflow.detectors.inspect.name }),
-    events: workflow.events,
-  };
+    fleet.devices,
+    events,
+    {
+      mapConcurrency: workflows.mapConcurrency,
+      autoStart: workflows.autoStart,
+      manifests: { store: uploadDeps.store, bucket: workflow.manifestBucket },
+      distributedSurveys: workflows.engine === 'stepfunctions' && !!workflows.stepFunctions.detectSurveyArn,
+    },
+    log,
+  );
+  const costs = new CostService(prisma, { prices: config.detectors.prices, screen: detectors.screen.name, inspect: detectors.inspect.name });
+  return { ...fleet, ...data, ...models, detections, reviewQueue: queue, reviewLifecycle, workflowRuns, costs, events };
 }

@@ -1,3 +1,5 @@
+import { injectable } from 'tsyringe';
+import { ApiKeyService } from './api-key.service';
 import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
@@ -8,8 +10,13 @@ import { ADMIN_ONLY, ANY_ROLE, Role } from './roles';
 
 const ApiKeyConnection = ConnectionType(ApiKeyType, 'ApiKey');
 
+@injectable()
 @Resolver(() => ApiKeyType)
 export class ApiKeyResolver {
+  constructor(
+    private readonly apiKeyService: ApiKeyService,
+  ) {}
+
   @Authorized(ANY_ROLE)
   @Query(() => Viewer, { description: 'The API key making this request: how a client learns its role.' })
   viewer(@Ctx() ctx: Context): Viewer {
@@ -20,18 +27,18 @@ export class ApiKeyResolver {
   @Authorized(ADMIN_ONLY)
   @Query(() => ApiKeyConnection, { description: 'Newest first.' })
   apiKeys(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
-    return ctx.services.apiKeys.list(page);
+    return this.apiKeyService.list(page);
   }
 
   @Authorized(ADMIN_ONLY)
   @Mutation(() => CreateApiKeyPayload, { description: 'The secret is in the answer and nowhere else: store it now.' })
   createApiKey(@Arg('name') name: string, @Arg('role', () => Role) role: Role, @Ctx() ctx: Context) {
-    return ctx.services.apiKeys.create(name, role);
+    return this.apiKeyService.create(name, role);
   }
 
   @Authorized(ADMIN_ONLY)
   @Mutation(() => ApiKeyType, { description: 'Revoking twice is harmless. The last active ADMIN key cannot be revoked.' })
   revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
-    return ctx.services.apiKeys.revoke(fromGlobalId('ApiKey', id, 'id'));
+    return this.apiKeyService.revoke(fromGlobalId('ApiKey', id, 'id'));
   }
 }

@@ -63,7 +63,7 @@ export class ApiKeyService {
     if (existing) return { apiKey: existing, created: false };
     try {
       const apiKey = await this.prisma.apiKey.create({
-        data: { name: 'admin (VIGIL_ADMIN_API_KEY)', role: Role.ADMIN, prefix: secret.slice(0, 4) + '…', secretHash },
+        data: { name: 'admin (VIGIL_ADMIN_API_KEY)', role: Role.ADMIN, prefix: `${secret.slice(0, 4)}…`, secretHash },
       });
       return { apiKey, created: true };
     } catch (err) {

@@ -13,7 +13,7 @@ import { type Config } from './config.types';
 // model-settings.ts (retraining, gate, health, AWS training); env.ts joins their variables and
 // checks the ones that depend on each other; training-settings.ts says what cloud training lacks.
 
-export { type Config } from './config.types';
+export type { Config } from './config.types';
 export { type BackboneConfig, DEFAULT_PRICES_USD } from './detector-settings';
 export { type Env, ENV_NAMES, envSchema } from './env';
 export { MAX_PAGE_SIZE } from './server-settings';

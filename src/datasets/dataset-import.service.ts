@@ -7,6 +7,7 @@ import { type Logger } from 'pino';
 import { type Dataset, type Prisma, type PrismaClient } from '../generated/prisma/client';
 import { type DatasetSplit } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
+import { WHOLE_IMAGE } from '../common/box';
 import { badInput } from '../common/errors';
 import { readDatasetFolder } from '../anomaly-model/dataset';
 import { type DatasetService, type LabelledRegion } from './dataset.service';
@@ -36,8 +37,6 @@ export interface ImportDeps {
   settings: { testShare: number; anomalyTypes: string[] };
   log: Logger;
 }
-
-const WHOLE_IMAGE = { left: 0, top: 0, width: 1, height: 1 };
 
 // A foreign Lookout / Ground Truth line: vigil needs the picture and its label, and reads a mask when there is one.
 const foreignLine = z.looseObject({
@@ -78,7 +77,7 @@ export class DatasetImportService {
 
   private async fromFolder(dataset: Dataset, folder: string, split: DatasetSplit | null): Promise<Omit<ImportReport, 'dataset'>> {
     if (!path.isAbsolute(folder)) throw badInput('folder', `must be an absolute path on the server, got ${JSON.stringify(folder)}`);
-    let items;
+    let items: Awaited<ReturnType<typeof readDatasetFolder>>['items'];
     try {
       items = (await readDatasetFolder(folder)).items;
     } catch (err) {
@@ -160,7 +159,7 @@ export class DatasetImportService {
     let regions: LabelledRegion[] = [];
     let maskKey = e.maskKey;
     if (e.anomalous && e.type) {
-      regions = [{ box: WHOLE_IMAGE, type: e.type }];
+      regions = [{ box: { ...WHOLE_IMAGE }, type: e.type }];
       if (e.binaryMask) {
         const painted = await paintBinaryMask(e.binaryMask, e.type, this.deps.settings.anomalyTypes);
         if (painted.box) {

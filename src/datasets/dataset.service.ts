@@ -5,15 +5,15 @@ import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
-import { storedImageSize } from '../images/processing/stored-image-size';
-import { type ReviewBox } from '../adapters/human-review/human-review.port';
+import { type Box } from '../common/box';
+import { storedImageSize } from '../image-processing/stored-image-size';
 import { type LookoutDatasetSink } from '../adapters/dataset-sink/lookout.driver';
 import { manifestLine, type ManifestEntry } from './lookout-manifest';
 import { maskColorMap, renderMask } from './mask';
 import { splitFor } from './split';
 
 export interface LabelledRegion {
-  box: ReviewBox;
+  box: Box;
   type: string;
 }
 

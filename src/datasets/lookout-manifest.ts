@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { MAX_MANIFEST_LINE_BYTES } from '../adapters/dataset-sink/lookout.driver';
+
+export { MAX_MANIFEST_LINE_BYTES };
 import { MASK_BACKGROUND_CLASS, MASK_BACKGROUND_HEX, type MaskColorMap } from './mask';
 
 // Amazon Lookout for Vision's dataset manifest: JSON Lines, one SageMaker Ground Truth style object per
@@ -9,8 +12,6 @@ import { MASK_BACKGROUND_CLASS, MASK_BACKGROUND_HEX, type MaskColorMap } from '.
 // vigil writes only people's verdicts, so the schema is stricter than AWS: human-annotated is always
 // "yes", confidence always 1, and job-name and creation-date are always present.
 
-/** Largest JSON line Lookout keeps as one dataset entry (the API's DatasetEntry: 8192 characters). */
-export const MAX_MANIFEST_LINE_BYTES = 8 * 1024;
 
 export const LABEL_TYPE = 'groundtruth/image-classification';
 export const MASK_TYPE = 'groundtruth/semantic-segmentation';

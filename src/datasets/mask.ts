@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { NormalizedBox } from '../adapters/detectors/detector.port';
+import type { Box } from '../common/box';
 
 // Segmentation masks for Lookout for Vision datasets (manifest key `anomaly-mask-ref`):
 // a PNG the size of its image, white where there is no anomaly, each anomaly type filled in its
@@ -17,7 +17,7 @@ export const MAX_MASK_SIDE = 4096;
 
 export interface MaskRegion {
   /** Shares of the image (0..1, origin top-left); parts outside the image are cut off. */
-  box: NormalizedBox;
+  box: Box;
   type: string;
 }
 
@@ -92,8 +92,8 @@ export async function renderMask(input: MaskInput): Promise<{ png: Buffer; color
     .map((region) => {
       const index = typeIndex.get(region.type);
       if (index === undefined) throw new RangeError(`mask region type "${region.type}" is not one of the anomaly types [${input.types.join(', ')}]`);
-      const xs = span(region.box.left, region.box.width, width);
-      const ys = span(region.box.top, region.box.height, height);
+      const xs = span(region.box.x, region.box.width, width);
+      const ys = span(region.box.y, region.box.height, height);
       return xs && ys ? { label: index + 1, x0: xs[0], x1: xs[1], y0: ys[0], y1: ys[1] } : null;
     })
     .filter((b): b is NonNullable<typeof b> => b !== null)
@@ -154,7 +154,7 @@ export function maskColorMap(present: string[], types: string[]): MaskColorMap {
  * way vigil stores masks: the type's colour on white. Also returns the anomalous pixels' bounding
  * box as shares of the mask, or null when the mask is empty.
  */
-export async function paintBinaryMask(binary: Buffer, type: string, types: string[]): Promise<{ png: Buffer; box: NormalizedBox | null }> {
+export async function paintBinaryMask(binary: Buffer, type: string, types: string[]): Promise<{ png: Buffer; box: Box | null }> {
   const index = types.indexOf(type);
   if (index < 0) throw new RangeError(`anomaly type "${type}" is not one of the anomaly types [${types.join(', ')}]`);
   const { data, info } = await sharp(binary).greyscale().raw().toBuffer({ resolveWithObject: true });
@@ -175,7 +175,7 @@ export async function paintBinaryMask(binary: Buffer, type: string, types: strin
     y1 = Math.max(y1, y);
   }
   const png = await sharp(pixels, { raw: { width: dims.width, height: dims.height, channels: 3 } }).png().toBuffer();
-  const box = x1 < 0 ? null : { left: x0 / dims.width, top: y0 / dims.height, width: (x1 + 1 - x0) / dims.width, height: (y1 + 1 - y0) / dims.height };
+  const box = x1 < 0 ? null : { x: x0 / dims.width, y: y0 / dims.height, width: (x1 + 1 - x0) / dims.width, height: (y1 + 1 - y0) / dims.height };
   return { png, box };
 }
 

@@ -66,7 +66,10 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
         client.release();
       }
     },
-    onQuery: (l) => (listeners.add(l), () => void listeners.delete(l)),
+    onQuery: (l) => {
+      listeners.add(l);
+      return () => void listeners.delete(l);
+    },
     ping: async () => void (await pool.query('SELECT 1')),
     async close() {
       await prisma.$disconnect();
@@ -96,7 +99,10 @@ async function openPglite(dataDir: string): Promise<Database> {
         exec: async (sql) => void (await client.exec(sql)),
         query: async (sql, params) => (await client.query(sql, params)).rows as never,
       }),
-    onQuery: (l) => (listeners.add(l), () => void listeners.delete(l)),
+    onQuery: (l) => {
+      listeners.add(l);
+      return () => void listeners.delete(l);
+    },
     ping: async () => void (await client.query('SELECT 1')),
     async close() {
       await prisma.$disconnect();

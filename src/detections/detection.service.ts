@@ -10,7 +10,6 @@ import { createOnce } from '../db/prisma-errors';
 import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
-import { type DeviceService, type DeviceStatusChange } from '../devices/device.service';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
 
 export { toImageBox };
@@ -38,8 +37,6 @@ export interface DetectionDeps {
   /** Picks confident verdicts for review at the end of a run; built from `reviews` when not given. */
   learning?: ActiveLearningService;
   events: EventBus;
-  /** Device status follows open anomalies (DeviceService owns it). */
-  devices: Pick<DeviceService, 'recomputeStatus'>;
   log: Logger;
 }
 
@@ -248,14 +245,6 @@ export class DetectionService {
     } catch (err) {
       this.deps.log.error({ err, runId }, 'active-learning picks for the run failed; its confident verdicts stand without them');
     }
-  }
-
-  /**
-   * @deprecated DeviceService owns device status: call devices.refreshStatus (it also publishes
-   * DEVICE_STATUS_CHANGED). Kept, announcing nothing, for the callers that publish the change themselves.
-   */
-  recomputeDeviceStatus(deviceId: string): Promise<DeviceStatusChange | null> {
-    return this.deps.devices.recomputeStatus(deviceId);
   }
 
   private price(detector: string): number {

@@ -2,7 +2,7 @@ import { buffer } from 'node:stream/consumers';
 import { type Image, type ImageTile } from '../generated/prisma/client';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { type DetectorImage, type NormalizedBox } from '../adapters/detectors/detector.port';
-import { storedImageSize } from '../images/processing/stored-image-size';
+import { storedImageSize } from '../image-processing/stored-image-size';
 
 // What a detector is shown of an image: its tiles, or the normalised copy, and where each sits in the whole.
 

@@ -1,3 +1,5 @@
+import { injectable } from 'tsyringe';
+import { DeviceService } from './device.service';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Device } from '../generated/prisma/client';
 import { AnomalyConnection, AnomalyStatus } from '../anomalies/anomaly.type';
@@ -11,8 +13,13 @@ import { DeviceFilter, DeviceInput, DeviceOrder, UpdateDeviceInput } from './dev
 import { DeviceConnection, DeviceType } from './device.type';
 import { ImportDevicesResult } from './import-devices.type';
 
+@injectable()
 @Resolver(() => DeviceType)
 export class DeviceResolver {
+  constructor(
+    private readonly deviceService: DeviceService,
+  ) {}
+
   @Authorized(READ_FLEET)
   @Query(() => DeviceConnection, { description: 'The fleet, filtered and paged; ordered by name unless orderBy says otherwise.' })
   devices(
@@ -21,25 +28,25 @@ export class DeviceResolver {
     @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
     @Arg('orderBy', () => DeviceOrder, { nullable: true }) orderBy?: DeviceOrder,
   ) {
-    return ctx.services.devices.list(filter, orderBy, page);
+    return this.deviceService.list(filter, orderBy, page);
   }
 
   @Authorized(READ_FLEET)
   @Query(() => DeviceType)
   device(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
-    return ctx.services.devices.get(fromGlobalId('Device', id, 'id'));
+    return this.deviceService.get(fromGlobalId('Device', id, 'id'));
   }
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => DeviceType)
   createDevice(@Arg('input', () => DeviceInput) input: DeviceInput, @Ctx() ctx: Context) {
-    return ctx.services.devices.create(input);
+    return this.deviceService.create(input);
   }
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => DeviceType)
   updateDevice(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateDeviceInput) input: UpdateDeviceInput, @Ctx() ctx: Context) {
-    return ctx.services.devices.update(fromGlobalId('Device', id, 'id'), input);
+    return this.deviceService.update(fromGlobalId('Device', id, 'id'), input);
   }
 
   @Authorized(WRITE_FLEET)
@@ -47,13 +54,13 @@ export class DeviceResolver {
     description: 'Creates or updates devices by externalId (at most 5000 per call). Bad rows are reported in errors; the others are saved.',
   })
   importDevices(@Arg('devices', () => [DeviceInput], { validate: false }) devices: DeviceInput[], @Ctx() ctx: Context) {
-    return ctx.services.devices.importMany(devices);
+    return this.deviceService.importMany(devices);
   }
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => DeviceType, { description: 'Takes a device out of service; its history stays.' })
   decommissionDevice(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
-    return ctx.services.devices.decommission(fromGlobalId('Device', id, 'id'));
+    return this.deviceService.decommission(fromGlobalId('Device', id, 'id'));
   }
 
   @FieldResolver(() => InspectionConnection, { description: 'In capture order, oldest first: `last: 1` is the latest inspection.' })

@@ -1,4 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { injectable } from 'tsyringe';
+import { AnomalyService } from '../anomalies/anomaly.service';
+import { DeviceService } from '../devices/device.service';
+import { InspectionService } from '../inspections/inspection.service';
+import { ReviewQueue } from '../reviews/review-queue.service';
 import { AnomalyType } from '../anomalies/anomaly.type';
 import { READ_FLEET } from '../auth/roles';
 import { notFound } from '../common/errors';
@@ -23,8 +28,16 @@ interface SubscribeData<Args> {
  * loads the row the event names. To add one (e.g. reviewTaskCreated on REVIEW_TASK_CREATED):
  * a filter input in subscription.input.ts, a matcher in event-filters.ts, a method like anomalyDetected.
  */
+@injectable()
 @Resolver()
 export class SubscriptionResolver {
+  constructor(
+    private readonly anomalyService: AnomalyService,
+    private readonly inspectionService: InspectionService,
+    private readonly deviceService: DeviceService,
+    private readonly queue: ReviewQueue,
+  ) {}
+
   @Authorized(READ_FLEET)
   @Subscription(() => AnomalyType, {
     description: 'Each anomaly as it is found.',
@@ -39,7 +52,7 @@ export class SubscriptionResolver {
     // Checked once when subscribing, not again for every event.
     @Arg('filter', () => AnomalySubscriptionFilter, { nullable: true, validate: false }) _filter?: AnomalySubscriptionFilter,
   ) {
-    return (await ctx.services.anomalies.get(event.anomalyId)) ?? Promise.reject(notFound('Anomaly', event.anomalyId));
+    return (await this.anomalyService.get(event.anomalyId)) ?? Promise.reject(notFound('Anomaly', event.anomalyId));
   }
 
   @Authorized(READ_FLEET)
@@ -48,12 +61,12 @@ export class SubscriptionResolver {
     subscribe: async ({ args, context }: SubscribeData<{ id: string }>) => {
       const id = fromGlobalId('Inspection', args.id, 'id');
       // NOT_FOUND now rather than a subscription that never hears anything.
-      await context.services.inspections.get(id);
+      if (!(await context.loaders.inspection.load(id))) throw notFound('Inspection', id);
       return where(context.events.subscribe('INSPECTION_UPDATED'), (e) => e.inspectionId === id);
     },
   })
   inspectionUpdated(@Root() event: InspectionUpdatedEvent, @Ctx() ctx: Context, @Arg('id', () => ID) _id: string) {
-    return ctx.services.inspections.get(event.inspectionId);
+    return this.inspectionService.get(event.inspectionId);
   }
 
   @Authorized(READ_FLEET)
@@ -69,7 +82,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     @Arg('filter', () => DeviceStatusFilter, { nullable: true, validate: false }) _filter?: DeviceStatusFilter,
   ) {
-    return ctx.services.devices.get(event.deviceId);
+    return this.deviceService.get(event.deviceId);
   }
 
   @Authorized(READ_FLEET)
@@ -83,7 +96,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
-    return (await ctx.services.reviewQueue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+    return (await this.queue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
   }
 
   @Authorized(READ_FLEET)
@@ -97,7 +110,7 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
-    return (await ctx.services.reviewQueue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+    return (await this.queue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
   }
 
   @Authorized(READ_FLEET)

@@ -3,7 +3,15 @@ import { type Anomaly, type Device, type Image, type Inspection } from '../gener
 import { type AnomalyParent } from '../anomalies/anomaly.service';
 import { type AnomalyStatus } from '../anomalies/anomaly.type';
 import { type ImageStatus } from '../images/image.type';
-import { type Services } from '../app/services';
+import { type AnomalyService } from '../anomalies/anomaly.service';
+import { type CostService } from '../costs/cost.service';
+import { type DatasetService } from '../datasets/dataset.service';
+import { type DeviceService } from '../devices/device.service';
+import { type ImageService } from '../images/image.service';
+import { type InspectionService } from '../inspections/inspection.service';
+import { type ReviewQueue } from '../reviews/review-queue.service';
+import { type SurveyService } from '../surveys/survey.service';
+import { type WorkflowRunService } from '../workflows/workflow-run.service';
 import { type Connection } from '../common/pagination/connection.type';
 import { type Ordering, type PageLimits, pageRequest } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
@@ -13,12 +21,25 @@ import { INSPECTION_ORDER } from '../inspections/inspection.service';
 
 const pageKey = (p: PageArgs) => `${p.first ?? ''}|${p.after ?? ''}|${p.last ?? ''}|${p.before ?? ''}`;
 
+/** The services whose batch reads the loaders call. */
+export interface LoaderServices {
+  anomalies: AnomalyService;
+  costs: CostService;
+  datasets: DatasetService;
+  devices: DeviceService;
+  images: ImageService;
+  inspections: InspectionService;
+  reviewQueue: ReviewQueue;
+  surveys: SurveyService;
+  workflowRuns: WorkflowRunService;
+}
+
 /** One set per request: every list field below a list batches into a constant number of statements. */
 export class Loaders {
   private readonly memo = new Map<string, DataLoader<string, unknown>>();
 
   constructor(
-    private readonly services: Services,
+    private readonly services: LoaderServices,
     private readonly limits: PageLimits,
   ) {}
 

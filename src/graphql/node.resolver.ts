@@ -1,3 +1,10 @@
+import { injectable } from 'tsyringe';
+import { ModelVersionQueries } from '../models/training.service';
+import { DatasetService } from '../datasets/dataset.service';
+import { ReviewQueue } from '../reviews/review-queue.service';
+import { WorkflowRunService } from '../workflows/workflow-run.service';
+import { ApiKeyService } from '../auth/api-key.service';
+import { AnomalyService } from '../anomalies/anomaly.service';
 import { type GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import { ADMIN_ONLY, ANY_ROLE, READ_FLEET, type Role } from '../auth/roles';
@@ -23,8 +30,18 @@ const READERS: Record<NodeType, Role[]> = {
   ModelDeployment: READ_FLEET,
 };
 
+@injectable()
 @Resolver(() => Node)
 export class NodeResolver {
+  constructor(
+    private readonly anomalyService: AnomalyService,
+    private readonly apiKeyService: ApiKeyService,
+    private readonly workflowRunService: WorkflowRunService,
+    private readonly queue: ReviewQueue,
+    private readonly datasetService: DatasetService,
+    private readonly modelVersionQueries: ModelVersionQueries,
+  ) {}
+
   @FieldResolver(() => ID, { description: 'Opaque global id.' })
   id(@Root() root: { id: string }, @Info() info: GraphQLResolveInfo): string {
     return toGlobalId(info.parentType.name as NodeType, root.id);
@@ -44,15 +61,15 @@ export class NodeResolver {
       Inspection: () => l.inspection.load(parsed.id),
       Image: () => l.image.load(parsed.id),
       Detection: () => l.detection.load(parsed.id),
-      Anomaly: () => ctx.services.anomalies.get(parsed.id),
-      ApiKey: () => ctx.services.apiKeys.get(parsed.id),
+      Anomaly: () => this.anomalyService.get(parsed.id),
+      ApiKey: () => this.apiKeyService.get(parsed.id),
       Survey: () => l.survey.load(parsed.id),
-      WorkflowRun: () => ctx.services.workflowRuns.get(parsed.id),
-      ReviewTask: () => ctx.services.reviewQueue.get(parsed.id),
-      Dataset: async () => (await ctx.services.datasets.byIds([parsed.id]))[0] ?? null,
-      DatasetEntry: () => ctx.services.datasets.entry(parsed.id),
-      ModelVersion: async () => (await ctx.services.modelVersions.byIds([parsed.id]))[0] ?? null,
-      ModelDeployment: () => ctx.services.modelVersions.deployment(parsed.id),
+      WorkflowRun: () => this.workflowRunService.get(parsed.id),
+      ReviewTask: () => this.queue.get(parsed.id),
+      Dataset: async () => (await this.datasetService.byIds([parsed.id]))[0] ?? null,
+      DatasetEntry: () => this.datasetService.entry(parsed.id),
+      ModelVersion: async () => (await this.modelVersionQueries.byIds([parsed.id]))[0] ?? null,
+      ModelDeployment: () => this.modelVersionQueries.deployment(parsed.id),
     };
     const row = await loaders[parsed.type]();
     return row && { ...row, __typename: parsed.type };

@@ -1,10 +1,17 @@
 import { type Logger } from 'pino';
-import { type Services } from '../app/services';
+import { type ApiKeyService } from '../auth/api-key.service';
+import { type UploadService } from '../images/upload.service';
 import { type DomainError } from '../common/errors';
 import { type PageLimits } from '../common/pagination/keyset';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Context } from '../graphql/context';
-import { Loaders } from '../graphql/loaders';
+import { Loaders, type LoaderServices } from '../graphql/loaders';
+
+/** The services the HTTP layer calls itself: key checks, upload routes and the per-request loaders. */
+export interface HttpServices extends LoaderServices {
+  apiKeys: ApiKeyService;
+  uploads: UploadService;
+}
 
 export type Identity = Pick<Context, 'caller' | 'authError'>;
 
@@ -16,7 +23,7 @@ export function bearerSecret(value: string): string | null {
 }
 
 /** Who a secret stands for; an unknown or revoked key leaves authError for @Authorized to raise. */
-export async function identify(secret: string, services: Services): Promise<Identity> {
+export async function identify(secret: string, services: Pick<HttpServices, 'apiKeys'>): Promise<Identity> {
   try {
     return { caller: await services.apiKeys.authenticate(secret), authError: null };
   } catch (err) {
@@ -25,7 +32,7 @@ export async function identify(secret: string, services: Services): Promise<Iden
 }
 
 export interface ContextDeps {
-  services: Services;
+  services: HttpServices;
   events: EventBus;
   pagination: PageLimits;
 }
@@ -36,7 +43,6 @@ export function createContext(deps: ContextDeps, request: { requestId: string; l
     requestId: request.requestId,
     log: request.log,
     ...identity,
-    services: deps.services,
     events: deps.events,
     loaders: new Loaders(deps.services, deps.pagination),
   };

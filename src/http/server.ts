@@ -5,13 +5,12 @@ import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { type GraphQLSchema } from 'graphql';
 import { type Logger } from 'pino';
-import { type Services } from '../app/services';
 import { type Config } from '../config/config';
 import { unauthenticated } from '../common/errors';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Context } from '../graphql/context';
 import { createErrorFormatter, isInternal } from '../graphql/format-error';
-import { ANONYMOUS, bearerSecret, createContext, identify, type Identity } from './context-factory';
+import { ANONYMOUS, bearerSecret, createContext, type HttpServices, identify, type Identity } from './context-factory';
 import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
 import { imageOrigins, registerReviewPage } from './review-page';
 import { attachSubscriptions } from './subscriptions';
@@ -21,7 +20,7 @@ export interface HttpDeps {
   config: Config;
   log: Logger;
   schema: GraphQLSchema;
-  services: Services;
+  services: HttpServices;
   /** Live events; subscriptions on ws://…/graphql listen to it. */
   events: EventBus;
   /** Each returns normally when its dependency answers. */
@@ -30,7 +29,7 @@ export interface HttpDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
-async function identifyRequest(request: FastifyRequest, services: Services): Promise<Identity> {
+async function identifyRequest(request: FastifyRequest, services: HttpServices): Promise<Identity> {
   const header = request.headers.authorization;
   if (!header) return ANONYMOUS;
   const secret = bearerSecret(header);
@@ -38,11 +37,8 @@ async function identifyRequest(request: FastifyRequest, services: Services): Pro
   return identify(secret, services);
 }
 
-export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
-  const { config, log, services } = deps;
-  const contextDeps = { services, events: deps.events, pagination: config.pagination };
-  const formatError = createErrorFormatter({ exposeStack: config.env === 'development' });
-  const app = Fastify({
+function createFastify(config: Config, log: Logger): FastifyInstance {
+  return Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // One line per request from the onResponse hook below instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -56,9 +52,11 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
   });
+}
 
+async function startApollo(app: FastifyInstance, schema: GraphQLSchema, formatError: ReturnType<typeof createErrorFormatter>, log: Logger) {
   const apollo = new ApolloServer<Context>({
-    schema: deps.schema,
+    schema,
     introspection: true,
     // src/main.ts owns SIGTERM: Apollo's own handler would re-raise the signal before the database is closed.
     stopOnTerminationSignals: false,
@@ -84,7 +82,11 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     ],
   });
   await apollo.start();
+  return apollo;
+}
 
+/** Request ids, one log line per request, and `connection: close` while shutting down. */
+function addRequestHooks(app: FastifyInstance): void {
   // While shutting down, responses close their connection so keep-alive clients cannot hold the process open.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -100,12 +102,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       'request',
     );
   });
+}
 
+function addHealthRoutes(app: FastifyInstance, readiness: HttpDeps['readiness']): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
     let ready = true;
-    for (const [name, check] of Object.entries(deps.readiness)) {
+    for (const [name, check] of Object.entries(readiness)) {
       try {
         await check();
         checks[name] = 'ok';
@@ -116,7 +120,16 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     }
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
+}
 
+export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const { config, log, services } = deps;
+  const contextDeps = { services, events: deps.events, pagination: config.pagination };
+  const formatError = createErrorFormatter({ exposeStack: config.env === 'development' });
+  const app = createFastify(config, log);
+  const apollo = await startApollo(app, deps.schema, formatError, log);
+  addRequestHooks(app);
+  addHealthRoutes(app, deps.readiness);
   if (config.http.graphiql) registerGraphiql(app);
   registerReviewPage(app, { imageOrigins: imageOrigins(config.objectStore) });
   registerUploadRoutes(app, services);

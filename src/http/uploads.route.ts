@@ -1,11 +1,11 @@
 import { type Readable } from 'node:stream';
 import { type FastifyInstance } from 'fastify';
-import { type Services } from '../app/services';
+import { type HttpServices } from './context-factory';
 import { toGlobalId } from '../common/global-id';
 import { UploadError } from '../images/upload.service';
 
 /** vigil's own signed upload and download endpoints, used when the object store is the local folder. */
-export function registerUploadRoutes(app: FastifyInstance, services: Services) {
+export function registerUploadRoutes(app: FastifyInstance, services: HttpServices) {
   const fail = (err: unknown, reply: { code(n: number): { send(b: object): unknown } }) => {
     if (err instanceof UploadError) return reply.code(err.status).send({ error: err.code, message: err.message });
     throw err;

@@ -1,3 +1,5 @@
+import { injectable } from 'tsyringe';
+import { UploadService } from './upload.service';
 import { Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { type Image } from '../generated/prisma/client';
 import { AnomalyConnection } from '../anomalies/anomaly.type';
@@ -7,10 +9,15 @@ import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
 import { SurveyType } from '../surveys/survey.type';
 import { ImageType } from './image.type';
-import { ImageRejection, ImageTileType } from './upload.types';
+import { ImageRejection, ImageTile } from './upload.type';
 
+@injectable()
 @Resolver(() => ImageType)
 export class ImageResolver {
+  constructor(
+    private readonly uploadService: UploadService,
+  ) {}
+
   @FieldResolver(() => InspectionType, { nullable: true, description: "Null only for a survey image that has not found its device yet (see deviceMatch)." })
   inspection(@Root() image: Image, @Ctx() ctx: Context) {
     return image.inspectionId ? ctx.loaders.inspection.load(image.inspectionId) : null;
@@ -33,12 +40,12 @@ export class ImageResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to the normalised copy (auto-oriented, no metadata); null until READY.' })
   url(@Root() image: Image, @Ctx() ctx: Context) {
-    return image.normalizedKey ? ctx.services.uploads.downloadUrl(image.normalizedKey) : null;
+    return image.normalizedKey ? this.uploadService.downloadUrl(image.normalizedKey) : null;
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to a thumbnail of at most 256 px; null until READY.' })
   thumbnailUrl(@Root() image: Image, @Ctx() ctx: Context) {
-    return image.thumbnailKey ? ctx.services.uploads.downloadUrl(image.thumbnailKey) : null;
+    return image.thumbnailKey ? this.uploadService.downloadUrl(image.thumbnailKey) : null;
   }
 
   @FieldResolver(() => ImageRejection, { nullable: true, description: 'Why the image was refused; null unless REJECTED.' })
@@ -46,7 +53,7 @@ export class ImageResolver {
     return image.rejectionReason ? { reason: image.rejectionReason, message: image.rejectionMessage ?? '' } : null;
   }
 
-  @FieldResolver(() => [ImageTileType], { description: 'Overlapping tiles of the normalised copy, for frames larger than a tile; in row order.' })
+  @FieldResolver(() => [ImageTile], { description: 'Overlapping tiles of the normalised copy, for frames larger than a tile; in row order.' })
   tiles(@Root() image: Image, @Ctx() ctx: Context) {
     return ctx.loaders.tilesOfImage.load(image.id);
   }

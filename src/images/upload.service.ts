@@ -7,9 +7,9 @@ import { DeviceMatch, ImageStatus, RejectionReason } from '../generated/prisma/e
 import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
 import { DomainError, ErrorCode, notFound } from '../common/errors';
 import { isUniqueViolation } from '../db/prisma-errors';
-import { type DerivativeOptions, deriveImages, type ImageLimits, inspectImage } from './processing/image-processor';
-import { ImageRejected } from './processing/rejection';
-import { storeDerivatives } from './processing/store-derivatives';
+import { type DerivativeOptions, deriveImages, type ImageLimits, inspectImage } from '../image-processing/image-processor';
+import { ImageRejected } from '../image-processing/rejection';
+import { storeDerivatives } from '../image-processing/store-derivatives';
 import { signToken, TokenError, verifyToken } from '../uploads/signed-token';
 
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'];
@@ -67,6 +67,7 @@ export class UploadError extends Error {
 /** A display name only: the last path segment, without control characters. Keys never come from it. */
 function displayName(filename: string): string {
   const base = path.posix.basename(filename.replace(/\\/g, '/'));
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this strips.
   return base.replace(/[\u0000-\u001f\u007f]/g, '').trim() || 'unnamed';
 }
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { sniffImageType } from '../images/processing/sniff';
+import { sniffImageType } from '../image-processing/sniff';
 import { ApiError, type ApiClient } from './api-client';
 
 /** File names `vigil ingest` picks up; the server still decides by content. */
@@ -115,14 +115,11 @@ async function resolveDevice(api: ApiClient, device: string): Promise<{ id: stri
   return exact;
 }
 
-/** Uploads a folder of photographs through vigil's public API; resumable, bounded in parallelism, never throws for one bad file. */
-export async function ingestFolder(api: ApiClient, options: IngestOptions, reporter: IngestReporter): Promise<IngestSummary> {
-  const started = Date.now();
-  const { files, ignored } = await listFiles(options.folder);
-  const folderName = path.basename(path.resolve(options.folder));
+type RequestUpload = (file: { filename: string; contentType: string; byteSize: number; sha256: string }) => Promise<Ticket>;
 
-  let targetLabel: string;
-  let request: (file: { filename: string; contentType: string; byteSize: number; sha256: string }) => Promise<Ticket>;
+/** Where the files go: one inspection of a named device, or a survey whose photos find their device by GPS. */
+async function uploadTarget(api: ApiClient, options: IngestOptions, files: LocalFile[]): Promise<{ label: string; request: RequestUpload }> {
+  const folderName = path.basename(path.resolve(options.folder));
   if ('device' in options.target) {
     const device = await resolveDevice(api, options.target.device);
     const oldest = files.reduce((t, f) => Math.min(t, f.modifiedAt.getTime()), Date.now());
@@ -138,24 +135,34 @@ export async function ingestFolder(api: ApiClient, options: IngestOptions, repor
         },
       },
     );
-    targetLabel = `device ${device.externalId}, inspection ${createInspection.id}`;
-    request = async (file) =>
-      (await api.graphql<{ requestImageUploads: Ticket[] }>(
-        `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { ${TICKET_FIELDS} } }`,
-        { i: createInspection.id, f: [file] },
-      )).requestImageUploads[0];
-  } else {
-    const { createSurvey } = await api.graphql<{ createSurvey: { id: string } }>(
-      `mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id } }`,
-      { input: { name: folderName.slice(0, 200) || 'survey', source: options.source, idempotencyKey: resumeKey(options.folder, 'gps') } },
-    );
-    targetLabel = `survey ${createSurvey.id} (devices by GPS)`;
-    request = async (file) =>
+    return {
+      label: `device ${device.externalId}, inspection ${createInspection.id}`,
+      request: async (file) =>
+        (await api.graphql<{ requestImageUploads: Ticket[] }>(
+          `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { ${TICKET_FIELDS} } }`,
+          { i: createInspection.id, f: [file] },
+        )).requestImageUploads[0],
+    };
+  }
+  const { createSurvey } = await api.graphql<{ createSurvey: { id: string } }>(
+    `mutation($input: CreateSurveyInput!) { createSurvey(input: $input) { id } }`,
+    { input: { name: folderName.slice(0, 200) || 'survey', source: options.source, idempotencyKey: resumeKey(options.folder, 'gps') } },
+  );
+  return {
+    label: `survey ${createSurvey.id} (devices by GPS)`,
+    request: async (file) =>
       (await api.graphql<{ requestSurveyUploads: Ticket[] }>(
         `mutation($s: ID!, $f: [UploadFileInput!]!) { requestSurveyUploads(surveyId: $s, files: $f) { ${TICKET_FIELDS} } }`,
         { s: createSurvey.id, f: [file] },
-      )).requestSurveyUploads[0];
-  }
+      )).requestSurveyUploads[0],
+  };
+}
+
+/** Uploads a folder of photographs through vigil's public API; resumable, bounded in parallelism, never throws for one bad file. */
+export async function ingestFolder(api: ApiClient, options: IngestOptions, reporter: IngestReporter): Promise<IngestSummary> {
+  const started = Date.now();
+  const { files, ignored } = await listFiles(options.folder);
+  const { label: targetLabel, request } = await uploadTarget(api, options, files);
 
   const complete = async (id: string) =>
     (await api.graphql<{ completeImageUploads: ServerImage[] }>(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { ${IMAGE_FIELDS} } }`, { ids: [id] }))

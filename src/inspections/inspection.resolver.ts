@@ -1,3 +1,5 @@
+import { injectable } from 'tsyringe';
+import { InspectionService } from './inspection.service';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Inspection } from '../generated/prisma/client';
 import { AnomalyConnection } from '../anomalies/anomaly.type';
@@ -10,12 +12,17 @@ import { ImageConnection, ImageStatus } from '../images/image.type';
 import { CreateInspectionInput, InspectionFilter } from './inspection.input';
 import { InspectionConnection, InspectionType } from './inspection.type';
 
+@injectable()
 @Resolver(() => InspectionType)
 export class InspectionResolver {
+  constructor(
+    private readonly inspectionService: InspectionService,
+  ) {}
+
   @Authorized(READ_FLEET)
   @Query(() => InspectionConnection, { description: 'In capture order, oldest first: `last: N` gives the N latest.' })
   inspections(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
-    return ctx.services.inspections.list(
+    return this.inspectionService.list(
       {
         ...filter,
         deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'deviceId') : undefined,
@@ -27,13 +34,13 @@ export class InspectionResolver {
   @Authorized(READ_FLEET)
   @Query(() => InspectionType)
   inspection(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
-    return ctx.services.inspections.get(fromGlobalId('Inspection', id, 'id'));
+    return this.inspectionService.get(fromGlobalId('Inspection', id, 'id'));
   }
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => InspectionType)
   createInspection(@Arg('input', () => CreateInspectionInput) input: CreateInspectionInput, @Ctx() ctx: Context) {
-    return ctx.services.inspections.create({
+    return this.inspectionService.create({
       deviceId: fromGlobalId('Device', input.deviceId, 'deviceId'),
       source: input.source,
       capturedAt: input.capturedAt,

@@ -50,7 +50,7 @@ export interface DeploymentDeps {
   models: StoredModels;
   /** Lookout for Vision (StartModel/StopModel) or SageMaker (UpdateEndpoint); null for the built-in model. */
   external: ExternalDeployer | null;
-  settings: { recallMargin: number; f1Margin: number; aurocMargin?: number; precisionMargin?: number };
+  settings: { recallMargin: number; f1Margin: number; aurocMargin?: number; precisionMargin?: number; autoDeploy?: boolean };
   log: Logger;
 }
 
@@ -88,6 +88,20 @@ export class ModelDeploymentService {
 
   active(filter: { deviceType?: string | null } = {}): Promise<(ActiveModel & { model: ModelVersion })[]> {
     return this.deps.prisma.activeModel.findMany({ where: filter.deviceType ? { deviceType: filter.deviceType } : {}, include: { model: true }, orderBy: [{ deviceType: 'asc' }, { profile: 'asc' }] });
+  }
+
+  /**
+   * MODEL_AUTO_DEPLOY: a version trained automatically goes live if it passes the gate; a refusal
+   * leaves it TRAINED for a person to judge. Manual trainings wait for a person.
+   */
+  async deployIfAutomatic(version: Pick<ModelVersion, 'id' | 'trigger'>): Promise<void> {
+    if (version.trigger === 'MANUAL' || !this.deps.settings.autoDeploy) return;
+    try {
+      await this.deploy(version.id, { by: `auto:${version.trigger}` });
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.code !== ErrorCode.GATE_REFUSED) throw err;
+      this.deps.log.warn({ modelVersionId: version.id, gate: err.details.gate }, 'automatically trained version not deployed: the gate refused it');
+    }
   }
 
   async deploy(id: string, options: { override?: boolean; reason?: string | null; by?: string | null } = {}): Promise<ModelDeployment> {

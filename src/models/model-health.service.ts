@@ -106,6 +106,12 @@ export class ModelHealthService {
   }
 
   /** After a review: recompute, and raise (once) or clear the drift alert of the serving versions. */
+  /** check() for the device type of a dataset that just received a label; nothing for an unknown dataset. */
+  async checkDataset(datasetId: string): Promise<ModelHealth | null> {
+    const dataset = await this.deps.prisma.dataset.findUnique({ where: { id: datasetId }, select: { deviceType: true } });
+    return dataset ? this.check(dataset.deviceType) : null;
+  }
+
   async check(deviceType: string): Promise<ModelHealth> {
     const health = await this.health(deviceType);
     if (!health.modelVersionIds.length) return health;

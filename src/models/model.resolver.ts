@@ -1,3 +1,6 @@
+import { injectable } from 'tsyringe';
+import { UploadService } from '../images/upload.service';
+import { DatasetService } from '../datasets/dataset.service';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type ActiveModel, type ModelDeployment, type ModelVersion } from '../generated/prisma/client';
 import { ADMIN_ONLY, READ_FLEET } from '../auth/roles';
@@ -6,8 +9,8 @@ import { PageArgs } from '../common/pagination/page.args';
 import { DatasetType } from '../datasets/dataset.type';
 import { type Context } from '../graphql/context';
 import { type Thresholds } from '../anomaly-model/types';
-import { type GateResult } from './deployment.service';
-import { type ModelHealth } from './model-health.service';
+import { type GateResult, ModelDeploymentService } from './deployment.service';
+import { type ModelHealth, ModelHealthService } from './model-health.service';
 import { DeployModelInput, ModelVersionFilter, RollbackModelInput, TrainModelInput } from './model.input';
 import {
   ActiveModelType,
@@ -21,10 +24,20 @@ import {
   ModelVersionType,
   TrainedOnType,
 } from './model.type';
-import { type StoredMetrics, type TrainedOn } from './training.service';
+import { type StoredMetrics, type TrainedOn, ModelTrainingService, ModelVersionQueries } from './training.service';
 
+@injectable()
 @Resolver(() => ModelVersionType)
 export class ModelVersionResolver {
+  constructor(
+    private readonly modelVersionQueries: ModelVersionQueries,
+    private readonly deploymentService: ModelDeploymentService,
+    private readonly modelHealthService: ModelHealthService,
+    private readonly trainingService: ModelTrainingService,
+    private readonly datasetService: DatasetService,
+    private readonly uploadService: UploadService,
+  ) {}
+
   @Authorized(READ_FLEET)
   @Query(() => ModelVersionConnection, { description: 'Model versions, newest first.' })
   modelVersions(
@@ -33,25 +46,25 @@ export class ModelVersionResolver {
     @Arg('filter', () => ModelVersionFilter, { nullable: true }) filter?: ModelVersionFilter | null,
   ) {
     const datasetId = filter?.datasetId ? fromGlobalId('Dataset', filter.datasetId, 'filter.datasetId') : null;
-    return ctx.services.modelVersions.list({ ...filter, datasetId }, page);
+    return this.modelVersionQueries.list({ ...filter, datasetId }, page);
   }
 
   @Authorized(READ_FLEET)
   @Query(() => ModelVersionType, { nullable: true, description: 'Null when it does not exist.' })
   async modelVersion(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
-    return (await ctx.services.modelVersions.byIds([fromGlobalId('ModelVersion', id, 'id')]))[0] ?? null;
+    return (await this.modelVersionQueries.byIds([fromGlobalId('ModelVersion', id, 'id')]))[0] ?? null;
   }
 
   @Authorized(READ_FLEET)
   @Query(() => [ActiveModelType], { description: 'The versions serving now, per device type and profile.' })
   activeModels(@Ctx() ctx: Context, @Arg('deviceType', () => String, { nullable: true }) deviceType?: string | null) {
-    return ctx.services.modelDeployments.active({ deviceType });
+    return this.deploymentService.active({ deviceType });
   }
 
   @Authorized(READ_FLEET)
   @Query(() => ModelHealthType, { description: "The serving model's agreement with reviewers (QA samples apart from low-confidence ones), labels waiting, last and current training." })
   modelHealth(@Arg('deviceType') deviceType: string, @Ctx() ctx: Context) {
-    return ctx.services.modelHealth.health(deviceType);
+    return this.modelHealthService.health(deviceType);
   }
 
   @Authorized(ADMIN_ONLY)
@@ -59,7 +72,7 @@ export class ModelVersionResolver {
     description: "Trains a new version from the dataset (workflows/train-model.asl.json): TRAINING now, then TRAINED with metrics on the dataset's TEST split, or FAILED. CONFLICT while the dataset's model of that profile is training.",
   })
   trainModel(@Arg('input', () => TrainModelInput) input: TrainModelInput, @Ctx() ctx: Context) {
-    return ctx.services.modelTraining.request({
+    return this.trainingService.request({
       datasetId: fromGlobalId('Dataset', input.datasetId, 'input.datasetId'),
       profile: input.profile,
       params: input.params,
@@ -73,18 +86,18 @@ export class ModelVersionResolver {
       "Makes a TRAINED version serve its device type and profile. Refused (GATE_REFUSED) when it is worse than the serving version on the same test split by more than MODEL_GATE_*_MARGIN: by AUROC and precision at a fixed recall, which a move of either model's threshold cannot change, and by recall and F1 at each one's own threshold when either version lacks those figures; unless override is true with a reason. Runs already going keep the version they started with.",
   })
   deployModel(@Arg('input', () => DeployModelInput) input: DeployModelInput, @Ctx() ctx: Context) {
-    return ctx.services.modelDeployments.deploy(fromGlobalId('ModelVersion', input.id, 'input.id'), { override: input.override, reason: input.reason, by: ctx.caller!.name });
+    return this.deploymentService.deploy(fromGlobalId('ModelVersion', input.id, 'input.id'), { override: input.override, reason: input.reason, by: ctx.caller!.name });
   }
 
   @Authorized(ADMIN_ONLY)
   @Mutation(() => ModelDeploymentType, { description: 'Returns the device type and profile to the version that served before; each call goes one further back.' })
   rollbackModel(@Arg('input', () => RollbackModelInput) input: RollbackModelInput, @Ctx() ctx: Context) {
-    return ctx.services.modelDeployments.rollback(input.deviceType, input.profile, ctx.caller!.name);
+    return this.deploymentService.rollback(input.deviceType, input.profile, ctx.caller!.name);
   }
 
   @FieldResolver(() => DatasetType)
   async dataset(@Root() v: ModelVersion, @Ctx() ctx: Context) {
-    return (await ctx.services.datasets.byIds([v.datasetId]))[0];
+    return (await this.datasetService.byIds([v.datasetId]))[0];
   }
 
   @FieldResolver(() => ModelMetricsType, { nullable: true, description: 'Measured on the TEST split of its snapshot; null until trained.' })
@@ -114,8 +127,8 @@ export class ModelVersionResolver {
       train: t.train,
       test: t.test,
       splitHash: t.splitHash,
-      trainManifestUrl: await ctx.services.uploads.downloadUrl(t.trainManifestKey),
-      testManifestUrl: await ctx.services.uploads.downloadUrl(t.testManifestKey),
+      trainManifestUrl: await this.uploadService.downloadUrl(t.trainManifestKey),
+      testManifestUrl: await this.uploadService.downloadUrl(t.testManifestKey),
     };
   }
 
@@ -124,7 +137,7 @@ export class ModelVersionResolver {
     if (!v.artifactKey && !v.artifactUri) return null;
     return {
       key: v.artifactKey,
-      url: v.artifactKey ? await ctx.services.uploads.downloadUrl(v.artifactKey) : null,
+      url: v.artifactKey ? await this.uploadService.downloadUrl(v.artifactKey) : null,
       uri: v.artifactUri,
       bytes: v.artifactBytes,
       sha256: v.artifactSha256,
@@ -133,26 +146,31 @@ export class ModelVersionResolver {
 
   @FieldResolver(() => Boolean, { description: 'It serves its device type and profile now.' })
   async active(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<boolean> {
-    const active = await ctx.services.modelDeployments.active({ deviceType: v.deviceType });
+    const active = await this.deploymentService.active({ deviceType: v.deviceType });
     return active.some((a) => a.modelVersionId === v.id);
   }
 
   @FieldResolver(() => [ModelDeploymentType], { description: 'Its deployments, newest first.' })
   deployments(@Root() v: ModelVersion, @Ctx() ctx: Context) {
-    return ctx.services.modelDeployments.deployments({ modelVersionId: v.id });
+    return this.deploymentService.deployments({ modelVersionId: v.id });
   }
 }
 
+@injectable()
 @Resolver(() => ModelDeploymentType)
 export class ModelDeploymentResolver {
+  constructor(
+    private readonly modelVersionQueries: ModelVersionQueries,
+  ) {}
+
   @FieldResolver(() => ModelVersionType)
   async model(@Root() d: ModelDeployment, @Ctx() ctx: Context) {
-    return (await ctx.services.modelVersions.byIds([d.modelVersionId]))[0];
+    return (await this.modelVersionQueries.byIds([d.modelVersionId]))[0];
   }
 
   @FieldResolver(() => ModelVersionType, { nullable: true, description: 'The version it replaced.' })
   async previous(@Root() d: ModelDeployment, @Ctx() ctx: Context) {
-    return d.previousVersionId ? (await ctx.services.modelVersions.byIds([d.previousVersionId]))[0] : null;
+    return d.previousVersionId ? (await this.modelVersionQueries.byIds([d.previousVersionId]))[0] : null;
   }
 
   @FieldResolver(() => DeployGateType, { nullable: true, description: 'What the gate compared; null for a rollback.' })
@@ -162,33 +180,44 @@ export class ModelDeploymentResolver {
   }
 }
 
+@injectable()
 @Resolver(() => ActiveModelType)
 export class ActiveModelResolver {
+  constructor(
+    private readonly modelVersionQueries: ModelVersionQueries,
+  ) {}
+
   @FieldResolver(() => ModelVersionType)
   async model(@Root() a: ActiveModel, @Ctx() ctx: Context) {
-    return (await ctx.services.modelVersions.byIds([a.modelVersionId]))[0];
+    return (await this.modelVersionQueries.byIds([a.modelVersionId]))[0];
   }
 
   @FieldResolver(() => ModelDeploymentType)
   deployment(@Root() a: ActiveModel, @Ctx() ctx: Context) {
-    return ctx.services.modelVersions.deployment(a.deploymentId);
+    return this.modelVersionQueries.deployment(a.deploymentId);
   }
 }
 
+@injectable()
 @Resolver(() => ModelHealthType)
 export class ModelHealthResolver {
+  constructor(
+    private readonly modelVersionQueries: ModelVersionQueries,
+    private readonly datasetService: DatasetService,
+  ) {}
+
   @FieldResolver(() => [ModelVersionType], { description: 'The versions compared: those serving the device type now.' })
   serving(@Root() h: ModelHealth, @Ctx() ctx: Context) {
-    return ctx.services.modelVersions.byIds(h.modelVersionIds);
+    return this.modelVersionQueries.byIds(h.modelVersionIds);
   }
 
   @FieldResolver(() => ModelVersionType, { nullable: true, description: 'The training under way for its dataset, if any.' })
   async training(@Root() h: ModelHealth, @Ctx() ctx: Context) {
-    return h.trainingVersionId ? (await ctx.services.modelVersions.byIds([h.trainingVersionId]))[0] : null;
+    return h.trainingVersionId ? (await this.modelVersionQueries.byIds([h.trainingVersionId]))[0] : null;
   }
 
   @FieldResolver(() => DatasetType, { nullable: true })
   async dataset(@Root() h: ModelHealth, @Ctx() ctx: Context) {
-    return h.datasetId ? (await ctx.services.datasets.byIds([h.datasetId]))[0] : null;
+    return h.datasetId ? (await this.datasetService.byIds([h.datasetId]))[0] : null;
   }
 }

@@ -32,8 +32,8 @@ registerEnumType(ModelTrigger, {
 });
 registerEnumType(DeploymentAction, { name: 'DeploymentAction', valuesConfig: { DEPLOY: { description: 'deployModel.' }, ROLLBACK: { description: 'rollbackModel.' } } });
 
-@ObjectType({ description: 'Counts at the operating threshold: anomalous is positive.' })
-export class ConfusionMatrixType {
+@ObjectType('ConfusionMatrix', { description: 'Counts at the operating threshold: anomalous is positive.' })
+export class ConfusionMatrix {
   @Field(() => Int) tp: number;
   @Field(() => Int) fp: number;
   @Field(() => Int) tn: number;
@@ -63,7 +63,7 @@ export class ModelMetricsType {
   @Field(() => Float, { nullable: true, description: 'Accuracy of the verdicts outside the review band.' })
   accuracyOutsideBand: number | null;
 
-  @Field(() => ConfusionMatrixType, { nullable: true }) confusion: ConfusionMatrixType | null;
+  @Field(() => ConfusionMatrix, { nullable: true }) confusion: ConfusionMatrix | null;
 
   @Field(() => Float, { nullable: true, description: 'The recall precisionAtRecall and fprAtRecall are read at (0.95), the same for every version.' })
   atRecall?: number | null;

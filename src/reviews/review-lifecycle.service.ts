@@ -2,9 +2,10 @@ import { type Logger } from 'pino';
 import { type Anomaly, type Prisma, type PrismaClient, type ReviewAnswer, type ReviewTask } from '../generated/prisma/client';
 import { AnomalyStatus, ReviewTaskStatus, ReviewVerdict, Role } from '../generated/prisma/enums';
 import { type Caller } from '../auth/caller';
+import { WHOLE_IMAGE } from '../common/box';
 import { conflict, forbidden, notFound } from '../common/errors';
 import { type DatasetService } from '../datasets/dataset.service';
-import { type DetectionService } from '../detections/detection.service';
+import { type DeviceService } from '../devices/device.service';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type HumanLoopOutcomes, type ReviewAnswerInput, type ReviewVerdictValue } from '../adapters/human-review/human-review.port';
 import { mergeRegions, overlap, type TypedRegion, validateRegions } from './review-regions';
@@ -21,7 +22,8 @@ export interface ReviewLifecycleDeps {
   prisma: PrismaClient;
   tasks: ReviewQueue;
   datasets: DatasetService;
-  detections: DetectionService;
+  /** Owns device status: recomputes it and announces the change. */
+  devices: DeviceService;
   events: EventBus;
   settings: ReviewLifecycleSettings;
   /** After a label reached a dataset (and its task was announced): retraining and the agreement monitor look. */
@@ -213,7 +215,7 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
     const changed: Anomaly[] = [];
     const used = new Set<number>();
     for (const a of open) {
-      const box = { left: a.boxX, top: a.boxY, width: a.boxWidth, height: a.boxHeight };
+      const box = { x: a.boxX, y: a.boxY, width: a.boxWidth, height: a.boxHeight };
       const match = regions.findIndex((r) => overlap(r.box, box) >= MATCH);
       // Anomalous without boxes confirms what the model found.
       const confirmed = verdict === ReviewVerdict.ANOMALOUS && (match >= 0 || regions.length === 0);
@@ -228,7 +230,7 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
     let added = regions.map((r, regionIndex) => ({ r, regionIndex })).filter(({ regionIndex }) => !used.has(regionIndex));
     if (verdict === ReviewVerdict.ANOMALOUS && !regions.length && !open.length) {
       const types = this.deps.settings.anomalyTypes;
-      added = [{ r: { box: { left: 0, top: 0, width: 1, height: 1 }, type: types.includes('other') ? 'other' : types[0] }, regionIndex: 0 }];
+      added = [{ r: { box: { ...WHOLE_IMAGE }, type: types.includes('other') ? 'other' : types[0] }, regionIndex: 0 }];
     }
     if (added.length) {
       const created = await db.anomaly.createManyAndReturn({
@@ -240,8 +242,8 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
           regionIndex,
           type: r.type,
           confidence: 1,
-          boxX: r.box.left,
-          boxY: r.box.top,
+          boxX: r.box.x,
+          boxY: r.box.y,
           boxWidth: r.box.width,
           boxHeight: r.box.height,
           status: AnomalyStatus.CONFIRMED,
@@ -267,8 +269,7 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
       await this.deps.events.publish('ANOMALY_DETECTED', { anomalyId: a.id, deviceId: a.deviceId, inspectionId: a.inspectionId, type: a.type, confidence: a.confidence, status: a.status });
     }
     if (settled.deviceId) {
-      const change = await this.deps.detections.recomputeDeviceStatus(settled.deviceId);
-      if (change) await this.deps.events.publish('DEVICE_STATUS_CHANGED', { deviceId: settled.deviceId, status: change.status, previousStatus: change.previous, deviceType: change.type });
+      await this.deps.devices.refreshStatus(settled.deviceId);
     }
     await this.deps.events.publish('REVIEW_COMPLETED', { reviewTaskId: task.id, imageId: task.imageId, reason: task.reason, verdict: task.verdict! });
     if (settled.datasetId) {

@@ -1,5 +1,6 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ReviewReason, ReviewTaskStatus, ReviewVerdict } from '../generated/prisma/enums';
+import { Box } from '../common/box.type';
 import { ConnectionType } from '../common/pagination/connection.type';
 import { Node } from '../graphql/node.type';
 
@@ -64,25 +65,10 @@ export class ReviewTaskType extends Node {
 
 export const ReviewTaskConnection = ConnectionType(ReviewTaskType, 'ReviewTask');
 
-@ObjectType({ description: 'A rectangle as shares of the image: 0,0 is the top left corner, 1,1 the bottom right.' })
-export class ReviewBoxType {
-  @Field(() => Float)
-  left: number;
-
-  @Field(() => Float)
-  top: number;
-
-  @Field(() => Float)
-  width: number;
-
-  @Field(() => Float)
-  height: number;
-}
-
-@ObjectType()
-export class ReviewRegionType {
-  @Field(() => ReviewBoxType)
-  box: ReviewBoxType;
+@ObjectType('ReviewRegion')
+export class ReviewRegion {
+  @Field(() => Box)
+  box: Box;
 
   @Field()
   type: string;
@@ -91,17 +77,17 @@ export class ReviewRegionType {
   confidence: number | null;
 }
 
-@ObjectType({ description: 'A heatmap PNG to draw stretched over `frame` (a tile of a large image, or all of it).' })
-export class ReviewHeatmapType {
+@ObjectType('ReviewHeatmap', { description: 'A heatmap PNG to draw stretched over `frame` (a tile of a large image, or all of it).' })
+export class ReviewHeatmap {
   @Field()
   url: string;
 
-  @Field(() => ReviewBoxType)
-  frame: ReviewBoxType;
+  @Field(() => Box)
+  frame: Box;
 }
 
-@ObjectType({ description: 'What the model said about the image.' })
-export class ReviewModelOutputType {
+@ObjectType('ReviewModelOutput', { description: 'What the model said about the image.' })
+export class ReviewModelOutput {
   @Field()
   detector: string;
 
@@ -114,20 +100,20 @@ export class ReviewModelOutputType {
   @Field(() => Float)
   confidence: number;
 
-  @Field(() => [ReviewRegionType])
-  regions: ReviewRegionType[];
+  @Field(() => [ReviewRegion])
+  regions: ReviewRegion[];
 
-  @Field(() => [ReviewHeatmapType])
-  heatmaps: ReviewHeatmapType[];
+  @Field(() => [ReviewHeatmap])
+  heatmaps: ReviewHeatmap[];
 }
 
-@ObjectType({ description: "One reviewer's answer." })
-export class ReviewAnswerType {
+@ObjectType('ReviewAnswer', { description: "One reviewer's answer." })
+export class ReviewAnswer {
   @Field(() => ReviewVerdict)
   verdict: ReviewVerdict;
 
-  @Field(() => [ReviewRegionType])
-  regions: ReviewRegionType[];
+  @Field(() => [ReviewRegion])
+  regions: ReviewRegion[];
 
   @Field(() => String, { nullable: true })
   comment: string | null;
@@ -151,8 +137,8 @@ export class ReviewReasonCount {
   completed: number;
 }
 
-@ObjectType({ description: 'Progress of the review queue.' })
-export class ReviewStatsType {
+@ObjectType('ReviewStats', { description: 'Progress of the review queue.' })
+export class ReviewStats {
   @Field(() => Int, { description: 'Claimable now by a reviewer (lapsed claims included; escalated and A2I tasks not).' })
   pending: number;
 
@@ -181,8 +167,8 @@ export class ReviewStatsType {
   byReason: ReviewReasonCount[];
 }
 
-@ObjectType({ description: 'How review works on this installation.' })
-export class ReviewSettingsType {
+@ObjectType('ReviewSettings', { description: 'How review works on this installation.' })
+export class ReviewSettings {
   @Field(() => [String], { description: 'Anomaly types a reviewer may pick (ANOMALY_TYPES).' })
   anomalyTypes: string[];
 

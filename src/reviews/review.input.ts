@@ -1,24 +1,10 @@
-import { Field, Float, InputType } from 'type-graphql';
-
-@InputType({ description: 'A rectangle as shares of the image, each from 0 to 1: 0,0 is the top left corner.' })
-export class ReviewBoxInput {
-  @Field(() => Float)
-  left: number;
-
-  @Field(() => Float)
-  top: number;
-
-  @Field(() => Float)
-  width: number;
-
-  @Field(() => Float)
-  height: number;
-}
+import { Field, InputType } from 'type-graphql';
+import { BoxInput } from '../common/box.type';
 
 @InputType({ description: 'An anomaly a reviewer marked: where, and which type (one of reviewSettings.anomalyTypes).' })
 export class ReviewRegionInput {
-  @Field(() => ReviewBoxInput)
-  box: ReviewBoxInput;
+  @Field(() => BoxInput)
+  box: BoxInput;
 
   @Field()
   type: string;

@@ -1,24 +1,37 @@
+import { injectable } from 'tsyringe';
+import { UploadService } from '../images/upload.service';
+import { ReviewLifecycle } from './review-lifecycle.service';
+import { ReviewQueue } from './review-queue.service';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type ReviewTask } from '../generated/prisma/client';
 import { ANY_ROLE, READ_FLEET, REVIEW } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { type Context } from '../graphql/context';
-import { ReviewBoxInput, ReviewRegionInput } from './review.input';
+import { type NormalizedBox } from '../adapters/detectors/detector.port';
+import { type Box, boxFromLeftTop, WHOLE_IMAGE } from '../common/box';
+import { ReviewRegionInput } from './review.input';
 import {
-  ReviewAnswerType,
-  ReviewModelOutputType,
+  ReviewAnswer,
+  ReviewModelOutput,
   ReviewReason,
-  ReviewSettingsType,
-  ReviewStatsType,
+  ReviewSettings,
+  ReviewStats,
   ReviewTaskConnection,
   ReviewTaskStatus,
   ReviewTaskType,
   ReviewVerdict,
 } from './review-task.type';
 
+@injectable()
 @Resolver(() => ReviewTaskType)
 export class ReviewResolver {
+  constructor(
+    private readonly queue: ReviewQueue,
+    private readonly lifecycle: ReviewLifecycle,
+    private readonly uploadService: UploadService,
+  ) {}
+
   @Authorized(READ_FLEET)
   @Query(() => ReviewTaskConnection, { description: 'Open tasks in the order reviewers get them (most informative first), or those of the given statuses.' })
   reviewQueue(
@@ -27,26 +40,26 @@ export class ReviewResolver {
     @Arg('reasons', () => [ReviewReason], { nullable: true }) reasons?: ReviewReason[],
     @Arg('statuses', () => [ReviewTaskStatus], { nullable: true, description: 'Default: PENDING and CLAIMED.' }) statuses?: ReviewTaskStatus[],
   ) {
-    return ctx.services.reviewQueue.queue({ reasons: reasons ?? undefined, statuses: statuses ?? undefined }, page);
+    return this.queue.queue({ reasons: reasons ?? undefined, statuses: statuses ?? undefined }, page);
   }
 
   @Authorized(ANY_ROLE)
   @Query(() => ReviewTaskType, { nullable: true, description: 'Null when it does not exist. A REVIEWER sees only tasks it holds or answered.' })
   async reviewTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
     const uuid = fromGlobalId('ReviewTask', id, 'id');
-    return ctx.services.reviewLifecycle.visibleTo(ctx.caller!, uuid);
+    return this.lifecycle.visibleTo(ctx.caller!, uuid);
   }
 
   @Authorized(ANY_ROLE)
-  @Query(() => ReviewStatsType)
+  @Query(() => ReviewStats)
   async reviewStats(@Ctx() ctx: Context) {
-    return ctx.services.reviewQueue.stats(ctx.caller!.apiKeyId);
+    return this.queue.stats(ctx.caller!.apiKeyId);
   }
 
   @Authorized(ANY_ROLE)
-  @Query(() => ReviewSettingsType)
-  reviewSettings(@Ctx() ctx: Context): ReviewSettingsType {
-    return ctx.services.reviewQueue.publicSettings();
+  @Query(() => ReviewSettings)
+  reviewSettings(@Ctx() ctx: Context): ReviewSettings {
+    return this.queue.publicSettings();
   }
 
   @Authorized(REVIEW)
@@ -59,7 +72,7 @@ export class ReviewResolver {
     @Arg('skip', () => [ID], { nullable: true, description: 'Tasks this reviewer skipped and does not want again now.' }) skip?: string[],
   ) {
     const ids = (skip ?? []).slice(0, 500).map((id, i) => fromGlobalId('ReviewTask', id, `skip[${i}]`));
-    return ctx.services.reviewLifecycle.claimNext(ctx.caller!, ids);
+    return this.lifecycle.claimNext(ctx.caller!, ids);
   }
 
   @Authorized(REVIEW)
@@ -74,9 +87,9 @@ export class ReviewResolver {
     @Arg('comment', () => String, { nullable: true }) comment?: string | null,
   ) {
     const uuid = fromGlobalId('ReviewTask', taskId, 'taskId');
-    return ctx.services.reviewLifecycle.submit(ctx.caller!, uuid, {
+    return this.lifecycle.submit(ctx.caller!, uuid, {
       verdict,
-      regions: regions.map((r) => ({ box: { ...(r.box as ReviewBoxInput) }, type: r.type })),
+      regions: regions.map((r) => ({ box: { ...r.box }, type: r.type })),
       comment: comment ?? null,
     });
   }
@@ -84,7 +97,7 @@ export class ReviewResolver {
   @Authorized(REVIEW)
   @Mutation(() => ReviewTaskType, { description: 'Gives a task you hold back to the queue.' })
   async releaseReview(@Arg('taskId', () => ID) taskId: string, @Ctx() ctx: Context) {
-    return ctx.services.reviewLifecycle.release(ctx.caller!, fromGlobalId('ReviewTask', taskId, 'taskId'));
+    return this.lifecycle.release(ctx.caller!, fromGlobalId('ReviewTask', taskId, 'taskId'));
   }
 
   @FieldResolver(() => String, { description: "The type of the photographed device." })
@@ -96,7 +109,7 @@ export class ReviewResolver {
   @FieldResolver(() => String, { nullable: true, description: 'A link to the normalised image, valid for UPLOAD_URL_TTL_SECONDS.' })
   async imageUrl(@Root() task: ReviewTask, @Ctx() ctx: Context) {
     const image = await ctx.loaders.image.load(task.imageId);
-    return image?.normalizedKey ? ctx.services.uploads.downloadUrl(image.normalizedKey) : null;
+    return image?.normalizedKey ? this.uploadService.downloadUrl(image.normalizedKey) : null;
   }
 
   @FieldResolver(() => Int, { nullable: true })
@@ -109,25 +122,26 @@ export class ReviewResolver {
     return (await ctx.loaders.image.load(task.imageId))?.height ?? null;
   }
 
-  @FieldResolver(() => ReviewModelOutputType, { nullable: true, description: "The stage-2 model's verdict, regions and heatmaps; null when no model judged the image." })
-  async modelOutput(@Root() task: ReviewTask, @Ctx() ctx: Context): Promise<ReviewModelOutputType | null> {
+  @FieldResolver(() => ReviewModelOutput, { nullable: true, description: "The stage-2 model's verdict, regions and heatmaps; null when no model judged the image." })
+  async modelOutput(@Root() task: ReviewTask, @Ctx() ctx: Context): Promise<ReviewModelOutput | null> {
     if (!task.detectionId) return null;
     const detection = await ctx.loaders.detection.load(task.detectionId);
     if (!detection) return null;
+    // Detection results keep the detector port's left/top boxes; the API gives Box.
     const result = detection.result as {
-      regions?: { box: ReviewModelOutputType['regions'][number]['box']; type: string; confidence?: number }[];
-      pictures?: { heatmapKey?: string | null; frame?: ReviewModelOutputType['regions'][number]['box'] }[];
+      regions?: { box: NormalizedBox; type: string; confidence?: number }[];
+      pictures?: { heatmapKey?: string | null; frame?: NormalizedBox }[];
     };
     const heatmaps = [];
     for (const p of result.pictures ?? []) {
-      if (p.heatmapKey) heatmaps.push({ url: await ctx.services.uploads.downloadUrl(p.heatmapKey), frame: p.frame ?? { left: 0, top: 0, width: 1, height: 1 } });
+      if (p.heatmapKey) heatmaps.push({ url: await this.uploadService.downloadUrl(p.heatmapKey), frame: p.frame ? boxFromLeftTop(p.frame) : { ...WHOLE_IMAGE } });
     }
     return {
       detector: detection.detector,
       modelVersion: detection.modelVersion,
       isAnomalous: detection.isAnomalous,
       confidence: detection.confidence,
-      regions: (result.regions ?? []).map((r) => ({ box: r.box, type: r.type, confidence: r.confidence ?? null })),
+      regions: (result.regions ?? []).map((r) => ({ box: boxFromLeftTop(r.box), type: r.type, confidence: r.confidence ?? null })),
       heatmaps,
     };
   }
@@ -143,12 +157,12 @@ export class ReviewResolver {
   }
 
   @Authorized(READ_FLEET)
-  @FieldResolver(() => [ReviewAnswerType], { description: 'Answers so far, oldest first.' })
-  async answers(@Root() task: ReviewTask, @Ctx() ctx: Context): Promise<ReviewAnswerType[]> {
+  @FieldResolver(() => [ReviewAnswer], { description: 'Answers so far, oldest first.' })
+  async answers(@Root() task: ReviewTask, @Ctx() ctx: Context): Promise<ReviewAnswer[]> {
     const answers = await ctx.loaders.answersOfTask.load(task.id);
     return answers.map((a) => ({
       verdict: a.verdict,
-      regions: (a.regions as unknown as { box: ReviewBoxInput; type: string }[]).map((r) => ({ ...r, confidence: null })),
+      regions: (a.regions as unknown as { box: Box; type: string }[]).map((r) => ({ ...r, confidence: null })),
       comment: a.comment,
       reviewer: a.reviewer,
       createdAt: a.createdAt,

@@ -3,6 +3,7 @@ import { type PrismaClient, type WorkflowRun } from '../generated/prisma/client'
 import { ImageStatus, InspectionStatus, WorkflowEngine as EngineKind, WorkflowRunStatus } from '../generated/prisma/enums';
 import { badInput, notFound } from '../common/errors';
 import { type DetectionService } from '../detections/detection.service';
+import { type DeviceService } from '../devices/device.service';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import crypto from 'node:crypto';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
@@ -26,6 +27,7 @@ export class WorkflowRunService implements RunReconciler {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly detections: DetectionService,
+    private readonly devices: DeviceService,
     private readonly events: EventBus,
     private readonly options: {
       mapConcurrency: number;
@@ -202,16 +204,8 @@ export class WorkflowRunService implements RunReconciler {
       this.prisma.workflowRun.updateMany({ where: { id: runId, status: { in: ACTIVE } }, data: { status: WorkflowRunStatus.SUCCEEDED, finishedAt: new Date() } }),
       this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.COMPLETED } }),
     ]);
-    const change = await this.detections.recomputeDeviceStatus(run.inspection.deviceId);
     await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.COMPLETED });
-    if (change) {
-      await this.events.publish('DEVICE_STATUS_CHANGED', {
-        deviceId: run.inspection.deviceId,
-        status: change.status,
-        previousStatus: change.previous,
-        deviceType: change.type,
-      });
-    }
+    await this.devices.refreshStatus(run.inspection.deviceId);
     return { status: WorkflowRunStatus.SUCCEEDED };
   }
 

@@ -1,3 +1,5 @@
+import { injectable } from 'tsyringe';
+import { WorkflowRunService } from './workflow-run.service';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { type Inspection, type ReviewTask, type WorkflowRun } from '../generated/prisma/client';
 import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
@@ -9,14 +11,19 @@ import { InspectionType } from '../inspections/inspection.type';
 import { ReviewTaskType } from '../reviews/review-task.type';
 import { WorkflowProgress, WorkflowRunType } from './workflow-run.type';
 
+@injectable()
 @Resolver(() => InspectionType)
 export class InspectionWorkflowResolver {
+  constructor(
+    private readonly workflowRunService: WorkflowRunService,
+  ) {}
+
   @Authorized(WRITE_FLEET)
   @Mutation(() => WorkflowRunType, {
     description: 'Starts detection over the inspection\'s uploaded images. While a run is queued or running, returns that run instead of starting another.',
   })
   startInspection(@Arg('inspectionId', () => ID) inspectionId: string, @Ctx() ctx: Context) {
-    return ctx.services.workflowRuns.startInspection(fromGlobalId('Inspection', inspectionId, 'inspectionId'));
+    return this.workflowRunService.startInspection(fromGlobalId('Inspection', inspectionId, 'inspectionId'));
   }
 
   @Authorized(WRITE_FLEET)
@@ -25,7 +32,7 @@ export class InspectionWorkflowResolver {
       'Starts detection for every inspection of a survey (images matched to a device). On Step Functions with SFN_DETECT_SURVEY_ARN, one Distributed Map execution reads a manifest in S3; otherwise one run per inspection. Inspections already running are left as they are.',
   })
   startSurvey(@Arg('surveyId', () => ID) surveyId: string, @Ctx() ctx: Context) {
-    return ctx.services.workflowRuns.startSurvey(fromGlobalId('Survey', surveyId, 'surveyId'));
+    return this.workflowRunService.startSurvey(fromGlobalId('Survey', surveyId, 'surveyId'));
   }
 
   @FieldResolver(() => [WorkflowRunType], { description: 'Detection runs, oldest first.' })

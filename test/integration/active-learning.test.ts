@@ -207,7 +207,7 @@ describe('an ACTIVE_LEARNING task', () => {
       }
       expect(claimed.reason).toBe('ACTIVE_LEARNING');
       const verdict = answered === 0 ? 'ANOMALOUS' : 'NORMAL';
-      const regions = verdict === 'ANOMALOUS' ? [{ box: { left: 0.1, top: 0.1, width: 0.3, height: 0.3 }, type: 'crack' }] : [];
+      const regions = verdict === 'ANOMALOUS' ? [{ box: { x: 0.1, y: 0.1, width: 0.3, height: 0.3 }, type: 'crack' }] : [];
       expect(ok(await t.gql(SUBMIT, { id: claimed.id, v: verdict, r: regions }, reviewer)).submitReview).toMatchObject({ status: 'COMPLETED', verdict });
       answered++;
     }

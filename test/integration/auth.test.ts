@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildVigilSchema } from '../../src/graphql/schema';
+import { buildVigilSchema } from '../../src/app/schema';
 import { toGlobalId } from '../../src/common/global-id';
 import { Role } from '../../src/auth/roles';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';

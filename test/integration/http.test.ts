@@ -1,6 +1,7 @@
 import { createHttpServer } from '../../src/http/server';
 import { loadConfig } from '../../src/config/config';
-import { buildVigilSchema } from '../../src/graphql/schema';
+import { buildVigilSchema, resolverContainer } from '../../src/app/schema';
+import { DeviceService } from '../../src/devices/device.service';
 import { createLogger } from '../../src/logging/logger';
 import { ADMIN_SECRET, failure, ok, startTestApp, type TestApp } from '../support/app';
 
@@ -78,11 +79,12 @@ describe('unexpected errors', () => {
     const config = loadConfig({ NODE_ENV: env, PORT: '0', LOG_LEVEL: 'silent' });
     const services = {
       ...t.app.services,
-      devices: { get: async () => { throw new Error('connection reset by peer at db.internal:5432'); } },
+      // A DeviceService whose reads fail (the resolvers ask for a DeviceService by its class).
+      devices: Object.assign(Object.create(DeviceService.prototype), { get: async () => { throw new Error('connection reset by peer at db.internal:5432'); } }),
     } as never;
     const logged: Record<string, any>[] = [];
     const log = createLogger({ logLevel: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    const http = await createHttpServer({ config, log, schema: buildVigilSchema(), services, events: t.app.events, readiness: {} });
+    const http = await createHttpServer({ config, log, schema: buildVigilSchema(resolverContainer(services)), services, events: t.app.events, readiness: {} });
     await http.listen({ port: 0, host: '127.0.0.1' });
     const port = (http.server.address() as { port: number }).port;
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -120,7 +122,7 @@ describe('graceful shutdown', () => {
     const http = await createHttpServer({
       config,
       log: createLogger({ logLevel: 'silent' }),
-      schema: buildVigilSchema(),
+      schema: buildVigilSchema(resolverContainer(t.app.services)),
       services: t.app.services,
       events: t.app.events,
       readiness: { slow: () => slow },

@@ -67,6 +67,65 @@ describe('migrations', () => {
     }
   });
 
+  it('20261202000000_box_xy rewrites stored region boxes from {left, top} to {x, y}, once', async () => {
+    const all = readMigrations();
+    const at = all.findIndex((m) => m.name === '20261202000000_box_xy');
+    expect(at).toBeGreaterThan(0);
+    await migrate(db, { migrations: all.slice(0, at) });
+
+    const id = (n: number) => `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+    const oldRegions = [
+      { box: { left: 0.25, top: 0.5, width: 0.5, height: 0.25 }, type: 'crack' },
+      { box: { left: 0, top: 0, width: 1, height: 1 }, type: 'other' },
+    ];
+    const newRegions = [{ box: { x: 0.1, y: 0.2, width: 0.3, height: 0.4 }, type: 'chip' }];
+    await db.withSession(async (s) => {
+      await s.exec(`
+        INSERT INTO "devices" ("id", "external_id", "name", "type", "updated_at") VALUES ('${id(1)}', 'mast-1', 'Mast 1', 'insulator', now());
+        INSERT INTO "inspections" ("id", "device_id", "source", "captured_at", "requested_by", "updated_at") VALUES ('${id(2)}', '${id(1)}', 'MANUAL', now(), 'test', now());
+        INSERT INTO "images" ("id", "inspection_id", "object_key", "sha256", "content_type", "bytes", "updated_at") VALUES ('${id(3)}', '${id(2)}', 'images/a.jpg', repeat('a', 64), 'image/jpeg', 1, now());
+        INSERT INTO "review_tasks" ("id", "image_id", "inspection_id", "reason", "updated_at") VALUES ('${id(4)}', '${id(3)}', '${id(2)}', 'COLD_START', now());
+        INSERT INTO "datasets" ("id", "name", "device_type", "updated_at") VALUES ('${id(5)}', 'insulator', 'insulator', now());`);
+      await s.query(
+        `INSERT INTO "review_answers" ("id", "task_id", "reviewer", "verdict", "regions") VALUES
+           ($1, $4, 'old', 'ANOMALOUS', $5::jsonb), ($2, $4, 'new', 'ANOMALOUS', $6::jsonb), ($3, $4, 'normal', 'NORMAL', '[]')`,
+        [id(10), id(11), id(12), id(4), JSON.stringify(oldRegions), JSON.stringify(newRegions)],
+      );
+      await s.query(
+        `INSERT INTO "dataset_entries" ("id", "dataset_id", "image_id", "source_key", "label", "regions", "split", "updated_at") VALUES
+           ($1, $3, $4, NULL, 'ANOMALOUS', $5::jsonb, 'TRAIN', now()), ($2, $3, NULL, 'datasets/imported/b.jpg', 'NORMAL', '[]', 'TEST', now())`,
+        [id(20), id(21), id(5), id(3), JSON.stringify(oldRegions)],
+      );
+    });
+
+    expect((await migrate(db)).applied).toEqual(all.slice(at).map((m) => m.name));
+    const stored = () =>
+      db.withSession(async (s) => ({
+        answers: await s.query<{ reviewer: string; regions: unknown }>('SELECT "reviewer", "regions" FROM "review_answers" ORDER BY "id"'),
+        entries: await s.query<{ label: string; regions: unknown }>('SELECT "label", "regions" FROM "dataset_entries" ORDER BY "id"'),
+      }));
+    const expected = [
+      { box: { x: 0.25, y: 0.5, width: 0.5, height: 0.25 }, type: 'crack' },
+      { box: { x: 0, y: 0, width: 1, height: 1 }, type: 'other' },
+    ];
+    const after = await stored();
+    expect(after).toEqual({
+      answers: [
+        { reviewer: 'old', regions: expected },
+        { reviewer: 'new', regions: newRegions },
+        { reviewer: 'normal', regions: [] },
+      ],
+      entries: [
+        { label: 'ANOMALOUS', regions: expected },
+        { label: 'NORMAL', regions: [] },
+      ],
+    });
+
+    // Only boxes that still have "left" change: running it again leaves everything as it is.
+    await db.withSession((s) => s.exec(all[at].sql));
+    expect(await stored()).toEqual(after);
+  });
+
   it('roll a failing migration back completely and report which one failed', async () => {
     const broken = [
       ...readMigrations(),

@@ -87,7 +87,7 @@ describe('agreement monitor', () => {
     for (let i = 0; i < 3; i++) {
       await task('SAMPLED_QA', false);
       const claimed = ok(await t.gql(CLAIM, {}, reviewer)).claimNextReview;
-      ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { left: 0.1, top: 0.1, width: 0.2, height: 0.2 }, type: 'crack' }] }, reviewer));
+      ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { x: 0.1, y: 0.1, width: 0.2, height: 0.2 }, type: 'crack' }] }, reviewer));
     }
     await new Promise((r) => setTimeout(r, 300));
     expect(heard.filter((e) => e.deviceType === type)).toHaveLength(1);

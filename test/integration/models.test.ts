@@ -68,7 +68,7 @@ describe('model lifecycle', () => {
       const data = ok(
         await t.gql(`query($id: ID!) { dataset(id: $id) {
           stats { train { count } test { count } imported reviewed labelsWaiting lastTrainedAt }
-          anomalous: entries(filter: { label: ANOMALOUS }) { totalCount nodes { imported image { id } sourceUrl maskUrl regions { type box { left top width height } } } }
+          anomalous: entries(filter: { label: ANOMALOUS }) { totalCount nodes { imported image { id } sourceUrl maskUrl regions { type box { x y width height } } } }
           all: entries(filter: { imported: true }) { totalCount }
         } }`, { id: first.dataset.id }),
       ).dataset;
@@ -249,7 +249,7 @@ describe('model lifecycle', () => {
       const refused = failure(await t.gql(DEPLOY, { i: { id: toGlobalId('ModelVersion', worse.id) } }));
       expect(refused.extensions?.code).toBe('GATE_REFUSED');
       expect(refused.message).toMatch(/recall 0\.700 < 0\.940 − margin 0\.02/);
-      expect((refused.extensions?.gate as { passed: boolean }).passed).toBe(false);
+      expect((refused.extensions!.gate as { passed: boolean }).passed).toBe(false);
       const serving = () => t.gql(ACTIVE, { t: type }).then((r) => ok(r).activeModels[0].model.id);
       expect(await serving()).toBe(toGlobalId('ModelVersion', close.id));
 

@@ -166,14 +166,14 @@ describe('the reviewer page in Chromium (1366×768)', () => {
   async function asAdmin(id: string) {
     return ok(
       await t.gql(
-        `query($id: ID!) { reviewTask(id: $id) { id status verdict answers { verdict comment regions { type confidence box { left top width height } } } } }`,
+        `query($id: ID!) { reviewTask(id: $id) { id status verdict answers { verdict comment regions { type confidence box { x y width height } } } } }`,
         { id },
       ),
     ).reviewTask;
   }
 
   function expectBox(actual: Record<string, number>, expected: Record<string, number>) {
-    for (const k of ['left', 'top', 'width', 'height']) expect(Math.abs(actual[k] - expected[k])).toBeLessThan(0.015);
+    for (const k of ['x', 'y', 'width', 'height']) expect(Math.abs(actual[k] - expected[k])).toBeLessThan(0.015);
   }
 
   browserIt('refuses a wrong key and a key of a role that cannot review, with a clear message', async () => {
@@ -251,7 +251,7 @@ describe('the reviewer page in Chromium (1366×768)', () => {
     expect(done.answers[0].regions).toHaveLength(1);
     expect(done.answers[0].regions[0].type).toBe(pickedType);
     expect(done.answers[0].regions[0].confidence).toBeNull();
-    expectBox(done.answers[0].regions[0].box, { left: 0.25, top: 0.3, width: 0.4, height: 0.4 });
+    expectBox(done.answers[0].regions[0].box, { x: 0.25, y: 0.3, width: 0.4, height: 0.4 });
   });
 
   browserIt('N, Enter: saved as NORMAL with no regions', async () => {
@@ -306,7 +306,7 @@ describe('the reviewer page in Chromium (1366×768)', () => {
     expect(done.verdict).toBe('ANOMALOUS');
     expect(done.answers[0].regions).toHaveLength(1);
     expect(done.answers[0].regions[0].type).toBe(pickedType);
-    expectBox(done.answers[0].regions[0].box, { left: 0.2, top: 0.15, width: 0.3, height: 0.4 });
+    expectBox(done.answers[0].regions[0].box, { x: 0.2, y: 0.15, width: 0.3, height: 0.4 });
   });
 
   browserIt('a refused submit shows the message and code and keeps the boxes and comment; fixed, it goes through', async () => {
@@ -334,7 +334,7 @@ describe('the reviewer page in Chromium (1366×768)', () => {
     await nextTask(id);
     const done = await asAdmin(id);
     expect(done.answers[0].regions.map((r: any) => r.type)).toEqual([anomalyTypes[0]]);
-    expectBox(done.answers[0].regions[0].box, { left: 0.6, top: 0.6, width: 0.3, height: 0.35 });
+    expectBox(done.answers[0].regions[0].box, { x: 0.6, y: 0.6, width: 0.3, height: 0.35 });
   });
 
   browserIt(`sustains a scripted reviewer over ${LOOP} tasks (N or A with a box, then Enter)`, async () => {

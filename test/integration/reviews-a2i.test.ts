@@ -162,7 +162,7 @@ const deliver = (event: unknown) => handleHumanLoopStatusChange(event, { s3: s3C
 
 const TASK = `query($id: ID!) { reviewTask(id: $id) {
   status verdict escalated humanLoopName note answerCount
-  answers { reviewer verdict comment regions { type confidence box { left top width height } } }
+  answers { reviewer verdict comment regions { type confidence box { x y width height } } }
 } }`;
 const taskView = async (taskId: string) => ok(await t.gql(TASK, { id: toGlobalId('ReviewTask', taskId) })).reviewTask;
 
@@ -225,7 +225,7 @@ describe('human review on Amazon A2I', () => {
     s3.resetHistory();
     expect(await deliver(event)).toEqual({ humanLoopName: name, status: 'Completed', outputS3Uri, task: { taskId, status: 'COMPLETED' } });
 
-    const box = { left: 0.25, top: 0.25, width: 0.5, height: 0.5 };
+    const box = { x: 0.25, y: 0.25, width: 0.5, height: 0.5 };
     expect(await taskView(taskId)).toEqual({
       status: 'COMPLETED',
       verdict: 'ANOMALOUS',

@@ -31,7 +31,7 @@ const fetchBytes = async (url: string) => {
 };
 
 const DATASETS = `{ datasets { id name deviceType manifestUrl counts { total anomalous test }
-  entries(first: 50) { nodes { label split regions { type box { left top width height } } maskUrl image { id } } } } }`;
+  entries(first: 50) { nodes { label split regions { type box { x y width height } } maskUrl image { id } } } } }`;
 
 describe('a reviewer answering tasks', () => {
   it("writes the answer to the anomalies, the device's status and the dataset, exactly once", async () => {
@@ -46,7 +46,7 @@ describe('a reviewer answering tasks', () => {
     const picture = await sharp(await fetchBytes(claimed.imageUrl)).metadata();
     expect(picture.width).toBe(160);
 
-    const box = { left: 0.25, top: 0.5, width: 0.5, height: 0.25 };
+    const box = { x: 0.25, y: 0.5, width: 0.5, height: 0.25 };
     const done = ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box, type: 'crack' }], c: 'hairline crack' }, reviewer)).submitReview;
     expect(done).toMatchObject({ status: 'COMPLETED', verdict: 'ANOMALOUS', answerCount: 1 });
 
@@ -159,7 +159,7 @@ describe('a reviewer answering tasks', () => {
     expect(await answer(b, first, 'NORMAL')).toMatchObject({ status: 'COMPLETED', verdict: 'NORMAL', answerCount: 2 });
 
     expect(await answer(a, second, 'NORMAL')).toMatchObject({ status: 'PENDING' });
-    const box = { left: 0.1, top: 0.1, width: 0.2, height: 0.2 };
+    const box = { x: 0.1, y: 0.1, width: 0.2, height: 0.2 };
     expect(await answer(b, second, 'ANOMALOUS', [{ box, type: 'chip' }])).toMatchObject({ status: 'PENDING', escalated: true, verdict: null });
     expect(ok(await t.gql(CLAIM, {}, c)).claimNextReview).toBeNull();
     const task = ok(await t.gql(`query($id: ID!) { reviewTask(id: $id) { note answers { verdict reviewer } } }`, { id: second }, admin)).reviewTask;
@@ -176,18 +176,18 @@ describe('a reviewer answering tasks', () => {
     const stranger = await newKey(t, 'REVIEWER');
     expect(ok(await t.gql(CLAIM, { skip: [other] }, reviewer)).claimNextReview.id).toBe(taskId);
     const cases: [unknown[], string, RegExp][] = [
-      [[{ box: { left: -0.1, top: 0, width: 0.5, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /regions\[0\]\.box\.left: expected a share of the image from 0 to 1/],
-      [[{ box: { left: 0.2, top: 0, width: 1.2, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /regions\[0\]\.box\.width/],
-      [[{ box: { left: 0.8, top: 0, width: 0.5, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /past the right edge/],
-      [[{ box: { left: 0.2, top: 0.2, width: 0, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /width and a height above 0/],
-      [[{ box: { left: 0.2, top: 0.2, width: 0.1, height: 0.1 }, type: 'gremlins' }], 'BAD_USER_INPUT', /unknown anomaly type "gremlins"; expected one of crack/],
+      [[{ box: { x: -0.1, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /regions\[0\]\.box\.x: expected a share of the image from 0 to 1/],
+      [[{ box: { x: 0.2, y: 0, width: 1.2, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /regions\[0\]\.box\.width/],
+      [[{ box: { x: 0.8, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /past the right edge/],
+      [[{ box: { x: 0.2, y: 0.2, width: 0, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /width and a height above 0/],
+      [[{ box: { x: 0.2, y: 0.2, width: 0.1, height: 0.1 }, type: 'gremlins' }], 'BAD_USER_INPUT', /unknown anomaly type "gremlins"; expected one of crack/],
     ];
     for (const [r, code, message] of cases) {
       const err = failure(await t.gql(SUBMIT, { id: taskId, v: 'ANOMALOUS', r }, reviewer));
       expect(err.extensions?.code).toBe(code);
       expect(err.message).toMatch(message);
     }
-    const normalWithBox = failure(await t.gql(SUBMIT, { id: taskId, v: 'NORMAL', r: [{ box: { left: 0, top: 0, width: 0.1, height: 0.1 }, type: 'crack' }] }, reviewer));
+    const normalWithBox = failure(await t.gql(SUBMIT, { id: taskId, v: 'NORMAL', r: [{ box: { x: 0, y: 0, width: 0.1, height: 0.1 }, type: 'crack' }] }, reviewer));
     expect(normalWithBox.message).toMatch(/a NORMAL verdict has no regions/);
     const notHeld = failure(await t.gql(SUBMIT, { id: taskId, v: 'NORMAL' }, stranger));
     expect([notHeld.extensions?.code, notHeld.message]).toEqual(['CONFLICT', expect.stringMatching(/you do not hold review task/)]);
@@ -302,7 +302,7 @@ describe("a reviewer's verdict on the model's anomalies", () => {
       expect(claimed.id).toBe(toGlobalId('ReviewTask', task.id));
       const view = ok(await t.gql(`query($id: ID!) { reviewTask(id: $id) { modelOutput { detector modelVersion confidence isAnomalous } } }`, { id: claimed.id }, reviewer)).reviewTask;
       expect(view.modelOutput).toEqual({ detector: 'builtin-inspect', modelVersion: 'm1', confidence: 0.6, isAnomalous: true });
-      ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { left: 0.05, top: 0.05, width: 0.3, height: 0.3 }, type: 'corrosion' }] }, reviewer));
+      ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { x: 0.05, y: 0.05, width: 0.3, height: 0.3 }, type: 'corrosion' }] }, reviewer));
       const rows = await prisma.anomaly.findMany({ where: { imageId: image.id }, orderBy: { regionIndex: 'asc' }, select: { status: true, type: true, source: true } });
       expect(rows).toEqual([
         { status: 'CONFIRMED', type: 'corrosion', source: 'MODEL' },

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { type Anomaly, type Device, type Inspection, type PrismaClient } from '../../src/generated/prisma/client';
 import { Role } from '../../src/auth/roles';
 import { toGlobalId } from '../../src/common/global-id';
-import { buildVigilSchema } from '../../src/graphql/schema';
+import { buildVigilSchema } from '../../src/app/schema';
 import { type AnomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { startTestApp, type TestApp } from '../support/app';
 import { serverUrl } from '../support/database';

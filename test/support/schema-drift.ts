@@ -115,7 +115,10 @@ export async function actualShape(s: SqlSession): Promise<SchemaShape> {
     `SELECT t.typname AS name, e.enumlabel AS label FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
      JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' ORDER BY t.typname, e.enumsortorder`,
   );
-  for (const e of enums) (shape.enums[e.name] ??= []).push(e.label);
+  for (const e of enums) {
+    shape.enums[e.name] ??= [];
+    shape.enums[e.name].push(e.label);
+  }
   const columns = await s.query<Record<string, string | number | null>>(
     `SELECT table_name, column_name, data_type, udt_name, character_maximum_length, datetime_precision, is_nullable, column_default
      FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_prisma_migrations' ORDER BY table_name, ordinal_position`,

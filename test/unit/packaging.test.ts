@@ -41,7 +41,7 @@ describe('docker-compose.yml', () => {
     const port = vigil.environment.PORT;
     expect(vigil.ports).toEqual([`${port}:${port}`]);
     expect(dockerfile).toContain(`EXPOSE ${port}`);
-    expect(dockerfile).toMatch(new RegExp(`healthz`));
+    expect(dockerfile).toMatch(/healthz/);
   });
 });
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { printVigilSchema } from '../../src/graphql/schema';
+import { printVigilSchema } from '../../src/app/schema';
 
 describe('graphql/schema.graphql', () => {
   it('is exactly what the code emits (run `npm run schema:emit` after changing the API)', () => {

@@ -34,6 +34,7 @@ interface KerasLayer {
 }
 
 /** The topology cut after the tapped layers, with any input size: the head (Flatten, Dense) needs a fixed one and is not used. */
+// biome-ignore lint/suspicious/noExplicitAny: a Keras model JSON, edited in place.
 function truncatedTopology(topology: Record<string, any>, taps: string[]): object {
   const config = (topology.model_config ?? topology).config as { layers: KerasLayer[]; output_layers: unknown };
   const byName = new Map(config.layers.map((l) => [l.name, l]));
@@ -69,6 +70,7 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
   let identity: BackboneIdentity;
   try {
     const json = umd(path.join(dir, 'model.min.js'));
+    // biome-ignore lint/suspicious/noExplicitAny: a Keras model JSON.
     const doc = (typeof json === 'string' ? JSON.parse(json) : json) as { modelTopology: Record<string, any>; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
     const shards = (await fs.readdir(dir)).filter((f) => /^group\d+-shard\d+of\d+\.min\.js$/.test(f)).sort();
     if (!shards.length) throw new BackboneError(`${dir} has no weight shards`);

@@ -1,7 +1,7 @@
 import { createPubSub, type PubSub, Repeater } from '@graphql-yoga/subscription';
 import { type Logger } from 'pino';
 import { type EventBus, type Topic, type VigilEvents } from './event-bus.port';
-import { type Channels, LocalEventTarget } from '../../events/local-event-target';
+import { type Channels, LocalEventTarget } from './local-event-target';
 
 /**
  * Events through graphql-yoga's pubsub. The default target keeps them in this process;

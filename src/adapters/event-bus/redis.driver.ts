@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { type Logger } from 'pino';
 import { type EventBus, type Topic, type VigilEvents } from './event-bus.port';
 import { InProcessEventBus } from './in-process.driver';
-import { type Listener, LocalEventTarget } from '../../events/local-event-target';
+import { type Listener, LocalEventTarget } from './local-event-target';
 
 /**
  * createPubSub's event target across instances: events go out as JSON on `<prefix><topic>`, and

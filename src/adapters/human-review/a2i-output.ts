@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type ReviewAnswerInput, type ReviewBox } from './human-review.port';
+import { type Box } from '../../common/box';
+import { type ReviewAnswerInput } from './human-review.port';
 
 // output.json of a completed loop; answerContent is what workflows/a2i/anomaly-review.liquid.html submits.
 // crowd-radio-button submits { <name>: { <value>: checked } }, and a button never touched may be absent.
@@ -55,14 +56,14 @@ const describeIssues = (error: z.ZodError) => error.issues.map((i) => `${i.path.
 
 const share = (value: number) => Math.round(Math.min(Math.max(value, 0), 1) * 1e6) / 1e6;
 
-/** Pixel box → shares of the image, clipped to it; null when nothing of it is inside. */
-function toShareBox(box: { left: number; top: number; width: number; height: number }, size: { width: number; height: number }): ReviewBox | null {
-  const left = share(box.left / size.width);
-  const top = share(box.top / size.height);
-  const width = share((box.left + box.width) / size.width) - left;
-  const height = share((box.top + box.height) / size.height) - top;
+/** A crowd-bounding-box pixel box (left/top) → a Box in shares of the image, clipped to it; null when nothing of it is inside. */
+function toShareBox(box: { left: number; top: number; width: number; height: number }, size: { width: number; height: number }): Box | null {
+  const x = share(box.left / size.width);
+  const y = share(box.top / size.height);
+  const width = share((box.left + box.width) / size.width) - x;
+  const height = share((box.top + box.height) / size.height) - y;
   if (width <= 0 || height <= 0) return null;
-  return { left, top, width: share(width), height: share(height) };
+  return { x, y, width: share(width), height: share(height) };
 }
 
 const chosen = (answer: Record<string, boolean> | undefined) => Object.values(answer ?? {}).some(Boolean);

@@ -1,7 +1,8 @@
 import { StartHumanLoopCommand, type SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime';
 import { toDetectorError } from '../aws-errors';
 import { DetectorError } from '../detectors/detector.port';
-import { type HumanLoopRequest, type HumanReviewPort, type ReviewBox } from './human-review.port';
+import { type Box } from '../../common/box';
+import { type HumanLoopRequest, type HumanReviewPort } from './human-review.port';
 import { humanLoopName } from './human-loop-name';
 
 export interface A2IHumanReviewOptions {
@@ -10,7 +11,7 @@ export interface A2IHumanReviewOptions {
   flowDefinitionArn: string;
 }
 
-/** One box in crowd-bounding-box's initial-value format: whole pixels of the image as stored. */
+/** One box in crowd-bounding-box's initial-value format: whole pixels of the image as stored, from its top-left corner. */
 export interface CrowdBoundingBox {
   left: number;
   top: number;
@@ -40,9 +41,10 @@ function pixelSpan(start: number, length: number, size: number): [number, number
   return [from, to - from];
 }
 
-export function toPixelBox(box: ReviewBox, imageWidth: number, imageHeight: number, label: string): CrowdBoundingBox {
-  const [left, width] = pixelSpan(box.left, box.width, imageWidth);
-  const [top, height] = pixelSpan(box.top, box.height, imageHeight);
+/** A Box (shares) as crowd-bounding-box pixels: x becomes left, y top. */
+export function toPixelBox(box: Box, imageWidth: number, imageHeight: number, label: string): CrowdBoundingBox {
+  const [left, width] = pixelSpan(box.x, box.width, imageWidth);
+  const [top, height] = pixelSpan(box.y, box.height, imageHeight);
   return { left, top, width, height, label };
 }
 

@@ -1,15 +1,10 @@
 // Where review tasks go besides vigil's own queue: Amazon A2I when HUMAN_REVIEW=a2i.
 
-/** A box as shares of the image (0..1), the way vigil stores every region. */
-export interface ReviewBox {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
+import { type Box } from '../../common/box';
 
 export interface ReviewRegion {
-  box: ReviewBox;
+  /** Shares of the image (0..1), the way vigil stores every region. */
+  box: Box;
   type: string;
   /** The model's confidence; null for a region a person drew. */
   confidence: number | null;
@@ -22,7 +17,7 @@ export interface ReviewAnswerInput {
   /** Who answered: an API key id, or `a2i:<workerId>`; one answer per reviewer and task. */
   reviewer: string;
   verdict: ReviewVerdictValue;
-  regions: { box: ReviewBox; type: string }[];
+  regions: { box: Box; type: string }[];
   comment: string | null;
 }
 

@@ -7,6 +7,7 @@ import {
   CreateTrainingJobCommand,
   DescribeEndpointCommand,
   DescribeTrainingJobCommand,
+  type DescribeTrainingJobCommandOutput,
   UpdateEndpointCommand,
   type Channel,
   type DescribeEndpointOutput,
@@ -163,7 +164,7 @@ export class SageMakerTrainer implements ExternalTrainer {
   }
 
   async status(externalId: string): Promise<TrainingStatus> {
-    let job;
+    let job: DescribeTrainingJobCommandOutput;
     try {
       job = await this.client.send(new DescribeTrainingJobCommand({ TrainingJobName: externalId }));
     } catch (err) {

@@ -35,7 +35,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   constructor(
     definitions: Partial<Record<WorkflowName, AslDefinition>>,
     tasks: Record<string, LocalTask>,
-    private readonly options: LocalEngineOptions,
+    options: LocalEngineOptions,
     private readonly reconciler: RunReconciler,
     private readonly log: Logger,
   ) {
@@ -45,6 +45,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const retries: Record<string, number> = {};
       for (const { state, handler } of taskStates(definition)) {
         const task = handler ? tasks[handler] : undefined;
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the ASL placeholder, named literally.
         if (!task) throw new Error(`workflows/${name}.asl.json: Task state ${state} names no vigil handler (${handler ?? 'no ${…FunctionArn} resource'})`);
         handlers[state] = task;
         if (options.retryIntervalMs != null) retries[state] = options.retryIntervalMs;

@@ -191,6 +191,7 @@ export function toConnection<T extends Row>(
 
 /** A Prisma findMany query for one page; typed loosely because it serves every model. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each Prisma model has its own where/orderBy types; the caller's findMany checks them.
 export type PageQuery = { where: any; orderBy: any; take: number };
 
 /** One top-level connection: validate the arguments, scan one indexed range, count only when asked. */

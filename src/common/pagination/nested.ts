@@ -13,7 +13,7 @@ export type SqlFilter = (params: unknown[]) => string[];
 /** `t.<column>` is one of `values` (compared as text, so it serves enum columns too); no filter when empty. */
 export const columnIn = (column: string, values?: readonly string[]): SqlFilter | undefined =>
   values?.length
-    ? (params) => [`t."${column}"::text IN (${values.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`]
+    ? (params) => [`t."${column}"::text IN (${values.map((v) => `$${params.push(v)}`).join(', ')})`]
     : undefined;
 
 function parentList(parentIds: readonly string[], params: unknown[]): string {
@@ -86,7 +86,7 @@ export async function nestedCounts(
   filter?: SqlFilter,
 ): Promise<Map<string, number>> {
   const params: unknown[] = [];
-  const list = parentIds.map((id) => (params.push(id), `$${params.length}::uuid`)).join(', ');
+  const list = parentIds.map((id) => `$${params.push(id)}::uuid`).join(', ');
   const where = [`t."${relation.parentColumn}" IN (${list})`, ...(filter?.(params) ?? [])];
   const rows = await prisma.$queryRawUnsafe<{ parentId: string; n: number }[]>(
     `SELECT t."${relation.parentColumn}"::text AS "parentId", count(*)::int AS n FROM "${relation.table}" t WHERE ${where.join(' AND ')} GROUP BY 1`,

@@ -3,8 +3,8 @@
 
 const TASK_FIELDS = `id reason status uncertainty deviceType imageUrl imageWidth imageHeight claimedUntil
     modelOutput { detector modelVersion isAnomalous confidence
-      regions { type confidence box { left top width height } }
-      heatmaps { url frame { left top width height } } }`;
+      regions { type confidence box { x y width height } }
+      heatmaps { url frame { x y width height } } }`;
 export const Q_SIGN_IN = `query ReviewSignIn { viewer { name role } reviewSettings { anomalyTypes leaseSeconds requiredAnswers humanReview } reviewStats { pending mineToday } }`;
 export const Q_STATS = `query ReviewStats { reviewStats { pending mineToday } }`;
 export const M_CLAIM = `mutation ClaimNextReview($skip: [ID!]) { claimNextReview(skip: $skip) { ${TASK_FIELDS} } }`;

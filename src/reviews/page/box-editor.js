@@ -91,11 +91,11 @@ function dragBox(d, box, p) {
   const dx = p.x - d.start.x;
   const dy = p.y - d.start.y;
   if (d.mode === 'move') {
-    box.left = Math.min(1 - o.width, Math.max(0, o.left + dx));
-    box.top = Math.min(1 - o.height, Math.max(0, o.top + dy));
+    box.x = Math.min(1 - o.width, Math.max(0, o.x + dx));
+    box.y = Math.min(1 - o.height, Math.max(0, o.y + dy));
   } else {
     const corner = d.corner || '';
-    let l = o.left, t = o.top, r = o.left + o.width, b = o.top + o.height;
+    let l = o.x, t = o.y, r = o.x + o.width, b = o.y + o.height;
     if (corner.includes('w')) l = p.x; else r = p.x;
     if (corner.includes('n')) t = p.y; else b = p.y;
     Object.assign(box, normalise({ x: l, y: t }, { x: r, y: b }));

@@ -18,9 +18,9 @@ export function clamp01(v) {
  * @returns {Rect}
  */
 export function normalise(a, b) {
-  const left = Math.min(a.x, b.x);
-  const top = Math.min(a.y, b.y);
-  return { left, top, width: Math.abs(a.x - b.x), height: Math.abs(a.y - b.y) };
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return { x, y, width: Math.abs(a.x - b.x), height: Math.abs(a.y - b.y) };
 }
 
 /**
@@ -34,16 +34,16 @@ export function regionsToSend(boxes) {
   /** @type {RegionInput[]} */
   const out = [];
   for (const b of boxes) {
-    const left = q(clamp01(b.left));
-    const top = q(clamp01(b.top));
-    let width = q(clamp01(b.left + b.width)) - left;
-    let height = q(clamp01(b.top + b.height)) - top;
-    width = Math.min(q(width), 1 - left);
-    height = Math.min(q(height), 1 - top);
-    while (left + width > 1) width -= Number.EPSILON;
-    while (top + height > 1) height -= Number.EPSILON;
+    const x = q(clamp01(b.x));
+    const y = q(clamp01(b.y));
+    let width = q(clamp01(b.x + b.width)) - x;
+    let height = q(clamp01(b.y + b.height)) - y;
+    width = Math.min(q(width), 1 - x);
+    height = Math.min(q(height), 1 - y);
+    while (x + width > 1) width -= Number.EPSILON;
+    while (y + height > 1) height -= Number.EPSILON;
     if (!(width > 1e-6) || !(height > 1e-6)) continue;
-    out.push({ box: { left, top, width, height }, type: b.type });
+    out.push({ box: { x, y, width, height }, type: b.type });
   }
   return out;
 }

@@ -74,7 +74,7 @@ function label(parent, x, y, text, cls) {
  */
 function px(b) {
   const { w, h } = state.disp;
-  return { x: b.left * w, y: b.top * h, w: b.width * w, h: b.height * h };
+  return { x: b.x * w, y: b.y * h, w: b.width * w, h: b.height * h };
 }
 
 /** Redraws everything on the photo from the state. */

@@ -7,10 +7,11 @@
 /** @typedef {'info' | 'ok' | 'error'} StatusKind */
 
 /**
- * A rectangle as shares (0–1) of the photo's width and height, as the API takes and gives it.
+ * A rectangle as shares (0–1) of the photo's width and height, from its top-left corner, as the API
+ * takes and gives it (Box, BoxInput).
  * @typedef {object} Rect
- * @property {number} left
- * @property {number} top
+ * @property {number} x
+ * @property {number} y
  * @property {number} width
  * @property {number} height
  */
@@ -48,7 +49,7 @@
  */
 
 /**
- * What the model said about the photo (ReviewModelOutputType).
+ * What the model said about the photo (ReviewModelOutput).
  * @typedef {object} ModelOutput
  * @property {string} detector
  * @property {string} modelVersion

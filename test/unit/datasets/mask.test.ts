@@ -20,8 +20,8 @@ describe('renderMask', () => {
       height: 100,
       types,
       regions: [
-        { type: 'crack', box: { left: 0.1, top: 0.2, width: 0.2, height: 0.3 } }, // x 20–59, y 20–49
-        { type: 'dent', box: { left: 0.6, top: 0.5, width: 0.25, height: 0.4 } }, // x 120–169, y 50–89
+        { type: 'crack', box: { x: 0.1, y: 0.2, width: 0.2, height: 0.3 } }, // x 20–59, y 20–49
+        { type: 'dent', box: { x: 0.6, y: 0.5, width: 0.25, height: 0.4 } }, // x 120–169, y 50–89
       ],
     });
     const { info, at } = await pixels(png);
@@ -46,7 +46,7 @@ describe('renderMask', () => {
       width: 64,
       height: 64,
       types,
-      regions: [{ type: 'scratch', box: { left: 0.25, top: 0.25, width: 0.5, height: 0.5 } }],
+      regions: [{ type: 'scratch', box: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 } }],
     });
     const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     const seen = new Set<string>();
@@ -60,9 +60,9 @@ describe('renderMask', () => {
       height: 100,
       types,
       regions: [
-        { type: 'dent', box: { left: 0.45, top: 0.45, width: 0.1, height: 0.1 } },
-        { type: 'scratch', box: { left: 0, top: 0, width: 1, height: 1 } },
-        { type: 'crack', box: { left: 0, top: 0, width: 1, height: 1 } },
+        { type: 'dent', box: { x: 0.45, y: 0.45, width: 0.1, height: 0.1 } },
+        { type: 'scratch', box: { x: 0, y: 0, width: 1, height: 1 } },
+        { type: 'crack', box: { x: 0, y: 0, width: 1, height: 1 } },
       ],
     });
     const { at } = await pixels(png);
@@ -77,9 +77,9 @@ describe('renderMask', () => {
       height: 50,
       types,
       regions: [
-        { type: 'scratch', box: { left: 0.5, top: 0.5, width: 0.001, height: 0.001 } },
-        { type: 'crack', box: { left: 0.9, top: -0.2, width: 0.5, height: 0.4 } },
-        { type: 'dent', box: { left: 1.2, top: 0.1, width: 0.1, height: 0.1 } },
+        { type: 'scratch', box: { x: 0.5, y: 0.5, width: 0.001, height: 0.001 } },
+        { type: 'crack', box: { x: 0.9, y: -0.2, width: 0.5, height: 0.4 } },
+        { type: 'dent', box: { x: 1.2, y: 0.1, width: 0.1, height: 0.1 } },
       ],
     });
     const { at } = await pixels(png);
@@ -97,7 +97,7 @@ describe('renderMask', () => {
   });
 
   it('refuses a region of an unknown type, a type named BACKGROUND and a bad image size', async () => {
-    await expect(renderMask({ width: 10, height: 10, types, regions: [{ type: 'rust', box: { left: 0, top: 0, width: 1, height: 1 } }] })).rejects.toThrow(/"rust" is not one of the anomaly types/);
+    await expect(renderMask({ width: 10, height: 10, types, regions: [{ type: 'rust', box: { x: 0, y: 0, width: 1, height: 1 } }] })).rejects.toThrow(/"rust" is not one of the anomaly types/);
     await expect(renderMask({ width: 10, height: 10, types: ['background'], regions: [] })).rejects.toThrow(/reserved/);
     await expect(renderMask({ width: 0, height: 10, types, regions: [] })).rejects.toThrow(RangeError);
   });

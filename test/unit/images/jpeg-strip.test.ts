@@ -1,7 +1,7 @@
 import exifr from 'exifr';
 import sharp from 'sharp';
-import { deriveImages } from '../../../src/images/processing/image-processor';
-import { stripJpegMetadata } from '../../../src/images/processing/jpeg-strip';
+import { deriveImages } from '../../../src/image-processing/image-processor';
+import { stripJpegMetadata } from '../../../src/image-processing/jpeg-strip';
 
 const XMP = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"></rdf:RDF></x:xmpmeta>';
 

@@ -1,9 +1,9 @@
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { deriveImages, inspectImage } from '../../../src/images/processing/image-processor';
-import { ImageRejected, RejectionReason } from '../../../src/images/processing/rejection';
-import { sniffImageType } from '../../../src/images/processing/sniff';
-import { tileGrid } from '../../../src/images/processing/tiles';
+import { deriveImages, inspectImage } from '../../../src/image-processing/image-processor';
+import { ImageRejected, RejectionReason } from '../../../src/image-processing/rejection';
+import { sniffImageType } from '../../../src/image-processing/sniff';
+import { tileGrid } from '../../../src/image-processing/tiles';
 
 /** A landscape photo, left half red and right half blue, as a camera held sideways would store it. */
 async function dronePhoto(width = 1200, height = 800) {

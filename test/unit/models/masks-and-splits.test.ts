@@ -31,7 +31,7 @@ describe('masks between formats', () => {
   it('paints an imported binary mask in the type colour on white and boxes it', async () => {
     const binary = await grey(40, 20, (x, y) => x >= 10 && x < 20 && y >= 5 && y < 10);
     const { png, box } = await paintBinaryMask(binary, 'other', types);
-    expect(box).toEqual({ left: 0.25, top: 0.25, width: 0.25, height: 0.25 });
+    expect(box).toEqual({ x: 0.25, y: 0.25, width: 0.25, height: 0.25 });
     const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     const at = (x: number, y: number) => `#${[0, 1, 2].map((c) => data[(y * 40 + x) * 3 + c].toString(16).padStart(2, '0')).join('')}`;
     expect(at(12, 7)).toBe(maskColour(1));
@@ -44,7 +44,7 @@ describe('masks between formats', () => {
   });
 
   it('turns a stored (colour on white) mask back into white-on-black for the model', async () => {
-    const { png } = await renderMask({ width: 40, height: 40, regions: [{ box: { left: 0.5, top: 0, width: 0.5, height: 0.5 }, type: 'crack' }], types });
+    const { png } = await renderMask({ width: 40, height: 40, regions: [{ box: { x: 0.5, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }], types });
     const { data, info } = await sharp(await binaryMaskOf(png)).greyscale().raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([40, 40]);
     expect(data[5 * 40 + 30]).toBe(255);

@@ -70,7 +70,7 @@ const outputJson = (humanLoopName = NAME) => ({
 });
 
 const EXPECTED_ANSWERS: ReviewAnswerInput[] = [
-  { reviewer: 'a2i:ef7294f850a3d9d1', verdict: 'ANOMALOUS', regions: [{ box: { left: 0.1, top: 0.25, width: 0.25, height: 0.5 }, type: 'crack' }], comment: 'crack on the second shed' },
+  { reviewer: 'a2i:ef7294f850a3d9d1', verdict: 'ANOMALOUS', regions: [{ box: { x: 0.1, y: 0.25, width: 0.25, height: 0.5 }, type: 'crack' }], comment: 'crack on the second shed' },
 ];
 
 const body = (text: string) => sdkStreamMixin(Readable.from([Buffer.from(text)]));

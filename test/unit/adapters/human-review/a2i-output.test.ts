@@ -69,8 +69,8 @@ describe('reading an A2I output.json', () => {
           reviewer: 'a2i:ef7294f850a3d9d1',
           verdict: 'ANOMALOUS',
           regions: [
-            { box: { left: 0.1, top: 0.25, width: 0.25, height: 0.5 }, type: 'crack' },
-            { box: { left: 0.75, top: 0.05, width: 0.05, height: 0.1 }, type: 'flashover' },
+            { box: { x: 0.1, y: 0.25, width: 0.25, height: 0.5 }, type: 'crack' },
+            { box: { x: 0.75, y: 0.05, width: 0.05, height: 0.1 }, type: 'flashover' },
           ],
           comment: 'crack runs across two sheds',
         },
@@ -92,7 +92,7 @@ describe('reading an A2I output.json', () => {
     ]);
     expect(parseA2IOutput(json).answers).toEqual([
       { reviewer: 'a2i:worker-one', verdict: 'NORMAL', regions: [], comment: null },
-      { reviewer: 'a2i:worker-two', verdict: 'ANOMALOUS', regions: [{ box: { left: 0, top: 0, width: 0.5, height: 0.5 }, type: 'chipped' }], comment: 'chipped rim' },
+      { reviewer: 'a2i:worker-two', verdict: 'ANOMALOUS', regions: [{ box: { x: 0, y: 0, width: 0.5, height: 0.5 }, type: 'chipped' }], comment: 'chipped rim' },
       { reviewer: 'a2i:worker-three', verdict: 'ANOMALOUS', regions: [], comment: 'dirty all over, no one spot' },
     ]);
   });
@@ -116,13 +116,13 @@ describe('reading an A2I output.json', () => {
       verdict: 'anomalous',
     });
     expect(parseA2IOutput(outputJson([humanAnswer('w', content)])).answers[0].regions).toEqual([
-      { box: { left: 0, top: 0.833333, width: 0.125, height: 0.166667 }, type: 'crack' },
+      { box: { x: 0, y: 0.833333, width: 0.125, height: 0.166667 }, type: 'crack' },
     ]);
 
     const larger = answerContent({ boxes: [{ left: 128, top: 240, width: 320, height: 480, label: 'crack' }] });
     larger.annotatedResult.inputImageProperties = { width: 1280, height: 960 };
     expect(parseA2IOutput(outputJson([humanAnswer('w', larger)])).answers[0].regions).toEqual([
-      { box: { left: 0.1, top: 0.25, width: 0.25, height: 0.5 }, type: 'crack' },
+      { box: { x: 0.1, y: 0.25, width: 0.25, height: 0.5 }, type: 'crack' },
     ]);
   });
 

@@ -36,9 +36,9 @@ function request(overrides: Partial<HumanLoopRequest> = {}): HumanLoopRequest {
     imageWidth: 640,
     imageHeight: 480,
     modelRegions: [
-      { box: { left: 0.1, top: 0.25, width: 0.25, height: 0.5 }, type: 'crack', confidence: 0.41 },
+      { box: { x: 0.1, y: 0.25, width: 0.25, height: 0.5 }, type: 'crack', confidence: 0.41 },
       // Not one of the device type's anomaly types, and reaching past the right and bottom edges.
-      { box: { left: 0.9, top: 0.9, width: 0.2, height: 0.2 }, type: 'scorch', confidence: 0.33 },
+      { box: { x: 0.9, y: 0.9, width: 0.2, height: 0.2 }, type: 'scorch', confidence: 0.33 },
     ],
     confidence: 0.58,
     anomalyTypes: ['chipped', 'crack', 'flashover'],
@@ -100,9 +100,9 @@ describe('starting an A2I human loop', () => {
         imageWidth: 100,
         imageHeight: 50,
         modelRegions: [
-          { box: { left: 0.5, top: 0.5, width: 0.001, height: 0 }, type: 'crack', confidence: 0.9 },
-          { box: { left: 1, top: 1, width: 0.1, height: 0.1 }, type: 'crack', confidence: 0.9 },
-          { box: { left: -0.2, top: -0.1, width: 1.5, height: 1.5 }, type: 'crack', confidence: 0.9 },
+          { box: { x: 0.5, y: 0.5, width: 0.001, height: 0 }, type: 'crack', confidence: 0.9 },
+          { box: { x: 1, y: 1, width: 0.1, height: 0.1 }, type: 'crack', confidence: 0.9 },
+          { box: { x: -0.2, y: -0.1, width: 1.5, height: 1.5 }, type: 'crack', confidence: 0.9 },
         ],
       }),
     );

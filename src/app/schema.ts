@@ -3,10 +3,12 @@ import { ReviewResolver } from '../reviews/review.resolver';
 import { DatasetEntryResolver, DatasetResolver } from '../datasets/dataset.resolver';
 import { ActiveModelResolver, ModelDeploymentResolver, ModelHealthResolver, ModelVersionResolver } from '../models/model.resolver';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchemaSync, getMetadataStorage, type NonEmptyArray, type PubSub } from 'type-graphql';
+import { buildSchemaSync, type ContainerType, getMetadataStorage, type NonEmptyArray, type PubSub } from 'type-graphql';
+import { container as rootContainer } from 'tsyringe';
+import { type Services } from './services';
 import { AnomalyResolver } from '../anomalies/anomaly.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
-import { authChecker } from '../auth/auth-checker';
+import { authChecker } from '../graphql/auth-checker';
 import { DetectionResolver } from '../detections/detection.resolver';
 import { DeviceResolver } from '../devices/device.resolver';
 import { SubscriptionResolver } from '../events/subscription.resolver';
@@ -14,11 +16,11 @@ import { ImageResolver } from '../images/image.resolver';
 import { InspectionResolver } from '../inspections/inspection.resolver';
 import { SurveyResolver } from '../surveys/survey.resolver';
 import { UploadResolver } from '../images/upload.resolver';
-import { NodeResolver } from './node.resolver';
+import { NodeResolver } from '../graphql/node.resolver';
 import { CostResolver } from '../costs/cost.resolver';
 import { InspectionWorkflowResolver, ReviewTaskFieldsResolver, WorkflowRunResolver } from '../workflows/workflow.resolver';
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+// biome-ignore lint/complexity/noBannedTypes: type-graphql's own type for resolver classes.
 export const RESOLVERS: NonEmptyArray<Function> = [
   NodeResolver,
   DeviceResolver,
@@ -66,24 +68,34 @@ const NO_SCHEMA_PUBSUB: PubSub = {
   },
 };
 
-let cached: GraphQLSchema | undefined;
+/**
+ * Resolvers built with this process's services (as in type-graphql's examples/tsyringe): each
+ * service instance is registered under its class, each resolver is made once and asks for the
+ * services it needs by constructor.
+ */
+export function resolverContainer(services: Services): ContainerType {
+  const container = rootContainer.createChildContainer();
+  for (const service of Object.values(services)) container.registerInstance(service.constructor, service);
+  for (const resolver of RESOLVERS) container.registerSingleton(resolver as new (...args: never[]) => unknown);
+  return { get: (resolver) => container.resolve(resolver as new (...args: never[]) => unknown) };
+}
 
-export function buildVigilSchema(): GraphQLSchema {
-  if (cached) return cached;
+/** The schema; without a container it can be printed and validated, but not executed. */
+export function buildVigilSchema(container?: ContainerType): GraphQLSchema {
   assertEveryOperationDeclaresRoles();
-  cached = buildSchemaSync({
+  return buildSchemaSync({
     resolvers: RESOLVERS,
+    container,
     authChecker,
     authMode: 'error',
     pubSub: NO_SCHEMA_PUBSUB,
     validate: { forbidUnknownValues: false },
   });
-  return cached;
 }
 
 const HEADER = '# Emitted from the code by `npm run schema:emit`; `npm run schema:check` fails when it differs. Do not edit.\n\n';
 
 /** The schema as committed in graphql/schema.graphql: sorted, so diffs show real changes only. */
 export function printVigilSchema(): string {
-  return HEADER + printSchema(lexicographicSortSchema(buildVigilSchema())) + '\n';
+  return `${HEADER + printSchema(lexicographicSortSchema(buildVigilSchema()))}\n`;
 }

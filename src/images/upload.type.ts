@@ -2,6 +2,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { RejectionReason } from '../generated/prisma/enums';
 import { ImageType } from './image.type';
+import { type UploadTicket } from './upload.service';
 
 export { RejectionReason };
 
@@ -77,8 +78,8 @@ export class ImageRejection {
   message: string;
 }
 
-@ObjectType({ description: "A tile of the image's normalised copy, in that copy's pixels." })
-export class ImageTileType {
+@ObjectType('ImageTile', { description: "A tile of the image's normalised copy, in that copy's pixels." })
+export class ImageTile {
   @Field(() => Int)
   index: number;
 
@@ -93,4 +94,16 @@ export class ImageTileType {
 
   @Field(() => Int)
   height: number;
+}
+
+/** The service's tickets as the API shows them. */
+export function toTickets(tickets: UploadTicket[]): ImageUploadTicket[] {
+  return tickets.map((t) => ({
+    filename: t.filename,
+    image: t.image as never,
+    uploadUrl: t.upload?.url ?? null,
+    uploadHeaders: t.upload?.headers ?? null,
+    expiresAt: t.upload?.expiresAt ?? null,
+    problem: t.problem,
+  }));
 }

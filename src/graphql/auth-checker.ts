@@ -1,7 +1,7 @@
 import { type AuthChecker } from 'type-graphql';
 import { forbidden, unauthenticated } from '../common/errors';
-import { type Context } from '../graphql/context';
-import { type Role } from './roles';
+import { type Context } from './context';
+import { type Role } from '../auth/roles';
 
 /** @Authorized(roles): no valid key → UNAUTHENTICATED, a key of another role → FORBIDDEN. */
 export const authChecker: AuthChecker<Context, Role> = ({ context, info }, roles) => {

@@ -5,11 +5,11 @@ import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import sharp from 'sharp';
 import { type Backbone } from '../adapters/backbone/backbone.port';
-import { loadArtifact, saveArtifact } from './artifact';
-import { readDatasetFolder } from './dataset';
-import { evaluate, predict, train } from './detector';
-import { renderReportHtml } from './report-html';
-import { type EvaluationReport, type Profile, type ReportExample } from './types';
+import { loadArtifact, saveArtifact } from '../anomaly-model/artifact';
+import { readDatasetFolder } from '../anomaly-model/dataset';
+import { evaluate, predict, train } from '../anomaly-model/detector';
+import { renderReportHtml } from '../anomaly-model/report-html';
+import { type EvaluationReport, type Profile, type ReportExample } from '../anomaly-model/types';
 
 /** One bar per phase on a terminal; a line per phase otherwise. */
 function phaseProgress(out: NodeJS.WriteStream) {

@@ -1,6 +1,6 @@
 import { type PubSubEventTarget } from '@graphql-yoga/subscription';
 import { type Logger } from 'pino';
-import { type Topic, type VigilEvents } from '../adapters/event-bus/event-bus.port';
+import { type Topic, type VigilEvents } from './event-bus.port';
 
 /** What createPubSub carries per topic: one payload, no per-id routing. */
 export type Channels = { [T in Topic]: [VigilEvents[T]] };

@@ -1,4 +1,4 @@
-import { type ObjectStore } from '../../adapters/object-store/object-store.port';
+import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { type Derivatives } from './image-processor';
 import { type TileRect } from './tiles';
 
