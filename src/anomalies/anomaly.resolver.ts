@@ -26,7 +26,6 @@ export class AnomalyResolver {
   @Query(() => AnomalyConnection, { description: 'Newest first unless orderBy says otherwise.' })
   anomalies(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
-    @Ctx() ctx: Context,
     @Arg('filter', () => AnomalyFilter, { nullable: true }) filter?: AnomalyFilter,
     @Arg('orderBy', () => AnomalyOrder, { nullable: true }) orderBy?: AnomalyOrder,
   ) {
@@ -42,7 +41,7 @@ export class AnomalyResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => AnomalyType)
-  async anomaly(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  async anomaly(@Arg('id', () => ID) id: string) {
     const uuid = fromGlobalId('Anomaly', id, 'id');
     return (await this.anomalyService.get(uuid)) ?? Promise.reject(notFound('Anomaly', uuid));
   }

@@ -26,19 +26,19 @@ export class ApiKeyResolver {
 
   @Authorized(ADMIN_ONLY)
   @Query(() => ApiKeyConnection, { description: 'Newest first.' })
-  apiKeys(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
+  apiKeys(@Args(() => PageArgs, { validate: false }) page: PageArgs) {
     return this.apiKeyService.list(page);
   }
 
   @Authorized(ADMIN_ONLY)
   @Mutation(() => CreateApiKeyPayload, { description: 'The secret is in the answer and nowhere else: store it now.' })
-  createApiKey(@Arg('name') name: string, @Arg('role', () => Role) role: Role, @Ctx() ctx: Context) {
+  createApiKey(@Arg('name') name: string, @Arg('role', () => Role) role: Role) {
     return this.apiKeyService.create(name, role);
   }
 
   @Authorized(ADMIN_ONLY)
   @Mutation(() => ApiKeyType, { description: 'Revoking twice is harmless. The last active ADMIN key cannot be revoked.' })
-  revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  revokeApiKey(@Arg('id', () => ID) id: string) {
     return this.apiKeyService.revoke(fromGlobalId('ApiKey', id, 'id'));
   }
 }

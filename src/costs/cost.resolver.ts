@@ -1,8 +1,7 @@
 import { injectable } from 'tsyringe';
 import { CostService } from './cost.service';
-import { Arg, Authorized, Ctx, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Query, Resolver } from 'type-graphql';
 import { READ_FLEET } from '../auth/roles';
-import { type Context } from '../graphql/context';
 import { CostReportType } from './cost.type';
 
 @injectable()
@@ -14,7 +13,7 @@ export class CostResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => CostReportType, { description: 'Detector spend between from (inclusive) and to (exclusive), by stage and detector, and what the cascade saved.' })
-  costReport(@Arg('from') from: Date, @Arg('to') to: Date, @Ctx() ctx: Context) {
+  costReport(@Arg('from') from: Date, @Arg('to') to: Date) {
     return this.costService.report(from, to);
   }
 }

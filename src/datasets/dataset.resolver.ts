@@ -26,13 +26,13 @@ export class DatasetResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => [DatasetType], { description: 'Every dataset, by name. Reviewed labels are written to the dataset of the device type.' })
-  datasets(@Ctx() ctx: Context) {
+  datasets() {
     return this.datasetService.list();
   }
 
   @Authorized(READ_FLEET)
   @Query(() => DatasetType, { nullable: true, description: 'Null when it does not exist.' })
-  async dataset(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  async dataset(@Arg('id', () => ID) id: string) {
     return (await this.datasetService.byIds([fromGlobalId('Dataset', id, 'id')]))[0] ?? null;
   }
 
@@ -40,7 +40,7 @@ export class DatasetResolver {
   @Mutation(() => ImportDatasetResult, {
     description: 'Adds labelled images a team already has to the device type\'s dataset; repeating it adds nothing. Bad files are listed in errors and skipped.',
   })
-  async importDataset(@Arg('input', () => ImportDatasetInput) input: ImportDatasetInput, @Ctx() ctx: Context) {
+  async importDataset(@Arg('input', () => ImportDatasetInput) input: ImportDatasetInput) {
     return this.datasetImportService.import(input);
   }
 
@@ -48,14 +48,13 @@ export class DatasetResolver {
   entries(
     @Root() dataset: Dataset,
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
-    @Ctx() ctx: Context,
     @Arg('filter', () => DatasetEntryFilter, { nullable: true }) filter?: DatasetEntryFilter | null,
   ) {
     return this.datasetService.entries(dataset.id, page, filter ?? {});
   }
 
   @FieldResolver(() => DatasetStatsType, { description: 'Entries per split and label, and how many labels wait for the next training.' })
-  async stats(@Root() dataset: Dataset, @Ctx() ctx: Context): Promise<DatasetStatsType> {
+  async stats(@Root() dataset: Dataset): Promise<DatasetStatsType> {
     const stats = await this.datasetService.stats(dataset.id);
     const last = await this.trainingService.lastTraining(dataset.id);
     return { ...stats, lastTrainedAt: last?.createdAt ?? null, labelsWaiting: await this.trainingService.labelsWaiting(dataset.id, last?.profile ?? 'INSPECT') };
@@ -67,7 +66,7 @@ export class DatasetResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A link to the Lookout-format JSON Lines manifest (valid for UPLOAD_URL_TTL_SECONDS).' })
-  manifestUrl(@Root() dataset: Dataset, @Ctx() ctx: Context) {
+  manifestUrl(@Root() dataset: Dataset) {
     return dataset.manifestKey ? this.uploadService.downloadUrl(dataset.manifestKey) : null;
   }
 }
@@ -90,7 +89,7 @@ export class DatasetEntryResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A link to an imported picture (valid for UPLOAD_URL_TTL_SECONDS).' })
-  sourceUrl(@Root() entry: DatasetEntry, @Ctx() ctx: Context) {
+  sourceUrl(@Root() entry: DatasetEntry) {
     return entry.sourceKey ? this.uploadService.downloadUrl(entry.sourceKey) : null;
   }
 
@@ -100,7 +99,7 @@ export class DatasetEntryResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A link to the mask PNG (anomaly colours on white), when the label has regions.' })
-  maskUrl(@Root() entry: DatasetEntry, @Ctx() ctx: Context) {
+  maskUrl(@Root() entry: DatasetEntry) {
     return entry.maskKey ? this.uploadService.downloadUrl(entry.maskKey) : null;
   }
 }

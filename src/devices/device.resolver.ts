@@ -24,7 +24,6 @@ export class DeviceResolver {
   @Query(() => DeviceConnection, { description: 'The fleet, filtered and paged; ordered by name unless orderBy says otherwise.' })
   devices(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
-    @Ctx() ctx: Context,
     @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
     @Arg('orderBy', () => DeviceOrder, { nullable: true }) orderBy?: DeviceOrder,
   ) {
@@ -33,19 +32,19 @@ export class DeviceResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => DeviceType)
-  device(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  device(@Arg('id', () => ID) id: string) {
     return this.deviceService.get(fromGlobalId('Device', id, 'id'));
   }
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => DeviceType)
-  createDevice(@Arg('input', () => DeviceInput) input: DeviceInput, @Ctx() ctx: Context) {
+  createDevice(@Arg('input', () => DeviceInput) input: DeviceInput) {
     return this.deviceService.create(input);
   }
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => DeviceType)
-  updateDevice(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateDeviceInput) input: UpdateDeviceInput, @Ctx() ctx: Context) {
+  updateDevice(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateDeviceInput) input: UpdateDeviceInput) {
     return this.deviceService.update(fromGlobalId('Device', id, 'id'), input);
   }
 
@@ -53,13 +52,13 @@ export class DeviceResolver {
   @Mutation(() => ImportDevicesResult, {
     description: 'Creates or updates devices by externalId (at most 5000 per call). Bad rows are reported in errors; the others are saved.',
   })
-  importDevices(@Arg('devices', () => [DeviceInput], { validate: false }) devices: DeviceInput[], @Ctx() ctx: Context) {
+  importDevices(@Arg('devices', () => [DeviceInput], { validate: false }) devices: DeviceInput[]) {
     return this.deviceService.importMany(devices);
   }
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => DeviceType, { description: 'Takes a device out of service; its history stays.' })
-  decommissionDevice(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  decommissionDevice(@Arg('id', () => ID) id: string) {
     return this.deviceService.decommission(fromGlobalId('Device', id, 'id'));
   }
 

@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { injectable } from 'tsyringe';
 import { AnomalyService } from '../anomalies/anomaly.service';
 import { DeviceService } from '../devices/device.service';
@@ -48,7 +48,6 @@ export class SubscriptionResolver {
   })
   async anomalyDetected(
     @Root() event: AnomalyDetectedEvent,
-    @Ctx() ctx: Context,
     // Checked once when subscribing, not again for every event.
     @Arg('filter', () => AnomalySubscriptionFilter, { nullable: true, validate: false }) _filter?: AnomalySubscriptionFilter,
   ) {
@@ -65,7 +64,7 @@ export class SubscriptionResolver {
       return where(context.events.subscribe('INSPECTION_UPDATED'), (e) => e.inspectionId === id);
     },
   })
-  inspectionUpdated(@Root() event: InspectionUpdatedEvent, @Ctx() ctx: Context, @Arg('id', () => ID) _id: string) {
+  inspectionUpdated(@Root() event: InspectionUpdatedEvent, @Arg('id', () => ID) _id: string) {
     return this.inspectionService.get(event.inspectionId);
   }
 
@@ -79,7 +78,6 @@ export class SubscriptionResolver {
   })
   deviceStatusChanged(
     @Root() event: DeviceStatusChangedEvent,
-    @Ctx() ctx: Context,
     @Arg('filter', () => DeviceStatusFilter, { nullable: true, validate: false }) _filter?: DeviceStatusFilter,
   ) {
     return this.deviceService.get(event.deviceId);
@@ -93,7 +91,6 @@ export class SubscriptionResolver {
   })
   async reviewTaskCreated(
     @Root() event: ReviewTaskCreatedEvent,
-    @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
     return (await this.queue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
@@ -107,7 +104,6 @@ export class SubscriptionResolver {
   })
   async reviewCompleted(
     @Root() event: ReviewCompletedEvent,
-    @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
     return (await this.queue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));

@@ -39,12 +39,12 @@ export class ImageResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to the normalised copy (auto-oriented, no metadata); null until READY.' })
-  url(@Root() image: Image, @Ctx() ctx: Context) {
+  url(@Root() image: Image) {
     return image.normalizedKey ? this.uploadService.downloadUrl(image.normalizedKey) : null;
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to a thumbnail of at most 256 px; null until READY.' })
-  thumbnailUrl(@Root() image: Image, @Ctx() ctx: Context) {
+  thumbnailUrl(@Root() image: Image) {
     return image.thumbnailKey ? this.uploadService.downloadUrl(image.thumbnailKey) : null;
   }
 

@@ -1,11 +1,10 @@
 import { injectable } from 'tsyringe';
 import { WorkflowRunService } from '../workflows/workflow-run.service';
-import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, ID, Mutation, Resolver } from 'type-graphql';
 import { WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
-import { type Context } from '../graphql/context';
 import { ImageType } from './image.type';
-import { type UploadTicket, UploadService } from './upload.service';
+import { UploadService } from './upload.service';
 import { ImageUploadTicket, toTickets, UploadFileInput } from './upload.type';
 
 @injectable()
@@ -23,7 +22,6 @@ export class UploadResolver {
   async requestImageUploads(
     @Arg('inspectionId', () => ID) inspectionId: string,
     @Arg('files', () => [UploadFileInput], { validate: false }) files: UploadFileInput[],
-    @Ctx() ctx: Context,
   ): Promise<ImageUploadTicket[]> {
     return toTickets(await this.uploadService.request({ inspectionId: fromGlobalId('Inspection', inspectionId, 'inspectionId') }, files));
   }
@@ -32,7 +30,7 @@ export class UploadResolver {
   @Mutation(() => [ImageType], {
     description: 'Checks the uploaded bytes and makes the derivatives: each image ends READY or REJECTED (see rejection). When no image of an inspection awaits its bytes any more, detection starts (WORKFLOW_AUTO_START). Repeating the call is harmless.',
   })
-  async completeImageUploads(@Arg('imageIds', () => [ID]) imageIds: string[], @Ctx() ctx: Context) {
+  async completeImageUploads(@Arg('imageIds', () => [ID]) imageIds: string[]) {
     const images = await this.uploadService.complete(imageIds.map((id, i) => fromGlobalId('Image', id, `imageIds[${i}]`)));
     await this.workflowRunService.startWhenUploaded(images.flatMap((i) => (i.inspectionId ? [i.inspectionId] : [])));
     return images;

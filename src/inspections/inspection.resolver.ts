@@ -21,7 +21,7 @@ export class InspectionResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => InspectionConnection, { description: 'In capture order, oldest first: `last: N` gives the N latest.' })
-  inspections(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
+  inspections(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
     return this.inspectionService.list(
       {
         ...filter,
@@ -33,7 +33,7 @@ export class InspectionResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => InspectionType)
-  inspection(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  inspection(@Arg('id', () => ID) id: string) {
     return this.inspectionService.get(fromGlobalId('Inspection', id, 'id'));
   }
 

@@ -42,7 +42,6 @@ export class ModelVersionResolver {
   @Query(() => ModelVersionConnection, { description: 'Model versions, newest first.' })
   modelVersions(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
-    @Ctx() ctx: Context,
     @Arg('filter', () => ModelVersionFilter, { nullable: true }) filter?: ModelVersionFilter | null,
   ) {
     const datasetId = filter?.datasetId ? fromGlobalId('Dataset', filter.datasetId, 'filter.datasetId') : null;
@@ -51,19 +50,19 @@ export class ModelVersionResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => ModelVersionType, { nullable: true, description: 'Null when it does not exist.' })
-  async modelVersion(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  async modelVersion(@Arg('id', () => ID) id: string) {
     return (await this.modelVersionQueries.byIds([fromGlobalId('ModelVersion', id, 'id')]))[0] ?? null;
   }
 
   @Authorized(READ_FLEET)
   @Query(() => [ActiveModelType], { description: 'The versions serving now, per device type and profile.' })
-  activeModels(@Ctx() ctx: Context, @Arg('deviceType', () => String, { nullable: true }) deviceType?: string | null) {
+  activeModels(@Arg('deviceType', () => String, { nullable: true }) deviceType?: string | null) {
     return this.deploymentService.active({ deviceType });
   }
 
   @Authorized(READ_FLEET)
   @Query(() => ModelHealthType, { description: "The serving model's agreement with reviewers (QA samples apart from low-confidence ones), labels waiting, last and current training." })
-  modelHealth(@Arg('deviceType') deviceType: string, @Ctx() ctx: Context) {
+  modelHealth(@Arg('deviceType') deviceType: string) {
     return this.modelHealthService.health(deviceType);
   }
 
@@ -96,7 +95,7 @@ export class ModelVersionResolver {
   }
 
   @FieldResolver(() => DatasetType)
-  async dataset(@Root() v: ModelVersion, @Ctx() ctx: Context) {
+  async dataset(@Root() v: ModelVersion) {
     return (await this.datasetService.byIds([v.datasetId]))[0];
   }
 
@@ -117,7 +116,7 @@ export class ModelVersionResolver {
   }
 
   @FieldResolver(() => TrainedOnType, { nullable: true, description: 'The dataset snapshot it trained and was tested on; null before BeginTraining.' })
-  async trainedOn(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<TrainedOnType | null> {
+  async trainedOn(@Root() v: ModelVersion): Promise<TrainedOnType | null> {
     const t = v.trainedOn as unknown as TrainedOn | null;
     if (!t) return null;
     return {
@@ -133,7 +132,7 @@ export class ModelVersionResolver {
   }
 
   @FieldResolver(() => ModelArtifactType, { nullable: true, description: 'The trained model file; null until trained.' })
-  async artifact(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<ModelArtifactType | null> {
+  async artifact(@Root() v: ModelVersion): Promise<ModelArtifactType | null> {
     if (!v.artifactKey && !v.artifactUri) return null;
     return {
       key: v.artifactKey,
@@ -145,13 +144,13 @@ export class ModelVersionResolver {
   }
 
   @FieldResolver(() => Boolean, { description: 'It serves its device type and profile now.' })
-  async active(@Root() v: ModelVersion, @Ctx() ctx: Context): Promise<boolean> {
+  async active(@Root() v: ModelVersion): Promise<boolean> {
     const active = await this.deploymentService.active({ deviceType: v.deviceType });
     return active.some((a) => a.modelVersionId === v.id);
   }
 
   @FieldResolver(() => [ModelDeploymentType], { description: 'Its deployments, newest first.' })
-  deployments(@Root() v: ModelVersion, @Ctx() ctx: Context) {
+  deployments(@Root() v: ModelVersion) {
     return this.deploymentService.deployments({ modelVersionId: v.id });
   }
 }
@@ -164,12 +163,12 @@ export class ModelDeploymentResolver {
   ) {}
 
   @FieldResolver(() => ModelVersionType)
-  async model(@Root() d: ModelDeployment, @Ctx() ctx: Context) {
+  async model(@Root() d: ModelDeployment) {
     return (await this.modelVersionQueries.byIds([d.modelVersionId]))[0];
   }
 
   @FieldResolver(() => ModelVersionType, { nullable: true, description: 'The version it replaced.' })
-  async previous(@Root() d: ModelDeployment, @Ctx() ctx: Context) {
+  async previous(@Root() d: ModelDeployment) {
     return d.previousVersionId ? (await this.modelVersionQueries.byIds([d.previousVersionId]))[0] : null;
   }
 
@@ -188,12 +187,12 @@ export class ActiveModelResolver {
   ) {}
 
   @FieldResolver(() => ModelVersionType)
-  async model(@Root() a: ActiveModel, @Ctx() ctx: Context) {
+  async model(@Root() a: ActiveModel) {
     return (await this.modelVersionQueries.byIds([a.modelVersionId]))[0];
   }
 
   @FieldResolver(() => ModelDeploymentType)
-  deployment(@Root() a: ActiveModel, @Ctx() ctx: Context) {
+  deployment(@Root() a: ActiveModel) {
     return this.modelVersionQueries.deployment(a.deploymentId);
   }
 }
@@ -207,17 +206,17 @@ export class ModelHealthResolver {
   ) {}
 
   @FieldResolver(() => [ModelVersionType], { description: 'The versions compared: those serving the device type now.' })
-  serving(@Root() h: ModelHealth, @Ctx() ctx: Context) {
+  serving(@Root() h: ModelHealth) {
     return this.modelVersionQueries.byIds(h.modelVersionIds);
   }
 
   @FieldResolver(() => ModelVersionType, { nullable: true, description: 'The training under way for its dataset, if any.' })
-  async training(@Root() h: ModelHealth, @Ctx() ctx: Context) {
+  async training(@Root() h: ModelHealth) {
     return h.trainingVersionId ? (await this.modelVersionQueries.byIds([h.trainingVersionId]))[0] : null;
   }
 
   @FieldResolver(() => DatasetType, { nullable: true })
-  async dataset(@Root() h: ModelHealth, @Ctx() ctx: Context) {
+  async dataset(@Root() h: ModelHealth) {
     return h.datasetId ? (await this.datasetService.byIds([h.datasetId]))[0] : null;
   }
 }

@@ -8,8 +8,7 @@ import { ANY_ROLE, READ_FLEET, REVIEW } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { type Context } from '../graphql/context';
-import { type NormalizedBox } from '../adapters/detectors/detector.port';
-import { type Box, boxFromLeftTop, WHOLE_IMAGE } from '../common/box';
+import { type Box, WHOLE_IMAGE } from '../common/box';
 import { ReviewRegionInput } from './review.input';
 import {
   ReviewAnswer,
@@ -36,7 +35,6 @@ export class ReviewResolver {
   @Query(() => ReviewTaskConnection, { description: 'Open tasks in the order reviewers get them (most informative first), or those of the given statuses.' })
   reviewQueue(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
-    @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true }) reasons?: ReviewReason[],
     @Arg('statuses', () => [ReviewTaskStatus], { nullable: true, description: 'Default: PENDING and CLAIMED.' }) statuses?: ReviewTaskStatus[],
   ) {
@@ -58,7 +56,7 @@ export class ReviewResolver {
 
   @Authorized(ANY_ROLE)
   @Query(() => ReviewSettings)
-  reviewSettings(@Ctx() ctx: Context): ReviewSettings {
+  reviewSettings(): ReviewSettings {
     return this.queue.publicSettings();
   }
 
@@ -127,21 +125,20 @@ export class ReviewResolver {
     if (!task.detectionId) return null;
     const detection = await ctx.loaders.detection.load(task.detectionId);
     if (!detection) return null;
-    // Detection results keep the detector port's left/top boxes; the API gives Box.
     const result = detection.result as {
-      regions?: { box: NormalizedBox; type: string; confidence?: number }[];
-      pictures?: { heatmapKey?: string | null; frame?: NormalizedBox }[];
+      regions?: { box: Box; type: string; confidence?: number }[];
+      pictures?: { heatmapKey?: string | null; frame?: Box }[];
     };
     const heatmaps = [];
     for (const p of result.pictures ?? []) {
-      if (p.heatmapKey) heatmaps.push({ url: await this.uploadService.downloadUrl(p.heatmapKey), frame: p.frame ? boxFromLeftTop(p.frame) : { ...WHOLE_IMAGE } });
+      if (p.heatmapKey) heatmaps.push({ url: await this.uploadService.downloadUrl(p.heatmapKey), frame: p.frame ?? { ...WHOLE_IMAGE } });
     }
     return {
       detector: detection.detector,
       modelVersion: detection.modelVersion,
       isAnomalous: detection.isAnomalous,
       confidence: detection.confidence,
-      regions: (result.regions ?? []).map((r) => ({ box: boxFromLeftTop(r.box), type: r.type, confidence: r.confidence ?? null })),
+      regions: (result.regions ?? []).map((r) => ({ box: r.box, type: r.type, confidence: r.confidence ?? null })),
       heatmaps,
     };
   }

@@ -22,13 +22,13 @@ export class SurveyResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => SurveyConnection, { description: 'Newest first.' })
-  surveys(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
+  surveys(@Args(() => PageArgs, { validate: false }) page: PageArgs) {
     return this.surveyService.list(page);
   }
 
   @Authorized(READ_FLEET)
   @Query(() => SurveyType)
-  survey(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
+  survey(@Arg('id', () => ID) id: string) {
     return this.surveyService.get(fromGlobalId('Survey', id, 'id'));
   }
 
@@ -38,7 +38,6 @@ export class SurveyResolver {
   })
   unassignedImages(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
-    @Ctx() ctx: Context,
     @Arg('surveyId', () => ID, { nullable: true }) surveyId?: string,
     @Arg('match', () => [DeviceMatch], { nullable: true, description: 'Only these outcomes; default NO_GPS, OUT_OF_RANGE and AMBIGUOUS.' }) match?: DeviceMatch[],
   ) {
@@ -58,7 +57,6 @@ export class SurveyResolver {
   async requestSurveyUploads(
     @Arg('surveyId', () => ID) surveyId: string,
     @Arg('files', () => [UploadFileInput], { validate: false }) files: UploadFileInput[],
-    @Ctx() ctx: Context,
   ): Promise<ImageUploadTicket[]> {
     return toTickets(await this.uploadService.request({ surveyId: fromGlobalId('Survey', surveyId, 'surveyId') }, files));
   }
@@ -67,12 +65,12 @@ export class SurveyResolver {
   @Mutation(() => ImageType, {
     description: "Puts a READY survey image into the survey's inspection of this device (created when needed). Also moves a wrongly matched image, unless it already has anomalies.",
   })
-  assignImage(@Arg('imageId', () => ID) imageId: string, @Arg('deviceId', () => ID) deviceId: string, @Ctx() ctx: Context) {
+  assignImage(@Arg('imageId', () => ID) imageId: string, @Arg('deviceId', () => ID) deviceId: string) {
     return this.surveyService.assign(fromGlobalId('Image', imageId, 'imageId'), fromGlobalId('Device', deviceId, 'deviceId'));
   }
 
   @FieldResolver(() => SurveyImageCounts)
-  async imageCounts(@Root() survey: Survey, @Ctx() ctx: Context): Promise<SurveyImageCounts> {
+  async imageCounts(@Root() survey: Survey): Promise<SurveyImageCounts> {
     const c = await this.surveyService.matchCounts(survey.id);
     const unassigned = c.NO_GPS + c.OUT_OF_RANGE + c.AMBIGUOUS;
     return { total: c.PENDING + c.MATCHED + c.ASSIGNED + unassigned, pending: c.PENDING, matched: c.MATCHED, assigned: c.ASSIGNED, unassigned };

@@ -22,7 +22,7 @@ export class InspectionWorkflowResolver {
   @Mutation(() => WorkflowRunType, {
     description: 'Starts detection over the inspection\'s uploaded images. While a run is queued or running, returns that run instead of starting another.',
   })
-  startInspection(@Arg('inspectionId', () => ID) inspectionId: string, @Ctx() ctx: Context) {
+  startInspection(@Arg('inspectionId', () => ID) inspectionId: string) {
     return this.workflowRunService.startInspection(fromGlobalId('Inspection', inspectionId, 'inspectionId'));
   }
 
@@ -31,7 +31,7 @@ export class InspectionWorkflowResolver {
     description:
       'Starts detection for every inspection of a survey (images matched to a device). On Step Functions with SFN_DETECT_SURVEY_ARN, one Distributed Map execution reads a manifest in S3; otherwise one run per inspection. Inspections already running are left as they are.',
   })
-  startSurvey(@Arg('surveyId', () => ID) surveyId: string, @Ctx() ctx: Context) {
+  startSurvey(@Arg('surveyId', () => ID) surveyId: string) {
     return this.workflowRunService.startSurvey(fromGlobalId('Survey', surveyId, 'surveyId'));
   }
 

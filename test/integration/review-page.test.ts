@@ -390,7 +390,7 @@ describe('the reviewer page in Chromium (1366×768)', () => {
       const task = ok(await t.gql('query($id: ID!) { reviewTask(id: $id) { reason modelOutput { regions { type } heatmaps { url } } } }', { id })).reviewTask;
       expect(task.reason).toBe('SAMPLED_QA');
       const m = task.modelOutput;
-      if (m && m.heatmaps.length && m.regions.length) {
+      if (m?.heatmaps.length && m.regions.length) {
         judged++;
         expect(await text('task-confidence')).toMatch(/% sure/);
         expect(await count('heatmap')).toBe(m.heatmaps.length);

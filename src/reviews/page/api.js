@@ -57,9 +57,9 @@ export async function gql(query, variables, key) {
   } catch {
     throw new ApiError(`HTTP ${res.status} ${res.statusText}`, `HTTP_${res.status}`);
   }
-  if (body.errors && body.errors.length) {
+  if (body.errors?.length) {
     const first = body.errors[0];
-    throw new ApiError(first.message, first.extensions && first.extensions.code);
+    throw new ApiError(first.message, first.extensions?.code);
   }
   if (!res.ok) throw new ApiError(`HTTP ${res.status} ${res.statusText}`, `HTTP_${res.status}`);
   return /** @type {T} */ (body.data);

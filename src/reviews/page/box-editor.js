@@ -38,7 +38,7 @@ export function onPointerDown(ev) {
   if (!state.task || state.busy || ev.button !== 0) return;
   const target = ev.target instanceof Element ? /** @type {SVGElement | null} */ (ev.target.closest('[data-role]')) : null;
   const role = target ? target.dataset.role : 'canvas';
-  const id = target && target.dataset.box ? Number(target.dataset.box) : null;
+  const id = target?.dataset.box ? Number(target.dataset.box) : null;
   const p = pointerShare(ev);
   ev.preventDefault();
   blurActive();
@@ -53,7 +53,7 @@ export function onPointerDown(ev) {
     state.drag = { mode: role === 'handle' ? 'resize' : 'move', id: box.id, corner: target.dataset.corner, start: p, orig: { ...box }, before: snapshot(), moved: false };
     renderBoxList();
   } else {
-    if (!state.settings || !state.settings.anomalyTypes.length) {
+    if (!state.settings?.anomalyTypes.length) {
       setStatus('No anomaly types are configured, so boxes cannot be drawn.', 'error');
       return;
     }

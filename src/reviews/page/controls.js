@@ -26,7 +26,7 @@ export function updateVerdict() {
 /** The time left on the claim, every second. */
 export function updateLease() {
   const task = state.task;
-  if (!task || !task.claimedUntil) {
+  if (!task?.claimedUntil) {
     el.lease.textContent = '–';
     return;
   }
@@ -42,9 +42,9 @@ export function updateLease() {
 
 /** The heatmap and model-box toggles work only when the model gave either. */
 export function updateModelToggles() {
-  const m = state.task && state.task.modelOutput;
-  const hasHeat = !!(m && m.heatmaps.length);
-  const hasBoxes = !!(m && m.regions.length);
+  const m = state.task?.modelOutput;
+  const hasHeat = !!(m?.heatmaps.length);
+  const hasBoxes = !!(m?.regions.length);
   el.toggleHeatmap.disabled = !hasHeat;
   el.toggleModelBoxes.disabled = !hasBoxes;
   const heatLabel = /** @type {HTMLElement} */ (el.toggleHeatmap.parentElement);

@@ -37,7 +37,7 @@ function flip(toggle) {
  */
 function typeKey(key) {
   const n = /^[1-9]$/.test(key) ? Number(key) : 0;
-  const type = n && state.settings && state.settings.anomalyTypes[n - 1];
+  const type = n && state.settings?.anomalyTypes[n - 1];
   if (!type) return false;
   if (state.selected != null) setBoxType(state.selected, type);
   else setDefaultType(type);
