@@ -77,7 +77,7 @@ export function regionsOf(map: Float32Array, grid: { cols: number; rows: number 
       }
     }
     regions.push({
-      box: { left: minX / cols, top: minY / rows, width: (maxX - minX + 1) / cols, height: (maxY - minY + 1) / rows },
+      box: { x: minX / cols, y: minY / rows, width: (maxX - minX + 1) / cols, height: (maxY - minY + 1) / rows },
       areaShare: count / map.length,
       score: best,
     });

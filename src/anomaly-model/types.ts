@@ -1,12 +1,14 @@
 // The built-in anomaly model's public shapes. No GraphQL, no database: the workflow handlers,
 // the CLI and the lifecycle service all use these.
 
+import { type Box } from '../common/box';
+
 export type Profile = 'screen' | 'inspect';
 export type Label = 'normal' | 'anomalous';
 
 /** One region of the thresholded anomaly map; box and area are shares of the image (0..1). */
 export interface AnomalyRegion {
-  box: { left: number; top: number; width: number; height: number };
+  box: Box;
   /** Share of the image's area the region covers. */
   areaShare: number;
   /** The highest patch score inside the region, on the model's score scale. */

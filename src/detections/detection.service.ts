@@ -7,6 +7,7 @@ import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
 import { createOnce } from '../db/prisma-errors';
+import { WHOLE_IMAGE } from '../common/box';
 import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
@@ -159,7 +160,7 @@ export class DetectionService {
     if (!detection) throw new Error(`image ${imageId} has no stage-2 detection to record anomalies from`);
     const found = ((detection.result as { regions?: InspectRegion[] }).regions ?? []);
     // An anomalous verdict without a located region still names the image.
-    const regions = found.length ? found : [{ box: { left: 0, top: 0, width: 1, height: 1 }, type: 'anomaly', confidence: detection.confidence }];
+    const regions = found.length ? found : [{ box: { ...WHOLE_IMAGE }, type: 'anomaly', confidence: detection.confidence }];
     const created = await this.deps.prisma.$transaction(async (tx) => {
       const existing = await tx.anomaly.findMany({ where: { detectionId: detection.id }, select: { regionIndex: true } });
       const have = new Set(existing.map((a) => a.regionIndex));
@@ -174,8 +175,8 @@ export class DetectionService {
           regionIndex,
           type: r.type,
           confidence: clamp01(r.confidence),
-          boxX: clamp01(r.box.left),
-          boxY: clamp01(r.box.top),
+          boxX: clamp01(r.box.x),
+          boxY: clamp01(r.box.y),
           boxWidth: clamp01(r.box.width),
           boxHeight: clamp01(r.box.height),
           source: 'MODEL' as const,

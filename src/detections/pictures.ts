@@ -1,7 +1,8 @@
 import { buffer } from 'node:stream/consumers';
 import { type Image, type ImageTile } from '../generated/prisma/client';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import { type DetectorImage, type NormalizedBox } from '../adapters/detectors/detector.port';
+import { type DetectorImage } from '../adapters/detectors/detector.port';
+import { type Box, WHOLE_IMAGE } from '../common/box';
 import { storedImageSize } from '../image-processing/stored-image-size';
 
 // What a detector is shown of an image: its tiles, or the normalised copy, and where each sits in the whole.
@@ -12,7 +13,7 @@ export type ImageWithDevice = Image & { tiles: ImageTile[]; deviceType: string; 
 export interface Picture {
   index: number | null;
   key: string;
-  frame: NormalizedBox;
+  frame: Box;
   width: number;
   height: number;
 }
@@ -23,10 +24,10 @@ export const round = (v: number) => Math.round(v * 1e4) / 1e4;
 export const uncertaintyOf = (confidence: number) => round(clamp01(2 * (1 - confidence)));
 
 /** A box found in a tile, as shares of the whole normalised image. */
-export function toImageBox(box: NormalizedBox, frame: NormalizedBox): NormalizedBox {
+export function toImageBox(box: Box, frame: Box): Box {
   return {
-    left: round(frame.left + box.left * frame.width),
-    top: round(frame.top + box.top * frame.height),
+    x: round(frame.x + box.x * frame.width),
+    y: round(frame.y + box.y * frame.height),
     width: round(box.width * frame.width),
     height: round(box.height * frame.height),
   };
@@ -35,14 +36,14 @@ export function toImageBox(box: NormalizedBox, frame: NormalizedBox): Normalized
 /** The tiles of a large frame, or the normalised copy itself. */
 export function picturesOf(image: ImageWithDevice): Picture[] {
   if (!image.tiles.length) {
-    return [{ index: null, key: image.normalizedKey!, frame: { left: 0, top: 0, width: 1, height: 1 }, width: image.width ?? 0, height: image.height ?? 0 }];
+    return [{ index: null, key: image.normalizedKey!, frame: { ...WHOLE_IMAGE }, width: image.width ?? 0, height: image.height ?? 0 }];
   }
   const width = Math.max(...image.tiles.map((t) => t.x + t.width));
   const height = Math.max(...image.tiles.map((t) => t.y + t.height));
   return image.tiles.map((t) => ({
     index: t.index,
     key: t.objectKey,
-    frame: { left: t.x / width, top: t.y / height, width: t.width / width, height: t.height / height },
+    frame: { x: t.x / width, y: t.y / height, width: t.width / width, height: t.height / height },
     width: t.width,
     height: t.height,
   }));

@@ -10,7 +10,6 @@ import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { storedImageSize } from '../image-processing/stored-image-size';
 import { type HumanReviewPort } from '../adapters/human-review/human-review.port';
 import { type InspectRegion } from '../adapters/detectors/detector.port';
-import { boxFromLeftTop } from '../common/box';
 import { type LearningBudget } from './active-learning';
 
 export interface NewReviewTask {
@@ -96,8 +95,7 @@ export class ReviewQueue {
     if (!image.normalizedKey || !this.deps.bucket) throw new Error(`review task ${task.id}: image ${image.id} has no normalised copy in S3 for A2I workers`);
     const size = await storedImageSize(this.deps.store, image.normalizedKey);
     const detection = task.detectionId ? await this.deps.prisma.detection.findUnique({ where: { id: task.detectionId } }) : null;
-    // Detection results keep the detector port's left/top boxes.
-    const regions = ((detection?.result as { regions?: InspectRegion[] } | undefined)?.regions ?? []).map((r) => ({ box: boxFromLeftTop(r.box), type: r.type, confidence: r.confidence ?? null }));
+    const regions = ((detection?.result as { regions?: InspectRegion[] } | undefined)?.regions ?? []).map((r) => ({ box: r.box, type: r.type, confidence: r.confidence ?? null }));
     const { humanLoopName } = await port.startHumanLoop({
       taskId: task.id,
       attempt: task.humanLoopCount,

@@ -67,7 +67,7 @@ describe('migrations', () => {
     }
   });
 
-  it('20261202000000_box_xy rewrites stored region boxes from {left, top} to {x, y}, once', async () => {
+  it('20261202000000_box_xy rewrites stored boxes (review answers, dataset entries, detection results) from {left, top} to {x, y}, once', async () => {
     const all = readMigrations();
     const at = all.findIndex((m) => m.name === '20261202000000_box_xy');
     expect(at).toBeGreaterThan(0);
@@ -79,6 +79,79 @@ describe('migrations', () => {
       { box: { left: 0, top: 0, width: 1, height: 1 }, type: 'other' },
     ];
     const newRegions = [{ box: { x: 0.1, y: 0.2, width: 0.3, height: 0.4 }, type: 'chip' }];
+    // Detection results as src/detections/detection.service.ts wrote them before: stage 2 (regions and
+    // each picture's frame) and stage 1 (each picture's label boxes); "raw" is the detector's own answer.
+    const heatmap = (tile: number) => `images/a.jpg.tile-${tile}.heatmap-inspect-1.png`;
+    const oldInspect = {
+      route: 'ANOMALY',
+      uncertain: false,
+      regions: [
+        { box: { left: 0.625, top: 0.25, width: 0.125, height: 0.5 }, type: 'anomaly', confidence: 0.9 },
+        { box: { left: 0.5, top: 0, width: 0.25, height: 0.25 }, type: 'crack', confidence: 0.7 },
+      ],
+      pictures: [
+        {
+          tile: 0,
+          frame: { left: 0, top: 0, width: 0.5, height: 1 },
+          isAnomalous: false,
+          uncertain: false,
+          confidence: 0.8,
+          heatmapKey: heatmap(0),
+          raw: { score: 0.1 },
+        },
+        {
+          tile: 1,
+          frame: { left: 0.5, top: 0, width: 0.5, height: 1 },
+          isAnomalous: true,
+          uncertain: false,
+          confidence: 0.9,
+          heatmapKey: heatmap(1),
+          raw: { score: 2.5 },
+        },
+      ],
+    };
+    const rekognitionRaw = {
+      LabelModelVersion: '3.0',
+      Labels: [{ Name: 'corrosion', Instances: [{ BoundingBox: { Left: 0.1, Top: 0.6, Width: 0.2, Height: 0.3 } }] }],
+    };
+    const oldScreen = {
+      flaggedTiles: [null],
+      pictures: [
+        {
+          tile: null,
+          flagged: true,
+          confidence: 0.88,
+          labels: [
+            {
+              name: 'corrosion',
+              confidence: 0.88,
+              boxes: [
+                { left: 0.1, top: 0.6, width: 0.2, height: 0.3 },
+                { left: 0.7, top: 0.2, width: 0.05, height: 0.05 },
+              ],
+            },
+            { name: 'metal', confidence: 0.99, boxes: [] },
+          ],
+          raw: rekognitionRaw,
+        },
+      ],
+    };
+    const newInspect = {
+      route: 'NORMAL',
+      uncertain: false,
+      regions: [],
+      pictures: [
+        {
+          tile: null,
+          frame: { x: 0, y: 0, width: 1, height: 1 },
+          isAnomalous: false,
+          uncertain: false,
+          confidence: 0.95,
+          heatmapKey: null,
+          raw: {},
+        },
+      ],
+    };
     await db.withSession(async (s) => {
       await s.exec(`
         INSERT INTO "devices" ("id", "external_id", "name", "type", "updated_at") VALUES ('${id(1)}', 'mast-1', 'Mast 1', 'insulator', now());
@@ -96,6 +169,14 @@ describe('migrations', () => {
            ($1, $3, $4, NULL, 'ANOMALOUS', $5::jsonb, 'TRAIN', now()), ($2, $3, NULL, 'datasets/imported/b.jpg', 'NORMAL', '[]', 'TEST', now())`,
         [id(20), id(21), id(5), id(3), JSON.stringify(oldRegions)],
       );
+      await s.query(
+        `INSERT INTO "detections" ("id", "image_id", "stage", "detector", "model_version", "is_anomalous", "confidence", "result") VALUES
+           ($1, $5, 'INSPECT', 'builtin-inspect', 'inspect-1', true, 0.9, $6::jsonb),
+           ($2, $5, 'SCREEN', 'rekognition-labels', 'screen-1', true, 0.88, $7::jsonb),
+           ($3, $5, 'INSPECT', 'builtin-inspect', 'inspect-2', false, 0.95, $8::jsonb),
+           ($4, $5, 'SCREEN', 'builtin-screen', 'screen-2', false, 0.9, '{}')`,
+        [id(30), id(31), id(32), id(33), id(3), JSON.stringify(oldInspect), JSON.stringify(oldScreen), JSON.stringify(newInspect)],
+      );
     });
 
     expect((await migrate(db)).applied).toEqual(all.slice(at).map((m) => m.name));
@@ -103,6 +184,7 @@ describe('migrations', () => {
       db.withSession(async (s) => ({
         answers: await s.query<{ reviewer: string; regions: unknown }>('SELECT "reviewer", "regions" FROM "review_answers" ORDER BY "id"'),
         entries: await s.query<{ label: string; regions: unknown }>('SELECT "label", "regions" FROM "dataset_entries" ORDER BY "id"'),
+        detections: (await s.query<{ result: unknown }>('SELECT "result" FROM "detections" ORDER BY "id"')).map((r) => r.result),
       }));
     const expected = [
       { box: { x: 0.25, y: 0.5, width: 0.5, height: 0.25 }, type: 'crack' },
@@ -118,6 +200,41 @@ describe('migrations', () => {
       entries: [
         { label: 'ANOMALOUS', regions: expected },
         { label: 'NORMAL', regions: [] },
+      ],
+      detections: [
+        {
+          ...oldInspect,
+          regions: [
+            { box: { x: 0.625, y: 0.25, width: 0.125, height: 0.5 }, type: 'anomaly', confidence: 0.9 },
+            { box: { x: 0.5, y: 0, width: 0.25, height: 0.25 }, type: 'crack', confidence: 0.7 },
+          ],
+          pictures: [
+            { ...oldInspect.pictures[0], frame: { x: 0, y: 0, width: 0.5, height: 1 } },
+            { ...oldInspect.pictures[1], frame: { x: 0.5, y: 0, width: 0.5, height: 1 } },
+          ],
+        },
+        {
+          ...oldScreen,
+          pictures: [
+            {
+              ...oldScreen.pictures[0],
+              labels: [
+                {
+                  name: 'corrosion',
+                  confidence: 0.88,
+                  boxes: [
+                    { x: 0.1, y: 0.6, width: 0.2, height: 0.3 },
+                    { x: 0.7, y: 0.2, width: 0.05, height: 0.05 },
+                  ],
+                },
+                { name: 'metal', confidence: 0.99, boxes: [] },
+              ],
+              raw: rekognitionRaw,
+            },
+          ],
+        },
+        newInspect,
+        {},
       ],
     });
 

@@ -5,8 +5,8 @@ import { seededRandom } from '../../src/anomaly-model/numeric';
 
 export interface Defect {
   kind: 'blob' | 'scratch';
-  /** Bounding box in pixels of the drawn defect. */
-  box: { left: number; top: number; width: number; height: number };
+  /** Bounding box in pixels of the drawn defect, from the image's top-left corner (a Box's shape, in pixels). */
+  box: { x: number; y: number; width: number; height: number };
 }
 
 /** A brushed-metal-like surface: oriented stripes plus noise, different per seed. */
@@ -29,13 +29,13 @@ export function drawDefect(px: Float32Array, side: number, seed: number, kind: D
   if (kind === 'blob') {
     const r = 9;
     for (let y = cy - r; y <= cy + r; y++) for (let x = cx - r; x <= cx + r; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) px[y * side + x] = 0.08;
-    return { kind, box: { left: cx - r, top: cy - r, width: 2 * r + 1, height: 2 * r + 1 } };
+    return { kind, box: { x: cx - r, y: cy - r, width: 2 * r + 1, height: 2 * r + 1 } };
   }
   const len = 36;
   for (let t = -len / 2; t <= len / 2; t++) {
     for (let w = -1; w <= 1; w++) px[(cy + Math.round(t * 0.6) + w) * side + cx + t] = 0.98;
   }
-  return { kind, box: { left: cx - len / 2, top: cy - Math.round((len / 2) * 0.6) - 1, width: len + 1, height: Math.round(len * 0.6) + 3 } };
+  return { kind, box: { x: cx - len / 2, y: cy - Math.round((len / 2) * 0.6) - 1, width: len + 1, height: Math.round(len * 0.6) + 3 } };
 }
 
 export async function toPng(px: Float32Array, side: number): Promise<Buffer> {
@@ -45,8 +45,8 @@ export async function toPng(px: Float32Array, side: number): Promise<Buffer> {
 
 export async function maskPng(defect: Defect, side: number): Promise<Buffer> {
   const px = new Float32Array(side * side);
-  const { left, top, width, height } = defect.box;
-  for (let y = top; y < top + height; y++) for (let x = left; x < left + width; x++) px[y * side + x] = 1;
+  const { x: x0, y: y0, width, height } = defect.box;
+  for (let y = y0; y < y0 + height; y++) for (let x = x0; x < x0 + width; x++) px[y * side + x] = 1;
   return toPng(px, side);
 }
 

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { DetectorError, type InspectRegion, type InspectResult, type NormalizedBox } from './detector.port';
+import { type Box } from '../../common/box';
+import { DetectorError, type InspectRegion, type InspectResult } from './detector.port';
 
 /**
  * Lookout for Vision's DetectAnomalyResult; our SageMaker endpoints answer the same shape
@@ -25,7 +26,7 @@ interface Extent {
 const rgbOf = (hex: string): number | null => (/^#?[0-9a-f]{6}$/i.test(hex) ? parseInt(hex.replace('#', ''), 16) : null);
 
 /** The bounding box of each wanted colour's pixels in a PNG mask, as shares of the mask's size. */
-async function colourBoxes(mask: Uint8Array, colours: number[]): Promise<Map<number, NormalizedBox>> {
+async function colourBoxes(mask: Uint8Array, colours: number[]): Promise<Map<number, Box>> {
   const { data, info } = await sharp(mask)
     .ensureAlpha()
     .raw()
@@ -46,12 +47,12 @@ async function colourBoxes(mask: Uint8Array, colours: number[]): Promise<Map<num
       extent.maxY = Math.max(extent.maxY, y);
     }
   }
-  const boxes = new Map<number, NormalizedBox>();
+  const boxes = new Map<number, Box>();
   for (const [colour, e] of extents) {
     if (e.maxX < 0) continue; // colour not in the mask
     boxes.set(colour, {
-      left: e.minX / info.width,
-      top: e.minY / info.height,
+      x: e.minX / info.width,
+      y: e.minY / info.height,
       width: (e.maxX - e.minX + 1) / info.width,
       height: (e.maxY - e.minY + 1) / info.height,
     });

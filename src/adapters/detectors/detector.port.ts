@@ -1,13 +1,8 @@
 // The two detector stages behind one small interface each. The workflow handlers call these;
 // adapters (built-in model, Rekognition, Lookout for Vision, SageMaker) implement them.
+// Every box is a Box: shares of the picture it was found in (0..1, from its top-left corner).
 
-/** A box as shares of the image it was found in (0..1, origin top-left). */
-export interface NormalizedBox {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
+import { type Box } from '../../common/box';
 
 /** One picture handed to a detector: a tile or the normalised copy of an uploaded image. */
 export interface DetectorImage {
@@ -35,14 +30,14 @@ export interface ScreenResult {
   /** Probability in [0, 1] that `flagged` is right. */
   confidence: number;
   /** Labels or regions the screen found, for people and for the record. */
-  labels: { name: string; confidence: number; boxes: NormalizedBox[] }[];
+  labels: { name: string; confidence: number; boxes: Box[] }[];
   modelVersion: string;
   /** The detector's answer, JSON-serialisable, stored with the detection. */
   raw: Record<string, unknown>;
 }
 
 export interface InspectRegion {
-  box: NormalizedBox;
+  box: Box;
   /** Anomaly type (the detector's class name, or "anomaly" when it has none). */
   type: string;
   /** Probability in [0, 1] for this region. */

@@ -6,7 +6,8 @@ import {
   type Label,
   type RekognitionClient,
 } from '@aws-sdk/client-rekognition';
-import { type DetectorImage, type NormalizedBox, type ScreenDetector, type ScreenResult } from './detector.port';
+import { type Box } from '../../common/box';
+import { type DetectorImage, type ScreenDetector, type ScreenResult } from './detector.port';
 import { callAws } from '../aws-errors';
 import { assertRekognitionLimits } from './limits';
 
@@ -14,12 +15,12 @@ type ScreenLabel = ScreenResult['labels'][number];
 
 const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
 
-/** Rekognition's ratio box → ours, clipped to the picture (Rekognition's can reach past an edge). */
-function toNormalizedBox(box: BoundingBox | undefined): NormalizedBox | null {
+/** Rekognition's ratio box (Left/Top) → a Box, clipped to the picture (Rekognition's can reach past an edge). */
+function toBox(box: BoundingBox | undefined): Box | null {
   if (box?.Left === undefined || box.Top === undefined || box.Width === undefined || box.Height === undefined) return null;
-  const left = clamp01(box.Left);
-  const top = clamp01(box.Top);
-  return { left, top, width: clamp01(box.Left + box.Width) - left, height: clamp01(box.Top + box.Height) - top };
+  const x = clamp01(box.Left);
+  const y = clamp01(box.Top);
+  return { x, y, width: clamp01(box.Left + box.Width) - x, height: clamp01(box.Top + box.Height) - y };
 }
 
 /** Rekognition reads the picture from S3 itself when it is there; otherwise it gets the bytes. */
@@ -86,7 +87,7 @@ function toScreenLabel(label: Label): ScreenLabel {
   return {
     name: label.Name ?? 'unnamed',
     confidence: clamp01((label.Confidence ?? 0) / 100),
-    boxes: (label.Instances ?? []).map((i) => toNormalizedBox(i.BoundingBox)).filter((b): b is NormalizedBox => b !== null),
+    boxes: (label.Instances ?? []).map((i) => toBox(i.BoundingBox)).filter((b): b is Box => b !== null),
   };
 }
 
@@ -116,7 +117,7 @@ export class RekognitionCustomLabelsDetector implements ScreenDetector {
     const response = await callAws('rekognition:DetectCustomLabels', () => this.client.send(new DetectCustomLabelsCommand(input)));
     const found = response.CustomLabels ?? [];
     const labels = found.map((l) => {
-      const box = toNormalizedBox(l.Geometry?.BoundingBox);
+      const box = toBox(l.Geometry?.BoundingBox);
       return { name: l.Name ?? 'unnamed', confidence: clamp01((l.Confidence ?? 0) / 100), boxes: box ? [box] : [] };
     });
     return {

@@ -47,10 +47,10 @@ describe('a model trained on 20 normal images', () => {
       const side = 160;
       const [x, y] = [((peak % cols) + 0.5) * (side / cols), (Math.floor(peak / cols) + 0.5) * (side / cols)];
       const slack = side / cols; // one map cell
-      expect(x).toBeGreaterThanOrEqual(defect.box.left - slack);
-      expect(x).toBeLessThanOrEqual(defect.box.left + defect.box.width + slack);
-      expect(y).toBeGreaterThanOrEqual(defect.box.top - slack);
-      expect(y).toBeLessThanOrEqual(defect.box.top + defect.box.height + slack);
+      expect(x).toBeGreaterThanOrEqual(defect.box.x - slack);
+      expect(x).toBeLessThanOrEqual(defect.box.x + defect.box.width + slack);
+      expect(y).toBeGreaterThanOrEqual(defect.box.y - slack);
+      expect(y).toBeLessThanOrEqual(defect.box.y + defect.box.height + slack);
       expect(r.isAnomalous).toBe(true);
       expect(r.regions.length).toBeGreaterThan(0);
       const heat = await sharp(r.heatmap).metadata();

@@ -89,8 +89,8 @@ describe('the Lookout for Vision inspector', () => {
       confidence: 0.93,
       uncertain: false,
       regions: [
-        { type: 'crack', confidence: 0.93, box: { left: 0.25, top: 0.25, width: 0.25, height: 0.25 } },
-        { type: 'dent', confidence: 0.93, box: { left: 0.625, top: 0.625, width: 0.125, height: 0.25 } },
+        { type: 'crack', confidence: 0.93, box: { x: 0.25, y: 0.25, width: 0.25, height: 0.25 } },
+        { type: 'dent', confidence: 0.93, box: { x: 0.625, y: 0.625, width: 0.125, height: 0.25 } },
       ],
       modelVersion: 'lookout-for-vision:vigil-transformers:3',
       heatmapKey: null,

@@ -113,8 +113,8 @@ describe('the Rekognition labels screen', () => {
           name: 'Bird',
           confidence: expect.closeTo(0.962, 6),
           boxes: [
-            { left: 0.5, top: 0.1, width: 0.25, height: expect.closeTo(0.2, 6) },
-            { left: 0.85, top: 0, width: expect.closeTo(0.15, 6), height: expect.closeTo(0.38, 6) },
+            { x: 0.5, y: 0.1, width: 0.25, height: expect.closeTo(0.2, 6) },
+            { x: 0.85, y: 0, width: expect.closeTo(0.15, 6), height: expect.closeTo(0.38, 6) },
           ],
         },
         { name: 'Flame', confidence: expect.closeTo(0.641, 6), boxes: [] },
@@ -207,8 +207,8 @@ describe('the Rekognition Custom Labels screen', () => {
       flagged: true,
       confidence: expect.closeTo(0.884, 6),
       labels: [
-        { name: 'corrosion', confidence: expect.closeTo(0.884, 6), boxes: [{ left: 0.1, top: 0.6, width: expect.closeTo(0.2, 6), height: expect.closeTo(0.3, 6) }] },
-        { name: 'loose-bolt', confidence: expect.closeTo(0.615, 6), boxes: [{ left: 0.7, top: 0.2, width: expect.closeTo(0.05, 6), height: expect.closeTo(0.05, 6) }] },
+        { name: 'corrosion', confidence: expect.closeTo(0.884, 6), boxes: [{ x: 0.1, y: 0.6, width: expect.closeTo(0.2, 6), height: expect.closeTo(0.3, 6) }] },
+        { name: 'loose-bolt', confidence: expect.closeTo(0.615, 6), boxes: [{ x: 0.7, y: 0.2, width: expect.closeTo(0.05, 6), height: expect.closeTo(0.05, 6) }] },
       ],
       modelVersion: 'vigil-transformers.2026-04-02T10.11.12',
       raw: { CustomLabels: customLabels },

@@ -78,7 +78,7 @@ describe('the SageMaker inspector', () => {
       isAnomalous: true,
       confidence: 0.7,
       uncertain: true,
-      regions: [{ type: 'crack', confidence: 0.7, box: { left: 0.25, top: 0.25, width: 0.25, height: 0.25 } }],
+      regions: [{ type: 'crack', confidence: 0.7, box: { x: 0.25, y: 0.25, width: 0.25, height: 0.25 } }],
       modelVersion: 'sagemaker:vigil-anomaly:AllTraffic',
       heatmapKey: null,
       raw: { IsAnomalous: true, Confidence: 0.7, Anomalies: anomalies, anomalyMaskBytes: mask.length, InvokedProductionVariant: 'AllTraffic' },
