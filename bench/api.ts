@@ -76,7 +76,15 @@ async function seed(db: Database) {
     await prisma.inspection.createMany({ data: inspections });
     const images = inspections.map((ins) => {
       const sha256 = crypto.randomBytes(32).toString('hex');
-      return { id: crypto.randomUUID(), inspectionId: ins.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 200_000, status: 'READY' as const };
+      return {
+        id: crypto.randomUUID(),
+        inspectionId: ins.id,
+        objectKey: `images/${sha256}`,
+        sha256,
+        contentType: 'image/jpeg',
+        bytes: 200_000,
+        status: 'READY' as const,
+      };
     });
     await prisma.image.createMany({ data: images });
     // Roughly one inspection in three found something; some found two things.
@@ -89,7 +97,10 @@ async function seed(db: Database) {
         deviceId: ins.deviceId,
         type: r ? 'crack' : 'missing-cap',
         confidence: ((k * 7919 + r * 104729) % 1000) / 1000,
-        boxX: 0.2, boxY: 0.3, boxWidth: 0.1, boxHeight: 0.15,
+        boxX: 0.2,
+        boxY: 0.3,
+        boxWidth: 0.1,
+        boxHeight: 0.15,
         status: k % 5 === 0 ? ('CONFIRMED' as const) : ('SUSPECTED' as const),
         source: 'MODEL' as const,
       }));
@@ -159,7 +170,15 @@ async function main() {
 
   const nodeArgs = process.env.VIGIL_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const server = spawn(process.execPath, [...nodeArgs, path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-    env: { ...process.env, ...env, PORT: String(PORT), HOST: '127.0.0.1', LOG_LEVEL: 'warn', VIGIL_ADMIN_API_KEY: SECRET, API_KEY_CACHE_MS: '5000' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      VIGIL_ADMIN_API_KEY: SECRET,
+      API_KEY_CACHE_MS: '5000',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${PORT}`;

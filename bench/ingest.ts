@@ -69,7 +69,11 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       let t = performance.now();
       await eachConcurrently(buffers, async (b) => {
-        await sharp(b).rotate().resize({ width: 2048, height: 2048, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 90 }).toBuffer();
+        await sharp(b)
+          .rotate()
+          .resize({ width: 2048, height: 2048, fit: 'inside', withoutEnlargement: true })
+          .jpeg({ quality: 90 })
+          .toBuffer();
       });
       baseline.push(files.length / ((performance.now() - t) / 1000));
 
@@ -94,7 +98,9 @@ async function main() {
   }
   const ratio = median(vigil) / median(baseline);
   console.log(`\nsharp-only baseline: median ${median(baseline).toFixed(1)} images/s`);
-  console.log(`vigil validate+preprocess+tile+store: median ${median(vigil).toFixed(1)} images/s (${tiles} tiles, ${rejected} rejected per round)`);
+  console.log(
+    `vigil validate+preprocess+tile+store: median ${median(vigil).toFixed(1)} images/s (${tiles} tiles, ${rejected} rejected per round)`,
+  );
   console.log(`ratio vigil/baseline: ${ratio.toFixed(2)} (target ≥ 0.80: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
   const rss = peakRssMb();
   console.log(`peak RSS ${rss.toFixed(0)} MB (target ≤ 500 MB for 1,000 frames: ${rss <= 500 ? 'met' : 'NOT met'})`);

@@ -48,7 +48,9 @@ export function renderLoopSvg({ title, subtitle, points }: PlotInput): string {
   const sx = (v: number) => M.left + (v / xMax) * pw;
   const sy = (v: number) => M.top + (1 - v) * ph;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${W / 2}" y="30" text-anchor="middle" font-size="19" font-weight="bold">${esc(title)}</text>`);
   if (subtitle) out.push(`<text x="${W / 2}" y="52" text-anchor="middle" font-size="12" fill="#555">${esc(subtitle)}</text>`);
@@ -68,19 +70,27 @@ export function renderLoopSvg({ title, subtitle, points }: PlotInput): string {
   out.push(`<text transform="translate(20 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="14">score / share (0..1)</text>`);
   // Lines and points; a hollow point marks a round whose deploy the gate refused.
   for (const s of SERIES) {
-    const pts = points.filter((p) => p[s.key] !== null).map((p) => ({ x: sx(p.labels), y: sy(Math.min(1, Math.max(0, p[s.key]!))), deployed: p.deployed }));
+    const pts = points
+      .filter((p) => p[s.key] !== null)
+      .map((p) => ({ x: sx(p.labels), y: sy(Math.min(1, Math.max(0, p[s.key]!))), deployed: p.deployed }));
     if (pts.length > 1) {
-      out.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="2.2" stroke-dasharray="${s.dash}" points="${pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${s.colour}" stroke-width="2.2" stroke-dasharray="${s.dash}" points="${pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const p of pts) {
-      out.push(`<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="4.5" fill="${p.deployed ? s.colour : '#fff'}" stroke="${s.colour}" stroke-width="2"/>`);
+      out.push(
+        `<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="4.5" fill="${p.deployed ? s.colour : '#fff'}" stroke="${s.colour}" stroke-width="2"/>`,
+      );
     }
   }
   // Legend under the axis label, in one row.
   const ly = H - 22;
   let lx = M.left;
   for (const s of SERIES) {
-    out.push(`<line x1="${lx}" x2="${lx + 28}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2.2" stroke-dasharray="${s.dash}"/>`);
+    out.push(
+      `<line x1="${lx}" x2="${lx + 28}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2.2" stroke-dasharray="${s.dash}"/>`,
+    );
     out.push(`<circle cx="${lx + 14}" cy="${ly - 4}" r="4" fill="${s.colour}"/>`);
     out.push(`<text x="${lx + 36}" y="${ly}" font-size="13">${esc(s.name)}</text>`);
     lx += 52 + s.name.length * 7.2;

@@ -114,7 +114,10 @@ function parseArgs(argv: string[]) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number, got ${flags.get(name)}`);
     return v;
   };
-  if (positional.length !== 1) throw new Error('usage: npm run bench:loop -- <dataset-dir> [--seed-normals 30] [--retrain-every 40] [--max-labels 300] [--batch 60] [--test-share 0.3] [--seed 7] [--out dir] [--keep]');
+  if (positional.length !== 1)
+    throw new Error(
+      'usage: npm run bench:loop -- <dataset-dir> [--seed-normals 30] [--retrain-every 40] [--max-labels 300] [--batch 60] [--test-share 0.3] [--seed 7] [--out dir] [--keep]',
+    );
   return {
     folder: positional[0],
     seedNormals: num('seed-normals', 30),
@@ -179,11 +182,17 @@ async function maskBoxes(mask: Buffer, max = 20): Promise<Box[]> {
     }
     if (area >= 4) blobs.push({ area, box: { x: x0 / w, y: y0 / h, width: (x1 - x0 + 1) / w, height: (y1 - y0 + 1) / h } });
   }
-  return blobs.sort((a, b) => b.area - a.area).slice(0, max).map((b) => b.box);
+  return blobs
+    .sort((a, b) => b.area - a.area)
+    .slice(0, max)
+    .map((b) => b.box);
 }
 
 function bar(label: string, total: number): SingleBar {
-  const b = new SingleBar({ stream: process.stderr, format: `${label.padEnd(22)} {bar} {value}/{total} {extra}`, hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+  const b = new SingleBar(
+    { stream: process.stderr, format: `${label.padEnd(22)} {bar} {value}/{total} {extra}`, hideCursor: true, clearOnComplete: false },
+    Presets.shades_classic,
+  );
   b.start(total, 0, { extra: '' });
   return b;
 }
@@ -192,7 +201,19 @@ const fixed = (v: number | null | undefined, d = 3) => (v === null || v === unde
 const pctOf = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 const deployMark = (d: Deploy) => ({ accepted: 'yes', refused: 'REFUSED', error: 'error', skipped: '-' })[d.outcome];
 
-const HEAD = ['round', 'labels', 'train entries', 'test AUROC', 'F1', 'precision', 'recall', 'review band', 'tasks', 'deployed S/I', 'train s'];
+const HEAD = [
+  'round',
+  'labels',
+  'train entries',
+  'test AUROC',
+  'F1',
+  'precision',
+  'recall',
+  'review band',
+  'tasks',
+  'deployed S/I',
+  'train s',
+];
 const WIDTHS = [5, 6, 13, 10, 6, 9, 6, 11, 6, 16, 7];
 function roundCells(r: Round): string[] {
   const m = r.inspect.metrics;
@@ -217,9 +238,17 @@ type Options = ReturnType<typeof parseArgs>;
 type Config = ReturnType<typeof loadConfig>;
 type Counts = { total: number; normal: number; anomalous: number };
 type Answer = { verdict: 'NORMAL' | 'ANOMALOUS'; regions: { box: Box; type: string }[] };
-type Ticket = { uploadUrl: string | null; uploadHeaders: Record<string, string> | null; image: { id: string } | null; problem: { code: string; message: string } | null };
+type Ticket = {
+  uploadUrl: string | null;
+  uploadHeaders: Record<string, string> | null;
+  image: { id: string } | null;
+  problem: { code: string; message: string } | null;
+};
 type Completed = { id: string; status: string; rejection: { reason: string; message: string } | null };
-type Judged = { reviewTasks: { reason: string; image: { id: string } }[]; images: { nodes: { id: string; detections: { stage: string; isAnomalous: boolean }[] }[] } };
+type Judged = {
+  reviewTasks: { reason: string; image: { id: string } }[];
+  images: { nodes: { id: string; detections: { stage: string; isAnomalous: boolean }[] }[] };
+};
 
 /** Step 1: a fixed test split, a shuffled pool, and a few normal images from the pool as the seed. */
 interface Plan {
@@ -233,11 +262,18 @@ interface Plan {
   counts: Record<'all' | 'test' | 'seed' | 'pool', Counts>;
 }
 
-const countOf = (items: DatasetItem[]): Counts => ({ total: items.length, normal: items.filter((i) => i.label === 'normal').length, anomalous: items.filter((i) => i.label === 'anomalous').length });
+const countOf = (items: DatasetItem[]): Counts => ({
+  total: items.length,
+  normal: items.filter((i) => i.label === 'normal').length,
+  anomalous: items.filter((i) => i.label === 'anomalous').length,
+});
 
 async function planDataset(opts: Options): Promise<Plan> {
   const name = datasetName(opts.folder);
-  const deviceType = `bench-loop-${name}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 100);
+  const deviceType = `bench-loop-${name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 100);
   const dataset = await readDatasetFolder(opts.folder);
   const { first: testItems, second: rest } = stratifiedSplit(dataset.items, opts.testShare, opts.seed);
   const shuffled = shuffle(rest, seededRandom(opts.seed + 1));
@@ -247,8 +283,12 @@ async function planDataset(opts: Options): Promise<Plan> {
   const types = [...new Set(dataset.items.map((i) => i.type).filter((t): t is string => t !== null))].sort();
   const anomalyTypes = [...new Set([...types.map((t) => t.toLowerCase()), 'other'])];
   const counts = { all: countOf(dataset.items), test: countOf(testItems), seed: countOf(seedItems), pool: countOf(pool) };
-  console.log(`${name}: ${counts.all.total} images (${counts.all.normal} normal, ${counts.all.anomalous} anomalous; types ${types.join(', ') || 'none'})`);
-  console.log(`  test ${counts.test.total} (${counts.test.normal}/${counts.test.anomalous}), seed ${counts.seed.total} normal, pool ${counts.pool.total} (${counts.pool.normal}/${counts.pool.anomalous})`);
+  console.log(
+    `${name}: ${counts.all.total} images (${counts.all.normal} normal, ${counts.all.anomalous} anomalous; types ${types.join(', ') || 'none'})`,
+  );
+  console.log(
+    `  test ${counts.test.total} (${counts.test.normal}/${counts.test.anomalous}), seed ${counts.seed.total} normal, pool ${counts.pool.total} (${counts.pool.normal}/${counts.pool.anomalous})`,
+  );
   console.log(`  batch ${opts.batch}, retrain every ${opts.retrainEvery} labels, at most ${opts.maxLabels} labels, seed ${opts.seed}`);
   return { name, deviceType, datasetRoot: dataset.root, testItems, seedItems, pool, anomalyTypes, counts };
 }
@@ -310,7 +350,8 @@ class LoopBench {
   async importSplits(seedFolder: string, testFolder: string): Promise<void> {
     this.datasetId = await this.importFolder(seedFolder, 'TRAIN');
     const testDatasetId = await this.importFolder(testFolder, 'TEST');
-    if (testDatasetId !== this.datasetId) console.warn(`warning: the two imports went to different datasets (${this.datasetId}, ${testDatasetId})`);
+    if (testDatasetId !== this.datasetId)
+      console.warn(`warning: the two imports went to different datasets (${this.datasetId}, ${testDatasetId})`);
   }
 
   private async importFolder(folder: string, split: 'TRAIN' | 'TEST'): Promise<string> {
@@ -322,7 +363,9 @@ class LoopBench {
       )
     ).importDataset;
     this.imports[split] = { ...res, seconds: seconds(t0) };
-    console.log(`importDataset ${split}: ${res.imported} imported, ${res.unchanged} unchanged, ${res.errors.length} errors in ${seconds(t0).toFixed(1)} s`);
+    console.log(
+      `importDataset ${split}: ${res.imported} imported, ${res.unchanged} unchanged, ${res.errors.length} errors in ${seconds(t0).toFixed(1)} s`,
+    );
     for (const e of res.errors.slice(0, 5)) console.log(`  ${e.path}: ${e.message}`);
     return res.dataset.id as string;
   }
@@ -333,13 +376,28 @@ class LoopBench {
     const t0 = performance.now();
     const screen = await this.trainProfile('SCREEN');
     const inspect = await this.trainProfile('INSPECT');
-    const round: Round = { round: this.rounds.length, labels: this.labels, tasks: this.tasks, imagesUploaded: this.uploaded, at: new Date().toISOString(), seconds: seconds(t0), screen, inspect };
+    const round: Round = {
+      round: this.rounds.length,
+      labels: this.labels,
+      tasks: this.tasks,
+      imagesUploaded: this.uploaded,
+      at: new Date().toISOString(),
+      seconds: seconds(t0),
+      screen,
+      inspect,
+    };
     this.rounds.push(round);
     this.labelsAtLastTraining = this.labels;
     if (round.round === 0) console.log(`\n${line(HEAD)}`);
     console.log(line(roundCells(round)));
-    for (const [p, r] of [['screen', screen], ['inspect', inspect]] as const) {
-      if (r.deploy.outcome === 'refused' || r.deploy.outcome === 'error' || r.status !== 'TRAINED') console.log(`      ${p}: ${r.status}${r.error ? ` (${r.error}${r.cause ? `: ${r.cause}` : ''})` : ''}; deploy ${r.deploy.outcome}${r.deploy.message ? `: ${r.deploy.message}` : ''}`);
+    for (const [p, r] of [
+      ['screen', screen],
+      ['inspect', inspect],
+    ] as const) {
+      if (r.deploy.outcome === 'refused' || r.deploy.outcome === 'error' || r.status !== 'TRAINED')
+        console.log(
+          `      ${p}: ${r.status}${r.error ? ` (${r.error}${r.cause ? `: ${r.cause}` : ''})` : ''}; deploy ${r.deploy.outcome}${r.deploy.message ? `: ${r.deploy.message}` : ''}`,
+        );
     }
   }
 
@@ -347,13 +405,28 @@ class LoopBench {
     const t0 = performance.now();
     const version = await this.train(profile, t0);
     const trainSeconds = seconds(t0);
-    const deploy: Deploy = version.status === 'TRAINED' ? await this.deploy(version.id) : { outcome: 'skipped', message: `training ${version.status}` };
-    return { versionId: version.id, version: version.version ?? null, status: version.status, error: version.error ?? null, cause: version.cause ?? null, metrics: version.metrics ?? null, trainedOn: version.trainedOn ?? null, trainSeconds, deploy };
+    const deploy: Deploy =
+      version.status === 'TRAINED' ? await this.deploy(version.id) : { outcome: 'skipped', message: `training ${version.status}` };
+    return {
+      versionId: version.id,
+      version: version.version ?? null,
+      status: version.status,
+      error: version.error ?? null,
+      cause: version.cause ?? null,
+      metrics: version.metrics ?? null,
+      trainedOn: version.trainedOn ?? null,
+      trainSeconds,
+      deploy,
+    };
   }
 
   /** trainModel, then modelVersion until TRAINED or FAILED. */
   private async train(profile: Profile, t0: number) {
-    let version = (await this.gql.request(`mutation($id: ID!) { trainModel(input: { datasetId: $id, profile: ${profile} }) { id status } }`, { id: this.datasetId })).trainModel;
+    let version = (
+      await this.gql.request(`mutation($id: ID!) { trainModel(input: { datasetId: $id, profile: ${profile} }) { id status } }`, {
+        id: this.datasetId,
+      })
+    ).trainModel;
     const id = version.id as string;
     const b = bar(`train ${profile.toLowerCase()}`, 1);
     // Poll at least once: metrics and trainedOn come with modelVersion, even when training was synchronous.
@@ -375,7 +448,12 @@ class LoopBench {
 
   private async deploy(versionId: string): Promise<Deploy> {
     try {
-      const d = (await this.gql.request(`mutation($id: ID!) { deployModel(input: { id: $id }) { id model { id } previous { id } overridden gate { passed reasons } } }`, { id: versionId })).deployModel;
+      const d = (
+        await this.gql.request(
+          `mutation($id: ID!) { deployModel(input: { id: $id }) { id model { id } previous { id } overridden gate { passed reasons } } }`,
+          { id: versionId },
+        )
+      ).deployModel;
       return { outcome: 'accepted', deploymentId: d.id, previousId: d.previous?.id ?? null, overridden: d.overridden, gate: d.gate };
     } catch (err) {
       if (err instanceof GraphQLRequestError && err.code === 'GATE_REFUSED') return { outcome: 'refused', message: err.errors[0].message };
@@ -386,7 +464,11 @@ class LoopBench {
   /** 4. The loop: one device, one inspection per batch, a scripted reviewer answering from the truth. */
   async run(reviewer: GraphQLClient): Promise<void> {
     const { opts, plan } = this;
-    const device = (await this.gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `${plan.deviceType}-${Date.now()}`, name: `loop bench ${plan.name}`, type: plan.deviceType } })).createDevice;
+    const device = (
+      await this.gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, {
+        i: { externalId: `${plan.deviceType}-${Date.now()}`, name: `loop bench ${plan.name}`, type: plan.deviceType },
+      })
+    ).createDevice;
     let next = 0;
     while (next < plan.pool.length && this.labels < opts.maxLabels) {
       const items = plan.pool.slice(next, next + opts.batch);
@@ -395,7 +477,13 @@ class LoopBench {
       if (this.labels - this.labelsAtLastTraining >= opts.retrainEvery) await this.trainRound();
     }
     if (this.labels > this.labelsAtLastTraining) await this.trainRound();
-    console.log(`\nstopped: ${next >= plan.pool.length ? 'pool used up' : `${this.labels} labels ≥ --max-labels ${opts.maxLabels}`}; ${this.uploaded} images uploaded, ${this.tasks} tasks answered (${Object.entries(this.tasksByReason).map(([r, n]) => `${r} ${n}`).join(', ')})`);
+    console.log(
+      `\nstopped: ${next >= plan.pool.length ? 'pool used up' : `${this.labels} labels ≥ --max-labels ${opts.maxLabels}`}; ${this.uploaded} images uploaded, ${this.tasks} tasks answered (${Object.entries(
+        this.tasksByReason,
+      )
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')})`,
+    );
   }
 
   private async runBatch(deviceId: string, reviewer: GraphQLClient, items: DatasetItem[]): Promise<void> {
@@ -409,18 +497,51 @@ class LoopBench {
     const { auto, truth } = await this.judge(inspectionId);
     const tReview = performance.now();
     const tasks = await this.review(reviewer, batchNo);
-    this.batches.push({ batch: batchNo, images: items.length, refused, uploadSeconds, workflowSeconds, workflowStatus, reviewSeconds: seconds(tReview), tasks, auto, truth });
+    this.batches.push({
+      batch: batchNo,
+      images: items.length,
+      refused,
+      uploadSeconds,
+      workflowSeconds,
+      workflowStatus,
+      reviewSeconds: seconds(tReview),
+      tasks,
+      auto,
+      truth,
+    });
     console.error(
-      `batch ${batchNo}: ${items.length} images (${truth.anomalous} anomalous), ${Object.entries(tasks).map(([r, n]) => `${n} ${r}`).join(', ') || 'no tasks'}; models decided ${auto.decided} (screen cleared ${auto.clearedByScreen}) with ${auto.missed} anomalies missed (${auto.missedByScreen} by the screen), ${auto.falseAlarms} false alarms; labels ${this.labels}`,
+      `batch ${batchNo}: ${items.length} images (${truth.anomalous} anomalous), ${
+        Object.entries(tasks)
+          .map(([r, n]) => `${n} ${r}`)
+          .join(', ') || 'no tasks'
+      }; models decided ${auto.decided} (screen cleared ${auto.clearedByScreen}) with ${auto.missed} anomalies missed (${auto.missedByScreen} by the screen), ${auto.falseAlarms} false alarms; labels ${this.labels}`,
     );
   }
 
   /** Upload: requestImageUploads → PUT → completeImageUploads (which starts the workflow). */
-  private async upload(deviceId: string, batchNo: number, items: DatasetItem[]): Promise<{ inspectionId: string; ready: number; refused: number }> {
-    const inspection = (await this.gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
+  private async upload(
+    deviceId: string,
+    batchNo: number,
+    items: DatasetItem[],
+  ): Promise<{ inspectionId: string; ready: number; refused: number }> {
+    const inspection = (
+      await this.gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, {
+        i: { deviceId, source: 'DRONE', capturedAt: new Date().toISOString() },
+      })
+    ).createInspection;
     const bytes = await Promise.all(items.map((i) => i.load()));
-    const files = items.map((item, i) => ({ filename: path.basename(item.id), contentType: /\.png$/i.test(item.id) ? 'image/png' : 'image/jpeg', byteSize: bytes[i].length, sha256: sha256(bytes[i]) }));
-    const tickets = (await this.gql.request(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } problem { code message } } }`, { i: inspection.id, f: files })).requestImageUploads as Ticket[];
+    const files = items.map((item, i) => ({
+      filename: path.basename(item.id),
+      contentType: /\.png$/i.test(item.id) ? 'image/png' : 'image/jpeg',
+      byteSize: bytes[i].length,
+      sha256: sha256(bytes[i]),
+    }));
+    const tickets = (
+      await this.gql.request(
+        `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } problem { code message } } }`,
+        { i: inspection.id, f: files },
+      )
+    ).requestImageUploads as Ticket[];
     const up = bar(`batch ${batchNo} upload`, items.length);
     const imageIds: string[] = [];
     let refused = 0;
@@ -439,7 +560,11 @@ class LoopBench {
       up.increment();
     }
     up.update({ extra: 'completeImageUploads…' });
-    const completed = (await this.gql.request(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id status rejection { reason message } } }`, { ids: imageIds })).completeImageUploads as Completed[];
+    const completed = (
+      await this.gql.request(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id status rejection { reason message } } }`, {
+        ids: imageIds,
+      })
+    ).completeImageUploads as Completed[];
     const rejected = completed.filter((c) => c.status === 'REJECTED');
     refused += rejected.length;
     up.update({ extra: `${completed.length - rejected.length} READY${rejected.length ? `, ${rejected.length} REJECTED` : ''}` });
@@ -454,7 +579,12 @@ class LoopBench {
     const wf = bar(`batch ${batchNo} workflow`, images);
     let runStatus = 'NONE';
     for (let polls = 0; ; polls++) {
-      const insp = (await this.gql.request(`query($id: ID!) { inspection(id: $id) { status workflowRuns { id status error cause progress { done total } } } }`, { id: inspectionId })).inspection;
+      const insp = (
+        await this.gql.request(
+          `query($id: ID!) { inspection(id: $id) { status workflowRuns { id status error cause progress { done total } } } }`,
+          { id: inspectionId },
+        )
+      ).inspection;
       const run = insp.workflowRuns.at(-1);
       if (run) {
         wf.setTotal(run.progress.total);
@@ -475,9 +605,14 @@ class LoopBench {
   /** What the models decided without a person (no LOW_CONFIDENCE or COLD_START task; QA and active-learning picks are checks of a decision already made), judged against the truth. */
   private async judge(inspectionId: string): Promise<Pick<Batch, 'auto' | 'truth'>> {
     const judged = (
-      await this.gql.request(`query($id: ID!) { inspection(id: $id) { reviewTasks { reason image { id } } images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`, { id: inspectionId })
+      await this.gql.request(
+        `query($id: ID!) { inspection(id: $id) { reviewTasks { reason image { id } } images(first: 500) { nodes { id detections { stage isAnomalous } } } } }`,
+        { id: inspectionId },
+      )
     ).inspection as Judged;
-    const askedPerson = new Set(judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA' && t.reason !== 'ACTIVE_LEARNING').map((t) => t.image.id));
+    const askedPerson = new Set(
+      judged.reviewTasks.filter((t) => t.reason !== 'SAMPLED_QA' && t.reason !== 'ACTIVE_LEARNING').map((t) => t.image.id),
+    );
     const auto = { decided: 0, missed: 0, falseAlarms: 0, clearedByScreen: 0, missedByScreen: 0 };
     const truth = { normal: 0, anomalous: 0 };
     for (const img of judged.images.nodes) {
@@ -505,9 +640,11 @@ class LoopBench {
     const rv = bar(`batch ${batchNo} review`, pending);
     const skip: string[] = [];
     while (this.labels < this.opts.maxLabels) {
-      const task = (await reviewer.request(`mutation($skip: [ID!]) { claimNextReview(skip: $skip) { id reason } }`, { skip })).claimNextReview;
+      const task = (await reviewer.request(`mutation($skip: [ID!]) { claimNextReview(skip: $skip) { id reason } }`, { skip }))
+        .claimNextReview;
       if (!task) break;
-      const imageId = (await this.gql.request(`query($id: ID!) { reviewTask(id: $id) { image { id } } }`, { id: task.id })).reviewTask.image.id as string;
+      const imageId = (await this.gql.request(`query($id: ID!) { reviewTask(id: $id) { image { id } } }`, { id: task.id })).reviewTask.image
+        .id as string;
       const item = this.truthByImage.get(imageId);
       if (!item) {
         // Not an image this bench uploaded: give it back and do not take it again.
@@ -516,7 +653,12 @@ class LoopBench {
         continue;
       }
       const { verdict, regions } = await this.answerFor(item);
-      const done = (await reviewer.request(`mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`, { id: task.id, v: verdict, r: regions })).submitReview;
+      const done = (
+        await reviewer.request(
+          `mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`,
+          { id: task.id, v: verdict, r: regions },
+        )
+      ).submitReview;
       this.tasks++;
       this.tasksByReason[task.reason] = (this.tasksByReason[task.reason] ?? 0) + 1;
       batchTasks[task.reason] = (batchTasks[task.reason] ?? 0) + 1;
@@ -540,7 +682,10 @@ class LoopBench {
     let boxes: Box[] = [];
     if (item.label === 'anomalous' && item.loadMask) boxes = await maskBoxes(await item.loadMask());
     if (item.label === 'anomalous' && !boxes.length) boxes = [{ x: 0, y: 0, width: 1, height: 1 }];
-    const answer = { verdict: item.label === 'anomalous' ? ('ANOMALOUS' as const) : ('NORMAL' as const), regions: boxes.map((box) => ({ box, type })) };
+    const answer = {
+      verdict: item.label === 'anomalous' ? ('ANOMALOUS' as const) : ('NORMAL' as const),
+      regions: boxes.map((box) => ({ box, type })),
+    };
     this.answers.set(item.id, answer);
     return answer;
   }
@@ -549,7 +694,10 @@ class LoopBench {
   async finish(): Promise<void> {
     let finalCounts: unknown = null;
     try {
-      finalCounts = (await this.gql.request(`{ datasets { id deviceType counts { total test anomalous } } }`)).datasets.find((d: { deviceType: string }) => d.deviceType === this.plan.deviceType) ?? null;
+      finalCounts =
+        (await this.gql.request(`{ datasets { id deviceType counts { total test anomalous } } }`)).datasets.find(
+          (d: { deviceType: string }) => d.deviceType === this.plan.deviceType,
+        ) ?? null;
     } catch {
       // The summary can do without them.
     }
@@ -571,9 +719,33 @@ class LoopBench {
     const svgPath = path.join(opts.out, `loop-${name}.svg`);
     const pngPath = path.join(opts.out, `loop-${name}.png`);
     const result = {
-      dataset: { name, folder: repoRelative(opts.folder), deviceType: plan.deviceType, anomalyTypes: plan.anomalyTypes, counts, final: finalCounts },
-      config: { ...opts, folder: repoRelative(opts.folder), out: repoRelative(opts.out), env: { DATASET_TEST_SHARE: 0, MODEL_RETRAIN_AFTER_LABELS: 0, REVIEW_QA_SHARE: config.reviews.qaShare, UPLOAD_MIN_SIDE: config.uploads.limits.minSide } },
-      totals: { labels: this.labels, tasks: this.tasks, uploaded: this.uploaded, tasksByReason: this.tasksByReason, labelsByTruth: this.labelsByTruth, seconds: seconds(this.started) },
+      dataset: {
+        name,
+        folder: repoRelative(opts.folder),
+        deviceType: plan.deviceType,
+        anomalyTypes: plan.anomalyTypes,
+        counts,
+        final: finalCounts,
+      },
+      config: {
+        ...opts,
+        folder: repoRelative(opts.folder),
+        out: repoRelative(opts.out),
+        env: {
+          DATASET_TEST_SHARE: 0,
+          MODEL_RETRAIN_AFTER_LABELS: 0,
+          REVIEW_QA_SHARE: config.reviews.qaShare,
+          UPLOAD_MIN_SIDE: config.uploads.limits.minSide,
+        },
+      },
+      totals: {
+        labels: this.labels,
+        tasks: this.tasks,
+        uploaded: this.uploaded,
+        tasksByReason: this.tasksByReason,
+        labelsByTruth: this.labelsByTruth,
+        seconds: seconds(this.started),
+      },
       imports: this.imports,
       rounds: this.rounds,
       batches: this.batches,
@@ -582,7 +754,13 @@ class LoopBench {
     const svg = renderLoopSvg({
       title: `vigil active-learning loop — ${name}`,
       subtitle: `test ${counts.test.total} images (${counts.test.anomalous} anomalous) · seed ${counts.seed.total} normal · batch ${opts.batch} · retrain every ${opts.retrainEvery} labels · ${this.tasks} review tasks`,
-      points: this.rounds.map((r) => ({ labels: r.labels, auroc: r.inspect.metrics?.auroc ?? null, f1: r.inspect.metrics?.f1 ?? null, reviewBandShare: r.inspect.metrics?.reviewBandShare ?? null, deployed: r.inspect.deploy.outcome === 'accepted' })),
+      points: this.rounds.map((r) => ({
+        labels: r.labels,
+        auroc: r.inspect.metrics?.auroc ?? null,
+        f1: r.inspect.metrics?.f1 ?? null,
+        reviewBandShare: r.inspect.metrics?.reviewBandShare ?? null,
+        deployed: r.inspect.deploy.outcome === 'accepted',
+      })),
     });
     fs.writeFileSync(svgPath, svg);
     fs.writeFileSync(pngPath, await svgToPng(svg));
@@ -606,7 +784,10 @@ async function main() {
     const reviewer = bench.gql.withApiKey((await app.services.apiKeys.create('bench loop reviewer', 'REVIEWER')).secret);
     await bench.run(reviewer);
   } catch (err) {
-    if (err instanceof GraphQLRequestError) console.error(`\nGraphQL error: ${err.message}\nquery: ${err.query.replace(/\s+/g, ' ')}\nvariables: ${JSON.stringify(err.variables)}`);
+    if (err instanceof GraphQLRequestError)
+      console.error(
+        `\nGraphQL error: ${err.message}\nquery: ${err.query.replace(/\s+/g, ' ')}\nvariables: ${JSON.stringify(err.variables)}`,
+      );
     throw err;
   } finally {
     await bench.finish();

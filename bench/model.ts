@@ -16,7 +16,10 @@ import { evaluate, train } from '../src/anomaly-model/detector';
 import { type Profile } from '../src/anomaly-model/types';
 
 /** Image AUROC targets with labels (and, for magnetic tiles, from normal images only). */
-const TARGETS: Record<string, { labelled: number; normals?: number }> = { 'magnetic-tile': { labelled: 0.98, normals: 0.93 }, crops: { labelled: 0.995 } };
+const TARGETS: Record<string, { labelled: number; normals?: number }> = {
+  'magnetic-tile': { labelled: 0.98, normals: 0.93 },
+  crops: { labelled: 0.995 },
+};
 
 function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -28,23 +31,51 @@ function arg(name: string, fallback: string): string {
 }
 
 type Labels = 'labelled' | 'normals';
-type Run = { name: string; profile: Profile; labels: Labels; seed: number; trainItems: DatasetItem[]; testItems: DatasetItem[]; root: string };
+type Run = {
+  name: string;
+  profile: Profile;
+  labels: Labels;
+  seed: number;
+  trainItems: DatasetItem[];
+  testItems: DatasetItem[];
+  root: string;
+};
 
-const HEAD = ['dataset', 'profile', 'train/test', 'image AUROC', 'pixel AUROC', 'precision', 'recall', 'F1', 'review band', 'acc. outside band', 'normals cleared / anomalies flagged', 'train time', 'predict p50/p95 (1 core)', 'model size'];
+const HEAD = [
+  'dataset',
+  'profile',
+  'train/test',
+  'image AUROC',
+  'pixel AUROC',
+  'precision',
+  'recall',
+  'F1',
+  'review band',
+  'acc. outside band',
+  'normals cleared / anomalies flagged',
+  'train time',
+  'predict p50/p95 (1 core)',
+  'model size',
+];
 
 /** Trains one profile on one dataset's training split, evaluates it on the test split: the JSON result and the table row. */
 async function measure(backbone: Backbone, { name, profile, labels, seed, trainItems, testItems, root }: Run) {
   const trainOn = labels === 'normals' ? trainItems.filter((i) => i.label === 'normal') : trainItems;
   const started = performance.now();
   let lastPhase = '';
-  const model = await train(backbone, { items: trainOn }, {
-    profile,
-    seed,
-    onProgress: (phase, done, total) => {
-      if (phase !== lastPhase || done === total) process.stderr.write(`\r${name} ${profile} ${labels}: ${phase} ${done}/${total}        ${done === total ? '\n' : ''}`);
-      lastPhase = phase;
+  const model = await train(
+    backbone,
+    { items: trainOn },
+    {
+      profile,
+      seed,
+      onProgress: (phase, done, total) => {
+        if (phase !== lastPhase || done === total)
+          process.stderr.write(`\r${name} ${profile} ${labels}: ${phase} ${done}/${total}        ${done === total ? '\n' : ''}`);
+        lastPhase = phase;
+      },
     },
-  });
+  );
   const trainSeconds = (performance.now() - started) / 1000;
   const { report } = await evaluate(backbone, model, { root, items: testItems });
   const sizeMb = serializeArtifact(model).length / 1e6;
@@ -97,7 +128,10 @@ async function measure(backbone: Backbone, { name, profile, labels, seed, trainI
 
 async function main() {
   const folders = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
-  if (!folders.length) throw new Error('usage: npm run bench:model -- <dataset-dir>… [--profile inspect|screen|both] [--labels labelled|normals|both] [--seed N]');
+  if (!folders.length)
+    throw new Error(
+      'usage: npm run bench:model -- <dataset-dir>… [--profile inspect|screen|both] [--labels labelled|normals|both] [--seed N]',
+    );
   const profiles: Profile[] = arg('profile', 'both') === 'both' ? ['screen', 'inspect'] : [arg('profile', 'inspect') as Profile];
   const seed = Number(arg('seed', '7'));
   const modes = arg('labels', 'both') === 'both' ? (['labelled', 'normals'] as const) : ([arg('labels', 'labelled')] as Labels[]);
@@ -120,7 +154,10 @@ async function main() {
   const out = arg('out', 'bench/results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, 'model.json');
-  fs.writeFileSync(file, `${JSON.stringify({ seed, node: process.version, backbone: backbone.identity, peakRssMb: peakRssMb(), results }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ seed, node: process.version, backbone: backbone.identity, peakRssMb: peakRssMb(), results }, null, 2)}\n`,
+  );
   console.log(`\nwrote ${file}`);
   console.log(
     `\npeak RSS ${peakRssMb().toFixed(0)} MB (target ≤ 1024 MB); targets: pixel AUROC ≥ 0.90 (magnetic tile), review band ≤ 15% with ≥ 99% right outside it, ` +

@@ -54,10 +54,18 @@ async function models(backbone: Backbone, root: string, folder: string | null): 
   else await writeDataset(dataDir, { normal: 40, anomalous: 16, seed: 77 });
   const dataset = await readDatasetFolder(dataDir);
   process.stdout.write(`training screen and inspect models on ${dataDir} (${dataset.items.length} images)…\n`);
-  return { screen: await train(backbone, dataset, { profile: 'screen', seed: 1 }), inspect: await train(backbone, dataset, { profile: 'inspect', seed: 1 }) };
+  return {
+    screen: await train(backbone, dataset, { profile: 'screen', seed: 1 }),
+    inspect: await train(backbone, dataset, { profile: 'inspect', seed: 1 }),
+  };
 }
 
-async function ceiling(backbone: Backbone, images: { bytes: Buffer }[], m: Record<'screen' | 'inspect', ModelArtifact>, derivatives: ReturnType<typeof loadConfig>['uploads']) {
+async function ceiling(
+  backbone: Backbone,
+  images: { bytes: Buffer }[],
+  m: Record<'screen' | 'inspect', ModelArtifact>,
+  derivatives: ReturnType<typeof loadConfig>['uploads'],
+) {
   const started = performance.now();
   let screened = 0;
   let inspected = 0;
@@ -83,20 +91,44 @@ type Ceiling = Awaited<ReturnType<typeof ceiling>>;
 /** Listens for anomalyDetected on the device over graphql-ws, recording when each event arrives. */
 function subscribeToAnomalies(serverUrl: string, deviceId: string) {
   const events: AnomalyEvent[] = [];
-  const ws = createClient({ url: `${serverUrl.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN}` } });
+  const ws = createClient({
+    url: `${serverUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN}` },
+  });
   ws.subscribe(
-    { query: `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id createdAt } }`, variables: { f: { deviceIds: [deviceId] } } },
-    { next: (r: any) => events.push({ anomalyId: r.data.anomalyDetected.id, at: Date.now(), createdAt: Date.parse(r.data.anomalyDetected.createdAt) }), error: () => {}, complete: () => {} },
+    {
+      query: `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id createdAt } }`,
+      variables: { f: { deviceIds: [deviceId] } },
+    },
+    {
+      next: (r: any) =>
+        events.push({ anomalyId: r.data.anomalyDetected.id, at: Date.now(), createdAt: Date.parse(r.data.anomalyDetected.createdAt) }),
+      error: () => {},
+      complete: () => {},
+    },
   );
   return { events, ws };
 }
 
 /** requestImageUploads (500 at a time) → PUT (4 at a time) → completeImageUploads (1000 at a time); returns when the last completion was sent. */
 async function uploadAll(gql: GraphQLClient, inspectionId: string, images: Image[]): Promise<number> {
-  const files = images.map((i) => ({ filename: i.name, contentType: i.name.endsWith('.png') ? 'image/png' : 'image/jpeg', byteSize: i.bytes.length, sha256: crypto.createHash('sha256').update(i.bytes).digest('hex') }));
+  const files = images.map((i) => ({
+    filename: i.name,
+    contentType: i.name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+    byteSize: i.bytes.length,
+    sha256: crypto.createHash('sha256').update(i.bytes).digest('hex'),
+  }));
   const tickets: any[] = [];
   for (let i = 0; i < files.length; i += 500) {
-    tickets.push(...(await gql.request(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`, { i: inspectionId, f: files.slice(i, i + 500) })).requestImageUploads);
+    tickets.push(
+      ...(
+        await gql.request(
+          `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`,
+          { i: inspectionId, f: files.slice(i, i + 500) },
+        )
+      ).requestImageUploads,
+    );
   }
   let next = 0;
   await Promise.all(
@@ -121,7 +153,12 @@ async function waitForRun(gql: GraphQLClient, inspectionId: string): Promise<any
   let status: any;
   do {
     await new Promise((r) => setTimeout(r, 200));
-    status = (await gql.request(`query($id: ID!) { inspection(id: $id) { workflowRuns { status progress { done total } } cost { inspectCallsAvoided screen { calls } inspect { calls } } anomalies { totalCount } } }`, { id: inspectionId })).inspection;
+    status = (
+      await gql.request(
+        `query($id: ID!) { inspection(id: $id) { workflowRuns { status progress { done total } } cost { inspectCallsAvoided screen { calls } inspect { calls } } anomalies { totalCount } } }`,
+        { id: inspectionId },
+      )
+    ).inspection;
     const run = status.workflowRuns.at(-1);
     if (process.stdout.isTTY && run) process.stdout.write(`\rjudged ${run.progress.done}/${run.progress.total}`);
   } while (!status.workflowRuns.length || ['QUEUED', 'RUNNING'].includes(status.workflowRuns.at(-1).status));
@@ -131,8 +168,16 @@ async function waitForRun(gql: GraphQLClient, inspectionId: string): Promise<any
 /** The same images through the running service: upload, wait for the detection run, collect the events. */
 async function throughService(serverUrl: string, images: Image[]) {
   const gql = new GraphQLClient(serverUrl, ADMIN);
-  const device = (await gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench' } })).createDevice;
-  const inspection = (await gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId: device.id, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
+  const device = (
+    await gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, {
+      i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench' },
+    })
+  ).createDevice;
+  const inspection = (
+    await gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, {
+      i: { deviceId: device.id, source: 'DRONE', capturedAt: new Date().toISOString() },
+    })
+  ).createInspection;
   const { events, ws } = subscribeToAnomalies(serverUrl, device.id);
   await new Promise((r) => setTimeout(r, 300));
 
@@ -145,7 +190,13 @@ async function throughService(serverUrl: string, images: Image[]) {
   return { seconds, status, events, completedAt };
 }
 
-function summary(images: Image[], folder: string | null, direct: Ceiling, service: Awaited<ReturnType<typeof throughService>>, trainingAndCeilingRssMb: number) {
+function summary(
+  images: Image[],
+  folder: string | null,
+  direct: Ceiling,
+  service: Awaited<ReturnType<typeof throughService>>,
+  trainingAndCeilingRssMb: number,
+) {
   const { seconds, status, events, completedAt } = service;
   const e2e = images.length / seconds;
   const top = images.length / direct.seconds;
@@ -154,16 +205,30 @@ function summary(images: Image[], folder: string | null, direct: Ceiling, servic
     source: folder ?? 'generated 160×160 textures (1 in 10 defective)',
     run: status.workflowRuns.at(-1).status,
     endToEnd: { seconds: +seconds.toFixed(2), imagesPerSecond: +e2e.toFixed(2) },
-    ceiling: { seconds: +direct.seconds.toFixed(2), imagesPerSecond: +top.toFixed(2), screened: direct.screened, inspected: direct.inspected },
+    ceiling: {
+      seconds: +direct.seconds.toFixed(2),
+      imagesPerSecond: +top.toFixed(2),
+      screened: direct.screened,
+      inspected: direct.inspected,
+    },
     ratio: +(e2e / top).toFixed(3),
     stage2CallsAvoided: +status.cost.inspectCallsAvoided.toFixed(3),
     calls: { screen: status.cost.screen.calls, inspect: status.cost.inspect.calls },
     anomalies: status.anomalies.totalCount,
     anomalyEvents: events.length,
     eventLatencyMs: {
-      afterStoredP50: pct(events.map((e) => e.at - e.createdAt), 50),
-      afterStoredP95: pct(events.map((e) => e.at - e.createdAt), 95),
-      afterUploadCompleteP95: pct(events.map((e) => e.at - completedAt), 95),
+      afterStoredP50: pct(
+        events.map((e) => e.at - e.createdAt),
+        50,
+      ),
+      afterStoredP95: pct(
+        events.map((e) => e.at - e.createdAt),
+        95,
+      ),
+      afterUploadCompleteP95: pct(
+        events.map((e) => e.at - completedAt),
+        95,
+      ),
     },
     peakRssMb: Math.round(peakRss / 1048576),
     trainingAndCeilingPeakRssMb: trainingAndCeilingRssMb,
@@ -173,7 +238,11 @@ function summary(images: Image[], folder: string | null, direct: Ceiling, servic
 async function main() {
   const folder = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--')) ?? null;
   const images: Image[] = folder
-    ? fs.readdirSync(folder).filter((f) => IMAGE_EXT.test(f)).sort().map((f) => ({ name: f, bytes: fs.readFileSync(path.join(folder, f)) }))
+    ? fs
+        .readdirSync(folder)
+        .filter((f) => IMAGE_EXT.test(f))
+        .sort()
+        .map((f) => ({ name: f, bytes: fs.readFileSync(path.join(folder, f)) }))
     : await generated(Number(arg('images', '500')));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-pipeline-'));
   const backbone = await openMobilenetBackbone();
@@ -182,7 +251,14 @@ async function main() {
   await saveArtifact(path.join(root, 'data', 'models', 'bench', 'screen.vgm'), m.screen);
   await saveArtifact(path.join(root, 'data', 'models', 'bench', 'inspect.vgm'), m.inspect);
 
-  const config = loadConfig({ DATA_DIR: path.join(root, 'data'), PORT: '0', LOG_LEVEL: 'warn', VIGIL_ADMIN_API_KEY: ADMIN, API_KEY_CACHE_MS: '60000', ...process.env });
+  const config = loadConfig({
+    DATA_DIR: path.join(root, 'data'),
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    VIGIL_ADMIN_API_KEY: ADMIN,
+    API_KEY_CACHE_MS: '60000',
+    ...process.env,
+  });
   process.stdout.write(`ceiling: ${images.length} images through preprocess + screen + inspect in one process…\n`);
   const direct = await ceiling(backbone, images, m, config.uploads);
 

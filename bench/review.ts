@@ -30,9 +30,18 @@ type App = Awaited<ReturnType<typeof startApp>>;
 /** Inspections of one device: `upload` creates an inspection and PUTs the images, `complete` starts their processing. */
 function uploader(gql: GraphQLClient, deviceId: string) {
   const upload = async (images: Buffer[]) => {
-    const inspection = (await gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, { i: { deviceId, source: 'DRONE', capturedAt: new Date().toISOString() } })).createInspection;
+    const inspection = (
+      await gql.request(`mutation($i: CreateInspectionInput!) { createInspection(input: $i) { id } }`, {
+        i: { deviceId, source: 'DRONE', capturedAt: new Date().toISOString() },
+      })
+    ).createInspection;
     const files = images.map((b, i) => ({ filename: `r-${i}.png`, contentType: 'image/png', byteSize: b.length, sha256: sha(b) }));
-    const tickets = (await gql.request(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`, { i: inspection.id, f: files })).requestImageUploads;
+    const tickets = (
+      await gql.request(
+        `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`,
+        { i: inspection.id, f: files },
+      )
+    ).requestImageUploads;
     for (const [i, t] of tickets.entries()) await fetch(t.uploadUrl, { method: 'PUT', body: images[i], headers: t.uploadHeaders });
     return { inspectionId: inspection.id, imageIds: tickets.map((t: { image: { id: string } }) => t.image.id) as string[] };
   };
@@ -77,7 +86,8 @@ async function claimLatency(app: App, reviewer: GraphQLClient, { upload, complet
 
 async function waitForRun(gql: GraphQLClient, inspectionId: string) {
   for (;;) {
-    const runs = (await gql.request(`query($id: ID!) { inspection(id: $id) { workflowRuns { status } } }`, { id: inspectionId })).inspection.workflowRuns;
+    const runs = (await gql.request(`query($id: ID!) { inspection(id: $id) { workflowRuns { status } } }`, { id: inspectionId })).inspection
+      .workflowRuns;
     if (runs.at(-1) && ['SUCCEEDED', 'FAILED'].includes(runs.at(-1).status)) break;
     await new Promise((res) => setTimeout(res, 100));
   }
@@ -90,11 +100,14 @@ async function answerAll(reviewer: GraphQLClient): Promise<number> {
     const task = (await reviewer.request(`mutation { claimNextReview { id } }`, {})).claimNextReview;
     if (!task) return n;
     const anomalous = n % 2 === 1;
-    await reviewer.request(`mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`, {
-      id: task.id,
-      v: anomalous ? 'ANOMALOUS' : 'NORMAL',
-      r: anomalous ? [{ box: { x: 0.2, y: 0.2, width: 0.3, height: 0.3 }, type: 'crack' }] : [],
-    });
+    await reviewer.request(
+      `mutation($id: ID!, $v: ReviewVerdict!, $r: [ReviewRegionInput!]) { submitReview(taskId: $id, verdict: $v, regions: $r) { status } }`,
+      {
+        id: task.id,
+        v: anomalous ? 'ANOMALOUS' : 'NORMAL',
+        r: anomalous ? [{ box: { x: 0.2, y: 0.2, width: 0.3, height: 0.3 }, type: 'crack' }] : [],
+      },
+    );
     n++;
   }
 }
@@ -102,20 +115,38 @@ async function answerAll(reviewer: GraphQLClient): Promise<number> {
 async function main() {
   const count = Number(arg('images', '200'));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-review-'));
-  const config = loadConfig({ DATA_DIR: path.join(root, 'data'), PORT: '0', LOG_LEVEL: 'warn', VIGIL_ADMIN_API_KEY: ADMIN, API_KEY_CACHE_MS: '60000', ...process.env });
+  const config = loadConfig({
+    DATA_DIR: path.join(root, 'data'),
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    VIGIL_ADMIN_API_KEY: ADMIN,
+    API_KEY_CACHE_MS: '60000',
+    ...process.env,
+  });
   const app = await startApp(config);
   const gql = new GraphQLClient(app.url, ADMIN);
   try {
-    const reviewers = [gql.withApiKey((await app.services.apiKeys.create('bench reviewer 1', 'REVIEWER')).secret), gql.withApiKey((await app.services.apiKeys.create('bench reviewer 2', 'REVIEWER')).secret)];
+    const reviewers = [
+      gql.withApiKey((await app.services.apiKeys.create('bench reviewer 1', 'REVIEWER')).secret),
+      gql.withApiKey((await app.services.apiKeys.create('bench reviewer 2', 'REVIEWER')).secret),
+    ];
     // A device type without a model: each image becomes a COLD_START task the moment the workflow judges it.
-    const device = (await gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, { i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench-review' } })).createDevice;
+    const device = (
+      await gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, {
+        i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench-review' },
+      })
+    ).createDevice;
     const inspections = uploader(gql, device.id);
 
     const rounds = Number(arg('rounds', '30'));
     const { fromCommit, fromUpload } = await claimLatency(app, reviewers[0], inspections, rounds);
     console.log(`${rounds} single-image inspections of a device type without a model:`);
-    console.log(`  task committed → claimed by a reviewer polling every 10 ms: p50 ${pct(fromCommit, 50)} ms, p95 ${pct(fromCommit, 95)} ms, max ${Math.max(...fromCommit)} ms (target ≤ 1000 ms)`);
-    console.log(`  completeImageUploads → claimed (upload processing + workflow + claim): p50 ${pct(fromUpload, 50)} ms, p95 ${pct(fromUpload, 95)} ms`);
+    console.log(
+      `  task committed → claimed by a reviewer polling every 10 ms: p50 ${pct(fromCommit, 50)} ms, p95 ${pct(fromCommit, 95)} ms, max ${Math.max(...fromCommit)} ms (target ≤ 1000 ms)`,
+    );
+    console.log(
+      `  completeImageUploads → claimed (upload processing + workflow + claim): p50 ${pct(fromUpload, 50)} ms, p95 ${pct(fromUpload, 95)} ms`,
+    );
 
     const batch = await inspections.upload(await Promise.all(Array.from({ length: count }, (_, i) => toPng(surface(500 + i, 160), 160))));
     await inspections.complete(batch.imageIds);
@@ -124,9 +155,13 @@ async function main() {
     const started = performance.now();
     const done = (await Promise.all(reviewers.map(answerAll))).reduce((a, b) => a + b, 0);
     const minutes = (performance.now() - started) / 60_000;
-    console.log(`two scripted reviewers through the API: ${done} tasks in ${(minutes * 60).toFixed(1)} s = ${Math.round(done / minutes)} tasks/min (each answer writes anomalies, a dataset entry, a mask and the manifest)`);
+    console.log(
+      `two scripted reviewers through the API: ${done} tasks in ${(minutes * 60).toFixed(1)} s = ${Math.round(done / minutes)} tasks/min (each answer writes anomalies, a dataset entry, a mask and the manifest)`,
+    );
     const entries = await app.db.prisma.datasetEntry.count();
-    console.log(`dataset entries: ${entries}; manifest lines: ${(await app.db.prisma.dataset.findMany()).length ? 'see datasets { manifestUrl }' : 'none'}`);
+    console.log(
+      `dataset entries: ${entries}; manifest lines: ${(await app.db.prisma.dataset.findMany()).length ? 'see datasets { manifestUrl }' : 'none'}`,
+    );
   } finally {
     await app.stop();
     fs.rmSync(root, { recursive: true, force: true });

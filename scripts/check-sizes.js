@@ -30,7 +30,8 @@ const isFunction = (node) =>
 function nameOf(node, file) {
   if (node.name) return node.name.getText(file);
   const parent = node.parent;
-  if (parent && (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent))) return parent.name.getText(file);
+  if (parent && (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)))
+    return parent.name.getText(file);
   return ts.isConstructorDeclaration(node) ? 'constructor' : '(anonymous function)';
 }
 
@@ -48,7 +49,8 @@ for (const full of files) {
       functions++;
       const first = file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
       const last = file.getLineAndCharacterOfPosition(node.body.getEnd()).line + 1;
-      if (last - first + 1 > FUNCTION_LIMIT) problems.push(`${rel}:${first}: ${nameOf(node, file)} spans ${last - first + 1} lines (at most ${FUNCTION_LIMIT})`);
+      if (last - first + 1 > FUNCTION_LIMIT)
+        problems.push(`${rel}:${first}: ${nameOf(node, file)} spans ${last - first + 1} lines (at most ${FUNCTION_LIMIT})`);
     }
     ts.forEachChild(node, visit);
   };
@@ -58,4 +60,6 @@ if (problems.length > 0) {
   console.error(`sizes: ${problems.length} over the limits of ARCHITECTURE.md:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`sizes: ${files.length} files and ${functions} functions in src within ${FILE_LIMIT} lines per file and ${FUNCTION_LIMIT} per function`);
+console.log(
+  `sizes: ${files.length} files and ${functions} functions in src within ${FILE_LIMIT} lines per file and ${FUNCTION_LIMIT} per function`,
+);

@@ -20,11 +20,10 @@ function run(cmd, args, env = process.env) {
 function jest(label, args, env) {
   console.log(`\n=== ${label} ===`);
   const out = path.join(os.tmpdir(), `vigil-jest-${process.pid}-${label.replace(/\W+/g, '-')}.json`);
-  const status = run(
-    process.execPath,
-    [require.resolve('jest/bin/jest'), '--json', `--outputFile=${out}`, ...args, ...extraArgs],
-    { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' ') },
-  );
+  const status = run(process.execPath, [require.resolve('jest/bin/jest'), '--json', `--outputFile=${out}`, ...args, ...extraArgs], {
+    ...env,
+    NODE_OPTIONS: [env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' '),
+  });
   if (fs.existsSync(out)) {
     const r = JSON.parse(fs.readFileSync(out, 'utf8'));
     totals.passed += r.numPassedTests;

@@ -33,11 +33,7 @@ interface SdkErrorShape {
 function isTransient(err: SdkErrorShape): boolean {
   const status = err.$metadata?.httpStatusCode ?? 0;
   return (
-    TRANSIENT_NAMES.has(err.name ?? '') ||
-    TRANSIENT_CODES.has(err.code ?? '') ||
-    Boolean(err.$retryable) ||
-    status === 429 ||
-    status >= 500
+    TRANSIENT_NAMES.has(err.name ?? '') || TRANSIENT_CODES.has(err.code ?? '') || Boolean(err.$retryable) || status === 429 || status >= 500
   );
 }
 
@@ -51,7 +47,10 @@ export function toDetectorError(err: unknown, action: string): Error {
   const said = e.message ? `: ${e.message}` : '';
   if (isTransient(e)) return new TransientDetectorError(`${action} failed for now (${name})${said}`, { cause: err });
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
-    return new DetectorError(`${action} was denied: the IAM role vigil runs as needs the "${action}" permission (AWS said${said || ' nothing more'})`, { cause: err });
+    return new DetectorError(
+      `${action} was denied: the IAM role vigil runs as needs the "${action}" permission (AWS said${said || ' nothing more'})`,
+      { cause: err },
+    );
   }
   return new DetectorError(`${action} failed (${name})${said}`, { cause: err });
 }

@@ -18,9 +18,7 @@ import { AnomalyConnection, AnomalyType } from './anomaly.type';
 @injectable()
 @Resolver(() => AnomalyType)
 export class AnomalyResolver {
-  constructor(
-    private readonly anomalyService: AnomalyService,
-  ) {}
+  constructor(private readonly anomalyService: AnomalyService) {}
 
   @Authorized(READ_FLEET)
   @Query(() => AnomalyConnection, { description: 'Newest first unless orderBy says otherwise.' })

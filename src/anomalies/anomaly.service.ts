@@ -7,10 +7,7 @@ import { type PageArgs } from '../common/pagination/page.args';
 import { AnomalyOrderField, type AnomalyOrder } from './anomaly.input';
 import { AnomalyStatus } from './anomaly.type';
 
-export const ANOMALY_ORDER: Ordering = [
-  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' },
-  byId('desc'),
-];
+export const ANOMALY_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' }, byId('desc')];
 
 /** Open means someone still has to act on it. */
 export const OPEN_STATUSES: AnomalyStatus[] = [AnomalyStatus.SUSPECTED, AnomalyStatus.CONFIRMED];

@@ -37,7 +37,18 @@ export interface Manifest {
   /** Platt scaling: P(anomalous) = sigmoid(a·score + b). */
   calibration: { a: number; b: number };
   /** Measured on cross-validated (out-of-fold) predictions of the whole training set. */
-  validation: { count: number; folds: number; imageAuroc: number | null; memoryAuroc: number | null; classifierAuroc: number | null; stackedAuroc: number | null; precision: number; recall: number; f1: number; reviewBandShare: number };
+  validation: {
+    count: number;
+    folds: number;
+    imageAuroc: number | null;
+    memoryAuroc: number | null;
+    classifierAuroc: number | null;
+    stackedAuroc: number | null;
+    precision: number;
+    recall: number;
+    f1: number;
+    reviewBandShare: number;
+  };
   payloadSha256: string;
 }
 
@@ -77,7 +88,15 @@ const fromF32 = (s: string) => {
 
 function encodePayload(p: Payload): string {
   return JSON.stringify({
-    projection: { channels: p.projection.channels, dim: p.projection.dim, seed: p.projection.seed, mean: f32(p.projection.mean), scale: f32(p.projection.scale), select: p.projection.select, identity: p.projection.identity },
+    projection: {
+      channels: p.projection.channels,
+      dim: p.projection.dim,
+      seed: p.projection.seed,
+      mean: f32(p.projection.mean),
+      scale: f32(p.projection.scale),
+      select: p.projection.select,
+      identity: p.projection.identity,
+    },
     bank: f32(p.bank),
     patchModel: p.patchModel,
     imageScaler: p.imageScaler && { mean: f32(p.imageScaler.mean), scale: f32(p.imageScaler.scale) },
@@ -110,12 +129,17 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
     throw new ModelArtifactError(`${origin} is not a vigil model (not a gzip'd JSON document); it may be corrupt or truncated`);
   }
   const m = doc.manifest;
-  if (!m || m.format !== ARTIFACT_FORMAT) throw new ModelArtifactError(`${origin} is not a vigil model (format ${JSON.stringify(m?.format)})`);
+  if (!m || m.format !== ARTIFACT_FORMAT)
+    throw new ModelArtifactError(`${origin} is not a vigil model (format ${JSON.stringify(m?.format)})`);
   if (m.formatVersion === 1) {
-    throw new ModelArtifactError(`${origin} is a version 1 model (hand-crafted features); this vigil runs models on a pretrained backbone (format ${ARTIFACT_FORMAT_VERSION}): retrain it (vigil model train, or trainModel)`);
+    throw new ModelArtifactError(
+      `${origin} is a version 1 model (hand-crafted features); this vigil runs models on a pretrained backbone (format ${ARTIFACT_FORMAT_VERSION}): retrain it (vigil model train, or trainModel)`,
+    );
   }
   if (m.formatVersion !== ARTIFACT_FORMAT_VERSION) {
-    throw new ModelArtifactError(`${origin} has format version ${m.formatVersion}; this vigil reads version ${ARTIFACT_FORMAT_VERSION}: retrain the model`);
+    throw new ModelArtifactError(
+      `${origin} has format version ${m.formatVersion}; this vigil reads version ${ARTIFACT_FORMAT_VERSION}: retrain the model`,
+    );
   }
   if (m.method !== METHOD) throw new ModelArtifactError(`${origin} was made by method ${m.method}; this vigil runs ${METHOD}`);
   const p = doc.payload;

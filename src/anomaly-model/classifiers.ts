@@ -14,7 +14,10 @@ export function fitImageClassifier(images: TrainingImage[], progress: Progress) 
     const flat = new Float32Array(part.length * dim);
     part.forEach((x, i) => flat.set(x.f.pooled, i * dim));
     const scaler = fitScaler(flat, dim);
-    const model = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, { epochs: 300, l2: 1e-4 });
+    const model = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, {
+      epochs: 300,
+      l2: 1e-4,
+    });
     return { scaler, model };
   };
   const oof = new Float64Array(images.length);
@@ -31,7 +34,12 @@ export function fitImageClassifier(images: TrainingImage[], progress: Progress) 
 }
 
 /** 3b. The patch classifier that draws heatmaps, on all channels: mask cells are positive, or without a mask an anomalous picture's least normal patches. */
-export async function fitPatchClassifier(backbone: Backbone, images: TrainingImage[], projection: Projection, area: number): Promise<{ head: PatchHead; normalLogits: number[] }> {
+export async function fitPatchClassifier(
+  backbone: Backbone,
+  images: TrainingImage[],
+  projection: Projection,
+  area: number,
+): Promise<{ head: PatchHead; normalLogits: number[] }> {
   for (const x of images.filter((i) => i.positive && !i.mask)) {
     const raw = await rawFeatures(backbone, await x.item.load(), area);
     x.cells.rows = await standardisedRows(raw, projection, x.cells.index);

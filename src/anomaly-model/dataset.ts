@@ -29,7 +29,8 @@ export async function readDatasetFolder(root: string): Promise<Dataset> {
   const items: DatasetItem[] = [];
   const file = (rel: string) => () => fs.readFile(path.join(dir, rel));
   for (const name of await list('normal')) {
-    if (IMAGE.test(name) && !MASK.test(name)) items.push({ id: `normal/${name}`, label: 'normal', type: null, load: file(`normal/${name}`), loadMask: null });
+    if (IMAGE.test(name) && !MASK.test(name))
+      items.push({ id: `normal/${name}`, label: 'normal', type: null, load: file(`normal/${name}`), loadMask: null });
   }
   for (const type of await list('anomalous')) {
     const names = await list(`anomalous/${type}`);
@@ -53,7 +54,11 @@ export async function readDatasetFolder(root: string): Promise<Dataset> {
 }
 
 /** A seeded split that keeps each label's (and each anomaly type's) share the same on both sides. */
-export function stratifiedSplit<T extends { label: Label; type: string | null }>(items: T[], share: number, seed: number): { first: T[]; second: T[] } {
+export function stratifiedSplit<T extends { label: Label; type: string | null }>(
+  items: T[],
+  share: number,
+  seed: number,
+): { first: T[]; second: T[] } {
   const random = seededRandom(seed);
   const groups = new Map<string, T[]>();
   for (const item of items) {

@@ -24,8 +24,20 @@ async function judgeAll(backbone: Backbone, model: ModelArtifact, dataset: Datas
     const r = await predict(backbone, model, bytes, { heatmap: false });
     latencies.push(performance.now() - started);
     results.set(item.id, r);
-    images.push({ id: item.id, label: item.label, type: item.type, score: r.score, anomalyProbability: r.anomalyProbability, isAnomalous: r.isAnomalous, uncertain: r.uncertain });
-    const mask = item.loadMask ? await maskGrid(await item.loadMask(), r.map) : item.label === 'normal' ? new Float32Array(r.map.values.length) : null;
+    images.push({
+      id: item.id,
+      label: item.label,
+      type: item.type,
+      score: r.score,
+      anomalyProbability: r.anomalyProbability,
+      isAnomalous: r.isAnomalous,
+      uncertain: r.uncertain,
+    });
+    const mask = item.loadMask
+      ? await maskGrid(await item.loadMask(), r.map)
+      : item.label === 'normal'
+        ? new Float32Array(r.map.values.length)
+        : null;
     if (mask) {
       if (item.loadMask) masked++;
       mask.forEach((m, i) => {
@@ -35,7 +47,12 @@ async function judgeAll(backbone: Backbone, model: ModelArtifact, dataset: Datas
     }
     options.onProgress?.(n + 1, dataset.items.length);
   }
-  return { images, results, latencies, pixelAuroc: masked ? histogramAuroc(Float32Array.from(pixelValues), Uint8Array.from(pixelLabels)) : null };
+  return {
+    images,
+    results,
+    latencies,
+    pixelAuroc: masked ? histogramAuroc(Float32Array.from(pixelValues), Uint8Array.from(pixelLabels)) : null,
+  };
 }
 
 /** Scores a labelled dataset with a model: AUROC (image and, with masks, pixel), P/R/F1 at the operating threshold, review load. */
@@ -54,8 +71,17 @@ export async function evaluate(
   const outside = images.filter((i) => !i.uncertain);
   const types = [...new Set(images.map((i) => i.type).filter((t): t is string => !!t))].sort();
   const report: EvaluationReport = {
-    model: { version: manifest.version, profile: manifest.profile, method: `${manifest.method} (${manifest.scoreMode}, ${manifest.backbone.name})` },
-    dataset: { root: dataset.root, count: images.length, normal: images.filter((i) => i.label === 'normal').length, anomalous: images.filter((i) => i.label === 'anomalous').length },
+    model: {
+      version: manifest.version,
+      profile: manifest.profile,
+      method: `${manifest.method} (${manifest.scoreMode}, ${manifest.backbone.name})`,
+    },
+    dataset: {
+      root: dataset.root,
+      count: images.length,
+      normal: images.filter((i) => i.label === 'normal').length,
+      anomalous: images.filter((i) => i.label === 'anomalous').length,
+    },
     count: images.length,
     imageAuroc: auroc(scored),
     pixelAuroc,

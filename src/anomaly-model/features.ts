@@ -137,7 +137,12 @@ function pooledStats(maps: FeatureMap[]): Float32Array {
 }
 
 /** Per-channel mean and spread over the aggregated descriptors of a few normal pictures; descriptors of at most `maxDim` numbers. */
-export async function fitProjection(samples: tfType.Tensor2D[], maxDim: number, seed: number, select: number[] | null): Promise<Projection> {
+export async function fitProjection(
+  samples: tfType.Tensor2D[],
+  maxDim: number,
+  seed: number,
+  select: number[] | null,
+): Promise<Projection> {
   const tf = await tfjsWasm();
   const { mean, scale } = tf.tidy(() => {
     const all = tf.concat(samples, 0);
@@ -171,14 +176,20 @@ export interface PatchHead {
 export async function standardisedRows(raw: RawFeatures, projection: Projection, cells: number[]): Promise<Float32Array[]> {
   if (!cells.length) return [];
   const tf = await tfjsWasm();
-  const t = tf.tidy(() => tf.gather(raw.aggregated, tf.tensor1d(cells, 'int32')).sub(tf.tensor1d(projection.mean)).div(tf.tensor1d(projection.scale)));
+  const t = tf.tidy(() =>
+    tf.gather(raw.aggregated, tf.tensor1d(cells, 'int32')).sub(tf.tensor1d(projection.mean)).div(tf.tensor1d(projection.scale)),
+  );
   const data = (await t.data()) as Float32Array;
   t.dispose();
   return cells.map((_, i) => data.slice(i * raw.channels, (i + 1) * raw.channels));
 }
 
 /** Projects (and, given a patch head, scores) the aggregated descriptors, then releases them. */
-export async function project(raw: RawFeatures, projection: Projection, head?: PatchHead | null): Promise<ImageFeatures & { patchLogits: Float32Array | null }> {
+export async function project(
+  raw: RawFeatures,
+  projection: Projection,
+  head?: PatchHead | null,
+): Promise<ImageFeatures & { patchLogits: Float32Array | null }> {
   const tf = await tfjsWasm();
   if (raw.channels !== projection.channels) {
     raw.aggregated.dispose();
@@ -190,13 +201,25 @@ export async function project(raw: RawFeatures, projection: Projection, head?: P
     ? tf.tidy(() => {
         const w = tf.tensor1d(head.weights).div(tf.tensor1d(projection.scale));
         const b = head.bias - tf.sum(w.mul(tf.tensor1d(projection.mean))).dataSync()[0];
-        return raw.aggregated.matMul(w.reshape([raw.channels, 1])).reshape([-1]).add(b);
+        return raw.aggregated
+          .matMul(w.reshape([raw.channels, 1]))
+          .reshape([-1])
+          .add(b);
       })
     : null;
   const patches = (await out.data()) as Float32Array;
   const patchLogits = logits ? ((await logits.data()) as Float32Array) : null;
   tf.dispose([out, raw.aggregated, ...(logits ? [logits] : [])]);
-  return { rows: raw.rows, cols: raw.cols, patches, dim: projection.dim, pooled: raw.pooled, width: raw.width, height: raw.height, patchLogits };
+  return {
+    rows: raw.rows,
+    cols: raw.cols,
+    patches,
+    dim: projection.dim,
+    pooled: raw.pooled,
+    width: raw.width,
+    height: raw.height,
+    patchLogits,
+  };
 }
 
 export async function imageFeatures(backbone: Backbone, bytes: Buffer, area: number, projection: Projection, head?: PatchHead | null) {
@@ -208,7 +231,12 @@ export async function imageFeatures(backbone: Backbone, bytes: Buffer, area: num
  * the wasm backend, min_j |a−b_j|² = |a|² + min_j (|b_j|² − 2a·b_j), with the bank augmented by its
  * norms (and pre-transposed) once. `exclude(j)` drops bank rows (a training image's own patches).
  */
-export async function nearestDistances(queries: Float32Array, bank: Float32Array, dim: number, exclude?: (j: number) => boolean): Promise<Float32Array> {
+export async function nearestDistances(
+  queries: Float32Array,
+  bank: Float32Array,
+  dim: number,
+  exclude?: (j: number) => boolean,
+): Promise<Float32Array> {
   const tf = await tfjsWasm();
   const q = queries.length / dim;
   const m = bank.length / dim;
@@ -224,7 +252,9 @@ export async function nearestDistances(queries: Float32Array, bank: Float32Array
     augmentedQueries[i * (dim + 1) + dim] = 1;
     norms[i] = n;
   }
-  const augmentedBank = exclude ? transposedBank(bank, dim, exclude) : (cachedBanks.get(bank) ?? cachedBanks.set(bank, transposedBank(bank, dim)).get(bank)!);
+  const augmentedBank = exclude
+    ? transposedBank(bank, dim, exclude)
+    : (cachedBanks.get(bank) ?? cachedBanks.set(bank, transposedBank(bank, dim)).get(bank)!);
   const t = tf.tidy(() => tf.matMul(tf.tensor2d(augmentedQueries, [q, dim + 1]), tf.tensor2d(augmentedBank, [dim + 1, m])).min(1));
   const nearest = (await t.data()) as Float32Array;
   t.dispose();

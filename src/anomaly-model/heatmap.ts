@@ -27,7 +27,14 @@ function colour(t: number): [number, number, number] {
  * The anomaly map as a colour PNG with the photo's aspect ratio (longest side `side`): a value
  * at the patch threshold is yellow, `spread` below it dark blue.
  */
-export async function heatmapPng(map: Float32Array, grid: { cols: number; rows: number }, threshold: number, spread: number, size: { width: number; height: number }, side = 256): Promise<Buffer> {
+export async function heatmapPng(
+  map: Float32Array,
+  grid: { cols: number; rows: number },
+  threshold: number,
+  spread: number,
+  size: { width: number; height: number },
+  side = 256,
+): Promise<Buffer> {
   const { cols, rows } = grid;
   const rgb = Buffer.alloc(cols * rows * 3);
   for (let i = 0; i < map.length; i++) {
@@ -39,7 +46,10 @@ export async function heatmapPng(map: Float32Array, grid: { cols: number; rows: 
   const scale = side / Math.max(size.width, size.height, 1);
   const width = Math.max(1, Math.round(size.width * scale));
   const height = Math.max(1, Math.round(size.height * scale));
-  return sharp(rgb, { raw: { width: cols, height: rows, channels: 3 } }).resize(width, height, { fit: 'fill', kernel: 'cubic' }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(rgb, { raw: { width: cols, height: rows, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }
 
 /** Connected (4-neighbour) groups of patches at or above the threshold, strongest first. */

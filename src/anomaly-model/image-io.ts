@@ -48,7 +48,8 @@ export async function loadModelImage(bytes: Buffer, sizeFor: (aspect: number) =>
   } catch (err) {
     throw new ModelInputError(`the image cannot be read: ${(err as Error).message}`);
   }
-  if (data.length !== size.width * size.height * 3) throw new ModelInputError(`the image decoded to ${data.length} bytes, expected ${size.width}×${size.height}×3`);
+  if (data.length !== size.width * size.height * 3)
+    throw new ModelInputError(`the image decoded to ${data.length} bytes, expected ${size.width}×${size.height}×3`);
   const input = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) input[i] = data[i] / 255;
   return { input: { width: size.width, height: size.height, data: input }, width, height };

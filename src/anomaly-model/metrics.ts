@@ -95,7 +95,10 @@ export function bestF1Threshold(items: Scored[]): number {
 
 /** The highest threshold that still flags `recall` of the positives. */
 export function thresholdForRecall(items: Scored[], recall: number): number {
-  const positives = items.filter((s) => s.positive).map((s) => s.score).sort((a, b) => a - b);
+  const positives = items
+    .filter((s) => s.positive)
+    .map((s) => s.score)
+    .sort((a, b) => a - b);
   if (!positives.length) return Infinity;
   const miss = Math.floor(positives.length * (1 - recall) + 1e-9);
   return positives[Math.min(miss, positives.length - 1)] - 1e-6;

@@ -52,7 +52,13 @@ export function applyScaler(rows: Float32Array, dim: number, scaler: { mean: Flo
  * Greedy k-centre coreset (PatchCore): repeatedly take the row farthest from everything taken
  * so far, so `size` rows cover the normal patches with the smallest worst-case gap.
  */
-export function greedyCoreset(rows: Float32Array, dim: number, size: number, random: () => number, onProgress?: (done: number) => void): number[] {
+export function greedyCoreset(
+  rows: Float32Array,
+  dim: number,
+  size: number,
+  random: () => number,
+  onProgress?: (done: number) => void,
+): number[] {
   const n = rows.length / dim;
   if (n <= size) return [...Array(n).keys()];
   const nearest = new Float32Array(n).fill(Infinity);
@@ -97,7 +103,12 @@ export function linearScore(model: LinearModel, row: ArrayLike<number>, offset =
  * L2-regularised logistic regression by full-batch Adam; classes are weighted to balance, so a
  * few anomalies among many normal rows still count.
  */
-export function fitLogistic(rows: Float32Array, labels: Uint8Array, dim: number, options: { l2?: number; epochs?: number; learningRate?: number } = {}): LinearModel {
+export function fitLogistic(
+  rows: Float32Array,
+  labels: Uint8Array,
+  dim: number,
+  options: { l2?: number; epochs?: number; learningRate?: number } = {},
+): LinearModel {
   const { l2 = 1e-3, epochs = 300, learningRate = 0.05 } = options;
   const n = labels.length;
   const positives = labels.reduce((s, l) => s + l, 0);

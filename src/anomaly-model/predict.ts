@@ -32,7 +32,12 @@ async function analyse(backbone: Backbone, model: ModelArtifact, image: Buffer):
 }
 
 /** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */
-export async function predict(backbone: Backbone, model: ModelArtifact, image: Buffer, options: { heatmap?: boolean } = {}): Promise<PredictResult> {
+export async function predict(
+  backbone: Backbone,
+  model: ModelArtifact,
+  image: Buffer,
+  options: { heatmap?: boolean } = {},
+): Promise<PredictResult> {
   const { manifest } = model;
   const { score, map, f } = await analyse(backbone, model, image);
   const probability = sigmoid(manifest.calibration.a * score + manifest.calibration.b);
@@ -48,7 +53,10 @@ export async function predict(backbone: Backbone, model: ModelArtifact, image: B
     score,
     uncertain: score >= manifest.thresholds.reviewBand.low && score < manifest.thresholds.reviewBand.high,
     regions: isAnomalous ? regionsOf(map, grid, manifest.thresholds.patch) : [],
-    heatmap: options.heatmap === false ? Buffer.alloc(0) : await heatmapPng(map, grid, manifest.thresholds.patch, spread, { width: f.width, height: f.height }),
+    heatmap:
+      options.heatmap === false
+        ? Buffer.alloc(0)
+        : await heatmapPng(map, grid, manifest.thresholds.patch, spread, { width: f.width, height: f.height }),
     map: { ...grid, values: map },
     model: { version: manifest.version, profile: manifest.profile },
   };

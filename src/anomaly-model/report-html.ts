@@ -52,12 +52,7 @@ figcaption{font-size:12px;word-break:break-all}
 
 /** Escapes text for use in HTML element content and quoted attribute values. */
 export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Metric in [0, 1] with 3 decimals; "n/a" when missing or not a number. */

@@ -5,7 +5,10 @@ import { type Profile } from './types';
 // Training step 4: where the verdict flips, which scores go to people, and what a score means as a probability.
 
 /** 4. Operating threshold, review band and calibration from out-of-fold scores of the whole training set. */
-export function chooseThresholds(scored: Scored[], profile: Profile): { operating: number; band: { low: number; high: number }; calibration: { a: number; b: number } } {
+export function chooseThresholds(
+  scored: Scored[],
+  profile: Profile,
+): { operating: number; band: { low: number; high: number }; calibration: { a: number; b: number } } {
   const normal = scored.filter((s) => !s.positive).map((s) => s.score);
   if (scored.some((s) => s.positive)) {
     if (profile === 'screen') {
@@ -29,6 +32,11 @@ function plattScaling(scored: Scored[]): { a: number; b: number } {
   const scores = scored.map((s) => s.score);
   const mean = scores.reduce((s, v) => s + v, 0) / scores.length;
   const sd = Math.sqrt(scores.reduce((s, v) => s + (v - mean) ** 2, 0) / scores.length) + 1e-6;
-  const fit = fitLogistic(Float32Array.from(scores.map((v) => (v - mean) / sd)), Uint8Array.from(scored.map((s) => (s.positive ? 1 : 0))), 1, { epochs: 400, l2: 1e-3 });
+  const fit = fitLogistic(
+    Float32Array.from(scores.map((v) => (v - mean) / sd)),
+    Uint8Array.from(scored.map((s) => (s.positive ? 1 : 0))),
+    1,
+    { epochs: 400, l2: 1e-3 },
+  );
   return { a: fit.weights[0] / sd, b: fit.bias - (fit.weights[0] * mean) / sd };
 }

@@ -1,6 +1,15 @@
 import crypto from 'node:crypto';
 import { type Backbone } from '../adapters/backbone/backbone.port';
-import { ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, type Manifest, METHOD, type ModelArtifact, type Payload, payloadHash, type ScoreMode } from './artifact';
+import {
+  ARTIFACT_FORMAT,
+  ARTIFACT_FORMAT_VERSION,
+  type Manifest,
+  METHOD,
+  type ModelArtifact,
+  type Payload,
+  payloadHash,
+  type ScoreMode,
+} from './artifact';
 import { fitImageClassifier, fitLocalScorer, fitPatchClassifier, fitStack } from './classifiers';
 import { type Dataset, type DatasetItem } from './dataset';
 import { type Projection } from './features';
@@ -33,15 +42,24 @@ function fitScorers(images: TrainingImage[], anomalous: number, progress: Progre
   const classifierScored: Scored[] | null = classifier ? images.map((x, i) => ({ score: classifier.oof[i], positive: x.positive })) : null;
   const classifierAuroc = classifierScored ? auroc(classifierScored) : null;
   const stackInputs = classifier && local ? images.map((_, i) => [classifier.oof[i], memoryScored[i].score, local.oof[i]]) : null;
-  const stack = stackInputs ? fitStack(stackInputs, images.map((x) => x.positive)) : null;
-  const stackedScored: Scored[] | null = stack ? stackInputs!.map((v, i) => ({ score: stackScore(stack, v), positive: images[i].positive })) : null;
+  const stack = stackInputs
+    ? fitStack(
+        stackInputs,
+        images.map((x) => x.positive),
+      )
+    : null;
+  const stackedScored: Scored[] | null = stack
+    ? stackInputs!.map((v, i) => ({ score: stackScore(stack, v), positive: images[i].positive }))
+    : null;
   const stackedAuroc = stackedScored ? auroc(stackedScored) : null;
   const candidates: [ScoreMode, number | null, Scored[] | null][] = [
     ['memory', memoryAuroc ?? 0, memoryScored],
     ['classifier', classifierAuroc, classifierScored],
     ['stacked', stackedAuroc, stackedScored],
   ];
-  const [scoreMode, , scored] = candidates.filter((c) => c[2] && c[1] !== null).reduce((best, c) => (c[1]! > best[1]! + 1e-9 ? c : best)) as [ScoreMode, number, Scored[]];
+  const [scoreMode, , scored] = candidates
+    .filter((c) => c[2] && c[1] !== null)
+    .reduce((best, c) => (c[1]! > best[1]! + 1e-9 ? c : best)) as [ScoreMode, number, Scored[]];
   return { scoreMode, scored, classifier, local, stack, memoryAuroc, classifierAuroc, stackedAuroc };
 }
 
@@ -85,7 +103,13 @@ function manifestOf(p: ManifestParts): Manifest {
     method: METHOD,
     profile: p.options.profile,
     backbone: p.backbone.identity,
-    features: { area: p.config.area, dim: p.projection.dim, channels: p.projection.channels, bankSize: p.bank.length / p.projection.dim, pooled: p.pooled },
+    features: {
+      area: p.config.area,
+      dim: p.projection.dim,
+      channels: p.projection.channels,
+      bankSize: p.bank.length / p.projection.dim,
+      pooled: p.pooled,
+    },
     scoreMode,
     seed: p.seed,
     createdAt: new Date().toISOString(),

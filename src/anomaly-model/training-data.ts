@@ -22,14 +22,22 @@ export interface TrainingImage {
 }
 
 /** Normal pictures give a few random cells; a masked anomaly its mask cells and a few clean ones; an unmasked one waits for the memory. */
-function sampleCells(positive: boolean, mask: Float32Array | null, count: number, random: () => number): { cells: number[]; labels: number[] } {
+function sampleCells(
+  positive: boolean,
+  mask: Float32Array | null,
+  count: number,
+  random: () => number,
+): { cells: number[]; labels: number[] } {
   if (!positive) {
     const cells = shuffle([...Array(count).keys()], random).slice(0, 24);
     return { cells, labels: cells.map(() => 0) };
   }
   if (!mask) return { cells: [], labels: [] };
   const on = [...mask.keys()].filter((c) => mask[c] >= 0.25);
-  const off = shuffle([...mask.keys()].filter((c) => mask[c] === 0), random).slice(0, 8);
+  const off = shuffle(
+    [...mask.keys()].filter((c) => mask[c] === 0),
+    random,
+  ).slice(0, 8);
   return { cells: [...on, ...off], labels: [...on.map(() => 1), ...off.map(() => 0)] };
 }
 
@@ -37,7 +45,9 @@ function sampleCells(positive: boolean, mask: Float32Array | null, count: number
 function assignFolds(items: DatasetItem[], folds: number, random: () => number): number[] {
   const out = new Array<number>(items.length);
   const groups = new Map<string, number[]>();
-  items.forEach((item, i) => groups.set(`${item.label}/${item.type ?? ''}`, [...(groups.get(`${item.label}/${item.type ?? ''}`) ?? []), i]));
+  items.forEach((item, i) =>
+    groups.set(`${item.label}/${item.type ?? ''}`, [...(groups.get(`${item.label}/${item.type ?? ''}`) ?? []), i]),
+  );
   let next = 0;
   for (const key of [...groups.keys()].sort()) {
     for (const i of shuffle(groups.get(key)!, random)) out[i] = next++ % folds;
@@ -46,14 +56,27 @@ function assignFolds(items: DatasetItem[], folds: number, random: () => number):
 }
 
 /** 1a. The projection, its standardisation set by the descriptors of a few normal pictures. */
-async function fitProjectionOn(backbone: Backbone, items: DatasetItem[], config: ProfileConfig, seed: number, random: () => number, progress: Progress) {
-  const normals = shuffle(items.filter((i) => i.label === 'normal'), random).slice(0, PROJECTION_SAMPLE);
+async function fitProjectionOn(
+  backbone: Backbone,
+  items: DatasetItem[],
+  config: ProfileConfig,
+  seed: number,
+  random: () => number,
+  progress: Progress,
+) {
+  const normals = shuffle(
+    items.filter((i) => i.label === 'normal'),
+    random,
+  ).slice(0, PROJECTION_SAMPLE);
   const samples = [];
   let select: number[] | null = null;
   for (const [n, item] of normals.entries()) {
     const raw = await rawFeatures(backbone, await item.load(), config.area);
     samples.push(raw.aggregated);
-    if (backbone.memoryTaps) select = raw.taps.filter((t) => backbone.memoryTaps!.includes(t.tap)).flatMap((t) => [...Array(t.count).keys()].map((i) => t.start + i));
+    if (backbone.memoryTaps)
+      select = raw.taps
+        .filter((t) => backbone.memoryTaps!.includes(t.tap))
+        .flatMap((t) => [...Array(t.count).keys()].map((i) => t.start + i));
     progress('projection', n + 1, normals.length);
   }
   const projection = await fitProjection(samples, config.dim, seed, select?.length ? select : null);
@@ -84,7 +107,12 @@ export async function extractAll(backbone: Backbone, items: DatasetItem[], confi
 }
 
 /** 2. The memory: a greedy coreset of normal patches, and every training picture's distances to it (its own patches left out). */
-export async function buildMemory(images: Omit<TrainingImage, 'memory'>[], config: ProfileConfig, random: () => number, progress: Progress) {
+export async function buildMemory(
+  images: Omit<TrainingImage, 'memory'>[],
+  config: ProfileConfig,
+  random: () => number,
+  progress: Progress,
+) {
   const normals = images.filter((x) => !x.positive);
   const dim = normals[0].f.dim;
   const rows: { image: number; cell: number }[] = [];

@@ -20,7 +20,7 @@ import { backboneProvider, type BackboneProvider, openBackbone } from '../adapte
 import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../adapters/model-trainer/model-trainer.factory';
 import { createEventBus } from '../adapters/event-bus/event-bus.factory';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
-import { ConfigError, } from '../config/config';
+import { ConfigError } from '../config/config';
 import { createHumanReview, createLookoutDatasets, type ReviewClients } from '../adapters/human-review/human-review.factory';
 
 export interface App {
@@ -118,7 +118,9 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
   const ownBus = !options.events;
   const events =
     options.events ??
-    (options.eventBus === 'in-process' ? createEventBus({}, log) : createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log));
+    (options.eventBus === 'in-process'
+      ? createEventBus({}, log)
+      : createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log));
   const storedModels = new StoredModels(db.prisma, objectStore.store);
   const backbone = backboneProvider(() => openBackbone(config.detectors.backbone));
   const detectors = createDetectors(config, { store: objectStore.store, log, backbone, aws: options.awsClients, stored: storedModels });
@@ -176,14 +178,18 @@ async function ensureAccess(config: Config, services: Services, log: Logger) {
     if (apiKey.revokedAt) log.warn('the ADMIN key given by VIGIL_ADMIN_API_KEY was revoked and stays revoked; set another secret');
     else log.info({ created }, 'ADMIN API key from VIGIL_ADMIN_API_KEY is in place');
   } else if ((await services.apiKeys.count()) === 0) {
-    log.warn('no API keys exist yet: restart with VIGIL_ADMIN_API_KEY=<a secret of 24+ characters> to create an ADMIN key, then send it as "Authorization: Bearer <secret>"');
+    log.warn(
+      'no API keys exist yet: restart with VIGIL_ADMIN_API_KEY=<a secret of 24+ characters> to create an ADMIN key, then send it as "Authorization: Bearer <secret>"',
+    );
   }
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const opened = await openServices(config, options);
   const { log, db, services, objectStore, publicUrl, events, backbone } = opened;
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }) : null;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : null;
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis unavailable'));
   let http: FastifyInstance | undefined;
   let engine: WorkflowEngine | undefined;

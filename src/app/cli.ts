@@ -32,29 +32,7 @@ export function buildCli(): Command {
       await close();
     });
 
-  program
-    .command('ingest')
-    .description('Upload a folder of photographs (recursively) through the API of a running vigil; a second run skips what is already there.')
-    .argument('<folder>', 'the folder to upload')
-    .option('--device <id>', 'every photo shows this device (global id or external id)')
-    .option('--match-gps', 'each photo finds its device by its EXIF GPS position (a survey)')
-    .addOption(new Option('--source <source>', 'who took the photos').choices(['DRONE', 'VEHICLE', 'MANUAL']).default('DRONE'))
-    .option('--url <server>', 'where vigil runs (default: $VIGIL_URL or http://127.0.0.1:4000)')
-    .option('--api-key <key>', 'an OPERATOR or ADMIN key (default: $VIGIL_API_KEY)')
-    .option('--concurrency <n>', 'files in flight at once', positiveInt, 4)
-    .action(async (folder: string, opts: { device?: string; matchGps?: boolean; source: 'DRONE' | 'VEHICLE' | 'MANUAL'; url?: string; apiKey?: string; concurrency: number }) => {
-      if (!!opts.device === !!opts.matchGps) throw new InvalidArgumentError('choose one of --device <id> or --match-gps');
-      const apiKey = opts.apiKey ?? process.env.VIGIL_API_KEY;
-      if (!apiKey) throw new InvalidArgumentError('an API key is needed: --api-key <key> or VIGIL_API_KEY');
-      const api = new ApiClient({ url: opts.url ?? process.env.VIGIL_URL ?? 'http://127.0.0.1:4000', apiKey });
-      const summary = await ingestFolder(
-        api,
-        { folder, target: opts.device ? { device: opts.device } : { matchGps: true }, source: opts.source, concurrency: opts.concurrency },
-        new ProgressReporter(process.stdout),
-      );
-      process.stdout.write(renderSummary(summary, process.stdout.isTTY === true));
-      if (hasFailures(summary)) process.exitCode = 1;
-    });
+  registerIngestCommand(program);
 
   registerModelCommands(program, () => openBackbone(config().detectors.backbone));
 
@@ -74,6 +52,52 @@ export function buildCli(): Command {
       }
     });
   return program;
+}
+
+/** `vigil ingest <folder>`: a client of a running vigil, so it opens no services. */
+function registerIngestCommand(program: Command): void {
+  program
+    .command('ingest')
+    .description(
+      'Upload a folder of photographs (recursively) through the API of a running vigil; a second run skips what is already there.',
+    )
+    .argument('<folder>', 'the folder to upload')
+    .option('--device <id>', 'every photo shows this device (global id or external id)')
+    .option('--match-gps', 'each photo finds its device by its EXIF GPS position (a survey)')
+    .addOption(new Option('--source <source>', 'who took the photos').choices(['DRONE', 'VEHICLE', 'MANUAL']).default('DRONE'))
+    .option('--url <server>', 'where vigil runs (default: $VIGIL_URL or http://127.0.0.1:4000)')
+    .option('--api-key <key>', 'an OPERATOR or ADMIN key (default: $VIGIL_API_KEY)')
+    .option('--concurrency <n>', 'files in flight at once', positiveInt, 4)
+    .action(
+      async (
+        folder: string,
+        opts: {
+          device?: string;
+          matchGps?: boolean;
+          source: 'DRONE' | 'VEHICLE' | 'MANUAL';
+          url?: string;
+          apiKey?: string;
+          concurrency: number;
+        },
+      ) => {
+        if (!!opts.device === !!opts.matchGps) throw new InvalidArgumentError('choose one of --device <id> or --match-gps');
+        const apiKey = opts.apiKey ?? process.env.VIGIL_API_KEY;
+        if (!apiKey) throw new InvalidArgumentError('an API key is needed: --api-key <key> or VIGIL_API_KEY');
+        const api = new ApiClient({ url: opts.url ?? process.env.VIGIL_URL ?? 'http://127.0.0.1:4000', apiKey });
+        const summary = await ingestFolder(
+          api,
+          {
+            folder,
+            target: opts.device ? { device: opts.device } : { matchGps: true },
+            source: opts.source,
+            concurrency: opts.concurrency,
+          },
+          new ProgressReporter(process.stdout),
+        );
+        process.stdout.write(renderSummary(summary, process.stdout.isTTY === true));
+        if (hasFailures(summary)) process.exitCode = 1;
+      },
+    );
 }
 
 function positiveInt(value: string): number {

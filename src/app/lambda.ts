@@ -12,7 +12,9 @@ import { runReconciler } from './workflows';
 let opened: Promise<OpenedServices> | undefined;
 
 /** The services of this container: opened on the first event, reused by later ones; a failed open is retried next time. */
-export function containerServices(open: () => Promise<OpenedServices> = () => openServices(loadConfig(), { migrations: 'verify', eventBus: 'configured' })) {
+export function containerServices(
+  open: () => Promise<OpenedServices> = () => openServices(loadConfig(), { migrations: 'verify', eventBus: 'configured' }),
+) {
   opened ??= open().catch((err: unknown) => {
     opened = undefined;
     throw err;

@@ -49,9 +49,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
 function assertEveryOperationDeclaresRoles() {
   const storage = getMetadataStorage();
   const operations = [...storage.queries, ...storage.mutations, ...storage.subscriptions];
-  const missing = operations.filter(
-    (op) => !storage.authorizedFields.some((a) => a.target === op.target && a.fieldName === op.methodName),
-  );
+  const missing = operations.filter((op) => !storage.authorizedFields.some((a) => a.target === op.target && a.fieldName === op.methodName));
   if (missing.length > 0) {
     throw new Error(`operations without @Authorized: ${missing.map((m) => m.schemaName).join(', ')}`);
   }

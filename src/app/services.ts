@@ -82,7 +82,10 @@ export interface UploadDeps {
   baseUrl: () => string;
 }
 
-type ServiceConfig = Pick<Config, 'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets' | 'models'>;
+type ServiceConfig = Pick<
+  Config,
+  'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets' | 'models'
+>;
 
 /** What each group of services is built from. */
 interface Wiring {
@@ -139,7 +142,8 @@ function modelServices({ prisma, config, uploadDeps, workflow }: Wiring, dataset
     objectUri: objectUri(config.objectStore),
     external: cloud && 'trainer' in cloud ? cloud.trainer : null,
     unavailable: cloud && 'unavailable' in cloud ? cloud.unavailable : null,
-    externalVersionName: (v) => (inspect.kind === 'lookout-for-vision' ? lookoutVersionName(inspect.projectName, v) : `sagemaker:${v}`.slice(0, 100)),
+    externalVersionName: (v) =>
+      inspect.kind === 'lookout-for-vision' ? lookoutVersionName(inspect.projectName, v) : `sagemaker:${v}`.slice(0, 100),
     settings: {
       pollSeconds: config.models.pollSeconds,
       anomalyTypes: config.reviews.anomalyTypes,
@@ -234,6 +238,10 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     },
     log,
   );
-  const costs = new CostService(prisma, { prices: config.detectors.prices, screen: detectors.screen.name, inspect: detectors.inspect.name });
+  const costs = new CostService(prisma, {
+    prices: config.detectors.prices,
+    screen: detectors.screen.name,
+    inspect: detectors.inspect.name,
+  });
   return { ...fleet, ...data, ...models, detections, reviewQueue: queue, reviewLifecycle, workflowRuns, costs, events };
 }

@@ -22,7 +22,12 @@ export function localTasks(services: Services): Record<string, LocalTask> {
 }
 
 /** The configured engine, wired to the services that start executions and hear how they ended. */
-export function startWorkflowEngine(config: Pick<Config, 'workflows' | 'detectors'>, services: Services, log: Logger, options: EngineOptions = {}): WorkflowEngine {
+export function startWorkflowEngine(
+  config: Pick<Config, 'workflows' | 'detectors'>,
+  services: Services,
+  log: Logger,
+  options: EngineOptions = {},
+): WorkflowEngine {
   const engine = createWorkflowEngine(config, { tasks: localTasks(services), reconciler: runReconciler(services), log }, options);
   services.workflowRuns.useEngine(engine);
   services.modelTraining.useEngine(engine);

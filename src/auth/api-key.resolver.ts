@@ -13,9 +13,7 @@ const ApiKeyConnection = ConnectionType(ApiKeyType, 'ApiKey');
 @injectable()
 @Resolver(() => ApiKeyType)
 export class ApiKeyResolver {
-  constructor(
-    private readonly apiKeyService: ApiKeyService,
-  ) {}
+  constructor(private readonly apiKeyService: ApiKeyService) {}
 
   @Authorized(ANY_ROLE)
   @Query(() => Viewer, { description: 'The API key making this request: how a client learns its role.' })

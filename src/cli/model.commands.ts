@@ -21,7 +21,10 @@ function phaseProgress(out: NodeJS.WriteStream) {
         bar?.stop();
         phase = name;
         if (out.isTTY) {
-          bar = new SingleBar({ stream: out, format: `${name.padEnd(16)} {bar} {value}/{total} | ETA {eta}s`, hideCursor: true }, Presets.shades_classic);
+          bar = new SingleBar(
+            { stream: out, format: `${name.padEnd(16)} {bar} {value}/{total} | ETA {eta}s`, hideCursor: true },
+            Presets.shades_classic,
+          );
           bar.start(total, done);
         } else out.write(`${name}: ${total} step(s)\n`);
       }
@@ -31,7 +34,12 @@ function phaseProgress(out: NodeJS.WriteStream) {
   };
 }
 
-async function examples(report: EvaluationReport, root: string, heatmaps: (id: string) => Promise<Buffer>, kind: 'fp' | 'fn'): Promise<ReportExample[]> {
+async function examples(
+  report: EvaluationReport,
+  root: string,
+  heatmaps: (id: string) => Promise<Buffer>,
+  kind: 'fp' | 'fn',
+): Promise<ReportExample[]> {
   const wrong = report.images
     .filter((i) => (kind === 'fp' ? i.label === 'normal' && i.isAnomalous : i.label === 'anomalous' && !i.isAnomalous))
     .sort((a, b) => (kind === 'fp' ? b.score - a.score : a.score - b.score))
@@ -41,8 +49,17 @@ async function examples(report: EvaluationReport, root: string, heatmaps: (id: s
     const bytes = await fs.readFile(path.join(root, image.id));
     out.push({
       image,
-      thumbnail: { data: await sharp(bytes).rotate().resize(192, 192, { fit: 'inside' }).jpeg({ quality: 80 }).toBuffer(), contentType: 'image/jpeg' },
-      heatmap: { data: await sharp(await heatmaps(image.id)).resize(192, 192, { fit: 'inside' }).png().toBuffer(), contentType: 'image/png' },
+      thumbnail: {
+        data: await sharp(bytes).rotate().resize(192, 192, { fit: 'inside' }).jpeg({ quality: 80 }).toBuffer(),
+        contentType: 'image/jpeg',
+      },
+      heatmap: {
+        data: await sharp(await heatmaps(image.id))
+          .resize(192, 192, { fit: 'inside' })
+          .png()
+          .toBuffer(),
+        contentType: 'image/png',
+      },
     });
   }
   return out;
@@ -73,13 +90,19 @@ function registerTrain(model: Command, openBackbone: OpenBackbone): void {
     .command('train')
     .description('Train a model on a dataset folder: normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png} (optional <name>.mask.png).')
     .argument('<dataset-dir>')
-    .addOption(new Option('--profile <profile>', 'screen: cheap, tuned for recall; inspect: full resolution, tuned for F1').choices(['screen', 'inspect']).default('inspect'))
+    .addOption(
+      new Option('--profile <profile>', 'screen: cheap, tuned for recall; inspect: full resolution, tuned for F1')
+        .choices(['screen', 'inspect'])
+        .default('inspect'),
+    )
     .requiredOption('--out <file>', 'where to write the model file')
     .option('--seed <n>', 'same seed, same model', wholeNumber, 42)
     .action(async (dir: string, opts: { profile: Profile; out: string; seed: number }) => {
       const dataset = await readDatasetFolder(dir);
       const bar = phaseProgress(process.stderr);
-      const artifact = await withBackbone(openBackbone, (backbone) => train(backbone, dataset, { profile: opts.profile, seed: opts.seed, onProgress: bar.update }));
+      const artifact = await withBackbone(openBackbone, (backbone) =>
+        train(backbone, dataset, { profile: opts.profile, seed: opts.seed, onProgress: bar.update }),
+      );
       bar.stop();
       await saveArtifact(opts.out, artifact);
       const m = artifact.manifest;
@@ -109,7 +132,12 @@ function reportTable(report: EvaluationReport): string {
 }
 
 /** report.json, and report.html with the worst false positives and negatives and their heatmaps. */
-async function writeReport(reportDir: string, report: EvaluationReport, root: string, heatmap: (id: string) => Promise<Buffer>): Promise<void> {
+async function writeReport(
+  reportDir: string,
+  report: EvaluationReport,
+  root: string,
+  heatmap: (id: string) => Promise<Buffer>,
+): Promise<void> {
   await fs.mkdir(reportDir, { recursive: true });
   await fs.writeFile(path.join(reportDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const html = renderReportHtml(report, {

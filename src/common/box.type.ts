@@ -16,7 +16,10 @@ export class Box implements BoxShape {
   height: number;
 }
 
-@InputType('BoxInput', { description: 'A box in normalised image coordinates: x, y, width and height in [0, 1] from the top-left; x + width and y + height at most 1.' })
+@InputType('BoxInput', {
+  description:
+    'A box in normalised image coordinates: x, y, width and height in [0, 1] from the top-left; x + width and y + height at most 1.',
+})
 export class BoxInput implements BoxShape {
   @Field(() => Float)
   x: number;

@@ -22,14 +22,11 @@ export class DomainError extends Error {
   }
 }
 
-export const badInput = (field: string, message: string) =>
-  new DomainError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
+export const badInput = (field: string, message: string) => new DomainError(ErrorCode.BAD_USER_INPUT, `${field}: ${message}`, { field });
 
-export const notFound = (what: string, id: string) =>
-  new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`, { id });
+export const notFound = (what: string, id: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`, { id });
 
-export const conflict = (field: string, message: string) =>
-  new DomainError(ErrorCode.CONFLICT, message, { field });
+export const conflict = (field: string, message: string) => new DomainError(ErrorCode.CONFLICT, message, { field });
 
 export const unauthenticated = (message: string) => new DomainError(ErrorCode.UNAUTHENTICATED, message);
 

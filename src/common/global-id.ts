@@ -3,8 +3,35 @@ import { badInput } from './errors';
 // Opaque Relay ids: base64url("<Type>:<uuid>").
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export type NodeType = 'Device' | 'Inspection' | 'Image' | 'Detection' | 'Anomaly' | 'ApiKey' | 'Survey' | 'WorkflowRun' | 'ReviewTask' | 'Dataset' | 'DatasetEntry' | 'ModelVersion' | 'ModelDeployment';
-export const NODE_TYPES: readonly NodeType[] = ['Device', 'Inspection', 'Image', 'Detection', 'Anomaly', 'ApiKey', 'Survey', 'WorkflowRun', 'ReviewTask', 'Dataset', 'DatasetEntry', 'ModelVersion', 'ModelDeployment'];
+export type NodeType =
+  | 'Device'
+  | 'Inspection'
+  | 'Image'
+  | 'Detection'
+  | 'Anomaly'
+  | 'ApiKey'
+  | 'Survey'
+  | 'WorkflowRun'
+  | 'ReviewTask'
+  | 'Dataset'
+  | 'DatasetEntry'
+  | 'ModelVersion'
+  | 'ModelDeployment';
+export const NODE_TYPES: readonly NodeType[] = [
+  'Device',
+  'Inspection',
+  'Image',
+  'Detection',
+  'Anomaly',
+  'ApiKey',
+  'Survey',
+  'WorkflowRun',
+  'ReviewTask',
+  'Dataset',
+  'DatasetEntry',
+  'ModelVersion',
+  'ModelDeployment',
+];
 
 export function toGlobalId(type: NodeType, id: string): string {
   return Buffer.from(`${type}:${id}`).toString('base64url');

@@ -29,9 +29,7 @@ export class ConfigError extends Error {
 /** Validates the environment; throws ConfigError naming each bad variable and what it expects. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as in docker-compose files with `VAR: ${VAR:-}`.
-  const cleaned = Object.fromEntries(
-    ENV_NAMES.map((k) => [k, source[k] === '' ? undefined : source[k]]),
-  );
+  const cleaned = Object.fromEntries(ENV_NAMES.map((k) => [k, source[k] === '' ? undefined : source[k]]));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(

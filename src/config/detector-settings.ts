@@ -18,21 +18,35 @@ export const DEFAULT_PRICES_USD: Record<string, number> = {
 
 /** The region, the built-in models' folder, the backbone and the screen and inspect detectors. */
 export const detectorsEnv = z.object({
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected an AWS region such as us-east-1' }).default('us-east-1'),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'expected an AWS region such as us-east-1' })
+    .default('us-east-1'),
   VIGIL_MODELS_DIR: z.string().min(1).optional(),
   BACKBONE: z.enum(['mobilenet', 'onnx'], { message: 'expected mobilenet or onnx' }).default('mobilenet'),
   BACKBONE_THREADS: int(1, 64).default(1),
   BACKBONE_ONNX_FILE: z.string().min(1).optional(),
   BACKBONE_ONNX_TAPS: z
     .string()
-    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
-    .pipe(z.array(z.string()).min(1, { message: 'expected comma-separated tensor names' }).max(8, { message: 'expected at most 8 tensor names' }))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string())
+        .min(1, { message: 'expected comma-separated tensor names' })
+        .max(8, { message: 'expected at most 8 tensor names' }),
+    )
     .optional(),
   BACKBONE_ONNX_STRIDES: z
     .string()
     .transform((s, ctx) => {
       const values = s.split(',').map((t) => Number(t.trim()));
-      if (!values.every((v) => Number.isInteger(v) && v >= 1 && v <= 64)) ctx.addIssue({ code: 'custom', message: 'expected comma-separated whole numbers from 1 to 64' });
+      if (!values.every((v) => Number.isInteger(v) && v >= 1 && v <= 64))
+        ctx.addIssue({ code: 'custom', message: 'expected comma-separated whole numbers from 1 to 64' });
       return values;
     })
     .optional(),
@@ -45,7 +59,8 @@ export const detectorsEnv = z.object({
     .default('0.485,0.456,0.406')
     .transform((s, ctx) => {
       const values = s.split(',').map((t) => Number(t.trim()));
-      if (values.length !== 3 || !values.every(Number.isFinite)) ctx.addIssue({ code: 'custom', message: 'expected three numbers (R,G,B)' });
+      if (values.length !== 3 || !values.every(Number.isFinite))
+        ctx.addIssue({ code: 'custom', message: 'expected three numbers (R,G,B)' });
       return values as [number, number, number];
     }),
   BACKBONE_ONNX_STD: z
@@ -53,17 +68,36 @@ export const detectorsEnv = z.object({
     .default('0.229,0.224,0.225')
     .transform((s, ctx) => {
       const values = s.split(',').map((t) => Number(t.trim()));
-      if (values.length !== 3 || !values.every((v) => Number.isFinite(v) && v > 0)) ctx.addIssue({ code: 'custom', message: 'expected three positive numbers (R,G,B)' });
+      if (values.length !== 3 || !values.every((v) => Number.isFinite(v) && v > 0))
+        ctx.addIssue({ code: 'custom', message: 'expected three positive numbers (R,G,B)' });
       return values as [number, number, number];
     }),
-  SCREEN_DETECTOR: z.enum(['builtin', 'rekognition-labels', 'rekognition-custom-labels'], { message: 'expected builtin, rekognition-labels or rekognition-custom-labels' }).default('builtin'),
+  SCREEN_DETECTOR: z
+    .enum(['builtin', 'rekognition-labels', 'rekognition-custom-labels'], {
+      message: 'expected builtin, rekognition-labels or rekognition-custom-labels',
+    })
+    .default('builtin'),
   REKOGNITION_LABELS: z.string().min(1).default('Crack,Rust,Corrosion,Damage,Broken,Fire,Smoke,Burnt'),
   REKOGNITION_MIN_CONFIDENCE: z.coerce.number({ message: 'expected a number from 0 to 100' }).min(0).max(100).default(60),
-  REKOGNITION_PROJECT_VERSION_ARN: z.string().regex(/^arn:aws[a-z-]*:rekognition:/, { message: 'expected a Rekognition project version ARN' }).optional(),
-  INSPECT_DETECTOR: z.enum(['builtin', 'lookout-for-vision', 'sagemaker'], { message: 'expected builtin, lookout-for-vision or sagemaker' }).default('builtin'),
-  LOOKOUT_PROJECT_NAME: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, { message: 'expected a Lookout for Vision project name' }).optional(),
-  LOOKOUT_MODEL_VERSION: z.string().regex(/^[1-9][0-9]*$/, { message: 'expected a model version number' }).optional(),
-  SAGEMAKER_ENDPOINT_NAME: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'expected a SageMaker endpoint name' }).optional(),
+  REKOGNITION_PROJECT_VERSION_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:rekognition:/, { message: 'expected a Rekognition project version ARN' })
+    .optional(),
+  INSPECT_DETECTOR: z
+    .enum(['builtin', 'lookout-for-vision', 'sagemaker'], { message: 'expected builtin, lookout-for-vision or sagemaker' })
+    .default('builtin'),
+  LOOKOUT_PROJECT_NAME: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, { message: 'expected a Lookout for Vision project name' })
+    .optional(),
+  LOOKOUT_MODEL_VERSION: z
+    .string()
+    .regex(/^[1-9][0-9]*$/, { message: 'expected a model version number' })
+    .optional(),
+  SAGEMAKER_ENDPOINT_NAME: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'expected a SageMaker endpoint name' })
+    .optional(),
   INSPECT_REVIEW_BELOW: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0).max(1).default(0.75),
 });
 
@@ -75,7 +109,10 @@ export const pricesEnv = z.object({
       try {
         return priceTable.parse(JSON.parse(s));
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected a JSON object of detector name → US dollars per call, e.g. {"rekognition-labels":0.001}' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected a JSON object of detector name → US dollars per call, e.g. {"rekognition-labels":0.001}',
+        });
         return z.NEVER;
       }
     })
@@ -126,7 +163,10 @@ function backboneConfig(e: DetectorsEnv): BackboneConfig {
     file: path.resolve(e.BACKBONE_ONNX_FILE!),
     taps: e.BACKBONE_ONNX_TAPS!,
     strides: e.BACKBONE_ONNX_STRIDES!,
-    inputSize: e.BACKBONE_ONNX_INPUT_SIZE === 'dynamic' ? null : { width: Number(e.BACKBONE_ONNX_INPUT_SIZE.split('x')[0]), height: Number(e.BACKBONE_ONNX_INPUT_SIZE.split('x')[1]) },
+    inputSize:
+      e.BACKBONE_ONNX_INPUT_SIZE === 'dynamic'
+        ? null
+        : { width: Number(e.BACKBONE_ONNX_INPUT_SIZE.split('x')[0]), height: Number(e.BACKBONE_ONNX_INPUT_SIZE.split('x')[1]) },
     mean: e.BACKBONE_ONNX_MEAN,
     std: e.BACKBONE_ONNX_STD,
   };
@@ -138,13 +178,28 @@ export function detectorsConfig(e: DetectorsEnv, dataDir: string): DetectorsConf
     modelsDir: path.resolve(e.VIGIL_MODELS_DIR ?? path.join(dataDir, 'models')),
     screen:
       e.SCREEN_DETECTOR === 'rekognition-labels'
-        ? { kind: 'rekognition-labels', labels: e.REKOGNITION_LABELS.split(',').map((l) => l.trim()).filter(Boolean), minConfidence: e.REKOGNITION_MIN_CONFIDENCE }
+        ? {
+            kind: 'rekognition-labels',
+            labels: e.REKOGNITION_LABELS.split(',')
+              .map((l) => l.trim())
+              .filter(Boolean),
+            minConfidence: e.REKOGNITION_MIN_CONFIDENCE,
+          }
         : e.SCREEN_DETECTOR === 'rekognition-custom-labels'
-          ? { kind: 'rekognition-custom-labels', projectVersionArn: e.REKOGNITION_PROJECT_VERSION_ARN!, minConfidence: e.REKOGNITION_MIN_CONFIDENCE }
+          ? {
+              kind: 'rekognition-custom-labels',
+              projectVersionArn: e.REKOGNITION_PROJECT_VERSION_ARN!,
+              minConfidence: e.REKOGNITION_MIN_CONFIDENCE,
+            }
           : { kind: 'builtin' },
     inspect:
       e.INSPECT_DETECTOR === 'lookout-for-vision'
-        ? { kind: 'lookout-for-vision', projectName: e.LOOKOUT_PROJECT_NAME!, modelVersion: e.LOOKOUT_MODEL_VERSION!, reviewBelow: e.INSPECT_REVIEW_BELOW }
+        ? {
+            kind: 'lookout-for-vision',
+            projectName: e.LOOKOUT_PROJECT_NAME!,
+            modelVersion: e.LOOKOUT_MODEL_VERSION!,
+            reviewBelow: e.INSPECT_REVIEW_BELOW,
+          }
         : e.INSPECT_DETECTOR === 'sagemaker'
           ? { kind: 'sagemaker', endpointName: e.SAGEMAKER_ENDPOINT_NAME!, reviewBelow: e.INSPECT_REVIEW_BELOW }
           : { kind: 'builtin' },

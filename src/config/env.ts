@@ -16,7 +16,11 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
     if (when && !env[name]) ctx.addIssue({ code: 'custom', path: [name], message: `required when ${why}` });
   };
   requires(env.WORKFLOW_ENGINE === 'stepfunctions', 'SFN_DETECT_INSPECTION_ARN', 'WORKFLOW_ENGINE=stepfunctions');
-  requires(env.SCREEN_DETECTOR === 'rekognition-custom-labels', 'REKOGNITION_PROJECT_VERSION_ARN', 'SCREEN_DETECTOR=rekognition-custom-labels');
+  requires(
+    env.SCREEN_DETECTOR === 'rekognition-custom-labels',
+    'REKOGNITION_PROJECT_VERSION_ARN',
+    'SCREEN_DETECTOR=rekognition-custom-labels',
+  );
   requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_PROJECT_NAME', 'INSPECT_DETECTOR=lookout-for-vision');
   requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_MODEL_VERSION', 'INSPECT_DETECTOR=lookout-for-vision');
   requires(env.INSPECT_DETECTOR === 'sagemaker', 'SAGEMAKER_ENDPOINT_NAME', 'INSPECT_DETECTOR=sagemaker');
@@ -25,19 +29,35 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
   requires(env.BACKBONE === 'onnx', 'BACKBONE_ONNX_TAPS', 'BACKBONE=onnx');
   requires(env.BACKBONE === 'onnx', 'BACKBONE_ONNX_STRIDES', 'BACKBONE=onnx');
   if (env.BACKBONE_ONNX_TAPS && env.BACKBONE_ONNX_STRIDES && env.BACKBONE_ONNX_TAPS.length !== env.BACKBONE_ONNX_STRIDES.length) {
-    ctx.addIssue({ code: 'custom', path: ['BACKBONE_ONNX_STRIDES'], message: `expected one stride per tap (${env.BACKBONE_ONNX_TAPS.length})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BACKBONE_ONNX_STRIDES'],
+      message: `expected one stride per tap (${env.BACKBONE_ONNX_TAPS.length})`,
+    });
   }
   if (env.HUMAN_REVIEW === 'a2i' && env.OBJECT_STORE !== 's3') {
     ctx.addIssue({ code: 'custom', path: ['HUMAN_REVIEW'], message: 'a2i needs OBJECT_STORE=s3: A2I workers load images from S3' });
   }
   if (env.HUMAN_REVIEW === 'a2i' && env.ANOMALY_TYPES.length > 10) {
-    ctx.addIssue({ code: 'custom', path: ['ANOMALY_TYPES'], message: "at most 10 types with HUMAN_REVIEW=a2i: A2I's bounding-box tool takes at most 10 labels" });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ANOMALY_TYPES'],
+      message: "at most 10 types with HUMAN_REVIEW=a2i: A2I's bounding-box tool takes at most 10 labels",
+    });
   }
   if (env.LOOKOUT_DATASET_PROJECT && env.OBJECT_STORE !== 's3') {
-    ctx.addIssue({ code: 'custom', path: ['LOOKOUT_DATASET_PROJECT'], message: 'needs OBJECT_STORE=s3: Lookout for Vision reads dataset images from S3' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LOOKOUT_DATASET_PROJECT'],
+      message: 'needs OBJECT_STORE=s3: Lookout for Vision reads dataset images from S3',
+    });
   }
   if (env.LOOKOUT_MAX_INFERENCE_UNITS !== undefined && env.LOOKOUT_MAX_INFERENCE_UNITS < env.LOOKOUT_MIN_INFERENCE_UNITS) {
-    ctx.addIssue({ code: 'custom', path: ['LOOKOUT_MAX_INFERENCE_UNITS'], message: `must be at least LOOKOUT_MIN_INFERENCE_UNITS (${env.LOOKOUT_MIN_INFERENCE_UNITS})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LOOKOUT_MAX_INFERENCE_UNITS'],
+      message: `must be at least LOOKOUT_MIN_INFERENCE_UNITS (${env.LOOKOUT_MIN_INFERENCE_UNITS})`,
+    });
   }
   if (env.TILE_OVERLAP >= env.TILE_SIZE) {
     ctx.addIssue({ code: 'custom', path: ['TILE_OVERLAP'], message: `must be smaller than TILE_SIZE (${env.TILE_SIZE})` });

@@ -12,20 +12,30 @@ export const serverEnv = z.object({
   DATA_DIR: z.string().min(1).default('./.vigil'),
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
-  REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, { message: 'expected a redis://host:port URL' }).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, { message: 'expected a redis://host:port URL' })
+    .optional(),
   VIGIL_ADMIN_API_KEY: z
     .string()
     .min(24, { message: 'expected a secret of at least 24 characters' })
     .max(200, { message: 'expected a secret of at most 200 characters' })
     .optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
   DEFAULT_PAGE_SIZE: int(1, 500).default(50),
   BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   API_KEY_CACHE_MS: int(0, 600_000).default(5_000),
   GRAPHIQL: bool.default(true),
   OBJECT_STORE: z.enum(['local', 's3'], { message: 'expected local or s3' }).default('local'),
-  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name' }).optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected an S3 bucket name' })
+    .optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ENDPOINT: z.url({ message: 'expected an http(s):// URL of an S3-compatible store' }).optional(),
   S3_FORCE_PATH_STYLE: bool.optional(),
@@ -55,18 +65,14 @@ export type ServerEnv = z.infer<typeof serverEnv>;
 export interface ServerConfig {
   env: ServerEnv['NODE_ENV'];
   http: { host: string; port: number; bodyLimitBytes: number; shutdownTimeoutMs: number; graphiql: boolean };
-  database:
-    | { kind: 'pglite'; dataDir: string }
-    | { kind: 'postgres'; url: string; poolSize: number };
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
   dataDir: string;
   redisUrl?: string;
   adminApiKey?: string;
   logLevel: ServerEnv['LOG_LEVEL'];
   pagination: { defaultPageSize: number; maxPageSize: number };
   auth: { apiKeyCacheMs: number };
-  objectStore:
-    | { kind: 'local'; root: string }
-    | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
+  objectStore: { kind: 'local'; root: string } | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
   uploads: {
     /** Base of the URLs vigil hands out for its own upload and download endpoints; null: the listening address. */
     publicUrl: string | null;
@@ -86,7 +92,12 @@ export interface ServerConfig {
     maxRuns: number;
     /** Map states: images judged at once within one execution. */
     mapConcurrency: number;
-    stepFunctions: { detectInspectionArn: string | null; detectSurveyArn: string | null; trainModelArn: string | null; pollIntervalMs: number };
+    stepFunctions: {
+      detectInspectionArn: string | null;
+      detectSurveyArn: string | null;
+      trainModelArn: string | null;
+      pollIntervalMs: number;
+    };
   };
 }
 
@@ -94,7 +105,13 @@ export interface ServerConfig {
 export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, dataDir: string): ServerConfig {
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, bodyLimitBytes: e.BODY_LIMIT_BYTES, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS, graphiql: e.GRAPHIQL },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      graphiql: e.GRAPHIQL,
+    },
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
       : { kind: 'pglite', dataDir: path.join(dataDir, 'db') },
@@ -106,14 +123,25 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
     auth: { apiKeyCacheMs: e.API_KEY_CACHE_MS },
     objectStore:
       e.OBJECT_STORE === 's3'
-        ? { kind: 's3', bucket: e.S3_BUCKET!, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE ?? !!e.S3_ENDPOINT }
+        ? {
+            kind: 's3',
+            bucket: e.S3_BUCKET!,
+            region: e.S3_REGION,
+            endpoint: e.S3_ENDPOINT,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE ?? !!e.S3_ENDPOINT,
+          }
         : { kind: 'local', root: path.join(dataDir, 'objects') },
     uploads: {
       publicUrl: e.PUBLIC_URL?.replace(/\/+$/, '') ?? null,
       signingSecret: e.UPLOAD_SIGNING_SECRET ?? null,
       urlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
       limits: { maxBytes: e.UPLOAD_MAX_BYTES, maxPixels: e.UPLOAD_MAX_PIXELS, minSide: e.UPLOAD_MIN_SIDE },
-      derivatives: { normalizedMaxSide: e.NORMALIZED_MAX_SIDE, thumbnailSide: e.THUMBNAIL_SIDE, tileSize: e.TILE_SIZE, tileOverlap: e.TILE_OVERLAP },
+      derivatives: {
+        normalizedMaxSide: e.NORMALIZED_MAX_SIDE,
+        thumbnailSide: e.THUMBNAIL_SIDE,
+        tileSize: e.TILE_SIZE,
+        tileOverlap: e.TILE_OVERLAP,
+      },
     },
     gpsMatch: { radiusM: e.GPS_MATCH_RADIUS_M, ambiguityM: e.GPS_MATCH_AMBIGUITY_M },
     workflows: {

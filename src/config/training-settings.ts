@@ -30,7 +30,10 @@ function lookoutProject(config: Config, projectName: string): Checked<string> {
 
 function sagemakerTraining(config: Config): Checked<SageMakerTraining> {
   if (!config.models.sagemaker) {
-    return { unavailable: 'INSPECT_DETECTOR=sagemaker trains and deploys models in SageMaker: set SAGEMAKER_TRAINING_IMAGE, SAGEMAKER_ROLE_ARN and SAGEMAKER_OUTPUT_S3_URI' };
+    return {
+      unavailable:
+        'INSPECT_DETECTOR=sagemaker trains and deploys models in SageMaker: set SAGEMAKER_TRAINING_IMAGE, SAGEMAKER_ROLE_ARN and SAGEMAKER_OUTPUT_S3_URI',
+    };
   }
   return { ok: config.models.sagemaker };
 }
@@ -45,7 +48,11 @@ export function trainerSettings(config: Config): Checked<TrainerSettings> | null
       const project = lookoutProject(config, inspect.projectName);
       if ('unavailable' in project) return project;
       const outputS3Uri = config.models.lookout.outputS3Uri;
-      if (!outputS3Uri) return { unavailable: 'INSPECT_DETECTOR=lookout-for-vision trains models in Lookout for Vision: set LOOKOUT_OUTPUT_S3_URI (s3://bucket/prefix for training results)' };
+      if (!outputS3Uri)
+        return {
+          unavailable:
+            'INSPECT_DETECTOR=lookout-for-vision trains models in Lookout for Vision: set LOOKOUT_OUTPUT_S3_URI (s3://bucket/prefix for training results)',
+        };
       return { ok: { kind: 'lookout-for-vision', projectName: project.ok, outputS3Uri } };
     }
     case 'sagemaker': {

@@ -7,12 +7,12 @@ import { CostReportType } from './cost.type';
 @injectable()
 @Resolver()
 export class CostResolver {
-  constructor(
-    private readonly costService: CostService,
-  ) {}
+  constructor(private readonly costService: CostService) {}
 
   @Authorized(READ_FLEET)
-  @Query(() => CostReportType, { description: 'Detector spend between from (inclusive) and to (exclusive), by stage and detector, and what the cascade saved.' })
+  @Query(() => CostReportType, {
+    description: 'Detector spend between from (inclusive) and to (exclusive), by stage and detector, and what the cascade saved.',
+  })
   costReport(@Arg('from') from: Date, @Arg('to') to: Date) {
     return this.costService.report(from, to);
   }

@@ -42,7 +42,11 @@ const cents = (v: number) => Math.round(v * 1e6) / 1e6;
 function spendOf(rows: Row[]): Spend {
   const stage = (s: Row['stage']): StageSpend => {
     const of = rows.filter((r) => r.stage === s);
-    return { usd: cents(of.reduce((t, r) => t + r.usd, 0)), calls: of.reduce((t, r) => t + Number(r.calls), 0), images: of.reduce((t, r) => t + Number(r.images), 0) };
+    return {
+      usd: cents(of.reduce((t, r) => t + r.usd, 0)),
+      calls: of.reduce((t, r) => t + Number(r.calls), 0),
+      images: of.reduce((t, r) => t + Number(r.images), 0),
+    };
   };
   const screen = stage('SCREEN');
   const inspect = stage('INSPECT');
@@ -80,7 +84,8 @@ export class CostService {
 
   async report(from: Date, to: Date): Promise<Spend & { from: Date; to: Date; byDetector: DetectorSpend[] }> {
     if (!(from < to)) throw badInput('to', 'must be later than from');
-    if (to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000) throw badInput('to', `a report covers at most ${MAX_REPORT_DAYS} days`);
+    if (to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000)
+      throw badInput('to', `a report covers at most ${MAX_REPORT_DAYS} days`);
     const rows = await this.prisma.$queryRaw<Row[]>(Prisma.sql`
       SELECT '' AS key, d.stage::text AS stage, d.detector, SUM(d.cost_usd)::float8 AS usd,
              SUM(d.calls) AS calls, COUNT(*) AS images, SUM(d.inspect_all_cost_usd)::float8 AS inspect_all

@@ -43,7 +43,9 @@ const foreignLine = z.looseObject({
   'source-ref': z.string().min(1),
   'anomaly-label': z.union([z.literal(0), z.literal(1)]),
   'anomaly-mask-ref': z.string().min(1).optional(),
-  'anomaly-mask-ref-metadata': z.looseObject({ 'internal-color-map': z.record(z.string(), z.looseObject({ 'class-name': z.string() })) }).optional(),
+  'anomaly-mask-ref-metadata': z
+    .looseObject({ 'internal-color-map': z.record(z.string(), z.looseObject({ 'class-name': z.string() })) })
+    .optional(),
 });
 
 /**
@@ -54,17 +56,27 @@ const foreignLine = z.looseObject({
 export class DatasetImportService {
   constructor(private readonly deps: ImportDeps) {}
 
-  async import(input: { deviceType: string; folder?: string | null; manifestUri?: string | null; split?: DatasetSplit | null }): Promise<ImportReport> {
+  async import(input: {
+    deviceType: string;
+    folder?: string | null;
+    manifestUri?: string | null;
+    split?: DatasetSplit | null;
+  }): Promise<ImportReport> {
     const deviceType = input.deviceType.trim();
     if (!deviceType) throw badInput('deviceType', 'must not be empty');
     if (!!input.folder === !!input.manifestUri) throw badInput('folder', 'give exactly one of folder and manifestUri');
     const dataset = await this.deps.datasets.forDeviceType(this.deps.prisma, deviceType);
-    const report = input.folder ? await this.fromFolder(dataset, input.folder, input.split ?? null) : await this.fromManifest(dataset, input.manifestUri!, input.split ?? null);
+    const report = input.folder
+      ? await this.fromFolder(dataset, input.folder, input.split ?? null)
+      : await this.fromManifest(dataset, input.manifestUri!, input.split ?? null);
     if (report.imported) {
       await this.deps.prisma.dataset.update({ where: { id: dataset.id }, data: { manifestAt: null } });
       await this.deps.datasets.publish(dataset.id);
     }
-    this.deps.log.info({ datasetId: dataset.id, imported: report.imported, unchanged: report.unchanged, errors: report.errors.length }, 'dataset imported');
+    this.deps.log.info(
+      { datasetId: dataset.id, imported: report.imported, unchanged: report.unchanged, errors: report.errors.length },
+      'dataset imported',
+    );
     return { ...report, dataset: await this.deps.prisma.dataset.findUniqueOrThrow({ where: { id: dataset.id } }) };
   }
 
@@ -89,7 +101,14 @@ export class DatasetImportService {
         const bytes = await item.load();
         const type = item.label === 'anomalous' ? this.typeOf(item.type) : null;
         const mask = item.loadMask && type ? await item.loadMask() : null;
-        const added = await this.add(dataset, { bytes, anomalous: item.label === 'anomalous', type, binaryMask: mask, maskKey: null, split });
+        const added = await this.add(dataset, {
+          bytes,
+          anomalous: item.label === 'anomalous',
+          type,
+          binaryMask: mask,
+          maskKey: null,
+          split,
+        });
         if (added) out.imported++;
         else out.unchanged++;
       } catch (err) {
@@ -127,7 +146,9 @@ export class DatasetImportService {
         if (!imageKey) throw new Error(`source-ref ${line['source-ref']} is not in vigil's store`);
         const maskKey = line['anomaly-mask-ref'] ? this.keyOf(line['anomaly-mask-ref']) : null;
         if (line['anomaly-mask-ref'] && !maskKey) throw new Error(`anomaly-mask-ref ${line['anomaly-mask-ref']} is not in vigil's store`);
-        const classes = Object.values(line['anomaly-mask-ref-metadata']?.['internal-color-map'] ?? {}).map((c) => c['class-name']).filter((c) => c !== 'BACKGROUND');
+        const classes = Object.values(line['anomaly-mask-ref-metadata']?.['internal-color-map'] ?? {})
+          .map((c) => c['class-name'])
+          .filter((c) => c !== 'BACKGROUND');
         const anomalous = line['anomaly-label'] === 1;
         const added = await this.add(dataset, {
           bytes: await buffer(await this.deps.store.get(imageKey)),
@@ -149,13 +170,29 @@ export class DatasetImportService {
   /** Stores the picture (and its mask) under content-addressed keys, then the entry; false when it was there already. */
   private async add(
     dataset: Dataset,
-    e: { bytes: Buffer; anomalous: boolean; type: string | null; binaryMask: Buffer | null; maskKey: string | null; split: DatasetSplit | null },
+    e: {
+      bytes: Buffer;
+      anomalous: boolean;
+      type: string | null;
+      binaryMask: Buffer | null;
+      maskKey: string | null;
+      split: DatasetSplit | null;
+    },
   ): Promise<boolean> {
-    const meta = await sharp(e.bytes).metadata().catch(() => null);
-    if (!meta || (meta.format !== 'jpeg' && meta.format !== 'png') || !meta.width || !meta.height) throw new Error('not a readable JPEG or PNG image');
+    const meta = await sharp(e.bytes)
+      .metadata()
+      .catch(() => null);
+    if (!meta || (meta.format !== 'jpeg' && meta.format !== 'png') || !meta.width || !meta.height)
+      throw new Error('not a readable JPEG or PNG image');
     const sha = crypto.createHash('sha256').update(e.bytes).digest('hex');
     const sourceKey = `datasets/${dataset.id}/imported/${sha}.${meta.format === 'png' ? 'png' : 'jpg'}`;
-    if (await this.deps.prisma.datasetEntry.findUnique({ where: { datasetId_sourceKey: { datasetId: dataset.id, sourceKey } }, select: { id: true } })) return false;
+    if (
+      await this.deps.prisma.datasetEntry.findUnique({
+        where: { datasetId_sourceKey: { datasetId: dataset.id, sourceKey } },
+        select: { id: true },
+      })
+    )
+      return false;
     let regions: LabelledRegion[] = [];
     let maskKey = e.maskKey;
     if (e.anomalous && e.type) {

@@ -12,7 +12,14 @@ import { PageArgs } from '../common/pagination/page.args';
 import { type Context } from '../graphql/context';
 import { ImageType } from '../images/image.type';
 import { ReviewRegion } from '../reviews/review-task.type';
-import { DatasetCounts, DatasetEntryConnection, DatasetEntryType, DatasetStatsType, DatasetType, ImportDatasetResult } from './dataset.type';
+import {
+  DatasetCounts,
+  DatasetEntryConnection,
+  DatasetEntryType,
+  DatasetStatsType,
+  DatasetType,
+  ImportDatasetResult,
+} from './dataset.type';
 
 @injectable()
 @Resolver(() => DatasetType)
@@ -38,7 +45,8 @@ export class DatasetResolver {
 
   @Authorized(ADMIN_ONLY)
   @Mutation(() => ImportDatasetResult, {
-    description: 'Adds labelled images a team already has to the device type\'s dataset; repeating it adds nothing. Bad files are listed in errors and skipped.',
+    description:
+      "Adds labelled images a team already has to the device type's dataset; repeating it adds nothing. Bad files are listed in errors and skipped.",
   })
   async importDataset(@Arg('input', () => ImportDatasetInput) input: ImportDatasetInput) {
     return this.datasetImportService.import(input);
@@ -57,7 +65,11 @@ export class DatasetResolver {
   async stats(@Root() dataset: Dataset): Promise<DatasetStatsType> {
     const stats = await this.datasetService.stats(dataset.id);
     const last = await this.trainingService.lastTraining(dataset.id);
-    return { ...stats, lastTrainedAt: last?.createdAt ?? null, labelsWaiting: await this.trainingService.labelsWaiting(dataset.id, last?.profile ?? 'INSPECT') };
+    return {
+      ...stats,
+      lastTrainedAt: last?.createdAt ?? null,
+      labelsWaiting: await this.trainingService.labelsWaiting(dataset.id, last?.profile ?? 'INSPECT'),
+    };
   }
 
   @FieldResolver(() => DatasetCounts)
@@ -65,7 +77,10 @@ export class DatasetResolver {
     return ctx.loaders.datasetCounts.load(dataset.id);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'A link to the Lookout-format JSON Lines manifest (valid for UPLOAD_URL_TTL_SECONDS).' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'A link to the Lookout-format JSON Lines manifest (valid for UPLOAD_URL_TTL_SECONDS).',
+  })
   manifestUrl(@Root() dataset: Dataset) {
     return dataset.manifestKey ? this.uploadService.downloadUrl(dataset.manifestKey) : null;
   }
@@ -74,9 +89,7 @@ export class DatasetResolver {
 @injectable()
 @Resolver(() => DatasetEntryType)
 export class DatasetEntryResolver {
-  constructor(
-    private readonly uploadService: UploadService,
-  ) {}
+  constructor(private readonly uploadService: UploadService) {}
 
   @FieldResolver(() => ImageType, { nullable: true, description: 'The reviewed image; null for an imported entry (see sourceUrl).' })
   image(@Root() entry: DatasetEntry, @Ctx() ctx: Context) {
@@ -98,7 +111,10 @@ export class DatasetEntryResolver {
     return (entry.regions as unknown as { box: ReviewRegion['box']; type: string }[]).map((r) => ({ ...r, confidence: null }));
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'A link to the mask PNG (anomaly colours on white), when the label has regions.' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'A link to the mask PNG (anomaly colours on white), when the label has regions.',
+  })
   maskUrl(@Root() entry: DatasetEntry) {
     return entry.maskKey ? this.uploadService.downloadUrl(entry.maskKey) : null;
   }

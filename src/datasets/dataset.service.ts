@@ -71,10 +71,21 @@ export class DatasetService {
     input: { deviceType: string; imageId: string; reviewTaskId: string; label: ReviewVerdict; regions: LabelledRegion[] },
   ): Promise<DatasetEntry> {
     const dataset = await this.forDeviceType(db, input.deviceType);
-    const data = { label: input.label, regions: input.regions as unknown as Prisma.InputJsonValue, reviewTaskId: input.reviewTaskId, maskKey: null, syncedAt: null };
+    const data = {
+      label: input.label,
+      regions: input.regions as unknown as Prisma.InputJsonValue,
+      reviewTaskId: input.reviewTaskId,
+      maskKey: null,
+      syncedAt: null,
+    };
     const entry = await db.datasetEntry.upsert({
       where: { datasetId_imageId: { datasetId: dataset.id, imageId: input.imageId } },
-      create: { datasetId: dataset.id, imageId: input.imageId, split: splitFor(input.imageId, this.deps.settings.testShare) as DatasetSplit, ...data },
+      create: {
+        datasetId: dataset.id,
+        imageId: input.imageId,
+        split: splitFor(input.imageId, this.deps.settings.testShare) as DatasetSplit,
+        ...data,
+      },
       update: data,
     });
     await db.dataset.update({ where: { id: dataset.id }, data: { manifestAt: null } });
@@ -122,7 +133,11 @@ export class DatasetService {
     return this.deps.prisma.datasetEntry.findUnique({ where: { id } });
   }
 
-  entries(datasetId: string, page: PageArgs, filter: { split?: DatasetSplit | null; label?: ReviewVerdict | null; imported?: boolean | null } = {}): Promise<Connection<DatasetEntry>> {
+  entries(
+    datasetId: string,
+    page: PageArgs,
+    filter: { split?: DatasetSplit | null; label?: ReviewVerdict | null; imported?: boolean | null } = {},
+  ): Promise<Connection<DatasetEntry>> {
     const where = {
       datasetId,
       ...(filter.split ? { split: filter.split } : {}),
@@ -140,7 +155,11 @@ export class DatasetService {
   }
 
   async counts(datasetIds: readonly string[]): Promise<Map<string, { total: number; anomalous: number; test: number }>> {
-    const rows = await this.deps.prisma.datasetEntry.groupBy({ by: ['datasetId', 'label', 'split'], where: { datasetId: { in: [...datasetIds] } }, _count: { _all: true } });
+    const rows = await this.deps.prisma.datasetEntry.groupBy({
+      by: ['datasetId', 'label', 'split'],
+      where: { datasetId: { in: [...datasetIds] } },
+      _count: { _all: true },
+    });
     const out = new Map(datasetIds.map((id) => [id, { total: 0, anomalous: 0, test: 0 }]));
     for (const r of rows) {
       const c = out.get(r.datasetId)!;
@@ -154,7 +173,8 @@ export class DatasetService {
   /** Entries by split and label, and how many came from reviews or imports. */
   async stats(datasetId: string): Promise<DatasetStats> {
     const rows = await this.deps.prisma.datasetEntry.groupBy({ by: ['label', 'split'], where: { datasetId }, _count: { _all: true } });
-    const n = (split: string, label?: string) => rows.filter((r) => r.split === split && (!label || r.label === label)).reduce((s, r) => s + r._count._all, 0);
+    const n = (split: string, label?: string) =>
+      rows.filter((r) => r.split === split && (!label || r.label === label)).reduce((s, r) => s + r._count._all, 0);
     const imported = await this.deps.prisma.datasetEntry.count({ where: { datasetId, imageId: null } });
     const newest = await this.deps.prisma.datasetEntry.aggregate({ where: { datasetId }, _max: { updatedAt: true } });
     return {
@@ -188,16 +208,29 @@ export class DatasetService {
       let colorMap: ManifestEntry['colorMap'] = null;
       if (regions.length && !entry.imageId) {
         // Imported with its own mask, already painted in the project's colours at import.
-        colorMap = maskKey ? maskColorMap(regions.map((r) => r.type), this.deps.settings.anomalyTypes) : null;
+        colorMap = maskKey
+          ? maskColorMap(
+              regions.map((r) => r.type),
+              this.deps.settings.anomalyTypes,
+            )
+          : null;
       } else if (regions.length) {
         const key = `datasets/${datasetId}/masks/${entry.imageId!}.png`;
         // A mask already written tells its size; a new one takes the image's.
         const sized = await storedImageSize(this.deps.store, maskKey === key ? key : imageKey);
-        const mask = await renderMask({ width: sized.width ?? 1, height: sized.height ?? 1, regions, types: this.deps.settings.anomalyTypes });
+        const mask = await renderMask({
+          width: sized.width ?? 1,
+          height: sized.height ?? 1,
+          regions,
+          types: this.deps.settings.anomalyTypes,
+        });
         colorMap = mask.colorMap;
         if (maskKey !== key) {
           await this.deps.store.put(key, mask.png, { contentType: 'image/png' });
-          const marked = await prisma.datasetEntry.updateManyAndReturn({ where: { id: entry.id, updatedAt: entry.updatedAt }, data: { maskKey: key } });
+          const marked = await prisma.datasetEntry.updateManyAndReturn({
+            where: { id: entry.id, updatedAt: entry.updatedAt },
+            data: { maskKey: key },
+          });
           // A newer label arrived meanwhile: the next publish renders its mask.
           if (!marked.length) continue;
           entry.updatedAt = marked[0].updatedAt;
@@ -217,9 +250,14 @@ export class DatasetService {
       });
     }
     const manifestKey = DatasetService.manifestKey(datasetId);
-    await this.deps.store.put(manifestKey, Buffer.from(lines.map((l) => `${JSON.stringify(l.line)}\n`).join('')), { contentType: 'application/x-ndjson' });
+    await this.deps.store.put(manifestKey, Buffer.from(lines.map((l) => `${JSON.stringify(l.line)}\n`).join('')), {
+      contentType: 'application/x-ndjson',
+    });
     // Fresh only if no entry was recorded while it was written (recording one touches the dataset row).
-    await prisma.dataset.updateMany({ where: { id: datasetId, updatedAt: dataset.updatedAt }, data: { manifestKey, manifestAt: new Date() } });
+    await prisma.dataset.updateMany({
+      where: { id: datasetId, updatedAt: dataset.updatedAt },
+      data: { manifestKey, manifestAt: new Date() },
+    });
     if (this.deps.lookout) await this.syncLookout(lines.filter((l) => !l.entry.syncedAt));
   }
 
@@ -227,9 +265,15 @@ export class DatasetService {
     for (const split of ['TRAIN', 'TEST'] as const) {
       const batch = pending.filter((p) => p.entry.split === split);
       if (!batch.length) continue;
-      await this.deps.lookout!.update(split === 'TRAIN' ? 'train' : 'test', batch.map((p) => JSON.stringify(p.line)));
+      await this.deps.lookout!.update(
+        split === 'TRAIN' ? 'train' : 'test',
+        batch.map((p) => JSON.stringify(p.line)),
+      );
       for (const p of batch) {
-        await this.deps.prisma.datasetEntry.updateMany({ where: { id: p.entry.id, updatedAt: p.entry.updatedAt }, data: { syncedAt: new Date() } });
+        await this.deps.prisma.datasetEntry.updateMany({
+          where: { id: p.entry.id, updatedAt: p.entry.updatedAt },
+          data: { syncedAt: new Date() },
+        });
       }
       this.deps.log.info({ split, entries: batch.length }, 'dataset entries sent to Lookout for Vision');
     }

@@ -22,7 +22,10 @@ export class DatasetType extends Node {
   @Field()
   deviceType: string;
 
-  @Field(() => Date, { nullable: true, description: 'When the manifest was last written with every entry; null while an update is pending.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the manifest was last written with every entry; null while an update is pending.',
+  })
   manifestAt: Date | null;
 
   @Field()
@@ -73,7 +76,8 @@ export class DatasetStatsType {
   @Field(() => Int, { description: 'Entries from importDataset.' }) imported: number;
   @Field(() => Date, { nullable: true }) lastLabelAt: Date | null;
   @Field(() => Date, { nullable: true, description: 'When its last training began.' }) lastTrainedAt: Date | null;
-  @Field(() => Int, { description: 'Labels added or changed since then (MODEL_RETRAIN_AFTER_LABELS of them start a training).' }) labelsWaiting: number;
+  @Field(() => Int, { description: 'Labels added or changed since then (MODEL_RETRAIN_AFTER_LABELS of them start a training).' })
+  labelsWaiting: number;
 }
 
 @ObjectType('ImportProblem')

@@ -12,7 +12,6 @@ import { MASK_BACKGROUND_CLASS, MASK_BACKGROUND_HEX, type MaskColorMap } from '.
 // vigil writes only people's verdicts, so the schema is stricter than AWS: human-annotated is always
 // "yes", confidence always 1, and job-name and creation-date are always present.
 
-
 export const LABEL_TYPE = 'groundtruth/image-classification';
 export const MASK_TYPE = 'groundtruth/semantic-segmentation';
 
@@ -37,23 +36,38 @@ export function lookoutDate(date: Date): string {
 // Lookout reads s3:// only; a manifest of the embedded local store names its files, for vigil's own training.
 const s3Uri = z
   .string()
-  .regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\r\n]+|file:\/\/\/[^\r\n]+)$/, 'must be an S3 URI (s3://bucket/key) or, on the local store, a file:/// URI');
-const creationDate = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$/, 'must be UTC like 2021-10-12T14:16:45.668 (no zone letter)');
+  .regex(
+    /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\r\n]+|file:\/\/\/[^\r\n]+)$/,
+    'must be an S3 URI (s3://bucket/key) or, on the local store, a file:/// URI',
+  );
+const creationDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?$/, 'must be UTC like 2021-10-12T14:16:45.668 (no zone letter)');
 const hexColour = z.string().regex(/^#[0-9a-fA-F]{6}$/, 'must be a hex colour like #2ca02c');
 
 const colorMapSchema = z
-  .record(z.string().regex(/^(0|[1-9]\d*)$/, 'keys are "0", "1", …'), z.strictObject({ 'class-name': z.string().min(1), 'hex-color': hexColour, confidence: z.number().min(0).max(1) }))
+  .record(
+    z.string().regex(/^(0|[1-9]\d*)$/, 'keys are "0", "1", …'),
+    z.strictObject({ 'class-name': z.string().min(1), 'hex-color': hexColour, confidence: z.number().min(0).max(1) }),
+  )
   .superRefine((map, ctx) => {
-    const keys = Object.keys(map).map(Number).sort((a, b) => a - b);
+    const keys = Object.keys(map)
+      .map(Number)
+      .sort((a, b) => a - b);
     if (keys.some((k, i) => k !== i)) ctx.addIssue({ code: 'custom', message: 'keys must run "0", "1", … without gaps' });
     const background = map['0'];
-    if (!background || background['class-name'] !== MASK_BACKGROUND_CLASS || background['hex-color'].toLowerCase() !== MASK_BACKGROUND_HEX) {
+    if (
+      !background ||
+      background['class-name'] !== MASK_BACKGROUND_CLASS ||
+      background['hex-color'].toLowerCase() !== MASK_BACKGROUND_HEX
+    ) {
       ctx.addIssue({ code: 'custom', path: ['0'], message: `"0" must be ${MASK_BACKGROUND_CLASS} in ${MASK_BACKGROUND_HEX}` });
     }
     const others = Object.entries(map).filter(([k]) => k !== '0');
     const colours = others.map(([, v]) => v['hex-color'].toLowerCase());
     const names = others.map(([, v]) => v['class-name']);
-    if (colours.includes(MASK_BACKGROUND_HEX)) ctx.addIssue({ code: 'custom', message: `only ${MASK_BACKGROUND_CLASS} may be ${MASK_BACKGROUND_HEX}` });
+    if (colours.includes(MASK_BACKGROUND_HEX))
+      ctx.addIssue({ code: 'custom', message: `only ${MASK_BACKGROUND_CLASS} may be ${MASK_BACKGROUND_HEX}` });
     if (names.includes(MASK_BACKGROUND_CLASS)) ctx.addIssue({ code: 'custom', message: `only "0" may be ${MASK_BACKGROUND_CLASS}` });
     if (new Set(colours).size !== colours.length) ctx.addIssue({ code: 'custom', message: 'each anomaly type needs its own colour' });
     if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', message: 'each anomaly type may appear once' });
@@ -95,8 +109,14 @@ export const manifestLineSchema = z
     }
     if (metadata) {
       const types = Object.keys(metadata['internal-color-map']).length - 1;
-      if (anomalous && types === 0) ctx.addIssue({ code: 'custom', path: ['anomaly-mask-ref-metadata'], message: 'an anomalous image’s mask must show at least one anomaly type' });
-      if (!anomalous && types > 0) ctx.addIssue({ code: 'custom', path: ['anomaly-mask-ref-metadata'], message: 'a normal image’s mask must show no anomaly type' });
+      if (anomalous && types === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['anomaly-mask-ref-metadata'],
+          message: 'an anomalous image’s mask must show at least one anomaly type',
+        });
+      if (!anomalous && types > 0)
+        ctx.addIssue({ code: 'custom', path: ['anomaly-mask-ref-metadata'], message: 'a normal image’s mask must show no anomaly type' });
     }
   });
 

@@ -32,8 +32,26 @@ export interface MaskInput {
 
 // matplotlib's tab20 (tab10, then its light shades): Lookout's own examples use #2ca02c and #1f77b4 from it.
 const PALETTE: readonly string[] = [
-  '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
-  '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2', '#c7c7c7', '#dbdb8d', '#9edae5',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+  '#aec7e8',
+  '#ffbb78',
+  '#98df8a',
+  '#ff9896',
+  '#c5b0d5',
+  '#c49c94',
+  '#f7b6d2',
+  '#c7c7c7',
+  '#dbdb8d',
+  '#9edae5',
 ];
 // Past the palette: an 8×8×8 grid of channel values 0x10..0xf0, which no palette colour and not white can equal.
 const GRID_LEVELS = 8;
@@ -63,7 +81,8 @@ export function maskDimensions(width: number, height: number): { width: number; 
 
 /** A box's pixel span on one axis: rounded edges, at least one pixel so a tiny anomaly still shows. */
 function span(start: number, length: number, size: number): [number, number] | null {
-  if (!Number.isFinite(start) || !Number.isFinite(length) || length < 0) throw new RangeError(`mask region box has a bad edge: start ${start}, length ${length}`);
+  if (!Number.isFinite(start) || !Number.isFinite(length) || length < 0)
+    throw new RangeError(`mask region box has a bad edge: start ${start}, length ${length}`);
   if (start >= 1 || start + length <= 0) return null; // wholly outside the image
   let from = Math.max(0, Math.round(start * size));
   let to = Math.min(size, Math.round((start + length) * size));
@@ -91,7 +110,8 @@ export async function renderMask(input: MaskInput): Promise<{ png: Buffer; color
   const boxes = input.regions
     .map((region) => {
       const index = typeIndex.get(region.type);
-      if (index === undefined) throw new RangeError(`mask region type "${region.type}" is not one of the anomaly types [${input.types.join(', ')}]`);
+      if (index === undefined)
+        throw new RangeError(`mask region type "${region.type}" is not one of the anomaly types [${input.types.join(', ')}]`);
       const xs = span(region.box.x, region.box.width, width);
       const ys = span(region.box.y, region.box.height, height);
       return xs && ys ? { label: index + 1, x0: xs[0], x1: xs[1], y0: ys[0], y1: ys[1] } : null;
@@ -128,7 +148,9 @@ export async function renderMask(input: MaskInput): Promise<{ png: Buffer; color
     pixels[i * 3 + 1] = g;
     pixels[i * 3 + 2] = b;
   }
-  const png = await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const png = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 
   const colorMap: MaskColorMap = { '0': { 'class-name': MASK_BACKGROUND_CLASS, 'hex-color': MASK_BACKGROUND_HEX, confidence: 0 } };
   [...visible]
@@ -159,7 +181,13 @@ export async function paintBinaryMask(binary: Buffer, type: string, types: strin
   if (index < 0) throw new RangeError(`anomaly type "${type}" is not one of the anomaly types [${types.join(', ')}]`);
   const { data, info } = await sharp(binary).greyscale().raw().toBuffer({ resolveWithObject: true });
   const dims = maskDimensions(info.width, info.height);
-  const scaled = dims.width === info.width ? data : await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).resize(dims.width, dims.height, { kernel: 'nearest' }).raw().toBuffer();
+  const scaled =
+    dims.width === info.width
+      ? data
+      : await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } })
+          .resize(dims.width, dims.height, { kernel: 'nearest' })
+          .raw()
+          .toBuffer();
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(maskColour(index).slice(i, i + 2), 16));
   const pixels = Buffer.alloc(dims.width * dims.height * 3, 255);
   let [x0, y0, x1, y1] = [Infinity, Infinity, -1, -1];
@@ -174,8 +202,11 @@ export async function paintBinaryMask(binary: Buffer, type: string, types: strin
     y0 = Math.min(y0, y);
     y1 = Math.max(y1, y);
   }
-  const png = await sharp(pixels, { raw: { width: dims.width, height: dims.height, channels: 3 } }).png().toBuffer();
-  const box = x1 < 0 ? null : { x: x0 / dims.width, y: y0 / dims.height, width: (x1 + 1 - x0) / dims.width, height: (y1 + 1 - y0) / dims.height };
+  const png = await sharp(pixels, { raw: { width: dims.width, height: dims.height, channels: 3 } })
+    .png()
+    .toBuffer();
+  const box =
+    x1 < 0 ? null : { x: x0 / dims.width, y: y0 / dims.height, width: (x1 + 1 - x0) / dims.width, height: (y1 + 1 - y0) / dims.height };
   return { png, box };
 }
 
@@ -187,5 +218,7 @@ export async function binaryMaskOf(mask: Buffer): Promise<Buffer> {
     const white = data[i * info.channels] > 250 && data[i * info.channels + 1] > 250 && data[i * info.channels + 2] > 250;
     out[i] = white ? 0 : 255;
   }
-  return sharp(out, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toBuffer();
+  return sharp(out, { raw: { width: info.width, height: info.height, channels: 1 } })
+    .png()
+    .toBuffer();
 }

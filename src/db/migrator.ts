@@ -89,11 +89,7 @@ async function migrateLocked(
   });
 }
 
-async function applyPending(
-  s: SqlSession,
-  migrations: Migration[],
-  log: (msg: string, extra?: object) => void,
-): Promise<MigrationReport> {
+async function applyPending(s: SqlSession, migrations: Migration[], log: (msg: string, extra?: object) => void): Promise<MigrationReport> {
   await s.exec(CREATE_TABLE);
   const rows = await s.query<AppliedRow>(
     'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
@@ -125,15 +121,13 @@ async function applyPending(
     const id = crypto.randomUUID();
     await s.exec('BEGIN');
     try {
-      await s.query(
-        'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
-        [id, m.checksum, m.name],
-      );
+      await s.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
+        id,
+        m.checksum,
+        m.name,
+      ]);
       await s.exec(m.sql);
-      await s.query(
-        'UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
-        [id],
-      );
+      await s.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
       await s.exec('COMMIT');
     } catch (err) {
       await s.exec('ROLLBACK');
@@ -153,7 +147,9 @@ export async function assertMigrated(db: Database, migrations: Migration[] = rea
   const table = await db.withSession((s) => s.query<{ name: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS name`));
   const rows = table[0]?.name
     ? await db.withSession((s) =>
-        s.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL'),
+        s.query<{ migration_name: string }>(
+          'SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL',
+        ),
       )
     : [];
   const applied = new Set(rows.map((r) => r.migration_name));

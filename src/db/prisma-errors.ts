@@ -14,7 +14,11 @@ export function isRecordNotFound(err: unknown): boolean {
  * Creates a row chosen by a client-supplied idempotency key: an earlier row with the key is
  * returned, and a concurrent retry that wins the race on the unique key is answered with its row.
  */
-export async function createOnce<T>(key: string | null | undefined, existing: () => Promise<T | null>, create: () => Promise<T>): Promise<T> {
+export async function createOnce<T>(
+  key: string | null | undefined,
+  existing: () => Promise<T | null>,
+  create: () => Promise<T>,
+): Promise<T> {
   if (key) {
     const earlier = await existing();
     if (earlier) return earlier;

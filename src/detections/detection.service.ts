@@ -53,7 +53,13 @@ export class DetectionService {
 
   constructor(private readonly deps: DetectionDeps) {
     this.learning =
-      deps.learning ?? new ActiveLearningService({ prisma: deps.prisma, tasks: deps.reviews, budget: deps.reviews.settings.learning ?? DEFAULT_LEARNING_BUDGET, log: deps.log });
+      deps.learning ??
+      new ActiveLearningService({
+        prisma: deps.prisma,
+        tasks: deps.reviews,
+        budget: deps.reviews.settings.learning ?? DEFAULT_LEARNING_BUDGET,
+        log: deps.log,
+      });
   }
 
   /** Images that arrived but were not processed (e.g. the server stopped in between) are processed now. */
@@ -69,32 +75,41 @@ export class DetectionService {
     const image = await this.image(imageId);
     const version = (await this.pinned(runId, image.deviceType)).screen;
     if (!version) return { imageId, route: 'COLD_START' };
-    const detection = await this.once(imageId, DetectionStage.SCREEN, version, async () => {
-      const pictures = picturesOf(image);
-      const judged = [];
-      for (const picture of pictures) judged.push({ picture, result: await this.deps.screen.screen(await detectorImage(this.deps, image, picture, version)) });
-      const flagged = judged.filter((j) => j.result.flagged);
-      const confidence = flagged.length ? Math.max(...flagged.map((j) => j.result.confidence)) : Math.min(...judged.map((j) => j.result.confidence));
-      return {
-        detector: this.deps.screen.name,
-        modelVersion: judged[0]?.result.modelVersion ?? version,
-        isAnomalous: flagged.length > 0,
-        confidence: round(confidence),
-        calls: pictures.length,
-        costUsd: pictures.length * this.price(this.deps.screen.name),
-        inspectAllCostUsd: pictures.length * this.price(this.deps.inspect.name),
-        result: {
-          flaggedTiles: flagged.map((j) => j.picture.index),
-          pictures: judged.map((j) => ({
-            tile: j.picture.index,
-            flagged: j.result.flagged,
-            confidence: j.result.confidence,
-            labels: j.result.labels.map((l) => ({ ...l, boxes: l.boxes.map((b) => toImageBox(b, j.picture.frame)) })),
-            raw: j.result.raw,
-          })),
-        },
-      };
-    }, runId);
+    const detection = await this.once(
+      imageId,
+      DetectionStage.SCREEN,
+      version,
+      async () => {
+        const pictures = picturesOf(image);
+        const judged = [];
+        for (const picture of pictures)
+          judged.push({ picture, result: await this.deps.screen.screen(await detectorImage(this.deps, image, picture, version)) });
+        const flagged = judged.filter((j) => j.result.flagged);
+        const confidence = flagged.length
+          ? Math.max(...flagged.map((j) => j.result.confidence))
+          : Math.min(...judged.map((j) => j.result.confidence));
+        return {
+          detector: this.deps.screen.name,
+          modelVersion: judged[0]?.result.modelVersion ?? version,
+          isAnomalous: flagged.length > 0,
+          confidence: round(confidence),
+          calls: pictures.length,
+          costUsd: pictures.length * this.price(this.deps.screen.name),
+          inspectAllCostUsd: pictures.length * this.price(this.deps.inspect.name),
+          result: {
+            flaggedTiles: flagged.map((j) => j.picture.index),
+            pictures: judged.map((j) => ({
+              tile: j.picture.index,
+              flagged: j.result.flagged,
+              confidence: j.result.confidence,
+              labels: j.result.labels.map((l) => ({ ...l, boxes: l.boxes.map((b) => toImageBox(b, j.picture.frame)) })),
+              raw: j.result.raw,
+            })),
+          },
+        };
+      },
+      runId,
+    );
     if (!detection.isAnomalous) {
       await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.CLEAR, { screenModelVersion: detection.modelVersion });
       await this.sampleForQa(image, detection);
@@ -108,46 +123,59 @@ export class DetectionService {
     const version = (await this.pinned(runId, image.deviceType)).inspect;
     if (!version) return { imageId, route: 'COLD_START' };
     const screen = await this.latest(imageId, DetectionStage.SCREEN);
-    const flaggedTiles = ((screen?.result as { flaggedTiles?: (number | null)[] } | null)?.flaggedTiles ?? null);
-    const detection = await this.once(imageId, DetectionStage.INSPECT, version, async () => {
-      const pictures = picturesOf(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
-      const judged = [];
-      for (const picture of pictures) judged.push({ picture, result: await this.deps.inspect.inspect(await detectorImage(this.deps, image, picture, version)) });
-      const sure = judged.filter((j) => j.result.isAnomalous && !j.result.uncertain);
-      const unsure = judged.filter((j) => j.result.uncertain);
-      const route: InspectRoute = sure.length ? 'ANOMALY' : unsure.length ? 'UNCERTAIN' : 'NORMAL';
-      const deciding = route === 'ANOMALY' ? sure : route === 'UNCERTAIN' ? unsure : judged;
-      const confidence = route === 'ANOMALY' ? Math.max(...deciding.map((j) => j.result.confidence)) : Math.min(...deciding.map((j) => j.result.confidence));
-      const regions: InspectRegion[] = judged
-        .filter((j) => j.result.isAnomalous)
-        .flatMap((j) => j.result.regions.map((r) => ({ ...r, box: toImageBox(r.box, j.picture.frame) })));
-      return {
-        detector: this.deps.inspect.name,
-        modelVersion: judged[0]?.result.modelVersion ?? version,
-        isAnomalous: route === 'ANOMALY' || (route === 'UNCERTAIN' && unsure.some((j) => j.result.isAnomalous)),
-        confidence: round(confidence),
-        calls: pictures.length,
-        costUsd: pictures.length * this.price(this.deps.inspect.name),
-        inspectAllCostUsd: 0,
-        result: {
-          route,
-          uncertain: route === 'UNCERTAIN',
-          regions,
-          pictures: judged.map((j) => ({
-            tile: j.picture.index,
-            frame: j.picture.frame,
-            isAnomalous: j.result.isAnomalous,
-            uncertain: j.result.uncertain,
-            confidence: j.result.confidence,
-            heatmapKey: j.result.heatmapKey ?? null,
-            raw: j.result.raw,
-          })),
-        },
-      };
-    }, runId);
+    const flaggedTiles = (screen?.result as { flaggedTiles?: (number | null)[] } | null)?.flaggedTiles ?? null;
+    const detection = await this.once(
+      imageId,
+      DetectionStage.INSPECT,
+      version,
+      async () => {
+        const pictures = picturesOf(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
+        const judged = [];
+        for (const picture of pictures)
+          judged.push({ picture, result: await this.deps.inspect.inspect(await detectorImage(this.deps, image, picture, version)) });
+        const sure = judged.filter((j) => j.result.isAnomalous && !j.result.uncertain);
+        const unsure = judged.filter((j) => j.result.uncertain);
+        const route: InspectRoute = sure.length ? 'ANOMALY' : unsure.length ? 'UNCERTAIN' : 'NORMAL';
+        const deciding = route === 'ANOMALY' ? sure : route === 'UNCERTAIN' ? unsure : judged;
+        const confidence =
+          route === 'ANOMALY'
+            ? Math.max(...deciding.map((j) => j.result.confidence))
+            : Math.min(...deciding.map((j) => j.result.confidence));
+        const regions: InspectRegion[] = judged
+          .filter((j) => j.result.isAnomalous)
+          .flatMap((j) => j.result.regions.map((r) => ({ ...r, box: toImageBox(r.box, j.picture.frame) })));
+        return {
+          detector: this.deps.inspect.name,
+          modelVersion: judged[0]?.result.modelVersion ?? version,
+          isAnomalous: route === 'ANOMALY' || (route === 'UNCERTAIN' && unsure.some((j) => j.result.isAnomalous)),
+          confidence: round(confidence),
+          calls: pictures.length,
+          costUsd: pictures.length * this.price(this.deps.inspect.name),
+          inspectAllCostUsd: 0,
+          result: {
+            route,
+            uncertain: route === 'UNCERTAIN',
+            regions,
+            pictures: judged.map((j) => ({
+              tile: j.picture.index,
+              frame: j.picture.frame,
+              isAnomalous: j.result.isAnomalous,
+              uncertain: j.result.uncertain,
+              confidence: j.result.confidence,
+              heatmapKey: j.result.heatmapKey ?? null,
+              raw: j.result.raw,
+            })),
+          },
+        };
+      },
+      runId,
+    );
     const route = (detection.result as { route: InspectRoute }).route;
     if (route === 'NORMAL') {
-      await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.NORMAL, { inspectModelVersion: detection.modelVersion, screenModelVersion: screen?.modelVersion });
+      await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.NORMAL, {
+        inspectModelVersion: detection.modelVersion,
+        screenModelVersion: screen?.modelVersion,
+      });
       await this.sampleForQa(image, detection);
     }
     return { imageId, route };
@@ -158,7 +186,7 @@ export class DetectionService {
     const image = await this.image(imageId);
     const detection = await this.latest(imageId, DetectionStage.INSPECT);
     if (!detection) throw new Error(`image ${imageId} has no stage-2 detection to record anomalies from`);
-    const found = ((detection.result as { regions?: InspectRegion[] }).regions ?? []);
+    const found = (detection.result as { regions?: InspectRegion[] }).regions ?? [];
     // An anomalous verdict without a located region still names the image.
     const regions = found.length ? found : [{ box: { ...WHOLE_IMAGE }, type: 'anomaly', confidence: detection.confidence }];
     const created = await this.deps.prisma.$transaction(async (tx) => {
@@ -212,9 +240,15 @@ export class DetectionService {
         reason,
         uncertainty,
       });
-      await this.recordOutcome(tx as PrismaClient, runId, imageId, reason === 'COLD_START' ? ImageOutcome.COLD_START : ImageOutcome.UNCERTAIN, {
-        inspectModelVersion: detection?.modelVersion,
-      });
+      await this.recordOutcome(
+        tx as PrismaClient,
+        runId,
+        imageId,
+        reason === 'COLD_START' ? ImageOutcome.COLD_START : ImageOutcome.UNCERTAIN,
+        {
+          inspectModelVersion: detection?.modelVersion,
+        },
+      );
       return created;
     });
     await this.deps.reviews.created(task);
@@ -271,7 +305,12 @@ export class DetectionService {
   async pinned(runId: string, deviceType: string): Promise<PinnedVersions> {
     const { prisma } = this.deps;
     const read = async () =>
-      ((await prisma.workflowRun.findUnique({ where: { id: runId }, select: { modelVersions: true } }))?.modelVersions as Record<string, PinnedVersions> | null)?.[deviceType] ?? null;
+      (
+        (await prisma.workflowRun.findUnique({ where: { id: runId }, select: { modelVersions: true } }))?.modelVersions as Record<
+          string,
+          PinnedVersions
+        > | null
+      )?.[deviceType] ?? null;
     const existing = await read();
     if (existing) return existing;
     const now: PinnedVersions = {
@@ -285,7 +324,10 @@ export class DetectionService {
   }
 
   private async activeVersion(deviceType: string, profile: ModelProfile): Promise<string | null> {
-    const active = await this.deps.prisma.activeModel.findUnique({ where: { deviceType_profile: { deviceType, profile } }, select: { model: { select: { version: true } } } });
+    const active = await this.deps.prisma.activeModel.findUnique({
+      where: { deviceType_profile: { deviceType, profile } },
+      select: { model: { select: { version: true } } },
+    });
     return active?.model.version ?? null;
   }
 
@@ -308,7 +350,9 @@ export class DetectionService {
       () => this.deps.prisma.detection.findUnique({ where: key }),
       async () => {
         const judged = await judge();
-        return this.deps.prisma.detection.create({ data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never } });
+        return this.deps.prisma.detection.create({
+          data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never },
+        });
       },
     );
   }
@@ -320,7 +364,11 @@ export class DetectionService {
     outcome: ImageOutcome,
     versions: { screenModelVersion?: string | null; inspectModelVersion?: string | null },
   ): Promise<void> {
-    const data = { outcome, screenModelVersion: versions.screenModelVersion ?? null, inspectModelVersion: versions.inspectModelVersion ?? null };
+    const data = {
+      outcome,
+      screenModelVersion: versions.screenModelVersion ?? null,
+      inspectModelVersion: versions.inspectModelVersion ?? null,
+    };
     await db.workflowRunImage.upsert({ where: { runId_imageId: { runId, imageId } }, create: { runId, imageId, ...data }, update: data });
   }
 }

@@ -9,7 +9,8 @@ const NO_OUTER_SPACE = /^\S(.*\S)?$/s;
 // One definition per device field, shared by create and update; `optional` is the update's.
 const compose =
   (...decorators: PropertyDecorator[]): PropertyDecorator =>
-  (target, key) => decorators.forEach((d) => d(target, key));
+  (target, key) =>
+    decorators.forEach((d) => d(target, key));
 const maybe = (optional: boolean) => (optional ? [IsOptional()] : []);
 
 const ExternalIdField = (optional = false) =>
@@ -27,8 +28,20 @@ const TypeField = (optional = false) =>
     Length(1, 100),
     Matches(TYPE_SLUG, { message: '$property must be a lowercase name such as insulator or wood-pole' }),
   );
-const LatitudeField = () => compose(Field(() => Float, { nullable: true }), IsOptional(), Min(-90), Max(90));
-const LongitudeField = () => compose(Field(() => Float, { nullable: true }), IsOptional(), Min(-180), Max(180));
+const LatitudeField = () =>
+  compose(
+    Field(() => Float, { nullable: true }),
+    IsOptional(),
+    Min(-90),
+    Max(90),
+  );
+const LongitudeField = () =>
+  compose(
+    Field(() => Float, { nullable: true }),
+    IsOptional(),
+    Min(-180),
+    Max(180),
+  );
 
 @InputType({ description: 'A device as an operator registers it. Latitude and longitude go together.' })
 export class DeviceInput {

@@ -16,9 +16,7 @@ import { ImportDevicesResult } from './import-devices.type';
 @injectable()
 @Resolver(() => DeviceType)
 export class DeviceResolver {
-  constructor(
-    private readonly deviceService: DeviceService,
-  ) {}
+  constructor(private readonly deviceService: DeviceService) {}
 
   @Authorized(READ_FLEET)
   @Query(() => DeviceConnection, { description: 'The fleet, filtered and paged; ordered by name unless orderBy says otherwise.' })

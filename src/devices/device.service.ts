@@ -77,10 +77,7 @@ export class DeviceService {
       // Prisma passes contains through to ILIKE as is: a % or _ typed by a user is a literal.
       const text = filter.search.replace(/[\\%_]/g, (c) => `\\${c}`);
       where.push({
-        OR: [
-          { name: { contains: text, mode: 'insensitive' } },
-          { externalId: { contains: text, mode: 'insensitive' } },
-        ],
+        OR: [{ name: { contains: text, mode: 'insensitive' } }, { externalId: { contains: text, mode: 'insensitive' } }],
       });
     }
     if (filter.near) where.push({ id: { in: await this.idsNear(filter.near) } });
@@ -93,7 +90,10 @@ export class DeviceService {
   }
 
   /** The nearest devices still in service within radiusKm, nearest first (ties by id). */
-  nearestActive(near: { latitude: number; longitude: number; radiusKm: number }, limit: number): Promise<{ id: string; distanceKm: number }[]> {
+  nearestActive(
+    near: { latitude: number; longitude: number; radiusKm: number },
+    limit: number,
+  ): Promise<{ id: string; distanceKm: number }[]> {
     return this.within(near, { activeOnly: true, limit });
   }
 
@@ -231,7 +231,13 @@ export class DeviceService {
   /** recomputeStatus, and DEVICE_STATUS_CHANGED when the status changed: what a finished run or a settled review calls. */
   async refreshStatus(deviceId: string): Promise<DeviceStatusChange | null> {
     const change = await this.recomputeStatus(deviceId);
-    if (change) await this.events.publish('DEVICE_STATUS_CHANGED', { deviceId, status: change.status, previousStatus: change.previous, deviceType: change.type });
+    if (change)
+      await this.events.publish('DEVICE_STATUS_CHANGED', {
+        deviceId,
+        status: change.status,
+        previousStatus: change.previous,
+        deviceType: change.type,
+      });
     return change;
   }
 }

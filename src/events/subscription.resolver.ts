@@ -13,7 +13,14 @@ import { type Context } from '../graphql/context';
 import { InspectionType } from '../inspections/inspection.type';
 import { ReviewReason, ReviewTaskType } from '../reviews/review-task.type';
 import { ModelDriftEventType } from '../models/model.type';
-import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent, type ModelDriftEvent, type InspectionUpdatedEvent, type ReviewCompletedEvent, type ReviewTaskCreatedEvent } from '../adapters/event-bus/event-bus.port';
+import {
+  type AnomalyDetectedEvent,
+  type DeviceStatusChangedEvent,
+  type ModelDriftEvent,
+  type InspectionUpdatedEvent,
+  type ReviewCompletedEvent,
+  type ReviewTaskCreatedEvent,
+} from '../adapters/event-bus/event-bus.port';
 import { anomalyMatcher, checkedFilter, deviceStatusMatcher, where } from './event-filters';
 import { AnomalySubscriptionFilter, DeviceStatusFilter } from './subscription.input';
 
@@ -87,7 +94,10 @@ export class SubscriptionResolver {
   @Subscription(() => ReviewTaskType, {
     description: 'Each review task as a workflow creates it (a person should look at an image).',
     subscribe: ({ args, context }: SubscribeData<{ reasons?: ReviewReason[] | null }>) =>
-      where(context.events.subscribe('REVIEW_TASK_CREATED'), (e) => !args.reasons?.length || args.reasons.includes(e.reason as ReviewReason)),
+      where(
+        context.events.subscribe('REVIEW_TASK_CREATED'),
+        (e) => !args.reasons?.length || args.reasons.includes(e.reason as ReviewReason),
+      ),
   })
   async reviewTaskCreated(
     @Root() event: ReviewTaskCreatedEvent,
@@ -111,11 +121,15 @@ export class SubscriptionResolver {
 
   @Authorized(READ_FLEET)
   @Subscription(() => ModelDriftEventType, {
-    description: "Each time a serving model's agreement with reviewers (on SAMPLED_QA tasks) falls below MODEL_HEALTH_FLOOR; once per fall.",
+    description:
+      "Each time a serving model's agreement with reviewers (on SAMPLED_QA tasks) falls below MODEL_HEALTH_FLOOR; once per fall.",
     subscribe: ({ args, context }: SubscribeData<{ deviceType?: string | null }>) =>
       where(context.events.subscribe('MODEL_DRIFT'), (e) => !args.deviceType || e.deviceType === args.deviceType),
   })
-  modelDrift(@Root() event: ModelDriftEvent, @Arg('deviceType', () => String, { nullable: true, description: 'Only this device type.' }) _deviceType?: string | null): ModelDriftEventType {
+  modelDrift(
+    @Root() event: ModelDriftEvent,
+    @Arg('deviceType', () => String, { nullable: true, description: 'Only this device type.' }) _deviceType?: string | null,
+  ): ModelDriftEventType {
     return { ...event, at: new Date(event.at) };
   }
 }

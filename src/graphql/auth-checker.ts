@@ -9,7 +9,9 @@ export const authChecker: AuthChecker<Context, Role> = ({ context, info }, roles
     throw context.authError ?? unauthenticated('send an API key as "Authorization: Bearer <key>"');
   }
   if (roles.length > 0 && !roles.includes(context.caller.role)) {
-    throw forbidden(`${info.parentType.name}.${info.fieldName} needs one of the roles ${roles.join(', ')}; this key is ${context.caller.role}`);
+    throw forbidden(
+      `${info.parentType.name}.${info.fieldName} needs one of the roles ${roles.join(', ')}; this key is ${context.caller.role}`,
+    );
   }
   return true;
 };

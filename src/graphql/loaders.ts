@@ -103,13 +103,25 @@ export class Loaders {
 
   inspectionsOfDevice(page: PageArgs) {
     const s = this.services.inspections;
-    return this.pages('Device.inspections', page, INSPECTION_ORDER, (ids, req, c) => s.pagesOfDevices(ids, req, c), (ids) => s.countsOfDevices(ids));
+    return this.pages(
+      'Device.inspections',
+      page,
+      INSPECTION_ORDER,
+      (ids, req, c) => s.pagesOfDevices(ids, req, c),
+      (ids) => s.countsOfDevices(ids),
+    );
   }
 
   imagesOfInspection(page: PageArgs, statuses?: ImageStatus[]) {
     const s = this.services.images;
     const key = `Inspection.images[${statuses?.join(',') ?? ''}]`;
-    return this.pages(key, page, IMAGE_ORDER, (ids, req, c) => s.pagesOfInspections(ids, req, statuses, c), (ids) => s.countsOfInspections(ids, statuses));
+    return this.pages(
+      key,
+      page,
+      IMAGE_ORDER,
+      (ids, req, c) => s.pagesOfInspections(ids, req, statuses, c),
+      (ids) => s.countsOfInspections(ids, statuses),
+    );
   }
 
   imageCount() {
@@ -119,7 +131,13 @@ export class Loaders {
   anomaliesOf(parent: AnomalyParent, page: PageArgs, statuses?: AnomalyStatus[]): DataLoader<string, Connection<Anomaly>> {
     const s = this.services.anomalies;
     const key = `${parent}.anomalies[${statuses?.join(',') ?? ''}]`;
-    return this.pages(key, page, ANOMALY_ORDER, (ids, req, c) => s.pagesOf(parent, ids, req, statuses, c), (ids) => s.countsOf(parent, ids, statuses));
+    return this.pages(
+      key,
+      page,
+      ANOMALY_ORDER,
+      (ids, req, c) => s.pagesOf(parent, ids, req, statuses, c),
+      (ids) => s.countsOf(parent, ids, statuses),
+    );
   }
 
   openAnomalyCount(statuses: AnomalyStatus[]) {

@@ -15,24 +15,28 @@ export function reviewPageFiles(): Record<string, { file: string; type: string }
     '/review': { file: 'index.html', type: 'text/html; charset=utf-8' },
     '/review/review.css': { file: 'review.css', type: 'text/css; charset=utf-8' },
   };
-  for (const file of fs.readdirSync(PAGE_DIR).filter((f) => f.endsWith('.js')).sort()) {
+  for (const file of fs
+    .readdirSync(PAGE_DIR)
+    .filter((f) => f.endsWith('.js'))
+    .sort()) {
     files[`/review/${file}`] = { file, type: 'text/javascript; charset=utf-8' };
   }
   return files;
 }
 
 /** The page's policy; `imageOrigins` are where presigned image links point when images live in S3. */
-export const reviewPageCsp = (imageOrigins: string[] = []) => [
-  "default-src 'self'",
-  ["img-src 'self' data: blob:", ...imageOrigins].join(' '),
-  "connect-src 'self'",
-  "style-src 'self'",
-  "script-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const reviewPageCsp = (imageOrigins: string[] = []) =>
+  [
+    "default-src 'self'",
+    ["img-src 'self' data: blob:", ...imageOrigins].join(' '),
+    "connect-src 'self'",
+    "style-src 'self'",
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 
 export const REVIEW_PAGE_CSP = reviewPageCsp();
 

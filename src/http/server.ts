@@ -73,7 +73,10 @@ async function startApollo(app: FastifyInstance, schema: GraphQLSchema, formatEr
           return {
             async didEncounterErrors({ contextValue, errors, operationName }) {
               for (const err of errors.filter(isInternal)) {
-                (contextValue.log ?? log).error({ err: err.originalError ?? err, path: err.path, operationName }, 'internal error in a GraphQL request');
+                (contextValue.log ?? log).error(
+                  { err: err.originalError ?? err, path: err.path, operationName },
+                  'internal error in a GraphQL request',
+                );
               }
             },
           };

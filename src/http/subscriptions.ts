@@ -122,7 +122,12 @@ function refuse(ctx: Ws, code: number, reason: string): false {
 }
 
 /** Each operation is parsed, validated and given its own Context, the key checked again as for an HTTP request. */
-async function prepare(ctx: Ws, id: string, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }, deps: SubscriptionDeps) {
+async function prepare(
+  ctx: Ws,
+  id: string,
+  payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
+  deps: SubscriptionDeps,
+) {
   const document = parseOrError(payload.query);
   if (document instanceof GraphQLError) return [document];
   const invalid = validate(deps.schema, document);
@@ -166,6 +171,7 @@ function formatResult(result: ExecutionResult, log: Logger, deps: SubscriptionDe
 function formatError(error: GraphQLError, log: Logger, deps: SubscriptionDeps): GraphQLFormattedError {
   // graphql-js' own request errors (a variable of the wrong type) have neither a cause nor a code.
   const classified = error.originalError || error.extensions.code ? error : withCode(error, 'BAD_USER_INPUT');
-  if (isInternal(classified)) log.error({ err: classified.originalError ?? classified, path: classified.path }, 'internal error in a GraphQL subscription');
+  if (isInternal(classified))
+    log.error({ err: classified.originalError ?? classified, path: classified.path }, 'internal error in a GraphQL subscription');
   return deps.formatError(classified.toJSON(), classified);
 }

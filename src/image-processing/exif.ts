@@ -39,7 +39,10 @@ export async function readCaptureFacts(bytes: Buffer): Promise<CaptureFacts> {
   const belowSea = tags.GPSAltitudeRef instanceof Uint8Array ? tags.GPSAltitudeRef[0] === 1 : tags.GPSAltitudeRef === 1;
   const latitude = finite(gps?.latitude, -90, 90);
   const longitude = finite(gps?.longitude, -180, 180);
-  const camera = [tags.Make, tags.Model].filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim()).join(' ');
+  const camera = [tags.Make, tags.Model]
+    .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+    .map((v) => v.trim())
+    .join(' ');
   return {
     capturedAt: captureTime(tags.DateTimeOriginal ?? tags.CreateDate ?? tags.DateTime ?? tags.ModifyDate, tags.OffsetTimeOriginal),
     latitude: latitude !== null && longitude !== null ? latitude : null,

@@ -75,7 +75,10 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits = DEFAULT_
   const width = rotated ? meta.height : meta.width;
   const height = rotated ? meta.width : meta.height;
   if (Math.min(width, height) < limits.minSide) {
-    throw new ImageRejected(RejectionReason.TOO_SMALL, `the image is ${width}×${height}; both sides must be at least ${limits.minSide} pixels`);
+    throw new ImageRejected(
+      RejectionReason.TOO_SMALL,
+      `the image is ${width}×${height}; both sides must be at least ${limits.minSide} pixels`,
+    );
   }
   return { contentType, bytes: bytes.length, width, height, ...(await readCaptureFacts(bytes)) };
 }
@@ -112,13 +115,28 @@ export async function deriveImages(
   };
   // An upright sRGB JPEG that needs no resizing is already what the normalised copy must be: only its metadata goes.
   const asIs =
-    meta.format === 'jpeg' && (meta.orientation ?? 1) === 1 && meta.channels === 3 && meta.space === 'srgb' && !meta.icc && width === meta.width && height === meta.height
+    meta.format === 'jpeg' &&
+    (meta.orientation ?? 1) === 1 &&
+    meta.channels === 3 &&
+    meta.space === 'srgb' &&
+    !meta.icc &&
+    width === meta.width &&
+    height === meta.height
       ? stripJpegMetadata(bytes)
       : null;
   const [normalized, thumbnail, tiles] = await Promise.all([
     asIs ? { data: asIs, width, height, contentType: 'image/jpeg' as const } : jpeg(pixels(), 90),
     // A thumbnail does not need Lanczos: linear is as sharp at 256 px and a fifth cheaper.
-    jpeg(pixels().resize({ width: options.thumbnailSide, height: options.thumbnailSide, fit: 'inside', withoutEnlargement: true, kernel: 'linear' }), 80),
+    jpeg(
+      pixels().resize({
+        width: options.thumbnailSide,
+        height: options.thumbnailSide,
+        fit: 'inside',
+        withoutEnlargement: true,
+        kernel: 'linear',
+      }),
+      80,
+    ),
     Promise.all(
       tileGrid(width, height, options.tileSize, options.tileOverlap).map(async (t) => ({
         ...t,

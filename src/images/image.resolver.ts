@@ -14,11 +14,12 @@ import { ImageRejection, ImageTile } from './upload.type';
 @injectable()
 @Resolver(() => ImageType)
 export class ImageResolver {
-  constructor(
-    private readonly uploadService: UploadService,
-  ) {}
+  constructor(private readonly uploadService: UploadService) {}
 
-  @FieldResolver(() => InspectionType, { nullable: true, description: "Null only for a survey image that has not found its device yet (see deviceMatch)." })
+  @FieldResolver(() => InspectionType, {
+    nullable: true,
+    description: 'Null only for a survey image that has not found its device yet (see deviceMatch).',
+  })
   inspection(@Root() image: Image, @Ctx() ctx: Context) {
     return image.inspectionId ? ctx.loaders.inspection.load(image.inspectionId) : null;
   }
@@ -38,7 +39,10 @@ export class ImageResolver {
     return ctx.loaders.detectionsOfImage.load(image.id);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to the normalised copy (auto-oriented, no metadata); null until READY.' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'A short-lived link to the normalised copy (auto-oriented, no metadata); null until READY.',
+  })
   url(@Root() image: Image) {
     return image.normalizedKey ? this.uploadService.downloadUrl(image.normalizedKey) : null;
   }
@@ -53,7 +57,9 @@ export class ImageResolver {
     return image.rejectionReason ? { reason: image.rejectionReason, message: image.rejectionMessage ?? '' } : null;
   }
 
-  @FieldResolver(() => [ImageTile], { description: 'Overlapping tiles of the normalised copy, for frames larger than a tile; in row order.' })
+  @FieldResolver(() => [ImageTile], {
+    description: 'Overlapping tiles of the normalised copy, for frames larger than a tile; in row order.',
+  })
   tiles(@Root() image: Image, @Ctx() ctx: Context) {
     return ctx.loaders.tilesOfImage.load(image.id);
   }

@@ -4,10 +4,7 @@ import { byId, type Ordering, type PageRequest } from '../common/pagination/keys
 import { columnIn, nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type ImageStatus } from '../generated/prisma/enums';
 
-export const IMAGE_ORDER: Ordering = [
-  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' },
-  byId('asc'),
-];
+export const IMAGE_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' }, byId('asc')];
 const OF_INSPECTION: NestedRelation = { table: 'images', parentColumn: 'inspection_id' };
 
 export class ImageService {
@@ -17,7 +14,12 @@ export class ImageService {
     return rowsByIds(ids, (in_) => this.prisma.image.findMany({ where: { id: { in: in_ } } }));
   }
 
-  async pagesOfInspections(inspectionIds: readonly string[], req: PageRequest, statuses: ImageStatus[] | undefined, count: (id: string) => Promise<number>) {
+  async pagesOfInspections(
+    inspectionIds: readonly string[],
+    req: PageRequest,
+    statuses: ImageStatus[] | undefined,
+    count: (id: string) => Promise<number>,
+  ) {
     const rows = await nestedPages<Image>(this.prisma, OF_INSPECTION, IMAGE_ORDER, req, inspectionIds, columnIn('status', statuses));
     return connectionsFor(rows, req, IMAGE_ORDER, count);
   }
@@ -31,7 +33,10 @@ export class ImageService {
   }
 
   async tilesOfImages(imageIds: readonly string[]) {
-    const rows = await this.prisma.imageTile.findMany({ where: { imageId: { in: [...imageIds] } }, orderBy: [{ imageId: 'asc' }, { index: 'asc' }] });
+    const rows = await this.prisma.imageTile.findMany({
+      where: { imageId: { in: [...imageIds] } },
+      orderBy: [{ imageId: 'asc' }, { index: 'asc' }],
+    });
     return imageIds.map((id) => rows.filter((r) => r.imageId === id));
   }
 

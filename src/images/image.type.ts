@@ -46,7 +46,10 @@ export class ImageType extends Node {
   @Field(() => String, { nullable: true, description: 'Camera make and model, from EXIF.' })
   camera: string | null;
 
-  @Field(() => DeviceMatch, { nullable: true, description: 'How a survey image found its device; null for images uploaded into an inspection.' })
+  @Field(() => DeviceMatch, {
+    nullable: true,
+    description: 'How a survey image found its device; null for images uploaded into an inspection.',
+  })
   deviceMatch: DeviceMatch | null;
 
   @Field(() => Float, { nullable: true, description: 'Metres between the GPS position and the device, when matched by GPS.' })

@@ -17,7 +17,8 @@ export class UploadResolver {
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => [ImageUploadTicket], {
-    description: 'Registers files of an inspection (at most 1000 per call) and returns where to PUT each. A refused file is reported in its ticket; the others go ahead.',
+    description:
+      'Registers files of an inspection (at most 1000 per call) and returns where to PUT each. A refused file is reported in its ticket; the others go ahead.',
   })
   async requestImageUploads(
     @Arg('inspectionId', () => ID) inspectionId: string,
@@ -28,7 +29,8 @@ export class UploadResolver {
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => [ImageType], {
-    description: 'Checks the uploaded bytes and makes the derivatives: each image ends READY or REJECTED (see rejection). When no image of an inspection awaits its bytes any more, detection starts (WORKFLOW_AUTO_START). Repeating the call is harmless.',
+    description:
+      'Checks the uploaded bytes and makes the derivatives: each image ends READY or REJECTED (see rejection). When no image of an inspection awaits its bytes any more, detection starts (WORKFLOW_AUTO_START). Repeating the call is harmless.',
   })
   async completeImageUploads(@Arg('imageIds', () => [ID]) imageIds: string[]) {
     const images = await this.uploadService.complete(imageIds.map((id, i) => fromGlobalId('Image', id, `imageIds[${i}]`)));

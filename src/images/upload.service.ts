@@ -92,13 +92,16 @@ export class UploadService {
 
   private check(file: UploadFile): UploadTicket['problem'] {
     const bad = (field: string, code: string, message: string) => ({ field, code, message });
-    if (typeof file.filename !== 'string' || file.filename.length === 0) return bad('filename', ErrorCode.BAD_USER_INPUT, 'filename: must not be empty');
-    if (file.filename.length > 255) return bad('filename', ErrorCode.BAD_USER_INPUT, `filename: at most 255 characters (got ${file.filename.length})`);
+    if (typeof file.filename !== 'string' || file.filename.length === 0)
+      return bad('filename', ErrorCode.BAD_USER_INPUT, 'filename: must not be empty');
+    if (file.filename.length > 255)
+      return bad('filename', ErrorCode.BAD_USER_INPUT, `filename: at most 255 characters (got ${file.filename.length})`);
     if (!SHA256.test(file.sha256)) return bad('sha256', ErrorCode.BAD_USER_INPUT, 'sha256: expected 64 lowercase hex digits');
     if (!ACCEPTED_TYPES.includes(file.contentType)) {
       return bad('contentType', RejectionReason.UNSUPPORTED_TYPE, `contentType: expected one of ${ACCEPTED_TYPES.join(', ')}`);
     }
-    if (!Number.isInteger(file.byteSize) || file.byteSize <= 0) return bad('byteSize', RejectionReason.EMPTY, 'byteSize: must be a positive whole number');
+    if (!Number.isInteger(file.byteSize) || file.byteSize <= 0)
+      return bad('byteSize', RejectionReason.EMPTY, 'byteSize: must be a positive whole number');
     if (file.byteSize > this.options.limits.maxBytes) {
       return bad('byteSize', RejectionReason.TOO_LARGE, `byteSize: at most ${this.options.limits.maxBytes} bytes are accepted`);
     }
@@ -109,7 +112,8 @@ export class UploadService {
   async request(target: UploadTarget, files: UploadFile[]): Promise<UploadTicket[]> {
     if (files.length > 1000) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'files: at most 1000 per call', { field: 'files' });
     if ('inspectionId' in target) {
-      if (!(await this.prisma.inspection.findUnique({ where: { id: target.inspectionId } }))) throw notFound('Inspection', target.inspectionId);
+      if (!(await this.prisma.inspection.findUnique({ where: { id: target.inspectionId } })))
+        throw notFound('Inspection', target.inspectionId);
     } else if (!(await this.prisma.survey.findUnique({ where: { id: target.surveyId } }))) {
       throw notFound('Survey', target.surveyId);
     }
@@ -122,7 +126,12 @@ export class UploadService {
       }
       const image = await this.findOrCreate(target, file);
       const needsBytes = image.status === ImageStatus.PENDING_UPLOAD;
-      tickets.push({ filename: image.filename ?? displayName(file.filename), image, upload: needsBytes ? await this.uploadTarget(image) : null, problem: null });
+      tickets.push({
+        filename: image.filename ?? displayName(file.filename),
+        image,
+        upload: needsBytes ? await this.uploadTarget(image) : null,
+        problem: null,
+      });
     }
     return tickets;
   }
@@ -137,7 +146,13 @@ export class UploadService {
       if (existing.status === ImageStatus.REJECTED && existing.rejectionReason && RETRYABLE.includes(existing.rejectionReason)) {
         return this.prisma.image.update({
           where: { id: existing.id },
-          data: { status: ImageStatus.PENDING_UPLOAD, rejectionReason: null, rejectionMessage: null, bytes: file.byteSize, contentType: file.contentType },
+          data: {
+            status: ImageStatus.PENDING_UPLOAD,
+            rejectionReason: null,
+            rejectionMessage: null,
+            bytes: file.byteSize,
+            contentType: file.contentType,
+          },
         });
       }
       return existing;
@@ -169,7 +184,11 @@ export class UploadService {
       return this.store.presignPut(image.objectKey, { contentType: image.contentType, bytes: image.bytes, expiresInSeconds: ttl });
     }
     const expiresAt = new Date(Date.now() + ttl * 1000);
-    const token = signToken<UploadClaim>({ img: image.id, len: image.bytes, typ: image.contentType }, this.options.signingSecret, expiresAt);
+    const token = signToken<UploadClaim>(
+      { img: image.id, len: image.bytes, typ: image.contentType },
+      this.options.signingSecret,
+      expiresAt,
+    );
     return {
       url: `${this.options.baseUrl()}/uploads/${token}`,
       method: 'PUT',
@@ -194,17 +213,24 @@ export class UploadService {
       throw new UploadError(400, 'CONTENT_TYPE_MISMATCH', `content-type must be ${claim.typ}, as announced`);
     }
     // Taking the image out of PENDING_UPLOAD first makes the link single-use, even for two PUTs at once.
-    const claimed = await this.prisma.image.updateMany({ where: { id: claim.img, status: ImageStatus.PENDING_UPLOAD }, data: { status: ImageStatus.UPLOADED } });
+    const claimed = await this.prisma.image.updateMany({
+      where: { id: claim.img, status: ImageStatus.PENDING_UPLOAD },
+      data: { status: ImageStatus.UPLOADED },
+    });
     if (claimed.count === 0) throw new UploadError(409, 'ALREADY_USED', 'this link was already used; request a new upload for the file');
     const image = await this.prisma.image.findUniqueOrThrow({ where: { id: claim.img } });
     try {
       await this.store.put(image.objectKey, body.pipe(capped(claim.len)), { contentType: claim.typ });
       const stored = await this.store.head(image.objectKey);
-      if (stored?.bytes !== claim.len) throw new UploadError(400, 'SIZE_MISMATCH', `received ${stored?.bytes ?? 0} bytes, ${claim.len} were announced`);
+      if (stored?.bytes !== claim.len)
+        throw new UploadError(400, 'SIZE_MISMATCH', `received ${stored?.bytes ?? 0} bytes, ${claim.len} were announced`);
       return image;
     } catch (err) {
       await this.store.delete(image.objectKey);
-      await this.prisma.image.updateMany({ where: { id: image.id, status: ImageStatus.UPLOADED }, data: { status: ImageStatus.PENDING_UPLOAD } });
+      await this.prisma.image.updateMany({
+        where: { id: image.id, status: ImageStatus.UPLOADED },
+        data: { status: ImageStatus.PENDING_UPLOAD },
+      });
       throw err;
     }
   }
@@ -226,11 +252,15 @@ export class UploadService {
     if (image.status === ImageStatus.REJECTED) return image;
     const reject = async (reason: RejectionReason, message: string) => {
       await this.store.delete(image.objectKey);
-      return this.prisma.image.update({ where: { id: image.id }, data: { status: ImageStatus.REJECTED, rejectionReason: reason, rejectionMessage: message.slice(0, 500) } });
+      return this.prisma.image.update({
+        where: { id: image.id },
+        data: { status: ImageStatus.REJECTED, rejectionReason: reason, rejectionMessage: message.slice(0, 500) },
+      });
     };
     const head = await this.store.head(image.objectKey);
     if (!head) return reject(RejectionReason.NOT_UPLOADED, 'no file was uploaded for this image');
-    if (head.bytes !== image.bytes) return reject(RejectionReason.SIZE_MISMATCH, `${head.bytes} bytes arrived, ${image.bytes} were announced`);
+    if (head.bytes !== image.bytes)
+      return reject(RejectionReason.SIZE_MISMATCH, `${head.bytes} bytes arrived, ${image.bytes} were announced`);
     const bytes = await buffer(await this.store.get(image.objectKey));
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== image.sha256) return reject(RejectionReason.CHECKSUM_MISMATCH, 'the uploaded bytes do not match the announced sha256');
@@ -239,7 +269,15 @@ export class UploadService {
       const stored = await storeDerivatives(this.store, image.id, await deriveImages(bytes, this.options.limits, this.options.derivatives));
       const ready = await this.prisma.$transaction(async (tx) => {
         await tx.imageTile.createMany({
-          data: stored.tiles.map((t) => ({ imageId: image.id, index: t.index, x: t.x, y: t.y, width: t.width, height: t.height, objectKey: t.key })),
+          data: stored.tiles.map((t) => ({
+            imageId: image.id,
+            index: t.index,
+            x: t.x,
+            y: t.y,
+            width: t.width,
+            height: t.height,
+            objectKey: t.key,
+          })),
           skipDuplicates: true,
         });
         return tx.image.update({

@@ -54,14 +54,19 @@ export class ApiClient {
       try {
         json = JSON.parse(text);
       } catch {
-        throw new ApiError(`${this.base}/graphql answered ${res.status} with something other than JSON: ${text.slice(0, 200)}`, `HTTP_${res.status}`, res.status >= 500 || res.status === 429);
+        throw new ApiError(
+          `${this.base}/graphql answered ${res.status} with something other than JSON: ${text.slice(0, 200)}`,
+          `HTTP_${res.status}`,
+          res.status >= 500 || res.status === 429,
+        );
       }
       if (json.errors?.length) {
         const [first] = json.errors;
         const code = first.extensions?.code ?? `HTTP_${res.status}`;
         throw new ApiError(first.message, code, code === 'INTERNAL_SERVER_ERROR' || res.status >= 502 || res.status === 429);
       }
-      if (!res.ok || json.data === undefined) throw new ApiError(`${this.base}/graphql answered ${res.status}`, `HTTP_${res.status}`, res.status >= 500 || res.status === 429);
+      if (!res.ok || json.data === undefined)
+        throw new ApiError(`${this.base}/graphql answered ${res.status}`, `HTTP_${res.status}`, res.status >= 500 || res.status === 429);
       return json.data as T;
     });
   }
@@ -87,7 +92,11 @@ export class ApiClient {
       return await this.fetch(url, init);
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new ApiError(`cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, 'NETWORK', true);
+      throw new ApiError(
+        `cannot reach ${new URL(url).origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+        'NETWORK',
+        true,
+      );
     }
   }
 

@@ -95,12 +95,19 @@ export async function listFiles(folder: string): Promise<{ files: LocalFile[]; i
 
 /** The same folder and target give the same key, so a second run finds the first run's inspection or survey. */
 function resumeKey(folder: string, target: string): string {
-  return `ingest:${crypto.createHash('sha256').update(`${path.resolve(folder)}\n${target}`).digest('hex').slice(0, 40)}`;
+  return `ingest:${crypto
+    .createHash('sha256')
+    .update(`${path.resolve(folder)}\n${target}`)
+    .digest('hex')
+    .slice(0, 40)}`;
 }
 
 async function resolveDevice(api: ApiClient, device: string): Promise<{ id: string; externalId: string }> {
   try {
-    const found = await api.graphql<{ device: { id: string; externalId: string } }>(`query($id: ID!) { device(id: $id) { id externalId } }`, { id: device });
+    const found = await api.graphql<{ device: { id: string; externalId: string } }>(
+      `query($id: ID!) { device(id: $id) { id externalId } }`,
+      { id: device },
+    );
     return found.device;
   } catch (err) {
     if (!(err instanceof ApiError) || !['BAD_USER_INPUT', 'NOT_FOUND'].includes(err.code)) throw err;
@@ -118,7 +125,11 @@ async function resolveDevice(api: ApiClient, device: string): Promise<{ id: stri
 type RequestUpload = (file: { filename: string; contentType: string; byteSize: number; sha256: string }) => Promise<Ticket>;
 
 /** Where the files go: one inspection of a named device, or a survey whose photos find their device by GPS. */
-async function uploadTarget(api: ApiClient, options: IngestOptions, files: LocalFile[]): Promise<{ label: string; request: RequestUpload }> {
+async function uploadTarget(
+  api: ApiClient,
+  options: IngestOptions,
+  files: LocalFile[],
+): Promise<{ label: string; request: RequestUpload }> {
   const folderName = path.basename(path.resolve(options.folder));
   if ('device' in options.target) {
     const device = await resolveDevice(api, options.target.device);
@@ -138,10 +149,12 @@ async function uploadTarget(api: ApiClient, options: IngestOptions, files: Local
     return {
       label: `device ${device.externalId}, inspection ${createInspection.id}`,
       request: async (file) =>
-        (await api.graphql<{ requestImageUploads: Ticket[] }>(
-          `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { ${TICKET_FIELDS} } }`,
-          { i: createInspection.id, f: [file] },
-        )).requestImageUploads[0],
+        (
+          await api.graphql<{ requestImageUploads: Ticket[] }>(
+            `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { ${TICKET_FIELDS} } }`,
+            { i: createInspection.id, f: [file] },
+          )
+        ).requestImageUploads[0],
     };
   }
   const { createSurvey } = await api.graphql<{ createSurvey: { id: string } }>(
@@ -151,10 +164,12 @@ async function uploadTarget(api: ApiClient, options: IngestOptions, files: Local
   return {
     label: `survey ${createSurvey.id} (devices by GPS)`,
     request: async (file) =>
-      (await api.graphql<{ requestSurveyUploads: Ticket[] }>(
-        `mutation($s: ID!, $f: [UploadFileInput!]!) { requestSurveyUploads(surveyId: $s, files: $f) { ${TICKET_FIELDS} } }`,
-        { s: createSurvey.id, f: [file] },
-      )).requestSurveyUploads[0],
+      (
+        await api.graphql<{ requestSurveyUploads: Ticket[] }>(
+          `mutation($s: ID!, $f: [UploadFileInput!]!) { requestSurveyUploads(surveyId: $s, files: $f) { ${TICKET_FIELDS} } }`,
+          { s: createSurvey.id, f: [file] },
+        )
+      ).requestSurveyUploads[0],
   };
 }
 
@@ -165,8 +180,12 @@ export async function ingestFolder(api: ApiClient, options: IngestOptions, repor
   const { label: targetLabel, request } = await uploadTarget(api, options, files);
 
   const complete = async (id: string) =>
-    (await api.graphql<{ completeImageUploads: ServerImage[] }>(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { ${IMAGE_FIELDS} } }`, { ids: [id] }))
-      .completeImageUploads[0];
+    (
+      await api.graphql<{ completeImageUploads: ServerImage[] }>(
+        `mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { ${IMAGE_FIELDS} } }`,
+        { ids: [id] },
+      )
+    ).completeImageUploads[0];
 
   async function one(file: LocalFile): Promise<FileResult> {
     let skipped = false;
@@ -176,7 +195,11 @@ export async function ingestFolder(api: ApiClient, options: IngestOptions, repor
       const contentType = sniffImageType(bytes.subarray(0, 32)) ?? 'application/octet-stream';
       const ticket = await request({ filename: path.basename(file.name), contentType, byteSize: bytes.length, sha256 });
       if (ticket.problem || !ticket.image) {
-        return { file, skipped, outcome: { kind: 'rejected', reason: ticket.problem?.code ?? 'UNKNOWN', message: ticket.problem?.message ?? 'refused' } };
+        return {
+          file,
+          skipped,
+          outcome: { kind: 'rejected', reason: ticket.problem?.code ?? 'UNKNOWN', message: ticket.problem?.message ?? 'refused' },
+        };
       }
       if (ticket.uploadUrl) await api.put(ticket.uploadUrl, ticket.uploadHeaders ?? {}, bytes);
       else skipped = true;
@@ -206,7 +229,8 @@ export async function ingestFolder(api: ApiClient, options: IngestOptions, repor
 }
 
 function outcomeOf(image: ServerImage): Outcome {
-  if (image.status === 'REJECTED') return { kind: 'rejected', reason: image.rejection?.reason ?? 'UNKNOWN', message: image.rejection?.message ?? '' };
+  if (image.status === 'REJECTED')
+    return { kind: 'rejected', reason: image.rejection?.reason ?? 'UNKNOWN', message: image.rejection?.message ?? '' };
   if (image.status !== 'READY') return { kind: 'failed', message: `the server left the image ${image.status}` };
   if (!image.inspection) return { kind: 'unassigned', match: image.deviceMatch ?? 'UNKNOWN' };
   return { kind: 'accepted', device: image.inspection.device.externalId, distanceM: image.matchDistanceM };

@@ -8,13 +8,19 @@ const mb = (bytes: number) => (bytes / MB).toFixed(1);
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 export function describe(outcome: Outcome): string {
   switch (outcome.kind) {
     case 'accepted':
-      return outcome.device ? `accepted → ${outcome.device}${outcome.distanceM !== null ? ` (${outcome.distanceM.toFixed(0)} m)` : ''}` : 'accepted';
+      return outcome.device
+        ? `accepted → ${outcome.device}${outcome.distanceM !== null ? ` (${outcome.distanceM.toFixed(0)} m)` : ''}`
+        : 'accepted';
     case 'unassigned':
       return `unassigned (${outcome.match})`;
     case 'rejected':
@@ -42,12 +48,15 @@ export class ProgressReporter implements IngestReporter {
     const ignored = plan.ignored ? `; ${plan.ignored} other file${plan.ignored === 1 ? '' : 's'} ignored` : '';
     this.out.write(`ingesting ${plan.files} files (${mb(plan.bytes)} MB) into ${plan.target}${ignored}\n`);
     if (this.tty && plan.files > 0) {
-      this.bar = new SingleBar({
-        stream: this.out as NodeJS.WriteStream,
-        format: '{bar} {percentage}% | {value}/{total} files | {done}/{size} MB | {rate} files/s | ETA {remaining}',
-        barsize: 30,
-        hideCursor: true,
-      }, Presets.shades_classic);
+      this.bar = new SingleBar(
+        {
+          stream: this.out as NodeJS.WriteStream,
+          format: '{bar} {percentage}% | {value}/{total} files | {done}/{size} MB | {rate} files/s | ETA {remaining}',
+          barsize: 30,
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      );
       this.bar.start(plan.files, 0, { done: '0.0', size: mb(plan.bytes), rate: '0.0', remaining: '?' });
     }
   }
@@ -58,7 +67,8 @@ export class ProgressReporter implements IngestReporter {
     const eta = duration((this.total.bytes - progress.bytes) / Math.max(1, progress.bytes / elapsed));
     if (this.bar) {
       // Problems are printed above the bar as they happen; the rest are in the summary.
-      if (result.outcome.kind === 'rejected' || result.outcome.kind === 'failed') this.out.write(`\r\x1b[2K${result.file.name}: ${describe(result.outcome)}\n`);
+      if (result.outcome.kind === 'rejected' || result.outcome.kind === 'failed')
+        this.out.write(`\r\x1b[2K${result.file.name}: ${describe(result.outcome)}\n`);
       this.bar.update(progress.files, { done: mb(progress.bytes), rate: rate.toFixed(1), remaining: eta });
       return;
     }
@@ -92,12 +102,20 @@ export function renderSummary(summary: IngestSummary, colours = false): string {
     else add('failed', r);
   }
   const order = (label: string) => ['accepted', 'unassigned', 'rejected', 'failed'].findIndex((k) => label.startsWith(k));
-  const table = new Table({ head: ['outcome', 'files', 'MB'], colAligns: ['left', 'right', 'right'], style: colours ? {} : { head: [], border: [] } });
-  for (const [label, row] of [...rows].sort((a, b) => order(a[0]) - order(b[0]) || a[0].localeCompare(b[0]))) table.push([label, row.files, mb(row.bytes)]);
+  const table = new Table({
+    head: ['outcome', 'files', 'MB'],
+    colAligns: ['left', 'right', 'right'],
+    style: colours ? {} : { head: [], border: [] },
+  });
+  for (const [label, row] of [...rows].sort((a, b) => order(a[0]) - order(b[0]) || a[0].localeCompare(b[0])))
+    table.push([label, row.files, mb(row.bytes)]);
   const total = summary.results.length;
   table.push(['total', total, mb(summary.results.reduce((s, r) => s + r.file.bytes, 0))]);
 
-  const lines = [table.toString(), `${total} files in ${summary.seconds.toFixed(1)} s (${(total / Math.max(summary.seconds, 0.001)).toFixed(1)} files/s) into ${summary.target}`];
+  const lines = [
+    table.toString(),
+    `${total} files in ${summary.seconds.toFixed(1)} s (${(total / Math.max(summary.seconds, 0.001)).toFixed(1)} files/s) into ${summary.target}`,
+  ];
   if (summary.ignored.length) {
     const some = summary.ignored.slice(0, 5).join(', ');
     lines.push(`${summary.ignored.length} other file(s) ignored (not an image name): ${some}${summary.ignored.length > 5 ? ', …' : ''}`);

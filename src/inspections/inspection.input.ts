@@ -25,7 +25,8 @@ export class CreateInspectionInput {
 
   @Field({
     nullable: true,
-    description: 'Any string unique per device, chosen by the client: repeating the call with it returns the inspection the first call created.',
+    description:
+      'Any string unique per device, chosen by the client: repeating the call with it returns the inspection the first call created.',
   })
   @IsOptional()
   @Length(1, 100)

@@ -15,13 +15,14 @@ import { InspectionConnection, InspectionType } from './inspection.type';
 @injectable()
 @Resolver(() => InspectionType)
 export class InspectionResolver {
-  constructor(
-    private readonly inspectionService: InspectionService,
-  ) {}
+  constructor(private readonly inspectionService: InspectionService) {}
 
   @Authorized(READ_FLEET)
   @Query(() => InspectionConnection, { description: 'In capture order, oldest first: `last: N` gives the N latest.' })
-  inspections(@Args(() => PageArgs, { validate: false }) page: PageArgs, @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter) {
+  inspections(
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter,
+  ) {
     return this.inspectionService.list(
       {
         ...filter,

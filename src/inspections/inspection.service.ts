@@ -9,10 +9,7 @@ import { connectionsFor, rowsByIds } from '../common/pagination/batch';
 import { createOnce } from '../db/prisma-errors';
 
 /** Chronological, as in GitHub's API: `last: 1` is the latest inspection. */
-export const INSPECTION_ORDER: Ordering = [
-  { field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'asc' },
-  byId('asc'),
-];
+export const INSPECTION_ORDER: Ordering = [{ field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'asc' }, byId('asc')];
 const OF_DEVICE: NestedRelation = { table: 'inspections', parentColumn: 'device_id' };
 const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
 const EARLIEST = new Date('1990-01-01T00:00:00Z');

@@ -10,13 +10,22 @@ import { type StoredMetrics, type TrainedOn, type TrainingDeps } from './trainin
 // The built-in model: trained here and now on the snapshot's TRAIN entries, measured on its TEST entries.
 
 const builtinParams = z.strictObject({
-  seed: z.number().int().min(0).max(2 ** 31).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .optional(),
 });
 
 /** The built-in model takes a seed, nothing else. */
 export function checkBuiltinParams(params: Record<string, unknown>): Record<string, string | number | boolean> {
   const parsed = builtinParams.safeParse(params);
-  if (!parsed.success) throw badInput('params', `${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')} (the built-in model takes seed)`);
+  if (!parsed.success)
+    throw badInput(
+      'params',
+      `${parsed.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ')} (the built-in model takes seed)`,
+    );
   return parsed.data;
 }
 
@@ -27,15 +36,19 @@ export async function trainBuiltin(deps: TrainingDeps, version: ModelVersion, tr
   const params = version.params as { seed?: number };
   const started = Date.now();
   let lastLog = 0;
-  const artifact = await train(await deps.backbone.get(), { items }, {
-    profile: fromDbProfile(version.profile),
-    seed: params.seed,
-    onProgress: (phase, done, total) => {
-      if (Date.now() - lastLog < 5000 && done !== total) return;
-      lastLog = Date.now();
-      deps.log.info({ modelVersionId: version.id, phase, done, total }, 'training');
+  const artifact = await train(
+    await deps.backbone.get(),
+    { items },
+    {
+      profile: fromDbProfile(version.profile),
+      seed: params.seed,
+      onProgress: (phase, done, total) => {
+        if (Date.now() - lastLog < 5000 && done !== total) return;
+        lastLog = Date.now();
+        deps.log.info({ modelVersionId: version.id, phase, done, total }, 'training');
+      },
     },
-  });
+  );
   const stored = await deps.models.put(version.deviceType, artifact);
   await deps.prisma.modelVersion.update({
     where: { id: version.id },
@@ -47,18 +60,32 @@ export async function trainBuiltin(deps: TrainingDeps, version: ModelVersion, tr
       thresholds: artifact.manifest.thresholds as object,
     },
   });
-  deps.log.info({ modelVersionId: version.id, version: artifact.manifest.version, seconds: (Date.now() - started) / 1000 }, 'model trained');
+  deps.log.info(
+    { modelVersionId: version.id, version: artifact.manifest.version, seconds: (Date.now() - started) / 1000 },
+    'model trained',
+  );
 }
 
 /** EvaluateModel for the built-in model: the version, and the version serving now, on the snapshot's TEST entries. */
-export async function evaluateBuiltin(deps: TrainingDeps, version: ModelVersion & { artifactKey: string }, trainedOn: TrainedOn): Promise<StoredMetrics> {
+export async function evaluateBuiltin(
+  deps: TrainingDeps,
+  version: ModelVersion & { artifactKey: string },
+  trainedOn: TrainedOn,
+): Promise<StoredMetrics> {
   const test = (await readSnapshot(deps.store, trainedOn)).filter((e) => e.split === 'TEST').map((e) => snapshotItem(deps.store, e));
   const backbone = await deps.backbone.get();
   const metrics = await evaluateOn(backbone, await deps.models.read(version.artifactKey), test, trainedOn.splitHash);
-  const active = await deps.prisma.activeModel.findUnique({ where: { deviceType_profile: { deviceType: version.deviceType, profile: version.profile } }, include: { model: true } });
+  const active = await deps.prisma.activeModel.findUnique({
+    where: { deviceType_profile: { deviceType: version.deviceType, profile: version.profile } },
+    include: { model: true },
+  });
   let baseline: StoredMetrics['baseline'] = null;
   if (active && active.model.id !== version.id && active.model.artifactKey) {
-    baseline = { modelVersionId: active.model.id, version: active.model.version, metrics: await evaluateOn(backbone, await deps.models.read(active.model.artifactKey), test, trainedOn.splitHash) };
+    baseline = {
+      modelVersionId: active.model.id,
+      version: active.model.version,
+      metrics: await evaluateOn(backbone, await deps.models.read(active.model.artifactKey), test, trainedOn.splitHash),
+    };
   }
   return { ...metrics, baseline };
 }

@@ -87,7 +87,11 @@ export class ModelDeploymentService {
   constructor(private readonly deps: DeploymentDeps) {}
 
   active(filter: { deviceType?: string | null } = {}): Promise<(ActiveModel & { model: ModelVersion })[]> {
-    return this.deps.prisma.activeModel.findMany({ where: filter.deviceType ? { deviceType: filter.deviceType } : {}, include: { model: true }, orderBy: [{ deviceType: 'asc' }, { profile: 'asc' }] });
+    return this.deps.prisma.activeModel.findMany({
+      where: filter.deviceType ? { deviceType: filter.deviceType } : {},
+      include: { model: true },
+      orderBy: [{ deviceType: 'asc' }, { profile: 'asc' }],
+    });
   }
 
   /**
@@ -100,7 +104,10 @@ export class ModelDeploymentService {
       await this.deploy(version.id, { by: `auto:${version.trigger}` });
     } catch (err) {
       if (!(err instanceof DomainError) || err.code !== ErrorCode.GATE_REFUSED) throw err;
-      this.deps.log.warn({ modelVersionId: version.id, gate: err.details.gate }, 'automatically trained version not deployed: the gate refused it');
+      this.deps.log.warn(
+        { modelVersionId: version.id, gate: err.details.gate },
+        'automatically trained version not deployed: the gate refused it',
+      );
     }
   }
 
@@ -108,17 +115,32 @@ export class ModelDeploymentService {
     const { prisma } = this.deps;
     const candidate = await prisma.modelVersion.findUnique({ where: { id } });
     if (!candidate) throw notFound('ModelVersion', id);
-    if (candidate.status !== ModelStatus.TRAINED) throw conflict('id', `model version ${id} is ${candidate.status}: only TRAINED versions deploy`);
+    if (candidate.status !== ModelStatus.TRAINED)
+      throw conflict('id', `model version ${id} is ${candidate.status}: only TRAINED versions deploy`);
     const reason = options.reason?.trim() || null;
-    if (options.override && (!reason || reason.length < 10)) throw badInput('reason', 'required when override is true (at least 10 characters): say why the gate is overridden; it is stored with the deployment');
+    if (options.override && (!reason || reason.length < 10))
+      throw badInput(
+        'reason',
+        'required when override is true (at least 10 characters): say why the gate is overridden; it is stored with the deployment',
+      );
     const current = await this.current(candidate.deviceType, candidate.profile);
     if (current?.modelVersionId === id) return current.deployment;
     const gate = await this.gate(candidate, current?.model ?? null);
     if (!gate.passed && !options.override) {
-      throw new DomainError(ErrorCode.GATE_REFUSED, `model version ${id} is worse than the serving version ${gate.active?.modelVersionId} on the same test split: ${gate.reasons.join('; ')}. An ADMIN may deploy it anyway with override: true and a reason.`, { gate });
+      throw new DomainError(
+        ErrorCode.GATE_REFUSED,
+        `model version ${id} is worse than the serving version ${gate.active?.modelVersionId} on the same test split: ${gate.reasons.join('; ')}. An ADMIN may deploy it anyway with override: true and a reason.`,
+        { gate },
+      );
     }
     await this.deployExternal(candidate, current?.model ?? null);
-    return this.swap(candidate, current?.model ?? null, { action: DeploymentAction.DEPLOY, overridden: !gate.passed, reason, gate, by: options.by ?? null });
+    return this.swap(candidate, current?.model ?? null, {
+      action: DeploymentAction.DEPLOY,
+      overridden: !gate.passed,
+      reason,
+      gate,
+      by: options.by ?? null,
+    });
   }
 
   /** Back to the version that served before the current one (walking further back on each call); no gate. */
@@ -152,17 +174,27 @@ export class ModelDeploymentService {
     };
     const metrics = candidate.metrics as unknown as StoredMetrics | null;
     const mine = figures(candidate, metrics);
-    if (!active || active.id === candidate.id) return { passed: true, splitHash: metrics?.splitHash ?? null, candidate: mine, active: null, margins, compared: [], reasons: [] };
+    if (!active || active.id === candidate.id)
+      return { passed: true, splitHash: metrics?.splitHash ?? null, candidate: mine, active: null, margins, compared: [], reasons: [] };
     const theirs = figures(active, await this.baseline(candidate, active));
     const compared = gateFigures(mine, theirs);
-    const label = (name: GateFigure) => (name === 'auroc' ? 'AUROC' : name === 'precisionAtRecall' ? `precision at recall ${mine.atRecall}:` : name);
+    const label = (name: GateFigure) =>
+      name === 'auroc' ? 'AUROC' : name === 'precisionAtRecall' ? `precision at recall ${mine.atRecall}:` : name;
     const reasons: string[] = [];
     for (const name of compared) {
       const [c, a, margin] = [mine[name], theirs[name], margins[name]];
       if (a === null) continue;
       if (c === null || c < a - margin - 1e-9) reasons.push(`${label(name)} ${pct(c)} < ${pct(a)} − margin ${margin}`);
     }
-    return { passed: reasons.length === 0, splitHash: metrics?.splitHash ?? null, candidate: mine, active: theirs, margins, compared, reasons };
+    return {
+      passed: reasons.length === 0,
+      splitHash: metrics?.splitHash ?? null,
+      candidate: mine,
+      active: theirs,
+      margins,
+      compared,
+      reasons,
+    };
   }
 
   /** The serving version's figures on the candidate's test split: measured at training time, or now if another version served then. */
@@ -182,7 +214,11 @@ export class ModelDeploymentService {
 
   private async deployExternal(target: ModelVersion, previous: ModelVersion | null): Promise<void> {
     if (!this.deps.external || target.trainer === 'builtin') return;
-    const external = (v: ModelVersion): ExternalModel => ({ modelVersionId: v.id, externalVersion: v.externalVersion ?? v.version ?? '', artifactUri: v.artifactUri });
+    const external = (v: ModelVersion): ExternalModel => ({
+      modelVersionId: v.id,
+      externalVersion: v.externalVersion ?? v.version ?? '',
+      artifactUri: v.artifactUri,
+    });
     await this.deps.external.deploy(external(target), previous && previous.trainer !== 'builtin' ? external(previous) : null);
   }
 
@@ -197,10 +233,23 @@ export class ModelDeploymentService {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`vigil-deploy:${deviceType}:${profile}`}))`;
       const now = await tx.activeModel.findUnique({ where: { deviceType_profile: { deviceType, profile } } });
       if ((now?.modelVersionId ?? null) !== (expected?.id ?? null)) {
-        throw conflict('id', `the serving ${profile} model of ${deviceType} changed while this deployment was checked; look at activeModels and try again`);
+        throw conflict(
+          'id',
+          `the serving ${profile} model of ${deviceType} changed while this deployment was checked; look at activeModels and try again`,
+        );
       }
       const created = await tx.modelDeployment.create({
-        data: { deviceType, profile, modelVersionId: target.id, previousVersionId: expected?.id ?? null, action: d.action, overridden: d.overridden, reason: d.reason, gate: (d.gate ?? {}) as object, deployedBy: d.by },
+        data: {
+          deviceType,
+          profile,
+          modelVersionId: target.id,
+          previousVersionId: expected?.id ?? null,
+          action: d.action,
+          overridden: d.overridden,
+          reason: d.reason,
+          gate: (d.gate ?? {}) as object,
+          deployedBy: d.by,
+        },
       });
       await tx.activeModel.upsert({
         where: { deviceType_profile: { deviceType, profile } },
@@ -209,17 +258,39 @@ export class ModelDeploymentService {
       });
       return created;
     });
-    this.deps.log.info({ deviceType, profile, modelVersionId: target.id, version: target.version, previous: expected?.id ?? null, action: d.action, overridden: d.overridden, reason: d.reason }, 'model deployed');
+    this.deps.log.info(
+      {
+        deviceType,
+        profile,
+        modelVersionId: target.id,
+        version: target.version,
+        previous: expected?.id ?? null,
+        action: d.action,
+        overridden: d.overridden,
+        reason: d.reason,
+      },
+      'model deployed',
+    );
     return deployment;
   }
 
   private async current(deviceType: string, profile: ModelProfile) {
-    return this.deps.prisma.activeModel.findUnique({ where: { deviceType_profile: { deviceType, profile } }, include: { model: true, deployment: true } });
+    return this.deps.prisma.activeModel.findUnique({
+      where: { deviceType_profile: { deviceType, profile } },
+      include: { model: true, deployment: true },
+    });
   }
 
-  deployments(filter: { deviceType?: string | null; profile?: ModelProfile | null; modelVersionId?: string | null }, limit = 50): Promise<ModelDeployment[]> {
+  deployments(
+    filter: { deviceType?: string | null; profile?: ModelProfile | null; modelVersionId?: string | null },
+    limit = 50,
+  ): Promise<ModelDeployment[]> {
     return this.deps.prisma.modelDeployment.findMany({
-      where: { ...(filter.deviceType ? { deviceType: filter.deviceType } : {}), ...(filter.profile ? { profile: filter.profile } : {}), ...(filter.modelVersionId ? { modelVersionId: filter.modelVersionId } : {}) },
+      where: {
+        ...(filter.deviceType ? { deviceType: filter.deviceType } : {}),
+        ...(filter.profile ? { profile: filter.profile } : {}),
+        ...(filter.modelVersionId ? { modelVersionId: filter.modelVersionId } : {}),
+      },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit,
     });

@@ -36,7 +36,12 @@ export interface ModelMetrics {
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 /** Scores a built-in model on test items (never ones it trained on: the caller passes the TEST split). */
-export async function evaluateOn(backbone: Backbone, artifact: ModelArtifact, items: DatasetItem[], splitHash: string): Promise<ModelMetrics> {
+export async function evaluateOn(
+  backbone: Backbone,
+  artifact: ModelArtifact,
+  items: DatasetItem[],
+  splitHash: string,
+): Promise<ModelMetrics> {
   const { report } = await evaluate(backbone, artifact, { root: `split:${splitHash.slice(0, 12)}`, items });
   return {
     source: 'builtin',

@@ -7,16 +7,27 @@ import { type StoredMetrics, type TrainedOn, trainedOnOf, TrainingFailedError, t
 // Cloud training (Lookout for Vision or SageMaker): started from the snapshot's manifests, then polled.
 
 /** Hyperparameters pass through to the service; only the INSPECT model trains in the cloud. */
-export function checkExternalParams(external: ExternalTrainer, profile: ModelProfile, params: Record<string, unknown>): Record<string, string | number | boolean> {
-  if (profile === 'SCREEN') throw badInput('profile', `SCREEN models are trained only for the built-in screen detector; ${external.kind} trains the INSPECT model`);
+export function checkExternalParams(
+  external: ExternalTrainer,
+  profile: ModelProfile,
+  params: Record<string, unknown>,
+): Record<string, string | number | boolean> {
+  if (profile === 'SCREEN')
+    throw badInput('profile', `SCREEN models are trained only for the built-in screen detector; ${external.kind} trains the INSPECT model`);
   for (const [k, v] of Object.entries(params)) {
-    if (!['string', 'number', 'boolean'].includes(typeof v)) throw badInput(`params.${k}`, 'hyperparameters are strings, numbers or booleans');
+    if (!['string', 'number', 'boolean'].includes(typeof v))
+      throw badInput(`params.${k}`, 'hyperparameters are strings, numbers or booleans');
   }
   return params as Record<string, string | number | boolean>;
 }
 
 /** StartTraining in the cloud: the service's training starts once (a retried step finds its id). */
-export async function startExternal(deps: TrainingDeps, external: ExternalTrainer, version: ModelVersion, trainedOn: TrainedOn): Promise<void> {
+export async function startExternal(
+  deps: TrainingDeps,
+  external: ExternalTrainer,
+  version: ModelVersion,
+  trainedOn: TrainedOn,
+): Promise<void> {
   if (version.externalId) return;
   const { externalId } = await external.start({
     modelVersionId: version.id,
@@ -57,7 +68,12 @@ export async function checkExternal(deps: TrainingDeps, version: ModelVersion): 
   };
   await deps.prisma.modelVersion.update({
     where: { id: version.id },
-    data: { version: deps.externalVersionName(status.externalVersion), externalVersion: status.externalVersion, artifactUri: status.artifactUri, metrics: metrics as object },
+    data: {
+      version: deps.externalVersionName(status.externalVersion),
+      externalVersion: status.externalVersion,
+      artifactUri: status.artifactUri,
+      metrics: metrics as object,
+    },
   });
   return true;
 }

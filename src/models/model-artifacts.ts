@@ -23,7 +23,11 @@ export class StoredModels {
   ) {}
 
   static keyFor(deviceType: string, profile: Profile, version: string): string {
-    const segment = deviceType.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'type';
+    const segment =
+      deviceType
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '') || 'type';
     const digest = crypto.createHash('sha256').update(deviceType).digest('hex').slice(0, 8);
     return `models/${segment}-${digest}/${profile}/${version}.vgm`;
   }

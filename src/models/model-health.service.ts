@@ -83,13 +83,23 @@ export class ModelHealthService {
         else if (person) c.fn++;
         else c.tn++;
       }
-      return { samples: tasks.length, ...c, precision: ratio(c.tp, c.tp + c.fp), recall: ratio(c.tp, c.tp + c.fn), agreement: ratio(c.tp + c.tn, tasks.length) };
+      return {
+        samples: tasks.length,
+        ...c,
+        precision: ratio(c.tp, c.tp + c.fp),
+        recall: ratio(c.tp, c.tp + c.fn),
+        agreement: ratio(c.tp + c.tn, tasks.length),
+      };
     };
     const qa = await agreement(ReviewReason.SAMPLED_QA);
     const lowConfidence = await agreement(ReviewReason.LOW_CONFIDENCE);
     const dataset = await prisma.dataset.findFirst({ where: { deviceType }, orderBy: { createdAt: 'asc' } });
-    const last = dataset ? await prisma.modelVersion.findFirst({ where: { datasetId: dataset.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }) : null;
-    const training = dataset ? await prisma.modelVersion.findFirst({ where: { datasetId: dataset.id, status: ModelStatus.TRAINING } }) : null;
+    const last = dataset
+      ? await prisma.modelVersion.findFirst({ where: { datasetId: dataset.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })
+      : null;
+    const training = dataset
+      ? await prisma.modelVersion.findFirst({ where: { datasetId: dataset.id, status: ModelStatus.TRAINING } })
+      : null;
     return {
       deviceType,
       modelVersionIds: active.map((a) => a.modelVersionId),
@@ -120,7 +130,14 @@ export class ModelHealthService {
       const raised = await prisma.activeModel.updateMany({ where: { deviceType, drifting: false }, data: { drifting: true } });
       if (raised.count) {
         this.deps.log.warn(
-          { deviceType, precision: health.qa.precision, recall: health.qa.recall, samples: health.qa.samples, floor: health.settings.floor, modelVersionIds: health.modelVersionIds },
+          {
+            deviceType,
+            precision: health.qa.precision,
+            recall: health.qa.recall,
+            samples: health.qa.samples,
+            floor: health.settings.floor,
+            modelVersionIds: health.modelVersionIds,
+          },
           'model drift: agreement with reviewers on QA samples fell below MODEL_HEALTH_FLOOR',
         );
         await this.deps.events.publish('MODEL_DRIFT', {
@@ -136,7 +153,10 @@ export class ModelHealthService {
       }
     } else if (health.drifting && health.qa.samples >= health.settings.minSamples) {
       await prisma.activeModel.updateMany({ where: { deviceType, drifting: true }, data: { drifting: false } });
-      this.deps.log.info({ deviceType, precision: health.qa.precision, recall: health.qa.recall }, 'model agreement with reviewers is back above MODEL_HEALTH_FLOOR');
+      this.deps.log.info(
+        { deviceType, precision: health.qa.precision, recall: health.qa.recall },
+        'model agreement with reviewers is back above MODEL_HEALTH_FLOOR',
+      );
       return { ...health, drifting: false };
     }
     return health;

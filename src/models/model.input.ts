@@ -48,14 +48,22 @@ export class ImportDatasetInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'A folder on the server: normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png}, with optional <name>.mask.png (white = anomalous).',
+    description:
+      'A folder on the server: normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png}, with optional <name>.mask.png (white = anomalous).',
   })
   folder?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'A Lookout-format JSON Lines manifest in the object store (s3://bucket/key or file:///…), naming images in the same store.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'A Lookout-format JSON Lines manifest in the object store (s3://bucket/key or file:///…), naming images in the same store.',
+  })
   manifestUri?: string | null;
 
-  @Field(() => DatasetSplit, { nullable: true, description: 'Put every entry in this split; default: each image by a hash of its content (DATASET_TEST_SHARE).' })
+  @Field(() => DatasetSplit, {
+    nullable: true,
+    description: 'Put every entry in this split; default: each image by a hash of its content (DATASET_TEST_SHARE).',
+  })
   split?: DatasetSplit | null;
 }
 
@@ -63,5 +71,7 @@ export class ImportDatasetInput {
 export class DatasetEntryFilter {
   @Field(() => DatasetSplit, { nullable: true }) split?: DatasetSplit | null;
   @Field(() => ReviewVerdict, { nullable: true }) label?: ReviewVerdict | null;
-  @Field(() => Boolean, { nullable: true, description: 'true: only imported entries; false: only reviewed ones.' }) imported?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'true: only imported entries; false: only reviewed ones.' }) imported?:
+    | boolean
+    | null;
 }

@@ -61,14 +61,18 @@ export class ModelVersionResolver {
   }
 
   @Authorized(READ_FLEET)
-  @Query(() => ModelHealthType, { description: "The serving model's agreement with reviewers (QA samples apart from low-confidence ones), labels waiting, last and current training." })
+  @Query(() => ModelHealthType, {
+    description:
+      "The serving model's agreement with reviewers (QA samples apart from low-confidence ones), labels waiting, last and current training.",
+  })
   modelHealth(@Arg('deviceType') deviceType: string) {
     return this.modelHealthService.health(deviceType);
   }
 
   @Authorized(ADMIN_ONLY)
   @Mutation(() => ModelVersionType, {
-    description: "Trains a new version from the dataset (workflows/train-model.asl.json): TRAINING now, then TRAINED with metrics on the dataset's TEST split, or FAILED. CONFLICT while the dataset's model of that profile is training.",
+    description:
+      "Trains a new version from the dataset (workflows/train-model.asl.json): TRAINING now, then TRAINED with metrics on the dataset's TEST split, or FAILED. CONFLICT while the dataset's model of that profile is training.",
   })
   trainModel(@Arg('input', () => TrainModelInput) input: TrainModelInput, @Ctx() ctx: Context) {
     return this.trainingService.request({
@@ -85,11 +89,17 @@ export class ModelVersionResolver {
       "Makes a TRAINED version serve its device type and profile. Refused (GATE_REFUSED) when it is worse than the serving version on the same test split by more than MODEL_GATE_*_MARGIN: by AUROC and precision at a fixed recall, which a move of either model's threshold cannot change, and by recall and F1 at each one's own threshold when either version lacks those figures; unless override is true with a reason. Runs already going keep the version they started with.",
   })
   deployModel(@Arg('input', () => DeployModelInput) input: DeployModelInput, @Ctx() ctx: Context) {
-    return this.deploymentService.deploy(fromGlobalId('ModelVersion', input.id, 'input.id'), { override: input.override, reason: input.reason, by: ctx.caller!.name });
+    return this.deploymentService.deploy(fromGlobalId('ModelVersion', input.id, 'input.id'), {
+      override: input.override,
+      reason: input.reason,
+      by: ctx.caller!.name,
+    });
   }
 
   @Authorized(ADMIN_ONLY)
-  @Mutation(() => ModelDeploymentType, { description: 'Returns the device type and profile to the version that served before; each call goes one further back.' })
+  @Mutation(() => ModelDeploymentType, {
+    description: 'Returns the device type and profile to the version that served before; each call goes one further back.',
+  })
   rollbackModel(@Arg('input', () => RollbackModelInput) input: RollbackModelInput, @Ctx() ctx: Context) {
     return this.deploymentService.rollback(input.deviceType, input.profile, ctx.caller!.name);
   }
@@ -104,7 +114,10 @@ export class ModelVersionResolver {
     return (v.metrics as unknown as StoredMetrics | null) ?? null;
   }
 
-  @FieldResolver(() => ModelMetricsType, { nullable: true, description: 'The version serving when it was measured, on the same test split; null when none served.' })
+  @FieldResolver(() => ModelMetricsType, {
+    nullable: true,
+    description: 'The version serving when it was measured, on the same test split; null when none served.',
+  })
   baselineMetrics(@Root() v: ModelVersion): ModelMetricsType | null {
     return (v.metrics as unknown as StoredMetrics | null)?.baseline?.metrics ?? null;
   }
@@ -115,7 +128,10 @@ export class ModelVersionResolver {
     return t ? { operating: t.operating, reviewLow: t.reviewBand.low, reviewHigh: t.reviewBand.high, patch: t.patch } : null;
   }
 
-  @FieldResolver(() => TrainedOnType, { nullable: true, description: 'The dataset snapshot it trained and was tested on; null before BeginTraining.' })
+  @FieldResolver(() => TrainedOnType, {
+    nullable: true,
+    description: 'The dataset snapshot it trained and was tested on; null before BeginTraining.',
+  })
   async trainedOn(@Root() v: ModelVersion): Promise<TrainedOnType | null> {
     const t = v.trainedOn as unknown as TrainedOn | null;
     if (!t) return null;
@@ -158,9 +174,7 @@ export class ModelVersionResolver {
 @injectable()
 @Resolver(() => ModelDeploymentType)
 export class ModelDeploymentResolver {
-  constructor(
-    private readonly modelVersionQueries: ModelVersionQueries,
-  ) {}
+  constructor(private readonly modelVersionQueries: ModelVersionQueries) {}
 
   @FieldResolver(() => ModelVersionType)
   async model(@Root() d: ModelDeployment) {
@@ -182,9 +196,7 @@ export class ModelDeploymentResolver {
 @injectable()
 @Resolver(() => ActiveModelType)
 export class ActiveModelResolver {
-  constructor(
-    private readonly modelVersionQueries: ModelVersionQueries,
-  ) {}
+  constructor(private readonly modelVersionQueries: ModelVersionQueries) {}
 
   @FieldResolver(() => ModelVersionType)
   async model(@Root() a: ActiveModel) {

@@ -30,7 +30,10 @@ registerEnumType(ModelTrigger, {
     AUTO_SCHEDULE: { description: 'MODEL_RETRAIN_INTERVAL_HOURS passed with new labels.' },
   },
 });
-registerEnumType(DeploymentAction, { name: 'DeploymentAction', valuesConfig: { DEPLOY: { description: 'deployModel.' }, ROLLBACK: { description: 'rollbackModel.' } } });
+registerEnumType(DeploymentAction, {
+  name: 'DeploymentAction',
+  valuesConfig: { DEPLOY: { description: 'deployModel.' }, ROLLBACK: { description: 'rollbackModel.' } },
+});
 
 @ObjectType('ConfusionMatrix', { description: 'Counts at the operating threshold: anomalous is positive.' })
 export class ConfusionMatrix {
@@ -65,13 +68,23 @@ export class ModelMetricsType {
 
   @Field(() => ConfusionMatrix, { nullable: true }) confusion: ConfusionMatrix | null;
 
-  @Field(() => Float, { nullable: true, description: 'The recall precisionAtRecall and fprAtRecall are read at (0.95), the same for every version.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The recall precisionAtRecall and fprAtRecall are read at (0.95), the same for every version.',
+  })
   atRecall?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'The best precision of any threshold reaching atRecall: independent of the operating threshold, so versions compare fairly. Null when not measured.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'The best precision of any threshold reaching atRecall: independent of the operating threshold, so versions compare fairly. Null when not measured.',
+  })
   precisionAtRecall?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'The lowest false-positive rate of any threshold reaching atRecall. Null when not measured.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The lowest false-positive rate of any threshold reaching atRecall. Null when not measured.',
+  })
   fprAtRecall?: number | null;
 
   @Field({ description: 'Identifies the test split (its entries and labels): figures compare only on equal hashes.' })
@@ -89,12 +102,17 @@ export class ModelThresholdsType {
 @ObjectType('TrainedOn', { description: 'The dataset as it was when training began.' })
 export class TrainedOnType {
   @Field() takenAt: Date;
-  @Field(() => Date, { nullable: true, description: 'The newest label included; later labels count towards the next training.' }) labelledThrough: Date | null;
+  @Field(() => Date, { nullable: true, description: 'The newest label included; later labels count towards the next training.' })
+  labelledThrough: Date | null;
   @Field(() => Int) entries: number;
   @Field(() => DatasetSplitStatsType) train: DatasetSplitStatsType;
   @Field(() => DatasetSplitStatsType) test: DatasetSplitStatsType;
   @Field() splitHash: string;
-  @Field(() => String, { nullable: true, description: 'The TRAIN entries as a Lookout-format manifest (link valid for UPLOAD_URL_TTL_SECONDS).' }) trainManifestUrl: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The TRAIN entries as a Lookout-format manifest (link valid for UPLOAD_URL_TTL_SECONDS).',
+  })
+  trainManifestUrl: string | null;
   @Field(() => String, { nullable: true }) testManifestUrl: string | null;
 }
 
@@ -102,7 +120,9 @@ export class TrainedOnType {
 export class ModelArtifactType {
   @Field(() => String, { nullable: true, description: 'Object-store key of the built-in model file.' }) key: string | null;
   @Field(() => String, { nullable: true, description: 'Download link (valid for UPLOAD_URL_TTL_SECONDS).' }) url: string | null;
-  @Field(() => String, { nullable: true, description: "Where a cloud service keeps the model (SageMaker's model.tar.gz)." }) uri: string | null;
+  @Field(() => String, { nullable: true, description: "Where a cloud service keeps the model (SageMaker's model.tar.gz)." }) uri:
+    | string
+    | null;
   @Field(() => Int, { nullable: true }) bytes: number | null;
   @Field(() => String, { nullable: true }) sha256: string | null;
 }
@@ -115,7 +135,9 @@ export class ModelVersionType extends Node {
   @Field({ description: 'builtin, lookout-for-vision or sagemaker.' }) trainer: string;
   @Field(() => ModelTrigger) trigger: ModelTrigger;
   @Field(() => GraphQLJSONObject) params: Record<string, unknown>;
-  @Field(() => String, { nullable: true, description: 'What detections record as their modelVersion; null until trained.' }) version: string | null;
+  @Field(() => String, { nullable: true, description: 'What detections record as their modelVersion; null until trained.' }) version:
+    | string
+    | null;
   @Field(() => String, { nullable: true, description: "The cloud service's id for the training." }) externalId: string | null;
   @Field(() => String, { nullable: true }) error: string | null;
   @Field(() => String, { nullable: true }) cause: string | null;
@@ -141,8 +163,11 @@ export class GateFiguresType {
 export class GateMarginsType {
   @Field(() => Float) recall: number;
   @Field(() => Float) f1: number;
-  @Field(() => Float, { nullable: true, description: 'MODEL_GATE_AUROC_MARGIN; null in gates stored before it existed.' }) auroc?: number | null;
-  @Field(() => Float, { nullable: true, description: 'MODEL_GATE_PRECISION_MARGIN; null in gates stored before it existed.' }) precisionAtRecall?: number | null;
+  @Field(() => Float, { nullable: true, description: 'MODEL_GATE_AUROC_MARGIN; null in gates stored before it existed.' }) auroc?:
+    | number
+    | null;
+  @Field(() => Float, { nullable: true, description: 'MODEL_GATE_PRECISION_MARGIN; null in gates stored before it existed.' })
+  precisionAtRecall?: number | null;
 }
 
 @ObjectType('DeployGate', { description: 'What the deploy gate compared: both versions on the same test split.' })
@@ -150,7 +175,8 @@ export class DeployGateType {
   @Field() passed: boolean;
   @Field(() => String, { nullable: true }) splitHash: string | null;
   @Field(() => GateFiguresType) candidate: GateFiguresType;
-  @Field(() => GateFiguresType, { nullable: true, description: 'The version serving then; null for a first deployment.' }) active: GateFiguresType | null;
+  @Field(() => GateFiguresType, { nullable: true, description: 'The version serving then; null for a first deployment.' })
+  active: GateFiguresType | null;
   @Field(() => GateMarginsType) margins: GateMarginsType;
   @Field(() => [String], {
     nullable: true,
@@ -182,7 +208,9 @@ export class ActiveModelType {
 
 export const ModelVersionConnection = ConnectionType(ModelVersionType, 'ModelVersion');
 
-@ObjectType('ModelAgreement', { description: 'Model verdicts against reviewer verdicts on completed review tasks (anomalous is positive).' })
+@ObjectType('ModelAgreement', {
+  description: 'Model verdicts against reviewer verdicts on completed review tasks (anomalous is positive).',
+})
 export class AgreementType {
   @Field(() => Int) samples: number;
   @Field(() => Int) tp: number;
@@ -204,8 +232,12 @@ export class ModelHealthSettingsType {
 @ObjectType('ModelHealth', { description: 'How well the serving model agrees with reviewers, and where its training stands.' })
 export class ModelHealthType {
   @Field() deviceType: string;
-  @Field(() => AgreementType, { description: 'SAMPLED_QA tasks: a fixed share of confident verdicts, an unbiased estimate.' }) qa: AgreementType;
-  @Field(() => AgreementType, { description: 'LOW_CONFIDENCE tasks: cases the model doubted, biased towards its mistakes by construction.' }) lowConfidence: AgreementType;
+  @Field(() => AgreementType, { description: 'SAMPLED_QA tasks: a fixed share of confident verdicts, an unbiased estimate.' })
+  qa: AgreementType;
+  @Field(() => AgreementType, {
+    description: 'LOW_CONFIDENCE tasks: cases the model doubted, biased towards its mistakes by construction.',
+  })
+  lowConfidence: AgreementType;
   @Field(() => ModelHealthSettingsType) settings: ModelHealthSettingsType;
   @Field({ description: 'The QA estimate (with enough samples) is below the floor.' }) belowFloor: boolean;
   @Field({ description: 'A modelDrift alert is raised and not yet cleared.' }) drifting: boolean;

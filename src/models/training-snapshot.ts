@@ -45,7 +45,11 @@ function trainedOnOfEntries(versionId: string, entries: SnapshotEntry[], rows: E
   const labelledThrough = rows.reduce<Date | null>((max, r) => (!max || r.updatedAt > max ? r.updatedAt : max), null);
   const stats = (split: 'TRAIN' | 'TEST') => {
     const of = entries.filter((e) => e.split === split);
-    return { count: of.length, normal: of.filter((e) => e.label === 'normal').length, anomalous: of.filter((e) => e.label === 'anomalous').length };
+    return {
+      count: of.length,
+      normal: of.filter((e) => e.label === 'normal').length,
+      anomalous: of.filter((e) => e.label === 'anomalous').length,
+    };
   };
   const prefix = `models/runs/${versionId}`;
   return {
@@ -92,10 +96,31 @@ export async function takeSnapshot(deps: TrainingDeps, version: ModelVersion): P
   });
   const entries = snapshotEntries(rows);
   const trainedOn = trainedOnOfEntries(version.id, entries, rows);
-  await deps.store.put(trainedOn.snapshotKey, Buffer.from(JSON.stringify({ modelVersionId: version.id, datasetId: version.datasetId, entries })), { contentType: 'application/json' });
-  await deps.store.put(trainedOn.trainManifestKey, manifest(deps, entries.filter((e) => e.split === 'TRAIN'), rows), { contentType: 'application/x-ndjson' });
-  await deps.store.put(trainedOn.testManifestKey, manifest(deps, entries.filter((e) => e.split === 'TEST'), rows), { contentType: 'application/x-ndjson' });
-  await deps.prisma.$executeRaw`UPDATE model_versions SET trained_on = ${JSON.stringify(trainedOn)}::jsonb, started_at = now(), updated_at = now() WHERE id = ${version.id}::uuid AND trained_on IS NULL`;
+  await deps.store.put(
+    trainedOn.snapshotKey,
+    Buffer.from(JSON.stringify({ modelVersionId: version.id, datasetId: version.datasetId, entries })),
+    { contentType: 'application/json' },
+  );
+  await deps.store.put(
+    trainedOn.trainManifestKey,
+    manifest(
+      deps,
+      entries.filter((e) => e.split === 'TRAIN'),
+      rows,
+    ),
+    { contentType: 'application/x-ndjson' },
+  );
+  await deps.store.put(
+    trainedOn.testManifestKey,
+    manifest(
+      deps,
+      entries.filter((e) => e.split === 'TEST'),
+      rows,
+    ),
+    { contentType: 'application/x-ndjson' },
+  );
+  await deps.prisma
+    .$executeRaw`UPDATE model_versions SET trained_on = ${JSON.stringify(trainedOn)}::jsonb, started_at = now(), updated_at = now() WHERE id = ${version.id}::uuid AND trained_on IS NULL`;
 }
 
 /** The snapshot's entries, read back from the object store. */

@@ -8,7 +8,15 @@ import { evaluateOn, type ModelMetrics } from './evaluation';
 import { checkBuiltinParams, evaluateBuiltin, trainBuiltin } from './builtin-training';
 import { checkExternal, checkExternalParams, startExternal } from './external-training';
 import { readSnapshot, snapshotItem, takeSnapshot } from './training-snapshot';
-import { labelsCountFrom, type SnapshotEntry, type StoredMetrics, type TrainedOn, trainedOnOf, TrainingFailedError, type TrainingDeps } from './training.types';
+import {
+  labelsCountFrom,
+  type SnapshotEntry,
+  type StoredMetrics,
+  type TrainedOn,
+  trainedOnOf,
+  TrainingFailedError,
+  type TrainingDeps,
+} from './training.types';
 
 export { type SnapshotEntry, type StoredMetrics, type TrainedOn, TrainingFailedError, type TrainingDeps } from './training.types';
 export { splitHash } from './training-snapshot';
@@ -37,16 +45,31 @@ export class ModelTrainingService implements RunReconciler {
   }
 
   /** A new version in TRAINING and its workflow started; CONFLICT while the dataset's model of that profile is training. */
-  async request(input: { datasetId: string; profile: ModelProfile; params?: Record<string, unknown> | null; trigger?: ModelTrigger; requestedBy?: string | null }): Promise<ModelVersion> {
+  async request(input: {
+    datasetId: string;
+    profile: ModelProfile;
+    params?: Record<string, unknown> | null;
+    trigger?: ModelTrigger;
+    requestedBy?: string | null;
+  }): Promise<ModelVersion> {
     const { prisma } = this.deps;
     const dataset = await prisma.dataset.findUnique({ where: { id: input.datasetId } });
     if (!dataset) throw notFound('Dataset', input.datasetId);
     if (this.deps.unavailable) throw badInput('datasetId', `training in AWS is not configured: ${this.deps.unavailable}`);
     const params = this.checkParams(input.profile, input.params ?? {});
     const counts = await prisma.datasetEntry.groupBy({ by: ['split', 'label'], where: { datasetId: dataset.id }, _count: { _all: true } });
-    const count = (split: string, label?: string) => counts.filter((c) => c.split === split && (!label || c.label === label)).reduce((n, c) => n + c._count._all, 0);
-    if (count('TRAIN', 'NORMAL') < 2) throw badInput('datasetId', `dataset ${dataset.name} has ${count('TRAIN', 'NORMAL')} NORMAL entries in its TRAIN split; training needs at least 2`);
-    if (count('TEST') === 0) throw badInput('datasetId', `dataset ${dataset.name} has no TEST entries: a model is measured on the test split only, never on what it trained on`);
+    const count = (split: string, label?: string) =>
+      counts.filter((c) => c.split === split && (!label || c.label === label)).reduce((n, c) => n + c._count._all, 0);
+    if (count('TRAIN', 'NORMAL') < 2)
+      throw badInput(
+        'datasetId',
+        `dataset ${dataset.name} has ${count('TRAIN', 'NORMAL')} NORMAL entries in its TRAIN split; training needs at least 2`,
+      );
+    if (count('TEST') === 0)
+      throw badInput(
+        'datasetId',
+        `dataset ${dataset.name} has no TEST entries: a model is measured on the test split only, never on what it trained on`,
+      );
     const engine = this.requireEngine();
     let version: ModelVersion;
     try {
@@ -63,8 +86,13 @@ export class ModelTrainingService implements RunReconciler {
       });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      const running = await prisma.modelVersion.findFirst({ where: { datasetId: dataset.id, profile: input.profile, status: ModelStatus.TRAINING } });
-      throw conflict('datasetId', `dataset ${dataset.name} is already training its ${input.profile} model (version ${running?.id ?? 'unknown'}); one training per dataset and profile at a time`);
+      const running = await prisma.modelVersion.findFirst({
+        where: { datasetId: dataset.id, profile: input.profile, status: ModelStatus.TRAINING },
+      });
+      throw conflict(
+        'datasetId',
+        `dataset ${dataset.name} is already training its ${input.profile} model (version ${running?.id ?? 'unknown'}); one training per dataset and profile at a time`,
+      );
     }
     try {
       const { executionId } = await engine.start({ runId: version.id, workflow: 'train-model', input: { modelVersionId: version.id } });
@@ -138,11 +166,16 @@ export class ModelTrainingService implements RunReconciler {
 
   /** FinishTraining: TRAINED, once; then the onTrained hook (automatic deployment). */
   async finish(id: string): Promise<{ status: ModelStatus }> {
-    const updated = await this.deps.prisma.modelVersion.updateManyAndReturn({ where: { id, status: ModelStatus.TRAINING }, data: { status: ModelStatus.TRAINED, finishedAt: new Date() } });
+    const updated = await this.deps.prisma.modelVersion.updateManyAndReturn({
+      where: { id, status: ModelStatus.TRAINING },
+      data: { status: ModelStatus.TRAINED, finishedAt: new Date() },
+    });
     if (updated.length) {
       const m = updated[0].metrics as unknown as StoredMetrics | null;
       this.deps.log.info({ modelVersionId: id, version: updated[0].version, auroc: m?.auroc, f1: m?.f1 }, 'model version trained');
-      await this.deps.onTrained?.(updated[0]).catch((err) => this.deps.log.error({ err, modelVersionId: id }, 'after-training step failed'));
+      await this.deps
+        .onTrained?.(updated[0])
+        .catch((err) => this.deps.log.error({ err, modelVersionId: id }, 'after-training step failed'));
     }
     return { status: (await this.version(id)).status };
   }
@@ -161,13 +194,17 @@ export class ModelTrainingService implements RunReconciler {
     const version = await this.deps.prisma.modelVersion.findUnique({ where: { executionId: outcome.executionId } });
     if (!version || version.status !== ModelStatus.TRAINING) return;
     if (outcome.status === 'SUCCEEDED') await this.finish(version.id);
-    else await this.fail(version.id, outcome.error ?? `Execution.${outcome.status}`, outcome.cause ?? `the execution ended ${outcome.status}`);
+    else
+      await this.fail(version.id, outcome.error ?? `Execution.${outcome.status}`, outcome.cause ?? `the execution ended ${outcome.status}`);
   }
 
   /** Trainings a stopped process left running: the local engine starts them again (steps are idempotent). */
   async resumeInterrupted(): Promise<number> {
     const engine = this.requireEngine();
-    const running = await this.deps.prisma.modelVersion.findMany({ where: { status: ModelStatus.TRAINING }, orderBy: { createdAt: 'asc' } });
+    const running = await this.deps.prisma.modelVersion.findMany({
+      where: { status: ModelStatus.TRAINING },
+      orderBy: { createdAt: 'asc' },
+    });
     for (const v of running) {
       if (engine.kind === 'LOCAL') {
         this.deps.log.info({ modelVersionId: v.id }, 'resuming a training interrupted by a stop');
@@ -195,10 +232,17 @@ export class ModelTrainingService implements RunReconciler {
       const due =
         cause === 'labels'
           ? settings.retrainAfterLabels > 0 && fresh >= settings.retrainAfterLabels
-          : settings.retrainIntervalHours > 0 && fresh > 0 && Date.now() - last.createdAt.getTime() >= settings.retrainIntervalHours * 3_600_000;
+          : settings.retrainIntervalHours > 0 &&
+            fresh > 0 &&
+            Date.now() - last.createdAt.getTime() >= settings.retrainIntervalHours * 3_600_000;
       if (!due) continue;
       try {
-        const version = await this.request({ datasetId, profile, params: last.params as Record<string, unknown>, trigger: cause === 'labels' ? ModelTrigger.AUTO_LABELS : ModelTrigger.AUTO_SCHEDULE });
+        const version = await this.request({
+          datasetId,
+          profile,
+          params: last.params as Record<string, unknown>,
+          trigger: cause === 'labels' ? ModelTrigger.AUTO_LABELS : ModelTrigger.AUTO_SCHEDULE,
+        });
         this.deps.log.info({ datasetId, profile, modelVersionId: version.id, newLabels: fresh, cause }, 'retraining automatically');
         started.push(version);
       } catch (err) {
@@ -223,7 +267,10 @@ export class ModelTrainingService implements RunReconciler {
 
   /** Labels in the dataset since its last training of `profile` began. */
   async labelsWaiting(datasetId: string, profile: ModelProfile): Promise<number> {
-    const last = await this.deps.prisma.modelVersion.findFirst({ where: { datasetId, profile }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    const last = await this.deps.prisma.modelVersion.findFirst({
+      where: { datasetId, profile },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
     return this.deps.prisma.datasetEntry.count({ where: { datasetId, updatedAt: { gt: last ? labelsCountFrom(last) : new Date(0) } } });
   }
 

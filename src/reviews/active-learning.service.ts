@@ -29,7 +29,10 @@ export class ActiveLearningService {
   async sampleRun(runId: string, now = new Date()): Promise<ReviewTask[]> {
     const { prisma, budget } = this.deps;
     if (budget.perRun <= 0 || budget.perDay <= 0) return [];
-    const run = await prisma.workflowRun.findUnique({ where: { id: runId }, select: { inspectionId: true, inspection: { select: { device: { select: { type: true } } } } } });
+    const run = await prisma.workflowRun.findUnique({
+      where: { id: runId },
+      select: { inspectionId: true, inspection: { select: { device: { select: { type: true } } } } },
+    });
     if (!run) return [];
     const deviceType = run.inspection.device.type;
     const { chosen, picked } = await prisma.$transaction(async (tx) => {
@@ -61,8 +64,10 @@ export class ActiveLearningService {
     });
     // Announced (and handed to A2I) after the commit; a replay hands over what the first attempt could not.
     const tasks: ReviewTask[] = [];
-    for (const result of [...chosen.map((c) => ({ task: c.task, created: false })), ...picked]) tasks.push(await this.deps.tasks.created(result));
-    if (picked.length) this.deps.log.info({ runId, deviceType, picked: picked.length }, 'confident verdicts sent to review for active learning');
+    for (const result of [...chosen.map((c) => ({ task: c.task, created: false })), ...picked])
+      tasks.push(await this.deps.tasks.created(result));
+    if (picked.length)
+      this.deps.log.info({ runId, deviceType, picked: picked.length }, 'confident verdicts sent to review for active learning');
     return tasks;
   }
 
@@ -75,7 +80,10 @@ export class ActiveLearningService {
     const outcomes = await prisma.workflowRunImage.findMany({ where: { runId, outcome: { in: CONFIDENT } }, orderBy: { imageId: 'asc' } });
     const imageIds = outcomes.map((o) => o.imageId);
     const detections = new Map<string, Detection[]>();
-    for (const d of await prisma.detection.findMany({ where: { imageId: { in: imageIds } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })) {
+    for (const d of await prisma.detection.findMany({
+      where: { imageId: { in: imageIds } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    })) {
       detections.set(d.imageId, [...(detections.get(d.imageId) ?? []), d]);
     }
     const tasks = await prisma.reviewTask.findMany({ where: { imageId: { in: imageIds } } });

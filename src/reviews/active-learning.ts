@@ -44,7 +44,7 @@ const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
  * (the built-in models report it), or, when a detector does not, the verdict's confidence read as one.
  */
 export function anomalyProbability(detection: { isAnomalous: boolean; confidence: number; result: unknown }): number {
-  const pictures = ((detection.result as { pictures?: JudgedPicture[] } | null)?.pictures ?? []);
+  const pictures = (detection.result as { pictures?: JudgedPicture[] } | null)?.pictures ?? [];
   const reported = pictures.map((p) => p.raw?.anomalyProbability).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   if (reported.length && reported.length === pictures.length) return clamp01(Math.max(...reported));
   return clamp01(detection.isAnomalous ? detection.confidence : 1 - detection.confidence);
@@ -61,7 +61,8 @@ const logOdds = (p: number) => {
   return Math.log(q / (1 - q));
 };
 
-export const binOf = (c: Pick<LearningCandidate, 'stage' | 'probability'>, width = LEARNING_BIN_WIDTH) => `${c.stage}:${Math.floor(logOdds(c.probability) / width)}`;
+export const binOf = (c: Pick<LearningCandidate, 'stage' | 'probability'>, width = LEARNING_BIN_WIDTH) =>
+  `${c.stage}:${Math.floor(logOdds(c.probability) / width)}`;
 
 /**
  * Picks a run's ACTIVE_LEARNING tasks from its confident verdicts: most uncertain first, at most

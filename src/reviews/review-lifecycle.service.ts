@@ -90,7 +90,10 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
     if (released) return released;
     const task = await this.deps.prisma.reviewTask.findUnique({ where: { id: taskId } });
     if (!task) throw notFound('ReviewTask', taskId);
-    throw conflict('taskId', `you do not hold review task ${taskId} (it is ${task.status}); only the reviewer who claimed it can release it`);
+    throw conflict(
+      'taskId',
+      `you do not hold review task ${taskId} (it is ${task.status}); only the reviewer who claimed it can release it`,
+    );
   }
 
   /** A REVIEWER sees a task it holds or answered; the other roles see every task. */
@@ -115,7 +118,8 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
       if (!task) throw notFound('ReviewTask', taskId);
       const earlier = await db.reviewAnswer.findUnique({ where: { taskId_reviewer: { taskId, reviewer: caller.apiKeyId } } });
       if (earlier) return null;
-      if (!OPEN.includes(task.status as never)) throw conflict('taskId', `review task ${taskId} is ${task.status}; it takes no more answers`);
+      if (!OPEN.includes(task.status as never))
+        throw conflict('taskId', `review task ${taskId} is ${task.status}; it takes no more answers`);
       if (task.status !== ReviewTaskStatus.CLAIMED || task.claimedByKeyId !== caller.apiKeyId) {
         throw conflict('taskId', `you do not hold review task ${taskId}; claim it with claimNextReview first`);
       }
@@ -123,7 +127,14 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
         throw conflict('taskId', `your claim on review task ${taskId} expired at ${task.leaseExpiresAt.toISOString()}; claim a task again`);
       }
       await db.reviewAnswer.create({
-        data: { taskId, reviewer: caller.apiKeyId, apiKeyId: caller.apiKeyId, verdict: input.verdict, regions: regions as unknown as Prisma.InputJsonValue, comment },
+        data: {
+          taskId,
+          reviewer: caller.apiKeyId,
+          apiKeyId: caller.apiKeyId,
+          verdict: input.verdict,
+          regions: regions as unknown as Prisma.InputJsonValue,
+          comment,
+        },
       });
       return this.settle(db, task, { decidedByAdmin: task.escalated && caller.role === Role.ADMIN, reviewer: caller.apiKeyId });
     });
@@ -141,7 +152,13 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
       if (!OPEN.includes(task.status as never)) return { task, replay: true as const };
       const rows = answers.map((a, i) => {
         const valid = validateRegions(a.regions, this.deps.settings.anomalyTypes, a.verdict, `humanAnswers[${i}].regions`);
-        return { taskId: task.id, reviewer: a.reviewer, verdict: a.verdict, regions: valid as unknown as Prisma.InputJsonValue, comment: a.comment };
+        return {
+          taskId: task.id,
+          reviewer: a.reviewer,
+          verdict: a.verdict,
+          regions: valid as unknown as Prisma.InputJsonValue,
+          comment: a.comment,
+        };
       });
       // A loop's output never changes: nothing new means a redelivered event, and a decided or escalated task stays as it is.
       const { count } = await db.reviewAnswer.createMany({ data: rows, skipDuplicates: true });
@@ -158,7 +175,11 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
     return { taskId: settled.task.id, status: settled.task.status };
   }
 
-  async humanLoopEnded(humanLoopName: string, status: 'Failed' | 'Stopped', failureReason: string | null): Promise<{ taskId: string; status: string } | null> {
+  async humanLoopEnded(
+    humanLoopName: string,
+    status: 'Failed' | 'Stopped',
+    failureReason: string | null,
+  ): Promise<{ taskId: string; status: string } | null> {
     const task = await this.deps.prisma.reviewTask.findUnique({ where: { humanLoopName } });
     if (!task) return null;
     if (task.status !== ReviewTaskStatus.PENDING || task.escalated) return { taskId: task.id, status: task.status };
@@ -193,7 +214,12 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
     if (new Set(deciding.map((a) => a.verdict)).size > 1) {
       const escalated = await db.reviewTask.update({
         where: { id: task.id },
-        data: { status: ReviewTaskStatus.PENDING, escalated: true, note: `reviewers disagreed (${answers.map((a) => a.verdict).join(' vs ')}); an ADMIN decides`, ...requeue },
+        data: {
+          status: ReviewTaskStatus.PENDING,
+          escalated: true,
+          note: `reviewers disagreed (${answers.map((a) => a.verdict).join(' vs ')}); an ADMIN decides`,
+          ...requeue,
+        },
       });
       return { task: escalated, completed: false, anomaliesChanged: [], datasetId: null, deviceId: null };
     }
@@ -211,7 +237,10 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
   private async writeBack(db: PrismaClient, task: ReviewTask, verdict: ReviewVerdict, regions: TypedRegion[]) {
     const image = await db.image.findUniqueOrThrow({ where: { id: task.imageId }, include: { inspection: { include: { device: true } } } });
     const device = image.inspection!.device;
-    const open = await db.anomaly.findMany({ where: { imageId: task.imageId, source: 'MODEL', status: AnomalyStatus.SUSPECTED }, orderBy: { regionIndex: 'asc' } });
+    const open = await db.anomaly.findMany({
+      where: { imageId: task.imageId, source: 'MODEL', status: AnomalyStatus.SUSPECTED },
+      orderBy: { regionIndex: 'asc' },
+    });
     const changed: Anomaly[] = [];
     const used = new Set<number>();
     for (const a of open) {
@@ -253,9 +282,20 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
       });
       changed.push(...created);
     }
-    const entry = await this.deps.datasets.recordEntry(db, { deviceType: device.type, imageId: image.id, reviewTaskId: task.id, label: verdict, regions });
+    const entry = await this.deps.datasets.recordEntry(db, {
+      deviceType: device.type,
+      imageId: image.id,
+      reviewTaskId: task.id,
+      label: verdict,
+      regions,
+    });
     await db.reviewTask.updateMany({
-      where: { imageId: image.id, id: { not: task.id }, status: { in: [ReviewTaskStatus.PENDING, ReviewTaskStatus.CLAIMED] }, humanLoopName: null },
+      where: {
+        imageId: image.id,
+        id: { not: task.id },
+        status: { in: [ReviewTaskStatus.PENDING, ReviewTaskStatus.CLAIMED] },
+        humanLoopName: null,
+      },
       data: { status: ReviewTaskStatus.CANCELLED, note: `answered by review task ${task.id}`, claimedByKeyId: null, leaseExpiresAt: null },
     });
     return { anomaliesChanged: changed, datasetId: entry.datasetId, deviceId: device.id };
@@ -266,15 +306,30 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
     const { task } = settled;
     if (!settled.completed) return;
     for (const a of settled.anomaliesChanged) {
-      await this.deps.events.publish('ANOMALY_DETECTED', { anomalyId: a.id, deviceId: a.deviceId, inspectionId: a.inspectionId, type: a.type, confidence: a.confidence, status: a.status });
+      await this.deps.events.publish('ANOMALY_DETECTED', {
+        anomalyId: a.id,
+        deviceId: a.deviceId,
+        inspectionId: a.inspectionId,
+        type: a.type,
+        confidence: a.confidence,
+        status: a.status,
+      });
     }
     if (settled.deviceId) {
       await this.deps.devices.refreshStatus(settled.deviceId);
     }
-    await this.deps.events.publish('REVIEW_COMPLETED', { reviewTaskId: task.id, imageId: task.imageId, reason: task.reason, verdict: task.verdict! });
+    await this.deps.events.publish('REVIEW_COMPLETED', {
+      reviewTaskId: task.id,
+      imageId: task.imageId,
+      reason: task.reason,
+      verdict: task.verdict!,
+    });
     if (settled.datasetId) {
       await this.deps.datasets.publish(settled.datasetId).catch((err) => {
-        this.deps.log.error({ err, datasetId: settled.datasetId }, 'dataset manifest not published; it is retried at the next review or start-up');
+        this.deps.log.error(
+          { err, datasetId: settled.datasetId },
+          'dataset manifest not published; it is retried at the next review or start-up',
+        );
       });
       await this.deps.afterLabel?.({ datasetId: settled.datasetId, taskId: task.id }).catch((err) => {
         this.deps.log.error({ err, datasetId: settled.datasetId }, 'after-label step failed (retraining trigger, agreement monitor)');

@@ -77,25 +77,38 @@ export class ReviewQueue {
    */
   qaSample(imageId: string, modelVersion: string): { sampled: boolean; priority: number } {
     const share = this.deps.settings.qaShare;
-    return { sampled: share > 0 && unitHash(`${imageId}:${modelVersion}:qa`) < share, priority: unitHash(`${imageId}:${modelVersion}:qa-order`) };
+    return {
+      sampled: share > 0 && unitHash(`${imageId}:${modelVersion}:qa`) < share,
+      priority: unitHash(`${imageId}:${modelVersion}:qa-order`),
+    };
   }
 
   /** After a task was created (or found by a replay): announce it, and hand it to A2I when that is the review channel. */
   async created(result: { task: ReviewTask; created: boolean }): Promise<ReviewTask> {
     let task = result.task;
-    if (result.created) await this.deps.events.publish('REVIEW_TASK_CREATED', { reviewTaskId: task.id, imageId: task.imageId, reason: task.reason });
-    if (this.deps.humanReview && !task.humanLoopName && task.status === ReviewTaskStatus.PENDING && !task.escalated) task = await this.startHumanLoop(task);
+    if (result.created)
+      await this.deps.events.publish('REVIEW_TASK_CREATED', { reviewTaskId: task.id, imageId: task.imageId, reason: task.reason });
+    if (this.deps.humanReview && !task.humanLoopName && task.status === ReviewTaskStatus.PENDING && !task.escalated)
+      task = await this.startHumanLoop(task);
     return task;
   }
 
   /** Starts the task's next A2I loop; the name is derived from the task and attempt, so a repeat finds the same loop. */
   async startHumanLoop(task: ReviewTask): Promise<ReviewTask> {
     const port = this.deps.humanReview!;
-    const image = await this.deps.prisma.image.findUniqueOrThrow({ where: { id: task.imageId }, include: { inspection: { include: { device: true } } } });
-    if (!image.normalizedKey || !this.deps.bucket) throw new Error(`review task ${task.id}: image ${image.id} has no normalised copy in S3 for A2I workers`);
+    const image = await this.deps.prisma.image.findUniqueOrThrow({
+      where: { id: task.imageId },
+      include: { inspection: { include: { device: true } } },
+    });
+    if (!image.normalizedKey || !this.deps.bucket)
+      throw new Error(`review task ${task.id}: image ${image.id} has no normalised copy in S3 for A2I workers`);
     const size = await storedImageSize(this.deps.store, image.normalizedKey);
     const detection = task.detectionId ? await this.deps.prisma.detection.findUnique({ where: { id: task.detectionId } }) : null;
-    const regions = ((detection?.result as { regions?: InspectRegion[] } | undefined)?.regions ?? []).map((r) => ({ box: r.box, type: r.type, confidence: r.confidence ?? null }));
+    const regions = ((detection?.result as { regions?: InspectRegion[] } | undefined)?.regions ?? []).map((r) => ({
+      box: r.box,
+      type: r.type,
+      confidence: r.confidence ?? null,
+    }));
     const { humanLoopName } = await port.startHumanLoop({
       taskId: task.id,
       attempt: task.humanLoopCount,
@@ -125,11 +138,17 @@ export class ReviewQueue {
   }
 
   ofInspections(inspectionIds: readonly string[]): Promise<ReviewTask[]> {
-    return this.deps.prisma.reviewTask.findMany({ where: { inspectionId: { in: [...inspectionIds] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return this.deps.prisma.reviewTask.findMany({
+      where: { inspectionId: { in: [...inspectionIds] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
   }
 
   answersOf(taskIds: readonly string[]): Promise<ReviewAnswer[]> {
-    return this.deps.prisma.reviewAnswer.findMany({ where: { taskId: { in: [...taskIds] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return this.deps.prisma.reviewAnswer.findMany({
+      where: { taskId: { in: [...taskIds] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
   }
 
   /** Tasks in the order reviewers get them. */
@@ -164,7 +183,9 @@ export class ReviewQueue {
     const [pending, claimed, escalated, byStatus, completedToday, mineToday, byReason] = await Promise.all([
       prisma.reviewTask.count({ where: { ...claimable, humanLoopName: null } }),
       prisma.reviewTask.count({ where: { status: ReviewTaskStatus.CLAIMED, leaseExpiresAt: { gte: now } } }),
-      prisma.reviewTask.count({ where: { escalated: true, status: { in: [ReviewTaskStatus.PENDING, ReviewTaskStatus.CLAIMED, ReviewTaskStatus.EXPIRED] } } }),
+      prisma.reviewTask.count({
+        where: { escalated: true, status: { in: [ReviewTaskStatus.PENDING, ReviewTaskStatus.CLAIMED, ReviewTaskStatus.EXPIRED] } },
+      }),
       prisma.reviewTask.groupBy({ by: ['status'], _count: { _all: true } }),
       prisma.reviewTask.count({ where: { status: ReviewTaskStatus.COMPLETED, completedAt: { gte: midnight } } }),
       reviewer ? prisma.reviewAnswer.count({ where: { reviewer, createdAt: { gte: midnight } } }) : Promise.resolve(0),
@@ -182,7 +203,9 @@ export class ReviewQueue {
       mineToday,
       byReason: Object.values(ReviewReason).map((reason) => ({
         reason,
-        pending: byReason.filter((r) => r.reason === reason && (r.status === 'PENDING' || r.status === 'CLAIMED')).reduce((n, r) => n + r._count._all, 0),
+        pending: byReason
+          .filter((r) => r.reason === reason && (r.status === 'PENDING' || r.status === 'CLAIMED'))
+          .reduce((n, r) => n + r._count._all, 0),
         completed: byReason.find((r) => r.reason === reason && r.status === 'COMPLETED')?._count._all ?? 0,
       })),
     };

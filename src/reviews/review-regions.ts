@@ -9,7 +9,12 @@ export interface TypedRegion {
 const EPS = 1e-9;
 
 /** Checks a reviewer's regions; throws BAD_USER_INPUT naming the first bad field. */
-export function validateRegions(regions: TypedRegion[], types: readonly string[], verdict: 'NORMAL' | 'ANOMALOUS', field = 'regions'): TypedRegion[] {
+export function validateRegions(
+  regions: TypedRegion[],
+  types: readonly string[],
+  verdict: 'NORMAL' | 'ANOMALOUS',
+  field = 'regions',
+): TypedRegion[] {
   if (verdict === 'NORMAL' && regions.length) throw badInput(field, 'a NORMAL verdict has no regions; choose ANOMALOUS to mark anomalies');
   if (regions.length > 100) throw badInput(field, 'at most 100 regions per image');
   return regions.map((r, i) => {
@@ -22,7 +27,10 @@ export function validateRegions(regions: TypedRegion[], types: readonly string[]
     if (r.box.x + r.box.width > 1 + 1e-6) throw badInput(`${at}.box`, 'x + width goes past the right edge of the image (1)');
     if (r.box.y + r.box.height > 1 + 1e-6) throw badInput(`${at}.box`, 'y + height goes past the bottom edge of the image (1)');
     if (!types.includes(r.type)) throw badInput(`${at}.type`, `unknown anomaly type "${r.type}"; expected one of ${types.join(', ')}`);
-    return { type: r.type, box: { x: r.box.x, y: r.box.y, width: Math.min(r.box.width, 1 - r.box.x), height: Math.min(r.box.height, 1 - r.box.y) } };
+    return {
+      type: r.type,
+      box: { x: r.box.x, y: r.box.y, width: Math.min(r.box.width, 1 - r.box.x), height: Math.min(r.box.height, 1 - r.box.y) },
+    };
   });
 }
 

@@ -32,17 +32,23 @@ export class ReviewResolver {
   ) {}
 
   @Authorized(READ_FLEET)
-  @Query(() => ReviewTaskConnection, { description: 'Open tasks in the order reviewers get them (most informative first), or those of the given statuses.' })
+  @Query(() => ReviewTaskConnection, {
+    description: 'Open tasks in the order reviewers get them (most informative first), or those of the given statuses.',
+  })
   reviewQueue(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Arg('reasons', () => [ReviewReason], { nullable: true }) reasons?: ReviewReason[],
-    @Arg('statuses', () => [ReviewTaskStatus], { nullable: true, description: 'Default: PENDING and CLAIMED.' }) statuses?: ReviewTaskStatus[],
+    @Arg('statuses', () => [ReviewTaskStatus], { nullable: true, description: 'Default: PENDING and CLAIMED.' })
+    statuses?: ReviewTaskStatus[],
   ) {
     return this.queue.queue({ reasons: reasons ?? undefined, statuses: statuses ?? undefined }, page);
   }
 
   @Authorized(ANY_ROLE)
-  @Query(() => ReviewTaskType, { nullable: true, description: 'Null when it does not exist. A REVIEWER sees only tasks it holds or answered.' })
+  @Query(() => ReviewTaskType, {
+    nullable: true,
+    description: 'Null when it does not exist. A REVIEWER sees only tasks it holds or answered.',
+  })
   async reviewTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context) {
     const uuid = fromGlobalId('ReviewTask', id, 'id');
     return this.lifecycle.visibleTo(ctx.caller!, uuid);
@@ -63,7 +69,8 @@ export class ReviewResolver {
   @Authorized(REVIEW)
   @Mutation(() => ReviewTaskType, {
     nullable: true,
-    description: 'Claims the most informative waiting task for REVIEW_LEASE_SECONDS; null when nothing waits. ADMINs get escalated tasks first.',
+    description:
+      'Claims the most informative waiting task for REVIEW_LEASE_SECONDS; null when nothing waits. ADMINs get escalated tasks first.',
   })
   async claimNextReview(
     @Ctx() ctx: Context,
@@ -98,7 +105,7 @@ export class ReviewResolver {
     return this.lifecycle.release(ctx.caller!, fromGlobalId('ReviewTask', taskId, 'taskId'));
   }
 
-  @FieldResolver(() => String, { description: "The type of the photographed device." })
+  @FieldResolver(() => String, { description: 'The type of the photographed device.' })
   async deviceType(@Root() task: ReviewTask, @Ctx() ctx: Context) {
     const inspection = await ctx.loaders.inspection.load(task.inspectionId);
     return (await ctx.loaders.device.load(inspection!.deviceId))!.type;
@@ -120,7 +127,10 @@ export class ReviewResolver {
     return (await ctx.loaders.image.load(task.imageId))?.height ?? null;
   }
 
-  @FieldResolver(() => ReviewModelOutput, { nullable: true, description: "The stage-2 model's verdict, regions and heatmaps; null when no model judged the image." })
+  @FieldResolver(() => ReviewModelOutput, {
+    nullable: true,
+    description: "The stage-2 model's verdict, regions and heatmaps; null when no model judged the image.",
+  })
   async modelOutput(@Root() task: ReviewTask, @Ctx() ctx: Context): Promise<ReviewModelOutput | null> {
     if (!task.detectionId) return null;
     const detection = await ctx.loaders.detection.load(task.detectionId);

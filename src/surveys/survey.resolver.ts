@@ -34,14 +34,19 @@ export class SurveyResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => ImageConnection, {
-    description: 'READY survey images that found no device by GPS (no position, none in range, or ambiguous), oldest first. assignImage places them.',
+    description:
+      'READY survey images that found no device by GPS (no position, none in range, or ambiguous), oldest first. assignImage places them.',
   })
   unassignedImages(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Arg('surveyId', () => ID, { nullable: true }) surveyId?: string,
-    @Arg('match', () => [DeviceMatch], { nullable: true, description: 'Only these outcomes; default NO_GPS, OUT_OF_RANGE and AMBIGUOUS.' }) match?: DeviceMatch[],
+    @Arg('match', () => [DeviceMatch], { nullable: true, description: 'Only these outcomes; default NO_GPS, OUT_OF_RANGE and AMBIGUOUS.' })
+    match?: DeviceMatch[],
   ) {
-    return this.surveyService.unassigned({ surveyId: surveyId ? fromGlobalId('Survey', surveyId, 'surveyId') : undefined, matches: match ?? undefined }, page);
+    return this.surveyService.unassigned(
+      { surveyId: surveyId ? fromGlobalId('Survey', surveyId, 'surveyId') : undefined, matches: match ?? undefined },
+      page,
+    );
   }
 
   @Authorized(WRITE_FLEET)
@@ -63,7 +68,8 @@ export class SurveyResolver {
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => ImageType, {
-    description: "Puts a READY survey image into the survey's inspection of this device (created when needed). Also moves a wrongly matched image, unless it already has anomalies.",
+    description:
+      "Puts a READY survey image into the survey's inspection of this device (created when needed). Also moves a wrongly matched image, unless it already has anomalies.",
   })
   assignImage(@Arg('imageId', () => ID) imageId: string, @Arg('deviceId', () => ID) deviceId: string) {
     return this.surveyService.assign(fromGlobalId('Image', imageId, 'imageId'), fromGlobalId('Device', deviceId, 'deviceId'));
@@ -73,6 +79,12 @@ export class SurveyResolver {
   async imageCounts(@Root() survey: Survey): Promise<SurveyImageCounts> {
     const c = await this.surveyService.matchCounts(survey.id);
     const unassigned = c.NO_GPS + c.OUT_OF_RANGE + c.AMBIGUOUS;
-    return { total: c.PENDING + c.MATCHED + c.ASSIGNED + unassigned, pending: c.PENDING, matched: c.MATCHED, assigned: c.ASSIGNED, unassigned };
+    return {
+      total: c.PENDING + c.MATCHED + c.ASSIGNED + unassigned,
+      pending: c.PENDING,
+      matched: c.MATCHED,
+      assigned: c.ASSIGNED,
+      unassigned,
+    };
   }
 }

@@ -112,8 +112,14 @@ export class SurveyService {
   /** Where a READY survey image belongs, by its GPS position. */
   async matchByGps(image: Pick<Image, 'latitude' | 'longitude'>): Promise<MatchVerdict> {
     if (image.latitude === null || image.longitude === null) return { match: DeviceMatch.NO_GPS };
-    const near = await this.devices.nearestActive({ latitude: image.latitude, longitude: image.longitude, radiusKm: this.gps.radiusM / 1000 }, 2);
-    return decideMatch(near.map((n) => ({ id: n.id, distanceM: n.distanceKm * 1000 })), this.gps);
+    const near = await this.devices.nearestActive(
+      { latitude: image.latitude, longitude: image.longitude, radiusKm: this.gps.radiusM / 1000 },
+      2,
+    );
+    return decideMatch(
+      near.map((n) => ({ id: n.id, distanceM: n.distanceKm * 1000 })),
+      this.gps,
+    );
   }
 
   /** Puts a survey image that just became READY into an inspection of its device, or leaves it for a person. Repeating is harmless. */
@@ -130,13 +136,17 @@ export class SurveyService {
   async assign(imageId: string, deviceId: string): Promise<Image> {
     const image = await this.prisma.image.findUnique({ where: { id: imageId } });
     if (!image) throw notFound('Image', imageId);
-    if (!image.surveyId) throw conflict('imageId', `image ${imageId} was uploaded into an inspection, not a survey; its device is that inspection's`);
-    if (image.status !== ImageStatus.READY) throw conflict('imageId', `image ${imageId} is ${image.status}; only READY images can be assigned`);
+    if (!image.surveyId)
+      throw conflict('imageId', `image ${imageId} was uploaded into an inspection, not a survey; its device is that inspection's`);
+    if (image.status !== ImageStatus.READY)
+      throw conflict('imageId', `image ${imageId} is ${image.status}; only READY images can be assigned`);
     const device = await this.devices.get(deviceId);
-    if (device.status === DeviceStatus.DECOMMISSIONED) throw conflict('deviceId', `device ${deviceId} is decommissioned; it takes no new images`);
+    if (device.status === DeviceStatus.DECOMMISSIONED)
+      throw conflict('deviceId', `device ${deviceId} is decommissioned; it takes no new images`);
     if (image.inspectionId) {
       const current = await this.prisma.inspection.findUniqueOrThrow({ where: { id: image.inspectionId } });
-      if (current.deviceId === deviceId) return this.prisma.image.update({ where: { id: image.id }, data: { deviceMatch: DeviceMatch.ASSIGNED } });
+      if (current.deviceId === deviceId)
+        return this.prisma.image.update({ where: { id: image.id }, data: { deviceMatch: DeviceMatch.ASSIGNED } });
       if (await this.prisma.anomaly.count({ where: { imageId } })) {
         throw conflict('imageId', `image ${imageId} already has anomalies on device ${current.deviceId}; it can no longer move`);
       }
@@ -146,7 +156,10 @@ export class SurveyService {
 
   private async moveTo(image: Image, deviceId: string, match: DeviceMatch, distanceM: number | null): Promise<Image> {
     const survey = await this.get(image.surveyId!);
-    const taken = image.capturedAt && image.capturedAt >= EARLIEST_CAPTURE && image.capturedAt.getTime() <= Date.now() ? image.capturedAt : survey.createdAt;
+    const taken =
+      image.capturedAt && image.capturedAt >= EARLIEST_CAPTURE && image.capturedAt.getTime() <= Date.now()
+        ? image.capturedAt
+        : survey.createdAt;
     // One inspection per (device, survey): the key makes concurrent placements find the same one.
     const inspection = await this.inspections.create({
       deviceId,

@@ -22,7 +22,8 @@ registerEnumType(DeviceMatch, {
 
 @ObjectType('Survey', {
   implements: Node,
-  description: 'Photographs taken over many devices (a drone flight, a vehicle run). Each READY image goes into an inspection of the device it was taken at, one inspection per device and survey.',
+  description:
+    'Photographs taken over many devices (a drone flight, a vehicle run). Each READY image goes into an inspection of the device it was taken at, one inspection per device and survey.',
 })
 export class SurveyType extends Node {
   @Field()
@@ -72,7 +73,10 @@ export class CreateSurveyInput {
   @Length(1, 200)
   requestedBy?: string;
 
-  @Field({ nullable: true, description: 'Any string chosen by the client: repeating the call with it returns the survey the first call created.' })
+  @Field({
+    nullable: true,
+    description: 'Any string chosen by the client: repeating the call with it returns the survey the first call created.',
+  })
   @IsOptional()
   @Length(1, 100)
   idempotencyKey?: string;

@@ -7,7 +7,12 @@ import { type DeviceService } from '../devices/device.service';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import crypto from 'node:crypto';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import { type ExecutionOutcome, type RunReconciler, type WorkflowEngine, type WorkflowName } from '../adapters/workflow-engine/workflow-engine.port';
+import {
+  type ExecutionOutcome,
+  type RunReconciler,
+  type WorkflowEngine,
+  type WorkflowName,
+} from '../adapters/workflow-engine/workflow-engine.port';
 
 const ACTIVE: WorkflowRunStatus[] = [WorkflowRunStatus.QUEUED, WorkflowRunStatus.RUNNING];
 const JUDGEABLE: ImageStatus[] = [ImageStatus.UPLOADED, ImageStatus.READY];
@@ -57,7 +62,12 @@ export class WorkflowRunService implements RunReconciler {
       const active = await tx.workflowRun.findFirst({ where: { inspectionId, status: { in: ACTIVE } } });
       if (active) return { run: active, created: false };
       const created = await tx.workflowRun.create({
-        data: { inspectionId, workflow: 'detect-inspection', engine: engine.kind === 'LOCAL' ? EngineKind.LOCAL : EngineKind.STEP_FUNCTIONS, imagesTotal: images },
+        data: {
+          inspectionId,
+          workflow: 'detect-inspection',
+          engine: engine.kind === 'LOCAL' ? EngineKind.LOCAL : EngineKind.STEP_FUNCTIONS,
+          imagesTotal: images,
+        },
       });
       return { run: created, created: true };
     });
@@ -95,16 +105,26 @@ export class WorkflowRunService implements RunReconciler {
         const active = await tx.workflowRun.findFirst({ where: { inspectionId, status: { in: ACTIVE } } });
         if (active) continue;
         const imagesTotal = await tx.image.count({ where: { inspectionId, status: { in: JUDGEABLE } } });
-        created.push(await tx.workflowRun.create({ data: { inspectionId, workflow: 'detect-survey', engine: EngineKind.STEP_FUNCTIONS, imagesTotal } }));
+        created.push(
+          await tx.workflowRun.create({
+            data: { inspectionId, workflow: 'detect-survey', engine: EngineKind.STEP_FUNCTIONS, imagesTotal },
+          }),
+        );
       }
       return created;
     });
     if (runs.length === 0) return runs;
     const fanOut = crypto.randomUUID();
     const key = `workflows/surveys/${surveyId}/${fanOut}.json`;
-    await store.put(key, Buffer.from(JSON.stringify(runs.map((r) => ({ runId: r.id, inspectionId: r.inspectionId })))), { contentType: 'application/json' });
+    await store.put(key, Buffer.from(JSON.stringify(runs.map((r) => ({ runId: r.id, inspectionId: r.inspectionId })))), {
+      contentType: 'application/json',
+    });
     try {
-      await engine.start({ runId: fanOut, workflow: 'detect-survey', input: { manifest: { bucket, key }, concurrency: this.options.mapConcurrency } });
+      await engine.start({
+        runId: fanOut,
+        workflow: 'detect-survey',
+        input: { manifest: { bucket, key }, concurrency: this.options.mapConcurrency },
+      });
     } catch (err) {
       for (const run of runs) await this.fail(run.id, 'Vigil.StartFailed', (err as Error).message);
       throw err;
@@ -116,11 +136,16 @@ export class WorkflowRunService implements RunReconciler {
   async resumeInterrupted(): Promise<number> {
     const engine = this.requireEngine();
     if (engine.kind !== 'LOCAL') {
-      const watched = await this.prisma.workflowRun.findMany({ where: { engine: EngineKind.STEP_FUNCTIONS, status: { in: ACTIVE }, executionId: { not: null } } });
+      const watched = await this.prisma.workflowRun.findMany({
+        where: { engine: EngineKind.STEP_FUNCTIONS, status: { in: ACTIVE }, executionId: { not: null } },
+      });
       for (const run of watched) engine.watch?.(run.executionId!);
       return watched.length;
     }
-    const runs = await this.prisma.workflowRun.findMany({ where: { engine: EngineKind.LOCAL, status: { in: ACTIVE } }, orderBy: { createdAt: 'asc' } });
+    const runs = await this.prisma.workflowRun.findMany({
+      where: { engine: EngineKind.LOCAL, status: { in: ACTIVE } },
+      orderBy: { createdAt: 'asc' },
+    });
     for (const run of runs) {
       this.log.info({ runId: run.id, inspectionId: run.inspectionId }, 'resuming a workflow run interrupted by a stop');
       await this.launch(run, run.workflow as WorkflowName);
@@ -146,7 +171,9 @@ export class WorkflowRunService implements RunReconciler {
   async startWhenUploaded(inspectionIds: readonly string[]): Promise<void> {
     if (!this.options.autoStart) return;
     for (const inspectionId of new Set(inspectionIds)) {
-      const waiting = await this.prisma.image.count({ where: { inspectionId, status: { in: [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADED] } } });
+      const waiting = await this.prisma.image.count({
+        where: { inspectionId, status: { in: [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADED] } },
+      });
       const ready = await this.prisma.image.count({ where: { inspectionId, status: ImageStatus.READY } });
       const started = await this.prisma.workflowRun.count({ where: { inspectionId, status: { in: ACTIVE } } });
       if (waiting === 0 && ready > 0 && started === 0) {
@@ -164,11 +191,18 @@ export class WorkflowRunService implements RunReconciler {
   }
 
   ofInspections(inspectionIds: readonly string[]): Promise<WorkflowRun[]> {
-    return this.prisma.workflowRun.findMany({ where: { inspectionId: { in: [...inspectionIds] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return this.prisma.workflowRun.findMany({
+      where: { inspectionId: { in: [...inspectionIds] } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
   }
 
   async progress(runIds: readonly string[]): Promise<Map<string, number>> {
-    const rows = await this.prisma.workflowRunImage.groupBy({ by: ['runId'], where: { runId: { in: [...runIds] } }, _count: { _all: true } });
+    const rows = await this.prisma.workflowRunImage.groupBy({
+      by: ['runId'],
+      where: { runId: { in: [...runIds] } },
+      _count: { _all: true },
+    });
     return new Map(rows.map((r) => [r.runId, r._count._all]));
   }
 
@@ -201,7 +235,10 @@ export class WorkflowRunService implements RunReconciler {
     // Before the run is marked done, so a replay of this step after a crash still picks (and finds the picks made).
     await this.detections.sampleForLearning(runId);
     await this.prisma.$transaction([
-      this.prisma.workflowRun.updateMany({ where: { id: runId, status: { in: ACTIVE } }, data: { status: WorkflowRunStatus.SUCCEEDED, finishedAt: new Date() } }),
+      this.prisma.workflowRun.updateMany({
+        where: { id: runId, status: { in: ACTIVE } },
+        data: { status: WorkflowRunStatus.SUCCEEDED, finishedAt: new Date() },
+      }),
       this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.COMPLETED } }),
     ]);
     await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.COMPLETED });

@@ -14,13 +14,12 @@ import { WorkflowProgress, WorkflowRunType } from './workflow-run.type';
 @injectable()
 @Resolver(() => InspectionType)
 export class InspectionWorkflowResolver {
-  constructor(
-    private readonly workflowRunService: WorkflowRunService,
-  ) {}
+  constructor(private readonly workflowRunService: WorkflowRunService) {}
 
   @Authorized(WRITE_FLEET)
   @Mutation(() => WorkflowRunType, {
-    description: 'Starts detection over the inspection\'s uploaded images. While a run is queued or running, returns that run instead of starting another.',
+    description:
+      "Starts detection over the inspection's uploaded images. While a run is queued or running, returns that run instead of starting another.",
   })
   startInspection(@Arg('inspectionId', () => ID) inspectionId: string) {
     return this.workflowRunService.startInspection(fromGlobalId('Inspection', inspectionId, 'inspectionId'));

@@ -26,14 +26,27 @@ const INSPECTION = `query($id: ID!) { inspection(id: $id) { status reviewTasks {
 async function runWith(t: TestApp, type: string, verdicts: Verdict[]) {
   const prisma = t.app.db.prisma;
   const device = await prisma.device.create({ data: { externalId: `${type}-${crypto.randomUUID().slice(0, 8)}`, name: type, type } });
-  const inspection = await prisma.inspection.create({ data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' } });
-  const run = await prisma.workflowRun.create({ data: { inspectionId: inspection.id, workflow: 'detect-inspection', engine: 'LOCAL', status: 'RUNNING', startedAt: new Date(), imagesTotal: verdicts.length } });
+  const inspection = await prisma.inspection.create({
+    data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' },
+  });
+  const run = await prisma.workflowRun.create({
+    data: {
+      inspectionId: inspection.id,
+      workflow: 'detect-inspection',
+      engine: 'LOCAL',
+      status: 'RUNNING',
+      startedAt: new Date(),
+      imagesTotal: verdicts.length,
+    },
+  });
   const images: { id: string; p: number; stage: 'SCREEN' | 'INSPECT'; detectionId: string }[] = [];
   for (const v of verdicts) {
     const outcome = v.outcome ?? (v.p < 0.5 ? 'NORMAL' : 'ANOMALY');
     const stage = outcome === 'CLEAR' ? 'SCREEN' : 'INSPECT';
     const sha256 = crypto.randomBytes(32).toString('hex');
-    const image = await prisma.image.create({ data: { inspectionId: inspection.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' } });
+    const image = await prisma.image.create({
+      data: { inspectionId: inspection.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' },
+    });
     const isAnomalous = outcome === 'ANOMALY' || (outcome === 'UNCERTAIN' && v.p >= 0.5);
     const modelVersion = `${stage.toLowerCase()}-${type}`;
     const detection = await prisma.detection.create({
@@ -49,10 +62,22 @@ async function runWith(t: TestApp, type: string, verdicts: Verdict[]) {
       },
     });
     await prisma.workflowRunImage.create({
-      data: { runId: run.id, imageId: image.id, outcome, screenModelVersion: stage === 'SCREEN' ? modelVersion : null, inspectModelVersion: stage === 'INSPECT' ? modelVersion : null },
+      data: {
+        runId: run.id,
+        imageId: image.id,
+        outcome,
+        screenModelVersion: stage === 'SCREEN' ? modelVersion : null,
+        inspectModelVersion: stage === 'INSPECT' ? modelVersion : null,
+      },
     });
     if (v.task) {
-      await t.app.services.reviewQueue.createOnce(prisma, { imageId: image.id, inspectionId: inspection.id, detectionId: stage === 'INSPECT' ? detection.id : null, reason: v.task, uncertainty: uncertaintyOf(v.p) });
+      await t.app.services.reviewQueue.createOnce(prisma, {
+        imageId: image.id,
+        inspectionId: inspection.id,
+        detectionId: stage === 'INSPECT' ? detection.id : null,
+        reason: v.task,
+        uncertainty: uncertaintyOf(v.p),
+      });
     }
     images.push({ id: image.id, p: v.p, stage, detectionId: detection.id });
   }
@@ -103,12 +128,24 @@ describe('active learning at the end of a run', () => {
     expect(pickedImages.filter((i: { p: number }) => i.p === 0.005)).toHaveLength(2);
     expect(pickedImages.filter((i: { p: number }) => i.p !== 0.005).length).toBeGreaterThanOrEqual(4);
     const bins = new Map<string, number>();
-    for (const image of pickedImages) bins.set(binOf({ stage: image.stage, probability: image.p }), (bins.get(binOf({ stage: image.stage, probability: image.p })) ?? 0) + 1);
+    for (const image of pickedImages)
+      bins.set(
+        binOf({ stage: image.stage, probability: image.p }),
+        (bins.get(binOf({ stage: image.stage, probability: image.p })) ?? 0) + 1,
+      );
     expect(Math.max(...bins.values())).toBeLessThanOrEqual(2);
-    expect(result.reviewTasks.filter((r: { reason: string }) => r.reason !== 'ACTIVE_LEARNING').map((r: { reason: string }) => r.reason).sort()).toEqual(['LOW_CONFIDENCE', 'SAMPLED_QA']);
+    expect(
+      result.reviewTasks
+        .filter((r: { reason: string }) => r.reason !== 'ACTIVE_LEARNING')
+        .map((r: { reason: string }) => r.reason)
+        .sort(),
+    ).toEqual(['LOW_CONFIDENCE', 'SAMPLED_QA']);
 
     // Stored: the stage-2 detection it questions, and half its uncertainty as its place in the queue.
-    for (const task of await learningTasks(t, images.map((i) => i.id))) {
+    for (const task of await learningTasks(
+      t,
+      images.map((i) => i.id),
+    )) {
       const image = byId.get(task.imageId)!;
       // A screen-cleared image has no stage-2 detection to question.
       expect(task.detectionId).toBe(image.stage === 'INSPECT' ? image.detectionId : null);
@@ -122,7 +159,10 @@ describe('active learning at the end of a run', () => {
     const type = `al-replay-${crypto.randomUUID().slice(0, 6)}`;
     const { run, images } = await runWith(t, type, nearDecision(12));
     await finish(run.id);
-    const first = await learningTasks(t, images.map((i) => i.id));
+    const first = await learningTasks(
+      t,
+      images.map((i) => i.id),
+    );
     expect(first.length).toBeGreaterThan(0);
 
     // A redelivered FinishRun after the run succeeded.
@@ -130,24 +170,56 @@ describe('active learning at the end of a run', () => {
     // A crash after the picks were stored but before the run was marked done: the step runs again whole.
     await t.app.db.prisma.workflowRun.update({ where: { id: run.id }, data: { status: 'RUNNING', finishedAt: null } });
     expect(await finish(run.id)).toEqual({ status: 'SUCCEEDED' });
-    const service = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 10, perDay: 200 }, log: t.app.log });
+    const service = new ActiveLearningService({
+      prisma: t.app.db.prisma,
+      tasks: t.app.services.reviewQueue,
+      budget: { perRun: 10, perDay: 200 },
+      log: t.app.log,
+    });
     await Promise.all([service.sampleRun(run.id), service.sampleRun(run.id)]);
-    expect((await learningTasks(t, images.map((i) => i.id))).map((x) => x.id)).toEqual(first.map((x) => x.id));
+    expect(
+      (
+        await learningTasks(
+          t,
+          images.map((i) => i.id),
+        )
+      ).map((x) => x.id),
+    ).toEqual(first.map((x) => x.id));
 
     // Two attempts at once (a redelivered step racing the first) share one budget.
-    const tight = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 3, perDay: 200 }, log: t.app.log });
+    const tight = new ActiveLearningService({
+      prisma: t.app.db.prisma,
+      tasks: t.app.services.reviewQueue,
+      budget: { perRun: 3, perDay: 200 },
+      log: t.app.log,
+    });
     const racing = await runWith(t, type, nearDecision(12));
     await Promise.all([tight.sampleRun(racing.run.id), tight.sampleRun(racing.run.id)]);
-    expect(await learningTasks(t, racing.images.map((i) => i.id))).toHaveLength(3);
+    expect(
+      await learningTasks(
+        t,
+        racing.images.map((i) => i.id),
+      ),
+    ).toHaveLength(3);
   });
 
   it('keeps to the per-run budget and to the per-day budget of each device type', async () => {
-    const service = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 3, perDay: 5 }, log: t.app.log });
+    const service = new ActiveLearningService({
+      prisma: t.app.db.prisma,
+      tasks: t.app.services.reviewQueue,
+      budget: { perRun: 3, perDay: 5 },
+      log: t.app.log,
+    });
     const type = `al-budget-${crypto.randomUUID().slice(0, 6)}`;
     const picks = async (deviceType: string, now?: Date) => {
       const { run, images } = await runWith(t, deviceType, nearDecision(12));
       await service.sampleRun(run.id, now);
-      return (await learningTasks(t, images.map((i) => i.id))).length;
+      return (
+        await learningTasks(
+          t,
+          images.map((i) => i.id),
+        )
+      ).length;
     };
     expect(await picks(type)).toBe(3);
     expect(await picks(type)).toBe(2);
@@ -156,10 +228,20 @@ describe('active learning at the end of a run', () => {
     expect(await picks(`${type}-other`)).toBe(3);
     expect(await picks(type, new Date(Date.now() + 24 * 3600 * 1000))).toBe(3);
 
-    const off = new ActiveLearningService({ prisma: t.app.db.prisma, tasks: t.app.services.reviewQueue, budget: { perRun: 10, perDay: 0 }, log: t.app.log });
+    const off = new ActiveLearningService({
+      prisma: t.app.db.prisma,
+      tasks: t.app.services.reviewQueue,
+      budget: { perRun: 10, perDay: 0 },
+      log: t.app.log,
+    });
     const { run, images } = await runWith(t, `${type}-off`, nearDecision(12));
     expect(await off.sampleRun(run.id)).toEqual([]);
-    expect(await learningTasks(t, images.map((i) => i.id))).toEqual([]);
+    expect(
+      await learningTasks(
+        t,
+        images.map((i) => i.id),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -172,7 +254,11 @@ describe('an ACTIVE_LEARNING task', () => {
 
   it('waits below LOW_CONFIDENCE work that is as unsure', async () => {
     const type = `al-queue-${crypto.randomUUID().slice(0, 6)}`;
-    const { run } = await runWith(t, type, [{ p: 0.5, outcome: 'NORMAL' }, { p: 0.4, outcome: 'UNCERTAIN', task: 'LOW_CONFIDENCE' }, { p: 0.2, outcome: 'UNCERTAIN', task: 'LOW_CONFIDENCE' }]);
+    const { run } = await runWith(t, type, [
+      { p: 0.5, outcome: 'NORMAL' },
+      { p: 0.4, outcome: 'UNCERTAIN', task: 'LOW_CONFIDENCE' },
+      { p: 0.2, outcome: 'UNCERTAIN', task: 'LOW_CONFIDENCE' },
+    ]);
     await finishRun.run(t.app.services, { runId: run.id });
     const order = ok(await t.gql(`{ reviewQueue(first: 10) { nodes { reason uncertainty } } }`)).reviewQueue.nodes;
     // A coin toss the model still called NORMAL (uncertainty 1, place 0.5) comes after the unsure 0.8, before the 0.4.
@@ -192,7 +278,10 @@ describe('an ACTIVE_LEARNING task', () => {
     const type = `al-label-${crypto.randomUUID().slice(0, 6)}`;
     const { run, images } = await runWith(t, type, nearDecision(6));
     await finishRun.run(t.app.services, { runId: run.id });
-    const tasks = await learningTasks(t, images.map((i) => i.id));
+    const tasks = await learningTasks(
+      t,
+      images.map((i) => i.id),
+    );
     expect(tasks.length).toBeGreaterThan(0);
 
     const reviewer = await newKey(t, 'REVIEWER');
@@ -208,7 +297,10 @@ describe('an ACTIVE_LEARNING task', () => {
       expect(claimed.reason).toBe('ACTIVE_LEARNING');
       const verdict = answered === 0 ? 'ANOMALOUS' : 'NORMAL';
       const regions = verdict === 'ANOMALOUS' ? [{ box: { x: 0.1, y: 0.1, width: 0.3, height: 0.3 }, type: 'crack' }] : [];
-      expect(ok(await t.gql(SUBMIT, { id: claimed.id, v: verdict, r: regions }, reviewer)).submitReview).toMatchObject({ status: 'COMPLETED', verdict });
+      expect(ok(await t.gql(SUBMIT, { id: claimed.id, v: verdict, r: regions }, reviewer)).submitReview).toMatchObject({
+        status: 'COMPLETED',
+        verdict,
+      });
       answered++;
     }
 
@@ -224,7 +316,15 @@ describe('an ACTIVE_LEARNING task', () => {
     const later = await runWith(t, type, [{ p: 0.1 }]);
     const qaImage = later.images[0];
     await prisma.reviewTask.create({
-      data: { imageId: qaImage.id, inspectionId: later.inspection.id, detectionId: qaImage.detectionId, reason: 'SAMPLED_QA', status: 'COMPLETED', verdict: 'NORMAL', completedAt: new Date() },
+      data: {
+        imageId: qaImage.id,
+        inspectionId: later.inspection.id,
+        detectionId: qaImage.detectionId,
+        reason: 'SAMPLED_QA',
+        status: 'COMPLETED',
+        verdict: 'NORMAL',
+        completedAt: new Date(),
+      },
     });
     expect(ok(await t.gql(HEALTH, { t: type })).modelHealth).toEqual({ qa: { samples: 1 }, lowConfidence: { samples: 0 } });
   });

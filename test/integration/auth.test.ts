@@ -32,11 +32,28 @@ beforeAll(async () => {
   const anomaly = await t.app.db.prisma.anomaly.findFirstOrThrow({ where: { deviceId: device.id } });
   const survey = await t.app.services.surveys.create({ name: 'auth', source: 'DRONE', requestedBy: 'test' });
   const surveyImage = await t.app.db.prisma.image.create({
-    data: { surveyId: survey.id, objectKey: 'uploads/auth-survey', sha256: 'a'.repeat(64), contentType: 'image/jpeg', bytes: 1, status: 'READY', deviceMatch: 'NO_GPS' },
+    data: {
+      surveyId: survey.id,
+      objectKey: 'uploads/auth-survey',
+      sha256: 'a'.repeat(64),
+      contentType: 'image/jpeg',
+      bytes: 1,
+      status: 'READY',
+      deviceMatch: 'NO_GPS',
+    },
   });
   // A survey image already matched to the device, so startSurvey has an inspection to start.
   await t.app.db.prisma.image.create({
-    data: { surveyId: survey.id, inspectionId: inspection.id, objectKey: 'uploads/auth-survey-matched', sha256: 'b'.repeat(64), contentType: 'image/jpeg', bytes: 1, status: 'READY', deviceMatch: 'MATCHED' },
+    data: {
+      surveyId: survey.id,
+      inspectionId: inspection.id,
+      objectKey: 'uploads/auth-survey-matched',
+      sha256: 'b'.repeat(64),
+      contentType: 'image/jpeg',
+      bytes: 1,
+      status: 'READY',
+      deviceMatch: 'MATCHED',
+    },
   });
   fx = {
     surveyId: toGlobalId('Survey', survey.id),
@@ -60,13 +77,32 @@ async function modelFixtures() {
   const prisma = t.app.db.prisma;
   const dataset = await prisma.dataset.create({ data: { name: 'auth-models', deviceType: 'auth-models' } });
   await prisma.datasetEntry.createMany({
-    data: (['TRAIN', 'TRAIN', 'TEST'] as const).map((split, i) => ({ datasetId: dataset.id, sourceKey: `datasets/auth/${i}.png`, label: 'NORMAL' as const, split })),
+    data: (['TRAIN', 'TRAIN', 'TEST'] as const).map((split, i) => ({
+      datasetId: dataset.id,
+      sourceKey: `datasets/auth/${i}.png`,
+      label: 'NORMAL' as const,
+      split,
+    })),
   });
-  const version = await prisma.modelVersion.create({ data: { datasetId: dataset.id, deviceType: 'auth-models', profile: 'INSPECT', status: 'TRAINED', trainer: 'builtin', version: 'inspect-auth' } });
+  const version = await prisma.modelVersion.create({
+    data: {
+      datasetId: dataset.id,
+      deviceType: 'auth-models',
+      profile: 'INSPECT',
+      status: 'TRAINED',
+      trainer: 'builtin',
+      version: 'inspect-auth',
+    },
+  });
   const importFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-auth-import-'));
   fs.mkdirSync(path.join(importFolder, 'normal'));
   fs.writeFileSync(path.join(importFolder, 'normal', 'a.png'), await toPng(surface(1, 96), 96));
-  return { datasetId: toGlobalId('Dataset', dataset.id), rawDatasetId: dataset.id, modelVersionId: toGlobalId('ModelVersion', version.id), importFolder };
+  return {
+    datasetId: toGlobalId('Dataset', dataset.id),
+    rawDatasetId: dataset.id,
+    modelVersionId: toGlobalId('ModelVersion', version.id),
+    importFolder,
+  };
 }
 
 const { ADMIN, OPERATOR, REVIEWER, INTEGRATOR } = Role;
@@ -78,15 +114,27 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   // Per-type rules for node() are tested below; an id that names nothing is null for every role.
   'Query.node': { roles: ALL, call: () => ['query($id: ID!) { node(id: $id) { id } }', { id: 'bm90aGluZw' }] },
   'Query.devices': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ devices(first: 1) { totalCount } }'] },
-  'Query.device': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { device(id: $id) { name } }', { id: fx.deviceId }] },
+  'Query.device': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['query($id: ID!) { device(id: $id) { name } }', { id: fx.deviceId }],
+  },
   'Query.inspections': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ inspections(first: 1) { totalCount } }'] },
-  'Query.inspection': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { inspection(id: $id) { status } }', { id: fx.inspectionId }] },
+  'Query.inspection': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['query($id: ID!) { inspection(id: $id) { status } }', { id: fx.inspectionId }],
+  },
   'Query.anomalies': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ anomalies(first: 1) { totalCount } }'] },
-  'Query.anomaly': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { anomaly(id: $id) { status } }', { id: fx.anomalyId }] },
+  'Query.anomaly': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['query($id: ID!) { anomaly(id: $id) { status } }', { id: fx.anomalyId }],
+  },
   'Query.apiKeys': { roles: [ADMIN], call: () => ['{ apiKeys(first: 5) { totalCount } }'] },
   'Mutation.createDevice': {
     roles: [ADMIN, OPERATOR],
-    call: () => ['mutation($e: String!) { createDevice(input: { externalId: $e, name: "n", type: "pole" }) { id } }', { e: `auth-${++seq}` }],
+    call: () => [
+      'mutation($e: String!) { createDevice(input: { externalId: $e, name: "n", type: "pole" }) { id } }',
+      { e: `auth-${++seq}` },
+    ],
   },
   'Mutation.updateDevice': {
     roles: [ADMIN, OPERATOR],
@@ -98,22 +146,37 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   },
   'Mutation.decommissionDevice': {
     roles: [ADMIN, OPERATOR],
-    call: () => ['mutation($e: String!) { createDevice(input: { externalId: $e, name: "n", type: "pole" }) { id } }', { e: `auth-${++seq}` }],
+    call: () => [
+      'mutation($e: String!) { createDevice(input: { externalId: $e, name: "n", type: "pole" }) { id } }',
+      { e: `auth-${++seq}` },
+    ],
   },
   'Mutation.createInspection': {
     roles: [ADMIN, OPERATOR],
-    call: () => ['mutation($d: ID!) { createInspection(input: { deviceId: $d, source: DRONE, capturedAt: "2026-02-01T00:00:00Z" }) { id } }', { d: fx.deviceId }],
+    call: () => [
+      'mutation($d: ID!) { createInspection(input: { deviceId: $d, source: DRONE, capturedAt: "2026-02-01T00:00:00Z" }) { id } }',
+      { d: fx.deviceId },
+    ],
   },
   'Mutation.requestImageUploads': {
     roles: [ADMIN, OPERATOR],
     call: () => ['mutation($i: ID!) { requestImageUploads(inspectionId: $i, files: []) { filename } }', { i: fx.inspectionId }],
   },
   'Query.surveys': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ surveys(first: 1) { totalCount } }'] },
-  'Query.survey': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { survey(id: $id) { imageCounts { total } } }', { id: fx.surveyId }] },
+  'Query.survey': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['query($id: ID!) { survey(id: $id) { imageCounts { total } } }', { id: fx.surveyId }],
+  },
   'Query.unassignedImages': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ unassignedImages(first: 1) { totalCount } }'] },
   // Starting twice returns the run already under way, so every allowed role gets an answer.
-  'Mutation.startInspection': { roles: [ADMIN, OPERATOR], call: () => ['mutation($id: ID!) { startInspection(inspectionId: $id) { id } }', { id: fx.inspectionId }] },
-  'Mutation.startSurvey': { roles: [ADMIN, OPERATOR], call: () => ['mutation($id: ID!) { startSurvey(surveyId: $id) { id } }', { id: fx.surveyId }] },
+  'Mutation.startInspection': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($id: ID!) { startInspection(inspectionId: $id) { id } }', { id: fx.inspectionId }],
+  },
+  'Mutation.startSurvey': {
+    roles: [ADMIN, OPERATOR],
+    call: () => ['mutation($id: ID!) { startSurvey(surveyId: $id) { id } }', { id: fx.surveyId }],
+  },
   'Query.costReport': {
     roles: [ADMIN, OPERATOR, INTEGRATOR],
     call: () => ['{ costReport(from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") { totalUsd savedUsd byDetector { detector } } }'],
@@ -128,31 +191,76 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
   },
   'Mutation.assignImage': {
     roles: [ADMIN, OPERATOR],
-    call: () => ['mutation($i: ID!, $d: ID!) { assignImage(imageId: $i, deviceId: $d) { deviceMatch } }', { i: fx.surveyImageId, d: fx.deviceId }],
+    call: () => [
+      'mutation($i: ID!, $d: ID!) { assignImage(imageId: $i, deviceId: $d) { deviceMatch } }',
+      { i: fx.surveyImageId, d: fx.deviceId },
+    ],
   },
   'Mutation.completeImageUploads': { roles: [ADMIN, OPERATOR], call: () => ['mutation { completeImageUploads(imageIds: []) { id } }'] },
   'Mutation.createApiKey': { roles: [ADMIN], call: () => ['mutation { createApiKey(name: "k", role: INTEGRATOR) { secret } }'] },
   'Mutation.revokeApiKey': { roles: [ADMIN], call: () => ['mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: fx.apiKeyId }] },
   'Query.reviewQueue': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ reviewQueue(first: 1) { totalCount } }'] },
   // A task id that names nothing is null for every role; a REVIEWER's limits are tested in reviews.test.ts.
-  'Query.reviewTask': { roles: ALL, call: () => ['query($id: ID!) { reviewTask(id: $id) { id } }', { id: toGlobalId('ReviewTask', '01a21000-0000-7000-8000-000000000000') }] },
+  'Query.reviewTask': {
+    roles: ALL,
+    call: () => [
+      'query($id: ID!) { reviewTask(id: $id) { id } }',
+      { id: toGlobalId('ReviewTask', '01a21000-0000-7000-8000-000000000000') },
+    ],
+  },
   'Query.reviewStats': { roles: ALL, call: () => ['{ reviewStats { pending mineToday } }'] },
   'Query.reviewSettings': { roles: ALL, call: () => ['{ reviewSettings { anomalyTypes } }'] },
   'Query.datasets': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ datasets { id } }'] },
-  'Query.dataset': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { dataset(id: $id) { id stats { labelsWaiting } } }', { id: fx.datasetId }] },
-  'Mutation.importDataset': { roles: [ADMIN], call: () => ['mutation($i: ImportDatasetInput!) { importDataset(input: $i) { imported unchanged } }', { i: { deviceType: 'auth-import', folder: fx.importFolder } }] },
+  'Query.dataset': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['query($id: ID!) { dataset(id: $id) { id stats { labelsWaiting } } }', { id: fx.datasetId }],
+  },
+  'Mutation.importDataset': {
+    roles: [ADMIN],
+    call: () => [
+      'mutation($i: ImportDatasetInput!) { importDataset(input: $i) { imported unchanged } }',
+      { i: { deviceType: 'auth-import', folder: fx.importFolder } },
+    ],
+  },
   'Query.modelVersions': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ modelVersions(first: 1) { totalCount } }'] },
-  'Query.modelVersion': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['query($id: ID!) { modelVersion(id: $id) { id status } }', { id: fx.modelVersionId }] },
+  'Query.modelVersion': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['query($id: ID!) { modelVersion(id: $id) { id status } }', { id: fx.modelVersionId }],
+  },
   'Query.activeModels': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ activeModels { deviceType } }'] },
-  'Query.modelHealth': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ modelHealth(deviceType: "auth-models") { qa { samples } labelsWaiting } }'] },
-  'Mutation.trainModel': { roles: [ADMIN], call: () => ['mutation($i: TrainModelInput!) { trainModel(input: $i) { status } }', { i: { datasetId: fx.datasetId, profile: 'SCREEN' } }] },
-  'Mutation.deployModel': { roles: [ADMIN], call: () => ['mutation($i: DeployModelInput!) { deployModel(input: $i) { action } }', { i: { id: fx.modelVersionId } }] },
+  'Query.modelHealth': {
+    roles: [ADMIN, OPERATOR, INTEGRATOR],
+    call: () => ['{ modelHealth(deviceType: "auth-models") { qa { samples } labelsWaiting } }'],
+  },
+  'Mutation.trainModel': {
+    roles: [ADMIN],
+    call: () => [
+      'mutation($i: TrainModelInput!) { trainModel(input: $i) { status } }',
+      { i: { datasetId: fx.datasetId, profile: 'SCREEN' } },
+    ],
+  },
+  'Mutation.deployModel': {
+    roles: [ADMIN],
+    call: () => ['mutation($i: DeployModelInput!) { deployModel(input: $i) { action } }', { i: { id: fx.modelVersionId } }],
+  },
   // Acts on a (device type, profile) with two deployments, made fresh (below).
-  'Mutation.rollbackModel': { roles: [ADMIN], call: () => ['mutation($i: RollbackModelInput!) { rollbackModel(input: $i) { action } }', { i: { deviceType: `auth-rollback-${seq}`, profile: 'INSPECT' } }] },
+  'Mutation.rollbackModel': {
+    roles: [ADMIN],
+    call: () => [
+      'mutation($i: RollbackModelInput!) { rollbackModel(input: $i) { action } }',
+      { i: { deviceType: `auth-rollback-${seq}`, profile: 'INSPECT' } },
+    ],
+  },
   'Mutation.claimNextReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation { claimNextReview { id } }'] },
   // Both act on a task the caller has just claimed (below).
-  'Mutation.submitReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation($id: ID!) { submitReview(taskId: $id, verdict: NORMAL) { status } }', { id: fx.taskId }] },
-  'Mutation.releaseReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation($id: ID!) { releaseReview(taskId: $id) { status } }', { id: fx.taskId }] },
+  'Mutation.submitReview': {
+    roles: [ADMIN, REVIEWER],
+    call: () => ['mutation($id: ID!) { submitReview(taskId: $id, verdict: NORMAL) { status } }', { id: fx.taskId }],
+  },
+  'Mutation.releaseReview': {
+    roles: [ADMIN, REVIEWER],
+    call: () => ['mutation($id: ID!) { releaseReview(taskId: $id) { status } }', { id: fx.taskId }],
+  },
 };
 // decommissionDevice needs a fresh device each time; its call creates one first (below).
 const DECOMMISSION = 'mutation($id: ID!) { decommissionDevice(id: $id) { status } }';
@@ -161,7 +269,16 @@ async function call(op: string, secret: string | null) {
   if (op === 'Mutation.rollbackModel') {
     const deviceType = `auth-rollback-${++seq}`;
     for (const n of [1, 2]) {
-      const v = await t.app.db.prisma.modelVersion.create({ data: { datasetId: fx.rawDatasetId, deviceType, profile: 'INSPECT', status: 'TRAINED', trainer: 'builtin', version: `inspect-r${n}` } });
+      const v = await t.app.db.prisma.modelVersion.create({
+        data: {
+          datasetId: fx.rawDatasetId,
+          deviceType,
+          profile: 'INSPECT',
+          status: 'TRAINED',
+          trainer: 'builtin',
+          version: `inspect-r${n}`,
+        },
+      });
       await t.app.services.modelDeployments.deploy(v.id, { override: true, reason: 'auth test fixture' });
     }
   }
@@ -172,9 +289,19 @@ async function call(op: string, secret: string | null) {
   if (op === 'Mutation.submitReview' || op === 'Mutation.releaseReview') {
     // A task of its own image at the head of the queue, claimed by the caller when its role may.
     const image = await t.app.db.prisma.image.create({
-      data: { inspectionId: fx.rawInspectionId, objectKey: `uploads/auth-${++seq}`, sha256: String(seq).padStart(64, 'c'), contentType: 'image/jpeg', bytes: 1, status: 'READY', deviceMatch: 'ASSIGNED' },
+      data: {
+        inspectionId: fx.rawInspectionId,
+        objectKey: `uploads/auth-${++seq}`,
+        sha256: String(seq).padStart(64, 'c'),
+        contentType: 'image/jpeg',
+        bytes: 1,
+        status: 'READY',
+        deviceMatch: 'ASSIGNED',
+      },
     });
-    const task = await t.app.db.prisma.reviewTask.create({ data: { imageId: image.id, inspectionId: fx.rawInspectionId, reason: 'COLD_START', priority: 100 + seq } });
+    const task = await t.app.db.prisma.reviewTask.create({
+      data: { imageId: image.id, inspectionId: fx.rawInspectionId, reason: 'COLD_START', priority: 100 + seq },
+    });
     fx.taskId = toGlobalId('ReviewTask', task.id);
     if (secret) await t.gql('mutation { claimNextReview { id } }', {}, secret);
   }
@@ -229,7 +356,9 @@ describe('authorization', () => {
   });
 
   it('shows a new key its secret once and stores only a hash', async () => {
-    const res = ok(await t.gql('mutation { createApiKey(name: "integration partner", role: INTEGRATOR) { secret apiKey { id name role prefix } } }'));
+    const res = ok(
+      await t.gql('mutation { createApiKey(name: "integration partner", role: INTEGRATOR) { secret apiKey { id name role prefix } } }'),
+    );
     const { secret, apiKey } = res.createApiKey;
     expect(secret).toMatch(/^vgl_[A-Za-z0-9_-]{40}$/);
     expect(secret.startsWith(apiKey.prefix)).toBe(true);
@@ -250,7 +379,9 @@ describe('authorization', () => {
 
   it('node() does not show a REVIEWER the fleet, nor anyone but an ADMIN the API keys', async () => {
     const reviewer = await t.keyFor(REVIEWER);
-    expect(failure(await t.gql('query($id: ID!) { node(id: $id) { id } }', { id: fx.deviceId }, reviewer)).extensions?.code).toBe('FORBIDDEN');
+    expect(failure(await t.gql('query($id: ID!) { node(id: $id) { id } }', { id: fx.deviceId }, reviewer)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     const keyId = toGlobalId('ApiKey', (await t.app.db.prisma.apiKey.findFirstOrThrow()).id);
     const operator = await t.keyFor(OPERATOR);
     expect(failure(await t.gql('query($id: ID!) { node(id: $id) { id } }', { id: keyId }, operator)).extensions?.code).toBe('FORBIDDEN');

@@ -58,7 +58,10 @@ describe('the deploy gate', () => {
         status: 'TRAINED',
         trainer: 'builtin',
         version: `inspect-${crypto.randomBytes(6).toString('hex')}`,
-        metrics: { ...metrics(f), baseline: baseline ? { modelVersionId: baseline.id, version: null, metrics: metrics(baseline.figures) } : null },
+        metrics: {
+          ...metrics(f),
+          baseline: baseline ? { modelVersionId: baseline.id, version: null, metrics: metrics(baseline.figures) } : null,
+        },
       },
     });
   }
@@ -96,7 +99,11 @@ describe('the deploy gate', () => {
     const active = await version(type, serving);
     ok(await deploy(active.id));
     // Its recall and F1 at its own threshold even look better: the stable figures decide.
-    const worse = await version(type, { auroc: 0.8, recall: 0.97, f1: 0.88, threshold: 0.4, precisionAtRecall: 0.4, fprAtRecall: 0.45 }, { id: active.id, figures: serving });
+    const worse = await version(
+      type,
+      { auroc: 0.8, recall: 0.97, f1: 0.88, threshold: 0.4, precisionAtRecall: 0.4, fprAtRecall: 0.45 },
+      { id: active.id, figures: serving },
+    );
     const refused = failure(await deploy(worse.id));
     expect(refused.extensions?.code).toBe('GATE_REFUSED');
     expect(refused.message).toMatch(/AUROC 0\.800 < 0\.900 − margin 0\.01/);
@@ -104,7 +111,11 @@ describe('the deploy gate', () => {
     expect(refused.extensions?.gate).toMatchObject({ passed: false, compared: ['auroc', 'precisionAtRecall'] });
 
     // Within the margins is not worse.
-    const close = await version(type, { auroc: 0.895, recall: 0.9, f1: 0.8, threshold: 1.2, precisionAtRecall: 0.59, fprAtRecall: 0.21 }, { id: active.id, figures: serving });
+    const close = await version(
+      type,
+      { auroc: 0.895, recall: 0.9, f1: 0.8, threshold: 1.2, precisionAtRecall: 0.59, fprAtRecall: 0.21 },
+      { id: active.id, figures: serving },
+    );
     expect(ok(await deploy(close.id)).deployModel.gate).toMatchObject({ passed: true, reasons: [] });
   });
 
@@ -126,10 +137,25 @@ describe('the deploy gate', () => {
     const v = await version(type, { auroc: 0.9, recall: 0.9, f1: 0.9, threshold: 1 });
     const dataset = await t.app.services.datasets.forDeviceType(t.app.db.prisma, type);
     expect(dataset.id).toBe(v.datasetId);
-    const old = { passed: true, splitHash: 'split-1', candidate: { modelVersionId: v.id, version: v.version, recall: 0.9, f1: 0.9, auroc: 0.9 }, active: null, margins: { recall: 0.02, f1: 0.02 }, reasons: [] };
-    await t.app.db.prisma.modelDeployment.create({ data: { deviceType: type, profile: 'INSPECT', modelVersionId: v.id, action: 'DEPLOY', gate: old } });
+    const old = {
+      passed: true,
+      splitHash: 'split-1',
+      candidate: { modelVersionId: v.id, version: v.version, recall: 0.9, f1: 0.9, auroc: 0.9 },
+      active: null,
+      margins: { recall: 0.02, f1: 0.02 },
+      reasons: [],
+    };
+    await t.app.db.prisma.modelDeployment.create({
+      data: { deviceType: type, profile: 'INSPECT', modelVersionId: v.id, action: 'DEPLOY', gate: old },
+    });
     const shown = ok(await t.gql(VERSION, { id: toGlobalId('ModelVersion', v.id) })).modelVersion;
     expect(shown.metrics).toMatchObject({ atRecall: null, precisionAtRecall: null, fprAtRecall: null });
-    expect(shown.deployments[0].gate).toEqual({ passed: true, compared: null, reasons: [], margins: { recall: 0.02, f1: 0.02, auroc: null, precisionAtRecall: null }, candidate: { f1: 0.9, precisionAtRecall: null } });
+    expect(shown.deployments[0].gate).toEqual({
+      passed: true,
+      compared: null,
+      reasons: [],
+      margins: { recall: 0.02, f1: 0.02, auroc: null, precisionAtRecall: null },
+      candidate: { f1: 0.9, precisionAtRecall: null },
+    });
   });
 });

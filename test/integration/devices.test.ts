@@ -58,7 +58,9 @@ describe('devices', () => {
   it('orders by externalId descending when asked', async () => {
     const res = ok(await t.gql(LIST, { first: 3, orderBy: { field: 'EXTERNAL_ID', direction: 'DESC' } })).devices;
     expect(res.edges.map((e: any) => e.node.externalId)).toEqual(['pump-001', 'pole-002', 'pole-001']);
-    const next = ok(await t.gql(LIST, { first: 1, after: res.pageInfo.endCursor, orderBy: { field: 'EXTERNAL_ID', direction: 'DESC' } })).devices;
+    const next = ok(
+      await t.gql(LIST, { first: 1, after: res.pageInfo.endCursor, orderBy: { field: 'EXTERNAL_ID', direction: 'DESC' } }),
+    ).devices;
     expect(next.edges[0].node.externalId).toBe('panel-1');
   });
 
@@ -84,7 +86,9 @@ describe('devices', () => {
   });
 
   it('updates fields, keeps the others and refuses half a location', async () => {
-    const { createDevice } = ok(await t.gql(CREATE, { input: { externalId: 'upd-1', name: 'Before', type: 'pump', latitude: 1, longitude: 2 } }));
+    const { createDevice } = ok(
+      await t.gql(CREATE, { input: { externalId: 'upd-1', name: 'Before', type: 'pump', latitude: 1, longitude: 2 } }),
+    );
     const UPDATE = `mutation($id: ID!, $input: UpdateDeviceInput!) { updateDevice(id: $id, input: $input) { name type latitude longitude status } }`;
     const res = ok(await t.gql(UPDATE, { id: createDevice.id, input: { name: 'After', status: 'OK' } })).updateDevice;
     expect(res).toEqual({ name: 'After', type: 'pump', latitude: 1, longitude: 2, status: 'OK' });
@@ -102,9 +106,12 @@ describe('devices', () => {
     const upd = failure(await t.gql(`mutation($id: ID!) { updateDevice(id: $id, input: { name: "x" }) { id } }`, { id: createDevice.id }));
     expect(upd.extensions?.code).toBe('CONFLICT');
     const insp = failure(
-      await t.gql(`mutation($d: ID!) { createInspection(input: { deviceId: $d, source: MANUAL, capturedAt: "2026-01-01T00:00:00Z" }) { id } }`, {
-        d: createDevice.id,
-      }),
+      await t.gql(
+        `mutation($d: ID!) { createInspection(input: { deviceId: $d, source: MANUAL, capturedAt: "2026-01-01T00:00:00Z" }) { id } }`,
+        {
+          d: createDevice.id,
+        },
+      ),
     );
     expect(insp.extensions?.code).toBe('CONFLICT');
   });
@@ -142,7 +149,12 @@ describe('devices', () => {
     const { createDevice } = ok(await t.gql(CREATE, { input: { externalId: 'idem-1', name: 'Idempotent', type: 'pole' } }));
     const other = ok(await t.gql(CREATE, { input: { externalId: 'idem-2', name: 'Other', type: 'pole' } })).createDevice;
     const CREATE_INSPECTION = `mutation($input: CreateInspectionInput!) { createInspection(input: $input) { id requestedBy } }`;
-    const input = (deviceId: string) => ({ deviceId, source: 'VEHICLE', capturedAt: '2026-05-01T08:00:00Z', idempotencyKey: 'van-7/2026-05-01/1' });
+    const input = (deviceId: string) => ({
+      deviceId,
+      source: 'VEHICLE',
+      capturedAt: '2026-05-01T08:00:00Z',
+      idempotencyKey: 'van-7/2026-05-01/1',
+    });
     const results = await Promise.all(Array.from({ length: 5 }, () => t.gql(CREATE_INSPECTION, { input: input(createDevice.id) })));
     const ids = new Set(results.map((r) => ok(r).createInspection.id));
     expect(ids.size).toBe(1);

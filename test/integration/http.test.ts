@@ -80,11 +80,22 @@ describe('unexpected errors', () => {
     const services = {
       ...t.app.services,
       // A DeviceService whose reads fail (the resolvers ask for a DeviceService by its class).
-      devices: Object.assign(Object.create(DeviceService.prototype), { get: async () => { throw new Error('connection reset by peer at db.internal:5432'); } }),
+      devices: Object.assign(Object.create(DeviceService.prototype), {
+        get: async () => {
+          throw new Error('connection reset by peer at db.internal:5432');
+        },
+      }),
     } as never;
     const logged: Record<string, any>[] = [];
     const log = createLogger({ logLevel: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-    const http = await createHttpServer({ config, log, schema: buildVigilSchema(resolverContainer(services)), services, events: t.app.events, readiness: {} });
+    const http = await createHttpServer({
+      config,
+      log,
+      schema: buildVigilSchema(resolverContainer(services)),
+      services,
+      events: t.app.events,
+      readiness: {},
+    });
     await http.listen({ port: 0, host: '127.0.0.1' });
     const port = (http.server.address() as { port: number }).port;
     const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -102,7 +113,11 @@ describe('unexpected errors', () => {
     expect(body.errors[0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
     // The details are in the log, under the request id the client was given.
     const entry = logged.find((l) => l.msg === 'internal error in a GraphQL request');
-    expect(entry).toMatchObject({ reqId: requestId, path: ['device'], err: { message: expect.stringContaining('connection reset by peer') } });
+    expect(entry).toMatchObject({
+      reqId: requestId,
+      path: ['device'],
+      err: { message: expect.stringContaining('connection reset by peer') },
+    });
     expect(body.errors[0].message).toBe('internal error; the server log has the details');
     expect(JSON.stringify(body)).not.toContain('db.internal');
   });
@@ -110,7 +125,9 @@ describe('unexpected errors', () => {
   it('carry the message and stack trace in development', async () => {
     const { body } = await serverWithBrokenDevices('development');
     expect(body.errors[0].message).toContain('connection reset by peer');
-    expect(body.errors[0].extensions.stacktrace).toEqual(expect.arrayContaining([expect.stringContaining('Error: connection reset by peer')]));
+    expect(body.errors[0].extensions.stacktrace).toEqual(
+      expect.arrayContaining([expect.stringContaining('Error: connection reset by peer')]),
+    );
   });
 });
 

@@ -32,7 +32,12 @@ beforeAll(async () => {
     ['tower-1', BASE],
     ['tower-2', offset(BASE.latitude, BASE.longitude, 300, 0)],
   ] as const) {
-    ok(await t.gql(`mutation($e: String!, $lat: Float!, $lon: Float!) { createDevice(input: { externalId: $e, name: $e, type: "insulator", latitude: $lat, longitude: $lon }) { id } }`, { e: externalId, lat: at.latitude, lon: at.longitude }));
+    ok(
+      await t.gql(
+        `mutation($e: String!, $lat: Float!, $lon: Float!) { createDevice(input: { externalId: $e, name: $e, type: "insulator", latitude: $lat, longitude: $lon }) { id } }`,
+        { e: externalId, lat: at.latitude, lon: at.longitude },
+      ),
+    );
   }
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ingest-'));
   write('DJI_0001.JPG', await photo({ ...offset(BASE.latitude, BASE.longitude, 5, 0), seed: 1 }));
@@ -100,7 +105,10 @@ describe('vigil ingest', () => {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/│ accepted +│ +3 │/);
-      const inspection = await t.app.db.prisma.inspection.findFirstOrThrow({ where: { source: 'VEHICLE' }, include: { images: true, device: true } });
+      const inspection = await t.app.db.prisma.inspection.findFirstOrThrow({
+        where: { source: 'VEHICLE' },
+        include: { images: true, device: true },
+      });
       expect(inspection.device.externalId).toBe('tower-2');
       expect(inspection.images).toHaveLength(3);
     } finally {

@@ -16,25 +16,61 @@ beforeAll(async () => {
   other = await mk('ins-B');
   // Three inspections of A (Jan, Feb, Mar), one of B (Feb); each with one image and anomalies of varying confidence.
   const plan = [
-    { d: device, month: 0, status: 'COMPLETED', anomalies: [['missing-cap', 0.9, 'SUSPECTED'], ['crack', 0.3, 'REJECTED']] },
+    {
+      d: device,
+      month: 0,
+      status: 'COMPLETED',
+      anomalies: [
+        ['missing-cap', 0.9, 'SUSPECTED'],
+        ['crack', 0.3, 'REJECTED'],
+      ],
+    },
     { d: device, month: 1, status: 'COMPLETED', anomalies: [['crack', 0.7, 'CONFIRMED']] },
     { d: device, month: 2, status: 'PENDING', anomalies: [] },
     { d: other, month: 1, status: 'FAILED', anomalies: [['missing-cap', 0.55, 'SUSPECTED']] },
   ] as const;
   for (const [i, p] of plan.entries()) {
     const capturedAt = new Date(Date.UTC(2026, p.month, 10));
-    const inspection = await prisma.inspection.create({ data: { deviceId: p.d.id, source: 'DRONE', status: p.status, capturedAt, requestedBy: 'test' } });
+    const inspection = await prisma.inspection.create({
+      data: { deviceId: p.d.id, source: 'DRONE', status: p.status, capturedAt, requestedBy: 'test' },
+    });
     const image = await prisma.image.create({
-      data: { inspectionId: inspection.id, objectKey: `images/${i}`, sha256: String(i).repeat(64), contentType: 'image/jpeg', bytes: 10, status: 'READY' },
+      data: {
+        inspectionId: inspection.id,
+        objectKey: `images/${i}`,
+        sha256: String(i).repeat(64),
+        contentType: 'image/jpeg',
+        bytes: 10,
+        status: 'READY',
+      },
     });
     const detection = await prisma.detection.create({
-      data: { imageId: image.id, stage: 'INSPECT', detector: 'builtin', modelVersion: 'v1', isAnomalous: p.anomalies.length > 0, confidence: 0.8, result: { score: 0.8 } },
+      data: {
+        imageId: image.id,
+        stage: 'INSPECT',
+        detector: 'builtin',
+        modelVersion: 'v1',
+        isAnomalous: p.anomalies.length > 0,
+        confidence: 0.8,
+        result: { score: 0.8 },
+      },
     });
     for (const [r, [type, confidence, status]] of p.anomalies.entries()) {
       await prisma.anomaly.create({
         data: {
-          imageId: image.id, inspectionId: inspection.id, deviceId: p.d.id, detectionId: detection.id, regionIndex: r,
-          type, confidence, status, source: 'MODEL', boxX: 0.1, boxY: 0.2, boxWidth: 0.3, boxHeight: 0.4,
+          imageId: image.id,
+          inspectionId: inspection.id,
+          deviceId: p.d.id,
+          detectionId: detection.id,
+          regionIndex: r,
+          type,
+          confidence,
+          status,
+          source: 'MODEL',
+          boxX: 0.1,
+          boxY: 0.2,
+          boxWidth: 0.3,
+          boxHeight: 0.4,
           createdAt: new Date(capturedAt.getTime() + r * 1000),
         },
       });
@@ -60,7 +96,9 @@ describe('inspections', () => {
     expect(ofA.nodes.every((n: any) => n.device.externalId === 'ins-A')).toBe(true);
     const failed = ok(await t.gql(LIST, { filter: { status: ['FAILED'] } })).inspections;
     expect(failed.nodes).toEqual([{ capturedAt: '2026-02-10T00:00:00.000Z', status: 'FAILED', device: { externalId: 'ins-B' } }]);
-    const window = ok(await t.gql(LIST, { filter: { capturedAfter: '2026-02-01T00:00:00Z', capturedBefore: '2026-02-28T00:00:00Z' } })).inspections;
+    const window = ok(
+      await t.gql(LIST, { filter: { capturedAfter: '2026-02-01T00:00:00Z', capturedBefore: '2026-02-28T00:00:00Z' } }),
+    ).inspections;
     expect(window.totalCount).toBe(2);
     const latest = ok(await t.gql(LIST, { filter: { deviceId: device.gid }, last: 1 })).inspections;
     expect(latest.nodes[0].capturedAt).toBe('2026-03-10T00:00:00.000Z');
@@ -72,7 +110,9 @@ describe('inspections', () => {
     expect(first.anomalies.totalCount).toBe(2);
     const [image] = first.images.nodes;
     expect(first.images.totalCount).toBe(1);
-    expect(image.detections).toEqual([{ stage: 'INSPECT', modelVersion: 'v1', isAnomalous: true, result: { score: 0.8 }, image: { sha256: image.sha256 } }]);
+    expect(image.detections).toEqual([
+      { stage: 'INSPECT', modelVersion: 'v1', isAnomalous: true, result: { score: 0.8 }, image: { sha256: image.sha256 } },
+    ]);
     expect(image.anomalies.totalCount).toBe(2);
     expect(image.anomalies.nodes.map((a: any) => a.type)).toEqual(['crack', 'missing-cap']);
     expect(image.anomalies.nodes[0].detection).toEqual({ modelVersion: 'v1' });
@@ -81,7 +121,11 @@ describe('inspections', () => {
 
 describe('anomalies', () => {
   it('are listed newest first with their box and device', async () => {
-    const res = ok(await t.gql(`{ anomalies { totalCount nodes { type box { x y width height } device { externalId } inspection { status } image { status } } } }`)).anomalies;
+    const res = ok(
+      await t.gql(
+        `{ anomalies { totalCount nodes { type box { x y width height } device { externalId } inspection { status } image { status } } } }`,
+      ),
+    ).anomalies;
     expect(res.totalCount).toBe(4);
     expect(res.nodes[0]).toMatchObject({ type: 'missing-cap', device: { externalId: 'ins-B' } });
     expect(res.nodes[0].box).toEqual({ x: 0.1, y: 0.2, width: 0.3, height: 0.4 });

@@ -59,7 +59,8 @@ async function hasMigrationsTable(): Promise<boolean> {
 
 describe('the Lambda entry points', () => {
   it('export every workflow step and both EventBridge handlers', () => {
-    for (const key of Object.keys(WORKFLOW_STEPS)) expect([key, typeof (lambda as Record<string, unknown>)[key]]).toEqual([key, 'function']);
+    for (const key of Object.keys(WORKFLOW_STEPS))
+      expect([key, typeof (lambda as Record<string, unknown>)[key]]).toEqual([key, 'function']);
     expect(typeof lambda.executionStatusChange).toBe('function');
     expect(typeof lambda.humanLoopStatusChange).toBe('function');
   });

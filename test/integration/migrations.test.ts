@@ -15,7 +15,11 @@ afterEach(async () => {
 });
 
 const applied = (d: Database) =>
-  d.withSession((s) => s.query<{ migration_name: string; finished_at: Date | null }>('SELECT migration_name, finished_at FROM "_prisma_migrations" ORDER BY migration_name'));
+  d.withSession((s) =>
+    s.query<{ migration_name: string; finished_at: Date | null }>(
+      'SELECT migration_name, finished_at FROM "_prisma_migrations" ORDER BY migration_name',
+    ),
+  );
 
 describe('migrations', () => {
   it('produce exactly the database prisma/schema.prisma describes (no drift)', async () => {
@@ -28,7 +32,9 @@ describe('migrations', () => {
     await migrate(db);
     const plan = await db.withSession(async (s) => {
       await s.exec('SET enable_seqscan = off');
-      return s.query<{ 'QUERY PLAN': string }>("EXPLAIN SELECT id FROM devices WHERE name ILIKE '%mast 12%' OR external_id ILIKE '%mast 12%'");
+      return s.query<{ 'QUERY PLAN': string }>(
+        "EXPLAIN SELECT id FROM devices WHERE name ILIKE '%mast 12%' OR external_id ILIKE '%mast 12%'",
+      );
     });
     const text = plan.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).toContain('devices_name_idx');
@@ -249,7 +255,9 @@ describe('migrations', () => {
       { name: '29990101000000_broken', sql: 'CREATE TABLE half_done (id int);\nSELECT 1 / 0;', checksum: 'x'.repeat(64) },
     ];
     await expect(migrate(db, { migrations: broken })).rejects.toThrow(/29990101000000_broken failed and was rolled back: division by zero/);
-    const tables = await db.withSession((s) => s.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'half_done'"));
+    const tables = await db.withSession((s) =>
+      s.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'half_done'"),
+    );
     expect(tables[0].n).toBe(0);
     expect((await applied(db)).map((r) => r.migration_name)).not.toContain('29990101000000_broken');
     // The good migrations before it stay applied, and a fixed file then goes through.

@@ -16,7 +16,12 @@ const HEALTH = `query($t: String!) { modelHealth(deviceType: $t) {
 describe('agreement monitor', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ MODEL_HEALTH_MIN_SAMPLES: '4', MODEL_HEALTH_FLOOR: '0.8', MODEL_HEALTH_WINDOW: '50', MODEL_RETRAIN_AFTER_LABELS: '0' });
+    t = await startTestApp({
+      MODEL_HEALTH_MIN_SAMPLES: '4',
+      MODEL_HEALTH_FLOOR: '0.8',
+      MODEL_HEALTH_WINDOW: '50',
+      MODEL_RETRAIN_AFTER_LABELS: '0',
+    });
   });
   afterAll(() => t?.stop());
 
@@ -25,21 +30,51 @@ describe('agreement monitor', () => {
     const prisma = t.app.db.prisma;
     const type = `health-${crypto.randomUUID().slice(0, 6)}`;
     const dataset = await t.app.services.datasets.forDeviceType(prisma, type);
-    const version = await prisma.modelVersion.create({ data: { datasetId: dataset.id, deviceType: type, profile: 'INSPECT', status: 'TRAINED', trainer: 'builtin', version: `inspect-${type}` } });
+    const version = await prisma.modelVersion.create({
+      data: {
+        datasetId: dataset.id,
+        deviceType: type,
+        profile: 'INSPECT',
+        status: 'TRAINED',
+        trainer: 'builtin',
+        version: `inspect-${type}`,
+      },
+    });
     await t.app.services.modelDeployments.deploy(version.id);
     const device = await prisma.device.create({ data: { externalId: type, name: type, type } });
-    const inspection = await prisma.inspection.create({ data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' } });
-    const task = async (reason: 'SAMPLED_QA' | 'LOW_CONFIDENCE', modelSaysAnomalous: boolean, done?: 'NORMAL' | 'ANOMALOUS' | 'CANCELLED') => {
+    const inspection = await prisma.inspection.create({
+      data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' },
+    });
+    const task = async (
+      reason: 'SAMPLED_QA' | 'LOW_CONFIDENCE',
+      modelSaysAnomalous: boolean,
+      done?: 'NORMAL' | 'ANOMALOUS' | 'CANCELLED',
+    ) => {
       const sha256 = crypto.randomBytes(32).toString('hex');
-      const image = await prisma.image.create({ data: { inspectionId: inspection.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' } });
-      const detection = await prisma.detection.create({ data: { imageId: image.id, stage: 'INSPECT', detector: 'builtin-inspect', modelVersion: version.version!, isAnomalous: modelSaysAnomalous, confidence: 0.9 } });
+      const image = await prisma.image.create({
+        data: { inspectionId: inspection.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' },
+      });
+      const detection = await prisma.detection.create({
+        data: {
+          imageId: image.id,
+          stage: 'INSPECT',
+          detector: 'builtin-inspect',
+          modelVersion: version.version!,
+          isAnomalous: modelSaysAnomalous,
+          confidence: 0.9,
+        },
+      });
       return prisma.reviewTask.create({
         data: {
           imageId: image.id,
           inspectionId: inspection.id,
           detectionId: detection.id,
           reason,
-          ...(done === 'CANCELLED' ? { status: 'CANCELLED' as const } : done ? { status: 'COMPLETED' as const, verdict: done, completedAt: new Date() } : {}),
+          ...(done === 'CANCELLED'
+            ? { status: 'CANCELLED' as const }
+            : done
+              ? { status: 'COMPLETED' as const, verdict: done, completedAt: new Date() }
+              : {}),
         },
       });
     };
@@ -87,7 +122,13 @@ describe('agreement monitor', () => {
     for (let i = 0; i < 3; i++) {
       await task('SAMPLED_QA', false);
       const claimed = ok(await t.gql(CLAIM, {}, reviewer)).claimNextReview;
-      ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { x: 0.1, y: 0.1, width: 0.2, height: 0.2 }, type: 'crack' }] }, reviewer));
+      ok(
+        await t.gql(
+          SUBMIT,
+          { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { x: 0.1, y: 0.1, width: 0.2, height: 0.2 }, type: 'crack' }] },
+          reviewer,
+        ),
+      );
     }
     await new Promise((r) => setTimeout(r, 300));
     expect(heard.filter((e) => e.deviceType === type)).toHaveLength(1);
@@ -96,7 +137,9 @@ describe('agreement monitor', () => {
     const h = ok(await t.gql(HEALTH, { t: type })).modelHealth;
     expect(h).toMatchObject({ belowFloor: true, drifting: true });
     expect(h.qa.recall).toBeCloseTo(4 / 7, 6);
-    expect(ok(await t.gql(`query($t: String) { activeModels(deviceType: $t) { drifting } }`, { t: type })).activeModels).toEqual([{ drifting: true }]);
+    expect(ok(await t.gql(`query($t: String) { activeModels(deviceType: $t) { drifting } }`, { t: type })).activeModels).toEqual([
+      { drifting: true },
+    ]);
     await iterator.return?.();
     await listening;
   });

@@ -40,12 +40,17 @@ beforeAll(async () => {
       MODEL_TRAINING_POLL_SECONDS: '1',
       MODEL_RETRAIN_AFTER_LABELS: '0',
     },
-    { trainerClients: { lookout: new LookoutVisionClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }) } },
+    {
+      trainerClients: {
+        lookout: new LookoutVisionClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
+      },
+    },
   );
   await writeDataset(path.join(root, 'train'), { normal: 4, anomalous: 2, seed: 1, side: 96 });
   await writeDataset(path.join(root, 'test'), { normal: 2, anomalous: 1, seed: 50, side: 96 });
   const imp = `mutation($i: ImportDatasetInput!) { importDataset(input: $i) { dataset { id } } }`;
-  datasetId = ok(await t.gql(imp, { i: { deviceType: 'insulator-aws', folder: path.join(root, 'train'), split: 'TRAIN' } })).importDataset.dataset.id;
+  datasetId = ok(await t.gql(imp, { i: { deviceType: 'insulator-aws', folder: path.join(root, 'train'), split: 'TRAIN' } })).importDataset
+    .dataset.id;
   ok(await t.gql(imp, { i: { deviceType: 'insulator-aws', folder: path.join(root, 'test'), split: 'TEST' } }));
 });
 afterAll(async () => {
@@ -78,7 +83,9 @@ const settled = (id: string) => untilTrained(t, VERSION, id, 60_000);
 
 it('trains in Lookout for Vision: CreateModel once, DescribeModel until TRAINED, its figures stored', async () => {
   script.set('2', [{ status: 'TRAINING' }, { status: 'TRAINING' }, { status: 'TRAINED' }]);
-  const started = ok(await t.gql(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id status trainer } }`, { i: { datasetId, profile: 'INSPECT' } })).trainModel;
+  const started = ok(
+    await t.gql(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id status trainer } }`, { i: { datasetId, profile: 'INSPECT' } }),
+  ).trainModel;
   expect(started).toMatchObject({ status: 'TRAINING', trainer: 'lookout-for-vision' });
   const v = await settled(started.id);
   expect(v).toMatchObject({
@@ -103,7 +110,9 @@ it('trains in Lookout for Vision: CreateModel once, DescribeModel until TRAINED,
 
   // Deploying hosts it with the configured inference units before the swap.
   script.set('2', [{ status: 'TRAINED' }, { status: 'HOSTED' }]);
-  const deployed = ok(await t.gql(`mutation($i: DeployModelInput!) { deployModel(input: $i) { action model { version } } }`, { i: { id: started.id } })).deployModel;
+  const deployed = ok(
+    await t.gql(`mutation($i: DeployModelInput!) { deployModel(input: $i) { action model { version } } }`, { i: { id: started.id } }),
+  ).deployModel;
   expect(deployed).toEqual({ action: 'DEPLOY', model: { version: `lookout-for-vision:${PROJECT}:2` } });
   expect(lookout.commandCalls(StartModelCommand).map((c) => c.args[0].input)).toEqual([
     { ProjectName: PROJECT, ModelVersion: '2', MinInferenceUnits: 2, ClientToken: expect.any(String) },
@@ -113,13 +122,17 @@ it('trains in Lookout for Vision: CreateModel once, DescribeModel until TRAINED,
 
 it('records the service reason when the training fails, and trains only INSPECT models', async () => {
   script.set('2', [{ status: 'TRAINING' }, { status: 'TRAINING_FAILED', message: 'The dataset needs at least 10 anomalous images' }]);
-  const started = ok(await t.gql(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }`, { i: { datasetId, profile: 'INSPECT' } })).trainModel;
+  const started = ok(
+    await t.gql(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }`, { i: { datasetId, profile: 'INSPECT' } }),
+  ).trainModel;
   const v = await settled(started.id);
   expect(v.status).toBe('FAILED');
   expect(v.cause).toContain('The dataset needs at least 10 anomalous images');
   expect(v.metrics).toBeNull();
 
-  const screen = failure(await t.gql(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }`, { i: { datasetId, profile: 'SCREEN' } }));
+  const screen = failure(
+    await t.gql(`mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }`, { i: { datasetId, profile: 'SCREEN' } }),
+  );
   expect(screen.extensions?.code).toBe('BAD_USER_INPUT');
   expect(screen.message).toMatch(/SCREEN models are trained only for the built-in screen detector/);
 });

@@ -66,11 +66,14 @@ describe('model lifecycle', () => {
       expect(again).toMatchObject({ imported: 0, unchanged: 6 });
 
       const data = ok(
-        await t.gql(`query($id: ID!) { dataset(id: $id) {
+        await t.gql(
+          `query($id: ID!) { dataset(id: $id) {
           stats { train { count } test { count } imported reviewed labelsWaiting lastTrainedAt }
           anomalous: entries(filter: { label: ANOMALOUS }) { totalCount nodes { imported image { id } sourceUrl maskUrl regions { type box { x y width height } } } }
           all: entries(filter: { imported: true }) { totalCount }
-        } }`, { id: first.dataset.id }),
+        } }`,
+          { id: first.dataset.id },
+        ),
       ).dataset;
       expect(data.stats).toMatchObject({ imported: 6, reviewed: 0, lastTrainedAt: null, labelsWaiting: 6 });
       expect(data.stats.train.count + data.stats.test.count).toBe(6);
@@ -89,8 +92,12 @@ describe('model lifecycle', () => {
 
     it('refuses a relative folder, both sources at once, and a missing folder, changing nothing', async () => {
       const type = `bad-${crypto.randomUUID().slice(0, 6)}`;
-      expect(failure(await t.gql(IMPORT, { i: { deviceType: type, folder: 'relative/path' } })).message).toMatch(/must be an absolute path/);
-      expect(failure(await t.gql(IMPORT, { i: { deviceType: type, folder: '/tmp', manifestUri: 'file:///x' } })).message).toMatch(/exactly one of folder and manifestUri/);
+      expect(failure(await t.gql(IMPORT, { i: { deviceType: type, folder: 'relative/path' } })).message).toMatch(
+        /must be an absolute path/,
+      );
+      expect(failure(await t.gql(IMPORT, { i: { deviceType: type, folder: '/tmp', manifestUri: 'file:///x' } })).message).toMatch(
+        /exactly one of folder and manifestUri/,
+      );
       const missing = failure(await t.gql(IMPORT, { i: { deviceType: type, folder: path.join(tmp(), 'nope') } }));
       expect(missing.extensions?.code).toBe('BAD_USER_INPUT');
       expect(missing.message).toMatch(/no normal images/);
@@ -108,15 +115,21 @@ describe('model lifecycle', () => {
         { 'source-ref': 's3://someone-elses-bucket/x.png', 'anomaly-label': 0 },
         { 'source-ref': uri('incoming/n1.png'), 'anomaly-label': 'yes' },
       ];
-      await store.put('incoming/manifest.jsonl', Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')), { contentType: 'application/x-ndjson' });
+      await store.put('incoming/manifest.jsonl', Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')), {
+        contentType: 'application/x-ndjson',
+      });
       const type = `manifest-${crypto.randomUUID().slice(0, 6)}`;
-      const report = ok(await t.gql(IMPORT, { i: { deviceType: type, manifestUri: uri('incoming/manifest.jsonl'), split: 'TEST' } })).importDataset;
+      const report = ok(
+        await t.gql(IMPORT, { i: { deviceType: type, manifestUri: uri('incoming/manifest.jsonl'), split: 'TEST' } }),
+      ).importDataset;
       expect(report).toMatchObject({ imported: 2, unchanged: 0 });
       expect(report.errors).toEqual([
         { path: 'line 3', message: "source-ref s3://someone-elses-bucket/x.png is not in vigil's store" },
         { path: 'line 4', message: expect.stringContaining('anomaly-label') },
       ]);
-      const stats = ok(await t.gql(`query($id: ID!) { dataset(id: $id) { stats { test { count normal anomalous } } } }`, { id: report.dataset.id })).dataset.stats;
+      const stats = ok(
+        await t.gql(`query($id: ID!) { dataset(id: $id) { stats { test { count normal anomalous } } } }`, { id: report.dataset.id }),
+      ).dataset.stats;
       expect(stats.test).toEqual({ count: 2, normal: 1, anomalous: 1 });
       const outside = failure(await t.gql(IMPORT, { i: { deviceType: type, manifestUri: 's3://elsewhere/manifest.jsonl' } }));
       expect(outside.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'manifestUri' });
@@ -137,7 +150,11 @@ describe('model lifecycle', () => {
       const v = await trained(t, started.id);
       expect(v).toMatchObject({ status: 'TRAINED', error: null, requestedBy: expect.stringMatching(/admin/i) });
       expect(v.version).toMatch(/^screen-[0-9a-f]{12}$/);
-      expect(v.trainedOn).toMatchObject({ entries: 32, train: { count: 20, normal: 14, anomalous: 6 }, test: { count: 12, normal: 8, anomalous: 4 } });
+      expect(v.trainedOn).toMatchObject({
+        entries: 32,
+        train: { count: 20, normal: 14, anomalous: 6 },
+        test: { count: 12, normal: 8, anomalous: 4 },
+      });
       expect(v.metrics).toMatchObject({ source: 'builtin', testCount: 12, normal: 8, anomalous: 4, splitHash: v.trainedOn.splitHash });
       const c = v.metrics.confusion;
       expect(c.tp + c.fp + c.tn + c.fn).toBe(12);
@@ -151,17 +168,24 @@ describe('model lifecycle', () => {
       expect((await fetch(v.artifact.url)).status).toBe(200);
       expect(v.active).toBe(false);
       // The manifests the training froze: TRAIN and TEST share no picture.
-      const lines = async (url: string) => (await (await fetch(url)).text()).trim().split('\n').map((l) => JSON.parse(l)['source-ref'] as string);
+      const lines = async (url: string) =>
+        (await (await fetch(url)).text())
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)['source-ref'] as string);
       const train = await lines(v.trainedOn.trainManifestUrl);
       const test = await lines(v.trainedOn.testManifestUrl);
       expect(train).toHaveLength(20);
       expect(test).toHaveLength(12);
       expect(train.filter((r) => test.includes(r))).toEqual([]);
 
-      const stats = ok(await t.gql(`query($id: ID!) { dataset(id: $id) { stats { labelsWaiting lastTrainedAt } } }`, { id: datasetId })).dataset.stats;
+      const stats = ok(await t.gql(`query($id: ID!) { dataset(id: $id) { stats { labelsWaiting lastTrainedAt } } }`, { id: datasetId }))
+        .dataset.stats;
       expect(stats.labelsWaiting).toBe(0);
       expect(stats.lastTrainedAt).not.toBeNull();
-      const listed = ok(await t.gql(`query($f: ModelVersionFilter) { modelVersions(filter: $f) { totalCount nodes { id } } }`, { f: { deviceType: type } })).modelVersions;
+      const listed = ok(
+        await t.gql(`query($f: ModelVersionFilter) { modelVersions(filter: $f) { totalCount nodes { id } } }`, { f: { deviceType: type } }),
+      ).modelVersions;
       expect(listed).toEqual({ totalCount: 1, nodes: [{ id: started.id }] });
     });
 
@@ -207,16 +231,38 @@ describe('model lifecycle', () => {
       expect(noTest.message).toMatch(/no TEST entries/);
       const badParams = failure(await t.gql(TRAIN, { i: { datasetId: dataset.id, profile: 'INSPECT', params: { epochs: 5 } } }));
       expect(badParams.message).toMatch(/params: .*epochs/);
-      expect(failure(await t.gql(TRAIN, { i: { datasetId: toGlobalId('Dataset', crypto.randomUUID()), profile: 'INSPECT' } })).extensions?.code).toBe('NOT_FOUND');
-      expect(failure(await t.gql(TRAIN, { i: { datasetId: dataset.id, profile: 'INSPECT' } }, await t.keyFor('OPERATOR'))).extensions?.code).toBe('FORBIDDEN');
+      expect(
+        failure(await t.gql(TRAIN, { i: { datasetId: toGlobalId('Dataset', crypto.randomUUID()), profile: 'INSPECT' } })).extensions?.code,
+      ).toBe('NOT_FOUND');
+      expect(
+        failure(await t.gql(TRAIN, { i: { datasetId: dataset.id, profile: 'INSPECT' } }, await t.keyFor('OPERATOR'))).extensions?.code,
+      ).toBe('FORBIDDEN');
       expect(await t.app.db.prisma.modelVersion.count({ where: { deviceType: type } })).toBe(0);
     });
   });
 
   describe('deployModel and rollbackModel', () => {
     // The gate on figures set by hand: the comparison, the margins and the override are the subject here.
-    async function versionWith(deviceType: string, datasetId: string, m: { recall: number; f1: number }, baseline?: { id: string; recall: number; f1: number }) {
-      const metrics = (x: { recall: number; f1: number }) => ({ source: 'builtin', testCount: 10, normal: 6, anomalous: 4, auroc: 0.9, precision: 0.8, threshold: 1, reviewBandShare: 0.1, accuracyOutsideBand: 1, confusion: null, splitHash: 'h', ...x });
+    async function versionWith(
+      deviceType: string,
+      datasetId: string,
+      m: { recall: number; f1: number },
+      baseline?: { id: string; recall: number; f1: number },
+    ) {
+      const metrics = (x: { recall: number; f1: number }) => ({
+        source: 'builtin',
+        testCount: 10,
+        normal: 6,
+        anomalous: 4,
+        auroc: 0.9,
+        precision: 0.8,
+        threshold: 1,
+        reviewBandShare: 0.1,
+        accuracyOutsideBand: 1,
+        confusion: null,
+        splitHash: 'h',
+        ...x,
+      });
       return t.app.db.prisma.modelVersion.create({
         data: {
           datasetId,
@@ -225,7 +271,10 @@ describe('model lifecycle', () => {
           status: 'TRAINED',
           trainer: 'builtin',
           version: `inspect-${crypto.randomBytes(6).toString('hex')}`,
-          metrics: { ...metrics(m), baseline: baseline ? { modelVersionId: baseline.id, version: null, metrics: metrics(baseline) } : null },
+          metrics: {
+            ...metrics(m),
+            baseline: baseline ? { modelVersionId: baseline.id, version: null, metrics: metrics(baseline) } : null,
+          },
         },
       });
     }
@@ -239,7 +288,11 @@ describe('model lifecycle', () => {
 
       const better = await versionWith(type, dataset.id, { recall: 0.95, f1: 0.9 }, { id: a.id, recall: 0.9, f1: 0.85 });
       const accepted = ok(await t.gql(DEPLOY, { i: { id: toGlobalId('ModelVersion', better.id) } })).deployModel;
-      expect(accepted).toMatchObject({ overridden: false, previous: { id: toGlobalId('ModelVersion', a.id) }, gate: { passed: true, reasons: [], active: { f1: 0.85 }, candidate: { f1: 0.9 } } });
+      expect(accepted).toMatchObject({
+        overridden: false,
+        previous: { id: toGlobalId('ModelVersion', a.id) },
+        gate: { passed: true, reasons: [], active: { f1: 0.85 }, candidate: { f1: 0.9 } },
+      });
 
       // Within the margin (0.02) is not worse.
       const close = await versionWith(type, dataset.id, { recall: 0.94, f1: 0.89 }, { id: better.id, recall: 0.95, f1: 0.9 });
@@ -256,8 +309,17 @@ describe('model lifecycle', () => {
       const noReason = failure(await t.gql(DEPLOY, { i: { id: toGlobalId('ModelVersion', worse.id), override: true } }));
       expect(noReason.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
       expect(await serving()).toBe(toGlobalId('ModelVersion', close.id));
-      const forced = ok(await t.gql(DEPLOY, { i: { id: toGlobalId('ModelVersion', worse.id), override: true, reason: 'recall drop accepted: new defect class' } })).deployModel;
-      expect(forced).toMatchObject({ overridden: true, reason: 'recall drop accepted: new defect class', deployedBy: expect.stringMatching(/admin/i), gate: { passed: false } });
+      const forced = ok(
+        await t.gql(DEPLOY, {
+          i: { id: toGlobalId('ModelVersion', worse.id), override: true, reason: 'recall drop accepted: new defect class' },
+        }),
+      ).deployModel;
+      expect(forced).toMatchObject({
+        overridden: true,
+        reason: 'recall drop accepted: new defect class',
+        deployedBy: expect.stringMatching(/admin/i),
+        gate: { passed: false },
+      });
       expect(await serving()).toBe(toGlobalId('ModelVersion', worse.id));
 
       // Rollback walks back: worse → close → better → a → nothing.
@@ -278,7 +340,9 @@ describe('model lifecycle', () => {
       const d1 = ok(await t.gql(DEPLOY, { i: { id: toGlobalId('ModelVersion', v.id) } })).deployModel;
       const d2 = ok(await t.gql(DEPLOY, { i: { id: toGlobalId('ModelVersion', v.id) } })).deployModel;
       expect(d2.id).toBe(d1.id);
-      const failed = await t.app.db.prisma.modelVersion.create({ data: { datasetId: dataset.id, deviceType: type, profile: 'INSPECT', status: 'FAILED', trainer: 'builtin' } });
+      const failed = await t.app.db.prisma.modelVersion.create({
+        data: { datasetId: dataset.id, deviceType: type, profile: 'INSPECT', status: 'FAILED', trainer: 'builtin' },
+      });
       const refused = failure(await t.gql(DEPLOY, { i: { id: toGlobalId('ModelVersion', failed.id) } }));
       expect(refused.extensions?.code).toBe('CONFLICT');
       expect(refused.message).toMatch(/is FAILED: only TRAINED versions deploy/);
@@ -295,7 +359,8 @@ describe('model lifecycle', () => {
       const { inspectionId } = await deviceWithInspection(t, type);
       const photos = await Promise.all(Array.from({ length: 40 }, (_, i) => surfacePhoto(3000 + i, i % 5 === 0)));
       await uploadImages(t, inspectionId, photos);
-      const runRow = () => t.app.db.prisma.workflowRun.findFirst({ where: { inspectionId: fromGlobalId('Inspection', inspectionId, 'id') } });
+      const runRow = () =>
+        t.app.db.prisma.workflowRun.findFirst({ where: { inspectionId: fromGlobalId('Inspection', inspectionId, 'id') } });
       // Deploy v2 once the run has judged a few images.
       let run = await runRow();
       for (let i = 0; i < 600 && (!run || (await t.app.db.prisma.detection.count({ where: { workflowRunId: run.id } })) < 3); i++) {
@@ -314,7 +379,9 @@ describe('model lifecycle', () => {
       const next = await deviceWithInspection(t, type);
       await uploadImages(t, next.inspectionId, photos.slice(0, 4));
       await waitForRun(t, next.inspectionId);
-      const after = await t.app.db.prisma.detection.findMany({ where: { stage: 'SCREEN', image: { inspectionId: fromGlobalId('Inspection', next.inspectionId, 'id') } } });
+      const after = await t.app.db.prisma.detection.findMany({
+        where: { stage: 'SCREEN', image: { inspectionId: fromGlobalId('Inspection', next.inspectionId, 'id') } },
+      });
       expect(after.map((d) => d.modelVersion)).toEqual([v2.version, v2.version, v2.version, v2.version]);
     });
   });
@@ -323,7 +390,12 @@ describe('model lifecycle', () => {
 describe('automatic retraining', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ MODEL_TRAINING_POLL_SECONDS: '1', MODEL_RETRAIN_AFTER_LABELS: '3', MODEL_AUTO_DEPLOY: 'true', DATASET_TEST_SHARE: '0' });
+    t = await startTestApp({
+      MODEL_TRAINING_POLL_SECONDS: '1',
+      MODEL_RETRAIN_AFTER_LABELS: '3',
+      MODEL_AUTO_DEPLOY: 'true',
+      DATASET_TEST_SHARE: '0',
+    });
   });
   afterAll(() => t?.stop());
 
@@ -341,7 +413,8 @@ describe('automatic retraining', () => {
     }
     // Settle: wait until nothing trains.
     const until = Date.now() + 120_000;
-    while ((await t.app.db.prisma.modelVersion.count({ where: { deviceType: type, status: 'TRAINING' } })) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    while ((await t.app.db.prisma.modelVersion.count({ where: { deviceType: type, status: 'TRAINING' } })) > 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
     const autos = await t.app.db.prisma.modelVersion.findMany({ where: { deviceType: type, trigger: 'AUTO_LABELS' } });
     expect(autos).toHaveLength(1);
     expect(autos[0]).toMatchObject({ status: 'TRAINED', profile: 'INSPECT', requestedBy: null });
@@ -352,7 +425,9 @@ describe('automatic retraining', () => {
       await new Promise((r) => setTimeout(r, 100));
       active = ok(await t.gql(ACTIVE, { t: type })).activeModels;
     }
-    expect(active).toEqual([expect.objectContaining({ profile: 'INSPECT', model: expect.objectContaining({ id: toGlobalId('ModelVersion', autos[0].id) }) })]);
+    expect(active).toEqual([
+      expect.objectContaining({ profile: 'INSPECT', model: expect.objectContaining({ id: toGlobalId('ModelVersion', autos[0].id) }) }),
+    ]);
     const deployment = await t.app.db.prisma.modelDeployment.findFirstOrThrow({ where: { modelVersionId: autos[0].id } });
     expect(deployment.deployedBy).toBe('auto:AUTO_LABELS');
   });

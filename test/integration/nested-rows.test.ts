@@ -23,7 +23,13 @@ describe('rows loaded by the nested LATERAL query', () => {
     const parentField = parentColumn === 'device_id' ? 'deviceId' : 'inspectionId';
     const all = await (prisma[model] as any).findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     const parents = [...new Set(all.map((r: any) => r[parentField]))] as string[];
-    const pages = await nestedPages<Record<string, unknown>>(prisma, { table, parentColumn }, ORDER, pageRequest({ first: 100 }, ORDER, limits), parents);
+    const pages = await nestedPages<Record<string, unknown>>(
+      prisma,
+      { table, parentColumn },
+      ORDER,
+      pageRequest({ first: 100 }, ORDER, limits),
+      parents,
+    );
     const raw = [...pages.values()].flat();
     expect(raw).toHaveLength(all.length);
     for (const row of raw) {

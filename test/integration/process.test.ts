@@ -42,7 +42,11 @@ describe('the vigil process', () => {
     const top = cli(['--help']);
     expect(top.status).toBe(0);
     for (const command of ['serve', 'migrate', 'api-key']) expect(top.stdout).toContain(command);
-    for (const args of [['migrate', '--help'], ['serve', '--help'], ['api-key', 'create', '--help']]) {
+    for (const args of [
+      ['migrate', '--help'],
+      ['serve', '--help'],
+      ['api-key', 'create', '--help'],
+    ]) {
       const r = cli(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^Usage: vigil /);
@@ -96,7 +100,11 @@ describe('the vigil process', () => {
     const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
     const migrated = spawnSync(process.execPath, [BIN, 'migrate'], { env: env(redis), encoding: 'utf8', timeout: 30_000 });
     expect([migrated.status, migrated.signal]).toEqual([0, null]);
-    const created = spawnSync(process.execPath, [BIN, 'api-key', 'create', '--name', 'redis bot', '--role', 'INTEGRATOR'], { env: env(redis), encoding: 'utf8', timeout: 30_000 });
+    const created = spawnSync(process.execPath, [BIN, 'api-key', 'create', '--name', 'redis bot', '--role', 'INTEGRATOR'], {
+      env: env(redis),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect([created.status, created.signal]).toEqual([0, null]);
     expect(JSON.parse(created.stdout)).toMatchObject({ name: 'redis bot', role: 'INTEGRATOR' });
   });

@@ -11,7 +11,14 @@ import { eventually } from '../support/subscriptions';
 const REDIS = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const silent = pino({ level: 'silent' });
 
-const anomaly = (anomalyId: string): AnomalyDetectedEvent => ({ anomalyId, deviceId: 'd', inspectionId: 'i', type: 'crack', confidence: 0.8, status: 'SUSPECTED' });
+const anomaly = (anomalyId: string): AnomalyDetectedEvent => ({
+  anomalyId,
+  deviceId: 'd',
+  inspectionId: 'i',
+  type: 'crack',
+  confidence: 0.8,
+  status: 'SUSPECTED',
+});
 
 let observer: Redis;
 beforeAll(() => {
@@ -30,7 +37,10 @@ async function subscribersReach(channel: string, expected: number) {
   }
 }
 
-const pair = (prefix: string) => [new RedisEventBus({ url: REDIS, channelPrefix: prefix }, silent), new RedisEventBus({ url: REDIS, channelPrefix: prefix }, silent)];
+const pair = (prefix: string) => [
+  new RedisEventBus({ url: REDIS, channelPrefix: prefix }, silent),
+  new RedisEventBus({ url: REDIS, channelPrefix: prefix }, silent),
+];
 
 describe('the Redis event bus', () => {
   it('is what createEventBus gives when REDIS_URL is set', async () => {

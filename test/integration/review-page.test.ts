@@ -49,7 +49,8 @@ describe('the reviewer page is served by vigil itself', () => {
       expect(res.headers.get('cache-control')).toBe('no-cache');
       const csp = res.headers.get('content-security-policy')!;
       expect(csp).toBe(REVIEW_PAGE_CSP);
-      for (const directive of ["default-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'", "style-src 'self'"]) expect(csp).toContain(directive);
+      for (const directive of ["default-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'", "style-src 'self'"])
+        expect(csp).toContain(directive);
       expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
       expect(body.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\/|@import|url\(/);
       const again = await fetch(`${t.app.url}${urlPath}`, { headers: { 'if-none-match': res.headers.get('etag')! } });
@@ -89,7 +90,8 @@ describe('the reviewer page in Chromium (1366×768)', () => {
     await uploadImages(t, inspectionId, await Promise.all(Array.from({ length: TASKS }, (_, i) => surfacePhoto(3000 + i, i % 3 === 0))));
     const run = await waitForRun(t, inspectionId, 120_000);
     expect(run.workflowRuns.at(-1).status).toBe('SUCCEEDED');
-    const tasks = ok(await t.gql('query($id: ID!) { inspection(id: $id) { reviewTasks { id reason status } } }', { id: inspectionId })).inspection.reviewTasks;
+    const tasks = ok(await t.gql('query($id: ID!) { inspection(id: $id) { reviewTasks { id reason status } } }', { id: inspectionId }))
+      .inspection.reviewTasks;
     expect(tasks).toHaveLength(TASKS);
     expect(new Set(tasks.map((x: any) => `${x.reason} ${x.status}`))).toEqual(new Set(['COLD_START PENDING']));
 
@@ -221,38 +223,41 @@ describe('the reviewer page in Chromium (1366×768)', () => {
     }
   });
 
-  browserIt('A, a box dragged on the photo with a picked type, Enter: saved as ANOMALOUS with that box, and the next task follows', async () => {
-    const first = await taskId();
-    await page.keyboard.press('a');
-    expect(await page.getAttribute(sel('verdict-anomalous'), 'aria-pressed')).toBe('true');
-    expect(await page.getAttribute(sel('verdict-normal'), 'aria-pressed')).toBe('false');
-    await drag([0.25, 0.3], [0.65, 0.7]);
-    expect(await boxCount()).toBe(1);
-    await page.selectOption(sel('box-type'), pickedType);
-    await page.fill(sel('comment'), 'crack near the flange');
-    await page.locator(sel('comment')).blur();
-    fs.mkdirSync(RESULTS_DIR, { recursive: true });
-    await page.screenshot({ path: path.join(RESULTS_DIR, 'review-page.png') });
+  browserIt(
+    'A, a box dragged on the photo with a picked type, Enter: saved as ANOMALOUS with that box, and the next task follows',
+    async () => {
+      const first = await taskId();
+      await page.keyboard.press('a');
+      expect(await page.getAttribute(sel('verdict-anomalous'), 'aria-pressed')).toBe('true');
+      expect(await page.getAttribute(sel('verdict-normal'), 'aria-pressed')).toBe('false');
+      await drag([0.25, 0.3], [0.65, 0.7]);
+      expect(await boxCount()).toBe(1);
+      await page.selectOption(sel('box-type'), pickedType);
+      await page.fill(sel('comment'), 'crack near the flange');
+      await page.locator(sel('comment')).blur();
+      fs.mkdirSync(RESULTS_DIR, { recursive: true });
+      await page.screenshot({ path: path.join(RESULTS_DIR, 'review-page.png') });
 
-    await page.keyboard.press('Enter');
-    const second = await nextTask(first);
-    expect(second).not.toBe(first);
-    expect(second).not.toBe('');
-    await untilText('done-today', `1`);
-    expect(await boxCount()).toBe(0);
-    expect(await page.getAttribute(sel('verdict-anomalous'), 'aria-pressed')).toBe('false');
+      await page.keyboard.press('Enter');
+      const second = await nextTask(first);
+      expect(second).not.toBe(first);
+      expect(second).not.toBe('');
+      await untilText('done-today', `1`);
+      expect(await boxCount()).toBe(0);
+      expect(await page.getAttribute(sel('verdict-anomalous'), 'aria-pressed')).toBe('false');
 
-    const done = await asAdmin(first);
-    expect(done.status).toBe('COMPLETED');
-    expect(done.verdict).toBe('ANOMALOUS');
-    expect(done.answers).toHaveLength(1);
-    expect(done.answers[0].verdict).toBe('ANOMALOUS');
-    expect(done.answers[0].comment).toBe('crack near the flange');
-    expect(done.answers[0].regions).toHaveLength(1);
-    expect(done.answers[0].regions[0].type).toBe(pickedType);
-    expect(done.answers[0].regions[0].confidence).toBeNull();
-    expectBox(done.answers[0].regions[0].box, { x: 0.25, y: 0.3, width: 0.4, height: 0.4 });
-  });
+      const done = await asAdmin(first);
+      expect(done.status).toBe('COMPLETED');
+      expect(done.verdict).toBe('ANOMALOUS');
+      expect(done.answers).toHaveLength(1);
+      expect(done.answers[0].verdict).toBe('ANOMALOUS');
+      expect(done.answers[0].comment).toBe('crack near the flange');
+      expect(done.answers[0].regions).toHaveLength(1);
+      expect(done.answers[0].regions[0].type).toBe(pickedType);
+      expect(done.answers[0].regions[0].confidence).toBeNull();
+      expectBox(done.answers[0].regions[0].box, { x: 0.25, y: 0.3, width: 0.4, height: 0.4 });
+    },
+  );
 
   browserIt('N, Enter: saved as NORMAL with no regions', async () => {
     const id = await taskId();
@@ -352,7 +357,9 @@ describe('the reviewer page in Chromium (1366×768)', () => {
       id = await nextTask(id);
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`review page: ${LOOP} tasks in ${seconds.toFixed(1)} s = ${((LOOP / seconds) * 60).toFixed(0)} tasks/min (scripted reviewer in headless Chromium, 1366×768, PGlite)`);
+    console.log(
+      `review page: ${LOOP} tasks in ${seconds.toFixed(1)} s = ${((LOOP / seconds) * 60).toFixed(0)} tasks/min (scripted reviewer in headless Chromium, 1366×768, PGlite)`,
+    );
     await untilText('done-today', `${4 + LOOP}`);
   });
 
@@ -387,7 +394,9 @@ describe('the reviewer page in Chromium (1366×768)', () => {
     let judged = 0;
     let id = await nextTask('');
     while (id) {
-      const task = ok(await t.gql('query($id: ID!) { reviewTask(id: $id) { reason modelOutput { regions { type } heatmaps { url } } } }', { id })).reviewTask;
+      const task = ok(
+        await t.gql('query($id: ID!) { reviewTask(id: $id) { reason modelOutput { regions { type } heatmaps { url } } } }', { id }),
+      ).reviewTask;
       expect(task.reason).toBe('SAMPLED_QA');
       const m = task.modelOutput;
       if (m?.heatmaps.length && m.regions.length) {
@@ -395,12 +404,18 @@ describe('the reviewer page in Chromium (1366×768)', () => {
         expect(await text('task-confidence')).toMatch(/% sure/);
         expect(await count('heatmap')).toBe(m.heatmaps.length);
         expect(await count('model-box')).toBe(m.regions.length);
-        expect(await page.locator(`${sel('model-box')} text`).first().textContent()).toMatch(new RegExp(`^${m.regions[0].type} \\d+%$`));
+        expect(
+          await page
+            .locator(`${sel('model-box')} text`)
+            .first()
+            .textContent(),
+        ).toMatch(new RegExp(`^${m.regions[0].type} \\d+%$`));
         // The page's own links: every query signs a fresh one, so those of another query would differ.
         const shown = await page.locator(sel('heatmap')).evaluateAll((els) => els.map((e) => e.getAttribute('href')!));
         for (const href of shown) {
           const wanted = new URL(href, page.url()).pathname;
-          for (let i = 0; i < 100 && ![...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200); i++) await page.waitForTimeout(50);
+          for (let i = 0; i < 100 && ![...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200); i++)
+            await page.waitForTimeout(50);
           expect([...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200)).toBe(true);
         }
         if (judged === 1) await page.screenshot({ path: path.join(RESULTS_DIR, 'review-page-model.png') });

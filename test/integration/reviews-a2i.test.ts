@@ -53,7 +53,10 @@ beforeAll(async () => {
     },
     {
       s3Client,
-      reviewClients: { a2i: new SageMakerA2IRuntimeClient({ region: REGION, credentials }), lookout: new LookoutVisionClient({ region: REGION, credentials }) },
+      reviewClients: {
+        a2i: new SageMakerA2IRuntimeClient({ region: REGION, credentials }),
+        lookout: new LookoutVisionClient({ region: REGION, credentials }),
+      },
     },
   );
 });
@@ -74,9 +77,13 @@ const datasetUpdates = () => lookout.commandCalls(UpdateDatasetEntriesCommand).m
 async function coldStartTask(type: string) {
   const prisma = t.app.db.prisma;
   const device = await prisma.device.create({ data: { externalId: `${type}-${crypto.randomUUID()}`, name: `${type} on line 12`, type } });
-  const inspection = await prisma.inspection.create({ data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' } });
+  const inspection = await prisma.inspection.create({
+    data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' },
+  });
   const normalizedKey = `derived/${crypto.randomUUID()}/normalized.png`;
-  const png = await sharp({ create: { width: WIDTH, height: HEIGHT, channels: 3, background: { r: 120, g: 130, b: 140 } } }).png().toBuffer();
+  const png = await sharp({ create: { width: WIDTH, height: HEIGHT, channels: 3, background: { r: 120, g: 130, b: 140 } } })
+    .png()
+    .toBuffer();
   s3.put(BUCKET, normalizedKey, png, 'image/png');
   const sha256 = crypto.createHash('sha256').update(png).update(normalizedKey).digest('hex');
   const image = await prisma.image.create({
@@ -93,14 +100,24 @@ async function coldStartTask(type: string) {
     },
   });
   const run = await prisma.workflowRun.create({
-    data: { inspectionId: inspection.id, workflow: 'detect-inspection', engine: 'LOCAL', status: 'RUNNING', imagesTotal: 1, startedAt: new Date() },
+    data: {
+      inspectionId: inspection.id,
+      workflow: 'detect-inspection',
+      engine: 'LOCAL',
+      status: 'RUNNING',
+      imagesTotal: 1,
+      startedAt: new Date(),
+    },
   });
   const { reviewTaskId } = await t.app.services.detections.requestReview(run.id, image.id, 'COLD_START');
   return { deviceId: device.id, imageId: image.id, normalizedKey, runId: run.id, taskId: reviewTaskId };
 }
 
 // The shape of AWS's example "SageMaker A2I HumanLoop Status Change" event.
-function statusChange(name: string, detail: { humanLoopStatus: 'Completed' | 'Failed' | 'Stopped'; outputS3Uri?: string; failureReason?: string }) {
+function statusChange(
+  name: string,
+  detail: { humanLoopStatus: 'Completed' | 'Failed' | 'Stopped'; outputS3Uri?: string; failureReason?: string },
+) {
   const humanLoopArn = `arn:aws:sagemaker:${REGION}:${ACCOUNT}:human-loop/${name}`;
   return {
     version: '0',
@@ -148,7 +165,11 @@ function putOutput(name: string, input: unknown, workers: WorkerAnswer[]): strin
       timeSpentInSeconds: 95.675,
       workerId: w.workerId,
       workerMetadata: {
-        identityData: { identityProviderType: 'Cognito', issuer: `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_AbCdEf123`, sub: crypto.randomUUID() },
+        identityData: {
+          identityProviderType: 'Cognito',
+          issuer: `https://cognito-idp.${REGION}.amazonaws.com/${REGION}_AbCdEf123`,
+          sub: crypto.randomUUID(),
+        },
       },
     })),
     humanLoopName: name,
@@ -196,7 +217,9 @@ describe('human review on Amazon A2I', () => {
       reason: 'COLD_START',
       deviceType: type,
     };
-    expect(startedLoops()).toEqual([{ HumanLoopName: name, FlowDefinitionArn: FLOW, HumanLoopInput: { InputContent: JSON.stringify(expectedInput) } }]);
+    expect(startedLoops()).toEqual([
+      { HumanLoopName: name, FlowDefinitionArn: FLOW, HumanLoopInput: { InputContent: JSON.stringify(expectedInput) } },
+    ]);
     expect(JSON.parse(startedLoops()[0].HumanLoopInput!.InputContent!)).toEqual(expectedInput);
     expect(await prisma.reviewTask.findUniqueOrThrow({ where: { id: taskId } })).toMatchObject({
       status: 'PENDING',
@@ -219,7 +242,12 @@ describe('human review on Amazon A2I', () => {
 
     // 2. The loop completes: one worker boxed a crack (pixels 16,12 → 48,36 of 64×48).
     const outputS3Uri = putOutput(name, expectedInput, [
-      { workerId: 'ef7294f850a3d9d1', boxes: [{ left: 16, top: 12, width: 32, height: 24, label: 'crack' }], verdict: 'anomalous', comment: '  crack on the second shed ' },
+      {
+        workerId: 'ef7294f850a3d9d1',
+        boxes: [{ left: 16, top: 12, width: 32, height: 24, label: 'crack' }],
+        verdict: 'anomalous',
+        comment: '  crack on the second shed ',
+      },
     ]);
     const event = statusChange(name, { humanLoopStatus: 'Completed', outputS3Uri });
     s3.resetHistory();
@@ -233,22 +261,39 @@ describe('human review on Amazon A2I', () => {
       humanLoopName: name,
       note: null,
       answerCount: 1,
-      answers: [{ reviewer: 'a2i:ef7294f850a3d9d1', verdict: 'ANOMALOUS', comment: 'crack on the second shed', regions: [{ type: 'crack', confidence: null, box }] }],
+      answers: [
+        {
+          reviewer: 'a2i:ef7294f850a3d9d1',
+          verdict: 'ANOMALOUS',
+          comment: 'crack on the second shed',
+          regions: [{ type: 'crack', confidence: null, box }],
+        },
+      ],
     });
     const device = ok(
-      await t.gql(`query($id: ID!) { device(id: $id) { status anomalies(first: 10) { nodes { type status source confidence box { x y width height } } } } }`, {
-        id: toGlobalId('Device', deviceId),
-      }),
+      await t.gql(
+        `query($id: ID!) { device(id: $id) { status anomalies(first: 10) { nodes { type status source confidence box { x y width height } } } } }`,
+        {
+          id: toGlobalId('Device', deviceId),
+        },
+      ),
     ).device;
     expect(device).toEqual({
       status: 'NEEDS_ATTENTION',
-      anomalies: { nodes: [{ type: 'crack', status: 'CONFIRMED', source: 'HUMAN', confidence: 1, box: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 } }] },
+      anomalies: {
+        nodes: [{ type: 'crack', status: 'CONFIRMED', source: 'HUMAN', confidence: 1, box: { x: 0.25, y: 0.25, width: 0.5, height: 0.5 } }],
+      },
     });
 
     const entries = await prisma.datasetEntry.findMany({ where: { imageId }, include: { dataset: true } });
     expect(entries).toHaveLength(1);
     const [entry] = entries;
-    expect(entry).toMatchObject({ reviewTaskId: taskId, label: 'ANOMALOUS', regions: [{ type: 'crack', box }], maskKey: `datasets/${entry.datasetId}/masks/${imageId}.png` });
+    expect(entry).toMatchObject({
+      reviewTaskId: taskId,
+      label: 'ANOMALOUS',
+      regions: [{ type: 'crack', box }],
+      maskKey: `datasets/${entry.datasetId}/masks/${imageId}.png`,
+    });
     expect(entry.dataset).toMatchObject({ name: type, deviceType: type, manifestKey: DatasetService.manifestKey(entry.datasetId) });
     expect(entry.dataset.manifestAt).not.toBeNull();
     expect(entry.syncedAt).not.toBeNull();
@@ -275,7 +320,10 @@ describe('human review on Amazon A2I', () => {
     expect(line['anomaly-label-metadata']).toMatchObject({ 'class-name': 'anomaly', 'human-annotated': 'yes', 'job-name': 'vigil-review' });
     expect(line['anomaly-mask-ref']).toBe(`s3://${BUCKET}/datasets/${entry.datasetId}/masks/${imageId}.png`);
     expect(line['anomaly-mask-ref']).toMatch(/^s3:\/\/vigil-images\/datasets\/.+\/masks\/.+\.png$/);
-    expect(Object.values(line['anomaly-mask-ref-metadata']!['internal-color-map']).map((c) => c['class-name'])).toEqual(['BACKGROUND', 'crack']);
+    expect(Object.values(line['anomaly-mask-ref-metadata']!['internal-color-map']).map((c) => c['class-name'])).toEqual([
+      'BACKGROUND',
+      'crack',
+    ]);
 
     // Lookout for Vision got that same line, in the dataset of the entry's split.
     const updates = datasetUpdates();
@@ -337,7 +385,10 @@ describe('human review on Amazon A2I', () => {
     expect(await snapshot(taskId, imageId)).toEqual(onSecondLoop);
 
     // The second loop fails too: A2I_MAX_LOOPS=2 used, the task waits for an ADMIN.
-    const failedAgain = statusChange(second, { humanLoopStatus: 'Failed', failureReason: 'No worker accepted the task before TaskAvailabilityLifetimeInSeconds' });
+    const failedAgain = statusChange(second, {
+      humanLoopStatus: 'Failed',
+      failureReason: 'No worker accepted the task before TaskAvailabilityLifetimeInSeconds',
+    });
     expect(await deliver(failedAgain)).toMatchObject({ humanLoopName: second, status: 'Failed', task: { taskId, status: 'EXPIRED' } });
     expect(startedLoops()).toEqual([]);
     expect(await taskView(taskId)).toMatchObject({
@@ -353,7 +404,13 @@ describe('human review on Amazon A2I', () => {
     expect(ok(await t.gql(CLAIM, {}, reviewer)).claimNextReview).toBeNull();
     const admin = await newKey(t, 'ADMIN');
     const claimed = ok(await t.gql(CLAIM, {}, admin)).claimNextReview;
-    expect(claimed).toMatchObject({ id: toGlobalId('ReviewTask', taskId), status: 'CLAIMED', escalated: true, reason: 'COLD_START', deviceType: type });
+    expect(claimed).toMatchObject({
+      id: toGlobalId('ReviewTask', taskId),
+      status: 'CLAIMED',
+      escalated: true,
+      reason: 'COLD_START',
+      deviceType: type,
+    });
     const done = ok(await t.gql(SUBMIT, { id: claimed.id, v: 'NORMAL', c: 'nothing wrong' }, admin)).submitReview;
     expect(done).toMatchObject({ id: claimed.id, status: 'COMPLETED', verdict: 'NORMAL', answerCount: 1 });
     expect(await prisma.anomaly.count({ where: { imageId } })).toBe(0);
@@ -388,7 +445,9 @@ describe('human review on Amazon A2I', () => {
       { workerId: 'worker-anomalous-02', boxes: [{ left: 0, top: 0, width: 8, height: 8, label: 'chip' }], verdict: 'anomalous' },
     ]);
     lookout.resetHistory();
-    expect(await deliver(statusChange(name, { humanLoopStatus: 'Completed', outputS3Uri }))).toMatchObject({ task: { taskId, status: 'PENDING' } });
+    expect(await deliver(statusChange(name, { humanLoopStatus: 'Completed', outputS3Uri }))).toMatchObject({
+      task: { taskId, status: 'PENDING' },
+    });
 
     const view = await taskView(taskId);
     expect(view).toMatchObject({ status: 'PENDING', escalated: true, verdict: null, answerCount: 2 });
@@ -405,7 +464,11 @@ describe('human review on Amazon A2I', () => {
     const reviewer = await newKey(t, 'REVIEWER');
     expect(ok(await t.gql(CLAIM, {}, reviewer)).claimNextReview).toBeNull();
     const admin = await newKey(t, 'ADMIN');
-    expect(ok(await t.gql(CLAIM, {}, admin)).claimNextReview).toMatchObject({ id: toGlobalId('ReviewTask', taskId), status: 'CLAIMED', escalated: true });
+    expect(ok(await t.gql(CLAIM, {}, admin)).claimNextReview).toMatchObject({
+      id: toGlobalId('ReviewTask', taskId),
+      status: 'CLAIMED',
+      escalated: true,
+    });
 
     // The same event delivered again leaves the ADMIN's claim alone.
     await deliver(statusChange(name, { humanLoopStatus: 'Completed', outputS3Uri }));

@@ -47,12 +47,21 @@ describe('a reviewer answering tasks', () => {
     expect(picture.width).toBe(160);
 
     const box = { x: 0.25, y: 0.5, width: 0.5, height: 0.25 };
-    const done = ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box, type: 'crack' }], c: 'hairline crack' }, reviewer)).submitReview;
+    const done = ok(
+      await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box, type: 'crack' }], c: 'hairline crack' }, reviewer),
+    ).submitReview;
     expect(done).toMatchObject({ status: 'COMPLETED', verdict: 'ANOMALOUS', answerCount: 1 });
 
-    const device = ok(await t.gql(`query($id: ID!) { device(id: $id) { status anomalies(first: 10) { nodes { type status source box { x y width height } } } } }`, { id: deviceId })).device;
+    const device = ok(
+      await t.gql(
+        `query($id: ID!) { device(id: $id) { status anomalies(first: 10) { nodes { type status source box { x y width height } } } } }`,
+        { id: deviceId },
+      ),
+    ).device;
     expect(device.status).toBe('NEEDS_ATTENTION');
-    expect(device.anomalies.nodes).toEqual([{ type: 'crack', status: 'CONFIRMED', source: 'HUMAN', box: { x: 0.25, y: 0.5, width: 0.5, height: 0.25 } }]);
+    expect(device.anomalies.nodes).toEqual([
+      { type: 'crack', status: 'CONFIRMED', source: 'HUMAN', box: { x: 0.25, y: 0.5, width: 0.5, height: 0.25 } },
+    ]);
 
     // The same answer again (a client retry) changes nothing.
     const again = ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box, type: 'crack' }] }, reviewer)).submitReview;
@@ -70,19 +79,28 @@ describe('a reviewer answering tasks', () => {
     expect(dataset.entries.nodes.find((e: { label: string }) => e.label === 'NORMAL').maskUrl).toBeNull();
 
     // The mask: white background, the crack's colour inside the box.
-    const { data, info } = await sharp(await fetchBytes(anomalous.maskUrl)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(await fetchBytes(anomalous.maskUrl))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const at = (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
     expect([info.width, info.height]).toEqual([160, 160]);
     expect(at(5, 5)).toEqual([255, 255, 255]);
     expect(at(80, 100)).not.toEqual([255, 255, 255]);
 
     const manifest = (await fetchBytes(dataset.manifestUrl)).toString('utf8');
-    const lines = manifest.trimEnd().split('\n').map((l) => manifestLineSchema.parse(JSON.parse(l)));
+    const lines = manifest
+      .trimEnd()
+      .split('\n')
+      .map((l) => manifestLineSchema.parse(JSON.parse(l)));
     expect(lines).toHaveLength(2);
     const byLabel = new Map(lines.map((l) => [l['anomaly-label'], l]));
     expect(byLabel.get(1)).toMatchObject({ 'anomaly-label-metadata': { 'class-name': 'anomaly', 'human-annotated': 'yes' } });
     expect(byLabel.get(1)!['anomaly-mask-ref']).toMatch(/^file:\/\/.+\/masks\/.+\.png$/);
-    expect(Object.values(byLabel.get(1)!['anomaly-mask-ref-metadata']!['internal-color-map']).map((c) => c['class-name'])).toEqual(['BACKGROUND', 'crack']);
+    expect(Object.values(byLabel.get(1)!['anomaly-mask-ref-metadata']!['internal-color-map']).map((c) => c['class-name'])).toEqual([
+      'BACKGROUND',
+      'crack',
+    ]);
     expect(byLabel.get(0)).toMatchObject({ 'anomaly-label-metadata': { 'class-name': 'normal' } });
     expect(byLabel.get(0)).not.toHaveProperty('anomaly-mask-ref');
     for (const l of lines) expect(l['source-ref']).toMatch(/^file:\/\/.+\.(png|jpg)$/);
@@ -160,13 +178,25 @@ describe('a reviewer answering tasks', () => {
 
     expect(await answer(a, second, 'NORMAL')).toMatchObject({ status: 'PENDING' });
     const box = { x: 0.1, y: 0.1, width: 0.2, height: 0.2 };
-    expect(await answer(b, second, 'ANOMALOUS', [{ box, type: 'chip' }])).toMatchObject({ status: 'PENDING', escalated: true, verdict: null });
+    expect(await answer(b, second, 'ANOMALOUS', [{ box, type: 'chip' }])).toMatchObject({
+      status: 'PENDING',
+      escalated: true,
+      verdict: null,
+    });
     expect(ok(await t.gql(CLAIM, {}, c)).claimNextReview).toBeNull();
-    const task = ok(await t.gql(`query($id: ID!) { reviewTask(id: $id) { note answers { verdict reviewer } } }`, { id: second }, admin)).reviewTask;
+    const task = ok(
+      await t.gql(`query($id: ID!) { reviewTask(id: $id) { note answers { verdict reviewer } } }`, { id: second }, admin),
+    ).reviewTask;
     expect(task.note).toMatch(/disagreed/);
     expect(task.answers.map((x: { verdict: string }) => x.verdict)).toEqual(['NORMAL', 'ANOMALOUS']);
-    expect(await answer(admin, second, 'ANOMALOUS', [{ box, type: 'chip' }])).toMatchObject({ status: 'COMPLETED', verdict: 'ANOMALOUS', answerCount: 3 });
-    expect(await t.app.db.prisma.anomaly.findMany({ select: { type: true, source: true, status: true } })).toEqual([{ type: 'chip', source: 'HUMAN', status: 'CONFIRMED' }]);
+    expect(await answer(admin, second, 'ANOMALOUS', [{ box, type: 'chip' }])).toMatchObject({
+      status: 'COMPLETED',
+      verdict: 'ANOMALOUS',
+      answerCount: 3,
+    });
+    expect(await t.app.db.prisma.anomaly.findMany({ select: { type: true, source: true, status: true } })).toEqual([
+      { type: 'chip', source: 'HUMAN', status: 'CONFIRMED' },
+    ]);
   });
 
   it('refuses bad answers with clear errors and changes nothing', async () => {
@@ -176,18 +206,28 @@ describe('a reviewer answering tasks', () => {
     const stranger = await newKey(t, 'REVIEWER');
     expect(ok(await t.gql(CLAIM, { skip: [other] }, reviewer)).claimNextReview.id).toBe(taskId);
     const cases: [unknown[], string, RegExp][] = [
-      [[{ box: { x: -0.1, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /regions\[0\]\.box\.x: expected a share of the image from 0 to 1/],
+      [
+        [{ box: { x: -0.1, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }],
+        'BAD_USER_INPUT',
+        /regions\[0\]\.box\.x: expected a share of the image from 0 to 1/,
+      ],
       [[{ box: { x: 0.2, y: 0, width: 1.2, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /regions\[0\]\.box\.width/],
       [[{ box: { x: 0.8, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /past the right edge/],
       [[{ box: { x: 0.2, y: 0.2, width: 0, height: 0.5 }, type: 'crack' }], 'BAD_USER_INPUT', /width and a height above 0/],
-      [[{ box: { x: 0.2, y: 0.2, width: 0.1, height: 0.1 }, type: 'gremlins' }], 'BAD_USER_INPUT', /unknown anomaly type "gremlins"; expected one of crack/],
+      [
+        [{ box: { x: 0.2, y: 0.2, width: 0.1, height: 0.1 }, type: 'gremlins' }],
+        'BAD_USER_INPUT',
+        /unknown anomaly type "gremlins"; expected one of crack/,
+      ],
     ];
     for (const [r, code, message] of cases) {
       const err = failure(await t.gql(SUBMIT, { id: taskId, v: 'ANOMALOUS', r }, reviewer));
       expect(err.extensions?.code).toBe(code);
       expect(err.message).toMatch(message);
     }
-    const normalWithBox = failure(await t.gql(SUBMIT, { id: taskId, v: 'NORMAL', r: [{ box: { x: 0, y: 0, width: 0.1, height: 0.1 }, type: 'crack' }] }, reviewer));
+    const normalWithBox = failure(
+      await t.gql(SUBMIT, { id: taskId, v: 'NORMAL', r: [{ box: { x: 0, y: 0, width: 0.1, height: 0.1 }, type: 'crack' }] }, reviewer),
+    );
     expect(normalWithBox.message).toMatch(/a NORMAL verdict has no regions/);
     const notHeld = failure(await t.gql(SUBMIT, { id: taskId, v: 'NORMAL' }, stranger));
     expect([notHeld.extensions?.code, notHeld.message]).toEqual(['CONFLICT', expect.stringMatching(/you do not hold review task/)]);
@@ -195,12 +235,23 @@ describe('a reviewer answering tasks', () => {
     expect(failure(await t.gql(SUBMIT, { id: 'bm90LWFuLWlk', v: 'NORMAL' }, reviewer)).extensions?.code).toBe('BAD_USER_INPUT');
 
     // A REVIEWER sees what a task needs, not the fleet.
-    for (const query of ['{ devices(first: 1) { nodes { id } } }', '{ reviewQueue { nodes { id } } }', '{ datasets { id } }', '{ anomalies { nodes { id } } }']) {
+    for (const query of [
+      '{ devices(first: 1) { nodes { id } } }',
+      '{ reviewQueue { nodes { id } } }',
+      '{ datasets { id } }',
+      '{ anomalies { nodes { id } } }',
+    ]) {
       expect(failure(await t.gql(query, {}, reviewer)).extensions?.code).toBe('FORBIDDEN');
     }
-    expect(failure(await t.gql(`query($id: ID!) { reviewTask(id: $id) { id } }`, { id: other }, reviewer)).extensions?.code).toBe('FORBIDDEN');
-    expect(failure(await t.gql(`query($id: ID!) { reviewTask(id: $id) { image { id } } }`, { id: taskId }, reviewer)).extensions?.code).toBe('FORBIDDEN');
-    expect(ok(await t.gql(`query($id: ID!) { reviewTask(id: $id) { status deviceType } }`, { id: taskId }, reviewer)).reviewTask.status).toBe('CLAIMED');
+    expect(failure(await t.gql(`query($id: ID!) { reviewTask(id: $id) { id } }`, { id: other }, reviewer)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
+    expect(
+      failure(await t.gql(`query($id: ID!) { reviewTask(id: $id) { image { id } } }`, { id: taskId }, reviewer)).extensions?.code,
+    ).toBe('FORBIDDEN');
+    expect(
+      ok(await t.gql(`query($id: ID!) { reviewTask(id: $id) { status deviceType } }`, { id: taskId }, reviewer)).reviewTask.status,
+    ).toBe('CLAIMED');
     expect(failure(await t.gql(CLAIM, {}, await t.keyFor('OPERATOR'))).extensions?.code).toBe('FORBIDDEN');
 
     expect(await t.app.db.prisma.reviewAnswer.count()).toBe(0);
@@ -217,10 +268,19 @@ describe('the review queue', () => {
     const { inspectionId } = await deviceWithInspection(t, 'insulator');
     const imageIds = await uploadImages(t, inspectionId, await Promise.all([0, 1, 2, 3].map((i) => surfacePhoto(50 + i, false))));
     const prisma = t.app.db.prisma;
-    const inspection = (await prisma.image.findUniqueOrThrow({ where: { id: Buffer.from(imageIds[0], 'base64url').toString().split(':')[1] } })).inspectionId!;
+    const inspection = (
+      await prisma.image.findUniqueOrThrow({ where: { id: Buffer.from(imageIds[0], 'base64url').toString().split(':')[1] } })
+    ).inspectionId!;
     const raw = imageIds.map((id) => Buffer.from(id, 'base64url').toString().split(':')[1]);
     const create = (i: number, reason: 'LOW_CONFIDENCE' | 'SAMPLED_QA', uncertainty: number, priority?: number) =>
-      t.app.services.reviewQueue.createOnce(prisma, { imageId: raw[i], inspectionId: inspection, detectionId: null, reason, uncertainty, priority });
+      t.app.services.reviewQueue.createOnce(prisma, {
+        imageId: raw[i],
+        inspectionId: inspection,
+        detectionId: null,
+        reason,
+        uncertainty,
+        priority,
+      });
     await create(0, 'LOW_CONFIDENCE', 0.2);
     await create(1, 'LOW_CONFIDENCE', 0.9);
     await create(2, 'SAMPLED_QA', 0.02, 0.5);
@@ -275,16 +335,48 @@ describe("a reviewer's verdict on the model's anomalies", () => {
     const other = await prisma.image.findUniqueOrThrow({ where: { id: raw(otherGid) } });
     const suspect = async (imageId: string, boxes: [number, number, number, number][]) => {
       const detection = await prisma.detection.create({
-        data: { imageId, stage: 'INSPECT', detector: 'builtin-inspect', modelVersion: 'm1', isAnomalous: true, confidence: 0.6, result: { route: 'UNCERTAIN', regions: [] } },
+        data: {
+          imageId,
+          stage: 'INSPECT',
+          detector: 'builtin-inspect',
+          modelVersion: 'm1',
+          isAnomalous: true,
+          confidence: 0.6,
+          result: { route: 'UNCERTAIN', regions: [] },
+        },
       });
       for (const [i, [x, y, w, h]] of boxes.entries()) {
         await prisma.anomaly.create({
-          data: { imageId, inspectionId: image.inspectionId!, deviceId: image.inspection!.deviceId, detectionId: detection.id, regionIndex: i, type: 'anomaly', confidence: 0.6, boxX: x, boxY: y, boxWidth: w, boxHeight: h, source: 'MODEL' },
+          data: {
+            imageId,
+            inspectionId: image.inspectionId!,
+            deviceId: image.inspection!.deviceId,
+            detectionId: detection.id,
+            regionIndex: i,
+            type: 'anomaly',
+            confidence: 0.6,
+            boxX: x,
+            boxY: y,
+            boxWidth: w,
+            boxHeight: h,
+            source: 'MODEL',
+          },
         });
       }
-      return (await t.app.services.reviewQueue.createOnce(prisma, { imageId, inspectionId: image.inspectionId!, detectionId: detection.id, reason: 'LOW_CONFIDENCE', uncertainty: 0.7 })).task;
+      return (
+        await t.app.services.reviewQueue.createOnce(prisma, {
+          imageId,
+          inspectionId: image.inspectionId!,
+          detectionId: detection.id,
+          reason: 'LOW_CONFIDENCE',
+          uncertainty: 0.7,
+        })
+      ).task;
     };
-    const task = await suspect(image.id, [[0.1, 0.1, 0.2, 0.2], [0.6, 0.6, 0.2, 0.2]]);
+    const task = await suspect(image.id, [
+      [0.1, 0.1, 0.2, 0.2],
+      [0.6, 0.6, 0.2, 0.2],
+    ]);
     const otherTask = await suspect(other.id, [[0.4, 0.4, 0.1, 0.1]]);
     await prisma.device.update({ where: { id: image.inspection!.deviceId }, data: { status: 'NEEDS_ATTENTION' } });
     const reviewer = await newKey(t, 'REVIEWER');
@@ -293,28 +385,71 @@ describe("a reviewer's verdict on the model's anomalies", () => {
     const completions = new Feed(client, 'subscription { reviewCompleted(reasons: [LOW_CONFIDENCE]) { verdict } }', {});
     try {
       const probe = await prisma.anomaly.findFirstOrThrow();
-      await untilLive(feed, () => t.app.events.publish('ANOMALY_DETECTED', { anomalyId: probe.id, deviceId: probe.deviceId, inspectionId: probe.inspectionId, type: 'anomaly', confidence: 0.6, status: 'SUSPECTED' }));
-      await untilLive(completions, () => t.app.events.publish('REVIEW_COMPLETED', { reviewTaskId: otherTask.id, imageId: other.id, reason: 'LOW_CONFIDENCE', verdict: 'NORMAL' }));
+      await untilLive(feed, () =>
+        t.app.events.publish('ANOMALY_DETECTED', {
+          anomalyId: probe.id,
+          deviceId: probe.deviceId,
+          inspectionId: probe.inspectionId,
+          type: 'anomaly',
+          confidence: 0.6,
+          status: 'SUSPECTED',
+        }),
+      );
+      await untilLive(completions, () =>
+        t.app.events.publish('REVIEW_COMPLETED', {
+          reviewTaskId: otherTask.id,
+          imageId: other.id,
+          reason: 'LOW_CONFIDENCE',
+          verdict: 'NORMAL',
+        }),
+      );
       const before = feed.results.length;
       const completedBefore = completions.results.length;
       const skip = [toGlobalId('ReviewTask', otherTask.id)];
       const claimed = ok(await t.gql(CLAIM, { skip }, reviewer)).claimNextReview;
       expect(claimed.id).toBe(toGlobalId('ReviewTask', task.id));
-      const view = ok(await t.gql(`query($id: ID!) { reviewTask(id: $id) { modelOutput { detector modelVersion confidence isAnomalous } } }`, { id: claimed.id }, reviewer)).reviewTask;
+      const view = ok(
+        await t.gql(
+          `query($id: ID!) { reviewTask(id: $id) { modelOutput { detector modelVersion confidence isAnomalous } } }`,
+          { id: claimed.id },
+          reviewer,
+        ),
+      ).reviewTask;
       expect(view.modelOutput).toEqual({ detector: 'builtin-inspect', modelVersion: 'm1', confidence: 0.6, isAnomalous: true });
-      ok(await t.gql(SUBMIT, { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { x: 0.05, y: 0.05, width: 0.3, height: 0.3 }, type: 'corrosion' }] }, reviewer));
-      const rows = await prisma.anomaly.findMany({ where: { imageId: image.id }, orderBy: { regionIndex: 'asc' }, select: { status: true, type: true, source: true } });
+      ok(
+        await t.gql(
+          SUBMIT,
+          { id: claimed.id, v: 'ANOMALOUS', r: [{ box: { x: 0.05, y: 0.05, width: 0.3, height: 0.3 }, type: 'corrosion' }] },
+          reviewer,
+        ),
+      );
+      const rows = await prisma.anomaly.findMany({
+        where: { imageId: image.id },
+        orderBy: { regionIndex: 'asc' },
+        select: { status: true, type: true, source: true },
+      });
       expect(rows).toEqual([
         { status: 'CONFIRMED', type: 'corrosion', source: 'MODEL' },
         { status: 'REJECTED', type: 'anomaly', source: 'MODEL' },
       ]);
       await eventually(() => feed.results.length >= before + 2, 'two anomaly status changes');
-      expect(feed.values('anomalyDetected').slice(-2).map((a) => a.status).sort()).toEqual(['CONFIRMED', 'REJECTED']);
+      expect(
+        feed
+          .values('anomalyDetected')
+          .slice(-2)
+          .map((a) => a.status)
+          .sort(),
+      ).toEqual(['CONFIRMED', 'REJECTED']);
 
       ok(await t.gql(SUBMIT, { id: ok(await t.gql(CLAIM, {}, reviewer)).claimNextReview.id, v: 'NORMAL' }, reviewer));
       expect((await prisma.anomaly.findFirstOrThrow({ where: { imageId: other.id } })).status).toBe('REJECTED');
       await eventually(() => completions.results.length >= completedBefore + 2, 'two completions');
-      expect(completions.values('reviewCompleted').slice(-2).map((c) => c.verdict)).toEqual(['ANOMALOUS', 'NORMAL']);
+      expect(
+        completions
+          .values('reviewCompleted')
+          .slice(-2)
+          .map((c) => c.verdict),
+      ).toEqual(['ANOMALOUS', 'NORMAL']);
       // One anomaly is still open (confirmed), so the device still needs attention.
       expect(ok(await t.gql(`query($id: ID!) { device(id: $id) { status } }`, { id: deviceId })).device.status).toBe('NEEDS_ATTENTION');
     } finally {

@@ -37,7 +37,18 @@ async function makeAnomaly(prisma: PrismaClient, device: Device, type: string, c
     data: { inspectionId: inspection.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' },
   });
   return prisma.anomaly.create({
-    data: { imageId: image.id, inspectionId: inspection.id, deviceId: device.id, type, confidence, boxX: 0, boxY: 0, boxWidth: 0.5, boxHeight: 0.5, source: 'MODEL' },
+    data: {
+      imageId: image.id,
+      inspectionId: inspection.id,
+      deviceId: device.id,
+      type,
+      confidence,
+      boxX: 0,
+      boxY: 0,
+      boxWidth: 0.5,
+      boxHeight: 0.5,
+      source: 'MODEL',
+    },
   });
 }
 
@@ -57,7 +68,7 @@ const publishDevice = (d: Device, status: string, previousStatus = 'UNKNOWN') =>
 const bearer = async (role: Role) => ({ authorization: `Bearer ${await t.keyFor(role)}` });
 
 describe('anomalyDetected', () => {
-  it("sends an INTEGRATOR exactly the anomalies its filter matches, each loaded from the database", async () => {
+  it('sends an INTEGRATOR exactly the anomalies its filter matches, each loaded from the database', async () => {
     const prisma = t.app.db.prisma;
     const [watched, other] = [await makeDevice(prisma), await makeDevice(prisma)];
     const probe = await makeAnomaly(prisma, watched, 'crack', 0.99);
@@ -175,7 +186,10 @@ describe('deviceStatusChanged', () => {
 const { ADMIN, OPERATOR, REVIEWER, INTEGRATOR } = Role;
 
 /** Every subscription with the roles that may make it and an event it hears (like auth.test.ts's OPERATIONS). */
-const SUBSCRIPTIONS: Record<string, { roles: Role[]; start: () => Promise<{ query: string; variables: Record<string, unknown>; probe: () => Promise<void> }> }> = {
+const SUBSCRIPTIONS: Record<
+  string,
+  { roles: Role[]; start: () => Promise<{ query: string; variables: Record<string, unknown>; probe: () => Promise<void> }> }
+> = {
   anomalyDetected: {
     roles: [ADMIN, OPERATOR, INTEGRATOR],
     async start() {
@@ -201,7 +215,9 @@ const SUBSCRIPTIONS: Record<string, { roles: Role[]; start: () => Promise<{ quer
     roles: [ADMIN, OPERATOR, INTEGRATOR],
     async start() {
       const a = await makeAnomaly(t.app.db.prisma, await makeDevice(t.app.db.prisma), 'crack', 0.9);
-      const task = await t.app.db.prisma.reviewTask.create({ data: { imageId: a.imageId, inspectionId: a.inspectionId, reason: 'LOW_CONFIDENCE', uncertainty: 0.4 } });
+      const task = await t.app.db.prisma.reviewTask.create({
+        data: { imageId: a.imageId, inspectionId: a.inspectionId, reason: 'LOW_CONFIDENCE', uncertainty: 0.4 },
+      });
       return {
         query: 'subscription { reviewTaskCreated { id reason uncertainty } }',
         variables: {},
@@ -214,12 +230,26 @@ const SUBSCRIPTIONS: Record<string, { roles: Role[]; start: () => Promise<{ quer
     async start() {
       const a = await makeAnomaly(t.app.db.prisma, await makeDevice(t.app.db.prisma), 'crack', 0.9);
       const task = await t.app.db.prisma.reviewTask.create({
-        data: { imageId: a.imageId, inspectionId: a.inspectionId, reason: 'SAMPLED_QA', uncertainty: 0.1, status: 'COMPLETED', verdict: 'NORMAL', completedAt: new Date() },
+        data: {
+          imageId: a.imageId,
+          inspectionId: a.inspectionId,
+          reason: 'SAMPLED_QA',
+          uncertainty: 0.1,
+          status: 'COMPLETED',
+          verdict: 'NORMAL',
+          completedAt: new Date(),
+        },
       });
       return {
         query: 'subscription { reviewCompleted { id status verdict } }',
         variables: {},
-        probe: () => t.app.events.publish('REVIEW_COMPLETED', { reviewTaskId: task.id, imageId: task.imageId, reason: task.reason, verdict: 'NORMAL' }),
+        probe: () =>
+          t.app.events.publish('REVIEW_COMPLETED', {
+            reviewTaskId: task.id,
+            imageId: task.imageId,
+            reason: task.reason,
+            verdict: 'NORMAL',
+          }),
       };
     },
   },
@@ -230,7 +260,15 @@ const SUBSCRIPTIONS: Record<string, { roles: Role[]; start: () => Promise<{ quer
         query: 'subscription($t: String) { modelDrift(deviceType: $t) { deviceType precision recall samples floor at } }',
         variables: { t: 'drift-probe' },
         probe: () =>
-          t.app.events.publish('MODEL_DRIFT', { deviceType: 'drift-probe', modelVersionIds: [], precision: 0.5, recall: 0.6, samples: 40, floor: 0.8, at: new Date().toISOString() }),
+          t.app.events.publish('MODEL_DRIFT', {
+            deviceType: 'drift-probe',
+            modelVersionIds: [],
+            precision: 0.5,
+            recall: 0.6,
+            samples: 40,
+            floor: 0.8,
+            at: new Date().toISOString(),
+          }),
       };
     },
   },
@@ -277,7 +315,11 @@ describe('who may subscribe', () => {
 
   it.each([
     ['no key', undefined, 'connection_init must carry { "authorization": "Bearer <API key>" }'],
-    ['a header of another form', { authorization: 'Basic YWRtaW46YWRtaW4=' }, 'connection_init must carry { "authorization": "Bearer <API key>" }'],
+    [
+      'a header of another form',
+      { authorization: 'Basic YWRtaW46YWRtaW4=' },
+      'connection_init must carry { "authorization": "Bearer <API key>" }',
+    ],
     ['an unknown key', { authorization: 'Bearer vgl_not-a-real-key' }, 'unknown or revoked API key'],
   ])('closes the socket with 4401 for %s', async (_name, params, reason) => {
     const { client, closed } = connect(t.app, params);
@@ -343,13 +385,21 @@ describe('the WebSocket endpoint', () => {
     const feed = new Feed(client, DEVICES, { f: { deviceIds: [toGlobalId('Device', device.id)] } });
     try {
       await untilLive(feed, () =>
-        other.app.events.publish('DEVICE_STATUS_CHANGED', { deviceId: device.id, status: 'UNKNOWN', previousStatus: 'UNKNOWN', deviceType: device.type }),
+        other.app.events.publish('DEVICE_STATUS_CHANGED', {
+          deviceId: device.id,
+          status: 'UNKNOWN',
+          previousStatus: 'UNKNOWN',
+          deviceType: device.type,
+        }),
       );
       await other.stop();
       expect(await closed).toEqual(expect.objectContaining<Closed>({ code: 1001, reason: 'server shutting down' }));
       await feed.ended();
       // The bus is closed too: a new subscriber's iterator is finished at once.
-      expect(await other.app.events.subscribe('DEVICE_STATUS_CHANGED')[Symbol.asyncIterator]().next()).toEqual({ done: true, value: undefined });
+      expect(await other.app.events.subscribe('DEVICE_STATUS_CHANGED')[Symbol.asyncIterator]().next()).toEqual({
+        done: true,
+        value: undefined,
+      });
     } finally {
       await client.dispose();
       await other.stop();
@@ -360,7 +410,9 @@ describe('the WebSocket endpoint', () => {
 // Two instances must share one database, and an in-memory PGlite lives inside one app.
 const onPostgres = serverUrl ? describe : describe.skip;
 if (!serverUrl) {
-  console.log('skipping "live events through Redis": two instances need one shared database, which needs PostgreSQL (DATABASE_URL); `npm test` runs it in its PostgreSQL half');
+  console.log(
+    'skipping "live events through Redis": two instances need one shared database, which needs PostgreSQL (DATABASE_URL); `npm test` runs it in its PostgreSQL half',
+  );
 }
 
 onPostgres('live events through Redis', () => {
@@ -380,7 +432,12 @@ onPostgres('live events through Redis', () => {
       await publishAnomaly(b, found);
       const id = toGlobalId('Anomaly', found.id);
       await eventually(() => feed.values('anomalyDetected').some((v) => v.id === id), 'the anomaly from instance B');
-      expect(feed.values('anomalyDetected').find((v) => v.id === id)).toEqual({ id, type: 'corrosion', confidence: 0.7, device: { id: toGlobalId('Device', device.id) } });
+      expect(feed.values('anomalyDetected').find((v) => v.id === id)).toEqual({
+        id,
+        type: 'corrosion',
+        confidence: 0.7,
+        device: { id: toGlobalId('Device', device.id) },
+      });
     } finally {
       await client.dispose();
       await b.stop();

@@ -7,11 +7,14 @@ const dev: Record<string, string> = {};
 
 async function device(externalId: string, at: { latitude: number; longitude: number }) {
   const res = ok(
-    await t.gql(`mutation($e: String!, $lat: Float!, $lon: Float!) { createDevice(input: { externalId: $e, name: $e, type: "pole", latitude: $lat, longitude: $lon }) { id } }`, {
-      e: externalId,
-      lat: at.latitude,
-      lon: at.longitude,
-    }),
+    await t.gql(
+      `mutation($e: String!, $lat: Float!, $lon: Float!) { createDevice(input: { externalId: $e, name: $e, type: "pole", latitude: $lat, longitude: $lon }) { id } }`,
+      {
+        e: externalId,
+        lat: at.latitude,
+        lon: at.longitude,
+      },
+    ),
   );
   dev[externalId] = res.createDevice.id;
   return res.createDevice.id as string;
@@ -25,14 +28,21 @@ const COMPLETE = `mutation($ids: [ID!]!) {
 }`;
 
 async function createSurvey(name: string, key?: string) {
-  return ok(await t.gql(`mutation($n: String!, $k: String) { createSurvey(input: { name: $n, source: DRONE, idempotencyKey: $k }) { id name source requestedBy } }`, { n: name, k: key }))
-    .createSurvey;
+  return ok(
+    await t.gql(
+      `mutation($n: String!, $k: String) { createSurvey(input: { name: $n, source: DRONE, idempotencyKey: $k }) { id name source requestedBy } }`,
+      { n: name, k: key },
+    ),
+  ).createSurvey;
 }
 
 async function ingest(surveyId: string, bytes: Buffer, filename = 'frame.jpg') {
-  const [ticket] = ok(await t.gql(REQUEST, { s: surveyId, files: [{ filename, contentType: 'image/jpeg', byteSize: bytes.length, sha256: sha256(bytes) }] })).requestSurveyUploads;
+  const [ticket] = ok(
+    await t.gql(REQUEST, { s: surveyId, files: [{ filename, contentType: 'image/jpeg', byteSize: bytes.length, sha256: sha256(bytes) }] }),
+  ).requestSurveyUploads;
   expect(ticket.problem).toBeNull();
-  if (ticket.uploadUrl) expect((await fetch(ticket.uploadUrl, { method: 'PUT', body: bytes, headers: ticket.uploadHeaders })).status).toBe(200);
+  if (ticket.uploadUrl)
+    expect((await fetch(ticket.uploadUrl, { method: 'PUT', body: bytes, headers: ticket.uploadHeaders })).status).toBe(200);
   return { ticket, image: ok(await t.gql(COMPLETE, { ids: [ticket.image.id] })).completeImageUploads[0] };
 }
 
@@ -71,7 +81,12 @@ describe('surveys: GPS → device', () => {
   });
 
   it('matches an image to the nearest device in service within the radius, with the distance', () => {
-    expect(images['near-pole-1']).toMatchObject({ status: 'READY', deviceMatch: 'MATCHED', inspection: { source: 'DRONE', device: { id: dev['pole-1'] } }, survey: { id: surveyId } });
+    expect(images['near-pole-1']).toMatchObject({
+      status: 'READY',
+      deviceMatch: 'MATCHED',
+      inspection: { source: 'DRONE', device: { id: dev['pole-1'] } },
+      survey: { id: surveyId },
+    });
     expect(images['near-pole-1'].matchDistanceM).toBeCloseTo(10, 0);
     expect(images['also-pole-1'].matchDistanceM).toBeCloseTo(8, 0);
     expect(images.dateline).toMatchObject({ deviceMatch: 'MATCHED', inspection: { device: { id: dev.dateline } } });
@@ -80,7 +95,11 @@ describe('surveys: GPS → device', () => {
 
   it("puts a survey's images of one device into one inspection", async () => {
     expect(images['also-pole-1'].inspection.id).toBe(images['near-pole-1'].inspection.id);
-    const { device } = ok(await t.gql(`query($id: ID!) { device(id: $id) { inspections(first: 10) { totalCount nodes { imageCount notes } } } }`, { id: dev['pole-1'] }));
+    const { device } = ok(
+      await t.gql(`query($id: ID!) { device(id: $id) { inspections(first: 10) { totalCount nodes { imageCount notes } } } }`, {
+        id: dev['pole-1'],
+      }),
+    );
     expect(device.inspections.totalCount).toBe(1);
     expect(device.inspections.nodes[0]).toEqual({ imageCount: 2, notes: 'survey "flight 2026-05-01"' });
   });
@@ -97,11 +116,21 @@ describe('surveys: GPS → device', () => {
   it('lists the unassigned images, filtered by survey and outcome, and counts them on the survey', async () => {
     const q = `query($s: ID, $m: [DeviceMatch!]) { unassignedImages(surveyId: $s, match: $m, first: 20) { totalCount nodes { id filename deviceMatch } } }`;
     const all = ok(await t.gql(q, { s: surveyId })).unassignedImages;
-    expect(all.nodes.map((n: any) => n.filename)).toEqual(['between-poles.jpg', 'at-the-pair.jpg', 'nowhere.jpg', 'at-retired.jpg', 'no-gps.jpg']);
+    expect(all.nodes.map((n: any) => n.filename)).toEqual([
+      'between-poles.jpg',
+      'at-the-pair.jpg',
+      'nowhere.jpg',
+      'at-retired.jpg',
+      'no-gps.jpg',
+    ]);
     expect(all.totalCount).toBe(5);
     const ambiguous = ok(await t.gql(q, { s: surveyId, m: ['AMBIGUOUS'] })).unassignedImages;
     expect(ambiguous.nodes.map((n: any) => n.filename)).toEqual(['between-poles.jpg', 'at-the-pair.jpg']);
-    const { survey } = ok(await t.gql(`query($id: ID!) { survey(id: $id) { name imageCounts { total pending matched assigned unassigned } } }`, { id: surveyId }));
+    const { survey } = ok(
+      await t.gql(`query($id: ID!) { survey(id: $id) { name imageCounts { total pending matched assigned unassigned } } }`, {
+        id: surveyId,
+      }),
+    );
     expect(survey).toEqual({ name: 'flight 2026-05-01', imageCounts: { total: 8, pending: 0, matched: 3, assigned: 0, unassigned: 5 } });
   });
 
@@ -110,7 +139,9 @@ describe('surveys: GPS → device', () => {
     const placed = ok(await t.gql(assign, { i: images['between-poles'].id, d: dev['pole-2'] })).assignImage;
     expect(placed).toMatchObject({ deviceMatch: 'ASSIGNED', matchDistanceM: null, inspection: { device: { id: dev['pole-2'] } } });
     // Assigning twice is harmless.
-    expect(ok(await t.gql(assign, { i: images['between-poles'].id, d: dev['pole-2'] })).assignImage.inspection.id).toBe(placed.inspection.id);
+    expect(ok(await t.gql(assign, { i: images['between-poles'].id, d: dev['pole-2'] })).assignImage.inspection.id).toBe(
+      placed.inspection.id,
+    );
     const moved = ok(await t.gql(assign, { i: images['also-pole-1'].id, d: dev['pole-2'] })).assignImage;
     expect(moved).toMatchObject({ deviceMatch: 'ASSIGNED', inspection: { id: placed.inspection.id } });
     const left = ok(await t.gql(`query($s: ID) { unassignedImages(surveyId: $s) { totalCount } }`, { s: surveyId })).unassignedImages;
@@ -125,7 +156,12 @@ describe('surveys: GPS → device', () => {
     const missing = failure(await t.gql(assign, { i: images.nowhere.id, d: 'RGV2aWNlOjAxOTAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMA' }));
     expect(missing.extensions?.code).toBe('NOT_FOUND');
     // An image uploaded into an inspection already has its device.
-    const insp = ok(await t.gql(`mutation($d: ID!) { createInspection(input: { deviceId: $d, source: MANUAL, capturedAt: "2026-05-01T00:00:00Z" }) { id } }`, { d: dev['pole-1'] }));
+    const insp = ok(
+      await t.gql(
+        `mutation($d: ID!) { createInspection(input: { deviceId: $d, source: MANUAL, capturedAt: "2026-05-01T00:00:00Z" }) { id } }`,
+        { d: dev['pole-1'] },
+      ),
+    );
     const bytes = await photo({ seed: 99 });
     const [ticket] = ok(
       await t.gql(`mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { image { id } } }`, {

@@ -12,9 +12,14 @@ let inspectionId: string;
 
 beforeAll(async () => {
   t = await startTestApp({ UPLOAD_SIGNING_SECRET: SECRET, UPLOAD_MAX_BYTES: String(3 * 1024 * 1024) });
-  const { createDevice } = ok(await t.gql(`mutation { createDevice(input: { externalId: "ins-42", name: "Insulator 42", type: "insulator" }) { id } }`));
+  const { createDevice } = ok(
+    await t.gql(`mutation { createDevice(input: { externalId: "ins-42", name: "Insulator 42", type: "insulator" }) { id } }`),
+  );
   inspectionId = ok(
-    await t.gql(`mutation($d: ID!) { createInspection(input: { deviceId: $d, source: DRONE, capturedAt: "2026-05-01T08:00:00Z" }) { id } }`, { d: createDevice.id }),
+    await t.gql(
+      `mutation($d: ID!) { createInspection(input: { deviceId: $d, source: DRONE, capturedAt: "2026-05-01T08:00:00Z" }) { id } }`,
+      { d: createDevice.id },
+    ),
   ).createInspection.id;
 });
 afterAll(() => t.stop());
@@ -72,7 +77,14 @@ describe('image uploads', () => {
   it('take a photo from request to READY: EXIF facts, oriented size, links and tiles', async () => {
     const photo = await dronePhoto();
     const { image } = await upload(photo, 'DJI_0042.JPG');
-    expect(image).toMatchObject({ status: 'READY', width: 800, height: 1200, camera: 'DJI M300 RTK', filename: 'DJI_0042.JPG', rejection: null });
+    expect(image).toMatchObject({
+      status: 'READY',
+      width: 800,
+      height: 1200,
+      camera: 'DJI M300 RTK',
+      filename: 'DJI_0042.JPG',
+      rejection: null,
+    });
     expect(image.capturedAt).toBe('2026-05-01T08:11:12.000Z');
     expect(image.latitude).toBeCloseTo(52.3702, 4);
     expect(image.longitude).toBeCloseTo(4.8952, 4);
@@ -91,7 +103,9 @@ describe('image uploads', () => {
   });
 
   it('find the existing image when the same bytes are requested again, and completing twice changes nothing', async () => {
-    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#447788' } }).png().toBuffer();
+    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#447788' } })
+      .png()
+      .toBuffer();
     const first = await upload(photo, 'a.png', 'image/png');
     const [again] = await request([{ filename: 'copy-of-a.png', contentType: 'image/png', byteSize: photo.length, sha256: sha(photo) }]);
     expect(again.image.id).toBe(first.ticket.image.id);
@@ -102,7 +116,9 @@ describe('image uploads', () => {
   });
 
   it('make each link single-use, expiring and tamper-proof', async () => {
-    const photo = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#123456' } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#123456' } })
+      .jpeg()
+      .toBuffer();
     const [ticket] = await request([{ filename: 'once.jpg', contentType: 'image/jpeg', byteSize: photo.length, sha256: sha(photo) }]);
     const token = ticket.uploadUrl.split('/uploads/')[1];
     const tampered = `${t.app.url}/uploads/${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
@@ -118,7 +134,9 @@ describe('image uploads', () => {
   });
 
   it('refuse a body of another size than announced and let the file be uploaded again', async () => {
-    const photo = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#654321' } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#654321' } })
+      .jpeg()
+      .toBuffer();
     const [ticket] = await request([{ filename: 'size.jpg', contentType: 'image/jpeg', byteSize: photo.length, sha256: sha(photo) }]);
     const longer = Buffer.concat([photo, Buffer.alloc(100)]);
     const res = await put(ticket.uploadUrl, longer, { 'content-type': 'image/jpeg' });
@@ -128,11 +146,19 @@ describe('image uploads', () => {
   });
 
   const truncatedJpeg = async () => {
-    const full = await sharp({ create: { width: 900, height: 700, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } }).jpeg().toBuffer();
+    const full = await sharp({
+      create: { width: 900, height: 700, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } },
+    })
+      .jpeg()
+      .toBuffer();
     return full.subarray(0, Math.floor(full.length / 2));
   };
   const pngBomb = async () => {
-    const png = Buffer.from(await sharp({ create: { width: 100, height: 100, channels: 3, background: '#808080' } }).png().toBuffer());
+    const png = Buffer.from(
+      await sharp({ create: { width: 100, height: 100, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer(),
+    );
     png.writeUInt32BE(30000, 16);
     png.writeUInt32BE(30000, 20);
     png.writeUInt32BE(zlib.crc32(png.subarray(12, 29)) >>> 0, 29);
@@ -143,8 +169,18 @@ describe('image uploads', () => {
     ['a truncated JPEG', truncatedJpeg, 'image/jpeg', 'CORRUPT'],
     ['a PNG declaring 30000×30000 pixels', pngBomb, 'image/png', 'TOO_MANY_PIXELS'],
     ['a text file named .jpg', async () => Buffer.from('notes: pole 12 leans a bit\n'.repeat(10)), 'image/jpeg', 'UNSUPPORTED_TYPE'],
-    ['an HTML page named .png', async () => Buffer.from('<!doctype html><script>fetch("/steal")</script>'), 'image/png', 'UNSUPPORTED_TYPE'],
-    ['a GIF/JS polyglot named .jpg', async () => Buffer.from('GIF89a/*\x00\x00\x00*/=1;alert(document.cookie)//'), 'image/jpeg', 'UNSUPPORTED_TYPE'],
+    [
+      'an HTML page named .png',
+      async () => Buffer.from('<!doctype html><script>fetch("/steal")</script>'),
+      'image/png',
+      'UNSUPPORTED_TYPE',
+    ],
+    [
+      'a GIF/JS polyglot named .jpg',
+      async () => Buffer.from('GIF89a/*\x00\x00\x00*/=1;alert(document.cookie)//'),
+      'image/jpeg',
+      'UNSUPPORTED_TYPE',
+    ],
   ])('reject %s with its reason and keep no bytes of it', async (_what, make, contentType, reason) => {
     const bytes = await make();
     const { image } = await upload(bytes, 'x.jpg', contentType);
@@ -156,13 +192,17 @@ describe('image uploads', () => {
   });
 
   it('reject bytes that do not match the announced sha256', async () => {
-    const photo = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#111111' } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#111111' } })
+      .jpeg()
+      .toBuffer();
     const { image } = await upload(photo, 'mismatch.jpg', 'image/jpeg', sha(Buffer.from('something else')));
     expect(image.rejection.reason).toBe('CHECKSUM_MISMATCH');
   });
 
   it('report bad entries of a request one by one and register the good ones', async () => {
-    const good = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#222222' } }).jpeg().toBuffer();
+    const good = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#222222' } })
+      .jpeg()
+      .toBuffer();
     const tickets = await request([
       { filename: 'empty.jpg', contentType: 'image/jpeg', byteSize: 0, sha256: sha(Buffer.alloc(0)) },
       { filename: 'huge.jpg', contentType: 'image/jpeg', byteSize: 4 * 1024 * 1024, sha256: 'a'.repeat(64) },
@@ -171,7 +211,14 @@ describe('image uploads', () => {
       { filename: 'bad-hash.jpg', contentType: 'image/jpeg', byteSize: 100, sha256: 'not-a-hash' },
       { filename: '../../etc/passwd', contentType: 'image/jpeg', byteSize: good.length, sha256: sha(good) },
     ]);
-    expect(tickets.map((x: any) => x.problem?.code ?? null)).toEqual(['EMPTY', 'TOO_LARGE', 'BAD_USER_INPUT', 'UNSUPPORTED_TYPE', 'BAD_USER_INPUT', null]);
+    expect(tickets.map((x: any) => x.problem?.code ?? null)).toEqual([
+      'EMPTY',
+      'TOO_LARGE',
+      'BAD_USER_INPUT',
+      'UNSUPPORTED_TYPE',
+      'BAD_USER_INPUT',
+      null,
+    ]);
     expect(tickets[2].problem.field).toBe('filename');
     expect(tickets[2].filename.length).toBe(255);
     const traversal = tickets[5];

@@ -86,10 +86,15 @@ describe('a workflow run interrupted by SIGKILL', () => {
         if (Date.now() > deadline) throw new Error(`not resumed: ${JSON.stringify(inspection)}`);
       } while (inspection.workflowRuns[0].status === 'RUNNING' || inspection.workflowRuns[0].status === 'QUEUED');
       expect(server.lines.some((l) => l.includes('resuming a workflow run interrupted by a stop'))).toBe(true);
-      expect(inspection).toEqual({ status: 'COMPLETED', workflowRuns: [{ id: run.id, status: 'SUCCEEDED', progress: { done: IMAGES, total: IMAGES } }] });
+      expect(inspection).toEqual({
+        status: 'COMPLETED',
+        workflowRuns: [{ id: run.id, status: 'SUCCEEDED', progress: { done: IMAGES, total: IMAGES } }],
+      });
 
       const perImage = ok(
-        await again.gql(`query($id: ID!) { inspection(id: $id) { images(first: 500) { nodes { detections { stage } } } } }`, { id: inspectionId }),
+        await again.gql(`query($id: ID!) { inspection(id: $id) { images(first: 500) { nodes { detections { stage } } } } }`, {
+          id: inspectionId,
+        }),
       ).inspection.images.nodes as { detections: { stage: string }[] }[];
       expect(perImage).toHaveLength(IMAGES);
       for (const image of perImage) {

@@ -52,12 +52,23 @@ async function surveyWithTwoInspections() {
   const inspectionIds: string[] = [];
   for (let d = 0; d < 2; d++) {
     const device = await prisma.device.create({ data: { externalId: `pole-${crypto.randomUUID()}`, name: 'pole', type: 'pole' } });
-    const inspection = await prisma.inspection.create({ data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' } });
+    const inspection = await prisma.inspection.create({
+      data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' },
+    });
     inspectionIds.push(inspection.id);
     for (let i = 0; i < 2; i++) {
       const sha256 = crypto.randomBytes(32).toString('hex');
       await prisma.image.create({
-        data: { surveyId: survey.id, inspectionId: inspection.id, deviceMatch: 'MATCHED', objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' },
+        data: {
+          surveyId: survey.id,
+          inspectionId: inspection.id,
+          deviceMatch: 'MATCHED',
+          objectKey: `images/${sha256}`,
+          sha256,
+          contentType: 'image/jpeg',
+          bytes: 1,
+          status: 'READY',
+        },
       });
     }
   }
@@ -69,7 +80,11 @@ const START_SURVEY = `mutation($id: ID!) { startSurvey(surveyId: $id) { id statu
 describe('detection on AWS Step Functions', () => {
   it('starts detect-inspection with an execution name derived from the run, and records the execution ARN', async () => {
     const { inspectionIds } = await surveyWithTwoInspections();
-    const run = ok(await t.gql(`mutation($id: ID!) { startInspection(inspectionId: $id) { id executionId engine status } }`, { id: toGlobalId('Inspection', inspectionIds[0]) })).startInspection;
+    const run = ok(
+      await t.gql(`mutation($id: ID!) { startInspection(inspectionId: $id) { id executionId engine status } }`, {
+        id: toGlobalId('Inspection', inspectionIds[0]),
+      }),
+    ).startInspection;
     const runId = Buffer.from(run.id, 'base64url').toString().split(':')[1];
     expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
       {
@@ -78,7 +93,13 @@ describe('detection on AWS Step Functions', () => {
         input: JSON.stringify({ runId, inspectionId: inspectionIds[0], concurrency: 4 }),
       },
     ]);
-    expect(run).toEqual(expect.objectContaining({ engine: 'STEP_FUNCTIONS', status: 'QUEUED', executionId: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:vigil-detect-inspection:vigil-${runId}` }));
+    expect(run).toEqual(
+      expect.objectContaining({
+        engine: 'STEP_FUNCTIONS',
+        status: 'QUEUED',
+        executionId: `arn:aws:states:eu-west-1:${ACCOUNT}:execution:vigil-detect-inspection:vigil-${runId}`,
+      }),
+    );
 
     // The EventBridge event for that execution's failure settles the run, once, however often it is delivered.
     const event = {
@@ -105,8 +126,15 @@ describe('detection on AWS Step Functions', () => {
     };
     await handleExecutionStatusChange(event, t.app.services.workflowRuns);
     await handleExecutionStatusChange(event, t.app.services.workflowRuns);
-    const after = ok(await t.gql(`query($id: ID!) { inspection(id: $id) { status workflowRuns { status error cause } } }`, { id: toGlobalId('Inspection', inspectionIds[0]) })).inspection;
-    expect(after).toEqual({ status: 'FAILED', workflowRuns: [{ status: 'FAILED', error: 'States.Timeout', cause: 'The execution exceeded its TimeoutSeconds' }] });
+    const after = ok(
+      await t.gql(`query($id: ID!) { inspection(id: $id) { status workflowRuns { status error cause } } }`, {
+        id: toGlobalId('Inspection', inspectionIds[0]),
+      }),
+    ).inspection;
+    expect(after).toEqual({
+      status: 'FAILED',
+      workflowRuns: [{ status: 'FAILED', error: 'States.Timeout', cause: 'The execution exceeded its TimeoutSeconds' }],
+    });
   });
 
   it('fans a survey out with one Distributed Map execution over a manifest it writes to S3, and does not start it twice', async () => {
@@ -116,14 +144,23 @@ describe('detection on AWS Step Functions', () => {
     expect(runs.every((r) => r.engine === 'STEP_FUNCTIONS' && r.workflow === 'detect-survey' && r.status === 'QUEUED')).toBe(true);
 
     const [put] = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(put).toEqual({ Bucket: 'vigil-images', Key: expect.stringMatching(new RegExp(`^workflows/surveys/${surveyId}/[0-9a-f-]{36}\\.json$`)), Body: expect.any(Buffer), ContentType: 'application/json' });
+    expect(put).toEqual({
+      Bucket: 'vigil-images',
+      Key: expect.stringMatching(new RegExp(`^workflows/surveys/${surveyId}/[0-9a-f-]{36}\\.json$`)),
+      Body: expect.any(Buffer),
+      ContentType: 'application/json',
+    });
     const manifest = JSON.parse((put.Body as Buffer).toString()) as { runId: string; inspectionId: string }[];
     expect(manifest.map((m) => m.inspectionId).sort()).toEqual(inspectionIds);
     expect(manifest.map((m) => toGlobalId('WorkflowRun', m.runId)).sort()).toEqual(runs.map((r) => r.id).sort());
 
     const fanOut = put.Key!.split('/').pop()!.replace('.json', '');
     expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
-      { stateMachineArn: SURVEY_ARN, name: `vigil-${fanOut}`, input: JSON.stringify({ manifest: { bucket: 'vigil-images', key: put.Key }, concurrency: 4 }) },
+      {
+        stateMachineArn: SURVEY_ARN,
+        name: `vigil-${fanOut}`,
+        input: JSON.stringify({ manifest: { bucket: 'vigil-images', key: put.Key }, concurrency: 4 }),
+      },
     ]);
 
     // Every inspection is under way: a second call starts nothing.

@@ -49,9 +49,13 @@ describe('detection workflow (local engine, built-in models)', () => {
     const isDefective = new Map(imageIds.map((id, i) => [id, defective[i]]));
 
     const { client } = connect(t.app, { authorization: `Bearer ${await t.keyFor('INTEGRATOR')}` });
-    const anomalies = new Feed(client, `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id type confidence image { id } } }`, {
-      f: { deviceIds: [deviceId] },
-    });
+    const anomalies = new Feed(
+      client,
+      `subscription($f: AnomalySubscriptionFilter) { anomalyDetected(filter: $f) { id type confidence image { id } } }`,
+      {
+        f: { deviceIds: [deviceId] },
+      },
+    );
     const reviews = new Feed(client, `subscription { reviewTaskCreated(reasons: [LOW_CONFIDENCE]) { id reason } }`);
     const updates = new Feed(client, `subscription($id: ID!) { inspectionUpdated(id: $id) { id status } }`, { id: inspectionId });
     const rawInspection = fromGlobalId('Inspection', inspectionId, 'id');
@@ -61,7 +65,9 @@ describe('detection workflow (local engine, built-in models)', () => {
     expect(run).toEqual({ id: expect.any(String), status: expect.stringMatching(/QUEUED|RUNNING/), engine: 'LOCAL' });
     const ended = await waitForRun(t, inspectionId);
     expect(ended.status).toBe('COMPLETED');
-    expect(ended.workflowRuns).toEqual([expect.objectContaining({ id: run.id, status: 'SUCCEEDED', error: null, progress: { done: 8, total: 8 } })]);
+    expect(ended.workflowRuns).toEqual([
+      expect.objectContaining({ id: run.id, status: 'SUCCEEDED', error: null, progress: { done: 8, total: 8 } }),
+    ]);
 
     const first = await details(inspectionId);
     const images = first.images.nodes as any[];
@@ -70,7 +76,11 @@ describe('detection workflow (local engine, built-in models)', () => {
     const flagged = images.filter((i) => i.detections.some((d: any) => d.stage === 'SCREEN' && d.isAnomalous));
     const inspected = images.filter((i) => i.detections.some((d: any) => d.stage === 'INSPECT'));
     expect(inspected.map((i) => i.id).sort()).toEqual(flagged.map((i) => i.id).sort());
-    expect(images.flatMap((i) => i.detections).every((d: any) => d.detector.startsWith('builtin-') && /^(screen|inspect)-[0-9a-f]{12}$/.test(d.modelVersion))).toBe(true);
+    expect(
+      images
+        .flatMap((i) => i.detections)
+        .every((d: any) => d.detector.startsWith('builtin-') && /^(screen|inspect)-[0-9a-f]{12}$/.test(d.modelVersion)),
+    ).toBe(true);
 
     // Anomalies only on defective images; every defective image is either an anomaly or a question for a person.
     const withAnomalies = images.filter((i) => i.anomalies.nodes.length > 0);
@@ -81,19 +91,32 @@ describe('detection workflow (local engine, built-in models)', () => {
       expect([image.id, image.anomalies.nodes.length > 0 || reviewed.has(image.id)]).toEqual([image.id, true]);
     }
     // People are asked about what the model doubted, and — within REVIEW_LEARNING_PER_RUN — about its least sure confident verdicts.
-    for (const task of first.reviewTasks) expect(task).toEqual(expect.objectContaining({ reason: expect.stringMatching(/^(LOW_CONFIDENCE|ACTIVE_LEARNING)$/), status: 'PENDING' }));
+    for (const task of first.reviewTasks)
+      expect(task).toEqual(
+        expect.objectContaining({ reason: expect.stringMatching(/^(LOW_CONFIDENCE|ACTIVE_LEARNING)$/), status: 'PENDING' }),
+      );
     expect(first.reviewTasks.filter((r: any) => r.reason === 'ACTIVE_LEARNING').length).toBeLessThanOrEqual(10);
     const lowConfidence = first.reviewTasks.filter((r: any) => r.reason === 'LOW_CONFIDENCE');
 
     // The subscriber heard each anomaly exactly once, and the inspection's progress.
     const anomalyIds = withAnomalies.flatMap((i) => i.anomalies.nodes.map((a: any) => a.id)).sort();
     await eventually(() => anomalies.results.length >= anomalyIds.length, 'every anomaly event');
-    expect(anomalies.values<any>('anomalyDetected').map((a) => a.id).sort()).toEqual(anomalyIds);
+    expect(
+      anomalies
+        .values<any>('anomalyDetected')
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual(anomalyIds);
     await eventually(() => updates.values<any>('inspectionUpdated').some((u) => u.status === 'COMPLETED'), 'the COMPLETED update');
     expect(updates.values<any>('inspectionUpdated').map((u) => u.status)).toEqual(['PENDING', 'PROCESSING', 'COMPLETED']);
 
     await eventually(() => reviews.results.length >= lowConfidence.length, 'every review task event');
-    expect(reviews.values<any>('reviewTaskCreated').map((r) => r.id).sort()).toEqual(lowConfidence.map((r: any) => r.id).sort());
+    expect(
+      reviews
+        .values<any>('reviewTaskCreated')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(lowConfidence.map((r: any) => r.id).sort());
 
     // The cost ledger: stage 1 on all 8, stage 2 only on the flagged ones, savings against stage 2 on all.
     expect(first.cost.screen).toEqual(expect.objectContaining({ calls: 8, images: 8 }));
@@ -150,7 +173,12 @@ describe('detection workflow (local engine, built-in models)', () => {
   it('refuses to start an inspection without uploaded images, and answers a second start while running with the same run', async () => {
     const empty = await deviceWithInspection(t, 'insulator');
     const res = await t.gql(START, { id: empty.inspectionId });
-    expect(res.errors?.[0]).toEqual(expect.objectContaining({ message: expect.stringMatching(/no uploaded images/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+    expect(res.errors?.[0]).toEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/no uploaded images/),
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+      }),
+    );
 
     const { inspectionId } = await deviceWithInspection(t, 'insulator');
     await uploadImages(t, inspectionId, await Promise.all([1, 2].map((i) => surfacePhoto(600 + i, false))));

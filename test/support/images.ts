@@ -13,10 +13,20 @@ function dms(value: number): string {
 }
 
 /** A small noisy JPEG like a drone frame, with EXIF GPS when a position is given; `seed` makes each one different bytes. */
-export async function photo(opts: { latitude?: number; longitude?: number; seed?: number; width?: number; height?: number } = {}): Promise<Buffer> {
+export async function photo(
+  opts: { latitude?: number; longitude?: number; seed?: number; width?: number; height?: number } = {},
+): Promise<Buffer> {
   const { width = 320, height = 240, seed = 0 } = opts;
   const gray = 60 + ((seed * 37) % 140);
-  const image = sharp({ create: { width, height, channels: 3, background: { r: gray, g: 128, b: 255 - gray }, noise: { type: 'gaussian', mean: gray, sigma: 25 } } }).jpeg({ quality: 80 });
+  const image = sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: { r: gray, g: 128, b: 255 - gray },
+      noise: { type: 'gaussian', mean: gray, sigma: 25 },
+    },
+  }).jpeg({ quality: 80 });
   if (opts.latitude === undefined || opts.longitude === undefined) return image.toBuffer();
   return image
     .withExif({

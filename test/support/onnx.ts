@@ -18,11 +18,25 @@ function conv3x3(inChannels: number, outChannels: number, seed: number): Conv3x3
 /** The tiny network's layers: `feat_s2` is conv1 of the normalised picture, `feat_s4` is conv2 of relu(feat_s2). */
 export const TINY_NET = { conv1: conv3x3(3, 4, 1), conv2: conv3x3(4, 4, 2) };
 
-const tensor = (name: string, dims: number[], values: Float32Array): onnx.ITensorProto => ({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from(values) });
-const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
+const tensor = (name: string, dims: number[], values: Float32Array): onnx.ITensorProto => ({
+  name,
+  dims,
+  dataType: onnx.TensorProto.DataType.FLOAT,
+  floatData: Array.from(values),
+});
+const ints = (name: string, values: number[]): onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INTS,
+  ints: values,
+});
 const float = (name: string, dims: (number | string)[]): onnx.IValueInfoProto => ({
   name,
-  type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  type: {
+    tensorType: {
+      elemType: onnx.TensorProto.DataType.FLOAT,
+      shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+    },
+  },
 });
 
 function convNode(input: string, weights: string, output: string): onnx.INodeProto {

@@ -13,7 +13,8 @@ export async function coldStartTasks(t: TestApp, count: number, type = `pole-${c
   await uploadImages(t, inspectionId, photos);
   const run = await waitForRun(t, inspectionId);
   if (run.workflowRuns.at(-1).status !== 'SUCCEEDED') throw new Error(`run failed: ${JSON.stringify(run)}`);
-  const tasks = ok(await t.gql(`query($id: ID!) { inspection(id: $id) { reviewTasks { id reason status } } }`, { id: inspectionId })).inspection.reviewTasks;
+  const tasks = ok(await t.gql(`query($id: ID!) { inspection(id: $id) { reviewTasks { id reason status } } }`, { id: inspectionId }))
+    .inspection.reviewTasks;
   return { deviceId, inspectionId, type, taskIds: tasks.map((x: { id: string }) => x.id) as string[] };
 }
 

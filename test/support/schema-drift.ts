@@ -65,7 +65,13 @@ function scalarType(f: Field): string {
   }
 }
 
-const ON_DELETE: Record<string, string> = { Cascade: 'CASCADE', Restrict: 'RESTRICT', SetNull: 'SET NULL', NoAction: 'NO ACTION', SetDefault: 'SET DEFAULT' };
+const ON_DELETE: Record<string, string> = {
+  Cascade: 'CASCADE',
+  Restrict: 'RESTRICT',
+  SetNull: 'SET NULL',
+  NoAction: 'NO ACTION',
+  SetDefault: 'SET DEFAULT',
+};
 
 export function expectedShape(schemaFile = path.join(__dirname, '../../prisma/schema.prisma')): SchemaShape {
   const dmmf = JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: fs.readFileSync(schemaFile, 'utf8') })));
@@ -76,7 +82,8 @@ export function expectedShape(schemaFile = path.join(__dirname, '../../prisma/sc
     return m.dbName ?? m.name;
   };
   const shape: SchemaShape = { enums: {}, tables: {} };
-  for (const e of dmmf.datamodel.enums) shape.enums[e.dbName ?? e.name] = e.values.map((v: { name: string; dbName: string | null }) => v.dbName ?? v.name);
+  for (const e of dmmf.datamodel.enums)
+    shape.enums[e.dbName ?? e.name] = e.values.map((v: { name: string; dbName: string | null }) => v.dbName ?? v.name);
   for (const m of models) {
     const t: SchemaShape['tables'][string] = { columns: {}, primaryKey: [], uniques: [], indexes: [], foreignKeys: [] };
     for (const f of m.fields) {
@@ -88,7 +95,8 @@ export function expectedShape(schemaFile = path.join(__dirname, '../../prisma/sc
         }
         continue;
       }
-      const clientDefault = typeof f.default === 'object' && f.default !== null && CLIENT_SIDE_DEFAULTS.has((f.default as { name: string }).name);
+      const clientDefault =
+        typeof f.default === 'object' && f.default !== null && CLIENT_SIDE_DEFAULTS.has((f.default as { name: string }).name);
       t.columns[f.dbName ?? f.name] = {
         type: f.kind === 'enum' ? `enum:${f.type}` : scalarType(f),
         nullable: !f.isRequired,
@@ -127,11 +135,18 @@ export async function actualShape(s: SqlSession): Promise<SchemaShape> {
   for (const c of columns) {
     const dt = String(c.data_type);
     const type =
-      dt === 'USER-DEFINED' ? `enum:${c.udt_name}`
-      : dt === 'character varying' || dt === 'character' ? `${dt}(${c.character_maximum_length})`
-      : dt.startsWith('timestamp') ? `${dt}(${c.datetime_precision})`
-      : dt;
-    tableOf(String(c.table_name)).columns[String(c.column_name)] = { type, nullable: c.is_nullable === 'YES', dbDefault: c.column_default !== null };
+      dt === 'USER-DEFINED'
+        ? `enum:${c.udt_name}`
+        : dt === 'character varying' || dt === 'character'
+          ? `${dt}(${c.character_maximum_length})`
+          : dt.startsWith('timestamp')
+            ? `${dt}(${c.datetime_precision})`
+            : dt;
+    tableOf(String(c.table_name)).columns[String(c.column_name)] = {
+      type,
+      nullable: c.is_nullable === 'YES',
+      dbDefault: c.column_default !== null,
+    };
   }
   const indexes = await s.query<{ tbl: string; is_unique: boolean; is_primary: boolean; cols: string }>(
     `SELECT t.relname AS tbl, ix.indisunique AS is_unique, ix.indisprimary AS is_primary,
@@ -156,7 +171,9 @@ export async function actualShape(s: SqlSession): Promise<SchemaShape> {
   );
   const DEL: Record<string, string> = { c: 'CASCADE', r: 'RESTRICT', n: 'SET NULL', a: 'NO ACTION', d: 'SET DEFAULT' };
   for (const fk of fks) {
-    tableOf(fk.tbl.replace(/"/g, '')).foreignKeys.push(`(${fk.cols}) -> ${fk.ref.replace(/"/g, '')}(${fk.refcols}) ON DELETE ${DEL[fk.deltype]}`);
+    tableOf(fk.tbl.replace(/"/g, '')).foreignKeys.push(
+      `(${fk.cols}) -> ${fk.ref.replace(/"/g, '')}(${fk.refcols}) ON DELETE ${DEL[fk.deltype]}`,
+    );
   }
   for (const t of Object.values(shape.tables)) {
     t.uniques.sort();

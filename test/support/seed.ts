@@ -25,7 +25,14 @@ export async function seedFleet(
       for (let a = 0; a < opts.anomaliesPerInspection; a++) {
         const sha256 = crypto.randomBytes(32).toString('hex');
         const image = await prisma.image.create({
-          data: { inspectionId: inspection.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1000, status: 'READY' },
+          data: {
+            inspectionId: inspection.id,
+            objectKey: `images/${sha256}`,
+            sha256,
+            contentType: 'image/jpeg',
+            bytes: 1000,
+            status: 'READY',
+          },
         });
         await prisma.anomaly.create({
           data: {
@@ -34,7 +41,10 @@ export async function seedFleet(
             deviceId: device.id,
             type: 'missing-cap',
             confidence: (a + 1) / (opts.anomaliesPerInspection + 1),
-            boxX: 0.1, boxY: 0.1, boxWidth: 0.2, boxHeight: 0.2,
+            boxX: 0.1,
+            boxY: 0.1,
+            boxWidth: 0.2,
+            boxHeight: 0.2,
             source: 'MODEL',
           },
         });

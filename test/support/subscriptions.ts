@@ -72,7 +72,8 @@ export class Feed {
 export async function untilLive(feed: Feed, probe: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (feed.results.length === 0) {
-    if (feed.error !== undefined || feed.completed) throw new Error(`the subscription ended before it went live: ${JSON.stringify(feed.error)}`);
+    if (feed.error !== undefined || feed.completed)
+      throw new Error(`the subscription ended before it went live: ${JSON.stringify(feed.error)}`);
     if (Date.now() > deadline) throw new Error('the subscription never went live');
     await probe();
     await sleep(20);

@@ -28,7 +28,8 @@ export function drawDefect(px: Float32Array, side: number, seed: number, kind: D
   const cy = 40 + Math.floor(random() * (side - 80));
   if (kind === 'blob') {
     const r = 9;
-    for (let y = cy - r; y <= cy + r; y++) for (let x = cx - r; x <= cx + r; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) px[y * side + x] = 0.08;
+    for (let y = cy - r; y <= cy + r; y++)
+      for (let x = cx - r; x <= cx + r; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) px[y * side + x] = 0.08;
     return { kind, box: { x: cx - r, y: cy - r, width: 2 * r + 1, height: 2 * r + 1 } };
   }
   const len = 36;
@@ -40,7 +41,9 @@ export function drawDefect(px: Float32Array, side: number, seed: number, kind: D
 
 export async function toPng(px: Float32Array, side: number): Promise<Buffer> {
   const data = Buffer.from(Array.from(px, (v) => Math.max(0, Math.min(255, Math.round(v * 255)))));
-  return sharp(data, { raw: { width: side, height: side, channels: 1 } }).png().toBuffer();
+  return sharp(data, { raw: { width: side, height: side, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 export async function maskPng(defect: Defect, side: number): Promise<Buffer> {
@@ -51,11 +54,15 @@ export async function maskPng(defect: Defect, side: number): Promise<Buffer> {
 }
 
 /** Writes a dataset folder: normal/, anomalous/<kind>/ with masks. Returns the defects by file id. */
-export async function writeDataset(root: string, opts: { normal: number; anomalous: number; seed: number; side?: number }): Promise<Map<string, Defect>> {
+export async function writeDataset(
+  root: string,
+  opts: { normal: number; anomalous: number; seed: number; side?: number },
+): Promise<Map<string, Defect>> {
   const side = opts.side ?? 160;
   fs.mkdirSync(path.join(root, 'normal'), { recursive: true });
   const defects = new Map<string, Defect>();
-  for (let i = 0; i < opts.normal; i++) fs.writeFileSync(path.join(root, 'normal', `n${i}.png`), await toPng(surface(opts.seed + i, side), side));
+  for (let i = 0; i < opts.normal; i++)
+    fs.writeFileSync(path.join(root, 'normal', `n${i}.png`), await toPng(surface(opts.seed + i, side), side));
   for (let i = 0; i < opts.anomalous; i++) {
     const kind = i % 2 ? 'scratch' : 'blob';
     const px = surface(opts.seed + 1000 + i, side);

@@ -29,7 +29,8 @@ export async function installTestModels(modelsDir: string, deviceType: string): 
   })();
   const root = await trained;
   fs.mkdirSync(path.join(modelsDir, deviceType), { recursive: true });
-  for (const profile of ['screen', 'inspect']) fs.copyFileSync(path.join(root, `${profile}.vgm`), path.join(modelsDir, deviceType, `${profile}.vgm`));
+  for (const profile of ['screen', 'inspect'])
+    fs.copyFileSync(path.join(root, `${profile}.vgm`), path.join(modelsDir, deviceType, `${profile}.vgm`));
 }
 
 /** A generated surface photo; `defective` draws a scratch or blob into it. */
@@ -58,7 +59,12 @@ export async function deviceWithInspection(t: TestApp, type: string, externalId 
 }
 
 /** Uploads PNGs into an inspection through the public flow (request, PUT, complete); returns the image ids in order. */
-export async function uploadImages(t: TestApp, inspectionId: string, images: Buffer[], options: { complete?: boolean } = {}): Promise<string[]> {
+export async function uploadImages(
+  t: TestApp,
+  inspectionId: string,
+  images: Buffer[],
+  options: { complete?: boolean } = {},
+): Promise<string[]> {
   const files = images.map((b, i) => ({ filename: `img-${i}.png`, contentType: 'image/png', byteSize: b.length, sha256: sha(b) }));
   const tickets = ok(
     await t.gql(

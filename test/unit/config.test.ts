@@ -36,7 +36,14 @@ describe('configuration', () => {
 
   it('runs the built-in model on MobileNetV2 by default, and on an ONNX file only with its taps and strides', () => {
     expect(loadConfig({}).detectors.backbone).toEqual({ kind: 'mobilenet', threads: 1 });
-    const onnx = loadConfig({ BACKBONE: 'onnx', BACKBONE_ONNX_FILE: 'nets/wrn50.onnx', BACKBONE_ONNX_TAPS: 'layer2, layer3', BACKBONE_ONNX_STRIDES: '8,16', BACKBONE_ONNX_INPUT_SIZE: '224x224', BACKBONE_THREADS: '2' });
+    const onnx = loadConfig({
+      BACKBONE: 'onnx',
+      BACKBONE_ONNX_FILE: 'nets/wrn50.onnx',
+      BACKBONE_ONNX_TAPS: 'layer2, layer3',
+      BACKBONE_ONNX_STRIDES: '8,16',
+      BACKBONE_ONNX_INPUT_SIZE: '224x224',
+      BACKBONE_THREADS: '2',
+    });
     expect(onnx.detectors.backbone).toEqual({
       kind: 'onnx',
       threads: 2,
@@ -55,8 +62,12 @@ describe('configuration', () => {
       }
       return '';
     };
-    expect(problems({ BACKBONE: 'onnx' })).toMatch(/BACKBONE_ONNX_FILE="": required when BACKBONE=onnx[\s\S]*BACKBONE_ONNX_TAPS="": required[\s\S]*BACKBONE_ONNX_STRIDES="": required/);
-    expect(problems({ BACKBONE: 'onnx', BACKBONE_ONNX_FILE: 'a.onnx', BACKBONE_ONNX_TAPS: 'x,y', BACKBONE_ONNX_STRIDES: '8' })).toContain('expected one stride per tap (2)');
+    expect(problems({ BACKBONE: 'onnx' })).toMatch(
+      /BACKBONE_ONNX_FILE="": required when BACKBONE=onnx[\s\S]*BACKBONE_ONNX_TAPS="": required[\s\S]*BACKBONE_ONNX_STRIDES="": required/,
+    );
+    expect(problems({ BACKBONE: 'onnx', BACKBONE_ONNX_FILE: 'a.onnx', BACKBONE_ONNX_TAPS: 'x,y', BACKBONE_ONNX_STRIDES: '8' })).toContain(
+      'expected one stride per tap (2)',
+    );
     expect(problems({ BACKBONE: 'resnet' })).toContain('BACKBONE="resnet": expected mobilenet or onnx');
     expect(problems({ BACKBONE_ONNX_INPUT_SIZE: '224' })).toContain('expected dynamic or WIDTHxHEIGHT');
     expect(problems({ BACKBONE_ONNX_MEAN: '1,2' })).toContain('expected three numbers (R,G,B)');
@@ -82,7 +93,11 @@ describe('the reviewer page policy', () => {
       'https://vigil-images.s3.eu-west-1.amazonaws.com',
       'https://s3.eu-west-1.amazonaws.com',
     ]);
-    expect(imageOrigins({ kind: 's3', bucket: 'b', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000/', forcePathStyle: true })).toEqual(['http://127.0.0.1:9000']);
-    expect(reviewPageCsp(['https://s3.eu-west-1.amazonaws.com'])).toContain("img-src 'self' data: blob: https://s3.eu-west-1.amazonaws.com;");
+    expect(
+      imageOrigins({ kind: 's3', bucket: 'b', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000/', forcePathStyle: true }),
+    ).toEqual(['http://127.0.0.1:9000']);
+    expect(reviewPageCsp(['https://s3.eu-west-1.amazonaws.com'])).toContain(
+      "img-src 'self' data: blob: https://s3.eu-west-1.amazonaws.com;",
+    );
   });
 });

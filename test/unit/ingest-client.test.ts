@@ -30,7 +30,10 @@ describe('ApiClient', () => {
   afterAll(() => new Promise((r) => server.close(r)));
 
   it('retries what is transient (503, then 200) and sends the key and the query', async () => {
-    answers = [{ status: 503, body: 'busy' }, { status: 200, body: '{"data":{"viewer":{"role":"OPERATOR"}}}' }];
+    answers = [
+      { status: 503, body: 'busy' },
+      { status: 200, body: '{"data":{"viewer":{"role":"OPERATOR"}}}' },
+    ];
     const api = new ApiClient({ url: `${url}/`, apiKey: 'k1', backoffMs: 1 });
     await expect(api.graphql('{ viewer { role } }')).resolves.toEqual({ viewer: { role: 'OPERATOR' } });
     expect(seen).toHaveLength(2);
@@ -49,7 +52,9 @@ describe('ApiClient', () => {
   it('gives up after the last attempt and says what the server said', async () => {
     answers = [400, 503, 503].map((status) => ({ status, body: '{"message":"nope"}' })).slice(1);
     const api = new ApiClient({ url, apiKey: 'k', attempts: 2, backoffMs: 1 });
-    await expect(api.put(`${url}/uploads/x`, { 'content-type': 'image/jpeg' }, Buffer.from('abc'))).rejects.toThrow('upload refused (503): nope');
+    await expect(api.put(`${url}/uploads/x`, { 'content-type': 'image/jpeg' }, Buffer.from('abc'))).rejects.toThrow(
+      'upload refused (503): nope',
+    );
     expect(seen.map((s) => [s.method, s.body])).toEqual([
       ['PUT', 'abc'],
       ['PUT', 'abc'],
@@ -65,7 +70,13 @@ describe('ProgressReporter', () => {
   ];
 
   it('draws a live bar on a terminal and prints problems above it', () => {
-    const out = Object.assign(new PassThrough(), { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    const out = Object.assign(new PassThrough(), {
+      isTTY: true,
+      columns: 120,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
     let text = '';
     out.on('data', (c) => (text += c));
     const reporter = new ProgressReporter(out as never);

@@ -12,7 +12,8 @@ describe('prisma/schema.prisma naming', () => {
       for (const f of model.fields) {
         if (f.kind === 'object') continue;
         const column = f.dbName ?? f.name;
-        if (column !== f.name.replace(/[A-Z]/g, (c: string) => `_${c.toLowerCase()}`)) offenders.push(`${model.name}.${f.name} → ${column}`);
+        if (column !== f.name.replace(/[A-Z]/g, (c: string) => `_${c.toLowerCase()}`))
+          offenders.push(`${model.name}.${f.name} → ${column}`);
       }
     }
     expect(offenders).toEqual([]);

@@ -10,7 +10,10 @@ const compose = YAML.parse(read('docker-compose.yml'));
 const dockerfile = read('Dockerfile');
 const vigil = compose.services.vigil;
 /** `${VAR:?msg}` and `${VAR:-default}` as compose would expand them with VAR set. */
-const expand = (v: unknown) => String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, name) => (name === 'VIGIL_ADMIN_API_KEY' ? 'a-compose-secret-of-24-characters' : 'info'));
+const expand = (v: unknown) =>
+  String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, name) =>
+    name === 'VIGIL_ADMIN_API_KEY' ? 'a-compose-secret-of-24-characters' : 'info',
+  );
 
 describe('docker-compose.yml', () => {
   it('runs PostgreSQL, Redis and vigil built from the Dockerfile', () => {

@@ -3,7 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { tfjsWasm } from '../../common/tfjs-wasm';
-import { type Backbone, BackboneError, type BackboneIdentity, type BackboneInput, type FeatureMap, flexibleInputSize } from './backbone.port';
+import {
+  type Backbone,
+  BackboneError,
+  type BackboneIdentity,
+  type BackboneInput,
+  type FeatureMap,
+  flexibleInputSize,
+} from './backbone.port';
 
 /** MobileNetV2 layers tapped: two at stride 8 (a residual output and the next block's expansion), two at stride 16. */
 export const MOBILENET_TAPS = ['block_5_add', 'block_6_expand_relu', 'block_12_add', 'block_13_expand_relu'];
@@ -70,16 +77,30 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
   let identity: BackboneIdentity;
   try {
     const json = umd(path.join(dir, 'model.min.js'));
-    // biome-ignore lint/suspicious/noExplicitAny: a Keras model JSON.
-    const doc = (typeof json === 'string' ? JSON.parse(json) : json) as { modelTopology: Record<string, any>; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+    const doc = (typeof json === 'string' ? JSON.parse(json) : json) as {
+      // biome-ignore lint/suspicious/noExplicitAny: a Keras model JSON.
+      modelTopology: Record<string, any>;
+      weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+    };
     const shards = (await fs.readdir(dir)).filter((f) => /^group\d+-shard\d+of\d+\.min\.js$/.test(f)).sort();
     if (!shards.length) throw new BackboneError(`${dir} has no weight shards`);
     const weights = Buffer.concat(shards.map((f) => Buffer.from(String(umd(path.join(dir, f))), 'base64')));
-    const version = options.modelDir ? 'custom' : (JSON.parse(await fs.readFile(path.join(nsfwjsRoot(), 'package.json'), 'utf8')).version as string);
-    identity = { name: 'nsfwjs/mobilenet_v2', version, weightsSha256: crypto.createHash('sha256').update(weights).digest('hex'), taps: MOBILENET_TAPS };
+    const version = options.modelDir
+      ? 'custom'
+      : (JSON.parse(await fs.readFile(path.join(nsfwjsRoot(), 'package.json'), 'utf8')).version as string);
+    identity = {
+      name: 'nsfwjs/mobilenet_v2',
+      version,
+      weightsSha256: crypto.createHash('sha256').update(weights).digest('hex'),
+      taps: MOBILENET_TAPS,
+    };
     const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
     model = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: truncatedTopology(doc.modelTopology, MOBILENET_TAPS), weightSpecs: doc.weightsManifest.flatMap((g) => g.weights), weightData }),
+      tf.io.fromMemory({
+        modelTopology: truncatedTopology(doc.modelTopology, MOBILENET_TAPS),
+        weightSpecs: doc.weightsManifest.flatMap((g) => g.weights),
+        weightData,
+      }),
       { strict: false },
     );
   } catch (err) {
@@ -95,7 +116,8 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
     memoryTaps: ['block_5_add', 'block_12_add'],
     inputSize: (aspect, area) => flexibleInputSize(aspect, area, LARGEST_STRIDE),
     async extract(input: BackboneInput): Promise<FeatureMap[]> {
-      if (input.data.length !== input.width * input.height * 3) throw new BackboneError(`expected ${input.width}×${input.height}×3 values, got ${input.data.length}`);
+      if (input.data.length !== input.width * input.height * 3)
+        throw new BackboneError(`expected ${input.width}×${input.height}×3 values, got ${input.data.length}`);
       const outputs = tf.tidy(() => {
         const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
         const out = model.predict(x);
@@ -103,7 +125,14 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
       });
       try {
         const data = await Promise.all(outputs.map((o) => o.data() as Promise<Float32Array>));
-        return outputs.map((o, i) => ({ tap: MOBILENET_TAPS[i], height: o.shape[1]!, width: o.shape[2]!, channels: o.shape[3]!, stride: STRIDES[MOBILENET_TAPS[i]], data: data[i] }));
+        return outputs.map((o, i) => ({
+          tap: MOBILENET_TAPS[i],
+          height: o.shape[1]!,
+          width: o.shape[2]!,
+          channels: o.shape[3]!,
+          stride: STRIDES[MOBILENET_TAPS[i]],
+          data: data[i],
+        }));
       } finally {
         tf.dispose(outputs);
       }

@@ -35,14 +35,21 @@ function describe(bytes: Uint8Array, file: string) {
   }
   const weights = new Set(initializers.map((t) => t.name));
   const inputs = (model.graph?.input ?? []).filter((i) => !weights.has(i.name));
-  if (inputs.length !== 1) throw new BackboneError(`${file} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); expected one picture`);
+  if (inputs.length !== 1)
+    throw new BackboneError(`${file} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); expected one picture`);
   const tensor = inputs[0].type?.tensorType;
   const dims = (tensor?.shape?.dim ?? []).map((d) => (int(d.dimValue) > 0 ? int(d.dimValue) : null));
-  if (tensor?.elemType !== onnx.TensorProto.DataType.FLOAT || dims.length !== 4 || ![null, 1].includes(dims[0]) || ![null, 3].includes(dims[1])) {
+  if (
+    tensor?.elemType !== onnx.TensorProto.DataType.FLOAT ||
+    dims.length !== 4 ||
+    ![null, 1].includes(dims[0]) ||
+    ![null, 3].includes(dims[1])
+  ) {
     throw new BackboneError(`${file}'s input ${inputs[0].name} is not a float tensor [1, 3, height, width]`);
   }
   const [height, width] = [dims[2], dims[3]];
-  if ((height === null) !== (width === null)) throw new BackboneError(`${file}'s input has one fixed side and one free one; expected both fixed or both free`);
+  if ((height === null) !== (width === null))
+    throw new BackboneError(`${file}'s input has one fixed side and one free one; expected both fixed or both free`);
   const opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
   const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ');
   return {
@@ -56,7 +63,8 @@ function describe(bytes: Uint8Array, file: string) {
 
 /** A few names spread over the graph, for an error message. */
 function sample(names: string[], count = 8): string {
-  const picked = names.length <= count ? names : Array.from({ length: count }, (_, i) => names[Math.floor((i * (names.length - 1)) / (count - 1))]);
+  const picked =
+    names.length <= count ? names : Array.from({ length: count }, (_, i) => names[Math.floor((i * (names.length - 1)) / (count - 1))]);
   return `${picked.join(', ')}${names.length > count ? ` … (${names.length} in all)` : ''}`;
 }
 
@@ -71,7 +79,9 @@ function toNchw(input: BackboneInput, mean: number[], std: number[]): Float32Arr
 function toFeatureMap(tap: string, stride: number, tensor: ort.Tensor): FeatureMap {
   const [batch, channels, height, width] = tensor.dims;
   if (tensor.dims.length !== 4 || batch !== 1 || tensor.type !== 'float32') {
-    throw new BackboneError(`tap ${tap} is a ${tensor.type} tensor [${tensor.dims.join(', ')}]; expected float32 [1, channels, height, width]`);
+    throw new BackboneError(
+      `tap ${tap} is a ${tensor.type} tensor [${tensor.dims.join(', ')}]; expected float32 [1, channels, height, width]`,
+    );
   }
   const chw = tensor.data as Float32Array;
   const plane = width * height;
@@ -86,7 +96,8 @@ function toFeatureMap(tap: string, stride: number, tensor: ort.Tensor): FeatureM
  */
 export async function openOnnxBackbone(options: OnnxBackboneOptions): Promise<Backbone> {
   const { file, taps, strides } = options;
-  if (!taps.length || taps.length !== strides.length) throw new BackboneError(`expected one stride per tap, got ${taps.length} taps and ${strides.length} strides`);
+  if (!taps.length || taps.length !== strides.length)
+    throw new BackboneError(`expected one stride per tap, got ${taps.length} taps and ${strides.length} strides`);
   if (new Set(taps).size !== taps.length) throw new BackboneError(`a tap is named twice in ${taps.join(', ')}`);
   let bytes: Buffer;
   try {
@@ -100,7 +111,9 @@ export async function openOnnxBackbone(options: OnnxBackboneOptions): Promise<Ba
   if (missing.length) throw new BackboneError(`${file} has no tensor ${missing.join(', ')}; some it has: ${sample(model.tensors)}`);
   const configured = options.inputSize;
   if (model.fixedSize && configured && (configured.width !== model.fixedSize.width || configured.height !== model.fixedSize.height)) {
-    throw new BackboneError(`${file} takes ${model.fixedSize.width}×${model.fixedSize.height} pictures, not the configured ${configured.width}×${configured.height}`);
+    throw new BackboneError(
+      `${file} takes ${model.fixedSize.width}×${model.fixedSize.height} pictures, not the configured ${configured.width}×${configured.height}`,
+    );
   }
   const fixedSize: Size | null = model.fixedSize ?? configured;
 
@@ -110,7 +123,11 @@ export async function openOnnxBackbone(options: OnnxBackboneOptions): Promise<Ba
   const patched = Buffer.concat([bytes, onnx.ModelProto.encode({ graph: { output: extraOutputs } }).finish()]);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(patched, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1, logSeverityLevel: 3 });
+    session = await ort.InferenceSession.create(patched, {
+      intraOpNumThreads: options.threads ?? 1,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
   } catch (err) {
     throw new BackboneError(`onnxruntime cannot load ${file}: ${(err as Error).message}`);
   }
@@ -118,11 +135,17 @@ export async function openOnnxBackbone(options: OnnxBackboneOptions): Promise<Ba
   const running = new Set<Promise<unknown>>();
   let closed = false;
   return {
-    identity: { name: `onnx/${path.basename(file)}`, version: model.version, weightsSha256: crypto.createHash('sha256').update(bytes).digest('hex'), taps },
+    identity: {
+      name: `onnx/${path.basename(file)}`,
+      version: model.version,
+      weightsSha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+      taps,
+    },
     inputSize: (aspect, area) => fixedSize ?? flexibleInputSize(aspect, area, Math.max(...strides)),
     async extract(input: BackboneInput): Promise<FeatureMap[]> {
       if (closed) throw new BackboneError('the ONNX backbone is closed');
-      if (input.data.length !== input.width * input.height * 3) throw new BackboneError(`expected ${input.width}×${input.height}×3 values, got ${input.data.length}`);
+      if (input.data.length !== input.width * input.height * 3)
+        throw new BackboneError(`expected ${input.width}×${input.height}×3 values, got ${input.data.length}`);
       if (fixedSize && (input.width !== fixedSize.width || input.height !== fixedSize.height)) {
         throw new BackboneError(`${file} takes ${fixedSize.width}×${fixedSize.height} pictures, got ${input.width}×${input.height}`);
       }

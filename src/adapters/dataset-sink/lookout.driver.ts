@@ -47,7 +47,9 @@ export class LookoutDatasetSink {
   constructor(options: LookoutDatasetSinkOptions) {
     const max = options.maxChangesBytes ?? MAX_CHANGES_BYTES;
     if (!Number.isInteger(max) || max <= MAX_MANIFEST_LINE_BYTES || max > MAX_CHANGES_BYTES) {
-      throw new RangeError(`maxChangesBytes must be a whole number above ${MAX_MANIFEST_LINE_BYTES} and at most ${MAX_CHANGES_BYTES}, got ${max}`);
+      throw new RangeError(
+        `maxChangesBytes must be a whole number above ${MAX_MANIFEST_LINE_BYTES} and at most ${MAX_CHANGES_BYTES}, got ${max}`,
+      );
     }
     this.client = options.client;
     this.projectName = options.projectName;
@@ -60,7 +62,8 @@ export class LookoutDatasetSink {
    * after a partial failure) within AWS's 8-hour token window does not apply a chunk twice.
    */
   async update(datasetType: LookoutDatasetType, lines: string[]): Promise<{ calls: number; status: string[] }> {
-    if (datasetType !== 'train' && datasetType !== 'test') throw new RangeError(`datasetType must be "train" or "test", got ${String(datasetType)}`);
+    if (datasetType !== 'train' && datasetType !== 'test')
+      throw new RangeError(`datasetType must be "train" or "test", got ${String(datasetType)}`);
     const chunks = this.chunk(this.checked(lines));
     const status: string[] = [];
     for (const chunk of chunks) {
@@ -82,11 +85,14 @@ export class LookoutDatasetSink {
       } catch {
         throw new DatasetSinkError(`dataset line ${index} is not JSON: ${line.slice(0, 80)}`);
       }
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new DatasetSinkError(`dataset line ${index} is not a JSON object`);
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+        throw new DatasetSinkError(`dataset line ${index} is not a JSON object`);
       const bytes = Buffer.byteLength(line, 'utf8');
       if (bytes > MAX_MANIFEST_LINE_BYTES) {
         const ref = sourceRefOf(entry as Record<string, unknown>, index);
-        throw new DatasetSinkError(`the dataset line for ${ref} is ${bytes} bytes; Lookout for Vision takes at most ${MAX_MANIFEST_LINE_BYTES} per entry`);
+        throw new DatasetSinkError(
+          `the dataset line for ${ref} is ${bytes} bytes; Lookout for Vision takes at most ${MAX_MANIFEST_LINE_BYTES} per entry`,
+        );
       }
       kept.push(line);
     });
@@ -116,7 +122,12 @@ export class LookoutDatasetSink {
     const clientToken = createHash('sha256').update(`${this.projectName}\n${datasetType}\n`).update(changes).digest('hex');
     try {
       return await this.client.send(
-        new UpdateDatasetEntriesCommand({ ProjectName: this.projectName, DatasetType: datasetType, Changes: changes, ClientToken: clientToken }),
+        new UpdateDatasetEntriesCommand({
+          ProjectName: this.projectName,
+          DatasetType: datasetType,
+          Changes: changes,
+          ClientToken: clientToken,
+        }),
       );
     } catch (err) {
       throw this.mapError(err, datasetType);
@@ -132,9 +143,14 @@ export class LookoutDatasetSink {
     const dataset = `the ${datasetType} dataset of Lookout for Vision project "${this.projectName}"`;
     switch (name) {
       case 'AccessDeniedException':
-        return new DatasetSinkError(`${ACTION} was denied: the IAM role vigil runs as needs the "${ACTION}" permission on project "${this.projectName}"${aws}`, { cause: err });
+        return new DatasetSinkError(
+          `${ACTION} was denied: the IAM role vigil runs as needs the "${ACTION}" permission on project "${this.projectName}"${aws}`,
+          { cause: err },
+        );
       case 'ResourceNotFoundException':
-        return new DatasetSinkError(`${ACTION}: ${dataset} does not exist; create the project and its ${datasetType} dataset first${aws}`, { cause: err });
+        return new DatasetSinkError(`${ACTION}: ${dataset} does not exist; create the project and its ${datasetType} dataset first${aws}`, {
+          cause: err,
+        });
       case 'ConflictException':
         // Lookout refuses changes while the dataset is still applying an earlier update; that passes by itself.
         return new TransientDetectorError(`${ACTION}: ${dataset} is busy, try again later${aws}`, { cause: err });

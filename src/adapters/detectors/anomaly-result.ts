@@ -67,7 +67,10 @@ async function regionsOf(result: AnomalyResult): Promise<InspectRegion[]> {
     .map((a) => ({ type: a.Name!, colour: rgbOf(a.PixelAnomaly?.Color ?? '') }))
     .filter((a): a is { type: string; colour: number } => a.colour !== null);
   if (!result.AnomalyMask || painted.length === 0) return [];
-  const boxes = await colourBoxes(result.AnomalyMask, painted.map((a) => a.colour));
+  const boxes = await colourBoxes(
+    result.AnomalyMask,
+    painted.map((a) => a.colour),
+  );
   // The service scores the image, not each region: a region is as likely as the image is anomalous.
   const confidence = result.IsAnomalous ? result.Confidence : 1 - result.Confidence;
   return painted.flatMap((a) => {

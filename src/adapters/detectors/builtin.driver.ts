@@ -1,13 +1,7 @@
 import { type BackboneProvider } from '../backbone/backbone.factory';
 import { predict } from '../../anomaly-model/detector';
 import { type ObjectStore } from '../object-store/object-store.port';
-import {
-  type DetectorImage,
-  type InspectDetector,
-  type InspectResult,
-  type ScreenDetector,
-  type ScreenResult,
-} from './detector.port';
+import { type DetectorImage, type InspectDetector, type InspectResult, type ScreenDetector, type ScreenResult } from './detector.port';
 import { type ModelRegistry } from './model-registry';
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -71,7 +65,12 @@ export class BuiltinInspectDetector implements InspectDetector {
       regions: p.regions.map((r) => ({ box: r.box, type: 'anomaly', confidence: round(p.anomalyProbability) })),
       modelVersion: p.model.version,
       heatmapKey,
-      raw: { score: round(p.score), anomalyProbability: round(p.anomalyProbability), uncertain: p.uncertain, thresholds: artifact.manifest.thresholds },
+      raw: {
+        score: round(p.score),
+        anomalyProbability: round(p.anomalyProbability),
+        uncertain: p.uncertain,
+        thresholds: artifact.manifest.thresholds,
+      },
     };
   }
 }

@@ -13,7 +13,10 @@ export interface Detectors {
 }
 
 /** The stage-1 and stage-2 detectors the configuration names; built-in models unless an AWS service is chosen. */
-export function createDetectors(config: Pick<Config, 'detectors'>, deps: { store: ObjectStore; log: Logger; backbone: BackboneProvider; aws?: AwsDetectorClients; stored?: StoredModelSource }): Detectors {
+export function createDetectors(
+  config: Pick<Config, 'detectors'>,
+  deps: { store: ObjectStore; log: Logger; backbone: BackboneProvider; aws?: AwsDetectorClients; stored?: StoredModelSource },
+): Detectors {
   const registry = new ModelRegistry(config.detectors.modelsDir, deps.stored ?? null);
   if (config.detectors.inspect.kind === 'lookout-for-vision') deps.log.warn(LOOKOUT_DEPRECATION_NOTICE);
   return {

@@ -113,7 +113,11 @@ export class RekognitionCustomLabelsDetector implements ScreenDetector {
 
   async screen(image: DetectorImage): Promise<ScreenResult> {
     assertRekognitionLimits(image, 'DetectCustomLabels');
-    const input = { ProjectVersionArn: this.options.projectVersionArn, Image: await rekognitionImage(image), MinConfidence: this.options.minConfidence };
+    const input = {
+      ProjectVersionArn: this.options.projectVersionArn,
+      Image: await rekognitionImage(image),
+      MinConfidence: this.options.minConfidence,
+    };
     const response = await callAws('rekognition:DetectCustomLabels', () => this.client.send(new DetectCustomLabelsCommand(input)));
     const found = response.CustomLabels ?? [];
     const labels = found.map((l) => {

@@ -42,7 +42,12 @@ export class SageMakerAnomalyDetector implements InspectDetector {
     const body = await image.read();
     const response = await callAws('sagemaker:InvokeEndpoint', () =>
       this.client.send(
-        new InvokeEndpointCommand({ EndpointName: this.options.endpointName, ContentType: image.contentType, Accept: 'application/json', Body: body }),
+        new InvokeEndpointCommand({
+          EndpointName: this.options.endpointName,
+          ContentType: image.contentType,
+          Accept: 'application/json',
+          Body: body,
+        }),
       ),
     );
     const variant = response.InvokedProductionVariant;
@@ -61,7 +66,9 @@ export class SageMakerAnomalyDetector implements InspectDetector {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new DetectorError(`${endpoint} answered ${response.ContentType ?? 'a body'} that is not JSON: ${JSON.stringify(text.slice(0, 80))}`);
+      throw new DetectorError(
+        `${endpoint} answered ${response.ContentType ?? 'a body'} that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
+      );
     }
     const parsed = endpointAnswer.safeParse(json);
     if (!parsed.success) {

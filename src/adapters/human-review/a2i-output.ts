@@ -52,12 +52,16 @@ const outputSchema = z.object({
 
 type AnswerContent = z.infer<typeof answerContentSchema>;
 
-const describeIssues = (error: z.ZodError) => error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+const describeIssues = (error: z.ZodError) =>
+  error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
 
 const share = (value: number) => Math.round(Math.min(Math.max(value, 0), 1) * 1e6) / 1e6;
 
 /** A crowd-bounding-box pixel box (left/top) → a Box in shares of the image, clipped to it; null when nothing of it is inside. */
-function toShareBox(box: { left: number; top: number; width: number; height: number }, size: { width: number; height: number }): Box | null {
+function toShareBox(
+  box: { left: number; top: number; width: number; height: number },
+  size: { width: number; height: number },
+): Box | null {
   const x = share(box.left / size.width);
   const y = share(box.top / size.height);
   const width = share((box.left + box.width) / size.width) - x;

@@ -51,13 +51,18 @@ export function toPixelBox(box: Box, imageWidth: number, imageHeight: number, la
 /** The InputContent of a loop, keys in a fixed order so a retried start sends identical input. */
 export function anomalyReviewInput(request: HumanLoopRequest): AnomalyReviewInput {
   const { imageWidth, imageHeight } = request;
-  if (!/^s3:\/\/[^/]+\/.+/.test(request.imageS3Uri)) throw new DetectorError(`A2I review of task ${request.taskId}: image "${request.imageS3Uri}" is not an s3://bucket/key URI`);
+  if (!/^s3:\/\/[^/]+\/.+/.test(request.imageS3Uri))
+    throw new DetectorError(`A2I review of task ${request.taskId}: image "${request.imageS3Uri}" is not an s3://bucket/key URI`);
   if (!Number.isInteger(imageWidth) || !Number.isInteger(imageHeight) || imageWidth < 1 || imageHeight < 1) {
-    throw new DetectorError(`A2I review of task ${request.taskId}: image size ${imageWidth}×${imageHeight} is not a positive whole number of pixels`);
+    throw new DetectorError(
+      `A2I review of task ${request.taskId}: image size ${imageWidth}×${imageHeight} is not a positive whole number of pixels`,
+    );
   }
   const labels = [...new Set(request.anomalyTypes)];
   if (labels.length === 0 || labels.length > MAX_LABELS) {
-    throw new DetectorError(`A2I review of task ${request.taskId}: ${labels.length} anomaly types; crowd-bounding-box needs 1 to ${MAX_LABELS} labels (ANOMALY_TYPES)`);
+    throw new DetectorError(
+      `A2I review of task ${request.taskId}: ${labels.length} anomaly types; crowd-bounding-box needs 1 to ${MAX_LABELS} labels (ANOMALY_TYPES)`,
+    );
   }
   return {
     taskObject: request.imageS3Uri,

@@ -15,12 +15,21 @@ export interface ReviewClients {
 export function createHumanReview(config: Pick<Config, 'reviews' | 'detectors'>, clients: ReviewClients = {}): HumanReviewPort | null {
   const review = config.reviews.humanReview;
   if (review.kind !== 'a2i') return null;
-  return new A2IHumanReview({ client: clients.a2i ?? new SageMakerA2IRuntimeClient({ region: config.detectors.region }), flowDefinitionArn: review.flowDefinitionArn });
+  return new A2IHumanReview({
+    client: clients.a2i ?? new SageMakerA2IRuntimeClient({ region: config.detectors.region }),
+    flowDefinitionArn: review.flowDefinitionArn,
+  });
 }
 
 /** UpdateDatasetEntries for LOOKOUT_DATASET_PROJECT; null when none is configured. */
-export function createLookoutDatasets(config: Pick<Config, 'datasets' | 'detectors'>, clients: ReviewClients = {}): LookoutDatasetSink | null {
+export function createLookoutDatasets(
+  config: Pick<Config, 'datasets' | 'detectors'>,
+  clients: ReviewClients = {},
+): LookoutDatasetSink | null {
   const project = config.datasets.lookoutProject;
   if (!project) return null;
-  return new LookoutDatasetSink({ client: clients.lookout ?? new LookoutVisionClient({ region: config.detectors.region }), projectName: project });
+  return new LookoutDatasetSink({
+    client: clients.lookout ?? new LookoutVisionClient({ region: config.detectors.region }),
+    projectName: project,
+  });
 }

@@ -50,5 +50,9 @@ export interface HumanLoopOutcomes {
   /** Applies the workers' answers to the task behind the loop; a replay changes nothing. Null when no task has that loop. */
   applyHumanLoopAnswers(humanLoopName: string, answers: ReviewAnswerInput[]): Promise<{ taskId: string; status: string } | null>;
   /** The loop failed or was stopped: the task is re-queued (another loop) or escalated to an ADMIN. */
-  humanLoopEnded(humanLoopName: string, status: 'Failed' | 'Stopped', failureReason: string | null): Promise<{ taskId: string; status: string } | null>;
+  humanLoopEnded(
+    humanLoopName: string,
+    status: 'Failed' | 'Stopped',
+    failureReason: string | null,
+  ): Promise<{ taskId: string; status: string } | null>;
 }

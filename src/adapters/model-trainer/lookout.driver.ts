@@ -12,7 +12,13 @@ import {
 import { toDetectorError } from '../aws-errors';
 import { LOOKOUT_DEPRECATION_NOTICE } from '../detectors/lookout.driver';
 import { DetectorError, TransientDetectorError } from '../detectors/detector.port';
-import { type ExternalDeployer, type ExternalModel, type ExternalTrainer, type TrainingRequest, type TrainingStatus } from './model-trainer.port';
+import {
+  type ExternalDeployer,
+  type ExternalModel,
+  type ExternalTrainer,
+  type TrainingRequest,
+  type TrainingStatus,
+} from './model-trainer.port';
 
 // Lookout for Vision trains on the project's own train and test datasets, which vigil's
 // LookoutDatasetSink keeps current with UpdateDatasetEntries. The manifest URIs of a
@@ -20,7 +26,14 @@ import { type ExternalDeployer, type ExternalModel, type ExternalTrainer, type T
 // API reference: https://docs.aws.amazon.com/lookout-for-vision/latest/APIReference/
 
 /** States of a model version that trained well; hosting states only happen after training. */
-const TRAINED_STATES = new Set<ModelStatus>(['TRAINED', 'HOSTED', 'STARTING_HOSTING', 'HOSTING_FAILED', 'STOPPING_HOSTING', 'SYSTEM_UPDATING']);
+const TRAINED_STATES = new Set<ModelStatus>([
+  'TRAINED',
+  'HOSTED',
+  'STARTING_HOSTING',
+  'HOSTING_FAILED',
+  'STOPPING_HOSTING',
+  'SYSTEM_UPDATING',
+]);
 
 /** States that end a deploy: the version cannot be hosted as it is. */
 const UNHOSTABLE_STATES = new Set<ModelStatus>(['TRAINING', 'TRAINING_FAILED', 'DELETING']);
@@ -126,7 +139,11 @@ export class LookoutTrainer implements ExternalTrainer {
     const { projectName, modelVersion } = parseExternalId(externalId);
     const model = await describe(this.client, projectName, modelVersion);
     if (!model) {
-      return { state: 'FAILED', error: 'LookoutVision.NotFound', cause: `model version ${modelVersion} of project ${projectName} does not exist (deleted?)` };
+      return {
+        state: 'FAILED',
+        error: 'LookoutVision.NotFound',
+        cause: `model version ${modelVersion} of project ${projectName} does not exist (deleted?)`,
+      };
     }
     const status = model.Status;
     if (status === 'TRAINING') return { state: 'RUNNING', message: model.StatusMessage ?? null };
@@ -137,7 +154,12 @@ export class LookoutTrainer implements ExternalTrainer {
         externalVersion: model.ModelVersion ?? modelVersion,
         artifactUri: null,
         // Lookout reports precision, recall and F1 on the project's test dataset, no AUROC.
-        metrics: { precision: performance.Precision ?? null, recall: performance.Recall ?? null, f1: performance.F1Score ?? null, auroc: null },
+        metrics: {
+          precision: performance.Precision ?? null,
+          recall: performance.Recall ?? null,
+          f1: performance.F1Score ?? null,
+          auroc: null,
+        },
       };
     }
     if (status === 'TRAINING_FAILED') {
@@ -171,7 +193,9 @@ export class LookoutDeployer implements ExternalDeployer {
     let model = await this.waitWhile(version, (s) => s === 'STOPPING_HOSTING' || s === 'SYSTEM_UPDATING');
     const status = model.Status;
     if (status && UNHOSTABLE_STATES.has(status)) {
-      throw new DetectorError(`cannot host Lookout for Vision model version ${version} of project ${this.options.projectName}: it is ${status}`);
+      throw new DetectorError(
+        `cannot host Lookout for Vision model version ${version} of project ${this.options.projectName}: it is ${status}`,
+      );
     }
     if (status !== 'HOSTED' && status !== 'STARTING_HOSTING') {
       await call(
@@ -208,7 +232,9 @@ export class LookoutDeployer implements ExternalDeployer {
     const model = await describe(this.client, this.options.projectName, version);
     // Stopping is only possible (and only needed) for a hosted version; a retry finds it stopping or stopped.
     if (model?.Status !== 'HOSTED') return;
-    await call('lookoutvision:StopModel', () => this.client.send(new StopModelCommand({ ProjectName: this.options.projectName, ModelVersion: version })));
+    await call('lookoutvision:StopModel', () =>
+      this.client.send(new StopModelCommand({ ProjectName: this.options.projectName, ModelVersion: version })),
+    );
   }
 
   /** Describes the version until `waiting` is false for its status; a timeout is retryable: the next attempt waits on. */
@@ -216,10 +242,13 @@ export class LookoutDeployer implements ExternalDeployer {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const model = await describe(this.client, this.options.projectName, version);
-      if (!model) throw new DetectorError(`Lookout for Vision model version ${version} of project ${this.options.projectName} does not exist`);
+      if (!model)
+        throw new DetectorError(`Lookout for Vision model version ${version} of project ${this.options.projectName} does not exist`);
       if (!waiting(model.Status)) return model;
       if (Date.now() >= deadline) {
-        throw new TransientDetectorError(`Lookout for Vision model version ${version} is still ${model.Status} after ${this.timeoutMs / 1000} s`);
+        throw new TransientDetectorError(
+          `Lookout for Vision model version ${version} is still ${model.Status} after ${this.timeoutMs / 1000} s`,
+        );
       }
       await sleep(this.pollIntervalMs);
     }

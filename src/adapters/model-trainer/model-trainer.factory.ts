@@ -14,8 +14,10 @@ export interface AwsTrainerClients {
   sagemaker?: SageMakerClient;
 }
 
-const lookoutClient = (config: Config, clients: AwsTrainerClients) => clients.lookout ?? new LookoutVisionClient({ region: config.detectors.region });
-const sagemakerClient = (config: Config, clients: AwsTrainerClients) => clients.sagemaker ?? new SageMakerClient({ region: config.detectors.region });
+const lookoutClient = (config: Config, clients: AwsTrainerClients) =>
+  clients.lookout ?? new LookoutVisionClient({ region: config.detectors.region });
+const sagemakerClient = (config: Config, clients: AwsTrainerClients) =>
+  clients.sagemaker ?? new SageMakerClient({ region: config.detectors.region });
 
 /** The settings config found, or a ConfigError naming what is missing (start-up turns it into "unavailable"). */
 function settingsOrThrow<T>(checked: Checked<T>): T {

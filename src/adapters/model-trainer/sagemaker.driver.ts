@@ -19,7 +19,14 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { toDetectorError } from '../aws-errors';
 import { DetectorError, TransientDetectorError } from '../detectors/detector.port';
-import { type ExternalDeployer, type ExternalModel, type ExternalTrainer, type ServiceMetrics, type TrainingRequest, type TrainingStatus } from './model-trainer.port';
+import {
+  type ExternalDeployer,
+  type ExternalModel,
+  type ExternalTrainer,
+  type ServiceMetrics,
+  type TrainingRequest,
+  type TrainingStatus,
+} from './model-trainer.port';
 
 // Training jobs read vigil's train/test manifests (Lookout / Ground Truth JSON Lines) as augmented
 // manifests in Pipe mode: each record is the image at `source-ref` followed by its `anomaly-label`.
@@ -37,7 +44,10 @@ const METRIC_NAMES: Record<keyof ServiceMetrics, string> = {
   auroc: 'test:auroc',
 };
 
-export const METRIC_DEFINITIONS: MetricDefinition[] = Object.values(METRIC_NAMES).map((name) => ({ Name: name, Regex: `${name}=${NUMBER}` }));
+export const METRIC_DEFINITIONS: MetricDefinition[] = Object.values(METRIC_NAMES).map((name) => ({
+  Name: name,
+  Regex: `${name}=${NUMBER}`,
+}));
 
 /** Endpoint states that pass by themselves; an update has to wait for them. */
 const ENDPOINT_BUSY = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack']);
@@ -121,7 +131,12 @@ function metricsFrom(list: MetricData[] | undefined): ServiceMetrics {
     const found = list?.find((m) => m.MetricName === name)?.Value;
     return typeof found === 'number' && Number.isFinite(found) ? found : null;
   };
-  return { precision: value(METRIC_NAMES.precision), recall: value(METRIC_NAMES.recall), f1: value(METRIC_NAMES.f1), auroc: value(METRIC_NAMES.auroc) };
+  return {
+    precision: value(METRIC_NAMES.precision),
+    recall: value(METRIC_NAMES.recall),
+    f1: value(METRIC_NAMES.f1),
+    auroc: value(METRIC_NAMES.auroc),
+  };
 }
 
 /** Trains one model version as a SageMaker training job named after the vigil id. */
@@ -189,7 +204,9 @@ export class SageMakerTrainer implements ExternalTrainer {
         return {
           state: 'FAILED',
           error: `SageMaker.${job.TrainingJobStatus ?? 'Unknown'}`,
-          cause: job.FailureReason ?? `training job ${externalId} is ${job.TrainingJobStatus ?? 'in no known state'} (${job.SecondaryStatus ?? 'no detail'})`,
+          cause:
+            job.FailureReason ??
+            `training job ${externalId} is ${job.TrainingJobStatus ?? 'in no known state'} (${job.SecondaryStatus ?? 'no detail'})`,
         };
     }
   }
@@ -240,7 +257,12 @@ export class SageMakerDeployer implements ExternalDeployer {
           new CreateEndpointConfigCommand({
             EndpointConfigName: name,
             ProductionVariants: [
-              { VariantName: 'AllTraffic', ModelName: name, InstanceType: o.endpointInstanceType as ProductionVariantInstanceType, InitialInstanceCount: 1 },
+              {
+                VariantName: 'AllTraffic',
+                ModelName: name,
+                InstanceType: o.endpointInstanceType as ProductionVariantInstanceType,
+                InitialInstanceCount: 1,
+              },
             ],
             Tags: [{ Key: 'vigil:model-version-id', Value: target.modelVersionId }],
           }),
@@ -251,10 +273,15 @@ export class SageMakerDeployer implements ExternalDeployer {
     const endpoint = await this.describeEndpoint();
     if (!endpoint) {
       // First deploy: the endpoint the detector invokes does not exist yet.
-      await call('sagemaker:CreateEndpoint', () => this.client.send(new CreateEndpointCommand({ EndpointName: o.endpointName, EndpointConfigName: name })));
+      await call('sagemaker:CreateEndpoint', () =>
+        this.client.send(new CreateEndpointCommand({ EndpointName: o.endpointName, EndpointConfigName: name })),
+      );
     } else if (endpoint.EndpointConfigName === name && endpoint.EndpointStatus === 'InService' && !endpoint.PendingDeploymentSummary) {
       return;
-    } else if (endpoint.PendingDeploymentSummary?.EndpointConfigName === name || (endpoint.EndpointConfigName === name && ENDPOINT_BUSY.has(endpoint.EndpointStatus ?? ''))) {
+    } else if (
+      endpoint.PendingDeploymentSummary?.EndpointConfigName === name ||
+      (endpoint.EndpointConfigName === name && ENDPOINT_BUSY.has(endpoint.EndpointStatus ?? ''))
+    ) {
       // An earlier attempt's update is under way; wait for it below.
     } else if (endpoint.EndpointStatus === 'InService') {
       await call(
@@ -263,7 +290,9 @@ export class SageMakerDeployer implements ExternalDeployer {
         `Check SAGEMAKER_ENDPOINT_NAME (${o.endpointName})`,
       );
     } else if (ENDPOINT_BUSY.has(endpoint.EndpointStatus ?? '')) {
-      throw new TransientDetectorError(`SageMaker endpoint ${o.endpointName} is ${endpoint.EndpointStatus}; it can take the new model once that ends`);
+      throw new TransientDetectorError(
+        `SageMaker endpoint ${o.endpointName} is ${endpoint.EndpointStatus}; it can take the new model once that ends`,
+      );
     } else {
       throw new DetectorError(
         `SageMaker endpoint ${o.endpointName} is ${endpoint.EndpointStatus}${endpoint.FailureReason ? ` (${endpoint.FailureReason})` : ''}: repair or delete it, then deploy again`,
@@ -310,7 +339,9 @@ export class SageMakerDeployer implements ExternalDeployer {
         );
       }
       if (!ENDPOINT_BUSY.has(status) && status !== 'InService') {
-        throw new DetectorError(`SageMaker endpoint ${endpointName} is ${status} after taking ${configName}: ${endpoint.FailureReason ?? 'no reason given'}`);
+        throw new DetectorError(
+          `SageMaker endpoint ${endpointName} is ${status} after taking ${configName}: ${endpoint.FailureReason ?? 'no reason given'}`,
+        );
       }
       if (Date.now() >= deadline) {
         throw new TransientDetectorError(`SageMaker endpoint ${endpointName} is still ${status} after ${this.timeoutMs / 1000} s`);

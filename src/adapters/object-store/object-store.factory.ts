@@ -23,8 +23,7 @@ export function createObjectStore(config: Config['objectStore'], injected: { s3C
     };
   }
   const client =
-    injected.s3Client ??
-    new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
+    injected.s3Client ?? new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
   return {
     store: new S3ObjectStore({ bucket: config.bucket, client }),
     ready: async () => void (await client.send(new HeadBucketCommand({ Bucket: config.bucket }))),

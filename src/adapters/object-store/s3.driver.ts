@@ -20,7 +20,10 @@ export interface S3ObjectStoreOptions {
 }
 
 const isMissing = (err: unknown) =>
-  err instanceof NoSuchKey || err instanceof NotFound || (err as { name?: string }).name === 'NotFound' || (err as { name?: string }).name === 'NoSuchKey';
+  err instanceof NoSuchKey ||
+  err instanceof NotFound ||
+  (err as { name?: string }).name === 'NotFound' ||
+  (err as { name?: string }).name === 'NoSuchKey';
 
 /** Objects in one S3 bucket (or any S3-compatible store with an endpoint and path-style addressing). */
 export class S3ObjectStore implements ObjectStore, Presigner {
@@ -83,7 +86,9 @@ export class S3ObjectStore implements ObjectStore, Presigner {
 
   async presignGet(key: string, options: { expiresInSeconds: number }): Promise<{ url: string; expiresAt: Date }> {
     assertValidKey(key);
-    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: options.expiresInSeconds });
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: options.expiresInSeconds,
+    });
     return { url, expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000) };
   }
 }

@@ -3,7 +3,13 @@ import { type Logger } from 'pino';
 import pLimit from 'p-limit';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { type AslDefinition, localFunctionArn, substituteResources, taskStates } from './asl-definitions';
-import { type ExecutionOutcome, type RunReconciler, type StartRequest, type WorkflowEngine, type WorkflowName } from './workflow-engine.port';
+import {
+  type ExecutionOutcome,
+  type RunReconciler,
+  type StartRequest,
+  type WorkflowEngine,
+  type WorkflowName,
+} from './workflow-engine.port';
 
 export type LocalTask = (input: unknown) => Promise<unknown>;
 
@@ -27,7 +33,10 @@ interface Running {
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
   readonly kind = 'LOCAL' as const;
-  private readonly machines = new Map<WorkflowName, { machine: StateMachine; handlers: Record<string, LocalTask>; retries: Record<string, number> }>();
+  private readonly machines = new Map<
+    WorkflowName,
+    { machine: StateMachine; handlers: Record<string, LocalTask>; retries: Record<string, number> }
+  >();
   private readonly running = new Map<string, Running>();
   private readonly limit: ReturnType<typeof pLimit>;
   private closed = false;
@@ -45,14 +54,19 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const retries: Record<string, number> = {};
       for (const { state, handler } of taskStates(definition)) {
         const task = handler ? tasks[handler] : undefined;
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: the ASL placeholder, named literally.
-        if (!task) throw new Error(`workflows/${name}.asl.json: Task state ${state} names no vigil handler (${handler ?? 'no ${…FunctionArn} resource'})`);
+        if (!task)
+          throw new Error(
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the ASL placeholder, named literally.
+            `workflows/${name}.asl.json: Task state ${state} names no vigil handler (${handler ?? 'no ${…FunctionArn} resource'})`,
+          );
         handlers[state] = task;
         if (options.retryIntervalMs != null) retries[state] = options.retryIntervalMs;
       }
       // The handlers above are bound by state name; the resources only have to be well-formed for validation.
       const resolved = substituteResources(definition, localFunctionArn);
-      const machine = new StateMachine(resolved as unknown as StateMachineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+      const machine = new StateMachine(resolved as unknown as StateMachineDefinition, {
+        validationOptions: { checkArn: true, checkPaths: true },
+      });
       this.machines.set(name, { machine, handlers, retries });
     }
   }

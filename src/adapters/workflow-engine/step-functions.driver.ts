@@ -97,7 +97,12 @@ export class StepFunctionsEngine implements WorkflowEngine {
     return arn;
   }
 
-  private async startExecution(workflow: WorkflowName, stateMachineArn: string, name: string, input: Record<string, unknown>): Promise<string> {
+  private async startExecution(
+    workflow: WorkflowName,
+    stateMachineArn: string,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<string> {
     try {
       const res = await this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
       return res.executionArn!;
@@ -150,7 +155,11 @@ export class StepFunctionsEngine implements WorkflowEngine {
       return { executionId, status: res.status, error: res.error ?? null, cause: res.cause ?? null };
     } catch (err) {
       if (errorName(err) === 'ExecutionDoesNotExist') this.countMissing(executionId);
-      else if (isAccessDenied(err)) this.log.error({ err, executionId }, 'Step Functions denied states:DescribeExecution: allow it on the state machine\'s executions, or set SFN_POLL_INTERVAL_MS=0 and rely on EventBridge');
+      else if (isAccessDenied(err))
+        this.log.error(
+          { err, executionId },
+          "Step Functions denied states:DescribeExecution: allow it on the state machine's executions, or set SFN_POLL_INTERVAL_MS=0 and rely on EventBridge",
+        );
       else this.log.warn({ err, executionId }, 'describing a watched execution failed; retrying at the next poll');
       return null;
     }

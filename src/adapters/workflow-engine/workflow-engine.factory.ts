@@ -21,7 +21,11 @@ export interface EngineDeps {
 }
 
 /** The configured engine: Step Functions, or the in-process one running the same ASL files. */
-export function createWorkflowEngine(config: Pick<Config, 'workflows' | 'detectors'>, deps: EngineDeps, options: EngineOptions = {}): WorkflowEngine {
+export function createWorkflowEngine(
+  config: Pick<Config, 'workflows' | 'detectors'>,
+  deps: EngineDeps,
+  options: EngineOptions = {},
+): WorkflowEngine {
   const { workflows } = config;
   if (workflows.engine === 'stepfunctions') {
     return new StepFunctionsEngine(

@@ -79,7 +79,10 @@ export function decodeCursor(cursor: string, ordering: Ordering, field: string):
 
 export function pageRequest(args: PageArgs, ordering: Ordering, limits: PageLimits): PageRequest {
   const { first, last, after, before } = args;
-  for (const [name, value] of [['first', first], ['last', last]] as const) {
+  for (const [name, value] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (value == null) continue;
     if (value < 0) throw badInput(name, 'must not be negative');
     if (value > limits.maxPageSize) throw badInput(name, `must be at most ${limits.maxPageSize}`);
@@ -205,10 +208,13 @@ export async function paginate<T extends Row>(options: {
 }): Promise<Connection<T>> {
   const { page, ordering, limits, where } = options;
   const req = pageRequest(page, ordering, limits);
-  const rows = req.take === 0 && !req.cursor ? [] : await options.find({
-    where: { AND: [where, ...prismaRange(ordering, req)] },
-    orderBy: prismaOrderBy(scanOrdering(ordering, req.backward)),
-    take: req.take + 1,
-  });
+  const rows =
+    req.take === 0 && !req.cursor
+      ? []
+      : await options.find({
+          where: { AND: [where, ...prismaRange(ordering, req)] },
+          orderBy: prismaOrderBy(scanOrdering(ordering, req.backward)),
+          take: req.take + 1,
+        });
   return toConnection(rows, req, ordering, () => options.count(where));
 }

@@ -12,9 +12,7 @@ export type SqlFilter = (params: unknown[]) => string[];
 
 /** `t.<column>` is one of `values` (compared as text, so it serves enum columns too); no filter when empty. */
 export const columnIn = (column: string, values?: readonly string[]): SqlFilter | undefined =>
-  values?.length
-    ? (params) => [`t."${column}"::text IN (${values.map((v) => `$${params.push(v)}`).join(', ')})`]
-    : undefined;
+  values?.length ? (params) => [`t."${column}"::text IN (${values.map((v) => `$${params.push(v)}`).join(', ')})`] : undefined;
 
 function parentList(parentIds: readonly string[], params: unknown[]): string {
   return parentIds

@@ -50,7 +50,15 @@ export function onPointerDown(ev) {
     const box = findBox(id);
     if (!box || !target) return;
     state.selected = box.id;
-    state.drag = { mode: role === 'handle' ? 'resize' : 'move', id: box.id, corner: target.dataset.corner, start: p, orig: { ...box }, before: snapshot(), moved: false };
+    state.drag = {
+      mode: role === 'handle' ? 'resize' : 'move',
+      id: box.id,
+      corner: target.dataset.corner,
+      start: p,
+      orig: { ...box },
+      before: snapshot(),
+      moved: false,
+    };
     renderBoxList();
   } else {
     if (!state.settings?.anomalyTypes.length) {
@@ -95,9 +103,14 @@ function dragBox(d, box, p) {
     box.y = Math.min(1 - o.height, Math.max(0, o.y + dy));
   } else {
     const corner = d.corner || '';
-    let l = o.x, t = o.y, r = o.x + o.width, b = o.y + o.height;
-    if (corner.includes('w')) l = p.x; else r = p.x;
-    if (corner.includes('n')) t = p.y; else b = p.y;
+    let l = o.x,
+      t = o.y,
+      r = o.x + o.width,
+      b = o.y + o.height;
+    if (corner.includes('w')) l = p.x;
+    else r = p.x;
+    if (corner.includes('n')) t = p.y;
+    else b = p.y;
     Object.assign(box, normalise({ x: l, y: t }, { x: r, y: b }));
   }
   d.moved = d.moved || dx !== 0 || dy !== 0;

@@ -43,8 +43,8 @@ export function updateLease() {
 /** The heatmap and model-box toggles work only when the model gave either. */
 export function updateModelToggles() {
   const m = state.task?.modelOutput;
-  const hasHeat = !!(m?.heatmaps.length);
-  const hasBoxes = !!(m?.regions.length);
+  const hasHeat = !!m?.heatmaps.length;
+  const hasBoxes = !!m?.regions.length;
   el.toggleHeatmap.disabled = !hasHeat;
   el.toggleModelBoxes.disabled = !hasBoxes;
   const heatLabel = /** @type {HTMLElement} */ (el.toggleHeatmap.parentElement);

@@ -50,20 +50,41 @@ export function onKeyDown(ev) {
   if (ev.ctrlKey || ev.metaKey || ev.altKey || isTyping(ev.target)) return;
   const key = ev.key;
   switch (key) {
-    case 'n': case 'N': setVerdict('NORMAL'); break;
-    case 'a': case 'A': setVerdict('ANOMALOUS'); break;
-    case 's': case 'S': skip(); break;
-    case 'z': case 'Z': undo(); break;
-    case 'Enter': submit(); break;
-    case 'Delete': case 'Backspace':
+    case 'n':
+    case 'N':
+      setVerdict('NORMAL');
+      break;
+    case 'a':
+    case 'A':
+      setVerdict('ANOMALOUS');
+      break;
+    case 's':
+    case 'S':
+      skip();
+      break;
+    case 'z':
+    case 'Z':
+      undo();
+      break;
+    case 'Enter':
+      submit();
+      break;
+    case 'Delete':
+    case 'Backspace':
       if (state.selected != null) deleteBox(state.selected);
       break;
     case 'Escape':
       state.drag = null;
       selectBox(null);
       break;
-    case 'h': case 'H': flip(el.toggleHeatmap); break;
-    case 'm': case 'M': flip(el.toggleModelBoxes); break;
+    case 'h':
+    case 'H':
+      flip(el.toggleHeatmap);
+      break;
+    case 'm':
+    case 'M':
+      flip(el.toggleModelBoxes);
+      break;
     default:
       if (!typeKey(key)) return;
   }

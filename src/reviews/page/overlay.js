@@ -105,7 +105,20 @@ function renderModel(root, m) {
   if (el.toggleHeatmap.checked) {
     for (const hm of m.heatmaps) {
       const r = px(hm.frame);
-      svg('image', { href: sameOrigin(hm.url), x: r.x, y: r.y, width: r.w, height: r.h, preserveAspectRatio: 'none', class: 'heatmap', 'data-testid': 'heatmap' }, root);
+      svg(
+        'image',
+        {
+          href: sameOrigin(hm.url),
+          x: r.x,
+          y: r.y,
+          width: r.w,
+          height: r.h,
+          preserveAspectRatio: 'none',
+          class: 'heatmap',
+          'data-testid': 'heatmap',
+        },
+        root,
+      );
     }
   }
   if (el.toggleModelBoxes.checked) {
@@ -131,20 +144,38 @@ function renderUserBox(root, box, i, ignored) {
   const r = px(box);
   const selected = box.id === state.selected;
   const g = svg('g', { 'data-testid': 'user-box', 'data-box': box.id }, root);
-  svg('rect', {
-    x: r.x, y: r.y, width: Math.max(1, r.w), height: Math.max(1, r.h),
-    class: `user-box${selected ? ' selected' : ''}${ignored ? ' ignored' : ''}`,
-    'data-role': 'box', 'data-box': box.id,
-  }, g);
+  svg(
+    'rect',
+    {
+      x: r.x,
+      y: r.y,
+      width: Math.max(1, r.w),
+      height: Math.max(1, r.h),
+      class: `user-box${selected ? ' selected' : ''}${ignored ? ' ignored' : ''}`,
+      'data-role': 'box',
+      'data-box': box.id,
+    },
+    g,
+  );
   label(g, r.x, r.y, `${i + 1} ${box.type || '?'}`, 'user-label');
   if (!selected) return;
   /** @type {Record<string, [number, number]>} */
   const corners = { nw: [r.x, r.y], ne: [r.x + r.w, r.y], sw: [r.x, r.y + r.h], se: [r.x + r.w, r.y + r.h] };
   for (const [corner, [cx, cy]] of Object.entries(corners)) {
-    svg('rect', {
-      x: cx - HANDLE_PX / 2, y: cy - HANDLE_PX / 2, width: HANDLE_PX, height: HANDLE_PX,
-      class: `handle ${corner}`, 'data-role': 'handle', 'data-corner': corner, 'data-box': box.id,
-    }, g);
+    svg(
+      'rect',
+      {
+        x: cx - HANDLE_PX / 2,
+        y: cy - HANDLE_PX / 2,
+        width: HANDLE_PX,
+        height: HANDLE_PX,
+        class: `handle ${corner}`,
+        'data-role': 'handle',
+        'data-corner': corner,
+        'data-box': box.id,
+      },
+      g,
+    );
   }
   const bx = Math.min(w - 10, r.x + r.w + 10);
   const by = Math.max(10, r.y - 10);

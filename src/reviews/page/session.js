@@ -25,7 +25,10 @@ export async function signIn(key, { silent = false } = {}) {
   try {
     data = await gql(Q_SIGN_IN, {}, key);
   } catch (err) {
-    const msg = errorCode(err) === 'UNAUTHENTICATED' ? `That key was not accepted: ${describeError(err)}` : `Could not sign in: ${describeError(err)}`;
+    const msg =
+      errorCode(err) === 'UNAUTHENTICATED'
+        ? `That key was not accepted: ${describeError(err)}`
+        : `Could not sign in: ${describeError(err)}`;
     if (silent) sessionStorage.removeItem(KEY_STORAGE);
     showSignInError(msg);
     return false;
@@ -48,9 +51,12 @@ export async function signIn(key, { silent = false } = {}) {
   el.workspace.hidden = false;
   el.progress.hidden = false;
   el.who.hidden = false;
-  setStatus(data.reviewSettings.humanReview && data.reviewSettings.humanReview !== 'builtin'
-    ? `Signed in. Note: human review is set to "${data.reviewSettings.humanReview}".`
-    : 'Signed in.', 'ok');
+  setStatus(
+    data.reviewSettings.humanReview && data.reviewSettings.humanReview !== 'builtin'
+      ? `Signed in. Note: human review is set to "${data.reviewSettings.humanReview}".`
+      : 'Signed in.',
+    'ok',
+  );
   el.empty.hidden = true;
   el.frame.hidden = true;
   return true;

@@ -8,7 +8,6 @@ import { type ExecutionOutcome, type RunReconciler } from '../../adapters/workfl
 const DETAIL_TYPE = 'Step Functions Execution Status Change';
 const SOURCE = 'aws.states';
 
-
 // Only the fields vigil reads; the rest (startDate, input, output, redriveCount, …) pass unchecked.
 const detailSchema = z.object({
   executionArn: z

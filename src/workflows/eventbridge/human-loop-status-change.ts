@@ -12,7 +12,6 @@ const DETAIL_TYPE = 'SageMaker A2I HumanLoop Status Change';
 const SOURCE = 'aws.sagemaker';
 const S3_URI = /^s3:\/\/([^/]+)\/(.+)$/;
 
-
 // Only the fields vigil reads; the rest (creationTime, failureCode, flowDefinitionArn, humanLoopArn, …) pass unchecked.
 const detailSchema = z
   .object({
@@ -22,7 +21,10 @@ const detailSchema = z
     }),
     failureReason: z.string({ message: 'expected a string' }).nullish(),
     humanLoopOutput: z
-      .object({ outputS3Uri: z.string({ message: 'expected an s3:// URI' }).regex(S3_URI, { message: 'expected an s3:// URI' }) }, { message: 'expected an object' })
+      .object(
+        { outputS3Uri: z.string({ message: 'expected an s3:// URI' }).regex(S3_URI, { message: 'expected an s3:// URI' }) },
+        { message: 'expected an object' },
+      )
       .nullish(),
   })
   .superRefine((detail, ctx) => {
@@ -45,7 +47,12 @@ export type HumanLoopHandled = HumanLoopStatusChange & { task: { taskId: string;
 
 /** The change an event reports; null while the loop has not ended. Throws on anything else. */
 export function parseHumanLoopStatusChange(event: unknown): HumanLoopStatusChange | null {
-  const { humanLoopName, humanLoopStatus: status, failureReason, humanLoopOutput } = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
+  const {
+    humanLoopName,
+    humanLoopStatus: status,
+    failureReason,
+    humanLoopOutput,
+  } = eventDetail(event, { detailType: DETAIL_TYPE, source: SOURCE }, detailSchema);
   if (status === 'Completed') return { humanLoopName, status, outputS3Uri: humanLoopOutput!.outputS3Uri };
   if (status === 'Failed' || status === 'Stopped') return { humanLoopName, status, failureReason: failureReason ?? null };
   return null;
@@ -75,7 +82,9 @@ async function apply(change: HumanLoopStatusChange, deps: HumanLoopStatusChangeD
     throw new Error(`A2I output ${change.outputS3Uri}: ${(err as Error).message}`, { cause: err });
   }
   if (output.humanLoopName !== change.humanLoopName) {
-    throw new Error(`A2I output ${change.outputS3Uri} is for human loop "${output.humanLoopName}", the event for "${change.humanLoopName}"`);
+    throw new Error(
+      `A2I output ${change.outputS3Uri} is for human loop "${output.humanLoopName}", the event for "${change.humanLoopName}"`,
+    );
   }
   return { ...change, task: await deps.outcomes.applyHumanLoopAnswers(change.humanLoopName, output.answers) };
 }

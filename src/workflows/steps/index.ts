@@ -34,4 +34,6 @@ export const WORKFLOW_STEPS = {
   markTrainingFailed,
 } satisfies Record<string, WorkflowStep>;
 
-export const STEPS_BY_NAME: Record<string, WorkflowStep> = Object.fromEntries(Object.values(WORKFLOW_STEPS).map((s) => [s.name, s as WorkflowStep]));
+export const STEPS_BY_NAME: Record<string, WorkflowStep> = Object.fromEntries(
+  Object.values(WORKFLOW_STEPS).map((s) => [s.name, s as WorkflowStep]),
+);

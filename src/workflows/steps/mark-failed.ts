@@ -16,4 +16,6 @@ export function describeCause(cause: unknown): string {
 }
 
 /** MarkFailed: the run is FAILED with its cause (shown in GraphQL), the inspection FAILED. */
-export const markFailed = defineStep('MarkFailed', input, (s, { runId, error, cause }) => s.workflowRuns.fail(runId, error, describeCause(cause)));
+export const markFailed = defineStep('MarkFailed', input, (s, { runId, error, cause }) =>
+  s.workflowRuns.fail(runId, error, describeCause(cause)),
+);

@@ -27,14 +27,20 @@ export interface WorkflowStep<O = unknown> {
   run(services: StepServices, payload: unknown): Promise<O>;
 }
 
-export function defineStep<S extends z.ZodType, O>(name: string, input: S, run: (services: StepServices, input: z.infer<S>) => Promise<O>): WorkflowStep<O> {
+export function defineStep<S extends z.ZodType, O>(
+  name: string,
+  input: S,
+  run: (services: StepServices, input: z.infer<S>) => Promise<O>,
+): WorkflowStep<O> {
   return {
     name,
     input,
     run: (services, payload) => {
       const parsed = input.safeParse(payload);
       if (!parsed.success) {
-        return Promise.reject(new StepInputError(name, parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')));
+        return Promise.reject(
+          new StepInputError(name, parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')),
+        );
       }
       return run(services, parsed.data);
     },

@@ -11,7 +11,9 @@ import { type Conv3x3, TINY_NET, tinyNetOnnx } from '../../support/onnx';
 // `instanceof Float32Array` in jest's (microsoft/onnxruntime#16622): jest's realm takes Node's
 // constructor before onnxruntime loads, hence the require below the imports.
 globalThis.Float32Array = runInThisContext('Float32Array');
-const { openOnnxBackbone } = jest.requireActual<typeof import('../../../src/adapters/backbone/onnx.driver')>('../../../src/adapters/backbone/onnx.driver');
+const { openOnnxBackbone } = jest.requireActual<typeof import('../../../src/adapters/backbone/onnx.driver')>(
+  '../../../src/adapters/backbone/onnx.driver',
+);
 
 const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const STD: [number, number, number] = [0.229, 0.224, 0.225];
@@ -34,7 +36,16 @@ afterEach(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 async function open(options: Partial<OnnxBackboneOptions> = {}): Promise<Backbone> {
-  const backbone = await openOnnxBackbone({ file: freeSize, taps: ['feat_s2', 'feat_s4'], strides: [2, 4], inputSize: null, mean: MEAN, std: STD, threads: 1, ...options });
+  const backbone = await openOnnxBackbone({
+    file: freeSize,
+    taps: ['feat_s2', 'feat_s4'],
+    strides: [2, 4],
+    inputSize: null,
+    mean: MEAN,
+    std: STD,
+    threads: 1,
+    ...options,
+  });
   opened.push(backbone);
   return backbone;
 }
@@ -93,7 +104,8 @@ function normalised(input: BackboneInput): Chw {
 function largestDifference(hwc: Float32Array, chw: Chw, channels: number): number {
   const plane = chw.width * chw.height;
   let largest = 0;
-  for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) largest = Math.max(largest, Math.abs(hwc[p * channels + c] - chw.data[c * plane + p]));
+  for (let p = 0; p < plane; p++)
+    for (let c = 0; c < channels; c++) largest = Math.max(largest, Math.abs(hwc[p * channels + c] - chw.data[c * plane + p]));
   return largest;
 }
 
@@ -110,7 +122,9 @@ describe('the ONNX backbone', () => {
   it('taps the named tensors as height × width × channels maps, each with its configured stride', async () => {
     const backbone = await open();
     const maps = await backbone.extract(picture(12, 8));
-    expect(maps.map(({ tap, width, height, channels, stride, data }) => ({ tap, width, height, channels, stride, values: data.length }))).toEqual([
+    expect(
+      maps.map(({ tap, width, height, channels, stride, data }) => ({ tap, width, height, channels, stride, values: data.length })),
+    ).toEqual([
       { tap: 'feat_s2', width: 6, height: 4, channels: 4, stride: 2, values: 6 * 4 * 4 },
       { tap: 'feat_s4', width: 3, height: 2, channels: 4, stride: 4, values: 3 * 2 * 4 },
     ]);
@@ -129,7 +143,12 @@ describe('the ONNX backbone', () => {
     const { weight, bias } = TINY_NET.conv1;
     let cell = bias[2];
     for (let c = 0; c < 3; c++) {
-      for (const [ky, kx] of [[1, 1], [1, 2], [2, 1], [2, 2]]) {
+      for (const [ky, kx] of [
+        [1, 1],
+        [1, 2],
+        [2, 1],
+        [2, 2],
+      ]) {
         const [x, y] = [kx - 1, ky - 1];
         cell += weight[((2 * 3 + c) * 3 + ky) * 3 + kx] * ((input.data[(y * 12 + x) * 3 + c] - MEAN[c]) / STD[c]);
       }

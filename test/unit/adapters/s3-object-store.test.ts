@@ -30,11 +30,18 @@ describe('the S3 object store', () => {
     const body = Buffer.from('jpeg');
     await store.put('images/ab/abc.jpg', body, { contentType: 'image/jpeg' });
     expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
-    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'vigil-images', Key: 'images/ab/abc.jpg', Body: body, ContentType: 'image/jpeg' });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'vigil-images',
+      Key: 'images/ab/abc.jpg',
+      Body: body,
+      ContentType: 'image/jpeg',
+    });
   });
 
   it('reads an object and maps a missing one to ObjectNotFoundError', async () => {
-    s3.on(GetObjectCommand, { Bucket: 'vigil-images', Key: 'a/present' }).resolves({ Body: Readable.from([Buffer.from('bytes')]) as never });
+    s3.on(GetObjectCommand, { Bucket: 'vigil-images', Key: 'a/present' }).resolves({
+      Body: Readable.from([Buffer.from('bytes')]) as never,
+    });
     s3.on(GetObjectCommand, { Bucket: 'vigil-images', Key: 'a/missing' }).rejects(new NoSuchKey({ message: 'gone', $metadata: {} }));
     expect(await text(await store.get('a/present'))).toBe('bytes');
     await expect(store.get('a/missing')).rejects.toBeInstanceOf(ObjectNotFoundError);
@@ -96,7 +103,13 @@ describe('choosing the object store', () => {
 
   it('addresses an S3-compatible endpoint path-style', async () => {
     const config = loadConfig({ OBJECT_STORE: 's3', S3_BUCKET: 'vigil', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_REGION: 'local' });
-    expect(config.objectStore).toEqual({ kind: 's3', bucket: 'vigil', region: 'local', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true });
+    expect(config.objectStore).toEqual({
+      kind: 's3',
+      bucket: 'vigil',
+      region: 'local',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+    });
     const compatible = new S3Client({ region: 'local', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, credentials });
     const handle = createObjectStore(config.objectStore, { s3Client: compatible });
     const { url } = await (handle.store as S3ObjectStore).presignGet('images/x', { expiresInSeconds: 60 });

@@ -10,7 +10,9 @@ let root: string;
 
 function vigil(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile('node', [BIN, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -27,14 +29,19 @@ describe('vigil model', () => {
     const trained = await vigil(['model', 'train', path.join(root, 'train'), '--profile', 'screen', '--out', model, '--seed', '5']);
     expect(trained.stderr).toMatch(/features: 22 step\(s\)/);
     expect(trained.code).toBe(0);
-    expect(JSON.parse(trained.stdout)).toMatchObject({ out: model, profile: 'screen', trainingSet: { normal: 16, anomalous: 6, supervised: true } });
+    expect(JSON.parse(trained.stdout)).toMatchObject({
+      out: model,
+      profile: 'screen',
+      trainingSet: { normal: 16, anomalous: 6, supervised: true },
+    });
 
     const reportDir = path.join(root, 'report');
     const evaluated = await vigil(['model', 'eval', model, path.join(root, 'test'), '--report-dir', reportDir]);
     expect(evaluated.code).toBe(0);
     expect(evaluated.stdout).toMatch(/image AUROC +│ +\d\.\d{3}/);
     const report = JSON.parse(fs.readFileSync(path.join(reportDir, 'report.json'), 'utf8'));
-    for (const key of ['imageAuroc', 'pixelAuroc', 'precision', 'recall', 'f1', 'threshold', 'reviewBand', 'reviewBandShare', 'count']) expect(report).toHaveProperty(key);
+    for (const key of ['imageAuroc', 'pixelAuroc', 'precision', 'recall', 'f1', 'threshold', 'reviewBand', 'reviewBandShare', 'count'])
+      expect(report).toHaveProperty(key);
     expect(report.count).toBe(8);
     const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
     expect(html.startsWith('<!doctype html>')).toBe(true);
@@ -44,7 +51,12 @@ describe('vigil model', () => {
     const predicted = await vigil(['model', 'predict', model, path.join(root, 'test/anomalous/blob/a0.png'), '--heatmap', heatmap]);
     expect(predicted.code).toBe(0);
     const result = JSON.parse(predicted.stdout);
-    expect(result).toMatchObject({ isAnomalous: expect.any(Boolean), confidence: expect.any(Number), score: expect.any(Number), regions: expect.any(Array) });
+    expect(result).toMatchObject({
+      isAnomalous: expect.any(Boolean),
+      confidence: expect.any(Number),
+      score: expect.any(Number),
+      regions: expect.any(Array),
+    });
     expect((await sharp(fs.readFileSync(heatmap)).metadata()).format).toBe('png');
   }, 120_000);
 

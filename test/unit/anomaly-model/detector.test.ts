@@ -75,8 +75,20 @@ describe('a model trained on 20 normal images', () => {
   }, 60_000);
 
   it.each([
-    ['a grey 1×1 image', () => sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer()],
-    ['a 10000×10 strip', () => sharp({ create: { width: 10000, height: 10, channels: 3, background: '#406080' } }).jpeg().toBuffer()],
+    [
+      'a grey 1×1 image',
+      () =>
+        sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } })
+          .png()
+          .toBuffer(),
+    ],
+    [
+      'a 10000×10 strip',
+      () =>
+        sharp({ create: { width: 10000, height: 10, channels: 3, background: '#406080' } })
+          .jpeg()
+          .toBuffer(),
+    ],
   ])('handles %s without crashing', async (_name, make) => {
     const r = await predict(backbone, model, await make());
     expect(typeof r.isAnomalous).toBe('boolean');
@@ -129,9 +141,21 @@ describe('model artifacts', () => {
   it.each([
     ['a truncated file', (b: Buffer) => b.subarray(0, b.length / 2), 'not a vigil model'],
     ['random bytes', () => Buffer.from('hello world'), 'not a vigil model'],
-    ['changed numbers', (b: Buffer) => rewrite(b, (doc) => ((doc.payload as { bank: string }).bank = Buffer.alloc(16).toString('base64'))), 'corrupt'],
-    ['another format version', (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 99)), 'format version 99'],
-    ['a version 1 model (hand-crafted features)', (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 1)), 'retrain it'],
+    [
+      'changed numbers',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.payload as { bank: string }).bank = Buffer.alloc(16).toString('base64'))),
+      'corrupt',
+    ],
+    [
+      'another format version',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 99)),
+      'format version 99',
+    ],
+    [
+      'a version 1 model (hand-crafted features)',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 1)),
+      'retrain it',
+    ],
   ])('refuse %s with a clear error', (_name, damage, message) => {
     const bytes = damage(serializeArtifact(model));
     expect(() => parseArtifact(bytes)).toThrow(ModelArtifactError);
@@ -144,7 +168,9 @@ describe('model artifacts', () => {
     const image = fs.readFileSync(path.join(testDir, 'normal/n0.png'));
     const other = { ...backbone, identity: { ...backbone.identity, name: 'onnx/resnet18.onnx', weightsSha256: 'ab'.repeat(32) } };
     await expect(predict(other, model, image)).rejects.toThrow(ModelArtifactError);
-    await expect(predict(other, model, image)).rejects.toThrow(/trained on backbone nsfwjs\/mobilenet_v2 .* this vigil runs onnx\/resnet18.onnx .*retrain the model/);
+    await expect(predict(other, model, image)).rejects.toThrow(
+      /trained on backbone nsfwjs\/mobilenet_v2 .* this vigil runs onnx\/resnet18.onnx .*retrain the model/,
+    );
     const retapped = { ...backbone, identity: { ...backbone.identity, taps: ['block_5_add'] } };
     await expect(predict(retapped, model, image)).rejects.toThrow('taps block_5_add');
   });
@@ -152,15 +178,37 @@ describe('model artifacts', () => {
 
 describe('odd pictures', () => {
   const grey16 = () =>
-    sharp(Buffer.from(Uint16Array.from({ length: 96 * 96 }, (_, i) => (i * 677) % 65535).buffer), { raw: { width: 96, height: 96, channels: 1 } })
+    sharp(Buffer.from(Uint16Array.from({ length: 96 * 96 }, (_, i) => (i * 677) % 65535).buffer), {
+      raw: { width: 96, height: 96, channels: 1 },
+    })
       .toColourspace('grey16')
       .png()
       .toBuffer();
   it.each([
-    ['a grayscale PNG', () => sharp({ create: { width: 120, height: 90, channels: 3, background: '#777' } }).greyscale().png().toBuffer()],
+    [
+      'a grayscale PNG',
+      () =>
+        sharp({ create: { width: 120, height: 90, channels: 3, background: '#777' } })
+          .greyscale()
+          .png()
+          .toBuffer(),
+    ],
     ['a 16-bit grayscale PNG', grey16],
-    ['a CMYK JPEG', () => sharp({ create: { width: 100, height: 140, channels: 3, background: '#3a6' } }).toColourspace('cmyk').jpeg().toBuffer()],
-    ['a PNG with transparency', () => sharp({ create: { width: 80, height: 80, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.3 } } }).png().toBuffer()],
+    [
+      'a CMYK JPEG',
+      () =>
+        sharp({ create: { width: 100, height: 140, channels: 3, background: '#3a6' } })
+          .toColourspace('cmyk')
+          .jpeg()
+          .toBuffer(),
+    ],
+    [
+      'a PNG with transparency',
+      () =>
+        sharp({ create: { width: 80, height: 80, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0.3 } } })
+          .png()
+          .toBuffer(),
+    ],
   ])('judges %s', async (_name, make) => {
     const bytes = await make();
     const r = await predict(backbone, model, bytes);
@@ -174,7 +222,9 @@ describe('odd pictures', () => {
   });
 
   it('keeps a long insulator crop long instead of squashing it into a square', async () => {
-    const long = await sharp({ create: { width: 512, height: 67, channels: 3, background: '#556677' } }).png().toBuffer();
+    const long = await sharp({ create: { width: 512, height: 67, channels: 3, background: '#556677' } })
+      .png()
+      .toBuffer();
     const r = await predict(backbone, model, long);
     expect(r.map.cols).toBeGreaterThan(4 * r.map.rows);
     expect(r.map.values).toHaveLength(r.map.cols * r.map.rows);

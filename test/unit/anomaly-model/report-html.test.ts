@@ -42,7 +42,9 @@ function buildReport(): EvaluationReport {
 }
 
 function pngOf(colour: string): Promise<Buffer> {
-  return sharp({ create: { width: 4, height: 4, channels: 3, background: colour } }).png().toBuffer();
+  return sharp({ create: { width: 4, height: 4, channels: 3, background: colour } })
+    .png()
+    .toBuffer();
 }
 
 /** The `points` attribute of the n-th curve polyline in the document. */
@@ -121,9 +123,7 @@ describe('renderReportHtml', () => {
     const table = /<table class="confusion">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
     expect(table).toContain('Predicted anomalous');
     expect(table).toContain('Actual normal');
-    const counts = [...table.matchAll(/<td style="background:rgba\([^"]+\)" title="(\w+)">(\d+)</g)].map(
-      (m) => `${m[1]}=${m[2]}`,
-    );
+    const counts = [...table.matchAll(/<td style="background:rgba\([^"]+\)" title="(\w+)">(\d+)</g)].map((m) => `${m[1]}=${m[2]}`);
     expect(counts).toEqual(['TP=3', 'FN=1', 'FP=1', 'TN=5']);
   });
 

@@ -126,15 +126,21 @@ describe('manifestLineSchema', () => {
     ['a mask ref without its metadata', (l) => delete l['anomaly-mask-ref-metadata']],
     ['mask metadata without its ref', (l) => delete l['anomaly-mask-ref']],
     ['a wrong mask type', (l) => (l['anomaly-mask-ref-metadata'].type = 'groundtruth/image-classification')],
-    ['a colour map whose "0" is not BACKGROUND', (l) => (l['anomaly-mask-ref-metadata']['internal-color-map']['0']['class-name'] = 'crack')],
+    [
+      'a colour map whose "0" is not BACKGROUND',
+      (l) => (l['anomaly-mask-ref-metadata']['internal-color-map']['0']['class-name'] = 'crack'),
+    ],
     ['a background that is not white', (l) => (l['anomaly-mask-ref-metadata']['internal-color-map']['0']['hex-color'] = '#000000')],
     ['an anomaly type painted white', (l) => (l['anomaly-mask-ref-metadata']['internal-color-map']['1']['hex-color'] = '#FFFFFF')],
     ['two types in one colour', (l) => (l['anomaly-mask-ref-metadata']['internal-color-map']['2']['hex-color'] = '#1f77b4')],
-    ['a colour map with a gap', (l) => {
-      const map = l['anomaly-mask-ref-metadata']['internal-color-map'];
-      map['3'] = map['2'];
-      delete map['2'];
-    }],
+    [
+      'a colour map with a gap',
+      (l) => {
+        const map = l['anomaly-mask-ref-metadata']['internal-color-map'];
+        map['3'] = map['2'];
+        delete map['2'];
+      },
+    ],
     ['a colour that is not hex', (l) => (l['anomaly-mask-ref-metadata']['internal-color-map']['1']['hex-color'] = 'blue')],
     ['a colour-map entry without confidence', (l) => delete l['anomaly-mask-ref-metadata']['internal-color-map']['1'].confidence],
   ];

@@ -30,9 +30,30 @@ describe('renderMask', () => {
 
     const crack = maskColour(1);
     const dent = maskColour(2);
-    for (const [x, y] of [[20, 20], [59, 49], [40, 35]]) expect(at(x, y)).toBe(crack);
-    for (const [x, y] of [[120, 50], [169, 89], [150, 70]]) expect(at(x, y)).toBe(dent);
-    for (const [x, y] of [[0, 0], [19, 20], [60, 49], [20, 50], [119, 50], [170, 89], [150, 90], [199, 99], [100, 10]]) expect(at(x, y)).toBe('#ffffff');
+    for (const [x, y] of [
+      [20, 20],
+      [59, 49],
+      [40, 35],
+    ])
+      expect(at(x, y)).toBe(crack);
+    for (const [x, y] of [
+      [120, 50],
+      [169, 89],
+      [150, 70],
+    ])
+      expect(at(x, y)).toBe(dent);
+    for (const [x, y] of [
+      [0, 0],
+      [19, 20],
+      [60, 49],
+      [20, 50],
+      [119, 50],
+      [170, 89],
+      [150, 90],
+      [199, 99],
+      [100, 10],
+    ])
+      expect(at(x, y)).toBe('#ffffff');
 
     expect(colorMap).toEqual({
       '0': { 'class-name': 'BACKGROUND', 'hex-color': '#ffffff', confidence: 0 },
@@ -50,8 +71,13 @@ describe('renderMask', () => {
     });
     const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     const seen = new Set<string>();
-    for (let i = 0; i < data.length; i += 3) seen.add(`#${[data[i], data[i + 1], data[i + 2]].map((c) => c.toString(16).padStart(2, '0')).join('')}`);
-    expect([...seen].sort()).toEqual(Object.values(colorMap).map((c) => c['hex-color']).sort());
+    for (let i = 0; i < data.length; i += 3)
+      seen.add(`#${[data[i], data[i + 1], data[i + 2]].map((c) => c.toString(16).padStart(2, '0')).join('')}`);
+    expect([...seen].sort()).toEqual(
+      Object.values(colorMap)
+        .map((c) => c['hex-color'])
+        .sort(),
+    );
   });
 
   it('keeps a small anomaly inside a larger one visible, and drops a type painted over entirely', async () => {
@@ -97,7 +123,9 @@ describe('renderMask', () => {
   });
 
   it('refuses a region of an unknown type, a type named BACKGROUND and a bad image size', async () => {
-    await expect(renderMask({ width: 10, height: 10, types, regions: [{ type: 'rust', box: { x: 0, y: 0, width: 1, height: 1 } }] })).rejects.toThrow(/"rust" is not one of the anomaly types/);
+    await expect(
+      renderMask({ width: 10, height: 10, types, regions: [{ type: 'rust', box: { x: 0, y: 0, width: 1, height: 1 } }] }),
+    ).rejects.toThrow(/"rust" is not one of the anomaly types/);
     await expect(renderMask({ width: 10, height: 10, types: ['background'], regions: [] })).rejects.toThrow(/reserved/);
     await expect(renderMask({ width: 0, height: 10, types, regions: [] })).rejects.toThrow(RangeError);
   });

@@ -65,7 +65,10 @@ describe('deriveImages on an upright sRGB JPEG within the size limit', () => {
   });
 
   it('re-encodes when the photo must turn', async () => {
-    const turned = await sharp(await geotagged()).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const turned = await sharp(await geotagged())
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
     const d = await deriveImages(turned);
     expect([d.normalized.width, d.normalized.height]).toEqual([480, 640]);
     expect((await sharp(d.normalized.data).metadata()).orientation).toBeUndefined();

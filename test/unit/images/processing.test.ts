@@ -7,7 +7,9 @@ import { tileGrid } from '../../../src/image-processing/tiles';
 
 /** A landscape photo, left half red and right half blue, as a camera held sideways would store it. */
 async function dronePhoto(width = 1200, height = 800) {
-  const half = await sharp({ create: { width: width / 2, height, channels: 3, background: '#0000ff' } }).png().toBuffer();
+  const half = await sharp({ create: { width: width / 2, height, channels: 3, background: '#0000ff' } })
+    .png()
+    .toBuffer();
   return sharp({ create: { width, height, channels: 3, background: '#ff0000' } })
     .composite([{ input: half, left: width / 2, top: 0 }])
     .jpeg({ quality: 92 })
@@ -16,23 +18,33 @@ async function dronePhoto(width = 1200, height = 800) {
       IFD0: { Make: 'DJI', Model: 'M300 RTK' },
       IFD2: { DateTimeOriginal: '2026:05:01 10:11:12', OffsetTimeOriginal: '+02:00' },
       IFD3: {
-        GPSLatitudeRef: 'N', GPSLatitude: '52/1 22/1 1272/100',
-        GPSLongitudeRef: 'E', GPSLongitude: '4/1 53/1 4272/100',
-        GPSAltitudeRef: '0', GPSAltitude: '4250/100',
+        GPSLatitudeRef: 'N',
+        GPSLatitude: '52/1 22/1 1272/100',
+        GPSLongitudeRef: 'E',
+        GPSLongitude: '4/1 53/1 4272/100',
+        GPSAltitudeRef: '0',
+        GPSAltitude: '4250/100',
       },
     })
     .toBuffer();
 }
 
 async function rejection(p: Promise<unknown>): Promise<ImageRejected> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!(err instanceof ImageRejected)) throw new Error(`expected ImageRejected, got ${String(err)}`);
   return err;
 }
 
 /** A real small PNG whose header claims another size (IHDR patched, CRC fixed). */
 async function pngDeclaring(width: number, height: number) {
-  const png = Buffer.from(await sharp({ create: { width: 100, height: 100, channels: 3, background: '#808080' } }).png().toBuffer());
+  const png = Buffer.from(
+    await sharp({ create: { width: 100, height: 100, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer(),
+  );
   png.writeUInt32BE(width, 16);
   png.writeUInt32BE(height, 20);
   png.writeUInt32BE(zlib.crc32(png.subarray(12, 29)) >>> 0, 29);
@@ -49,21 +61,45 @@ describe('inspectImage', () => {
   });
 
   it('gives nulls, not errors, for an image without EXIF', async () => {
-    const png = await sharp({ create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 200, height: 100, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toBuffer();
     expect(await inspectImage(png)).toEqual({
-      contentType: 'image/png', bytes: png.length, width: 200, height: 100,
-      capturedAt: null, latitude: null, longitude: null, altitude: null, camera: null,
+      contentType: 'image/png',
+      bytes: png.length,
+      width: 200,
+      height: 100,
+      capturedAt: null,
+      latitude: null,
+      longitude: null,
+      altitude: null,
+      camera: null,
     });
   });
 
   it.each([
     ['an empty file', async () => Buffer.alloc(0), RejectionReason.EMPTY],
     ['a text file named .jpg', async () => Buffer.from('just some notes about pole 12\n'), RejectionReason.UNSUPPORTED_TYPE],
-    ['an HTML page with an image extension', async () => Buffer.from('<html><script>alert(1)</script></html>'), RejectionReason.UNSUPPORTED_TYPE],
+    [
+      'an HTML page with an image extension',
+      async () => Buffer.from('<html><script>alert(1)</script></html>'),
+      RejectionReason.UNSUPPORTED_TYPE,
+    ],
     ['a GIF polyglot carrying script', async () => Buffer.from('GIF89a/*\x00\x00*/=alert(1)//'), RejectionReason.UNSUPPORTED_TYPE],
-    ['a JPEG signature followed by HTML', async () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('<html>x</html>')]), RejectionReason.CORRUPT],
+    [
+      'a JPEG signature followed by HTML',
+      async () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('<html>x</html>')]),
+      RejectionReason.CORRUPT,
+    ],
     ['a PNG declaring 30000×30000 pixels (decompression bomb)', () => pngDeclaring(30000, 30000), RejectionReason.TOO_MANY_PIXELS],
-    ['an image under the minimum side', async () => sharp({ create: { width: 300, height: 40, channels: 3, background: '#fff' } }).png().toBuffer(), RejectionReason.TOO_SMALL],
+    [
+      'an image under the minimum side',
+      async () =>
+        sharp({ create: { width: 300, height: 40, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer(),
+      RejectionReason.TOO_SMALL,
+    ],
   ])('rejects %s', async (_what, make, reason) => {
     const err = await rejection(inspectImage(await make()));
     expect(err.reason).toBe(reason);
@@ -92,25 +128,36 @@ describe('deriveImages', () => {
     expect(pixel(80, 230)[2]).toBeGreaterThan(200);
     expect([d.thumbnail.width, d.thumbnail.height]).toEqual([171, 256]);
     expect(d.tiles.map((t) => [t.x, t.y, t.width, t.height])).toEqual([
-      [0, 0, 512, 512], [288, 0, 512, 512],
-      [0, 448, 512, 512], [288, 448, 512, 512],
-      [0, 688, 512, 512], [288, 688, 512, 512],
+      [0, 0, 512, 512],
+      [288, 0, 512, 512],
+      [0, 448, 512, 512],
+      [288, 448, 512, 512],
+      [0, 688, 512, 512],
+      [288, 688, 512, 512],
     ]);
     for (const t of d.tiles) expect(await sharp(t.image.data).metadata()).toMatchObject({ width: 512, height: 512, format: 'jpeg' });
   });
 
   it('scales a large frame down to the normalised size and leaves a small one as it is, untiled', async () => {
-    const big = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#336699' } }).jpeg().toBuffer();
+    const big = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#336699' } })
+      .jpeg()
+      .toBuffer();
     const d = await deriveImages(big);
     expect([d.normalized.width, d.normalized.height]).toEqual([2048, 1536]);
-    const small = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#336699' } }).png().toBuffer();
+    const small = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#336699' } })
+      .png()
+      .toBuffer();
     const s = await deriveImages(small);
     expect([s.normalized.width, s.normalized.height]).toEqual([400, 300]);
     expect(s.tiles).toEqual([]);
   });
 
   it('rejects a truncated JPEG as CORRUPT', async () => {
-    const photo = await sharp({ create: { width: 1000, height: 800, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+    const photo = await sharp({
+      create: { width: 1000, height: 800, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    })
+      .jpeg()
+      .toBuffer();
     const truncated = photo.subarray(0, Math.floor(photo.length / 2));
     await inspectImage(truncated); // the header is intact
     expect((await rejection(deriveImages(truncated))).reason).toBe(RejectionReason.CORRUPT);

@@ -25,7 +25,12 @@ describe('figures at a fixed recall', () => {
     const anomalous = [0.9, 0.8, 0.75, 0.6, 0.4];
     const normal = [0.7, 0.5, 0.3, 0.2, 0.1, 0.05];
     const a = atFixedRecall(images(anomalous, normal));
-    const b = atFixedRecall(images(anomalous.map((s) => 3 * s + 7), normal.map((s) => 3 * s + 7)));
+    const b = atFixedRecall(
+      images(
+        anomalous.map((s) => 3 * s + 7),
+        normal.map((s) => 3 * s + 7),
+      ),
+    );
     expect(b).toEqual(a);
     expect(a).toEqual({ atRecall: 0.95, precisionAtRecall: expect.closeTo(5 / 7, 6), fprAtRecall: expect.closeTo(2 / 6, 6) });
   });

@@ -2,7 +2,15 @@ import sharp from 'sharp';
 import { binaryMaskOf, maskColour, paintBinaryMask, renderMask } from '../../../src/datasets/mask';
 import { type SnapshotEntry, splitHash } from '../../../src/models/training.service';
 
-const entry = (key: string, label: 'normal' | 'anomalous', split: 'TRAIN' | 'TEST'): SnapshotEntry => ({ id: key, key, label, type: null, types: [], maskKey: null, split });
+const entry = (key: string, label: 'normal' | 'anomalous', split: 'TRAIN' | 'TEST'): SnapshotEntry => ({
+  id: key,
+  key,
+  label,
+  type: null,
+  types: [],
+  maskKey: null,
+  split,
+});
 
 describe('splitHash', () => {
   const a = [entry('a', 'normal', 'TEST'), entry('b', 'anomalous', 'TEST'), entry('c', 'normal', 'TRAIN')];
@@ -22,7 +30,9 @@ describe('splitHash', () => {
 async function grey(width: number, height: number, on: (x: number, y: number) => boolean): Promise<Buffer> {
   const px = Buffer.alloc(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) px[y * width + x] = on(x, y) ? 255 : 0;
-  return sharp(px, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return sharp(px, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 describe('masks between formats', () => {
@@ -40,12 +50,22 @@ describe('masks between formats', () => {
 
   it('an empty binary mask has no box, and an unknown type is refused', async () => {
     expect((await paintBinaryMask(await grey(8, 8, () => false), 'crack', types)).box).toBeNull();
-    await expect(paintBinaryMask(await grey(8, 8, () => true), 'rust', types)).rejects.toThrow(/"rust" is not one of the anomaly types \[crack, other\]/);
+    await expect(paintBinaryMask(await grey(8, 8, () => true), 'rust', types)).rejects.toThrow(
+      /"rust" is not one of the anomaly types \[crack, other\]/,
+    );
   });
 
   it('turns a stored (colour on white) mask back into white-on-black for the model', async () => {
-    const { png } = await renderMask({ width: 40, height: 40, regions: [{ box: { x: 0.5, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }], types });
-    const { data, info } = await sharp(await binaryMaskOf(png)).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const { png } = await renderMask({
+      width: 40,
+      height: 40,
+      regions: [{ box: { x: 0.5, y: 0, width: 0.5, height: 0.5 }, type: 'crack' }],
+      types,
+    });
+    const { data, info } = await sharp(await binaryMaskOf(png))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([40, 40]);
     expect(data[5 * 40 + 30]).toBe(255);
     expect(data[30 * 40 + 5]).toBe(0);

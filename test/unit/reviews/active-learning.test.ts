@@ -30,7 +30,13 @@ describe('active-learning selection', () => {
     expect(anomalyProbability({ isAnomalous: false, confidence: 0.8, result: { pictures: [{ raw: { Labels: [] } }] } })).toBeCloseTo(0.2);
     expect(anomalyProbability({ isAnomalous: true, confidence: 0.8, result: {} })).toBeCloseTo(0.8);
     // One tile without a probability: the confidence decides, not a partial maximum.
-    expect(anomalyProbability({ isAnomalous: false, confidence: 0.7, result: { pictures: [{ raw: { anomalyProbability: 0.1 } }, { raw: {} }] } })).toBeCloseTo(0.3);
+    expect(
+      anomalyProbability({
+        isAnomalous: false,
+        confidence: 0.7,
+        result: { pictures: [{ raw: { anomalyProbability: 0.1 } }, { raw: {} }] },
+      }),
+    ).toBeCloseTo(0.3);
   });
 
   it('spends the budget even when the model is sure of everything: its least sure verdicts, spread over the log-odds', () => {

@@ -3,7 +3,13 @@ import path from 'node:path';
 import pino from 'pino';
 import aslValidator from 'asl-validator';
 import { DetectorError, TransientDetectorError } from '../../../src/adapters/detectors/detector.port';
-import { type AslDefinition, readDefinition, substituteResources, taskStates, WORKFLOWS_DIR } from '../../../src/adapters/workflow-engine/asl-definitions';
+import {
+  type AslDefinition,
+  readDefinition,
+  substituteResources,
+  taskStates,
+  WORKFLOWS_DIR,
+} from '../../../src/adapters/workflow-engine/asl-definitions';
 import { type ExecutionOutcome } from '../../../src/adapters/workflow-engine/workflow-engine.port';
 import { LocalWorkflowEngine, type LocalTask } from '../../../src/adapters/workflow-engine/local.driver';
 import { STEPS_BY_NAME } from '../../../src/workflows/steps';
@@ -18,7 +24,13 @@ const img = (n: number) => `0193a0b4-0000-7000-8000-${String(n).padStart(12, '0'
 
 function recorder(overrides: Partial<Record<string, LocalTask>> = {}) {
   const calls: { task: string; input: any }[] = [];
-  const screen: Record<string, string> = { [img(11)]: 'CLEAR', [img(12)]: 'FLAGGED', [img(13)]: 'FLAGGED', [img(14)]: 'COLD_START', [img(15)]: 'FLAGGED' };
+  const screen: Record<string, string> = {
+    [img(11)]: 'CLEAR',
+    [img(12)]: 'FLAGGED',
+    [img(13)]: 'FLAGGED',
+    [img(14)]: 'COLD_START',
+    [img(15)]: 'FLAGGED',
+  };
   const inspect: Record<string, string> = { [img(12)]: 'ANOMALY', [img(13)]: 'UNCERTAIN', [img(15)]: 'NORMAL' };
   const base: Record<string, LocalTask> = {
     BeginRun: async () => ({ imageIds: [img(10), img(11), img(12), img(13), img(14), img(15)], total: 6 }),
@@ -58,7 +70,11 @@ async function execute(tasks: Record<string, LocalTask>) {
     },
     log,
   );
-  const { executionId } = await engine.start({ runId: RUN, workflow: 'detect-inspection', input: { runId: RUN, inspectionId: INSPECTION, concurrency: 3 } });
+  const { executionId } = await engine.start({
+    runId: RUN,
+    workflow: 'detect-inspection',
+    input: { runId: RUN, inspectionId: INSPECTION, concurrency: 3 },
+  });
   await done;
   await engine.close();
   return { executionId, outcomes };
@@ -82,7 +98,10 @@ describe('workflow definitions', () => {
 
   it('are valid Amazon States Language once the Lambda ARNs are substituted (as at deployment)', () => {
     for (const file of files) {
-      const definition = substituteResources(readDefinition(file.replace('.asl.json', '')), (h) => `arn:aws:lambda:eu-west-1:123456789012:function:vigil-${h}`);
+      const definition = substituteResources(
+        readDefinition(file.replace('.asl.json', '')),
+        (h) => `arn:aws:lambda:eu-west-1:123456789012:function:vigil-${h}`,
+      );
       const result = aslValidator(definition as never, { checkArn: true, checkPaths: true });
       expect([file, result.isValid, result.errorsText('; ')]).toEqual([file, true, '']);
       expect(JSON.stringify(definition)).not.toMatch(/"Resource":"\$\{/);
@@ -105,7 +124,8 @@ describe('workflow definitions', () => {
   });
 
   it('use JSONPath only (the local engine does not read JSONata)', () => {
-    for (const file of files) expect(fs.readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8')).not.toMatch(/"QueryLanguage"\s*:\s*"JSONata"|\{%/);
+    for (const file of files)
+      expect(fs.readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8')).not.toMatch(/"QueryLanguage"\s*:\s*"JSONata"|\{%/);
   });
 });
 
@@ -117,10 +137,22 @@ describe('detect-inspection on the local engine', () => {
     expect(executionId).toBe(`local:detect-inspection:${RUN}`);
     expect(outcomes).toEqual([{ executionId, status: 'SUCCEEDED' }]);
     expect(inputsOf(calls, 'BeginRun')).toEqual([{ runId: RUN }]);
-    expect(inputsOf(calls, 'PreprocessImage').map((i) => i.imageId).sort()).toEqual([img(10), img(11), img(12), img(13), img(14), img(15)]);
+    expect(
+      inputsOf(calls, 'PreprocessImage')
+        .map((i) => i.imageId)
+        .sort(),
+    ).toEqual([img(10), img(11), img(12), img(13), img(14), img(15)]);
     // img(10) was not ready: never screened.
-    expect(inputsOf(calls, 'ScreenImage').map((i) => i.imageId).sort()).toEqual([img(11), img(12), img(13), img(14), img(15)]);
-    expect(inputsOf(calls, 'InspectImage').map((i) => i.imageId).sort()).toEqual([img(12), img(13), img(15)]);
+    expect(
+      inputsOf(calls, 'ScreenImage')
+        .map((i) => i.imageId)
+        .sort(),
+    ).toEqual([img(11), img(12), img(13), img(14), img(15)]);
+    expect(
+      inputsOf(calls, 'InspectImage')
+        .map((i) => i.imageId)
+        .sort(),
+    ).toEqual([img(12), img(13), img(15)]);
     expect(inputsOf(calls, 'RecordAnomalies')).toEqual([{ runId: RUN, imageId: img(12) }]);
     expect(inputsOf(calls, 'RequestReview').sort((a, b) => a.imageId.localeCompare(b.imageId))).toEqual([
       { runId: RUN, imageId: img(13), reason: 'LOW_CONFIDENCE' },
@@ -153,12 +185,14 @@ describe('detect-inspection on the local engine', () => {
       },
     });
     const { outcomes } = await execute(tasks);
-    expect(inputsOf(calls, 'MarkFailed')).toEqual([{ runId: RUN, error: 'Vigil.DetectorError', cause: 'lookoutvision:DetectAnomalies was denied' }]);
+    expect(inputsOf(calls, 'MarkFailed')).toEqual([
+      { runId: RUN, error: 'Vigil.DetectorError', cause: 'lookoutvision:DetectAnomalies was denied' },
+    ]);
     expect(inputsOf(calls, 'FinishRun')).toEqual([]);
     expect(outcomes).toEqual([expect.objectContaining({ status: 'FAILED', error: 'Vigil.RunFailed' })]);
   });
 
-  it('gives up retrying a transient error after the definition\'s attempts and fails the run', async () => {
+  it("gives up retrying a transient error after the definition's attempts and fails the run", async () => {
     const { calls, tasks } = recorder({
       PreprocessImage: async () => {
         throw new TransientDetectorError('still throttled');
@@ -172,8 +206,8 @@ describe('detect-inspection on the local engine', () => {
 
   it('refuses a definition whose Task names no handler', () => {
     const definition = readDefinition('detect-inspection');
-    expect(() => new LocalWorkflowEngine({ 'detect-inspection': definition }, {}, { maxRuns: 1 }, { reconcile: async () => {} }, log)).toThrow(
-      /Task state BeginRun names no vigil handler \(BeginRun\)/,
-    );
+    expect(
+      () => new LocalWorkflowEngine({ 'detect-inspection': definition }, {}, { maxRuns: 1 }, { reconcile: async () => {} }, log),
+    ).toThrow(/Task state BeginRun names no vigil handler \(BeginRun\)/);
   });
 });

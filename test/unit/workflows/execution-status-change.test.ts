@@ -88,9 +88,9 @@ describe('parsing a Step Functions execution status change', () => {
     expect(() => parseExecutionStatusChange(statusChange({ executionArn: undefined }))).toThrow(
       'malformed "Step Functions Execution Status Change" event 315c1398-40ff-a850-213b-158f73e60175: detail.executionArn: expected an execution ARN',
     );
-    expect(() => parseExecutionStatusChange(statusChange({ executionArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m' }))).toThrow(
-      'detail.executionArn: expected an execution ARN',
-    );
+    expect(() =>
+      parseExecutionStatusChange(statusChange({ executionArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m' })),
+    ).toThrow('detail.executionArn: expected an execution ARN');
     expect(() => parseExecutionStatusChange(statusChange({ status: 'DONE' }))).toThrow('detail.status: expected RUNNING, SUCCEEDED');
     expect(() => parseExecutionStatusChange(statusChange({ error: 42 }))).toThrow('detail.error');
     expect(() => parseExecutionStatusChange({ ...statusChange({}), detail: undefined })).toThrow('malformed');
@@ -142,7 +142,9 @@ describe('the Lambda handler', () => {
 
     await handler(statusChange({}));
     expect(getReconciler).toHaveBeenCalledTimes(1);
-    expect(received).toEqual([{ executionId: EXECUTION_ARN, status: 'FAILED', error: 'Detector.Unavailable', cause: 'Lookout for Vision model is not running' }]);
+    expect(received).toEqual([
+      { executionId: EXECUTION_ARN, status: 'FAILED', error: 'Detector.Unavailable', cause: 'Lookout for Vision model is not running' },
+    ]);
   });
 
   it('fails the invocation on a malformed event, so EventBridge retries or dead-letters it', async () => {

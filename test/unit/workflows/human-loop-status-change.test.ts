@@ -62,20 +62,41 @@ const outputJson = (humanLoopName = NAME) => ({
       submissionTime: '2026-03-02T09:15:41.087Z',
       timeSpentInSeconds: 95.675,
       workerId: 'ef7294f850a3d9d1',
-      workerMetadata: { identityData: { identityProviderType: 'Cognito', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123', sub: '6c1f3a2e' } },
+      workerMetadata: {
+        identityData: {
+          identityProviderType: 'Cognito',
+          issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+          sub: '6c1f3a2e',
+        },
+      },
     },
   ],
   humanLoopName,
-  inputContent: { taskObject: 's3://vigil-images/normalized/3f/3f2b8c1e.jpg', labels: ['crack'], initialValue: [], confidence: 0.58, taskId: TASK_ID, reason: 'LOW_CONFIDENCE', deviceType: 'insulator' },
+  inputContent: {
+    taskObject: 's3://vigil-images/normalized/3f/3f2b8c1e.jpg',
+    labels: ['crack'],
+    initialValue: [],
+    confidence: 0.58,
+    taskId: TASK_ID,
+    reason: 'LOW_CONFIDENCE',
+    deviceType: 'insulator',
+  },
 });
 
 const EXPECTED_ANSWERS: ReviewAnswerInput[] = [
-  { reviewer: 'a2i:ef7294f850a3d9d1', verdict: 'ANOMALOUS', regions: [{ box: { x: 0.1, y: 0.25, width: 0.25, height: 0.5 }, type: 'crack' }], comment: 'crack on the second shed' },
+  {
+    reviewer: 'a2i:ef7294f850a3d9d1',
+    verdict: 'ANOMALOUS',
+    regions: [{ box: { x: 0.1, y: 0.25, width: 0.25, height: 0.5 }, type: 'crack' }],
+    comment: 'crack on the second shed',
+  },
 ];
 
 const body = (text: string) => sdkStreamMixin(Readable.from([Buffer.from(text)]));
 const serveOutput = (json: unknown = outputJson()) =>
-  s3Mock.on(GetObjectCommand, { Bucket: OUTPUT_BUCKET, Key: OUTPUT_KEY }).callsFake(async () => ({ Body: body(typeof json === 'string' ? json : JSON.stringify(json)) }));
+  s3Mock
+    .on(GetObjectCommand, { Bucket: OUTPUT_BUCKET, Key: OUTPUT_KEY })
+    .callsFake(async () => ({ Body: body(typeof json === 'string' ? json : JSON.stringify(json)) }));
 
 /** Records every call, and settles each loop once, as the real review service does. */
 const fakeOutcomes = () => {
@@ -108,13 +129,21 @@ describe('parsing an A2I human loop status change', () => {
     ['Failed', 'The worker task template could not be rendered'],
     ['Stopped', null],
   ])('reads a %s loop with its failure reason', (status, failureReason) => {
-    expect(parseHumanLoopStatusChange(statusChange({ humanLoopStatus: status, failureReason, humanLoopOutput: null }))).toEqual({ humanLoopName: NAME, status, failureReason });
+    expect(parseHumanLoopStatusChange(statusChange({ humanLoopStatus: status, failureReason, humanLoopOutput: null }))).toEqual({
+      humanLoopName: NAME,
+      status,
+      failureReason,
+    });
   });
 
   it('reads a stopped loop without failureReason and humanLoopOutput fields', () => {
     const { detail } = statusChange({ humanLoopStatus: 'Stopped' });
     const { failureReason: _reason, humanLoopOutput: _output, ...rest } = detail;
-    expect(parseHumanLoopStatusChange({ ...statusChange({}), detail: rest })).toEqual({ humanLoopName: NAME, status: 'Stopped', failureReason: null });
+    expect(parseHumanLoopStatusChange({ ...statusChange({}), detail: rest })).toEqual({
+      humanLoopName: NAME,
+      status: 'Stopped',
+      failureReason: null,
+    });
   });
 
   it.each(['InProgress', 'Stopping'])('answers null while the loop is %s', (status) => {
@@ -132,15 +161,23 @@ describe('parsing an A2I human loop status change', () => {
     expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopName: undefined }))).toThrow(
       'malformed "SageMaker A2I HumanLoop Status Change" event 8f2a6c1d-3b4e-4f5a-9c8d-7e6f5a4b3c2d: detail.humanLoopName: expected a human loop name',
     );
-    expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopStatus: 'Done' }))).toThrow('detail.humanLoopStatus: expected InProgress, Completed, Failed, Stopping or Stopped');
-    expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopOutput: null }))).toThrow('detail.humanLoopOutput.outputS3Uri: expected an s3:// URI for a Completed loop');
+    expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopStatus: 'Done' }))).toThrow(
+      'detail.humanLoopStatus: expected InProgress, Completed, Failed, Stopping or Stopped',
+    );
+    expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopOutput: null }))).toThrow(
+      'detail.humanLoopOutput.outputS3Uri: expected an s3:// URI for a Completed loop',
+    );
     expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopOutput: { outputS3Uri: 'https://example.com/output.json' } }))).toThrow(
       'detail.humanLoopOutput.outputS3Uri: expected an s3:// URI',
     );
-    expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopStatus: 'Failed', failureReason: 42 }))).toThrow('detail.failureReason');
+    expect(() => parseHumanLoopStatusChange(statusChange({ humanLoopStatus: 'Failed', failureReason: 42 }))).toThrow(
+      'detail.failureReason',
+    );
     expect(() => parseHumanLoopStatusChange({ ...statusChange({}), detail: undefined })).toThrow('malformed');
     expect(() => parseHumanLoopStatusChange('not an event')).toThrow('not an EventBridge event');
-    expect(() => parseHumanLoopStatusChange({ source: 'aws.sagemaker' })).toThrow('not an EventBridge event: detail-type: expected a string');
+    expect(() => parseHumanLoopStatusChange({ source: 'aws.sagemaker' })).toThrow(
+      'not an EventBridge event: detail-type: expected a string',
+    );
   });
 });
 
@@ -152,7 +189,12 @@ describe('handling an A2I human loop status change', () => {
 
     expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: OUTPUT_BUCKET, Key: OUTPUT_KEY });
     expect(calls).toEqual([['applyHumanLoopAnswers', NAME, EXPECTED_ANSWERS]]);
-    expect(handled).toEqual({ humanLoopName: NAME, status: 'Completed', outputS3Uri: OUTPUT_URI, task: { taskId: TASK_ID, status: 'ANSWERED' } });
+    expect(handled).toEqual({
+      humanLoopName: NAME,
+      status: 'Completed',
+      outputS3Uri: OUTPUT_URI,
+      task: { taskId: TASK_ID, status: 'ANSWERED' },
+    });
   });
 
   it('passes a redelivered event on again, and the service settles the loop once', async () => {
@@ -173,7 +215,10 @@ describe('handling an A2I human loop status change', () => {
     ['Stopped', null],
   ] as const)('reports a %s loop without reading S3', async (status, failureReason) => {
     const { outcomes, calls } = fakeOutcomes();
-    const handled = await handleHumanLoopStatusChange(statusChange({ humanLoopStatus: status, failureReason, humanLoopOutput: null }), { s3, outcomes });
+    const handled = await handleHumanLoopStatusChange(statusChange({ humanLoopStatus: status, failureReason, humanLoopOutput: null }), {
+      s3,
+      outcomes,
+    });
     expect(calls).toEqual([['humanLoopEnded', NAME, status, failureReason]]);
     expect(handled).toEqual({ humanLoopName: NAME, status, failureReason, task: { taskId: TASK_ID, status: 'OPEN' } });
     expect(s3Mock).toHaveReceivedCommandTimes(GetObjectCommand, 0);
@@ -181,7 +226,9 @@ describe('handling an A2I human loop status change', () => {
 
   it.each(['InProgress', 'Stopping'])('ignores a loop still %s', async (status) => {
     const { outcomes, calls } = fakeOutcomes();
-    expect(await handleHumanLoopStatusChange(statusChange({ humanLoopStatus: status, humanLoopOutput: null }), { s3, outcomes })).toBeNull();
+    expect(
+      await handleHumanLoopStatusChange(statusChange({ humanLoopStatus: status, humanLoopOutput: null }), { s3, outcomes }),
+    ).toBeNull();
     expect(calls).toEqual([]);
     expect(s3Mock).toHaveReceivedCommandTimes(GetObjectCommand, 0);
   });
@@ -189,14 +236,19 @@ describe('handling an A2I human loop status change', () => {
   it('returns a null task for a loop no task has', async () => {
     const other = 'vigil-00000000-0000-0000-0000-000000000000';
     const { outcomes, calls } = fakeOutcomes();
-    const handled = await handleHumanLoopStatusChange(statusChange({ humanLoopName: other, humanLoopStatus: 'Stopped', humanLoopOutput: null }), { s3, outcomes });
+    const handled = await handleHumanLoopStatusChange(
+      statusChange({ humanLoopName: other, humanLoopStatus: 'Stopped', humanLoopOutput: null }),
+      { s3, outcomes },
+    );
     expect(handled).toMatchObject({ humanLoopName: other, task: null });
     expect(calls).toEqual([['humanLoopEnded', other, 'Stopped', null]]);
   });
 
   it('rejects an event of another type without calling anything', async () => {
     const { outcomes, calls } = fakeOutcomes();
-    await expect(handleHumanLoopStatusChange({ ...statusChange({}), 'detail-type': 'SageMaker Training Job State Change' }, { s3, outcomes })).rejects.toThrow(
+    await expect(
+      handleHumanLoopStatusChange({ ...statusChange({}), 'detail-type': 'SageMaker Training Job State Change' }, { s3, outcomes }),
+    ).rejects.toThrow(
       'expected a "SageMaker A2I HumanLoop Status Change" event from aws.sagemaker, got "SageMaker Training Job State Change"',
     );
     expect(calls).toEqual([]);
@@ -224,16 +276,29 @@ describe('handling an A2I human loop status change', () => {
 
   it('maps S3 failures: a missing file or denied read fails clearly, throttling is transient', async () => {
     const { outcomes } = fakeOutcomes();
-    s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
     await expect(handleHumanLoopStatusChange(statusChange({}), { s3, outcomes })).rejects.toMatchObject({
       name: 'Vigil.DetectorError',
       message: 's3:GetObject failed (NoSuchKey): The specified key does not exist.',
     });
 
-    s3Mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(
+        new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }),
+      );
     await expect(handleHumanLoopStatusChange(statusChange({}), { s3, outcomes })).rejects.toThrow('needs the "s3:GetObject" permission');
 
-    s3Mock.on(GetObjectCommand).rejects(new S3ServiceException({ name: 'SlowDown', $fault: 'server', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } }));
+    s3Mock.on(GetObjectCommand).rejects(
+      new S3ServiceException({
+        name: 'SlowDown',
+        $fault: 'server',
+        message: 'Please reduce your request rate.',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
     await expect(handleHumanLoopStatusChange(statusChange({}), { s3, outcomes })).rejects.toMatchObject({ name: 'Vigil.TransientError' });
   });
 });

@@ -49,7 +49,12 @@ describe('the Lookout for Vision dataset sink', () => {
     expect(input).toMatchObject({ ProjectName: 'vigil-insulators', DatasetType: 'train' });
     expect(input.Changes).toBeInstanceOf(Uint8Array);
     expect(decoded(input.Changes)).toBe(manifest);
-    expect(decoded(input.Changes).trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(lines.map((l) => JSON.parse(l)));
+    expect(
+      decoded(input.Changes)
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual(lines.map((l) => JSON.parse(l)));
     const expected = createHash('sha256').update(`vigil-insulators\ntrain\n${manifest}`).digest('hex');
     expect(input.ClientToken).toBe(expected);
     expect(input.ClientToken).toMatch(/^[a-zA-Z0-9-]{1,64}$/);
@@ -120,7 +125,13 @@ describe('the Lookout for Vision dataset sink', () => {
   });
 
   it('treats a dataset busy with an earlier update as transient', async () => {
-    const busy = new ConflictException({ message: 'Dataset is being updated', Message: 'Dataset is being updated', ResourceId: 'train', ResourceType: 'DATASET', $metadata: { httpStatusCode: 409 } });
+    const busy = new ConflictException({
+      message: 'Dataset is being updated',
+      Message: 'Dataset is being updated',
+      ResourceId: 'train',
+      ResourceType: 'DATASET',
+      $metadata: { httpStatusCode: 409 },
+    });
     lookout.on(UpdateDatasetEntriesCommand).rejects(busy);
     await expect(sink.update('train', lines)).rejects.toMatchObject({ name: 'Vigil.TransientError', cause: busy });
   });
@@ -129,7 +140,15 @@ describe('the Lookout for Vision dataset sink', () => {
     lookout
       .on(UpdateDatasetEntriesCommand)
       .rejectsOnce(new AccessDeniedException({ message: 'not authorized', Message: 'not authorized', $metadata: { httpStatusCode: 403 } }))
-      .rejectsOnce(new ResourceNotFoundException({ message: 'no project', Message: 'no project', ResourceId: 'vigil-insulators', ResourceType: 'PROJECT', $metadata: { httpStatusCode: 404 } }))
+      .rejectsOnce(
+        new ResourceNotFoundException({
+          message: 'no project',
+          Message: 'no project',
+          ResourceId: 'vigil-insulators',
+          ResourceType: 'PROJECT',
+          $metadata: { httpStatusCode: 404 },
+        }),
+      )
       .rejectsOnce(new ValidationException({ message: 'bad entry', Message: 'bad entry', $metadata: { httpStatusCode: 400 } }));
 
     const denied = await sink.update('train', lines).catch((e: unknown) => e);
@@ -142,7 +161,8 @@ describe('the Lookout for Vision dataset sink', () => {
 
     await expect(sink.update('train', lines)).rejects.toMatchObject({
       name: 'Vigil.DatasetSinkError',
-      message: 'lookoutvision:UpdateDatasetEntries failed for the train dataset of Lookout for Vision project "vigil-insulators" (ValidationException) (AWS said: bad entry)',
+      message:
+        'lookoutvision:UpdateDatasetEntries failed for the train dataset of Lookout for Vision project "vigil-insulators" (ValidationException) (AWS said: bad entry)',
     });
   });
 

@@ -12,7 +12,12 @@ import sharp from 'sharp';
 import { loadConfig } from '../../../../src/config/config';
 import { createAwsInspectDetector, LOOKOUT_DEPRECATION_NOTICE } from '../../../../src/adapters/detectors/aws-detectors';
 import { LookoutForVisionDetector } from '../../../../src/adapters/detectors/lookout.driver';
-import { DetectorError, DetectorInputError, TransientDetectorError, type DetectorImage } from '../../../../src/adapters/detectors/detector.port';
+import {
+  DetectorError,
+  DetectorInputError,
+  TransientDetectorError,
+  type DetectorImage,
+} from '../../../../src/adapters/detectors/detector.port';
 
 const credentials = { accessKeyId: 'AKIAVIGILTEST', secretAccessKey: 'vigil-test-secret' };
 const lookout = mockClient(LookoutVisionClient);
@@ -34,7 +39,9 @@ async function anomalyMask(): Promise<Buffer> {
 let jpeg: Buffer;
 let mask: Buffer;
 beforeAll(async () => {
-  jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#5a6470' } }).jpeg().toBuffer();
+  jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#5a6470' } })
+    .jpeg()
+    .toBuffer();
   mask = await anomalyMask();
 });
 beforeEach(() => lookout.reset());
@@ -69,7 +76,9 @@ const anomalousResult = () => ({
 
 describe('the Lookout for Vision inspector', () => {
   it('sends the project, model version, content type and picture bytes', async () => {
-    lookout.on(DetectAnomaliesCommand).resolves({ DetectAnomalyResult: { Source: { Type: 'direct' }, IsAnomalous: false, Confidence: 0.97 } });
+    lookout
+      .on(DetectAnomaliesCommand)
+      .resolves({ DetectAnomalyResult: { Source: { Type: 'direct' }, IsAnomalous: false, Confidence: 0.97 } });
     await detector.inspect(picture());
     expect(lookout.commandCalls(DetectAnomaliesCommand)).toHaveLength(1);
     expect(lookout.commandCalls(DetectAnomaliesCommand)[0].args[0].input).toEqual({
@@ -107,7 +116,9 @@ describe('the Lookout for Vision inspector', () => {
   });
 
   it('marks a result below the review floor as uncertain, and finds no region in a background-only mask', async () => {
-    const blank = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#000000' } }).png().toBuffer();
+    const blank = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#000000' } })
+      .png()
+      .toBuffer();
     lookout.on(DetectAnomaliesCommand).resolves({
       DetectAnomalyResult: {
         Source: { Type: 'direct' },
@@ -121,13 +132,17 @@ describe('the Lookout for Vision inspector', () => {
   });
 
   it('maps a classification model’s answer (no anomalies list, no mask) without regions', async () => {
-    lookout.on(DetectAnomaliesCommand).resolves({ DetectAnomalyResult: { Source: { Type: 'direct' }, IsAnomalous: true, Confidence: 0.88 } });
+    lookout
+      .on(DetectAnomaliesCommand)
+      .resolves({ DetectAnomalyResult: { Source: { Type: 'direct' }, IsAnomalous: true, Confidence: 0.88 } });
     expect(await detector.inspect(picture())).toMatchObject({ isAnomalous: true, confidence: 0.88, uncertain: false, regions: [] });
   });
 
   it('fails clearly on an answer without a verdict, or with a mask that is not an image', async () => {
     lookout.on(DetectAnomaliesCommand).resolvesOnce({});
-    await expect(detector.inspect(picture())).rejects.toThrow(new DetectorError('Lookout for Vision DetectAnomalies answered without IsAnomalous and Confidence'));
+    await expect(detector.inspect(picture())).rejects.toThrow(
+      new DetectorError('Lookout for Vision DetectAnomalies answered without IsAnomalous and Confidence'),
+    );
     lookout.on(DetectAnomaliesCommand).resolves({ DetectAnomalyResult: { ...anomalousResult(), AnomalyMask: Buffer.from('not a png') } });
     await expect(detector.inspect(picture())).rejects.toThrow(/AnomalyMask is not a readable image/);
   });
@@ -143,12 +158,20 @@ describe('the Lookout for Vision inspector', () => {
   });
 
   it('names the missing permission on access denied, and passes other service messages on', async () => {
-    lookout.on(DetectAnomaliesCommand).rejectsOnce(new AccessDeniedException({ message: 'not authorized', Message: 'not authorized', $metadata: { httpStatusCode: 403 } }));
+    lookout
+      .on(DetectAnomaliesCommand)
+      .rejectsOnce(new AccessDeniedException({ message: 'not authorized', Message: 'not authorized', $metadata: { httpStatusCode: 403 } }));
     const denied = await detector.inspect(picture()).catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(DetectorError);
     expect((denied as Error).message).toContain('the IAM role vigil runs as needs the "lookoutvision:DetectAnomalies" permission');
 
-    lookout.on(DetectAnomaliesCommand).rejects(new ValidationException({ message: 'Model version 3 is not hosted', Message: 'Model version 3 is not hosted', $metadata: { httpStatusCode: 400 } }));
+    lookout.on(DetectAnomaliesCommand).rejects(
+      new ValidationException({
+        message: 'Model version 3 is not hosted',
+        Message: 'Model version 3 is not hosted',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(detector.inspect(picture())).rejects.toMatchObject({
       name: 'Vigil.DetectorError',
       message: 'lookoutvision:DetectAnomalies failed (ValidationException): Model version 3 is not hosted',

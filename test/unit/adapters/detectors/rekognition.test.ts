@@ -15,7 +15,12 @@ import sharp from 'sharp';
 import { loadConfig } from '../../../../src/config/config';
 import { createAwsScreenDetector } from '../../../../src/adapters/detectors/aws-detectors';
 import { RekognitionCustomLabelsDetector, RekognitionLabelsDetector } from '../../../../src/adapters/detectors/rekognition.driver';
-import { DetectorError, DetectorInputError, TransientDetectorError, type DetectorImage } from '../../../../src/adapters/detectors/detector.port';
+import {
+  DetectorError,
+  DetectorInputError,
+  TransientDetectorError,
+  type DetectorImage,
+} from '../../../../src/adapters/detectors/detector.port';
 
 const credentials = { accessKeyId: 'AKIAVIGILTEST', secretAccessKey: 'vigil-test-secret' };
 const rekognition = mockClient(RekognitionClient);
@@ -28,7 +33,9 @@ const customDetector = new RekognitionCustomLabelsDetector(client, { projectVers
 
 let png: Buffer;
 beforeAll(async () => {
-  png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#707a80' } }).png().toBuffer();
+  png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#707a80' } })
+    .png()
+    .toBuffer();
 });
 beforeEach(() => rekognition.reset());
 
@@ -127,15 +134,29 @@ describe('the Rekognition labels screen', () => {
   it('matches a label of interest among a label’s aliases too', async () => {
     rekognition.on(DetectLabelsCommand).resolves({
       LabelModelVersion: '3.0',
-      Labels: [{ Name: 'Flame', Confidence: 77, Instances: [], Parents: [], Aliases: [{ Name: 'Fire' }], Categories: [{ Name: 'Public Safety' }] }],
+      Labels: [
+        { Name: 'Flame', Confidence: 77, Instances: [], Parents: [], Aliases: [{ Name: 'Fire' }], Categories: [{ Name: 'Public Safety' }] },
+      ],
     });
-    expect(await labelsDetector.screen(picture())).toMatchObject({ flagged: true, labels: [{ name: 'Flame', confidence: 0.77, boxes: [] }] });
+    expect(await labelsDetector.screen(picture())).toMatchObject({
+      flagged: true,
+      labels: [{ name: 'Flame', confidence: 0.77, boxes: [] }],
+    });
   });
 
   it('does not flag a picture without labels of interest, with confidence 1 − MinConfidence/200', async () => {
     rekognition.on(DetectLabelsCommand).resolves({
       LabelModelVersion: '3.0',
-      Labels: [{ Name: 'Utility Pole', Confidence: 99.1, Instances: [], Parents: [], Aliases: [], Categories: [{ Name: 'Buildings and Architecture' }] }],
+      Labels: [
+        {
+          Name: 'Utility Pole',
+          Confidence: 99.1,
+          Instances: [],
+          Parents: [],
+          Aliases: [],
+          Categories: [{ Name: 'Buildings and Architecture' }],
+        },
+      ],
     });
     const result = await labelsDetector.screen(picture());
     expect(result.flagged).toBe(false);
@@ -165,7 +186,9 @@ describe('the Rekognition labels screen', () => {
     const error = await labelsDetector.screen(picture()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DetectorError);
     expect((error as Error).name).toBe('Vigil.DetectorError');
-    expect((error as Error).message).toMatch(/rekognition:DetectLabels was denied: the IAM role vigil runs as needs the "rekognition:DetectLabels" permission/);
+    expect((error as Error).message).toMatch(
+      /rekognition:DetectLabels was denied: the IAM role vigil runs as needs the "rekognition:DetectLabels" permission/,
+    );
   });
 
   it('refuses, without calling AWS, a picture over 5 MB as bytes or under 80 px a side', async () => {
@@ -196,7 +219,12 @@ describe('the Rekognition Custom Labels screen', () => {
         Confidence: 88.4,
         Geometry: {
           BoundingBox: { Width: 0.2, Height: 0.3, Left: 0.1, Top: 0.6 },
-          Polygon: [{ X: 0.1, Y: 0.6 }, { X: 0.3, Y: 0.6 }, { X: 0.3, Y: 0.9 }, { X: 0.1, Y: 0.9 }],
+          Polygon: [
+            { X: 0.1, Y: 0.6 },
+            { X: 0.3, Y: 0.6 },
+            { X: 0.3, Y: 0.9 },
+            { X: 0.1, Y: 0.9 },
+          ],
         },
       },
       { Name: 'loose-bolt', Confidence: 61.5, Geometry: { BoundingBox: { Width: 0.05, Height: 0.05, Left: 0.7, Top: 0.2 } } },
@@ -207,8 +235,16 @@ describe('the Rekognition Custom Labels screen', () => {
       flagged: true,
       confidence: expect.closeTo(0.884, 6),
       labels: [
-        { name: 'corrosion', confidence: expect.closeTo(0.884, 6), boxes: [{ x: 0.1, y: 0.6, width: expect.closeTo(0.2, 6), height: expect.closeTo(0.3, 6) }] },
-        { name: 'loose-bolt', confidence: expect.closeTo(0.615, 6), boxes: [{ x: 0.7, y: 0.2, width: expect.closeTo(0.05, 6), height: expect.closeTo(0.05, 6) }] },
+        {
+          name: 'corrosion',
+          confidence: expect.closeTo(0.884, 6),
+          boxes: [{ x: 0.1, y: 0.6, width: expect.closeTo(0.2, 6), height: expect.closeTo(0.3, 6) }],
+        },
+        {
+          name: 'loose-bolt',
+          confidence: expect.closeTo(0.615, 6),
+          boxes: [{ x: 0.7, y: 0.2, width: expect.closeTo(0.05, 6), height: expect.closeTo(0.05, 6) }],
+        },
       ],
       modelVersion: 'vigil-transformers.2026-04-02T10.11.12',
       raw: { CustomLabels: customLabels },
@@ -224,21 +260,31 @@ describe('the Rekognition Custom Labels screen', () => {
   });
 
   it('treats a model version that is not running as a failure no retry fixes', async () => {
-    rekognition.on(DetectCustomLabelsCommand).rejects(new ResourceNotReadyException({ message: 'ProjectVersion arn:… is not running', $metadata: { httpStatusCode: 400 } }));
+    rekognition
+      .on(DetectCustomLabelsCommand)
+      .rejects(new ResourceNotReadyException({ message: 'ProjectVersion arn:… is not running', $metadata: { httpStatusCode: 400 } }));
     const error = await customDetector.screen(picture()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DetectorError);
-    expect((error as Error).message).toBe('rekognition:DetectCustomLabels failed (ResourceNotReadyException): ProjectVersion arn:… is not running');
+    expect((error as Error).message).toBe(
+      'rekognition:DetectCustomLabels failed (ResourceNotReadyException): ProjectVersion arn:… is not running',
+    );
   });
 
   it('refuses, without calling AWS, bytes over 4 MB (DetectCustomLabels’ own limit)', async () => {
-    await expect(customDetector.screen(picture({ bytes: 4 * 1024 * 1024 + 1 }))).rejects.toThrow(/at most 4 MB \(4194304 bytes\) sent as bytes/);
+    await expect(customDetector.screen(picture({ bytes: 4 * 1024 * 1024 + 1 }))).rejects.toThrow(
+      /at most 4 MB \(4194304 bytes\) sent as bytes/,
+    );
     expect(rekognition.commandCalls(DetectCustomLabelsCommand)).toHaveLength(0);
   });
 });
 
 describe('createAwsScreenDetector', () => {
   it('builds the configured Rekognition screen on the injected client, and nothing for the built-in one', async () => {
-    const config = loadConfig({ SCREEN_DETECTOR: 'rekognition-custom-labels', REKOGNITION_PROJECT_VERSION_ARN: projectVersionArn, REKOGNITION_MIN_CONFIDENCE: '75' });
+    const config = loadConfig({
+      SCREEN_DETECTOR: 'rekognition-custom-labels',
+      REKOGNITION_PROJECT_VERSION_ARN: projectVersionArn,
+      REKOGNITION_MIN_CONFIDENCE: '75',
+    });
     const detector = createAwsScreenDetector(config.detectors, { rekognition: client });
     expect(detector).toBeInstanceOf(RekognitionCustomLabelsDetector);
     rekognition.on(DetectCustomLabelsCommand).resolves({ CustomLabels: [] });

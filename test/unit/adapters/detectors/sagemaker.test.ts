@@ -23,7 +23,9 @@ const detector = new SageMakerAnomalyDetector(client, { endpointName: 'vigil-ano
 let png: Buffer;
 let mask: Buffer;
 beforeAll(async () => {
-  png = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#6b6f73' } }).png().toBuffer();
+  png = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#6b6f73' } })
+    .png()
+    .toBuffer();
   // 64×48, black, a #23A436 "crack" at x 16–31, y 12–23.
   mask = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#000000' } })
     .composite([{ input: { create: { width: 16, height: 12, channels: 3, background: '#23A436' } }, left: 16, top: 12 }])
@@ -73,7 +75,12 @@ describe('the SageMaker inspector', () => {
     ];
     sagemaker
       .on(InvokeEndpointCommand)
-      .resolves(answer({ IsAnomalous: true, Confidence: 0.7, Anomalies: anomalies, AnomalyMask: mask.toString('base64') }, { InvokedProductionVariant: 'AllTraffic' }));
+      .resolves(
+        answer(
+          { IsAnomalous: true, Confidence: 0.7, Anomalies: anomalies, AnomalyMask: mask.toString('base64') },
+          { InvokedProductionVariant: 'AllTraffic' },
+        ),
+      );
     expect(await detector.inspect(picture())).toEqual({
       isAnomalous: true,
       confidence: 0.7,
@@ -81,7 +88,13 @@ describe('the SageMaker inspector', () => {
       regions: [{ type: 'crack', confidence: 0.7, box: { x: 0.25, y: 0.25, width: 0.25, height: 0.25 } }],
       modelVersion: 'sagemaker:vigil-anomaly:AllTraffic',
       heatmapKey: null,
-      raw: { IsAnomalous: true, Confidence: 0.7, Anomalies: anomalies, anomalyMaskBytes: mask.length, InvokedProductionVariant: 'AllTraffic' },
+      raw: {
+        IsAnomalous: true,
+        Confidence: 0.7,
+        Anomalies: anomalies,
+        anomalyMaskBytes: mask.length,
+        InvokedProductionVariant: 'AllTraffic',
+      },
     });
     expect(await detector.versionFor()).toBe('sagemaker:vigil-anomaly');
   });
@@ -90,14 +103,18 @@ describe('the SageMaker inspector', () => {
     sagemaker.on(InvokeEndpointCommand).resolves(answer('<html>502 Bad Gateway</html>'));
     const error = await detector.inspect(picture()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DetectorError);
-    expect((error as Error).message).toBe('SageMaker endpoint vigil-anomaly answered application/json that is not JSON: "<html>502 Bad Gateway</html>"');
+    expect((error as Error).message).toBe(
+      'SageMaker endpoint vigil-anomaly answered application/json that is not JSON: "<html>502 Bad Gateway</html>"',
+    );
   });
 
   it('refuses JSON of the wrong shape, naming the fields at fault', async () => {
     sagemaker.on(InvokeEndpointCommand).resolves(answer({ IsAnomalous: 'yes', Confidence: 93, AnomalyMask: '%%%' }));
     const error = await detector.inspect(picture()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DetectorError);
-    expect((error as Error).message).toMatch(/^SageMaker endpoint vigil-anomaly answered JSON that is not \{IsAnomalous, Confidence, Anomalies\?, AnomalyMask\?\}: /);
+    expect((error as Error).message).toMatch(
+      /^SageMaker endpoint vigil-anomaly answered JSON that is not \{IsAnomalous, Confidence, Anomalies\?, AnomalyMask\?\}: /,
+    );
     expect((error as Error).message).toMatch(/IsAnomalous: .*; Confidence: .*; AnomalyMask: /);
   });
 
@@ -111,21 +128,33 @@ describe('the SageMaker inspector', () => {
 
   it('passes a model container failure on as a detector error with the service message', async () => {
     sagemaker.on(InvokeEndpointCommand).rejects(
-      new ModelError({ message: 'Received server error (500) from primary with message "boom"', OriginalStatusCode: 500, $metadata: { httpStatusCode: 424 } }),
+      new ModelError({
+        message: 'Received server error (500) from primary with message "boom"',
+        OriginalStatusCode: 500,
+        $metadata: { httpStatusCode: 424 },
+      }),
     );
     const error = await detector.inspect(picture()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DetectorError);
     expect(error).not.toBeInstanceOf(TransientDetectorError);
-    expect((error as Error).message).toBe('sagemaker:InvokeEndpoint failed (ModelError): Received server error (500) from primary with message "boom"');
+    expect((error as Error).message).toBe(
+      'sagemaker:InvokeEndpoint failed (ModelError): Received server error (500) from primary with message "boom"',
+    );
   });
 
   it('names the missing permission when access is denied', async () => {
     // AccessDeniedException is not modelled for SageMaker Runtime: the SDK raises its service exception with that name.
-    const denied = new SageMakerRuntimeServiceException({ name: 'AccessDeniedException', $fault: 'client', message: 'not authorized', $metadata: { httpStatusCode: 400 } });
+    const denied = new SageMakerRuntimeServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      message: 'not authorized',
+      $metadata: { httpStatusCode: 400 },
+    });
     sagemaker.on(InvokeEndpointCommand).rejects(denied);
     await expect(detector.inspect(picture())).rejects.toMatchObject({
       name: 'Vigil.DetectorError',
-      message: 'sagemaker:InvokeEndpoint was denied: the IAM role vigil runs as needs the "sagemaker:InvokeEndpoint" permission (AWS said: not authorized)',
+      message:
+        'sagemaker:InvokeEndpoint was denied: the IAM role vigil runs as needs the "sagemaker:InvokeEndpoint" permission (AWS said: not authorized)',
       cause: denied,
     });
   });

@@ -20,7 +20,10 @@ describe('the in-process event bus', () => {
     await bus.publish('INSPECTION_UPDATED', { inspectionId: 'i', status: 'COMPLETED' });
     await bus.publish('DEVICE_STATUS_CHANGED', change('a'));
     await bus.publish('DEVICE_STATUS_CHANGED', change('b'));
-    expect(await Promise.all(pending)).toEqual([{ done: false, value: change('a') }, { done: false, value: change('a') }]);
+    expect(await Promise.all(pending)).toEqual([
+      { done: false, value: change('a') },
+      { done: false, value: change('a') },
+    ]);
     expect(await first.next()).toEqual({ done: false, value: change('b') });
     expect(await second.next()).toEqual({ done: false, value: change('b') });
     await bus.close();

@@ -9,7 +9,15 @@ const FLOW = 'arn:aws:sagemaker:eu-west-1:123456789012:flow-definition/vigil-ano
 type Box = { left: number; top: number; width: number; height: number; label: string };
 
 /** What the template submits for one worker. */
-const answerContent = ({ boxes = [] as Box[], verdict, comment = '' }: { boxes?: Box[]; verdict?: 'normal' | 'anomalous'; comment?: string }) => ({
+const answerContent = ({
+  boxes = [] as Box[],
+  verdict,
+  comment = '',
+}: {
+  boxes?: Box[];
+  verdict?: 'normal' | 'anomalous';
+  comment?: string;
+}) => ({
   annotatedResult: {
     boundingBoxes: boxes.map(({ left, top, width, height, label }) => ({ height, label, left, top, width })),
     inputImageProperties: { height: 480, width: 640 },
@@ -53,14 +61,17 @@ const outputJson = (humanAnswers: unknown[]) => ({
 describe('reading an A2I output.json', () => {
   it('turns an anomalous answer’s pixel boxes into shares of the image', () => {
     const json = outputJson([
-      humanAnswer('ef7294f850a3d9d1', answerContent({
-        boxes: [
-          { left: 64, top: 120, width: 160, height: 240, label: 'crack' },
-          { left: 480, top: 24, width: 32, height: 48, label: 'flashover' },
-        ],
-        verdict: 'anomalous',
-        comment: '  crack runs across two sheds \n',
-      })),
+      humanAnswer(
+        'ef7294f850a3d9d1',
+        answerContent({
+          boxes: [
+            { left: 64, top: 120, width: 160, height: 240, label: 'crack' },
+            { left: 480, top: 24, width: 32, height: 48, label: 'flashover' },
+          ],
+          verdict: 'anomalous',
+          comment: '  crack runs across two sheds \n',
+        }),
+      ),
     ]);
     expect(parseA2IOutput(json)).toEqual({
       humanLoopName: NAME,
@@ -87,19 +98,34 @@ describe('reading an A2I output.json', () => {
   it('gives one answer per worker, in the file’s order', () => {
     const json = outputJson([
       humanAnswer('worker-one', answerContent({ verdict: 'normal' })),
-      humanAnswer('worker-two', answerContent({ boxes: [{ left: 0, top: 0, width: 320, height: 240, label: 'chipped' }], verdict: 'anomalous', comment: 'chipped rim' })),
+      humanAnswer(
+        'worker-two',
+        answerContent({
+          boxes: [{ left: 0, top: 0, width: 320, height: 240, label: 'chipped' }],
+          verdict: 'anomalous',
+          comment: 'chipped rim',
+        }),
+      ),
       humanAnswer('worker-three', answerContent({ verdict: 'anomalous', comment: 'dirty all over, no one spot' })),
     ]);
     expect(parseA2IOutput(json).answers).toEqual([
       { reviewer: 'a2i:worker-one', verdict: 'NORMAL', regions: [], comment: null },
-      { reviewer: 'a2i:worker-two', verdict: 'ANOMALOUS', regions: [{ box: { x: 0, y: 0, width: 0.5, height: 0.5 }, type: 'chipped' }], comment: 'chipped rim' },
+      {
+        reviewer: 'a2i:worker-two',
+        verdict: 'ANOMALOUS',
+        regions: [{ box: { x: 0, y: 0, width: 0.5, height: 0.5 }, type: 'chipped' }],
+        comment: 'chipped rim',
+      },
       { reviewer: 'a2i:worker-three', verdict: 'ANOMALOUS', regions: [], comment: 'dirty all over, no one spot' },
     ]);
   });
 
   it('lets boxes win over a normal choice, and reads no choice and no boxes as normal', () => {
     const json = outputJson([
-      humanAnswer('kept-the-model-box', answerContent({ boxes: [{ left: 64, top: 120, width: 160, height: 240, label: 'crack' }], verdict: 'normal' })),
+      humanAnswer(
+        'kept-the-model-box',
+        answerContent({ boxes: [{ left: 64, top: 120, width: 160, height: 240, label: 'crack' }], verdict: 'normal' }),
+      ),
       humanAnswer('chose-nothing', answerContent({})),
       humanAnswer('boxes-only', answerContent({ boxes: [{ left: 64, top: 120, width: 160, height: 240, label: 'crack' }] })),
     ]);
@@ -136,20 +162,38 @@ describe('reading an A2I output.json', () => {
     );
     expect(() => parseA2IOutput({ ...outputJson([]), humanAnswers: undefined })).toThrow('humanAnswers: expected a list of answers');
     expect(() => parseA2IOutput(outputJson([]))).toThrow('humanAnswers: expected at least one answer in a completed loop');
-    expect(() => parseA2IOutput(outputJson([{ ...humanAnswer('w', good), workerId: undefined }]))).toThrow('humanAnswers.0.workerId: expected a worker id');
+    expect(() => parseA2IOutput(outputJson([{ ...humanAnswer('w', good), workerId: undefined }]))).toThrow(
+      'humanAnswers.0.workerId: expected a worker id',
+    );
 
     const stringLeft = structuredClone(good) as { annotatedResult: { boundingBoxes: Record<string, unknown>[] } };
     stringLeft.annotatedResult.boundingBoxes[0].left = '64';
-    expect(() => parseA2IOutput(withContent(stringLeft))).toThrow('humanAnswers.0.answerContent.annotatedResult.boundingBoxes.0.left: expected a number of pixels');
+    expect(() => parseA2IOutput(withContent(stringLeft))).toThrow(
+      'humanAnswers.0.answerContent.annotatedResult.boundingBoxes.0.left: expected a number of pixels',
+    );
 
     const { annotatedResult: _boxes, ...withoutBoxes } = good;
-    expect(() => parseA2IOutput(withContent(withoutBoxes))).toThrow('humanAnswers.0.answerContent.annotatedResult: expected the crowd-bounding-box answer');
+    expect(() => parseA2IOutput(withContent(withoutBoxes))).toThrow(
+      'humanAnswers.0.answerContent.annotatedResult: expected the crowd-bounding-box answer',
+    );
     expect(() => parseA2IOutput(withContent({ ...good, annotatedResult: { boundingBoxes: [] } }))).toThrow(
       'humanAnswers.0.answerContent.annotatedResult.inputImageProperties: expected the image size',
     );
-    expect(() => parseA2IOutput(withContent({ ...good, anomalous: { anomalous: 'yes' } }))).toThrow('humanAnswers.0.answerContent.anomalous.anomalous: expected true or false');
+    expect(() => parseA2IOutput(withContent({ ...good, anomalous: { anomalous: 'yes' } }))).toThrow(
+      'humanAnswers.0.answerContent.anomalous.anomalous: expected true or false',
+    );
     expect(() => parseA2IOutput(withContent({ ...good, comment: 42 }))).toThrow('humanAnswers.0.answerContent.comment: expected text');
-    expect(() => parseA2IOutput(outputJson([humanAnswer('a', good), humanAnswer('b', { ...good, annotatedResult: { ...good.annotatedResult, boundingBoxes: [{ left: 1, top: 1, width: -5, height: 4, label: '' }] } })]))).toThrow(
+    expect(() =>
+      parseA2IOutput(
+        outputJson([
+          humanAnswer('a', good),
+          humanAnswer('b', {
+            ...good,
+            annotatedResult: { ...good.annotatedResult, boundingBoxes: [{ left: 1, top: 1, width: -5, height: 4, label: '' }] },
+          }),
+        ]),
+      ),
+    ).toThrow(
       'humanAnswers.1.answerContent.annotatedResult.boundingBoxes.0.width: expected a width ≥ 0; humanAnswers.1.answerContent.annotatedResult.boundingBoxes.0.label: expected a label',
     );
   });

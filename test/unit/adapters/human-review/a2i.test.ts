@@ -119,9 +119,15 @@ describe('starting an A2I human loop', () => {
 
   it('refuses, without calling AWS, a label count crowd-bounding-box cannot show, a bad image URI, size or task id', async () => {
     const types = Array.from({ length: 11 }, (_, i) => `type-${i}`);
-    await expect(review.startHumanLoop(request({ anomalyTypes: types }))).rejects.toThrow('11 anomaly types; crowd-bounding-box needs 1 to 10 labels (ANOMALY_TYPES)');
-    await expect(review.startHumanLoop(request({ anomalyTypes: [] }))).rejects.toThrow('0 anomaly types; crowd-bounding-box needs 1 to 10 labels');
-    await expect(review.startHumanLoop(request({ imageS3Uri: 'normalized/3f/3f2b8c1e.jpg' }))).rejects.toThrow('is not an s3://bucket/key URI');
+    await expect(review.startHumanLoop(request({ anomalyTypes: types }))).rejects.toThrow(
+      '11 anomaly types; crowd-bounding-box needs 1 to 10 labels (ANOMALY_TYPES)',
+    );
+    await expect(review.startHumanLoop(request({ anomalyTypes: [] }))).rejects.toThrow(
+      '0 anomaly types; crowd-bounding-box needs 1 to 10 labels',
+    );
+    await expect(review.startHumanLoop(request({ imageS3Uri: 'normalized/3f/3f2b8c1e.jpg' }))).rejects.toThrow(
+      'is not an s3://bucket/key URI',
+    );
     await expect(review.startHumanLoop(request({ imageWidth: 0 }))).rejects.toThrow('image size 0×480');
     await expect(review.startHumanLoop(request({ taskId: 'task-1' }))).rejects.toThrow('is not a UUID');
     expect(a2i).toHaveReceivedCommandTimes(StartHumanLoopCommand, 0);
@@ -129,7 +135,11 @@ describe('starting an A2I human loop', () => {
 
   it('takes a loop that already exists under the name as started', async () => {
     a2i.on(StartHumanLoopCommand).rejects(
-      new ConflictException({ message: 'A human loop with the same name already exists', Message: 'A human loop with the same name already exists', $metadata: { httpStatusCode: 409 } }),
+      new ConflictException({
+        message: 'A human loop with the same name already exists',
+        Message: 'A human loop with the same name already exists',
+        $metadata: { httpStatusCode: 409 },
+      }),
     );
     expect(await review.startHumanLoop(request({ attempt: 1 }))).toEqual({ humanLoopName: `vigil-${TASK_ID}-r1` });
   });
@@ -159,14 +169,42 @@ describe('starting an A2I human loop', () => {
   });
 
   it.each([
-    { name: 'ValidationException', sdkError: new ValidationException({ message: 'InputContent exceeds the maximum size', Message: 'InputContent exceeds the maximum size', $metadata: { httpStatusCode: 400 } }), said: 'InputContent exceeds the maximum size' },
-    { name: 'ResourceNotFoundException', sdkError: new ResourceNotFoundException({ message: 'Flow definition vigil-anomaly-review not found', Message: 'Flow definition vigil-anomaly-review not found', $metadata: { httpStatusCode: 404 } }), said: 'Flow definition vigil-anomaly-review not found' },
-    { name: 'ServiceQuotaExceededException', sdkError: new ServiceQuotaExceededException({ message: 'Too many human loops in progress', Message: 'Too many human loops in progress', $metadata: { httpStatusCode: 402 } }), said: 'Too many human loops in progress' },
+    {
+      name: 'ValidationException',
+      sdkError: new ValidationException({
+        message: 'InputContent exceeds the maximum size',
+        Message: 'InputContent exceeds the maximum size',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      said: 'InputContent exceeds the maximum size',
+    },
+    {
+      name: 'ResourceNotFoundException',
+      sdkError: new ResourceNotFoundException({
+        message: 'Flow definition vigil-anomaly-review not found',
+        Message: 'Flow definition vigil-anomaly-review not found',
+        $metadata: { httpStatusCode: 404 },
+      }),
+      said: 'Flow definition vigil-anomaly-review not found',
+    },
+    {
+      name: 'ServiceQuotaExceededException',
+      sdkError: new ServiceQuotaExceededException({
+        message: 'Too many human loops in progress',
+        Message: 'Too many human loops in progress',
+        $metadata: { httpStatusCode: 402 },
+      }),
+      said: 'Too many human loops in progress',
+    },
   ])('passes AWS’s message on for $name, as an error no retry fixes', async ({ sdkError, said }) => {
     a2i.on(StartHumanLoopCommand).rejects(sdkError);
     const error = await review.startHumanLoop(request()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DetectorError);
-    expect(error).toMatchObject({ name: 'Vigil.DetectorError', message: `sagemaker:StartHumanLoop failed (${sdkError.name}): ${said}`, cause: sdkError });
+    expect(error).toMatchObject({
+      name: 'Vigil.DetectorError',
+      message: `sagemaker:StartHumanLoop failed (${sdkError.name}): ${said}`,
+      cause: sdkError,
+    });
   });
 
   it('is the a2i kind of human review', () => {

@@ -63,7 +63,13 @@ function sequence(): string[] {
 
 describe('the Lookout for Vision trainer', () => {
   it('starts training with a CreateModel request tied to the vigil model version', async () => {
-    lookout.on(CreateModelCommand).resolves({ ModelMetadata: { ModelVersion: '4', Status: 'TRAINING', ModelArn: 'arn:aws:lookoutvision:eu-west-1:123456789012:model/vigil-poles/4' } });
+    lookout.on(CreateModelCommand).resolves({
+      ModelMetadata: {
+        ModelVersion: '4',
+        Status: 'TRAINING',
+        ModelArn: 'arn:aws:lookoutvision:eu-west-1:123456789012:model/vigil-poles/4',
+      },
+    });
     await expect(trainer.start(request)).resolves.toEqual({ externalId: 'vigil-poles:4' });
     expect(lookout.commandCalls(CreateModelCommand)).toHaveLength(1);
     expect(lookout.commandCalls(CreateModelCommand)[0].args[0].input).toEqual({
@@ -129,13 +135,15 @@ describe('the Lookout for Vision trainer', () => {
 
   it('reports null metrics a trained version does not have', async () => {
     lookout.on(DescribeModelCommand).resolves(described('4', 'TRAINED', { Performance: { F1Score: 0.5 } }));
-    await expect(trainer.status('vigil-poles:4')).resolves.toMatchObject({ metrics: { precision: null, recall: null, f1: 0.5, auroc: null } });
+    await expect(trainer.status('vigil-poles:4')).resolves.toMatchObject({
+      metrics: { precision: null, recall: null, f1: 0.5, auroc: null },
+    });
   });
 
   it('reports a failed training with Lookout’s status message as cause', async () => {
-    lookout.on(DescribeModelCommand).resolves(
-      described('4', 'TRAINING_FAILED', { StatusMessage: 'The test dataset must contain at least 10 anomalous images.' }),
-    );
+    lookout
+      .on(DescribeModelCommand)
+      .resolves(described('4', 'TRAINING_FAILED', { StatusMessage: 'The test dataset must contain at least 10 anomalous images.' }));
     await expect(trainer.status('vigil-poles:4')).resolves.toEqual({
       state: 'FAILED',
       error: 'LookoutVision.TRAINING_FAILED',
@@ -145,8 +153,20 @@ describe('the Lookout for Vision trainer', () => {
 
   it('reports a version being deleted, or gone, as FAILED', async () => {
     lookout.on(DescribeModelCommand).resolvesOnce(described('4', 'DELETING', { StatusMessage: undefined }));
-    await expect(trainer.status('vigil-poles:4')).resolves.toEqual({ state: 'FAILED', error: 'LookoutVision.DELETING', cause: 'model version 4 of project vigil-poles is DELETING' });
-    lookout.on(DescribeModelCommand).rejects(new ResourceNotFoundException({ message: 'Model not found', Message: 'Model not found', ResourceId: '4', ResourceType: 'MODEL', $metadata: { httpStatusCode: 404 } }));
+    await expect(trainer.status('vigil-poles:4')).resolves.toEqual({
+      state: 'FAILED',
+      error: 'LookoutVision.DELETING',
+      cause: 'model version 4 of project vigil-poles is DELETING',
+    });
+    lookout.on(DescribeModelCommand).rejects(
+      new ResourceNotFoundException({
+        message: 'Model not found',
+        Message: 'Model not found',
+        ResourceId: '4',
+        ResourceType: 'MODEL',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
     await expect(trainer.status('vigil-poles:4')).resolves.toMatchObject({ state: 'FAILED', error: 'LookoutVision.NotFound' });
   });
 
@@ -164,15 +184,25 @@ describe('the Lookout for Vision trainer', () => {
   });
 
   it('says which permission is missing when CreateModel is denied', async () => {
-    lookout.on(CreateModelCommand).rejects(new AccessDeniedException({ message: 'not authorized', Message: 'not authorized', $metadata: { httpStatusCode: 403 } }));
+    lookout
+      .on(CreateModelCommand)
+      .rejects(new AccessDeniedException({ message: 'not authorized', Message: 'not authorized', $metadata: { httpStatusCode: 403 } }));
     const error = (await trainer.start(request).catch((e: unknown) => e)) as Error;
     expect(error).not.toBeInstanceOf(TransientDetectorError);
     expect(error.name).toBe('Vigil.DetectorError');
-    expect(error.message).toMatch(/^lookoutvision:CreateModel was denied: the IAM role vigil runs as needs the "lookoutvision:CreateModel" permission/);
+    expect(error.message).toMatch(
+      /^lookoutvision:CreateModel was denied: the IAM role vigil runs as needs the "lookoutvision:CreateModel" permission/,
+    );
   });
 
   it('names the settings to check when CreateModel refuses the request', async () => {
-    lookout.on(CreateModelCommand).rejects(new ValidationException({ message: 'Project has no test dataset', Message: 'Project has no test dataset', $metadata: { httpStatusCode: 400 } }));
+    lookout.on(CreateModelCommand).rejects(
+      new ValidationException({
+        message: 'Project has no test dataset',
+        Message: 'Project has no test dataset',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     await expect(trainer.start(request)).rejects.toMatchObject({
       name: 'Vigil.DetectorError',
       message:
@@ -182,7 +212,13 @@ describe('the Lookout for Vision trainer', () => {
 });
 
 describe('the Lookout for Vision deployer', () => {
-  const deployer = new LookoutDeployer(client, { projectName: 'vigil-poles', minInferenceUnits: 2, maxInferenceUnits: 4, pollIntervalMs: 1, timeoutMs: 200 });
+  const deployer = new LookoutDeployer(client, {
+    projectName: 'vigil-poles',
+    minInferenceUnits: 2,
+    maxInferenceUnits: 4,
+    pollIntervalMs: 1,
+    timeoutMs: 200,
+  });
   const target: ExternalModel = { modelVersionId: 'mv-new', externalVersion: '4', artifactUri: null };
   const previous: ExternalModel = { modelVersionId: 'mv-old', externalVersion: '3', artifactUri: null };
 
@@ -212,8 +248,18 @@ describe('the Lookout for Vision deployer', () => {
   it('leaves MaxInferenceUnits out when auto-scaling is off', async () => {
     lookout.on(DescribeModelCommand).resolvesOnce(described('4', 'TRAINED')).resolves(described('4', 'HOSTED'));
     lookout.on(StartModelCommand).resolves({ Status: 'STARTING_HOSTING' });
-    await new LookoutDeployer(client, { projectName: 'vigil-poles', minInferenceUnits: 1, maxInferenceUnits: null, pollIntervalMs: 1 }).deploy(target, null);
-    expect(lookout.commandCalls(StartModelCommand)[0].args[0].input).toEqual({ ProjectName: 'vigil-poles', ModelVersion: '4', MinInferenceUnits: 1, ClientToken: expect.any(String) });
+    await new LookoutDeployer(client, {
+      projectName: 'vigil-poles',
+      minInferenceUnits: 1,
+      maxInferenceUnits: null,
+      pollIntervalMs: 1,
+    }).deploy(target, null);
+    expect(lookout.commandCalls(StartModelCommand)[0].args[0].input).toEqual({
+      ProjectName: 'vigil-poles',
+      ModelVersion: '4',
+      MinInferenceUnits: 1,
+      ClientToken: expect.any(String),
+    });
     expect(lookout).not.toHaveReceivedCommand(StopModelCommand);
   });
 
@@ -225,7 +271,10 @@ describe('the Lookout for Vision deployer', () => {
   });
 
   it('on a retry finds the target starting and does not start it twice', async () => {
-    lookout.on(DescribeModelCommand, { ModelVersion: '4' }).resolvesOnce(described('4', 'STARTING_HOSTING')).resolves(described('4', 'HOSTED'));
+    lookout
+      .on(DescribeModelCommand, { ModelVersion: '4' })
+      .resolvesOnce(described('4', 'STARTING_HOSTING'))
+      .resolves(described('4', 'HOSTED'));
     lookout.on(DescribeModelCommand, { ModelVersion: '3' }).resolves(described('3', 'HOSTED'));
     await deployer.deploy(target, previous);
     expect(sequence()).toEqual(['DescribeModel 4', 'DescribeModel 4', 'DescribeModel 3', 'StopModel 3']);
@@ -257,15 +306,25 @@ describe('the Lookout for Vision deployer', () => {
     lookout.on(StartModelCommand).resolves({ Status: 'STARTING_HOSTING' });
     await expect(deployer.deploy(target, previous)).rejects.toMatchObject({
       name: 'Vigil.DetectorError',
-      message: 'Lookout for Vision could not host model version 4 of project vigil-poles (HOSTING_FAILED): Insufficient capacity for inference units.; version 3 keeps serving',
+      message:
+        'Lookout for Vision could not host model version 4 of project vigil-poles (HOSTING_FAILED): Insufficient capacity for inference units.; version 3 keeps serving',
     });
     expect(lookout).not.toHaveReceivedCommand(StopModelCommand);
   });
 
   it('gives up waiting with a retryable error and stops nothing', async () => {
-    lookout.on(DescribeModelCommand, { ModelVersion: '4' }).resolvesOnce(described('4', 'TRAINED')).resolves(described('4', 'STARTING_HOSTING'));
+    lookout
+      .on(DescribeModelCommand, { ModelVersion: '4' })
+      .resolvesOnce(described('4', 'TRAINED'))
+      .resolves(described('4', 'STARTING_HOSTING'));
     lookout.on(StartModelCommand).resolves({ Status: 'STARTING_HOSTING' });
-    const quick = new LookoutDeployer(client, { projectName: 'vigil-poles', minInferenceUnits: 1, maxInferenceUnits: null, pollIntervalMs: 1, timeoutMs: 20 });
+    const quick = new LookoutDeployer(client, {
+      projectName: 'vigil-poles',
+      minInferenceUnits: 1,
+      maxInferenceUnits: null,
+      pollIntervalMs: 1,
+      timeoutMs: 20,
+    });
     const error = await quick.deploy(target, previous).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDetectorError);
     expect((error as Error).message).toBe('Lookout for Vision model version 4 is still STARTING_HOSTING after 0.02 s');
@@ -274,7 +333,9 @@ describe('the Lookout for Vision deployer', () => {
 
   it('refuses to host a version whose training failed', async () => {
     lookout.on(DescribeModelCommand).resolves(described('4', 'TRAINING_FAILED'));
-    await expect(deployer.deploy(target, previous)).rejects.toThrow('cannot host Lookout for Vision model version 4 of project vigil-poles: it is TRAINING_FAILED');
+    await expect(deployer.deploy(target, previous)).rejects.toThrow(
+      'cannot host Lookout for Vision model version 4 of project vigil-poles: it is TRAINING_FAILED',
+    );
     expect(lookout).not.toHaveReceivedCommand(StartModelCommand);
     expect(lookout).not.toHaveReceivedCommand(StopModelCommand);
   });
@@ -303,7 +364,10 @@ describe('the AWS trainer factory for Lookout for Vision', () => {
     expect(built!.kind).toBe('lookout-for-vision');
     lookout.on(CreateModelCommand).resolves({ ModelMetadata: { ModelVersion: '5' } });
     await expect(built!.start(request)).resolves.toEqual({ externalId: 'vigil-poles:5' });
-    expect(lookout).toHaveReceivedCommandWith(CreateModelCommand, { ProjectName: 'vigil-poles', OutputConfig: { S3Location: { Bucket: 'vigil-models', Prefix: 'lookout/' } } });
+    expect(lookout).toHaveReceivedCommandWith(CreateModelCommand, {
+      ProjectName: 'vigil-poles',
+      OutputConfig: { S3Location: { Bucket: 'vigil-models', Prefix: 'lookout/' } },
+    });
 
     const deployer = createExternalDeployer(config, { lookout: client });
     expect(deployer).toBeInstanceOf(LookoutDeployer);
@@ -316,7 +380,9 @@ describe('the AWS trainer factory for Lookout for Vision', () => {
 
   it('returns nothing for the built-in detector', () => {
     const config = loadConfig({});
-    expect(createExternalTrainer(config, { lookout: client, sagemaker: new SageMakerClient({ region: 'eu-west-1', credentials }) })).toBeNull();
+    expect(
+      createExternalTrainer(config, { lookout: client, sagemaker: new SageMakerClient({ region: 'eu-west-1', credentials }) }),
+    ).toBeNull();
     expect(createExternalDeployer(config)).toBeNull();
   });
 
@@ -329,6 +395,8 @@ describe('the AWS trainer factory for Lookout for Vision', () => {
 
   it('refuses a dataset project other than the one the detector uses', () => {
     const config = loadConfig({ ...env, LOOKOUT_DATASET_PROJECT: 'vigil-other', OBJECT_STORE: 's3', S3_BUCKET: 'vigil-images' });
-    expect(() => createExternalTrainer(config, { lookout: client })).toThrow(/LOOKOUT_DATASET_PROJECT="vigil-other" and LOOKOUT_PROJECT_NAME="vigil-poles"/);
+    expect(() => createExternalTrainer(config, { lookout: client })).toThrow(
+      /LOOKOUT_DATASET_PROJECT="vigil-other" and LOOKOUT_PROJECT_NAME="vigil-poles"/,
+    );
   });
 });

@@ -19,7 +19,12 @@ import 'aws-sdk-client-mock-jest';
 import { ConfigError, loadConfig } from '../../../../src/config/config';
 import { TransientDetectorError } from '../../../../src/adapters/detectors/detector.port';
 import { createExternalDeployer, createExternalTrainer } from '../../../../src/adapters/model-trainer/model-trainer.factory';
-import { METRIC_DEFINITIONS, SageMakerDeployer, SageMakerTrainer, trainingJobName } from '../../../../src/adapters/model-trainer/sagemaker.driver';
+import {
+  METRIC_DEFINITIONS,
+  SageMakerDeployer,
+  SageMakerTrainer,
+  trainingJobName,
+} from '../../../../src/adapters/model-trainer/sagemaker.driver';
 import { type ExternalModel, type TrainingRequest } from '../../../../src/adapters/model-trainer/model-trainer.port';
 
 const credentials = { accessKeyId: 'AKIAVIGILTEST', secretAccessKey: 'vigil-test-secret' };
@@ -54,7 +59,14 @@ function sdkError(name: string, message: string, httpStatusCode: number, fault: 
 function manifestChannel(name: string, uri: string) {
   return {
     ChannelName: name,
-    DataSource: { S3DataSource: { S3DataType: 'AugmentedManifestFile', S3Uri: uri, S3DataDistributionType: 'FullyReplicated', AttributeNames: ['source-ref', 'anomaly-label'] } },
+    DataSource: {
+      S3DataSource: {
+        S3DataType: 'AugmentedManifestFile',
+        S3Uri: uri,
+        S3DataDistributionType: 'FullyReplicated',
+        AttributeNames: ['source-ref', 'anomaly-label'],
+      },
+    },
     InputMode: 'Pipe',
     RecordWrapperType: 'RecordIO',
     ContentType: 'application/x-recordio',
@@ -130,14 +142,20 @@ describe('the SageMaker trainer', () => {
 
   it('finds the job a retried step already started', async () => {
     sagemaker.on(CreateTrainingJobCommand).rejects(
-      new ResourceInUse({ message: 'Training job names must be unique within an AWS account and region, and a training job with this name already exists', $metadata: { httpStatusCode: 400 } }),
+      new ResourceInUse({
+        message: 'Training job names must be unique within an AWS account and region, and a training job with this name already exists',
+        $metadata: { httpStatusCode: 400 },
+      }),
     );
     await expect(trainer.start(request)).resolves.toEqual({ externalId: jobName });
     expect(sagemaker.commandCalls(CreateTrainingJobCommand)).toHaveLength(1);
   });
 
   it('reports a job in progress or stopping as RUNNING with its secondary status', async () => {
-    sagemaker.on(DescribeTrainingJobCommand).resolvesOnce(job({ SecondaryStatus: 'Downloading' })).resolvesOnce(job({ TrainingJobStatus: 'Stopping', SecondaryStatus: 'Stopping' }));
+    sagemaker
+      .on(DescribeTrainingJobCommand)
+      .resolvesOnce(job({ SecondaryStatus: 'Downloading' }))
+      .resolvesOnce(job({ TrainingJobStatus: 'Stopping', SecondaryStatus: 'Stopping' }));
     await expect(trainer.status(jobName)).resolves.toEqual({ state: 'RUNNING', message: 'Downloading' });
     await expect(trainer.status(jobName)).resolves.toEqual({ state: 'RUNNING', message: 'Stopping' });
     expect(sagemaker.commandCalls(DescribeTrainingJobCommand)[0].args[0].input).toEqual({ TrainingJobName: jobName });
@@ -170,13 +188,27 @@ describe('the SageMaker trainer', () => {
       .on(DescribeTrainingJobCommand)
       .resolvesOnce(job({ TrainingJobStatus: 'Failed', SecondaryStatus: 'Failed', FailureReason: 'AlgorithmError: test channel is empty' }))
       .resolvesOnce(job({ TrainingJobStatus: 'Stopped', SecondaryStatus: 'MaxRuntimeExceeded' }));
-    await expect(trainer.status(jobName)).resolves.toEqual({ state: 'FAILED', error: 'SageMaker.Failed', cause: 'AlgorithmError: test channel is empty' });
-    await expect(trainer.status(jobName)).resolves.toEqual({ state: 'FAILED', error: 'SageMaker.Stopped', cause: `training job ${jobName} is Stopped (MaxRuntimeExceeded)` });
+    await expect(trainer.status(jobName)).resolves.toEqual({
+      state: 'FAILED',
+      error: 'SageMaker.Failed',
+      cause: 'AlgorithmError: test channel is empty',
+    });
+    await expect(trainer.status(jobName)).resolves.toEqual({
+      state: 'FAILED',
+      error: 'SageMaker.Stopped',
+      cause: `training job ${jobName} is Stopped (MaxRuntimeExceeded)`,
+    });
   });
 
   it('reports a job that does not exist as FAILED', async () => {
-    sagemaker.on(DescribeTrainingJobCommand).rejects(new ResourceNotFound({ message: 'Requested resource not found.', $metadata: { httpStatusCode: 400 } }));
-    await expect(trainer.status(jobName)).resolves.toEqual({ state: 'FAILED', error: 'SageMaker.NotFound', cause: `training job ${jobName} does not exist` });
+    sagemaker
+      .on(DescribeTrainingJobCommand)
+      .rejects(new ResourceNotFound({ message: 'Requested resource not found.', $metadata: { httpStatusCode: 400 } }));
+    await expect(trainer.status(jobName)).resolves.toEqual({
+      state: 'FAILED',
+      error: 'SageMaker.NotFound',
+      cause: `training job ${jobName} does not exist`,
+    });
   });
 
   it('turns throttling and server errors into retryable errors', async () => {
@@ -188,7 +220,9 @@ describe('the SageMaker trainer', () => {
   });
 
   it('says what to fix when CreateTrainingJob is denied', async () => {
-    sagemaker.on(CreateTrainingJobCommand).rejects(sdkError('AccessDeniedException', 'User is not authorized to perform: iam:PassRole', 400));
+    sagemaker
+      .on(CreateTrainingJobCommand)
+      .rejects(sdkError('AccessDeniedException', 'User is not authorized to perform: iam:PassRole', 400));
     const error = (await trainer.start(request).catch((e: unknown) => e)) as Error;
     expect(error).not.toBeInstanceOf(TransientDetectorError);
     expect(error.name).toBe('Vigil.DetectorError');
@@ -202,9 +236,20 @@ describe('the SageMaker trainer', () => {
     sagemaker
       .on(CreateTrainingJobCommand)
       .rejectsOnce(sdkError('ValidationException', 'Invalid S3Uri: manifest not found', 400))
-      .rejectsOnce(new ResourceLimitExceeded({ message: 'The account-level service limit for ml.g4dn.xlarge is 0 Instances', $metadata: { httpStatusCode: 400 } }));
-    await expect(trainer.start(request)).rejects.toMatchObject({ name: 'Vigil.DetectorError', message: expect.stringMatching(/^sagemaker:CreateTrainingJob failed \(ValidationException\): Invalid S3Uri/) });
-    await expect(trainer.start(request)).rejects.toMatchObject({ name: 'Vigil.DetectorError', message: expect.stringContaining('SAGEMAKER_TRAINING_INSTANCE_TYPE (and its quota)') });
+      .rejectsOnce(
+        new ResourceLimitExceeded({
+          message: 'The account-level service limit for ml.g4dn.xlarge is 0 Instances',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    await expect(trainer.start(request)).rejects.toMatchObject({
+      name: 'Vigil.DetectorError',
+      message: expect.stringMatching(/^sagemaker:CreateTrainingJob failed \(ValidationException\): Invalid S3Uri/),
+    });
+    await expect(trainer.start(request)).rejects.toMatchObject({
+      name: 'Vigil.DetectorError',
+      message: expect.stringContaining('SAGEMAKER_TRAINING_INSTANCE_TYPE (and its quota)'),
+    });
   });
 });
 
@@ -219,10 +264,22 @@ describe('the SageMaker deployer', () => {
   };
   const deployer = new SageMakerDeployer(client, deployerOptions);
   const oldJob = 'vigil-cm3old000000vigil7f3q9z0';
-  const target: ExternalModel = { modelVersionId: 'cm3x8k2p50000vigil7f3q9z1', externalVersion: jobName, artifactUri: `s3://vigil-models/sagemaker/${jobName}/output/model.tar.gz` };
-  const previous: ExternalModel = { modelVersionId: 'cm3old000000vigil7f3q9z0', externalVersion: oldJob, artifactUri: `s3://vigil-models/sagemaker/${oldJob}/output/model.tar.gz` };
+  const target: ExternalModel = {
+    modelVersionId: 'cm3x8k2p50000vigil7f3q9z1',
+    externalVersion: jobName,
+    artifactUri: `s3://vigil-models/sagemaker/${jobName}/output/model.tar.gz`,
+  };
+  const previous: ExternalModel = {
+    modelVersionId: 'cm3old000000vigil7f3q9z0',
+    externalVersion: oldJob,
+    artifactUri: `s3://vigil-models/sagemaker/${oldJob}/output/model.tar.gz`,
+  };
 
-  function endpoint(EndpointStatus: DescribeEndpointOutput['EndpointStatus'], EndpointConfigName: string, extra: Partial<DescribeEndpointOutput> = {}): DescribeEndpointOutput {
+  function endpoint(
+    EndpointStatus: DescribeEndpointOutput['EndpointStatus'],
+    EndpointConfigName: string,
+    extra: Partial<DescribeEndpointOutput> = {},
+  ): DescribeEndpointOutput {
     return {
       EndpointName: 'vigil-anomaly',
       EndpointArn: 'arn:aws:sagemaker:eu-west-1:123456789012:endpoint/vigil-anomaly',
@@ -233,20 +290,36 @@ describe('the SageMaker deployer', () => {
       ...extra,
     };
   }
-  const updating = endpoint('Updating', oldJob, { PendingDeploymentSummary: { EndpointConfigName: jobName, StartTime: new Date('2025-03-02T12:00:00Z') } });
+  const updating = endpoint('Updating', oldJob, {
+    PendingDeploymentSummary: { EndpointConfigName: jobName, StartTime: new Date('2025-03-02T12:00:00Z') },
+  });
 
   /** Command names in the order the client received them. */
-  const sequence = () => sagemaker.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''));
+  const sequence = () =>
+    sagemaker.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''));
 
   it('creates the model and its endpoint config, then points the endpoint at them', async () => {
     sagemaker.on(CreateModelCommand).resolves({ ModelArn: `arn:aws:sagemaker:eu-west-1:123456789012:model/${jobName}` });
-    sagemaker.on(CreateEndpointConfigCommand).resolves({ EndpointConfigArn: `arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/${jobName}` });
-    sagemaker.on(DescribeEndpointCommand).resolvesOnce(endpoint('InService', oldJob)).resolvesOnce(updating).resolves(endpoint('InService', jobName));
+    sagemaker
+      .on(CreateEndpointConfigCommand)
+      .resolves({ EndpointConfigArn: `arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/${jobName}` });
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolvesOnce(endpoint('InService', oldJob))
+      .resolvesOnce(updating)
+      .resolves(endpoint('InService', jobName));
     sagemaker.on(UpdateEndpointCommand).resolves({ EndpointArn: 'arn:aws:sagemaker:eu-west-1:123456789012:endpoint/vigil-anomaly' });
 
     await deployer.deploy(target, previous);
 
-    expect(sequence()).toEqual(['CreateModel', 'CreateEndpointConfig', 'DescribeEndpoint', 'UpdateEndpoint', 'DescribeEndpoint', 'DescribeEndpoint']);
+    expect(sequence()).toEqual([
+      'CreateModel',
+      'CreateEndpointConfig',
+      'DescribeEndpoint',
+      'UpdateEndpoint',
+      'DescribeEndpoint',
+      'DescribeEndpoint',
+    ]);
     expect(sagemaker.commandCalls(CreateModelCommand)[0].args[0].input).toEqual({
       ModelName: jobName,
       PrimaryContainer: { Image: deployerOptions.inferenceImage, ModelDataUrl: target.artifactUri },
@@ -258,15 +331,32 @@ describe('the SageMaker deployer', () => {
       ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: jobName, InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }],
       Tags: [{ Key: 'vigil:model-version-id', Value: 'cm3x8k2p50000vigil7f3q9z1' }],
     });
-    expect(sagemaker.commandCalls(UpdateEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'vigil-anomaly', EndpointConfigName: jobName });
+    expect(sagemaker.commandCalls(UpdateEndpointCommand)[0].args[0].input).toEqual({
+      EndpointName: 'vigil-anomaly',
+      EndpointConfigName: jobName,
+    });
     expect(sagemaker.commandCalls(DescribeEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'vigil-anomaly' });
   });
 
   it('treats a model and config that already exist as made, on a retried step', async () => {
-    sagemaker.on(CreateModelCommand).rejects(sdkError('ValidationException', `Cannot create already existing model "arn:aws:sagemaker:eu-west-1:123456789012:model/${jobName}".`, 400));
+    sagemaker
+      .on(CreateModelCommand)
+      .rejects(
+        sdkError(
+          'ValidationException',
+          `Cannot create already existing model "arn:aws:sagemaker:eu-west-1:123456789012:model/${jobName}".`,
+          400,
+        ),
+      );
     sagemaker
       .on(CreateEndpointConfigCommand)
-      .rejects(sdkError('ValidationException', `Cannot create already existing endpoint configuration "arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/${jobName}".`, 400));
+      .rejects(
+        sdkError(
+          'ValidationException',
+          `Cannot create already existing endpoint configuration "arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/${jobName}".`,
+          400,
+        ),
+      );
     sagemaker.on(DescribeEndpointCommand).resolvesOnce(endpoint('InService', oldJob)).resolves(endpoint('InService', jobName));
     await new SageMakerDeployer(client, { ...deployerOptions, waitForInService: false }).deploy(target, previous);
     expect(sequence()).toEqual(['CreateModel', 'CreateEndpointConfig', 'DescribeEndpoint', 'UpdateEndpoint']);
@@ -274,7 +364,9 @@ describe('the SageMaker deployer', () => {
 
   it('changes nothing when the endpoint already serves the target', async () => {
     sagemaker.on(CreateModelCommand).rejects(sdkError('ValidationException', 'Cannot create already existing model "m".', 400));
-    sagemaker.on(CreateEndpointConfigCommand).rejects(sdkError('ValidationException', 'Cannot create already existing endpoint configuration "c".', 400));
+    sagemaker
+      .on(CreateEndpointConfigCommand)
+      .rejects(sdkError('ValidationException', 'Cannot create already existing endpoint configuration "c".', 400));
     sagemaker.on(DescribeEndpointCommand).resolves(endpoint('InService', jobName));
     await deployer.deploy(target, previous);
     expect(sagemaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
@@ -291,12 +383,24 @@ describe('the SageMaker deployer', () => {
   it('creates the endpoint on the first deploy', async () => {
     sagemaker
       .on(DescribeEndpointCommand)
-      .rejectsOnce(sdkError('ValidationException', 'Could not find endpoint "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/vigil-anomaly".', 400))
+      .rejectsOnce(
+        sdkError('ValidationException', 'Could not find endpoint "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/vigil-anomaly".', 400),
+      )
       .resolvesOnce(endpoint('Creating', jobName))
       .resolves(endpoint('InService', jobName));
     await deployer.deploy(target, null);
-    expect(sequence()).toEqual(['CreateModel', 'CreateEndpointConfig', 'DescribeEndpoint', 'CreateEndpoint', 'DescribeEndpoint', 'DescribeEndpoint']);
-    expect(sagemaker.commandCalls(CreateEndpointCommand)[0].args[0].input).toEqual({ EndpointName: 'vigil-anomaly', EndpointConfigName: jobName });
+    expect(sequence()).toEqual([
+      'CreateModel',
+      'CreateEndpointConfig',
+      'DescribeEndpoint',
+      'CreateEndpoint',
+      'DescribeEndpoint',
+      'DescribeEndpoint',
+    ]);
+    expect(sagemaker.commandCalls(CreateEndpointCommand)[0].args[0].input).toEqual({
+      EndpointName: 'vigil-anomaly',
+      EndpointConfigName: jobName,
+    });
     expect(sagemaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
   });
 
@@ -305,7 +409,11 @@ describe('the SageMaker deployer', () => {
       .on(DescribeEndpointCommand)
       .resolvesOnce(endpoint('InService', oldJob))
       .resolvesOnce(updating)
-      .resolves(endpoint('InService', oldJob, { FailureReason: 'The primary container for production variant AllTraffic did not pass the ping health check.' }));
+      .resolves(
+        endpoint('InService', oldJob, {
+          FailureReason: 'The primary container for production variant AllTraffic did not pass the ping health check.',
+        }),
+      );
     await expect(deployer.deploy(target, previous)).rejects.toMatchObject({
       name: 'Vigil.DetectorError',
       message: `SageMaker endpoint vigil-anomaly did not take ${jobName} and kept serving ${oldJob}: The primary container for production variant AllTraffic did not pass the ping health check.`,
@@ -313,21 +421,27 @@ describe('the SageMaker deployer', () => {
   });
 
   it('asks for a retry while the endpoint is busy with another update', async () => {
-    sagemaker.on(DescribeEndpointCommand).resolves(endpoint('Updating', oldJob, { PendingDeploymentSummary: { EndpointConfigName: 'someone-elses-config' } }));
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves(endpoint('Updating', oldJob, { PendingDeploymentSummary: { EndpointConfigName: 'someone-elses-config' } }));
     await expect(deployer.deploy(target, previous)).rejects.toBeInstanceOf(TransientDetectorError);
     expect(sagemaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
   });
 
   it('refuses to update a failed endpoint and says so', async () => {
     sagemaker.on(DescribeEndpointCommand).resolves(endpoint('Failed', oldJob, { FailureReason: 'Image not found' }));
-    await expect(deployer.deploy(target, previous)).rejects.toThrow('SageMaker endpoint vigil-anomaly is Failed (Image not found): repair or delete it, then deploy again');
+    await expect(deployer.deploy(target, previous)).rejects.toThrow(
+      'SageMaker endpoint vigil-anomaly is Failed (Image not found): repair or delete it, then deploy again',
+    );
     expect(sagemaker).not.toHaveReceivedCommand(UpdateEndpointCommand);
   });
 
   it('gives up waiting with a retryable error', async () => {
     sagemaker.on(DescribeEndpointCommand).resolvesOnce(endpoint('InService', oldJob)).resolves(updating);
     const quick = new SageMakerDeployer(client, { ...deployerOptions, timeoutMs: 20 });
-    await expect(quick.deploy(target, previous)).rejects.toThrow(new TransientDetectorError('SageMaker endpoint vigil-anomaly is still Updating after 0.02 s'));
+    await expect(quick.deploy(target, previous)).rejects.toThrow(
+      new TransientDetectorError('SageMaker endpoint vigil-anomaly is still Updating after 0.02 s'),
+    );
   });
 
   it('needs the training’s model artifact', async () => {
@@ -343,7 +457,9 @@ describe('the SageMaker deployer', () => {
     sagemaker.on(CreateModelCommand).rejects(sdkError('AccessDeniedException', 'not authorized to perform iam:PassRole', 400));
     await expect(deployer.deploy(target, previous)).rejects.toMatchObject({
       name: 'Vigil.DetectorError',
-      message: expect.stringMatching(/^sagemaker:CreateModel was denied: .*"sagemaker:CreateModel" permission.*Check SAGEMAKER_INFERENCE_IMAGE and SAGEMAKER_ROLE_ARN \(vigil needs iam:PassRole on it\)$/),
+      message: expect.stringMatching(
+        /^sagemaker:CreateModel was denied: .*"sagemaker:CreateModel" permission.*Check SAGEMAKER_INFERENCE_IMAGE and SAGEMAKER_ROLE_ARN \(vigil needs iam:PassRole on it\)$/,
+      ),
     });
   });
 });
@@ -373,16 +489,28 @@ describe('the AWS trainer factory for SageMaker', () => {
 
     const deployer = createExternalDeployer(config, { sagemaker: client });
     expect(deployer).toBeInstanceOf(SageMakerDeployer);
-    sagemaker.on(DescribeEndpointCommand).resolvesOnce({ EndpointName: 'vigil-anomaly', EndpointArn: 'arn', EndpointConfigName: 'old', EndpointStatus: 'InService', CreationTime: new Date(), LastModifiedTime: new Date() }).resolves({
-      EndpointName: 'vigil-anomaly',
-      EndpointArn: 'arn',
-      EndpointConfigName: jobName,
-      EndpointStatus: 'InService',
-      CreationTime: new Date(),
-      LastModifiedTime: new Date(),
-    });
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolvesOnce({
+        EndpointName: 'vigil-anomaly',
+        EndpointArn: 'arn',
+        EndpointConfigName: 'old',
+        EndpointStatus: 'InService',
+        CreationTime: new Date(),
+        LastModifiedTime: new Date(),
+      })
+      .resolves({
+        EndpointName: 'vigil-anomaly',
+        EndpointArn: 'arn',
+        EndpointConfigName: jobName,
+        EndpointStatus: 'InService',
+        CreationTime: new Date(),
+        LastModifiedTime: new Date(),
+      });
     await deployer!.deploy({ modelVersionId: 'mv', externalVersion: jobName, artifactUri: 's3://vigil-models/m.tar.gz' }, null);
-    expect(sagemaker).toHaveReceivedCommandWith(CreateModelCommand, { PrimaryContainer: { Image: env.SAGEMAKER_INFERENCE_IMAGE, ModelDataUrl: 's3://vigil-models/m.tar.gz' } });
+    expect(sagemaker).toHaveReceivedCommandWith(CreateModelCommand, {
+      PrimaryContainer: { Image: env.SAGEMAKER_INFERENCE_IMAGE, ModelDataUrl: 's3://vigil-models/m.tar.gz' },
+    });
     expect(sagemaker).toHaveReceivedCommandWith(CreateEndpointConfigCommand, {
       ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: jobName, InstanceType: 'ml.m5.xlarge', InitialInstanceCount: 1 }],
     });
@@ -390,7 +518,11 @@ describe('the AWS trainer factory for SageMaker', () => {
   });
 
   it('names the settings SageMaker training still needs', () => {
-    const config = loadConfig({ INSPECT_DETECTOR: 'sagemaker', SAGEMAKER_ENDPOINT_NAME: 'vigil-anomaly', SAGEMAKER_TRAINING_IMAGE: settings.trainingImage });
+    const config = loadConfig({
+      INSPECT_DETECTOR: 'sagemaker',
+      SAGEMAKER_ENDPOINT_NAME: 'vigil-anomaly',
+      SAGEMAKER_TRAINING_IMAGE: settings.trainingImage,
+    });
     expect(config.models.sagemaker).toBeNull();
     const message = /set SAGEMAKER_TRAINING_IMAGE, SAGEMAKER_ROLE_ARN and SAGEMAKER_OUTPUT_S3_URI/;
     expect(() => createExternalTrainer(config, { sagemaker: client })).toThrow(ConfigError);

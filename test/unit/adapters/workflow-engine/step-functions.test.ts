@@ -41,7 +41,11 @@ const engines: StepFunctionsEngine[] = [];
 const engineWith = (reconciler: RunReconciler, options: Partial<StepFunctionsEngineOptions> = {}) => {
   const engine = new StepFunctionsEngine(
     client,
-    { arns: { 'detect-inspection': INSPECTION_ARN, 'detect-survey': SURVEY_ARN, 'train-model': null }, pollIntervalMs: POLL_MS, ...options },
+    {
+      arns: { 'detect-inspection': INSPECTION_ARN, 'detect-survey': SURVEY_ARN, 'train-model': null },
+      pollIntervalMs: POLL_MS,
+      ...options,
+    },
     reconciler,
     log,
   );
@@ -72,7 +76,9 @@ describe('starting an execution on Step Functions', () => {
   });
 
   it('starts the survey workflow on its own state machine', async () => {
-    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:vigil-detect-survey:x', startDate: new Date() });
+    sfn
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:vigil-detect-survey:x', startDate: new Date() });
     await engineWith(recorder(), { pollIntervalMs: 0 }).start({ runId: RUN_ID, workflow: 'detect-survey', input: {} });
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: SURVEY_ARN, name: `vigil-${RUN_ID}`, input: '{}' });
   });
@@ -91,8 +97,14 @@ describe('starting an execution on Step Functions', () => {
   });
 
   it('answers the existing execution when Step Functions says it already exists', async () => {
-    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: `Execution Already Exists: '${EXECUTION_ARN}'`, $metadata: {} }));
-    const started = await engineWith(recorder(), { pollIntervalMs: 0 }).start({ runId: RUN_ID, workflow: 'detect-inspection', input: INPUT });
+    sfn
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: `Execution Already Exists: '${EXECUTION_ARN}'`, $metadata: {} }));
+    const started = await engineWith(recorder(), { pollIntervalMs: 0 }).start({
+      runId: RUN_ID,
+      workflow: 'detect-inspection',
+      input: INPUT,
+    });
     expect(started).toEqual({ executionId: EXECUTION_ARN });
   });
 
@@ -146,7 +158,9 @@ describe('execution names and ARNs', () => {
   it('derives the execution ARN from the state machine ARN, dropping a version or alias', () => {
     expect(executionArnFor(INSPECTION_ARN, `vigil-${RUN_ID}`)).toBe(EXECUTION_ARN);
     expect(executionArnFor(`${INSPECTION_ARN}:prod`, `vigil-${RUN_ID}`)).toBe(EXECUTION_ARN);
-    expect(executionArnFor('arn:aws-cn:states:cn-north-1:123456789012:stateMachine:m', 'n')).toBe('arn:aws-cn:states:cn-north-1:123456789012:execution:m:n');
+    expect(executionArnFor('arn:aws-cn:states:cn-north-1:123456789012:stateMachine:m', 'n')).toBe(
+      'arn:aws-cn:states:cn-north-1:123456789012:execution:m:n',
+    );
     expect(() => executionArnFor('arn:aws:s3:::bucket', 'n')).toThrow('not a Step Functions state machine ARN');
   });
 });
@@ -242,9 +256,7 @@ describe('watching executions until they end', () => {
 
   it('stops polling on close, after the poll in flight has finished', async () => {
     let finishDescribe: () => void = () => {};
-    sfn.on(DescribeExecutionCommand).callsFake(
-      () => new Promise((resolve) => (finishDescribe = () => resolve({ status: 'RUNNING' }))),
-    );
+    sfn.on(DescribeExecutionCommand).callsFake(() => new Promise((resolve) => (finishDescribe = () => resolve({ status: 'RUNNING' }))));
     const engine = engineWith(recorder());
     engine.watch(EXECUTION_ARN);
     await jest.advanceTimersByTimeAsync(POLL_MS);
