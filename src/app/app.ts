@@ -93,7 +93,13 @@ export interface OpenedServices {
 }
 
 async function openDatabaseFor(config: Config, options: OpenOptions, log: Logger): Promise<Database> {
-  const db = await openDatabase(options.database ?? config.database);
+  const db = await openDatabase(options.database ?? config.database, {
+    // Another process may now write to the embedded database: say so, then stop (the error is thrown on).
+    onLockLost: (err) => {
+      log.fatal({ err }, err.message);
+      throw err;
+    },
+  });
   try {
     if (options.migrations === 'verify') {
       await assertMigrated(db);

@@ -9,6 +9,7 @@ import { type Services } from './services';
 import { AnomalyResolver } from '../anomalies/anomaly.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { authChecker } from '../graphql/auth-checker';
+import { refuseNulInArguments } from '../graphql/nul-guard';
 import { DetectionResolver } from '../detections/detection.resolver';
 import { DeviceResolver } from '../devices/device.resolver';
 import { SubscriptionResolver } from '../events/subscription.resolver';
@@ -81,7 +82,7 @@ export function resolverContainer(services: Services): ContainerType {
 /** The schema; without a container it can be printed and validated, but not executed. */
 export function buildVigilSchema(container?: ContainerType): GraphQLSchema {
   assertEveryOperationDeclaresRoles();
-  return buildSchemaSync({
+  const schema = buildSchemaSync({
     resolvers: RESOLVERS,
     container,
     authChecker,
@@ -89,6 +90,7 @@ export function buildVigilSchema(container?: ContainerType): GraphQLSchema {
     pubSub: NO_SCHEMA_PUBSUB,
     validate: { forbidUnknownValues: false },
   });
+  return refuseNulInArguments(schema);
 }
 
 const HEADER = '# Emitted from the code by `npm run schema:emit`; `npm run schema:check` fails when it differs. Do not edit.\n\n';

@@ -74,15 +74,26 @@ export class ApiKeyService {
     }
   }
 
+  /**
+   * Revoking twice is harmless; the last active ADMIN key is never revoked. The active ADMIN rows
+   * are locked first, so two ADMINs revoking each other at once take turns and the second is refused.
+   */
   async revoke(id: string): Promise<ApiKey> {
-    const key = await this.prisma.apiKey.findUnique({ where: { id } });
-    if (!key) throw notFound('ApiKey', id);
-    if (key.revokedAt) return key;
-    if (key.role === Role.ADMIN) {
-      const admins = await this.prisma.apiKey.count({ where: { role: Role.ADMIN, revokedAt: null } });
-      if (admins <= 1) throw conflict('id', 'this is the last active ADMIN key; create another ADMIN key before revoking it');
-    }
-    const revoked = await this.prisma.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+    const revoked = await this.prisma.$transaction(async (tx) => {
+      const key = await tx.apiKey.findUnique({ where: { id } });
+      if (!key) throw notFound('ApiKey', id);
+      if (key.revokedAt) return key;
+      if (key.role === Role.ADMIN) {
+        const admins = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id::text AS id FROM api_keys WHERE role = 'ADMIN' AND revoked_at IS NULL ORDER BY id FOR UPDATE`;
+        if (admins.length <= 1 && admins.some((a) => a.id === id)) {
+          throw conflict('id', 'this is the last active ADMIN key; create another ADMIN key before revoking it');
+        }
+      }
+      const [changed] = await tx.apiKey.updateManyAndReturn({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+      // Revoked meanwhile by another request: that revocation stands.
+      return changed ?? tx.apiKey.findUniqueOrThrow({ where: { id } });
+    });
     this.cache.clear();
     return revoked;
   }

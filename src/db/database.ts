@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -42,8 +41,16 @@ function makePrisma(adapter: PrismaPg | PrismaPGlite, listeners: Set<QueryListen
   return prisma as unknown as PrismaClient;
 }
 
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize) : openPglite(config.dataDir);
+/** For the embedded database in a folder, which one process at a time may open. */
+export interface OpenDatabaseOptions {
+  /** A folder lock not refreshed for this long was left by a dead process and is taken over (default 15 s). */
+  lockStaleMs?: number;
+  /** Called when the folder's lock is lost while open: another process may write to it, so stop. Default: throw. */
+  onLockLost?: (err: Error) => void;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
+  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize) : openPglite(config.dataDir, options);
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
@@ -78,17 +85,22 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, options: OpenDatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   let lock: DirectoryLock | undefined;
   if (!inMemory) {
     fs.mkdirSync(dataDir, { recursive: true });
     // PGlite is one process's database: a second vigil on the same folder would corrupt it.
-    lock = acquireDirectoryLock(path.join(dataDir, '..', 'vigil.lock'));
+    lock = await acquireDirectoryLock(dataDir, { staleMs: options.lockStaleMs, onLost: options.onLockLost });
   }
   // The same extensions as on a server: migrations create them.
   const client = new PGlite(inMemory ? 'memory://' : dataDir, { extensions: { pg_trgm } });
-  await client.waitReady;
+  try {
+    await client.waitReady;
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
   const listeners = new Set<QueryListener>();
   const prisma = makePrisma(new PrismaPGlite(client), listeners);
   return {
@@ -107,7 +119,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     async close() {
       await prisma.$disconnect();
       await client.close();
-      lock?.release();
+      await lock?.release();
     },
   };
 }

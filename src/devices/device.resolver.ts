@@ -1,6 +1,6 @@
 import { injectable } from 'tsyringe';
 import { DeviceService } from './device.service';
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Device } from '../generated/prisma/client';
 import { AnomalyConnection, AnomalyStatus } from '../anomalies/anomaly.type';
 import { OPEN_STATUSES } from '../anomalies/anomaly.service';
@@ -8,6 +8,7 @@ import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { type Context } from '../graphql/context';
+import { NUL_REPORTED_PER_ROW } from '../graphql/nul-guard';
 import { InspectionConnection } from '../inspections/inspection.type';
 import { DeviceFilter, DeviceInput, DeviceOrder, UpdateDeviceInput } from './device.input';
 import { DeviceConnection, DeviceType } from './device.type';
@@ -50,6 +51,7 @@ export class DeviceResolver {
   @Mutation(() => ImportDevicesResult, {
     description: 'Creates or updates devices by externalId (at most 5000 per call). Bad rows are reported in errors; the others are saved.',
   })
+  @Extensions({ [NUL_REPORTED_PER_ROW]: ['devices'] })
   importDevices(@Arg('devices', () => [DeviceInput], { validate: false }) devices: DeviceInput[]) {
     return this.deviceService.importMany(devices);
   }

@@ -6,7 +6,7 @@ import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { rowsByIds } from '../common/pagination/batch';
-import { validateInput } from '../common/validation';
+import { type FieldProblem, findNul, NUL_MESSAGE, validateInput } from '../common/validation';
 import { isRecordNotFound, isUniqueViolation } from '../db/prisma-errors';
 import { DeviceFilter, DeviceInput, DeviceOrder, DeviceOrderField, type UpdateDeviceInput } from './device.input';
 import { DeviceStatus } from './device.type';
@@ -31,6 +31,17 @@ function checkLocation(latitude: number | null | undefined, longitude: number | 
   if ((latitude == null) !== (longitude == null)) {
     throw badInput(latitude == null ? 'latitude' : 'longitude', 'latitude and longitude must be given together');
   }
+}
+
+/** What is wrong with one importDevices row; a NUL first, as no other check can be trusted with one. */
+async function rowProblems(row: DeviceInput): Promise<FieldProblem[]> {
+  const nul = findNul(row, '');
+  if (nul) return [{ field: nul, message: `${nul} ${NUL_MESSAGE}` }];
+  const problems = await validateInput(DeviceInput, row);
+  if ((row.latitude == null) !== (row.longitude == null)) {
+    problems.push({ field: row.latitude == null ? 'latitude' : 'longitude', message: 'latitude and longitude must be given together' });
+  }
+  return problems;
 }
 
 /** A device's status moved from `previous` to `status`. */
@@ -161,7 +172,7 @@ export class DeviceService {
     return this.prisma.device.update({ where: { id }, data: { status: DeviceStatus.DECOMMISSIONED } });
   }
 
-  /** Upserts by externalId, row by row: a bad row is reported and the others are still saved. */
+  /** Upserts by externalId, row by row: a bad row is reported and the others are still saved. Every row is checked before any is saved. */
   async importMany(rows: DeviceInput[]): Promise<ImportDevicesResult> {
     if (rows.length > MAX_IMPORT_ROWS) {
       throw badInput('devices', `at most ${MAX_IMPORT_ROWS} devices per call; split the import`);
@@ -171,12 +182,10 @@ export class DeviceService {
       result.failed++;
       result.errors.push({ index, externalId: typeof row?.externalId === 'string' ? row.externalId : null, ...e });
     };
+    const valid: [number, DeviceInput][] = [];
     const seen = new Map<string, number>();
     for (const [index, row] of rows.entries()) {
-      const problems = await validateInput(DeviceInput, row);
-      if ((row.latitude == null) !== (row.longitude == null)) {
-        problems.push({ field: row.latitude == null ? 'latitude' : 'longitude', message: 'latitude and longitude must be given together' });
-      }
+      const problems = await rowProblems(row);
       const earlier = seen.get(row.externalId);
       if (earlier !== undefined) problems.push({ field: 'externalId', message: `repeats row ${earlier} of this import` });
       if (problems.length > 0) {
@@ -184,6 +193,9 @@ export class DeviceService {
         continue;
       }
       seen.set(row.externalId, index);
+      valid.push([index, row]);
+    }
+    for (const [index, row] of valid) {
       try {
         const outcome = await this.upsert(row);
         result[outcome]++;
@@ -193,6 +205,7 @@ export class DeviceService {
         fail(index, row, { field: String(e.details.field ?? 'externalId'), code: e.code, message: e.message });
       }
     }
+    result.errors.sort((a, b) => a.index - b.index);
     return result;
   }
 

@@ -3,12 +3,12 @@ import { type Anomaly, type Prisma, type PrismaClient, type ReviewAnswer, type R
 import { AnomalyStatus, ReviewTaskStatus, ReviewVerdict, Role } from '../generated/prisma/enums';
 import { type Caller } from '../auth/caller';
 import { WHOLE_IMAGE } from '../common/box';
-import { conflict, forbidden, notFound } from '../common/errors';
+import { conflict, DomainError, ErrorCode, forbidden, notFound } from '../common/errors';
 import { type DatasetService } from '../datasets/dataset.service';
 import { type DeviceService } from '../devices/device.service';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type HumanLoopOutcomes, type ReviewAnswerInput, type ReviewVerdictValue } from '../adapters/human-review/human-review.port';
-import { mergeRegions, overlap, type TypedRegion, validateRegions } from './review-regions';
+import { mergeRegions, overlap, sameRegions, type TypedRegion, validateRegions } from './review-regions';
 import { type ReviewQueue } from './review-queue.service';
 
 export interface ReviewLifecycleSettings {
@@ -46,6 +46,30 @@ interface Settled {
   anomaliesChanged: Anomaly[];
   datasetId: string | null;
   deviceId: string | null;
+}
+
+/** A retry of a recorded answer: the same verdict and regions, and the same comment unless it leaves it out. */
+function isSameAnswer(earlier: ReviewAnswer, verdict: ReviewVerdictValue, regions: TypedRegion[], comment: string | null): boolean {
+  return (
+    earlier.verdict === verdict &&
+    sameRegions(earlier.regions as unknown as TypedRegion[], regions) &&
+    (comment === null || comment === earlier.comment)
+  );
+}
+
+function answerRecorded(taskId: string, earlier: ReviewAnswer): DomainError {
+  const regions = earlier.regions as unknown as TypedRegion[];
+  const summary = regions.length
+    ? `${earlier.verdict}, ${regions.length} region${regions.length === 1 ? '' : 's'}: ${regions.map((r) => r.type).join(', ')}`
+    : earlier.verdict;
+  return new DomainError(
+    ErrorCode.CONFLICT,
+    `your answer to review task ${taskId} is already recorded (${summary}); it cannot be changed`,
+    {
+      field: 'taskId',
+      recordedAnswer: { verdict: earlier.verdict, regions, comment: earlier.comment },
+    },
+  );
 }
 
 /**
@@ -106,8 +130,8 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
   }
 
   /**
-   * One reviewer's answer. The same reviewer submitting again (a retry) changes nothing and gets
-   * the task back; anyone else must hold an unexpired claim.
+   * One reviewer's answer. The same reviewer submitting the same answer again (a retry) changes
+   * nothing and gets the task back, a different one is refused; anyone else must hold an unexpired claim.
    */
   async submit(caller: Caller, taskId: string, input: SubmitInput): Promise<ReviewTask> {
     const regions = validateRegions(input.regions, this.deps.settings.anomalyTypes, input.verdict);
@@ -116,8 +140,12 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
       const db = tx as PrismaClient;
       const task = await this.lock(db, taskId);
       if (!task) throw notFound('ReviewTask', taskId);
+      // The task's row lock makes racing submits take turns: the first records its answer, the others meet it here.
       const earlier = await db.reviewAnswer.findUnique({ where: { taskId_reviewer: { taskId, reviewer: caller.apiKeyId } } });
-      if (earlier) return null;
+      if (earlier) {
+        if (!isSameAnswer(earlier, input.verdict, regions, comment)) throw answerRecorded(taskId, earlier);
+        return null;
+      }
       if (!OPEN.includes(task.status as never))
         throw conflict('taskId', `review task ${taskId} is ${task.status}; it takes no more answers`);
       if (task.status !== ReviewTaskStatus.CLAIMED || task.claimedByKeyId !== caller.apiKeyId) {

@@ -58,3 +58,11 @@ export function mergeRegions(answers: TypedRegion[][]): TypedRegion[] {
   }
   return merged;
 }
+
+/** The same regions in any order, as validateRegions returns them (and the database keeps them). */
+export function sameRegions(a: TypedRegion[], b: TypedRegion[]): boolean {
+  const key = (r: TypedRegion) => JSON.stringify([r.type, r.box.x, r.box.y, r.box.width, r.box.height]);
+  const left = a.map(key).sort();
+  const right = b.map(key).sort();
+  return left.length === right.length && left.every((k, i) => k === right[i]);
+}

@@ -377,6 +377,49 @@ describe('authorization', () => {
     expect(await t.app.db.prisma.apiKey.count({ where: { id: bootstrap.id, revokedAt: null } })).toBe(1);
   });
 
+  it('leaves an ADMIN when two ADMIN keys revoke each other at the same moment', async () => {
+    // Keys are cached as in production, so both requests are past authentication when they revoke.
+    const own = await startTestApp({ API_KEY_CACHE_MS: '60000' });
+    try {
+      const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }';
+      const gid = (id: string) => toGlobalId('ApiKey', id);
+      const active = () => own.app.db.prisma.apiKey.findMany({ where: { role: ADMIN, revokedAt: null } });
+      let survivor = await own.app.services.apiKeys.create('admin 0', ADMIN);
+      const [bootstrap] = await active().then((rows) => rows.filter((r) => r.id !== survivor.apiKey.id));
+      ok(await own.gql(REVOKE, { id: gid(bootstrap.id) }, survivor.secret));
+      for (let round = 1; round <= 5; round++) {
+        const other = await own.app.services.apiKeys.create(`admin ${round}`, ADMIN);
+        const pair = [survivor, other];
+        // Concurrently, so that each of the racing requests finds an open connection.
+        await Promise.all(pair.map(async (key) => ok(await own.gql('{ viewer { role } }', {}, key.secret))));
+        const results = await Promise.all([
+          own.gql(REVOKE, { id: gid(other.apiKey.id) }, survivor.secret),
+          own.gql(REVOKE, { id: gid(survivor.apiKey.id) }, other.secret),
+        ]);
+        const won = results.map((r) => !r.errors);
+        expect(won.filter(Boolean)).toHaveLength(1);
+        // The loser is refused as the last ADMIN, or (when the winner was quicker still) as a revoked key.
+        expect(['CONFLICT', 'UNAUTHENTICATED']).toContain(failure(results[won.indexOf(false)]).extensions?.code);
+        survivor = pair[won.indexOf(true)];
+        expect((await active()).map((k) => k.id)).toEqual([survivor.apiKey.id]);
+      }
+      // The same race without HTTP in between (on PGlite, the only way the two overlap).
+      const other = await own.app.services.apiKeys.create('admin 6', ADMIN);
+      const settled = await Promise.allSettled([survivor, other].map((k) => own.app.services.apiKeys.revoke(k.apiKey.id)));
+      expect(settled.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(settled.find((r) => r.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
+      if (settled[0].status === 'fulfilled') survivor = other;
+      expect((await active()).map((k) => k.id)).toEqual([survivor.apiKey.id]);
+
+      const last = failure(await own.gql(REVOKE, { id: gid(survivor.apiKey.id) }, survivor.secret));
+      expect(last.extensions?.code).toBe('CONFLICT');
+      expect(last.message).toMatch(/last active ADMIN key/);
+      expect(await active()).toHaveLength(1);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('node() does not show a REVIEWER the fleet, nor anyone but an ADMIN the API keys', async () => {
     const reviewer = await t.keyFor(REVIEWER);
     expect(failure(await t.gql('query($id: ID!) { node(id: $id) { id } }', { id: fx.deviceId }, reviewer)).extensions?.code).toBe(

@@ -36,6 +36,8 @@ const CREATE_DEVICE = 'mutation($input: DeviceInput!) { createDevice(input: $inp
 const UPDATE_DEVICE = 'mutation($id: ID!, $input: UpdateDeviceInput!) { updateDevice(id: $id, input: $input) { id } }';
 const CREATE_INSPECTION = 'mutation($input: CreateInspectionInput!) { createInspection(input: $input) { id } }';
 const device = (over: Record<string, unknown> = {}) => ({ externalId: 'new-1', name: 'New', type: 'pole', ...over });
+// PostgreSQL text cannot hold U+0000: every string argument is checked before it reaches a service.
+const NUL = (path: string) => new RegExp(`^${path.replace(/[[\]]/g, '\\$&')}: must not contain the NUL character \\(U\\+0000\\)$`);
 const inspection = (over: Record<string, unknown> = {}) => ({ deviceId, source: 'DRONE', capturedAt: '2026-03-01T10:00:00Z', ...over });
 
 type Case = [string, string, () => Record<string, unknown>, string, RegExp];
@@ -240,6 +242,43 @@ const CASES: Case[] = [
     'BAD_USER_INPUT',
     /capturedBefore/,
   ],
+  ['createDevice: NUL in a string', CREATE_DEVICE, () => ({ input: device({ name: 'Po\u0000le' }) }), 'BAD_USER_INPUT', NUL('input.name')],
+  [
+    'updateDevice: NUL in a string',
+    UPDATE_DEVICE,
+    () => ({ id: deviceId, input: { externalId: '\u0000' } }),
+    'BAD_USER_INPUT',
+    NUL('input.externalId'),
+  ],
+  [
+    'createInspection: NUL in notes',
+    CREATE_INSPECTION,
+    () => ({ input: inspection({ notes: 'cracked\u0000' }) }),
+    'BAD_USER_INPUT',
+    NUL('input.notes'),
+  ],
+  [
+    'createApiKey: NUL in a String argument',
+    'mutation($n: String!) { createApiKey(name: $n, role: OPERATOR) { secret } }',
+    () => ({ n: 'key\u0000' }),
+    'BAD_USER_INPUT',
+    NUL('name'),
+  ],
+  [
+    'devices: NUL in a nested filter',
+    'query($s: String) { devices(filter: { search: $s }) { totalCount } }',
+    () => ({ s: '\u0000' }),
+    'BAD_USER_INPUT',
+    NUL('filter.search'),
+  ],
+  ['device: NUL in an id literal', 'query { device(id: "abc\\u0000") { id } }', () => ({}), 'BAD_USER_INPUT', NUL('id')],
+  [
+    'claimNextReview: NUL in a list',
+    'mutation($skip: [ID!]) { claimNextReview(skip: $skip) { id } }',
+    () => ({ skip: [toGlobalId('ReviewTask', '00000000-0000-7000-8000-000000000000'), 'x\u0000'] }),
+    'BAD_USER_INPUT',
+    NUL('skip[1]'),
+  ],
   [
     'anomalies: minConfidence above 1',
     'query { anomalies(filter: { minConfidence: 1.5 }) { totalCount } }',
@@ -257,5 +296,29 @@ describe('bad input', () => {
     expect(err.message).toMatch(message);
     expect(err.extensions).not.toHaveProperty('stacktrace');
     expect(await fingerprint()).toBe(before);
+  });
+});
+
+describe('a NUL character in importDevices', () => {
+  it('is reported for its row; the rows before and after it are saved', async () => {
+    const IMPORT = `mutation($d: [DeviceInput!]!) { importDevices(devices: $d) { created updated failed errors { index externalId field code message } } }`;
+    const rows = [device({ externalId: 'nul-1' }), device({ externalId: 'nul-2', name: 'Bad\u0000name' }), device({ externalId: 'nul-3' })];
+    const res = ok(await t.gql(IMPORT, { d: rows })).importDevices;
+    expect(res).toEqual({
+      created: 2,
+      updated: 0,
+      failed: 1,
+      errors: [
+        {
+          index: 1,
+          externalId: 'nul-2',
+          field: 'name',
+          code: 'BAD_USER_INPUT',
+          message: 'name must not contain the NUL character (U+0000)',
+        },
+      ],
+    });
+    const saved = await t.app.db.prisma.device.findMany({ where: { externalId: { startsWith: 'nul-' } }, orderBy: { externalId: 'asc' } });
+    expect(saved.map((d) => d.externalId)).toEqual(['nul-1', 'nul-3']);
   });
 });

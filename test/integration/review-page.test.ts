@@ -70,6 +70,8 @@ describe('the reviewer page is served by vigil itself', () => {
 });
 
 if (BROWSER_MISSING) console.warn(`review page browser tests skipped: ${BROWSER_MISSING}`);
+// CI installs chromium (.ci/run): there a missing browser is a failure, not a skip.
+if (BROWSER_MISSING && process.env.CI) throw new Error(`CI must run the reviewer page in a browser: ${BROWSER_MISSING}`);
 const browserIt = BROWSER_MISSING ? it.skip : it;
 
 const sel = (testid: string) => `[data-testid="${testid}"]`;
@@ -384,60 +386,64 @@ describe('the reviewer page in Chromium (1366×768)', () => {
     expect(stats).toEqual(expect.objectContaining({ pending: 0, claimed: 0, completed: TASKS }));
   });
 
-  browserIt("shows the model's heatmap and dashed boxes on tasks a model judged; H and M hide and show them", async () => {
-    await installTestModels(path.join(t.dataDir, 'models'), 'insulator');
-    const { inspectionId } = await deviceWithInspection(t, 'insulator');
-    await uploadImages(t, inspectionId, await Promise.all([0, 1, 2, 3].map((i) => surfacePhoto(900 + i, i % 2 === 1))));
-    expect((await waitForRun(t, inspectionId)).workflowRuns.at(-1).status).toBe('SUCCEEDED');
+  browserIt(
+    "shows the model's heatmap and dashed boxes on tasks a model judged; H and M hide and show them",
+    async () => {
+      await installTestModels(path.join(t.dataDir, 'models'), 'insulator');
+      const { inspectionId } = await deviceWithInspection(t, 'insulator');
+      await uploadImages(t, inspectionId, await Promise.all([0, 1, 2, 3].map((i) => surfacePhoto(900 + i, i % 2 === 1))));
+      expect((await waitForRun(t, inspectionId)).workflowRuns.at(-1).status).toBe('SUCCEEDED');
 
-    const count = (testid: string) => page.locator(sel(testid)).count();
-    let judged = 0;
-    let id = await nextTask('');
-    while (id) {
-      const task = ok(
-        await t.gql('query($id: ID!) { reviewTask(id: $id) { reason modelOutput { regions { type } heatmaps { url } } } }', { id }),
-      ).reviewTask;
-      expect(task.reason).toBe('SAMPLED_QA');
-      const m = task.modelOutput;
-      if (m?.heatmaps.length && m.regions.length) {
-        judged++;
-        expect(await text('task-confidence')).toMatch(/% sure/);
-        expect(await count('heatmap')).toBe(m.heatmaps.length);
-        expect(await count('model-box')).toBe(m.regions.length);
-        expect(
-          await page
-            .locator(`${sel('model-box')} text`)
-            .first()
-            .textContent(),
-        ).toMatch(new RegExp(`^${m.regions[0].type} \\d+%$`));
-        // The page's own links: every query signs a fresh one, so those of another query would differ.
-        const shown = await page.locator(sel('heatmap')).evaluateAll((els) => els.map((e) => e.getAttribute('href')!));
-        for (const href of shown) {
-          const wanted = new URL(href, page.url()).pathname;
-          for (let i = 0; i < 100 && ![...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200); i++)
-            await page.waitForTimeout(50);
-          expect([...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200)).toBe(true);
+      const count = (testid: string) => page.locator(sel(testid)).count();
+      let judged = 0;
+      let id = await nextTask('');
+      while (id) {
+        const task = ok(
+          await t.gql('query($id: ID!) { reviewTask(id: $id) { reason modelOutput { regions { type } heatmaps { url } } } }', { id }),
+        ).reviewTask;
+        expect(task.reason).toBe('SAMPLED_QA');
+        const m = task.modelOutput;
+        if (m?.heatmaps.length && m.regions.length) {
+          judged++;
+          expect(await text('task-confidence')).toMatch(/% sure/);
+          expect(await count('heatmap')).toBe(m.heatmaps.length);
+          expect(await count('model-box')).toBe(m.regions.length);
+          expect(
+            await page
+              .locator(`${sel('model-box')} text`)
+              .first()
+              .textContent(),
+          ).toMatch(new RegExp(`^${m.regions[0].type} \\d+%$`));
+          // The page's own links: every query signs a fresh one, so those of another query would differ.
+          const shown = await page.locator(sel('heatmap')).evaluateAll((els) => els.map((e) => e.getAttribute('href')!));
+          for (const href of shown) {
+            const wanted = new URL(href, page.url()).pathname;
+            for (let i = 0; i < 100 && ![...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200); i++)
+              await page.waitForTimeout(50);
+            expect([...responses].some(([u, status]) => new URL(u).pathname === wanted && status === 200)).toBe(true);
+          }
+          if (judged === 1) await page.screenshot({ path: path.join(RESULTS_DIR, 'review-page-model.png') });
+          await page.keyboard.press('h');
+          expect(await count('heatmap')).toBe(0);
+          expect(await page.isChecked(sel('toggle-heatmap'))).toBe(false);
+          await page.keyboard.press('m');
+          expect(await count('model-box')).toBe(0);
+          await page.click(sel('toggle-heatmap'));
+          await page.click(sel('toggle-model-boxes'));
+          expect(await count('heatmap')).toBe(m.heatmaps.length);
+          expect(await count('model-box')).toBe(m.regions.length);
+        } else if (!m) {
+          expect(await page.isDisabled(sel('toggle-heatmap'))).toBe(true);
+          expect(await count('model-box')).toBe(0);
         }
-        if (judged === 1) await page.screenshot({ path: path.join(RESULTS_DIR, 'review-page-model.png') });
-        await page.keyboard.press('h');
-        expect(await count('heatmap')).toBe(0);
-        expect(await page.isChecked(sel('toggle-heatmap'))).toBe(false);
-        await page.keyboard.press('m');
-        expect(await count('model-box')).toBe(0);
-        await page.click(sel('toggle-heatmap'));
-        await page.click(sel('toggle-model-boxes'));
-        expect(await count('heatmap')).toBe(m.heatmaps.length);
-        expect(await count('model-box')).toBe(m.regions.length);
-      } else if (!m) {
-        expect(await page.isDisabled(sel('toggle-heatmap'))).toBe(true);
-        expect(await count('model-box')).toBe(0);
+        await page.keyboard.press('n');
+        await page.keyboard.press('Enter');
+        id = await nextTask(id);
       }
-      await page.keyboard.press('n');
-      await page.keyboard.press('Enter');
-      id = await nextTask(id);
-    }
-    expect(judged).toBeGreaterThan(0);
-  });
+      expect(judged).toBeGreaterThan(0);
+    },
+    180_000,
+  );
 
   browserIt('signs out; every request stayed on the app origin; no script errors or CSP violations', async () => {
     await page.click(sel('signout'));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { toGlobalId } from '../../src/common/global-id';
+import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
 import { DatasetService } from '../../src/datasets/dataset.service';
 import { manifestLineSchema } from '../../src/datasets/lookout-manifest';
 import { failure, ok, startTestApp, type TestApp } from '../support/app';
@@ -118,6 +118,42 @@ describe('a reviewer answering tasks', () => {
     expect(await t.app.services.datasets.publishStale()).toBe(1);
     expect((await fetchBytes(dataset.manifestUrl)).toString('utf8')).toBe(manifest);
     expect(await t.app.services.datasets.publishStale()).toBe(0);
+  });
+
+  it('refuses a different second answer with CONFLICT and keeps the first; racing answers: exactly one wins', async () => {
+    const { t } = await app();
+    const [first, second] = (await coldStartTasks(t, 2)).taskIds;
+    const reviewer = await newKey(t, 'REVIEWER');
+    const crack = [{ box: { x: 0.25, y: 0.5, width: 0.5, height: 0.25 }, type: 'crack' }];
+    const chip = [{ box: { x: 0.1, y: 0.1, width: 0.2, height: 0.2 }, type: 'chip' }];
+    expect(ok(await t.gql(CLAIM, { skip: [second] }, reviewer)).claimNextReview.id).toBe(first);
+    const done = ok(await t.gql(SUBMIT, { id: first, v: 'ANOMALOUS', r: crack, c: 'hairline' }, reviewer)).submitReview;
+    expect(done).toMatchObject({ status: 'COMPLETED', verdict: 'ANOMALOUS' });
+
+    for (const changed of [{ v: 'NORMAL' }, { v: 'ANOMALOUS', r: chip }, { v: 'ANOMALOUS', r: crack, c: 'something else' }]) {
+      const err = failure(await t.gql(SUBMIT, { id: first, ...changed }, reviewer));
+      expect(err.extensions?.code).toBe('CONFLICT');
+      expect(err.message).toMatch(/your answer to review task .* is already recorded \(ANOMALOUS, 1 region: crack\); it cannot be changed/);
+      expect(err.extensions?.recordedAnswer).toEqual({ verdict: 'ANOMALOUS', regions: crack, comment: 'hairline' });
+    }
+    // A retry of the same answer (with or without its comment) is harmless.
+    expect(ok(await t.gql(SUBMIT, { id: first, v: 'ANOMALOUS', r: crack, c: 'hairline' }, reviewer)).submitReview).toEqual(done);
+    expect(ok(await t.gql(SUBMIT, { id: first, v: 'ANOMALOUS', r: crack }, reviewer)).submitReview).toEqual(done);
+    const answers = await t.app.db.prisma.reviewAnswer.findMany();
+    expect(answers.map((a) => [a.verdict, a.comment])).toEqual([['ANOMALOUS', 'hairline']]);
+
+    expect(ok(await t.gql(CLAIM, {}, reviewer)).claimNextReview.id).toBe(second);
+    const racing = [{ v: 'NORMAL' }, { v: 'ANOMALOUS', r: crack }, { v: 'ANOMALOUS', r: chip }];
+    const results = await Promise.all(racing.map((answer) => t.gql(SUBMIT, { id: second, ...answer }, reviewer)));
+    const winners = results.flatMap((res, i) => (res.errors ? [] : [racing[i]]));
+    expect(winners).toHaveLength(1);
+    for (const res of results.filter((r) => r.errors)) {
+      expect(failure(res).extensions?.code).toBe('CONFLICT');
+      expect(failure(res).message).toMatch(/is already recorded/);
+    }
+    const task = await t.app.db.prisma.reviewTask.findUniqueOrThrow({ where: { id: fromGlobalId('ReviewTask', second, 'id') } });
+    expect(task.verdict).toBe(winners[0].v);
+    expect(await t.app.db.prisma.reviewAnswer.count()).toBe(2);
   });
 
   it('gives two reviewers claiming 100 tasks at once different tasks: none answered twice, none lost', async () => {
