@@ -38,10 +38,10 @@ function isTransient(err: SdkErrorShape): boolean {
 }
 
 /**
- * Maps a failed AWS call to the detector errors the workflows know, keeping the SDK error as cause.
+ * The one mapping of a failed AWS call (any service) to the errors the workflows know: transient or not, SDK error kept as cause.
  * `action` is the IAM action of the call, e.g. "rekognition:DetectLabels".
  */
-export function toDetectorError(err: unknown, action: string): Error {
+export function toAwsError(err: unknown, action: string): Error {
   const e = (err ?? {}) as SdkErrorShape;
   const name = e.name ?? 'Error';
   const said = e.message ? `: ${e.message}` : '';
@@ -55,11 +55,11 @@ export function toDetectorError(err: unknown, action: string): Error {
   return new DetectorError(`${action} failed (${name})${said}`, { cause: err });
 }
 
-/** Runs one AWS call and maps its failure with toDetectorError. */
+/** Runs one AWS call and maps its failure with toAwsError. */
 export async function callAws<T>(action: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    throw toDetectorError(err, action);
+    throw toAwsError(err, action);
   }
 }

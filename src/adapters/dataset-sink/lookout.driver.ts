@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UpdateDatasetEntriesCommand, type LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
-import { toDetectorError } from '../aws-errors';
+import { toAwsError } from '../aws-errors';
 import { TransientDetectorError } from '../detectors/detector.port';
 
 /** Largest JSON line Lookout keeps as one dataset entry (the API's DatasetEntry: 8192 characters). */
@@ -135,7 +135,7 @@ export class LookoutDatasetSink {
   }
 
   private mapError(err: unknown, datasetType: LookoutDatasetType): Error {
-    const mapped = toDetectorError(err, ACTION);
+    const mapped = toAwsError(err, ACTION);
     if (mapped instanceof TransientDetectorError) return mapped;
     const name = (err as { name?: string } | null)?.name ?? 'Error';
     const said = (err as { message?: string } | null)?.message;

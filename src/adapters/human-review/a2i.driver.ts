@@ -1,5 +1,5 @@
 import { StartHumanLoopCommand, type SageMakerA2IRuntimeClient } from '@aws-sdk/client-sagemaker-a2i-runtime';
-import { toDetectorError } from '../aws-errors';
+import { toAwsError } from '../aws-errors';
 import { DetectorError } from '../detectors/detector.port';
 import { type Box } from '../../common/box';
 import { type HumanLoopRequest, type HumanReviewPort } from './human-review.port';
@@ -98,7 +98,7 @@ export class A2IHumanReview implements HumanReviewPort {
     } catch (err) {
       // The loop was started before (a retried step): the name is the task's and attempt's, so it is ours.
       if ((err as { name?: string } | null)?.name === 'ConflictException') return { humanLoopName: name };
-      throw toDetectorError(err, 'sagemaker:StartHumanLoop');
+      throw toAwsError(err, 'sagemaker:StartHumanLoop');
     }
     return { humanLoopName: name };
   }

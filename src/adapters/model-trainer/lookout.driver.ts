@@ -9,7 +9,7 @@ import {
   type ModelDescription,
   type ModelStatus,
 } from '@aws-sdk/client-lookoutvision';
-import { toDetectorError } from '../aws-errors';
+import { toAwsError } from '../aws-errors';
 import { LOOKOUT_DEPRECATION_NOTICE } from '../detectors/lookout.driver';
 import { DetectorError, TransientDetectorError } from '../detectors/detector.port';
 import {
@@ -87,7 +87,7 @@ async function call<T>(action: string, send: () => Promise<T>, fix?: string): Pr
   try {
     return await send();
   } catch (err) {
-    const mapped = toDetectorError(err, action);
+    const mapped = toAwsError(err, action);
     throw mapped instanceof TransientDetectorError || !fix ? mapped : new DetectorError(`${mapped.message}. ${fix}`, { cause: err });
   }
 }

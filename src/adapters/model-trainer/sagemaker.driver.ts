@@ -17,7 +17,7 @@ import {
   type SageMakerClient,
   type TrainingInstanceType,
 } from '@aws-sdk/client-sagemaker';
-import { toDetectorError } from '../aws-errors';
+import { toAwsError } from '../aws-errors';
 import { DetectorError, TransientDetectorError } from '../detectors/detector.port';
 import {
   type ExternalDeployer,
@@ -105,7 +105,7 @@ async function call<T>(action: string, send: () => Promise<T>, fix?: string): Pr
 
 /** Maps a failed call as callAws does, with `fix` appended when no retry will help. */
 function explain(err: unknown, action: string, fix?: string): Error {
-  const mapped = toDetectorError(err, action);
+  const mapped = toAwsError(err, action);
   return mapped instanceof TransientDetectorError || !fix ? mapped : new DetectorError(`${mapped.message}. ${fix}`, { cause: err });
 }
 
@@ -187,7 +187,7 @@ export class SageMakerTrainer implements ExternalTrainer {
       if (name === 'ResourceNotFound' || (name === 'ValidationException' && /not found/i.test(message ?? ''))) {
         return { state: 'FAILED', error: 'SageMaker.NotFound', cause: `training job ${externalId} does not exist` };
       }
-      throw toDetectorError(err, 'sagemaker:DescribeTrainingJob');
+      throw toAwsError(err, 'sagemaker:DescribeTrainingJob');
     }
     switch (job.TrainingJobStatus) {
       case 'InProgress':
