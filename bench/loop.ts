@@ -307,6 +307,8 @@ function writeFolder(datasetRoot: string, dir: string, items: DatasetItem[]): st
 function loopConfig(root: string, anomalyTypes: string[]): Config {
   return loadConfig({
     DATA_DIR: path.join(root, 'data'),
+    // The seed and test folders are written under root (importDataset reads only under IMPORT_ROOT).
+    IMPORT_ROOT: root,
     PORT: '0',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     VIGIL_ADMIN_API_KEY: ADMIN,

@@ -127,7 +127,7 @@ function datasetServices({ prisma, config, uploadDeps, workflow }: Wiring) {
     log: workflow.log,
   };
   const datasets = new DatasetService({ ...common, lookout: workflow.lookoutDatasets ?? null, limits: config.pagination });
-  return { datasets, datasetImports: new DatasetImportService({ ...common, datasets }) };
+  return { datasets, datasetImports: new DatasetImportService({ ...common, datasets, importRoot: config.datasets.importRoot }) };
 }
 
 function modelServices({ prisma, config, uploadDeps, workflow }: Wiring, datasets: DatasetService) {

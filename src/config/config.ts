@@ -41,7 +41,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     ...serverConfig(e, dataDir),
     detectors: detectorsConfig(e, dataDir),
-    ...reviewsConfig(e),
+    ...reviewsConfig(e, dataDir),
     models: modelsConfig(e),
   };
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { int } from './env-fields';
 
@@ -50,6 +51,7 @@ export const reviewsEnv = z.object({
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,254}$/, { message: 'expected a Lookout for Vision project name' })
     .optional(),
+  IMPORT_ROOT: z.string().min(1).optional(),
 });
 
 export type ReviewsEnv = z.infer<typeof reviewsEnv>;
@@ -70,9 +72,11 @@ export interface DatasetsConfig {
   testShare: number;
   /** Lookout for Vision project that receives reviewed entries by UpdateDatasetEntries; null: none. */
   lookoutProject: string | null;
+  /** importDataset(folder:) reads only folders under this one (absolute; default DATA_DIR/imports). */
+  importRoot: string;
 }
 
-export function reviewsConfig(e: ReviewsEnv): { reviews: ReviewsConfig; datasets: DatasetsConfig } {
+export function reviewsConfig(e: ReviewsEnv, dataDir: string): { reviews: ReviewsConfig; datasets: DatasetsConfig } {
   return {
     reviews: {
       humanReview:
@@ -85,6 +89,10 @@ export function reviewsConfig(e: ReviewsEnv): { reviews: ReviewsConfig; datasets
       learning: { perRun: e.REVIEW_LEARNING_PER_RUN, perDay: e.REVIEW_LEARNING_PER_DAY },
       anomalyTypes: e.ANOMALY_TYPES,
     },
-    datasets: { testShare: e.DATASET_TEST_SHARE, lookoutProject: e.LOOKOUT_DATASET_PROJECT ?? null },
+    datasets: {
+      testShare: e.DATASET_TEST_SHARE,
+      lookoutProject: e.LOOKOUT_DATASET_PROJECT ?? null,
+      importRoot: path.resolve(e.IMPORT_ROOT ?? path.join(dataDir, 'imports')),
+    },
   };
 }

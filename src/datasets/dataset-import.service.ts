@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import sharp from 'sharp';
@@ -9,7 +10,7 @@ import { type DatasetSplit } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { WHOLE_IMAGE } from '../common/box';
 import { badInput } from '../common/errors';
-import { readDatasetFolder } from '../anomaly-model/dataset';
+import { type DatasetItem, readDatasetFolder } from '../anomaly-model/dataset';
 import { type DatasetService, type LabelledRegion } from './dataset.service';
 import { paintBinaryMask } from './mask';
 import { splitFor } from './split';
@@ -35,6 +36,8 @@ export interface ImportDeps {
   /** The store's own name for a key, and back: a manifest may only name pictures in this store. */
   objectUri: (key: string) => string;
   settings: { testShare: number; anomalyTypes: string[] };
+  /** importDataset(folder:) reads only under this folder (IMPORT_ROOT). */
+  importRoot: string;
   log: Logger;
 }
 
@@ -47,6 +50,15 @@ const foreignLine = z.looseObject({
     .looseObject({ 'internal-color-map': z.record(z.string(), z.looseObject({ 'class-name': z.string() })) })
     .optional(),
 });
+
+/** JSON.parse, without quoting the line back: its message would carry a snippet of the stored manifest. */
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error('not a JSON object');
+  }
+}
 
 /**
  * importDataset: labelled pictures a team already has become dataset entries, so a first model
@@ -65,10 +77,13 @@ export class DatasetImportService {
     const deviceType = input.deviceType.trim();
     if (!deviceType) throw badInput('deviceType', 'must not be empty');
     if (!!input.folder === !!input.manifestUri) throw badInput('folder', 'give exactly one of folder and manifestUri');
+    // Read (and refuse) the source before the dataset exists: a failed import creates nothing.
+    const items = input.folder ? await this.readFolder(input.folder) : null;
+    const text = items ? null : await this.readManifest(input.manifestUri!);
     const dataset = await this.deps.datasets.forDeviceType(this.deps.prisma, deviceType);
-    const report = input.folder
-      ? await this.fromFolder(dataset, input.folder, input.split ?? null)
-      : await this.fromManifest(dataset, input.manifestUri!, input.split ?? null);
+    const report = items
+      ? await this.fromFolder(dataset, items, input.split ?? null)
+      : await this.fromManifest(dataset, text!, input.split ?? null);
     if (report.imported) {
       await this.deps.prisma.dataset.update({ where: { id: dataset.id }, data: { manifestAt: null } });
       await this.deps.datasets.publish(dataset.id);
@@ -87,20 +102,35 @@ export class DatasetImportService {
     throw new Error(`anomaly type "${name}" is not one of ANOMALY_TYPES [${types.join(', ')}] and there is no "other"`);
   }
 
-  private async fromFolder(dataset: Dataset, folder: string, split: DatasetSplit | null): Promise<Omit<ImportReport, 'dataset'>> {
-    if (!path.isAbsolute(folder)) throw badInput('folder', `must be an absolute path on the server, got ${JSON.stringify(folder)}`);
-    let items: Awaited<ReturnType<typeof readDatasetFolder>>['items'];
+  /** The folder's pictures, when it really is under IMPORT_ROOT; errors name it as the caller did, never the server's paths. */
+  private async readFolder(folder: string): Promise<DatasetItem[]> {
+    const root = await fs.realpath(this.deps.importRoot).catch(() => null);
+    const real = root ? await fs.realpath(path.resolve(root, folder)).catch(() => null) : null;
+    const within = !!root && !!real && (real === root || real.startsWith(root + path.sep));
+    if (!within || !(await fs.stat(real!)).isDirectory())
+      throw badInput('folder', `${JSON.stringify(folder)} is not a folder under the import root (IMPORT_ROOT)`);
     try {
-      items = (await readDatasetFolder(folder)).items;
+      return (await readDatasetFolder(real!, { confineTo: root!, label: JSON.stringify(folder) })).items;
     } catch (err) {
-      throw badInput('folder', (err as Error).message);
+      const message = (err as Error).message;
+      throw badInput('folder', /has no normal images/.test(message) ? message : `${JSON.stringify(folder)} cannot be read`);
     }
+  }
+
+  private async fromFolder(dataset: Dataset, items: DatasetItem[], split: DatasetSplit | null): Promise<Omit<ImportReport, 'dataset'>> {
     const out = { imported: 0, unchanged: 0, errors: [] as ImportProblem[] };
     for (const [n, item] of items.entries()) {
       try {
-        const bytes = await item.load();
+        const bytes = await item.load().catch(() => {
+          throw new Error('cannot read the file');
+        });
         const type = item.label === 'anomalous' ? this.typeOf(item.type) : null;
-        const mask = item.loadMask && type ? await item.loadMask() : null;
+        const mask =
+          item.loadMask && type
+            ? await item.loadMask().catch(() => {
+                throw new Error('cannot read the mask');
+              })
+            : null;
         const added = await this.add(dataset, {
           bytes,
           anomalous: item.label === 'anomalous',
@@ -124,22 +154,25 @@ export class DatasetImportService {
     return uri.startsWith(probe) ? uri.slice(probe.length) : null;
   }
 
-  private async fromManifest(dataset: Dataset, manifestUri: string, split: DatasetSplit | null): Promise<Omit<ImportReport, 'dataset'>> {
+  private async readManifest(manifestUri: string): Promise<string> {
     const key = this.keyOf(manifestUri);
     if (!key) throw badInput('manifestUri', `must name an object in vigil's store (${this.deps.objectUri('…')}), got ${manifestUri}`);
-    let text: string;
     try {
-      text = (await buffer(await this.deps.store.get(key))).toString('utf8');
-    } catch (err) {
-      throw badInput('manifestUri', `cannot read ${manifestUri}: ${(err as Error).message}`);
+      return (await buffer(await this.deps.store.get(key))).toString('utf8');
+    } catch {
+      // The store's own message may name its folder on the server.
+      throw badInput('manifestUri', `cannot read ${manifestUri}`);
     }
+  }
+
+  private async fromManifest(dataset: Dataset, text: string, split: DatasetSplit | null): Promise<Omit<ImportReport, 'dataset'>> {
     const out = { imported: 0, unchanged: 0, errors: [] as ImportProblem[] };
     const lines = text.split('\n');
     for (const [i, raw] of lines.entries()) {
       if (!raw.trim()) continue;
       const where = `line ${i + 1}`;
       try {
-        const parsed = foreignLine.safeParse(JSON.parse(raw));
+        const parsed = foreignLine.safeParse(parseJson(raw));
         if (!parsed.success) throw new Error(parsed.error.issues.map((p) => `${p.path.join('.') || 'line'}: ${p.message}`).join('; '));
         const line = parsed.data;
         const imageKey = this.keyOf(line['source-ref']);
@@ -151,7 +184,12 @@ export class DatasetImportService {
           .filter((c) => c !== 'BACKGROUND');
         const anomalous = line['anomaly-label'] === 1;
         const added = await this.add(dataset, {
-          bytes: await buffer(await this.deps.store.get(imageKey)),
+          bytes: await this.deps.store
+            .get(imageKey)
+            .then(buffer)
+            .catch(() => {
+              throw new Error(`cannot read ${line['source-ref']}`);
+            }),
           anomalous,
           type: anomalous ? this.typeOf(classes[0] ?? null) : null,
           binaryMask: null,

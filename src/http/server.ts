@@ -28,6 +28,9 @@ export interface HttpDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+// Signed upload and download tokens travel in these paths; the log gets the path without them.
+const TOKEN_PATH = /^\/(uploads|objects)\/[^/]+/;
+const loggedPath = (url: string) => url.split('?')[0].replace(TOKEN_PATH, '/$1/…');
 
 async function identifyRequest(request: FastifyRequest, services: HttpServices): Promise<Identity> {
   const header = request.headers.authorization;
@@ -101,7 +104,7 @@ function addRequestHooks(app: FastifyInstance): void {
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: loggedPath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });

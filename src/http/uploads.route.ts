@@ -4,6 +4,9 @@ import { type HttpServices } from './context-factory';
 import { toGlobalId } from '../common/global-id';
 import { UploadError } from '../images/upload.service';
 
+// A client that stops sending mid-body is cut off after this long, so its upload is cleaned up and can be retried.
+const UPLOAD_IDLE_MS = 60_000;
+
 /** vigil's own signed upload and download endpoints, used when the object store is the local folder. */
 export function registerUploadRoutes(app: FastifyInstance, services: HttpServices) {
   const fail = (err: unknown, reply: { code(n: number): { send(b: object): unknown } }) => {
@@ -16,6 +19,7 @@ export function registerUploadRoutes(app: FastifyInstance, services: HttpService
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     scope.put<{ Params: { token: string } }>('/uploads/:token', async (request, reply) => {
+      request.raw.setTimeout(UPLOAD_IDLE_MS, () => request.raw.socket.destroy());
       try {
         const image = await services.uploads.receive(request.params.token, request.body as Readable, {
           contentType: request.headers['content-type'],

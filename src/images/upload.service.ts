@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { finished, Transform, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { type Image, type PrismaClient } from '../generated/prisma/client';
 import { DeviceMatch, ImageStatus, RejectionReason } from '../generated/prisma/enums';
@@ -14,6 +14,8 @@ import { signToken, TokenError, verifyToken } from '../uploads/signed-token';
 
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'];
 const SHA256 = /^[0-9a-f]{64}$/;
+// How Node reports a body cut short: the client went away, or its socket was closed for idling.
+const INTERRUPTED = ['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED'];
 // Transport failures can be retried with the same bytes; a verdict on the content cannot.
 const RETRYABLE: RejectionReason[] = [RejectionReason.NOT_UPLOADED, RejectionReason.SIZE_MISMATCH, RejectionReason.CHECKSUM_MISMATCH];
 
@@ -199,12 +201,9 @@ export class UploadService {
 
   /** PUT /uploads/<token> on the local store: signed, expiring, single-use and size-limited. */
   async receive(token: string, body: Readable, headers: { contentType?: string; contentLength?: string }): Promise<Image> {
-    let claim: UploadClaim;
-    try {
-      claim = verifyToken<UploadClaim>(token, this.options.signingSecret);
-    } catch (err) {
-      if (err instanceof TokenError) throw new UploadError(err.kind === 'EXPIRED' ? 410 : 403, err.kind, err.message);
-      throw err;
+    const claim = this.verify<UploadClaim>(token);
+    if (typeof claim.img !== 'string' || typeof claim.len !== 'number' || typeof claim.typ !== 'string') {
+      throw new UploadError(403, 'WRONG_LINK', 'this is a download link; upload with the link from requestImageUploads');
     }
     if (headers.contentLength !== String(claim.len)) {
       throw new UploadError(400, 'SIZE_MISMATCH', `content-length must be ${claim.len}, as announced`);
@@ -212,7 +211,8 @@ export class UploadService {
     if ((headers.contentType ?? '').split(';')[0].trim() !== claim.typ) {
       throw new UploadError(400, 'CONTENT_TYPE_MISMATCH', `content-type must be ${claim.typ}, as announced`);
     }
-    // Taking the image out of PENDING_UPLOAD first makes the link single-use, even for two PUTs at once.
+    // Taking the image out of PENDING_UPLOAD first makes the link single-use, even for two PUTs at once;
+    // any upload that does not finish hands the image back, so the link is spent only by a complete one.
     const claimed = await this.prisma.image.updateMany({
       where: { id: claim.img, status: ImageStatus.PENDING_UPLOAD },
       data: { status: ImageStatus.UPLOADED },
@@ -220,17 +220,36 @@ export class UploadService {
     if (claimed.count === 0) throw new UploadError(409, 'ALREADY_USED', 'this link was already used; request a new upload for the file');
     const image = await this.prisma.image.findUniqueOrThrow({ where: { id: claim.img } });
     try {
-      await this.store.put(image.objectKey, body.pipe(capped(claim.len)), { contentType: claim.typ });
+      // .pipe() alone would leave the store waiting forever when the client goes away mid-body; passing the
+      // abort on lets it close and remove its temporary file. (pipeline() would also cut the reply on our own errors.)
+      const limited = body.pipe(capped(claim.len));
+      finished(body, (err) => err && limited.destroy(err));
+      await this.store.put(image.objectKey, limited, { contentType: claim.typ });
       const stored = await this.store.head(image.objectKey);
       if (stored?.bytes !== claim.len)
         throw new UploadError(400, 'SIZE_MISMATCH', `received ${stored?.bytes ?? 0} bytes, ${claim.len} were announced`);
       return image;
     } catch (err) {
-      await this.store.delete(image.objectKey);
-      await this.prisma.image.updateMany({
-        where: { id: image.id, status: ImageStatus.UPLOADED },
-        data: { status: ImageStatus.PENDING_UPLOAD },
-      });
+      try {
+        await this.store.delete(image.objectKey);
+      } finally {
+        await this.prisma.image.updateMany({
+          where: { id: image.id, status: ImageStatus.UPLOADED },
+          data: { status: ImageStatus.PENDING_UPLOAD },
+        });
+      }
+      if (INTERRUPTED.includes((err as NodeJS.ErrnoException).code ?? '')) {
+        throw new UploadError(400, 'INTERRUPTED', 'the upload stopped before all bytes arrived; send the file again with the same link');
+      }
+      throw err;
+    }
+  }
+
+  private verify<T extends object>(token: string): Partial<T> {
+    try {
+      return verifyToken<Partial<T>>(token, this.options.signingSecret);
+    } catch (err) {
+      if (err instanceof TokenError) throw new UploadError(err.kind === 'EXPIRED' ? 410 : 403, err.kind, err.message);
       throw err;
     }
   }
@@ -314,13 +333,8 @@ export class UploadService {
 
   /** GET /objects/<token> on the local store. */
   async open(token: string): Promise<{ body: Readable; contentType: string | null; bytes: number }> {
-    let key: string;
-    try {
-      key = verifyToken<{ key: string }>(token, this.options.signingSecret).key;
-    } catch (err) {
-      if (err instanceof TokenError) throw new UploadError(err.kind === 'EXPIRED' ? 410 : 403, err.kind, err.message);
-      throw err;
-    }
+    const { key } = this.verify<{ key: string }>(token);
+    if (typeof key !== 'string') throw new UploadError(403, 'WRONG_LINK', 'this is an upload link; it cannot be used to download');
     const head = await this.store.head(key);
     if (!head) throw new UploadError(404, 'NOT_FOUND', 'the object no longer exists');
     return { body: await this.store.get(key), contentType: head.contentType, bytes: head.bytes };

@@ -50,6 +50,11 @@ export async function checkExternal(deps: TrainingDeps, version: ModelVersion): 
   if (status.state === 'FAILED') throw new TrainingFailedError(`${status.error}: ${status.cause}`);
   const trainedOn = trainedOnOf(version);
   const m = status.metrics;
+  // TRAINED means measured on the test split (as built-in and Lookout versions are): with no figures the gate could judge nothing.
+  if ([m.auroc, m.precision, m.recall, m.f1].every((v) => v === null))
+    throw new TrainingFailedError(
+      `${deps.external.kind} reported no evaluation metrics for ${status.externalVersion}: the training must report its figures on the test split`,
+    );
   const metrics: StoredMetrics = {
     source: deps.external.kind,
     testCount: trainedOn.test.count,

@@ -49,7 +49,7 @@ export class ImportDatasetInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'A folder on the server: normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png}, with optional <name>.mask.png (white = anomalous).',
+      'A folder on the server, relative to IMPORT_ROOT (nothing outside it is read; links leading out and non-regular files are skipped): normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png}, with optional <name>.mask.png (white = anomalous).',
   })
   folder?: string | null;
 

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { buildVigilSchema } from '../../src/app/schema';
 import { toGlobalId } from '../../src/common/global-id';
@@ -94,7 +93,9 @@ async function modelFixtures() {
       version: 'inspect-auth',
     },
   });
-  const importFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-auth-import-'));
+  // The default import root, DATA_DIR/imports; importDataset takes the folder relative to it.
+  fs.mkdirSync(path.join(t.dataDir, 'imports'), { recursive: true });
+  const importFolder = fs.mkdtempSync(path.join(t.dataDir, 'imports', 'auth-'));
   fs.mkdirSync(path.join(importFolder, 'normal'));
   fs.writeFileSync(path.join(importFolder, 'normal', 'a.png'), await toPng(surface(1, 96), 96));
   return {
@@ -219,7 +220,7 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
     roles: [ADMIN],
     call: () => [
       'mutation($i: ImportDatasetInput!) { importDataset(input: $i) { imported unchanged } }',
-      { i: { deviceType: 'auth-import', folder: fx.importFolder } },
+      { i: { deviceType: 'auth-import', folder: path.basename(fx.importFolder) } },
     ],
   },
   'Query.modelVersions': { roles: [ADMIN, OPERATOR, INTEGRATOR], call: () => ['{ modelVersions(first: 1) { totalCount } }'] },

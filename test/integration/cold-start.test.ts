@@ -28,7 +28,7 @@ let t: TestApp;
 let root: string;
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-cold-start-'));
-  t = await startTestApp({ WORKFLOW_AUTO_START: 'false', REVIEW_QA_SHARE: '0', REVIEW_LEARNING_PER_RUN: '0' });
+  t = await startTestApp({ WORKFLOW_AUTO_START: 'false', REVIEW_QA_SHARE: '0', REVIEW_LEARNING_PER_RUN: '0', IMPORT_ROOT: root });
 });
 afterAll(async () => {
   await t?.stop();
@@ -39,8 +39,8 @@ it('trains memory models from normal pictures only, and the first survey is judg
   const type = `cold-${crypto.randomUUID().slice(0, 6)}`;
   await writeDataset(path.join(root, 'train'), { normal: 24, anomalous: 0, seed: 11 });
   await writeDataset(path.join(root, 'test'), { normal: 6, anomalous: 0, seed: 700 });
-  const { dataset } = ok(await t.gql(IMPORT, { i: { deviceType: type, folder: path.join(root, 'train'), split: 'TRAIN' } })).importDataset;
-  ok(await t.gql(IMPORT, { i: { deviceType: type, folder: path.join(root, 'test'), split: 'TEST' } }));
+  const { dataset } = ok(await t.gql(IMPORT, { i: { deviceType: type, folder: 'train', split: 'TRAIN' } })).importDataset;
+  ok(await t.gql(IMPORT, { i: { deviceType: type, folder: 'test', split: 'TEST' } }));
 
   for (const profile of ['SCREEN', 'INSPECT']) {
     const started = ok(await t.gql(TRAIN, { i: { datasetId: dataset.id, profile } })).trainModel;

@@ -39,6 +39,7 @@ beforeAll(async () => {
       LOOKOUT_MIN_INFERENCE_UNITS: '2',
       MODEL_TRAINING_POLL_SECONDS: '1',
       MODEL_RETRAIN_AFTER_LABELS: '0',
+      IMPORT_ROOT: root,
     },
     {
       trainerClients: {
@@ -49,9 +50,8 @@ beforeAll(async () => {
   await writeDataset(path.join(root, 'train'), { normal: 4, anomalous: 2, seed: 1, side: 96 });
   await writeDataset(path.join(root, 'test'), { normal: 2, anomalous: 1, seed: 50, side: 96 });
   const imp = `mutation($i: ImportDatasetInput!) { importDataset(input: $i) { dataset { id } } }`;
-  datasetId = ok(await t.gql(imp, { i: { deviceType: 'insulator-aws', folder: path.join(root, 'train'), split: 'TRAIN' } })).importDataset
-    .dataset.id;
-  ok(await t.gql(imp, { i: { deviceType: 'insulator-aws', folder: path.join(root, 'test'), split: 'TEST' } }));
+  datasetId = ok(await t.gql(imp, { i: { deviceType: 'insulator-aws', folder: 'train', split: 'TRAIN' } })).importDataset.dataset.id;
+  ok(await t.gql(imp, { i: { deviceType: 'insulator-aws', folder: 'test', split: 'TEST' } }));
 });
 afterAll(async () => {
   await t?.stop();

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,13 +26,11 @@ const DEPLOY = `mutation($i: DeployModelInput!) { deployModel(input: $i) { id ac
 const ROLLBACK = `mutation($i: RollbackModelInput!) { rollbackModel(input: $i) { id action model { id } previous { id } } }`;
 const ACTIVE = `query($t: String) { activeModels(deviceType: $t) { deviceType profile drifting model { id version } deployment { id action } } }`;
 
-const roots: string[] = [];
-const tmp = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-models-test-'));
-  roots.push(dir);
-  return dir;
-};
-afterAll(() => roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
+// importDataset reads only under IMPORT_ROOT: every folder a test imports is made there.
+const importRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-models-imports-'));
+const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-models-outside-'));
+const tmp = () => fs.mkdtempSync(path.join(importRoot, 'set-'));
+afterAll(() => [importRoot, outside].forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
 
 const trained = (t: TestApp, id: string) => untilTrained(t, VERSION, id);
 
@@ -49,7 +48,12 @@ async function importedDataset(t: TestApp, deviceType: string, sizes = { normal:
 describe('model lifecycle', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ MODEL_TRAINING_POLL_SECONDS: '1', MODEL_RETRAIN_AFTER_LABELS: '0', DATASET_TEST_SHARE: '0.25' });
+    t = await startTestApp({
+      MODEL_TRAINING_POLL_SECONDS: '1',
+      MODEL_RETRAIN_AFTER_LABELS: '0',
+      DATASET_TEST_SHARE: '0.25',
+      IMPORT_ROOT: importRoot,
+    });
   });
   afterAll(() => t?.stop());
 
@@ -90,17 +94,51 @@ describe('model lifecycle', () => {
       }
     });
 
-    it('refuses a relative folder, both sources at once, and a missing folder, changing nothing', async () => {
+    it('refuses both sources at once, a missing folder and one without pictures, changing nothing', async () => {
       const type = `bad-${crypto.randomUUID().slice(0, 6)}`;
-      expect(failure(await t.gql(IMPORT, { i: { deviceType: type, folder: 'relative/path' } })).message).toMatch(
-        /must be an absolute path/,
-      );
-      expect(failure(await t.gql(IMPORT, { i: { deviceType: type, folder: '/tmp', manifestUri: 'file:///x' } })).message).toMatch(
+      expect(failure(await t.gql(IMPORT, { i: { deviceType: type, folder: 'x', manifestUri: 'file:///x' } })).message).toMatch(
         /exactly one of folder and manifestUri/,
       );
-      const missing = failure(await t.gql(IMPORT, { i: { deviceType: type, folder: path.join(tmp(), 'nope') } }));
-      expect(missing.extensions?.code).toBe('BAD_USER_INPUT');
-      expect(missing.message).toMatch(/no normal images/);
+      const missing = failure(await t.gql(IMPORT, { i: { deviceType: type, folder: 'nope/deeper' } }));
+      expect(missing.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'folder' });
+      expect(missing.message).toMatch(/"nope\/deeper" is not a folder under the import root/);
+      const empty = path.relative(importRoot, tmp());
+      const noImages = failure(await t.gql(IMPORT, { i: { deviceType: type, folder: empty } }));
+      expect(noImages.message).toMatch(new RegExp(`"${empty}" has no normal images`));
+      for (const m of [missing.message, noImages.message]) expect(m).not.toContain(importRoot);
+      // A failed import leaves no dataset behind.
+      expect(await t.app.db.prisma.dataset.count({ where: { deviceType: type } })).toBe(0);
+    });
+
+    it('reads only under IMPORT_ROOT: folders outside it, and links out of it, are refused', async () => {
+      const type = `root-${crypto.randomUUID().slice(0, 6)}`;
+      await writeDataset(outside, { normal: 2, anomalous: 0, seed: 8, side: 96 });
+      for (const folder of [outside, path.join(importRoot, '..', path.basename(outside)), '../../../../../../etc', '/etc']) {
+        const refused = failure(await t.gql(IMPORT, { i: { deviceType: type, folder } }));
+        expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'folder' });
+        expect(refused.message).toMatch(/is not a folder under the import root/);
+        expect(refused.message).not.toContain(importRoot);
+      }
+      // A link inside the root to a folder outside it is refused as well.
+      fs.symlinkSync(outside, path.join(importRoot, `link-${type}`));
+      const linked = failure(await t.gql(IMPORT, { i: { deviceType: type, folder: `link-${type}` } }));
+      expect(linked.message).toMatch(/is not a folder under the import root/);
+      expect(linked.message).not.toContain(outside);
+      expect(await t.app.db.prisma.dataset.count({ where: { deviceType: type } })).toBe(0);
+    });
+
+    it('skips files linked from outside the root, FIFOs and other non-files, and finishes', async () => {
+      const type = `skip-${crypto.randomUUID().slice(0, 6)}`;
+      const dir = tmp();
+      await writeDataset(dir, { normal: 2, anomalous: 0, seed: 9, side: 96 });
+      fs.writeFileSync(path.join(outside, 'secret.png'), await toPng(surface(77, 96), 96));
+      fs.symlinkSync(path.join(outside, 'secret.png'), path.join(dir, 'normal', 'secret.png'));
+      execFileSync('mkfifo', [path.join(dir, 'normal', 'pipe.png')]);
+      fs.mkdirSync(path.join(dir, 'normal', 'folder.png'));
+      // A link that stays inside the root is a file like any other.
+      fs.symlinkSync(path.join(dir, 'normal', 'n0.png'), path.join(dir, 'normal', 'zz-alias.png'));
+      const report = ok(await t.gql(IMPORT, { i: { deviceType: type, folder: path.relative(importRoot, dir) } })).importDataset;
+      expect(report).toMatchObject({ imported: 2, unchanged: 1, errors: [] });
     });
 
     it('imports a Lookout-format manifest naming pictures in the store, and lists the lines it cannot take', async () => {
@@ -393,6 +431,7 @@ describe('automatic retraining', () => {
     t = await startTestApp({
       MODEL_TRAINING_POLL_SECONDS: '1',
       MODEL_RETRAIN_AFTER_LABELS: '3',
+      IMPORT_ROOT: importRoot,
       MODEL_AUTO_DEPLOY: 'true',
       DATASET_TEST_SHARE: '0',
     });

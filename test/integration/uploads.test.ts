@@ -1,8 +1,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import http from 'node:http';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
+import { buildVigilSchema, resolverContainer } from '../../src/app/schema';
+import { loadConfig } from '../../src/config/config';
+import { fromGlobalId } from '../../src/common/global-id';
+import { createHttpServer } from '../../src/http/server';
+import { createLogger } from '../../src/logging/logger';
 import { signToken } from '../../src/uploads/signed-token';
 import { ok, startTestApp, type TestApp } from '../support/app';
 
@@ -226,6 +232,97 @@ describe('image uploads', () => {
     expect((await put(traversal.uploadUrl, good, traversal.uploadHeaders)).status).toBe(200);
     expect(fs.existsSync(path.join(t.dataDir, 'etc'))).toBe(false);
     expect(storedKeys().some((k) => k.includes('passwd'))).toBe(false);
+  });
+
+  const partials = () => {
+    const root = path.join(t.dataDir, 'objects');
+    return fs.existsSync(root) ? (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.partial')) : [];
+  };
+  const until = async (what: () => Promise<boolean> | boolean, ms = 5000) => {
+    const end = Date.now() + ms;
+    while (!(await what())) {
+      if (Date.now() > end) throw new Error('timed out waiting');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  it('clean up after a client that disconnects mid-body, and accept the same link again', async () => {
+    const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#335577' } })
+      .jpeg()
+      .toBuffer();
+    const [ticket] = await request([{ filename: 'cut.jpg', contentType: 'image/jpeg', byteSize: photo.length, sha256: sha(photo) }]);
+    const id = fromGlobalId('Image', ticket.image.id, 'id');
+    const req = http.request(ticket.uploadUrl, { method: 'PUT', headers: ticket.uploadHeaders });
+    req.on('error', () => {});
+    req.write(photo.subarray(0, Math.floor(photo.length / 2)));
+    // The server has the half body (and its .partial file) before the socket goes away.
+    await until(() => partials().length > 0);
+    req.destroy();
+    await until(
+      async () => partials().length === 0 && (await t.app.db.prisma.image.findUnique({ where: { id } }))?.status === 'PENDING_UPLOAD',
+    );
+    expect((await put(ticket.uploadUrl, photo, ticket.uploadHeaders)).status).toBe(200);
+    expect((await put(ticket.uploadUrl, photo, ticket.uploadHeaders)).status).toBe(409);
+    const [image] = ok(await t.gql(COMPLETE, { ids: [ticket.image.id] })).completeImageUploads;
+    expect(image.status).toBe('READY');
+  });
+
+  it('never write upload or download tokens to the request log', async () => {
+    const logged: string[] = [];
+    const log = createLogger({ logLevel: 'info' }, { write: (line: string) => void logged.push(line) });
+    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'info', UPLOAD_SIGNING_SECRET: SECRET });
+    const services = t.app.services;
+    const server = await createHttpServer({
+      config,
+      log,
+      schema: buildVigilSchema(resolverContainer(services)),
+      services,
+      events: t.app.events,
+      readiness: {},
+    });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    let uploadToken = '';
+    let downloadToken = '';
+    try {
+      const base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+      const photo = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#775533' } })
+        .jpeg()
+        .toBuffer();
+      const [ticket] = await request([{ filename: 'log.jpg', contentType: 'image/jpeg', byteSize: photo.length, sha256: sha(photo) }]);
+      uploadToken = ticket.uploadUrl.split('/uploads/')[1];
+      // No kept-alive connections: server.close() below would wait for them.
+      const uploaded = await put(`${base}/uploads/${uploadToken}`, photo, { ...ticket.uploadHeaders, connection: 'close' });
+      await uploaded.arrayBuffer();
+      expect(uploaded.status).toBe(200);
+      const [image] = ok(await t.gql(COMPLETE, { ids: [ticket.image.id] })).completeImageUploads;
+      downloadToken = image.url.split('/objects/')[1];
+      const download = await fetch(`${base}/objects/${downloadToken}?x=1`, { headers: { connection: 'close' } });
+      expect(download.status).toBe(200);
+      await download.arrayBuffer();
+    } finally {
+      await server.close();
+    }
+    // After close: every response's log line (written once the response finished) is in.
+    const lines = logged.filter((l) => JSON.parse(l).msg === 'request');
+    expect(lines.map((l) => JSON.parse(l).url)).toEqual(['/uploads/…', '/objects/…']);
+    const all = logged.join('\n');
+    for (const token of [uploadToken, downloadToken]) {
+      expect(all).not.toContain(token);
+      expect(all).not.toContain(token.split('.')[1]);
+    }
+  });
+
+  it('refuse a link of the wrong kind with a plain 4xx', async () => {
+    const uploadToken = signToken({ img: crypto.randomUUID(), len: 10, typ: 'image/jpeg' }, SECRET, new Date(Date.now() + 60_000));
+    const get = await fetch(`${t.app.url}/objects/${uploadToken}`);
+    expect(get.status).toBeGreaterThanOrEqual(400);
+    expect(get.status).toBeLessThan(500);
+    expect(((await get.json()) as { message: string }).message).toMatch(/upload/);
+    const downloadToken = signToken({ key: 'uploads/x' }, SECRET, new Date(Date.now() + 60_000));
+    const putRes = await put(`${t.app.url}/uploads/${downloadToken}`, Buffer.alloc(10), { 'content-type': 'image/jpeg' });
+    expect(putRes.status).toBeGreaterThanOrEqual(400);
+    expect(putRes.status).toBeLessThan(500);
+    expect(((await putRes.json()) as { message: string }).message).toMatch(/download/);
   });
 
   it('leave no orphans: every stored object belongs to an image, and REJECTED images own none', async () => {
