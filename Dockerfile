@@ -5,11 +5,11 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
-COPY prisma.config.ts tsconfig.json tsconfig.build.json ./
+COPY prisma.config.ts tsconfig.json tsconfig.image.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund && node scripts/prisma-generate.js
 COPY src ./src
-COPY bench ./bench
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+# The service and its scripts only: benches and tests are not in the image (.dockerignore).
+RUN npx tsc -p tsconfig.image.json && npm prune --omit=dev --ignore-scripts
 
 # Run: the compiled service, its migrations and production node_modules, as an unprivileged user.
 FROM node:20-bookworm-slim AS runtime

@@ -4,7 +4,6 @@
 // through preprocess + screen + inspect called directly in one process. Also: share of stage-2
 // calls avoided, latency from upload-complete (and from the anomaly row) to the anomalyDetected
 // event a WebSocket subscriber receives, and peak RSS.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { predict, train } from '../src/anomaly-model/detector';
 import { deriveImages } from '../src/image-processing/image-processor';
 import { drawDefect, surface, toPng, writeDataset } from '../test/support/textures';
 import { GraphQLClient } from './graphql-client';
+import { type Image, uploadAll } from './uploads';
 
 const ADMIN = 'bench-admin-secret-0123456789abcdef';
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
@@ -84,7 +84,6 @@ async function ceiling(
   return { seconds: (performance.now() - started) / 1000, screened, inspected };
 }
 
-type Image = { name: string; bytes: Buffer };
 type AnomalyEvent = { anomalyId: string; at: number; createdAt: number };
 type Ceiling = Awaited<ReturnType<typeof ceiling>>;
 
@@ -109,43 +108,6 @@ function subscribeToAnomalies(serverUrl: string, deviceId: string) {
     },
   );
   return { events, ws };
-}
-
-/** requestImageUploads (500 at a time) → PUT (4 at a time) → completeImageUploads (1000 at a time); returns when the last completion was sent. */
-async function uploadAll(gql: GraphQLClient, inspectionId: string, images: Image[]): Promise<number> {
-  const files = images.map((i) => ({
-    filename: i.name,
-    contentType: i.name.endsWith('.png') ? 'image/png' : 'image/jpeg',
-    byteSize: i.bytes.length,
-    sha256: crypto.createHash('sha256').update(i.bytes).digest('hex'),
-  }));
-  const tickets: any[] = [];
-  for (let i = 0; i < files.length; i += 500) {
-    tickets.push(
-      ...(
-        await gql.request(
-          `mutation($i: ID!, $f: [UploadFileInput!]!) { requestImageUploads(inspectionId: $i, files: $f) { uploadUrl uploadHeaders image { id } } }`,
-          { i: inspectionId, f: files.slice(i, i + 500) },
-        )
-      ).requestImageUploads,
-    );
-  }
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < tickets.length) {
-        const k = next++;
-        await fetch(tickets[k].uploadUrl, { method: 'PUT', body: images[k].bytes, headers: tickets[k].uploadHeaders });
-      }
-    }),
-  );
-  const ids = tickets.map((t) => t.image.id);
-  let completedAt = 0;
-  for (let i = 0; i < ids.length; i += 1000) {
-    await gql.request(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id } }`, { ids: ids.slice(i, i + 1000) });
-    completedAt = Date.now();
-  }
-  return completedAt;
 }
 
 /** Polls the inspection until its last workflow run is neither QUEUED nor RUNNING; returns the inspection's run, cost and anomaly count. */

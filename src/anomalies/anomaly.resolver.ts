@@ -13,7 +13,7 @@ import { ImageType } from '../images/image.type';
 import { InspectionType } from '../inspections/inspection.type';
 import { AnomalyFilter, AnomalyOrder } from './anomaly.input';
 import { Box } from '../common/box.type';
-import { AnomalyConnection, AnomalyType } from './anomaly.type';
+import { AnomalyConnection, AnomalyType, Severity, SeverityOverride } from './anomaly.type';
 
 @injectable()
 @Resolver(() => AnomalyType)
@@ -47,6 +47,25 @@ export class AnomalyResolver {
   @FieldResolver(() => Box)
   box(@Root() a: Anomaly): Box {
     return { x: a.boxX, y: a.boxY, width: a.boxWidth, height: a.boxHeight };
+  }
+
+  @FieldResolver(() => Severity, {
+    nullable: true,
+    description: "A person's override if there is one, else what the severity rules said; null until the repair tracker has seen it.",
+  })
+  severity(@Root() a: Anomaly): Severity | null {
+    return a.severityOverride ?? a.severity;
+  }
+
+  @FieldResolver(() => Severity, { nullable: true, description: 'What the severity rules said, whatever a person set.' })
+  ruleSeverity(@Root() a: Anomaly): Severity | null {
+    return a.severity;
+  }
+
+  @FieldResolver(() => SeverityOverride, { nullable: true })
+  severityOverride(@Root() a: Anomaly): SeverityOverride | null {
+    if (!a.severityOverride) return null;
+    return { severity: a.severityOverride, reason: a.severityReason ?? '', by: a.severitySetBy ?? '', at: a.severitySetAt ?? a.updatedAt };
   }
 
   @FieldResolver(() => DeviceType)

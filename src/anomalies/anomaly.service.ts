@@ -1,13 +1,16 @@
 import { type Anomaly, type Prisma, type PrismaClient } from '../generated/prisma/client';
 import { connectionsFor } from '../common/pagination/batch';
 import { type Connection } from '../common/pagination/connection.type';
-import { byId, type Ordering, type PageLimits, type PageRequest, paginate } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, type PageRequest, paginate, listOrdering } from '../common/pagination/keyset';
 import { columnIn, nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { AnomalyOrderField, type AnomalyOrder } from './anomaly.input';
 import { AnomalyStatus } from './anomaly.type';
 
-export const ANOMALY_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' }, byId('desc')];
+export const ANOMALY_ORDER: Ordering = listOrdering('Anomaly', [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' },
+  byId('desc'),
+]);
 
 /** Open means someone still has to act on it. */
 export const OPEN_STATUSES: AnomalyStatus[] = [AnomalyStatus.SUSPECTED, AnomalyStatus.CONFIRMED];
@@ -16,6 +19,7 @@ const PARENTS = {
   device: { table: 'anomalies', parentColumn: 'device_id' },
   inspection: { table: 'anomalies', parentColumn: 'inspection_id' },
   image: { table: 'anomalies', parentColumn: 'image_id' },
+  defect: { table: 'anomalies', parentColumn: 'defect_id' },
 } satisfies Record<string, NestedRelation>;
 export type AnomalyParent = keyof typeof PARENTS;
 

@@ -1,9 +1,9 @@
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
-import { AnomalySource, AnomalyStatus } from '../generated/prisma/enums';
+import { AnomalySource, AnomalyStatus, Severity } from '../generated/prisma/enums';
 import { ConnectionType } from '../common/pagination/connection.type';
 import { Node } from '../graphql/node.type';
 
-export { AnomalySource, AnomalyStatus };
+export { AnomalySource, AnomalyStatus, Severity };
 
 registerEnumType(AnomalyStatus, {
   name: 'AnomalyStatus',
@@ -11,10 +11,26 @@ registerEnumType(AnomalyStatus, {
     SUSPECTED: { description: 'Found by a model, not yet confirmed by a person.' },
     CONFIRMED: { description: 'A person confirmed it; waiting for repair.' },
     REJECTED: { description: 'A person found nothing wrong.' },
-    RESOLVED: { description: 'Repaired.' },
+    RESOLVED: { description: 'Repaired: the next inspection showed nothing there, or an operator resolved its defect.' },
   },
 });
 registerEnumType(AnomalySource, { name: 'AnomalySource' });
+registerEnumType(Severity, { name: 'Severity', description: 'How bad an anomaly or a defect is; see severityRules.' });
+
+@ObjectType({ description: 'A severity set by a person instead of the rules, and why.' })
+export class SeverityOverride {
+  @Field(() => Severity)
+  severity: Severity;
+
+  @Field()
+  reason: string;
+
+  @Field({ description: "The API key's name." })
+  by: string;
+
+  @Field()
+  at: Date;
+}
 
 @ObjectType('Anomaly', { implements: Node, description: 'Something wrong with a device, seen in one image.' })
 export class AnomalyType extends Node {

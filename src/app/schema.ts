@@ -20,6 +20,9 @@ import { UploadResolver } from '../images/upload.resolver';
 import { NodeResolver } from '../graphql/node.resolver';
 import { CostResolver } from '../costs/cost.resolver';
 import { InspectionWorkflowResolver, ReviewTaskFieldsResolver, WorkflowRunResolver } from '../workflows/workflow.resolver';
+import { AnomalyDefectResolver, DefectResolver } from '../repairs/defect.resolver';
+import { WorkOrderDefectResolver, WorkOrderResolver } from '../repairs/work-order.resolver';
+import { RepairRulesResolver } from '../repairs/repair-rules.resolver';
 
 // biome-ignore lint/complexity/noBannedTypes: type-graphql's own type for resolver classes.
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -44,6 +47,11 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ModelDeploymentResolver,
   ActiveModelResolver,
   ModelHealthResolver,
+  DefectResolver,
+  AnomalyDefectResolver,
+  WorkOrderResolver,
+  WorkOrderDefectResolver,
+  RepairRulesResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

@@ -27,6 +27,12 @@ import { ModelDeploymentService } from '../models/deployment.service';
 import { ModelHealthService } from '../models/model-health.service';
 import { type ExternalDeployer, type ExternalTrainer } from '../adapters/model-trainer/model-trainer.port';
 import { lookoutVersionName } from '../adapters/detectors/lookout.driver';
+import { DefectTracker } from '../repairs/defect-tracker.service';
+import { DefectService } from '../repairs/defect.service';
+import { WorkOrderService } from '../repairs/work-order.service';
+import { FieldReports } from '../repairs/field-report.service';
+import { RepairRules } from '../repairs/repair-rules.service';
+import { RepairQueueService } from '../repairs/repair-queue.service';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -48,6 +54,12 @@ export interface Services {
   modelVersions: ModelVersionQueries;
   modelDeployments: ModelDeploymentService;
   modelHealth: ModelHealthService;
+  defectTracker: DefectTracker;
+  defects: DefectService;
+  workOrders: WorkOrderService;
+  fieldReports: FieldReports;
+  repairRules: RepairRules;
+  repairQueue: RepairQueueService;
   events: EventBus;
 }
 
@@ -95,9 +107,9 @@ interface Wiring {
   workflow: WorkflowDeps;
 }
 
-function fleetServices({ prisma, config, uploadDeps, workflow }: Wiring) {
+function fleetServices({ prisma, config, uploadDeps, workflow }: Wiring, track: (deviceId: string) => Promise<void>) {
   const limits = config.pagination;
-  const devices = new DeviceService(prisma, limits, workflow.events);
+  const devices = new DeviceService(prisma, limits, workflow.events, { afterRefresh: track });
   const inspections = new InspectionService(prisma, limits);
   const surveys = new SurveyService(prisma, devices, inspections, limits, config.gpsMatch);
   const { limits: uploadLimits, derivatives, urlTtlSeconds } = config.uploads;
@@ -185,13 +197,32 @@ function reviewQueue({ prisma, config, uploadDeps, workflow }: Wiring): ReviewQu
   });
 }
 
+function repairServices({ prisma, config, workflow }: Wiring, devices: DeviceService, datasets: DatasetService) {
+  const defectTracker = new DefectTracker({ prisma, devices, events: workflow.events, log: workflow.log });
+  const fieldReports = new FieldReports({ datasets, anomalyTypes: config.reviews.anomalyTypes, log: workflow.log });
+  return {
+    defectTracker,
+    fieldReports,
+    defects: new DefectService(prisma, defectTracker, config.pagination),
+    workOrders: new WorkOrderService(prisma, defectTracker, fieldReports, config.pagination),
+    repairRules: new RepairRules(prisma),
+    repairQueue: new RepairQueueService(prisma, config.pagination),
+  };
+}
+
 /** Every service, each built once from the adapters it is given: the wiring, and no rules. */
 export function createServices(db: Database, config: ServiceConfig, uploadDeps: UploadDeps, workflow: WorkflowDeps): Services {
   const wiring: Wiring = { prisma: db.prisma, config, uploadDeps, workflow };
   const { prisma } = db;
-  const fleet = fleetServices(wiring);
+  // The tracker links a device's new anomalies to defects after its status is recomputed; it heals at the next call if it fails.
+  const track = (deviceId: string) =>
+    repairs.defectTracker
+      .track(deviceId)
+      .catch((err) => workflow.log.error({ err, deviceId }, 'defect tracking failed; retried at the next change'));
+  const fleet = fleetServices(wiring, track);
   const queue = reviewQueue(wiring);
   const data = datasetServices(wiring);
+  const repairs = repairServices(wiring, fleet.devices, data.datasets);
   const models = modelServices(wiring, data.datasets);
   const { detectors, events, log } = workflow;
   const detections = new DetectionService({
@@ -243,5 +274,5 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     screen: detectors.screen.name,
     inspect: detectors.inspect.name,
   });
-  return { ...fleet, ...data, ...models, detections, reviewQueue: queue, reviewLifecycle, workflowRuns, costs, events };
+  return { ...fleet, ...data, ...models, ...repairs, detections, reviewQueue: queue, reviewLifecycle, workflowRuns, costs, events };
 }

@@ -2,13 +2,16 @@ import crypto from 'node:crypto';
 import { type ApiKey, type PrismaClient } from '../generated/prisma/client';
 import { badInput, conflict, notFound, unauthenticated } from '../common/errors';
 import { type Connection } from '../common/pagination/connection.type';
-import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, paginate, listOrdering } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Caller } from './caller';
 import { Role } from './roles';
 
 const SECRET_PREFIX = 'vgl_';
-const ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' }, byId('desc')];
+const ORDER: Ordering = listOrdering('ApiKey', [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' },
+  byId('desc'),
+]);
 // Writing last_used_at on every request would make every read a write.
 const LAST_USED_RESOLUTION_MS = 60_000;
 

@@ -8,9 +8,9 @@ registerEnumType(Role, {
   description: 'What an API key may do.',
   valuesConfig: {
     ADMIN: { description: 'Everything, including API keys and overrides.' },
-    OPERATOR: { description: 'Internal apps: read the fleet, register devices and inspections.' },
+    OPERATOR: { description: 'Internal apps: read the fleet, register devices and inspections, plan and edit work orders.' },
     REVIEWER: { description: 'Human reviewers: only what a review task needs.' },
-    INTEGRATOR: { description: 'Read and subscribe.' },
+    INTEGRATOR: { description: 'Read and subscribe (including defects and work orders).' },
   },
 });
 
@@ -20,3 +20,9 @@ export const READ_FLEET: Role[] = [Role.ADMIN, Role.OPERATOR, Role.INTEGRATOR];
 export const WRITE_FLEET: Role[] = [Role.ADMIN, Role.OPERATOR];
 export const ADMIN_ONLY: Role[] = [Role.ADMIN];
 export const REVIEW: Role[] = [Role.ADMIN, Role.REVIEWER];
+/** Defects, work orders, the repair queue: REVIEWER keys see none of it. */
+export const READ_REPAIRS: Role[] = [Role.ADMIN, Role.OPERATOR, Role.INTEGRATOR];
+/** Plan and edit work orders, resolve defects, set the severity and work-order rules. */
+export const PLAN_REPAIRS: Role[] = [Role.ADMIN, Role.OPERATOR];
+/** Override an anomaly's severity with a reason. */
+export const RATE_ANOMALIES: Role[] = [Role.ADMIN, Role.OPERATOR, Role.REVIEWER];

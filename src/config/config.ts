@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { detectorsConfig } from './detector-settings';
 import { ENV_NAMES, envSchema } from './env';
+import { limitsConfig } from './limits-settings';
 import { modelsConfig } from './model-settings';
 import { reviewsConfig } from './review-settings';
 import { serverConfig } from './server-settings';
@@ -10,12 +11,13 @@ import { type Config } from './config.types';
 //
 // The settings by area: server-settings.ts (process, HTTP, database, storage, uploads, workflows),
 // detector-settings.ts (detectors, backbone, prices), review-settings.ts (reviews, datasets),
-// model-settings.ts (retraining, gate, health, AWS training); env.ts joins their variables and
+// model-settings.ts (retraining, gate, health, AWS training), limits-settings.ts (query cost, rate limits, admission, sockets); env.ts joins their variables and
 // checks the ones that depend on each other; training-settings.ts says what cloud training lacks.
 
 export type { Config } from './config.types';
 export { type BackboneConfig, DEFAULT_PRICES_USD } from './detector-settings';
 export { type Env, ENV_NAMES, envSchema } from './env';
+export type { LimitsConfig, QueryLimits } from './limits-settings';
 export { MAX_PAGE_SIZE } from './server-settings';
 export { type Checked, type DeployerSettings, deployerSettings, type TrainerSettings, trainerSettings } from './training-settings';
 
@@ -43,5 +45,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     detectors: detectorsConfig(e, dataDir),
     ...reviewsConfig(e, dataDir),
     models: modelsConfig(e),
+    limits: limitsConfig(e, e.DATABASE_URL ? 'postgres' : 'pglite'),
   };
 }

@@ -1,4 +1,5 @@
 import { type DetectorsConfig } from './detector-settings';
+import { type LimitsConfig } from './limits-settings';
 import { type ModelsConfig } from './model-settings';
 import { type DatasetsConfig, type ReviewsConfig } from './review-settings';
 import { type ServerConfig } from './server-settings';
@@ -9,4 +10,5 @@ export interface Config extends ServerConfig {
   reviews: ReviewsConfig;
   datasets: DatasetsConfig;
   models: ModelsConfig;
+  limits: LimitsConfig;
 }

@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { detectorsEnv, pricesEnv } from './detector-settings';
+import { limitsEnv } from './limits-settings';
 import { modelsEnv } from './model-settings';
 import { reviewsEnv } from './review-settings';
 import { serverEnv } from './server-settings';
 
 /** The pieces in the order the variables have always been listed (and problems reported) in. */
-const baseSchema = z.object({ ...serverEnv.shape, ...detectorsEnv.shape, ...reviewsEnv.shape, ...modelsEnv.shape, ...pricesEnv.shape });
+const baseSchema = z.object({
+  ...serverEnv.shape,
+  ...detectorsEnv.shape,
+  ...reviewsEnv.shape,
+  ...modelsEnv.shape,
+  ...pricesEnv.shape,
+  ...limitsEnv.shape,
+});
 
 /** Every setting vigil reads, with its default. README's configuration table lists the same names. */
 export const envSchema = baseSchema.superRefine((env, ctx) => {

@@ -11,11 +11,11 @@ export interface Spend {
   screen: StageSpend;
   inspect: StageSpend;
   totalUsd: number;
-  /** What stage 2 on every screened picture would have cost: the price of no cascade. */
+  /** What stage 2 on every picture it judged or the screen cleared would have cost: the price of no cascade. */
   withoutCascadeUsd: number;
   /** withoutCascadeUsd − totalUsd. */
   savedUsd: number;
-  /** Share of stage-2 calls the screen avoided (0..1). */
+  /** Share of screened calls the screen cleared, so stage 2 never ran (0..1). Pictures passed on with no stage-2 model yet (COLD_START) are not avoided calls. */
   inspectCallsAvoided: number;
 }
 
@@ -34,7 +34,13 @@ interface Row {
   calls: bigint | number;
   images: bigint | number;
   inspect_all: number;
+  cleared_calls: bigint | number;
+  cleared_usd: number;
 }
+
+// What the screen cleared (stage 2 never ran on it): its calls, and what stage 2 on it would have cost.
+const CLEARED = Prisma.sql`SUM(CASE WHEN d.stage = 'SCREEN' AND NOT d.is_anomalous THEN d.calls ELSE 0 END) AS cleared_calls,
+  SUM(CASE WHEN d.stage = 'SCREEN' AND NOT d.is_anomalous THEN d.inspect_all_cost_usd ELSE 0 END)::float8 AS cleared_usd`;
 
 const MAX_REPORT_DAYS = 366 * 5;
 const cents = (v: number) => Math.round(v * 1e6) / 1e6;
@@ -51,14 +57,15 @@ function spendOf(rows: Row[]): Spend {
   const screen = stage('SCREEN');
   const inspect = stage('INSPECT');
   const totalUsd = cents(screen.usd + inspect.usd);
-  const withoutCascadeUsd = cents(rows.filter((r) => r.stage === 'SCREEN').reduce((t, r) => t + r.inspect_all, 0));
+  const cleared = rows.reduce((t, r) => t + Number(r.cleared_calls), 0);
+  const withoutCascadeUsd = cents(inspect.usd + rows.reduce((t, r) => t + r.cleared_usd, 0));
   return {
     screen,
     inspect,
     totalUsd,
     withoutCascadeUsd,
     savedUsd: cents(withoutCascadeUsd - totalUsd),
-    inspectCallsAvoided: screen.calls ? Math.max(0, 1 - inspect.calls / screen.calls) : 0,
+    inspectCallsAvoided: screen.calls ? cleared / screen.calls : 0,
   };
 }
 
@@ -75,7 +82,7 @@ export class CostService {
   async ofInspections(inspectionIds: readonly string[]): Promise<Map<string, Spend>> {
     const rows = await this.prisma.$queryRaw<Row[]>`
       SELECT i.inspection_id::text AS key, d.stage::text AS stage, d.detector, SUM(d.cost_usd)::float8 AS usd,
-             SUM(d.calls) AS calls, COUNT(*) AS images, SUM(d.inspect_all_cost_usd)::float8 AS inspect_all
+             SUM(d.calls) AS calls, COUNT(*) AS images, SUM(d.inspect_all_cost_usd)::float8 AS inspect_all, ${CLEARED}
       FROM detections d JOIN images i ON i.id = d.image_id
       WHERE i.inspection_id = ANY(${[...inspectionIds]}::uuid[])
       GROUP BY 1, 2, 3`;
@@ -88,7 +95,7 @@ export class CostService {
       throw badInput('to', `a report covers at most ${MAX_REPORT_DAYS} days`);
     const rows = await this.prisma.$queryRaw<Row[]>(Prisma.sql`
       SELECT '' AS key, d.stage::text AS stage, d.detector, SUM(d.cost_usd)::float8 AS usd,
-             SUM(d.calls) AS calls, COUNT(*) AS images, SUM(d.inspect_all_cost_usd)::float8 AS inspect_all
+             SUM(d.calls) AS calls, COUNT(*) AS images, SUM(d.inspect_all_cost_usd)::float8 AS inspect_all, ${CLEARED}
       FROM detections d
       WHERE d.created_at >= ${from} AND d.created_at < ${to}
       GROUP BY 1, 2, 3

@@ -2,7 +2,7 @@ import { type Logger } from 'pino';
 import { type Dataset, type DatasetEntry, type Prisma, type PrismaClient } from '../generated/prisma/client';
 import { type DatasetSplit, type ReviewVerdict } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, paginate, listOrdering } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
 import { type Box } from '../common/box';
@@ -42,7 +42,10 @@ export interface DatasetDeps {
   log: Logger;
 }
 
-export const ENTRY_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' }, byId('asc')];
+export const ENTRY_ORDER: Ordering = listOrdering('DatasetEntry', [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' },
+  byId('asc'),
+]);
 const JOB_NAME = 'vigil-review';
 
 /**
@@ -68,7 +71,7 @@ export class DatasetService {
    */
   async recordEntry(
     db: PrismaClient,
-    input: { deviceType: string; imageId: string; reviewTaskId: string; label: ReviewVerdict; regions: LabelledRegion[] },
+    input: { deviceType: string; imageId: string; reviewTaskId: string | null; label: ReviewVerdict; regions: LabelledRegion[] },
   ): Promise<DatasetEntry> {
     const dataset = await this.forDeviceType(db, input.deviceType);
     const data = {

@@ -1,7 +1,7 @@
 import { IsOptional, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Field, Float, InputType, registerEnumType } from 'type-graphql';
 import { OrderDirection } from '../common/order-direction';
-import { DeviceStatus } from './device.type';
+import { Criticality, DeviceStatus } from './device.type';
 
 const TYPE_SLUG = /^[a-z0-9][a-z0-9_-]*$/;
 const NO_OUTER_SPACE = /^\S(.*\S)?$/s;
@@ -59,6 +59,10 @@ export class DeviceInput {
 
   @LongitudeField()
   longitude?: number | null;
+
+  @Field(() => Criticality, { nullable: true, description: 'MEDIUM when omitted.' })
+  @IsOptional()
+  criticality?: Criticality | null;
 }
 
 @InputType({ description: 'Fields to change; omitted fields stay as they are, null clears a location.' })
@@ -81,6 +85,10 @@ export class UpdateDeviceInput {
   @Field(() => DeviceStatus, { nullable: true, description: 'Use decommissionDevice to take a device out of service.' })
   @IsOptional()
   status?: DeviceStatus;
+
+  @Field(() => Criticality, { nullable: true })
+  @IsOptional()
+  criticality?: Criticality;
 }
 
 @InputType()

@@ -44,6 +44,9 @@ async function rowProblems(row: DeviceInput): Promise<FieldProblem[]> {
   return problems;
 }
 
+// Fields a device always has: updateDevice may change them, never clear them.
+const REQUIRED_FIELDS = ['externalId', 'name', 'type', 'status', 'criticality'] as const;
+
 /** A device's status moved from `previous` to `status`. */
 export interface DeviceStatusChange {
   previous: DeviceStatus;
@@ -57,6 +60,8 @@ export class DeviceService {
     private readonly limits: PageLimits,
     /** DEVICE_STATUS_CHANGED is published here. */
     private readonly events: EventBus,
+    /** Runs after a device's status is recomputed because its anomalies changed: the repair tracker links them to defects. */
+    private readonly hooks: { afterRefresh?: (deviceId: string) => Promise<void> } = {},
   ) {}
 
   async get(id: string): Promise<Device> {
@@ -137,7 +142,7 @@ export class DeviceService {
   async create(input: DeviceInput): Promise<Device> {
     checkLocation(input.latitude, input.longitude);
     try {
-      return await this.prisma.device.create({ data: { ...input } });
+      return await this.prisma.device.create({ data: { ...input, criticality: input.criticality ?? undefined } });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('externalId', `a device with externalId "${input.externalId}" already exists`);
       throw err;
@@ -155,9 +160,15 @@ export class DeviceService {
     const latitude = input.latitude === undefined ? current.latitude : input.latitude;
     const longitude = input.longitude === undefined ? current.longitude : input.longitude;
     checkLocation(latitude, longitude);
+    for (const field of REQUIRED_FIELDS) {
+      if ((input as Record<string, unknown>)[field] === null)
+        throw badInput(field, 'cannot be null; leave it out to keep the current value');
+    }
     const data = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
     try {
-      return await this.prisma.device.update({ where: { id }, data });
+      const updated = await this.prisma.device.update({ where: { id }, data });
+      if (updated.status !== current.status) await this.announceChange(updated, current.status);
+      return updated;
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('externalId', `a device with externalId "${input.externalId}" already exists`);
       if (isRecordNotFound(err)) throw notFound('Device', id);
@@ -169,7 +180,23 @@ export class DeviceService {
   async decommission(id: string): Promise<Device> {
     const device = await this.get(id);
     if (device.status === DeviceStatus.DECOMMISSIONED) return device;
-    return this.prisma.device.update({ where: { id }, data: { status: DeviceStatus.DECOMMISSIONED } });
+    // Only the call that changes the status announces it, however many race.
+    const changed = await this.prisma.device.updateMany({
+      where: { id, status: { not: DeviceStatus.DECOMMISSIONED } },
+      data: { status: DeviceStatus.DECOMMISSIONED },
+    });
+    const decommissioned = await this.get(id);
+    if (changed.count) await this.announceChange(decommissioned, device.status);
+    return decommissioned;
+  }
+
+  private announceChange(device: Device, previous: DeviceStatus): Promise<void> {
+    return this.events.publish('DEVICE_STATUS_CHANGED', {
+      deviceId: device.id,
+      status: device.status,
+      previousStatus: previous,
+      deviceType: device.type,
+    });
   }
 
   /** Upserts by externalId, row by row: a bad row is reported and the others are still saved. Every row is checked before any is saved. */
@@ -210,7 +237,13 @@ export class DeviceService {
   }
 
   private async upsert(row: DeviceInput): Promise<'created' | 'updated'> {
-    const data = { name: row.name, type: row.type, latitude: row.latitude ?? null, longitude: row.longitude ?? null };
+    const data = {
+      name: row.name,
+      type: row.type,
+      latitude: row.latitude ?? null,
+      longitude: row.longitude ?? null,
+      criticality: row.criticality ?? undefined,
+    };
     const existing = await this.prisma.device.findUnique({ where: { externalId: row.externalId } });
     if (existing?.status === DeviceStatus.DECOMMISSIONED) {
       throw conflict('externalId', `device "${row.externalId}" is decommissioned and can no longer be changed`);
@@ -241,8 +274,15 @@ export class DeviceService {
     return changed.count ? { previous: device.status, status, type: device.type } : null;
   }
 
-  /** recomputeStatus, and DEVICE_STATUS_CHANGED when the status changed: what a finished run or a settled review calls. */
+  /** What a finished run or a settled review calls: announceStatus, then the repair tracker's turn (which announces what it changes). */
   async refreshStatus(deviceId: string): Promise<DeviceStatusChange | null> {
+    const change = await this.announceStatus(deviceId);
+    await this.hooks.afterRefresh?.(deviceId);
+    return change;
+  }
+
+  /** recomputeStatus, and DEVICE_STATUS_CHANGED when the status changed. */
+  async announceStatus(deviceId: string): Promise<DeviceStatusChange | null> {
     const change = await this.recomputeStatus(deviceId);
     if (change)
       await this.events.publish('DEVICE_STATUS_CHANGED', {

@@ -1,9 +1,9 @@
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
-import { DeviceStatus } from '../generated/prisma/enums';
+import { Criticality, DeviceStatus } from '../generated/prisma/enums';
 import { ConnectionType } from '../common/pagination/connection.type';
 import { Node } from '../graphql/node.type';
 
-export { DeviceStatus };
+export { Criticality, DeviceStatus };
 
 registerEnumType(DeviceStatus, {
   name: 'DeviceStatus',
@@ -13,6 +13,11 @@ registerEnumType(DeviceStatus, {
     UNKNOWN: { description: 'Not inspected yet.' },
     DECOMMISSIONED: { description: 'Out of service; kept for history.' },
   },
+});
+
+registerEnumType(Criticality, {
+  name: 'Criticality',
+  description: 'How much it matters if a device fails; weighs its defects in the repair queue (LOW ×0.5, MEDIUM ×1, HIGH ×2, CRITICAL ×4).',
 });
 
 @ObjectType('Device', { implements: Node, description: 'A field device: an insulator, pole, pipe, panel, pump…' })
@@ -34,6 +39,9 @@ export class DeviceType extends Node {
 
   @Field(() => DeviceStatus)
   status: DeviceStatus;
+
+  @Field(() => Criticality)
+  criticality: Criticality;
 
   @Field()
   createdAt: Date;

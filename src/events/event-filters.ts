@@ -2,8 +2,19 @@ import { filter } from '@graphql-yoga/subscription';
 import { badInput } from '../common/errors';
 import { fromGlobalId } from '../common/global-id';
 import { validateInput } from '../common/validation';
-import { type AnomalyDetectedEvent, type DeviceStatusChangedEvent } from '../adapters/event-bus/event-bus.port';
-import { type AnomalySubscriptionFilter, type DeviceStatusFilter } from './subscription.input';
+import {
+  type AnomalyDetectedEvent,
+  type DefectChangedEvent,
+  type DeviceStatusChangedEvent,
+  type WorkOrderChangedEvent,
+} from '../adapters/event-bus/event-bus.port';
+import { rank, type Severity } from '../repairs/severity';
+import {
+  type AnomalySubscriptionFilter,
+  type DefectSubscriptionFilter,
+  type DeviceStatusFilter,
+  type WorkOrderSubscriptionFilter,
+} from './subscription.input';
 
 export type Matcher<E> = (event: E) => boolean;
 
@@ -37,4 +48,18 @@ export function deviceStatusMatcher(f?: DeviceStatusFilter): Matcher<DeviceStatu
   const types = setOf(f?.types);
   const statuses = setOf<string>(f?.statuses);
   return (e) => oneOf(devices, e.deviceId) && oneOf(types, e.deviceType) && oneOf(statuses, e.status);
+}
+
+export function defectMatcher(f?: DefectSubscriptionFilter): Matcher<DefectChangedEvent> {
+  const devices = deviceIds(f?.deviceIds);
+  const types = setOf(f?.types);
+  const statuses = setOf<string>(f?.statuses);
+  const min = f?.minSeverity ? rank(f.minSeverity) : 0;
+  return (e) => oneOf(devices, e.deviceId) && oneOf(types, e.type) && oneOf(statuses, e.status) && rank(e.severity as Severity) >= min;
+}
+
+export function workOrderMatcher(f?: WorkOrderSubscriptionFilter): Matcher<WorkOrderChangedEvent> {
+  const devices = deviceIds(f?.deviceIds);
+  const statuses = setOf<string>(f?.statuses);
+  return (e) => oneOf(devices, e.deviceId) && oneOf(statuses, e.status);
 }

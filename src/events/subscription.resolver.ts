@@ -1,28 +1,34 @@
-import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { injectable } from 'tsyringe';
 import { AnomalyService } from '../anomalies/anomaly.service';
 import { DeviceService } from '../devices/device.service';
 import { InspectionService } from '../inspections/inspection.service';
 import { ReviewQueue } from '../reviews/review-queue.service';
+import { DefectService } from '../repairs/defect.service';
+import { WorkOrderService } from '../repairs/work-order.service';
 import { AnomalyType } from '../anomalies/anomaly.type';
-import { READ_FLEET } from '../auth/roles';
+import { READ_FLEET, READ_REPAIRS } from '../auth/roles';
+import { DefectType, WorkOrderType } from '../repairs/repair.type';
 import { notFound } from '../common/errors';
 import { fromGlobalId } from '../common/global-id';
 import { DeviceType } from '../devices/device.type';
 import { type Context } from '../graphql/context';
+import { sharedRow } from '../graphql/event-scope';
 import { InspectionType } from '../inspections/inspection.type';
 import { ReviewReason, ReviewTaskType } from '../reviews/review-task.type';
 import { ModelDriftEventType } from '../models/model.type';
 import {
   type AnomalyDetectedEvent,
+  type DefectChangedEvent,
+  type WorkOrderChangedEvent,
   type DeviceStatusChangedEvent,
   type ModelDriftEvent,
   type InspectionUpdatedEvent,
   type ReviewCompletedEvent,
   type ReviewTaskCreatedEvent,
 } from '../adapters/event-bus/event-bus.port';
-import { anomalyMatcher, checkedFilter, deviceStatusMatcher, where } from './event-filters';
-import { AnomalySubscriptionFilter, DeviceStatusFilter } from './subscription.input';
+import { anomalyMatcher, checkedFilter, defectMatcher, deviceStatusMatcher, where, workOrderMatcher } from './event-filters';
+import { AnomalySubscriptionFilter, DefectSubscriptionFilter, DeviceStatusFilter, WorkOrderSubscriptionFilter } from './subscription.input';
 
 interface SubscribeData<Args> {
   args: Args;
@@ -32,7 +38,7 @@ interface SubscribeData<Args> {
 /**
  * Live events over graphql-ws. In each subscription, `subscribe` listens to one topic of
  * context.events and keeps the events whose payload matches the arguments; the method then
- * loads the row the event names. To add one (e.g. reviewTaskCreated on REVIEW_TASK_CREATED):
+ * loads the row the event names, once per event for all its subscribers (sharedRow). To add one (e.g. reviewTaskCreated on REVIEW_TASK_CREATED):
  * a filter input in subscription.input.ts, a matcher in event-filters.ts, a method like anomalyDetected.
  */
 @injectable()
@@ -43,7 +49,41 @@ export class SubscriptionResolver {
     private readonly inspectionService: InspectionService,
     private readonly deviceService: DeviceService,
     private readonly queue: ReviewQueue,
+    private readonly defectService: DefectService,
+    private readonly workOrderService: WorkOrderService,
   ) {}
+
+  @Authorized(READ_REPAIRS)
+  @Subscription(() => DefectType, {
+    description: 'Each defect as it is opened, seen again, re-rated, reopened, fixed, resolved or dismissed.',
+    subscribe: async ({ args, context }: SubscribeData<{ filter?: DefectSubscriptionFilter }>) => {
+      const matches = defectMatcher(await checkedFilter(DefectSubscriptionFilter, args.filter));
+      return where(context.events.subscribe('DEFECT_CHANGED'), matches);
+    },
+  })
+  defectChanged(
+    @Root() event: DefectChangedEvent,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => DefectSubscriptionFilter, { nullable: true, validate: false }) _filter?: DefectSubscriptionFilter,
+  ) {
+    return sharedRow(ctx, event, 'defect', () => this.defectService.get(event.defectId));
+  }
+
+  @Authorized(READ_REPAIRS)
+  @Subscription(() => WorkOrderType, {
+    description: 'Each work order as it is created, edited, moved, completed or flagged.',
+    subscribe: async ({ args, context }: SubscribeData<{ filter?: WorkOrderSubscriptionFilter }>) => {
+      const matches = workOrderMatcher(await checkedFilter(WorkOrderSubscriptionFilter, args.filter));
+      return where(context.events.subscribe('WORK_ORDER_CHANGED'), matches);
+    },
+  })
+  workOrderChanged(
+    @Root() event: WorkOrderChangedEvent,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => WorkOrderSubscriptionFilter, { nullable: true, validate: false }) _filter?: WorkOrderSubscriptionFilter,
+  ) {
+    return sharedRow(ctx, event, 'workOrder', () => this.workOrderService.get(event.workOrderId));
+  }
 
   @Authorized(READ_FLEET)
   @Subscription(() => AnomalyType, {
@@ -55,10 +95,12 @@ export class SubscriptionResolver {
   })
   async anomalyDetected(
     @Root() event: AnomalyDetectedEvent,
+    @Ctx() ctx: Context,
     // Checked once when subscribing, not again for every event.
     @Arg('filter', () => AnomalySubscriptionFilter, { nullable: true, validate: false }) _filter?: AnomalySubscriptionFilter,
   ) {
-    return (await this.anomalyService.get(event.anomalyId)) ?? Promise.reject(notFound('Anomaly', event.anomalyId));
+    const anomaly = await sharedRow(ctx, event, 'anomaly', () => this.anomalyService.get(event.anomalyId));
+    return anomaly ?? Promise.reject(notFound('Anomaly', event.anomalyId));
   }
 
   @Authorized(READ_FLEET)
@@ -71,8 +113,8 @@ export class SubscriptionResolver {
       return where(context.events.subscribe('INSPECTION_UPDATED'), (e) => e.inspectionId === id);
     },
   })
-  inspectionUpdated(@Root() event: InspectionUpdatedEvent, @Arg('id', () => ID) _id: string) {
-    return this.inspectionService.get(event.inspectionId);
+  inspectionUpdated(@Root() event: InspectionUpdatedEvent, @Ctx() ctx: Context, @Arg('id', () => ID) _id: string) {
+    return sharedRow(ctx, event, 'inspection', () => this.inspectionService.get(event.inspectionId));
   }
 
   @Authorized(READ_FLEET)
@@ -85,9 +127,10 @@ export class SubscriptionResolver {
   })
   deviceStatusChanged(
     @Root() event: DeviceStatusChangedEvent,
+    @Ctx() ctx: Context,
     @Arg('filter', () => DeviceStatusFilter, { nullable: true, validate: false }) _filter?: DeviceStatusFilter,
   ) {
-    return this.deviceService.get(event.deviceId);
+    return sharedRow(ctx, event, 'device', () => this.deviceService.get(event.deviceId));
   }
 
   @Authorized(READ_FLEET)
@@ -101,9 +144,11 @@ export class SubscriptionResolver {
   })
   async reviewTaskCreated(
     @Root() event: ReviewTaskCreatedEvent,
+    @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
-    return (await this.queue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+    const task = await sharedRow(ctx, event, 'reviewTask', () => this.queue.get(event.reviewTaskId));
+    return task ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
   }
 
   @Authorized(READ_FLEET)
@@ -114,9 +159,11 @@ export class SubscriptionResolver {
   })
   async reviewCompleted(
     @Root() event: ReviewCompletedEvent,
+    @Ctx() ctx: Context,
     @Arg('reasons', () => [ReviewReason], { nullable: true, description: 'Only these reasons; all when empty.' }) _reasons?: ReviewReason[],
   ) {
-    return (await this.queue.get(event.reviewTaskId)) ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
+    const task = await sharedRow(ctx, event, 'reviewTask', () => this.queue.get(event.reviewTaskId));
+    return task ?? Promise.reject(notFound('ReviewTask', event.reviewTaskId));
   }
 
   @Authorized(READ_FLEET)

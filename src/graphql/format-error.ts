@@ -4,6 +4,9 @@ import { ArgumentValidationError } from 'type-graphql';
 import { DomainError, ErrorCode } from '../common/errors';
 import { flattenValidationErrors } from '../common/validation';
 
+// graphql-js' own wording when a document is over ParseOptions.maxTokens.
+const TOKEN_LIMIT = /Document contains more (?:that|than) (\d+) tokens/;
+
 /** True for failures that are the server's fault rather than the caller's: these are logged in full. */
 export function isInternal(error: unknown): boolean {
   const original = unwrapResolverError(error);
@@ -30,9 +33,25 @@ export function createErrorFormatter(options: { exposeStack: boolean }) {
       };
     }
     const code = formatted.extensions?.code;
+    const tokens = code === 'GRAPHQL_PARSE_FAILED' ? TOKEN_LIMIT.exec(formatted.message) : null;
+    if (tokens) {
+      const max = Number(tokens[1]);
+      return {
+        ...base,
+        message: `the operation has more than ${max} tokens; the limit is ${max} (QUERY_MAX_TOKENS)`,
+        extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, limit: 'QUERY_MAX_TOKENS', max },
+      };
+    }
+    // Apollo marks every validation error GRAPHQL_VALIDATION_FAILED; the limits' own rules say which limit.
+    if (code === 'GRAPHQL_VALIDATION_FAILED' && typeof formatted.extensions?.limit === 'string') {
+      const { limit, max, found } = formatted.extensions;
+      return { ...base, extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, limit, max, found } };
+    }
     // Errors graphql-js and Apollo raise themselves (parse, validation, variable coercion) are the caller's.
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      return options.exposeStack ? formatted : { ...base, extensions: { code } };
+      if (options.exposeStack) return formatted;
+      const { stacktrace: _, ...extensions } = formatted.extensions ?? {};
+      return { ...base, extensions };
     }
     return {
       ...base,

@@ -12,10 +12,13 @@ import { type InspectionService } from '../inspections/inspection.service';
 import { type ReviewQueue } from '../reviews/review-queue.service';
 import { type SurveyService } from '../surveys/survey.service';
 import { type WorkflowRunService } from '../workflows/workflow-run.service';
+import { type DefectService } from '../repairs/defect.service';
+import { type WorkOrderService } from '../repairs/work-order.service';
 import { type Connection } from '../common/pagination/connection.type';
 import { type Ordering, type PageLimits, pageRequest } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { ANOMALY_ORDER } from '../anomalies/anomaly.service';
+import { queryTimeout } from '../common/errors';
 import { IMAGE_ORDER } from '../images/image.service';
 import { INSPECTION_ORDER } from '../inspections/inspection.service';
 
@@ -32,6 +35,8 @@ export interface LoaderServices {
   reviewQueue: ReviewQueue;
   surveys: SurveyService;
   workflowRuns: WorkflowRunService;
+  defects: DefectService;
+  workOrders: WorkOrderService;
 }
 
 /** One set per request: every list field below a list batches into a constant number of statements. */
@@ -41,12 +46,22 @@ export class Loaders {
   constructor(
     private readonly services: LoaderServices,
     private readonly limits: PageLimits,
+    /** Epoch ms after which no further batch is read: the request's execution deadline (QUERY_TIMEOUT_MS). */
+    private readonly deadline: { at: number; ms: number } | null = null,
   ) {}
+
+  /** A new set with nothing cached and no deadline: a subscription's loaders for its next event. */
+  fresh(): Loaders {
+    return new Loaders(this.services, this.limits);
+  }
 
   private get<V>(key: string, batch: (ids: readonly string[]) => Promise<ArrayLike<V | Error>>): DataLoader<string, V> {
     let loader = this.memo.get(key);
     if (!loader) {
-      loader = new DataLoader<string, V>(batch, { maxBatchSize: 500 }) as DataLoader<string, unknown>;
+      // Read at dispatch: the loaders created as fields exist before the constructor has stored the deadline.
+      const checked = (ids: readonly string[]) =>
+        this.deadline && Date.now() > this.deadline.at ? Promise.reject(queryTimeout(this.deadline.ms)) : batch(ids);
+      loader = new DataLoader<string, V>(checked, { maxBatchSize: 500 }) as DataLoader<string, unknown>;
       this.memo.set(key, loader);
     }
     return loader as DataLoader<string, V>;
@@ -99,6 +114,10 @@ export class Loaders {
     const costs = await this.services.costs.ofInspections(ids);
     return ids.map((id) => costs.get(id)!);
   });
+  defect = this.get('Defect', (ids) => this.services.defects.byIds(ids));
+  workOrdersOfDefect = this.get('Defect.workOrders', (ids) => this.services.defects.workOrdersOf(ids));
+  defectsOfWorkOrder = this.get('WorkOrder.defects', (ids) => this.services.workOrders.defectsOf(ids));
+  transitionsOfWorkOrder = this.get('WorkOrder.transitions', (ids) => this.services.workOrders.transitionsOf(ids));
   workflowRunProgress = this.counts('WorkflowRun.progress', (ids) => this.services.workflowRuns.progress(ids));
 
   inspectionsOfDevice(page: PageArgs) {

@@ -37,13 +37,18 @@ export interface ContextDeps {
   pagination: PageLimits;
 }
 
-/** One Context per HTTP request or per subscription, the same for both transports. */
-export function createContext(deps: ContextDeps, request: { requestId: string; log: Logger }, identity: Identity): Context {
+/** One Context per HTTP request or per subscription, the same for both transports; an HTTP request's reads stop at its deadline. */
+export function createContext(
+  deps: ContextDeps,
+  request: { requestId: string; log: Logger; timeoutMs?: number },
+  identity: Identity,
+): Context {
+  const deadline = request.timeoutMs ? { at: Date.now() + request.timeoutMs, ms: request.timeoutMs } : null;
   return {
     requestId: request.requestId,
     log: request.log,
     ...identity,
     events: deps.events,
-    loaders: new Loaders(deps.services, deps.pagination),
+    loaders: new Loaders(deps.services, deps.pagination, deadline),
   };
 }

@@ -3,15 +3,17 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
-import { type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { type Logger } from 'pino';
 import { type Config } from '../config/config';
 import { unauthenticated } from '../common/errors';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Context } from '../graphql/context';
 import { createErrorFormatter, isInternal } from '../graphql/format-error';
+import { OperationGuard } from '../graphql/operation-guard';
 import { ANONYMOUS, bearerSecret, createContext, type HttpServices, identify, type Identity } from './context-factory';
 import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
+import { Admission, admissionHooks, registerRateLimit } from './request-limits';
 import { imageOrigins, registerReviewPage } from './review-page';
 import { attachSubscriptions } from './subscriptions';
 import { registerUploadRoutes } from './uploads.route';
@@ -57,10 +59,18 @@ function createFastify(config: Config, log: Logger): FastifyInstance {
   });
 }
 
-async function startApollo(app: FastifyInstance, schema: GraphQLSchema, formatError: ReturnType<typeof createErrorFormatter>, log: Logger) {
+async function startApollo(
+  app: FastifyInstance,
+  schema: GraphQLSchema,
+  formatError: ReturnType<typeof createErrorFormatter>,
+  log: Logger,
+  guard: OperationGuard,
+) {
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: true,
+    parseOptions: guard.parseOptions,
+    validationRules: guard.validationRules,
     // src/main.ts owns SIGTERM: Apollo's own handler would re-raise the signal before the database is closed.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
@@ -74,6 +84,28 @@ async function startApollo(app: FastifyInstance, schema: GraphQLSchema, formatEr
         // Internal errors reach the log in full, with the request id the client saw.
         async requestDidStart() {
           return {
+            // The cost limit needs the variables and the caller: it runs once the operation is known, before it executes.
+            async didResolveOperation({ document, operation, request, contextValue }) {
+              // Over HTTP graphql-js would run a subscription's resolver once, with no event.
+              if (operation?.operation === 'subscription') {
+                throw new GraphQLError('subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', {
+                  extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+                });
+              }
+              const refused = guard.check(document, request.operationName, request.variables, contextValue);
+              // Apollo answers 500 to an error thrown here unless the error names its status.
+              if (refused) {
+                const status = refused.extensions.code === 'UNAUTHENTICATED' ? 200 : 400;
+                throw new GraphQLError(refused.message, { extensions: { ...refused.extensions, http: { status } } });
+              }
+            },
+            // A request past its deadline fails every field still to load; one error says why.
+            async willSendResponse({ response }) {
+              if (response.body.kind !== 'single') return;
+              const { errors } = response.body.singleResult;
+              const timeout = errors?.find((e) => e.extensions?.code === 'QUERY_TIMEOUT');
+              if (timeout) response.body.singleResult.errors = [{ message: timeout.message, extensions: timeout.extensions }];
+            },
             async didEncounterErrors({ contextValue, errors, operationName }) {
               for (const err of errors.filter(isInternal)) {
                 (contextValue.log ?? log).error(
@@ -133,19 +165,39 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   const contextDeps = { services, events: deps.events, pagination: config.pagination };
   const formatError = createErrorFormatter({ exposeStack: config.env === 'development' });
   const app = createFastify(config, log);
-  const apollo = await startApollo(app, deps.schema, formatError, log);
+  const guard = new OperationGuard(deps.schema, config.limits.query, config.pagination);
+  const apollo = await startApollo(app, deps.schema, formatError, log, guard);
   addRequestHooks(app);
   addHealthRoutes(app, deps.readiness);
   if (config.http.graphiql) registerGraphiql(app);
   registerReviewPage(app, { imageOrigins: imageOrigins(config.objectStore) });
   registerUploadRoutes(app, services);
+  const timeoutMs = config.limits.query.timeoutMs;
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request): Promise<Context> =>
-      createContext(contextDeps, { requestId: request.id, log: request.log as Logger }, await identifyRequest(request, services)),
+      createContext(
+        contextDeps,
+        { requestId: request.id, log: request.log as Logger, timeoutMs },
+        request.identity ?? (await identifyRequest(request, services)),
+      ),
   });
+  app.decorateRequest('identity', null);
+  app.decorateRequest('admitted', false);
+  const rateLimiter = await registerRateLimit(app, config.limits.rateLimit, config.redisUrl);
+  app.addHook('onClose', () => rateLimiter.close());
+  const admission = admissionHooks(new Admission(config.limits.admission));
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
+    config: rateLimiter.routeConfig,
+    onRequest: [
+      admission.onRequest,
+      async (request) => {
+        request.identity = await identifyRequest(request, services);
+      },
+    ],
+    onResponse: admission.onResponse,
+    onRequestAbort: admission.onRequestAbort,
     handler: (request, reply) => {
       if (config.http.graphiql && wantsGraphiql(request.method, request.headers.accept, request.query)) {
         return reply.type('text/html; charset=utf-8').send(GRAPHIQL_PAGE);
@@ -160,6 +212,9 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     formatError,
     maxPayloadBytes: config.http.bodyLimitBytes,
     production: config.env !== 'development',
+    guard,
+    limits: config.limits.subscriptions,
+    sweepMs: Math.max(1000, config.auth.apiKeyCacheMs),
   });
   // Sockets first: the HTTP server only finishes closing once no upgraded connection is left.
   app.addHook('preClose', () => subscriptions.close());

@@ -9,16 +9,19 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
   parse,
+  specifiedRules,
   validate,
 } from 'graphql';
-import { CloseCode, type Context as Connection } from 'graphql-ws';
-import { type Extra, useServer } from 'graphql-ws/use/ws';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
 import { type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { DomainError } from '../common/errors';
 import { type Context } from '../graphql/context';
 import { isInternal } from '../graphql/format-error';
-import { Loaders } from '../graphql/loaders';
+import { type LimitsConfig } from '../config/config';
+import { type OperationGuard } from '../graphql/operation-guard';
+import { type ConnectionParams, type Socket, SocketRegistry, type SocketState } from './socket-registry';
 import { bearerSecret, type ContextDeps, createContext, identify } from './context-factory';
 
 const SUBSCRIPTIONS_PATH = '/graphql';
@@ -34,6 +37,10 @@ export interface SubscriptionDeps extends ContextDeps {
   maxPayloadBytes: number;
   /** Hides internal error messages in close reasons. */
   production: boolean;
+  guard: OperationGuard;
+  limits: LimitsConfig['subscriptions'];
+  /** How often open sockets' keys are checked again (a revoked key's sockets are closed) and stalled sockets dropped. */
+  sweepMs: number;
 }
 
 export interface SubscriptionServer {
@@ -41,31 +48,27 @@ export interface SubscriptionServer {
   close(): Promise<void>;
 }
 
-type ConnectionParams = { authorization?: unknown; apiKey?: unknown };
-// Kept per socket between graphql-ws' callbacks.
-type SocketState = { secret: string; requestId: string; log: Logger };
-type Ws = Connection<ConnectionParams, Extra & Partial<SocketState>>;
+type Ws = Socket;
 
 /** graphql-ws (protocol graphql-transport-ws) on the HTTP server's port and path. */
 export function attachSubscriptions(server: Server, deps: SubscriptionDeps): SubscriptionServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
+  const sockets = new SocketRegistry(deps.limits, deps.services, deps.log);
   const graphqlWs = useServer<ConnectionParams, SocketState>(
     {
       schema: deps.schema,
-      onConnect: (ctx) => authenticate(ctx, deps),
-      onSubscribe: (ctx, id, payload) => prepare(ctx, id, payload, deps),
-      onNext: (_ctx, _id, _payload, args, result) => {
-        const context = args.contextValue as Context;
-        // One set of loaders per event: a row cached for one event must not be served for the next.
-        context.loaders = new Loaders(deps.services, deps.pagination);
-        return formatResult(result, context.log, deps);
-      },
+      onConnect: (ctx) => authenticate(ctx, deps, sockets),
+      onSubscribe: (ctx, id, payload) => sockets.refuseSubscription(ctx) ?? prepare(ctx, id, payload, deps),
+      onNext: (_ctx, _id, _payload, args, result) => formatResult(result, (args.contextValue as Context).log, deps),
       onError: (ctx, _id, _payload, errors) => errors.map((e) => formatError(e, ctx.extra.log ?? deps.log, deps)),
+      onClose: (ctx) => sockets.remove(ctx),
       onDisconnect: (ctx, code) => ctx.extra.log?.info({ code }, 'subscription socket closed'),
       isProd: deps.production,
     },
     wss,
   );
+  const sweep = setInterval(() => void sockets.sweep(), deps.sweepMs);
+  sweep.unref();
 
   let closing = false;
   server.on('upgrade', (request, socket, head) => {
@@ -77,6 +80,7 @@ export function attachSubscriptions(server: Server, deps: SubscriptionDeps): Sub
   return {
     async close() {
       closing = true;
+      clearInterval(sweep);
       for (const client of wss.clients) client.close(SHUTTING_DOWN.code, SHUTTING_DOWN.reason);
       const cutOff = setTimeout(() => wss.clients.forEach((client) => client.terminate()), CLOSE_GRACE_MS);
       await graphqlWs.dispose();
@@ -101,7 +105,7 @@ function secretOf(params: Readonly<ConnectionParams> | undefined): string | null
  * connection_init: a missing or refused key closes the socket with 4401 and the reason.
  * (Returning false alone would close with graphql-ws' generic 4403 "Forbidden"; the first close wins.)
  */
-async function authenticate(ctx: Ws, deps: SubscriptionDeps): Promise<boolean> {
+async function authenticate(ctx: Ws, deps: SubscriptionDeps, sockets: SocketRegistry): Promise<boolean> {
   const secret = secretOf(ctx.connectionParams);
   if (!secret) return refuse(ctx, CloseCode.Unauthorized, 'connection_init must carry { "authorization": "Bearer <API key>" }');
   const { caller, authError } = await identify(secret, deps.services);
@@ -111,7 +115,14 @@ async function authenticate(ctx: Ws, deps: SubscriptionDeps): Promise<boolean> {
     return refuse(ctx, CloseCode.InternalServerError, 'internal error; the server log has the details');
   }
   const requestId = crypto.randomUUID();
-  Object.assign(ctx.extra, { secret, requestId, log: deps.log.child({ reqId: requestId, apiKey: caller.name }) });
+  Object.assign(ctx.extra, {
+    secret,
+    requestId,
+    apiKeyId: caller.apiKeyId,
+    log: deps.log.child({ reqId: requestId, apiKey: caller.name }),
+  });
+  const full = sockets.add(ctx);
+  if (full) return refuse(ctx, full.code, full.reason);
   ctx.extra.log?.info('subscription socket opened');
   return true;
 }
@@ -128,12 +139,14 @@ async function prepare(
   payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null },
   deps: SubscriptionDeps,
 ) {
-  const document = parseOrError(payload.query);
+  const document = parseOrError(payload.query, deps.guard);
   if (document instanceof GraphQLError) return [document];
-  const invalid = validate(deps.schema, document);
-  if (invalid.length > 0) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+  const invalid = validate(deps.schema, document, [...specifiedRules, ...deps.guard.validationRules]);
+  if (invalid.length > 0) return invalid.map((e) => (e.extensions.code ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
   const log = ctx.extra.log!.child({ subscriptionId: id });
   const identity = await identify(ctx.extra.secret!, deps.services);
+  const refused = deps.guard.check(document, payload.operationName, payload.variables, identity);
+  if (refused) return [refused];
   return {
     schema: deps.schema,
     document,
@@ -143,9 +156,9 @@ async function prepare(
   };
 }
 
-function parseOrError(query: string): DocumentNode | GraphQLError {
+function parseOrError(query: string, guard: OperationGuard): DocumentNode | GraphQLError {
   try {
-    return parse(query);
+    return parse(query, guard.parseOptions);
   } catch (err) {
     return withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED');
   }

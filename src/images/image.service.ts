@@ -1,10 +1,13 @@
 import { type Detection, type Image, type PrismaClient } from '../generated/prisma/client';
 import { rowsByIds, connectionsFor } from '../common/pagination/batch';
-import { byId, type Ordering, type PageRequest } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageRequest, listOrdering } from '../common/pagination/keyset';
 import { columnIn, nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type ImageStatus } from '../generated/prisma/enums';
 
-export const IMAGE_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' }, byId('asc')];
+export const IMAGE_ORDER: Ordering = listOrdering('Image', [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'asc' },
+  byId('asc'),
+]);
 const OF_INSPECTION: NestedRelation = { table: 'images', parentColumn: 'inspection_id' };
 
 export class ImageService {

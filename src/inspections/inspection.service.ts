@@ -1,7 +1,7 @@
 import { type Inspection, type Prisma, type PrismaClient } from '../generated/prisma/client';
 import { badInput, conflict, notFound } from '../common/errors';
 import { type Connection } from '../common/pagination/connection.type';
-import { byId, type Ordering, type PageLimits, type PageRequest, paginate } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, type PageRequest, paginate, listOrdering } from '../common/pagination/keyset';
 import { nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { DeviceStatus } from '../devices/device.type';
@@ -9,7 +9,10 @@ import { connectionsFor, rowsByIds } from '../common/pagination/batch';
 import { createOnce } from '../db/prisma-errors';
 
 /** Chronological, as in GitHub's API: `last: 1` is the latest inspection. */
-export const INSPECTION_ORDER: Ordering = [{ field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'asc' }, byId('asc')];
+export const INSPECTION_ORDER: Ordering = listOrdering('Inspection', [
+  { field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'asc' },
+  byId('asc'),
+]);
 const OF_DEVICE: NestedRelation = { table: 'inspections', parentColumn: 'device_id' };
 const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
 const EARLIEST = new Date('1990-01-01T00:00:00Z');

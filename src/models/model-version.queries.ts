@@ -1,10 +1,13 @@
 import { type ModelDeployment, type ModelVersion, type PrismaClient } from '../generated/prisma/client';
-import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, paginate, listOrdering } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
 import { type ModelProfile, type ModelStatus } from '../generated/prisma/enums';
 
-export const VERSION_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' }, byId('desc')];
+export const VERSION_ORDER: Ordering = listOrdering('ModelVersion', [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' },
+  byId('desc'),
+]);
 
 export interface ModelVersionFilter {
   deviceType?: string | null;

@@ -2,7 +2,7 @@ import { type Logger } from 'pino';
 import { type Prisma, type PrismaClient, type ReviewAnswer, type ReviewTask } from '../generated/prisma/client';
 import { ReviewReason, ReviewTaskStatus } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
-import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, paginate, listOrdering } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type Connection } from '../common/pagination/connection.type';
 import { unitHash } from '../common/unit-hash';
@@ -44,7 +44,10 @@ export interface ReviewQueueDeps {
 }
 
 /** Queue order: the most informative first (priority), oldest first among equals. */
-export const QUEUE_ORDER: Ordering = [{ field: 'priority', column: 'priority', kind: 'number', direction: 'desc' }, byId('asc')];
+export const QUEUE_ORDER: Ordering = listOrdering('ReviewTask', [
+  { field: 'priority', column: 'priority', kind: 'number', direction: 'desc' },
+  byId('asc'),
+]);
 
 export interface QueueFilter {
   reasons?: ReviewReason[];

@@ -2,7 +2,7 @@ import { type Image, type Prisma, type PrismaClient, type Survey } from '../gene
 import { DeviceMatch, ImageStatus, type InspectionSource } from '../generated/prisma/enums';
 import { conflict, notFound } from '../common/errors';
 import { type Connection } from '../common/pagination/connection.type';
-import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, paginate, listOrdering } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { rowsByIds } from '../common/pagination/batch';
 import { createOnce } from '../db/prisma-errors';
@@ -13,7 +13,10 @@ import { type InspectionService } from '../inspections/inspection.service';
 
 export { DeviceMatch };
 
-const SURVEY_ORDER: Ordering = [{ field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' }, byId('desc')];
+const SURVEY_ORDER: Ordering = listOrdering('Survey', [
+  { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' },
+  byId('desc'),
+]);
 /** Matches that need a person: listed by unassignedImages, fixed by assignImage. */
 export const UNASSIGNED: DeviceMatch[] = [DeviceMatch.NO_GPS, DeviceMatch.OUT_OF_RANGE, DeviceMatch.AMBIGUOUS];
 // Camera clocks can be anything; an inspection's capture time must be plausible.

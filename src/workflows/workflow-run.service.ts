@@ -14,7 +14,13 @@ import {
   type WorkflowName,
 } from '../adapters/workflow-engine/workflow-engine.port';
 
+/** A survey run's execution id: its Distributed Map execution's, then the run. */
+const childExecutionId = (parent: string, runId: string) => `${parent}|${runId}`;
+const parentExecutionId = (executionId: string) => executionId.split('|')[0];
+
 const ACTIVE: WorkflowRunStatus[] = [WorkflowRunStatus.QUEUED, WorkflowRunStatus.RUNNING];
+// A run row without an execution this long after it was made had its start lost (the start is seconds).
+const LOST_START_MS = 60_000;
 const JUDGEABLE: ImageStatus[] = [ImageStatus.UPLOADED, ImageStatus.READY];
 
 export interface RunProgress {
@@ -98,11 +104,13 @@ export class WorkflowRunService implements RunReconciler {
       for (const id of ids) runs.push(await this.startInspection(id));
       return runs;
     }
+    const lost: WorkflowRun[] = [];
     const runs = await this.prisma.$transaction(async (tx) => {
       const created: WorkflowRun[] = [];
       for (const inspectionId of ids) {
         await tx.$queryRaw`SELECT id FROM inspections WHERE id = ${inspectionId}::uuid FOR UPDATE`;
         const active = await tx.workflowRun.findFirst({ where: { inspectionId, status: { in: ACTIVE } } });
+        if (active && !active.executionId && Date.now() - active.createdAt.getTime() > LOST_START_MS) lost.push(active);
         if (active) continue;
         const imagesTotal = await tx.image.count({ where: { inspectionId, status: { in: JUDGEABLE } } });
         created.push(
@@ -113,34 +121,46 @@ export class WorkflowRunService implements RunReconciler {
       }
       return created;
     });
-    if (runs.length === 0) return runs;
+    // Runs an earlier call made but never started: each gets its own execution.
+    const recovered = await Promise.all(lost.map((run) => this.launch(run, 'detect-inspection')));
+    if (runs.length === 0) return recovered;
     const fanOut = crypto.randomUUID();
     const key = `workflows/surveys/${surveyId}/${fanOut}.json`;
     await store.put(key, Buffer.from(JSON.stringify(runs.map((r) => ({ runId: r.id, inspectionId: r.inspectionId })))), {
       contentType: 'application/json',
     });
+    let parent: string;
     try {
-      await engine.start({
+      ({ executionId: parent } = await engine.start({
         runId: fanOut,
         workflow: 'detect-survey',
         input: { manifest: { bucket, key }, concurrency: this.options.mapConcurrency },
-      });
+      }));
     } catch (err) {
       for (const run of runs) await this.fail(run.id, 'Vigil.StartFailed', (err as Error).message);
       throw err;
     }
-    return runs;
+    // Each run names the Distributed Map execution it is a child of: when that ends, runs still open are settled.
+    const started = await Promise.all(
+      runs.map((run) => this.prisma.workflowRun.update({ where: { id: run.id }, data: { executionId: childExecutionId(parent, run.id) } })),
+    );
+    return [...recovered, ...started];
   }
 
   /** Runs a local engine left queued or running when the process stopped: the steps are idempotent, so starting over loses and doubles nothing. */
   async resumeInterrupted(): Promise<number> {
     const engine = this.requireEngine();
     if (engine.kind !== 'LOCAL') {
-      const watched = await this.prisma.workflowRun.findMany({
-        where: { engine: EngineKind.STEP_FUNCTIONS, status: { in: ACTIVE }, executionId: { not: null } },
-      });
-      for (const run of watched) engine.watch?.(run.executionId!);
-      return watched.length;
+      const open = await this.prisma.workflowRun.findMany({ where: { engine: EngineKind.STEP_FUNCTIONS, status: { in: ACTIVE } } });
+      for (const executionId of new Set(open.filter((r) => r.executionId).map((r) => parentExecutionId(r.executionId!)))) {
+        engine.watch?.(executionId);
+      }
+      // A run whose start was lost (the process stopped between the row and StartExecution) gets its own execution now.
+      for (const run of open.filter((r) => !r.executionId && Date.now() - r.createdAt.getTime() > LOST_START_MS)) {
+        this.log.info({ runId: run.id, inspectionId: run.inspectionId }, 'starting a workflow run whose execution was never started');
+        await this.launch(run, 'detect-inspection').catch(() => undefined);
+      }
+      return open.length;
     }
     const runs = await this.prisma.workflowRun.findMany({
       where: { engine: EngineKind.LOCAL, status: { in: ACTIVE } },
@@ -243,7 +263,25 @@ export class WorkflowRunService implements RunReconciler {
     ]);
     await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.COMPLETED });
     await this.devices.refreshStatus(run.inspection.deviceId);
+    await this.followUp(run.inspectionId);
     return { status: WorkflowRunStatus.SUCCEEDED };
+  }
+
+  /**
+   * An image that finished uploading while a run was past its first step is in no run: the upload's
+   * own auto-start saw the active run and left it. Checked after the run is marked done (and the
+   * upload checks after its image is marked), so one of the two always sees the other.
+   */
+  private async followUp(inspectionId: string): Promise<void> {
+    if (!this.options.autoStart) return;
+    const unjudged = await this.prisma.image.count({ where: { inspectionId, status: { in: JUDGEABLE }, runImages: { none: {} } } });
+    if (unjudged === 0) return;
+    this.log.info({ inspectionId, unjudged }, 'starting a follow-up run for images uploaded while the last run was running');
+    try {
+      await this.startInspection(inspectionId);
+    } catch (err) {
+      this.log.error({ err, inspectionId }, 'could not start the follow-up run; call startInspection to judge the rest');
+    }
   }
 
   /** The run failed: its cause is kept for people, the inspection is FAILED. Finished runs stay as they are. */
@@ -263,12 +301,30 @@ export class WorkflowRunService implements RunReconciler {
     return { status: WorkflowRunStatus.FAILED };
   }
 
-  /** The engine saw an execution end; a run its own Finish/MarkFailed states already settled is left alone. */
+  /**
+   * The engine saw an execution end; a run its own Finish/MarkFailed states already settled is left alone.
+   * For a survey's Distributed Map execution, every child run still open failed before its MarkFailed
+   * state (a catch on States.ALL does not catch States.Runtime) and the map tolerated it: it fails now.
+   */
   async reconcile(outcome: ExecutionOutcome): Promise<void> {
     const run = await this.prisma.workflowRun.findUnique({ where: { executionId: outcome.executionId } });
-    if (!run || !ACTIVE.includes(run.status)) return;
+    if (!run) return this.settleChildren(outcome);
+    if (!ACTIVE.includes(run.status)) return;
     if (outcome.status === 'SUCCEEDED') await this.finish(run.id);
     else await this.fail(run.id, outcome.error ?? `Execution.${outcome.status}`, outcome.cause ?? `the execution ended ${outcome.status}`);
+  }
+
+  private async settleChildren(outcome: ExecutionOutcome): Promise<void> {
+    const open = await this.prisma.workflowRun.findMany({
+      where: { executionId: { startsWith: childExecutionId(outcome.executionId, '') }, status: { in: ACTIVE } },
+    });
+    for (const child of open) {
+      await this.fail(
+        child.id,
+        'Vigil.ChildLost',
+        `the survey's execution ended ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''} but this inspection's child execution never settled its run: it failed before its MarkFailed state; the Map Run of ${outcome.executionId} lists its failed child executions`,
+      );
+    }
   }
 
   private requireEngine(): WorkflowEngine {

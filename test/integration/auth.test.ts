@@ -21,6 +21,8 @@ let fx: {
   rawDatasetId: string;
   modelVersionId: string;
   importFolder: string;
+  defectId: string;
+  workOrderId: string;
 };
 let seq = 0;
 
@@ -63,6 +65,8 @@ beforeAll(async () => {
     apiKeyId: '',
     rawInspectionId: inspection.id,
     taskId: '',
+    defectId: '',
+    workOrderId: '',
     ...(await modelFixtures()),
   };
 });
@@ -108,6 +112,39 @@ async function modelFixtures() {
 
 const { ADMIN, OPERATOR, REVIEWER, INTEGRATOR } = Role;
 const ALL = [ADMIN, OPERATOR, REVIEWER, INTEGRATOR];
+const READ_REPAIRS = [ADMIN, OPERATOR, INTEGRATOR];
+const PLAN_REPAIRS = [ADMIN, OPERATOR];
+
+let repairSeq = 0;
+/** A device of its own with one anomaly, tracked into an open defect; a work order of it moved to `status`. */
+async function repairFixture(status?: 'OPEN' | 'IN_PROGRESS') {
+  const [device] = await seedFleet(t.app.db.prisma, {
+    devices: 1,
+    inspectionsPerDevice: 1,
+    anomaliesPerInspection: 1,
+    prefix: `auth-repair-${++repairSeq}`,
+  });
+  await t.app.services.defectTracker.track(device.id);
+  const defect = await t.app.db.prisma.defect.findFirstOrThrow({ where: { deviceId: device.id } });
+  fx.defectId = Buffer.from(`Defect:${defect.id}`).toString('base64url');
+  if (!status) return;
+  const caller = { apiKeyId: 'auth-test', name: 'auth test', role: ADMIN };
+  const order = await t.app.services.workOrders.create(caller, { defectIds: [defect.id] });
+  if (status === 'IN_PROGRESS') {
+    await t.app.services.workOrders.transition(caller, order.id, 'SCHEDULED');
+    await t.app.services.workOrders.transition(caller, order.id, 'IN_PROGRESS');
+  }
+  fx.workOrderId = Buffer.from(`WorkOrder:${order.id}`).toString('base64url');
+}
+const REPAIR_FIXTURES: Record<string, 'OPEN' | 'IN_PROGRESS' | undefined> = {
+  'Query.defect': undefined,
+  'Mutation.resolveDefect': undefined,
+  'Mutation.createWorkOrder': undefined,
+  'Query.workOrder': 'OPEN',
+  'Mutation.updateWorkOrder': 'OPEN',
+  'Mutation.moveWorkOrder': 'OPEN',
+  'Mutation.completeWorkOrder': 'IN_PROGRESS',
+};
 
 /** Every operation with a valid call and the roles that may make it. */
 const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<string, unknown>?] }> = {
@@ -253,6 +290,50 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
     ],
   },
   'Mutation.claimNextReview': { roles: [ADMIN, REVIEWER], call: () => ['mutation { claimNextReview { id } }'] },
+  // Each repair operation that needs a defect or a work order gets a fresh one (repairFixture, below).
+  'Query.defects': { roles: READ_REPAIRS, call: () => ['{ defects(first: 1) { totalCount } }'] },
+  'Query.defect': { roles: READ_REPAIRS, call: () => ['query($id: ID!) { defect(id: $id) { status } }', { id: fx.defectId }] },
+  'Query.repairQueue': { roles: READ_REPAIRS, call: () => ['{ repairQueue(first: 1) { nodes { score } } }'] },
+  'Query.workOrders': { roles: READ_REPAIRS, call: () => ['{ workOrders(first: 1) { totalCount } }'] },
+  'Query.workOrder': { roles: READ_REPAIRS, call: () => ['query($id: ID!) { workOrder(id: $id) { status } }', { id: fx.workOrderId }] },
+  'Query.severityRules': { roles: READ_REPAIRS, call: () => ['{ severityRules(deviceType: "pole") { source } }'] },
+  'Query.severityRuleTypes': { roles: READ_REPAIRS, call: () => ['{ severityRuleTypes }'] },
+  'Query.autoWorkOrderRules': { roles: READ_REPAIRS, call: () => ['{ autoWorkOrderRules { deviceType } }'] },
+  'Mutation.resolveDefect': {
+    roles: PLAN_REPAIRS,
+    call: () => ['mutation($id: ID!) { resolveDefect(id: $id, reason: "auth test") { status } }', { id: fx.defectId }],
+  },
+  'Mutation.setAnomalySeverity': {
+    roles: [ADMIN, OPERATOR, REVIEWER],
+    call: () => ['mutation($id: ID!) { setAnomalySeverity(id: $id, severity: HIGH, reason: "auth test") { id } }', { id: fx.anomalyId }],
+  },
+  'Mutation.createWorkOrder': {
+    roles: PLAN_REPAIRS,
+    call: () => ['mutation($i: CreateWorkOrderInput!) { createWorkOrder(input: $i) { status } }', { i: { defectIds: [fx.defectId] } }],
+  },
+  'Mutation.updateWorkOrder': {
+    roles: PLAN_REPAIRS,
+    call: () => ['mutation($id: ID!) { updateWorkOrder(id: $id, input: { notes: "auth" }) { notes } }', { id: fx.workOrderId }],
+  },
+  'Mutation.moveWorkOrder': {
+    roles: PLAN_REPAIRS,
+    call: () => ['mutation($id: ID!) { moveWorkOrder(id: $id, status: SCHEDULED) { status } }', { id: fx.workOrderId }],
+  },
+  'Mutation.completeWorkOrder': {
+    roles: PLAN_REPAIRS,
+    call: () => [
+      'mutation($id: ID!, $f: [FieldFindingInput!]!) { completeWorkOrder(id: $id, findings: $f) { status } }',
+      { id: fx.workOrderId, f: [{ defectId: fx.defectId, finding: 'FIXED' }] },
+    ],
+  },
+  'Mutation.setSeverityRules': {
+    roles: PLAN_REPAIRS,
+    call: () => ['mutation { setSeverityRules(input: { deviceType: "auth-rules", rules: [{ severity: LOW }] }) { source } }'],
+  },
+  'Mutation.setAutoWorkOrderRule': {
+    roles: PLAN_REPAIRS,
+    call: () => ['mutation { setAutoWorkOrderRule(input: { deviceType: "auth-rules", minSeverity: HIGH }) { enabled } }'],
+  },
   // Both act on a task the caller has just claimed (below).
   'Mutation.submitReview': {
     roles: [ADMIN, REVIEWER],
@@ -306,6 +387,7 @@ async function call(op: string, secret: string | null) {
     fx.taskId = toGlobalId('ReviewTask', task.id);
     if (secret) await t.gql('mutation { claimNextReview { id } }', {}, secret);
   }
+  if (op in REPAIR_FIXTURES) await repairFixture(REPAIR_FIXTURES[op]);
   if (op === 'Mutation.decommissionDevice') {
     const [q, v] = OPERATIONS[op].call();
     const id = ok(await t.gql(q, v)).createDevice.id;

@@ -116,6 +116,15 @@ const CASES: Case[] = [
     'CONFLICT',
     /already exists/,
   ],
+  ...['name', 'type', 'externalId', 'status', 'criticality'].map(
+    (field): Case => [
+      `updateDevice: ${field} null`,
+      UPDATE_DEVICE,
+      () => ({ id: deviceId, input: { [field]: null } }),
+      'BAD_USER_INPUT',
+      new RegExp(`${field}: cannot be null`),
+    ],
+  ),
   [
     'updateDevice: decommission through update',
     UPDATE_DEVICE,

@@ -75,6 +75,30 @@ async function surveyWithTwoInspections() {
   return { surveyId: survey.id, inspectionIds: inspectionIds.sort() };
 }
 
+/** The EventBridge event Step Functions sends when an execution ends. */
+function statusEvent(
+  executionArn: string,
+  stateMachineArn: string,
+  name: string,
+  status: string,
+  failure?: { error: string; cause: string },
+) {
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [executionArn],
+    detail: {
+      ...{ executionArn, stateMachineArn, name, status, startDate: Date.now() - 1000, stopDate: Date.now(), input: '{}' },
+      ...{ output: failure ? null : '{}', error: failure?.error ?? null, cause: failure?.cause ?? null },
+    },
+  };
+}
+
 const START_SURVEY = `mutation($id: ID!) { startSurvey(surveyId: $id) { id status engine workflow inspection { id } } }`;
 
 describe('detection on AWS Step Functions', () => {
@@ -102,28 +126,10 @@ describe('detection on AWS Step Functions', () => {
     );
 
     // The EventBridge event for that execution's failure settles the run, once, however often it is delivered.
-    const event = {
-      version: '0',
-      id: crypto.randomUUID(),
-      'detail-type': 'Step Functions Execution Status Change',
-      source: 'aws.states',
-      account: ACCOUNT,
-      time: new Date().toISOString(),
-      region: 'eu-west-1',
-      resources: [run.executionId],
-      detail: {
-        executionArn: run.executionId,
-        stateMachineArn: INSPECTION_ARN,
-        name: `vigil-${runId}`,
-        status: 'TIMED_OUT',
-        startDate: Date.now() - 1000,
-        stopDate: Date.now(),
-        input: '{}',
-        output: null,
-        error: 'States.Timeout',
-        cause: 'The execution exceeded its TimeoutSeconds',
-      },
-    };
+    const event = statusEvent(run.executionId!, INSPECTION_ARN, `vigil-${runId}`, 'TIMED_OUT', {
+      error: 'States.Timeout',
+      cause: 'The execution exceeded its TimeoutSeconds',
+    });
     await handleExecutionStatusChange(event, t.app.services.workflowRuns);
     await handleExecutionStatusChange(event, t.app.services.workflowRuns);
     const after = ok(
@@ -166,6 +172,62 @@ describe('detection on AWS Step Functions', () => {
     // Every inspection is under way: a second call starts nothing.
     expect(ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) })).startSurvey).toEqual([]);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it("settles a survey's child runs when its Distributed Map execution ends, and starts them again afterwards", async () => {
+    const { surveyId } = await surveyWithTwoInspections();
+    const runs = ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) })).startSurvey as any[];
+    const [started] = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    const parent = `${SURVEY_ARN.replace(':stateMachine:', ':execution:')}:${started.name}`;
+    const rows = await t.app.db.prisma.workflowRun.findMany({
+      where: { id: { in: runs.map((r) => Buffer.from(r.id, 'base64url').toString().split(':')[1]) } },
+    });
+    expect(rows.map((r) => r.executionId).sort()).toEqual(rows.map((r) => `${parent}|${r.id}`).sort());
+
+    // One child finished its run; the other failed before its MarkFailed state, and the map tolerated it.
+    const [done, lost] = rows;
+    await t.app.services.workflowRuns.begin(done.id);
+    await t.app.services.workflowRuns.finish(done.id);
+    const event = statusEvent(parent, SURVEY_ARN, started.name!, 'SUCCEEDED');
+    await handleExecutionStatusChange(event, t.app.services.workflowRuns);
+    const settled = await t.app.db.prisma.workflowRun.findMany({ where: { id: { in: [done.id, lost.id] } } });
+    expect(settled.find((r) => r.id === done.id)?.status).toBe('SUCCEEDED');
+    expect(settled.find((r) => r.id === lost.id)).toMatchObject({
+      status: 'FAILED',
+      error: 'Vigil.ChildLost',
+      cause: expect.stringContaining(`the survey's execution ended SUCCEEDED but this inspection's child execution never settled its run`),
+    });
+
+    // Nothing is left open, so starting the survey again starts both inspections again.
+    sfn.resetHistory();
+    expect(ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) })).startSurvey).toHaveLength(2);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('starts a run whose start was lost, on restart and on the next startSurvey', async () => {
+    const { surveyId, inspectionIds } = await surveyWithTwoInspections();
+    const old = new Date(Date.now() - 5 * 60_000);
+    const lost = await t.app.db.prisma.workflowRun.create({
+      data: { inspectionId: inspectionIds[0], workflow: 'detect-survey', engine: 'STEP_FUNCTIONS', createdAt: old },
+    });
+    await t.app.services.workflowRuns.resumeInterrupted();
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ stateMachineArn: INSPECTION_ARN, name: `vigil-${lost.id}` }),
+    ]);
+    const relaunched = await t.app.db.prisma.workflowRun.findUniqueOrThrow({ where: { id: lost.id } });
+    expect(relaunched.executionId).toBe(`${INSPECTION_ARN.replace(':stateMachine:', ':execution:')}:vigil-${lost.id}`);
+
+    // Lost again (as if that start had failed too): the next startSurvey starts it, and the other inspection by the map.
+    await t.app.db.prisma.workflowRun.update({ where: { id: lost.id }, data: { executionId: null } });
+    sfn.resetHistory();
+    const runs = ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) })).startSurvey as any[];
+    expect(runs.map((r) => r.inspection.id).sort()).toEqual(inspectionIds.map((id) => toGlobalId('Inspection', id)).sort());
+    expect(
+      sfn
+        .commandCalls(StartExecutionCommand)
+        .map((c) => c.args[0].input.stateMachineArn)
+        .sort(),
+    ).toEqual([INSPECTION_ARN, SURVEY_ARN]);
   });
 
   it('refuses a survey with no image matched to a device yet', async () => {

@@ -19,6 +19,9 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(modelsDir, 'broken'), { recursive: true });
   fs.copyFileSync(path.join(modelsDir, 'insulator', 'screen.vgm'), path.join(modelsDir, 'broken', 'screen.vgm'));
   fs.writeFileSync(path.join(modelsDir, 'broken', 'inspect.vgm'), 'not a model');
+  // A type with a screen model and no inspect model yet: what the screen passes on goes to people.
+  fs.mkdirSync(path.join(modelsDir, 'lamp'), { recursive: true });
+  fs.copyFileSync(path.join(modelsDir, 'insulator', 'screen.vgm'), path.join(modelsDir, 'lamp', 'screen.vgm'));
   t = await startTestApp({ VIGIL_MODELS_DIR: modelsDir, WORKFLOW_AUTO_START: 'false' }, { retryIntervalMs: 1 });
 }, 180_000);
 
@@ -157,6 +160,20 @@ describe('detection workflow (local engine, built-in models)', () => {
     expect(d.cost.totalUsd).toBe(0);
   }, 60_000);
 
+  it('counts only what the screen cleared as stage-2 calls avoided, not what it passed on with no stage-2 model', async () => {
+    const { inspectionId } = await deviceWithInspection(t, 'lamp');
+    await uploadImages(t, inspectionId, await Promise.all([1, 2, 3, 4].map((i) => surfacePhoto(720 + i, i % 2 === 0))));
+    ok(await t.gql(START, { id: inspectionId }));
+    await waitForRun(t, inspectionId);
+    const d = await details(inspectionId);
+    const passedOn = d.reviewTasks.filter((r: any) => r.reason === 'COLD_START').length;
+    expect(passedOn).toBeGreaterThan(0);
+    expect(d.cost.screen.calls).toBe(4);
+    expect(d.cost.inspect.calls).toBe(0);
+    expect(d.cost.inspectCallsAvoided).toBeCloseTo((4 - passedOn) / 4, 6);
+    expect(d.cost.savedUsd).toBeCloseTo(d.cost.withoutCascadeUsd - d.cost.totalUsd, 6);
+  }, 60_000);
+
   it('fails the run with its cause in GraphQL when a step keeps failing, and writes nothing half', async () => {
     const { inspectionId } = await deviceWithInspection(t, 'broken');
     await uploadImages(t, inspectionId, await Promise.all([1, 2, 3, 4].map((i) => surfacePhoto(800 + i, true))));
@@ -194,6 +211,23 @@ describe('detection workflow (local engine, built-in models)', () => {
       await uploadImages(auto, inspectionId, await Promise.all([1, 2].map((i) => surfacePhoto(500 + i, false))));
       const ended = await waitForRun(auto, inspectionId);
       expect(ended.workflowRuns).toEqual([expect.objectContaining({ status: 'SUCCEEDED', progress: { done: 2, total: 2 } })]);
+
+      // The racy order: a run has taken its images when another upload completes; that upload's
+      // auto-start sees the active run and leaves it, so the run's end starts a follow-up.
+      const runs = auto.app.services.workflowRuns;
+      const raw = Buffer.from(inspectionId, 'base64url').toString().split(':')[1];
+      const held = await auto.app.db.prisma.workflowRun.create({
+        data: { inspectionId: raw, workflow: 'detect-inspection', engine: 'LOCAL', executionId: `held-${raw}` },
+      });
+      expect((await runs.begin(held.id)).total).toBe(2);
+      const [late] = await uploadImages(auto, inspectionId, [await surfacePhoto(510, true)]);
+      expect(await auto.app.db.prisma.workflowRun.count({ where: { inspectionId: raw } })).toBe(2);
+      await runs.finish(held.id);
+      const followed = await waitForRun(auto, inspectionId);
+      expect(followed.workflowRuns.map((r: any) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+      const lateId = Buffer.from(late, 'base64url').toString().split(':')[1];
+      expect(await auto.app.db.prisma.workflowRunImage.count({ where: { imageId: lateId } })).toBe(1);
+      expect(await auto.app.db.prisma.image.count({ where: { inspectionId: raw, status: 'READY', runImages: { none: {} } } })).toBe(0);
     } finally {
       await auto.stop();
     }

@@ -1,5 +1,14 @@
 import { DomainError } from '../../src/common/errors';
-import { byId, decodeCursor, encodeCursor, type Ordering, pageRequest, prismaAfter, sqlRange } from '../../src/common/pagination/keyset';
+import {
+  byId,
+  decodeCursor,
+  encodeCursor,
+  listOrdering,
+  type Ordering,
+  pageRequest,
+  prismaAfter,
+  sqlRange,
+} from '../../src/common/pagination/keyset';
 
 const ORDER: Ordering = [{ field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'desc' }, byId('desc')];
 const ID = '019aaaaa-aaaa-7aaa-8aaa-aaaaaaaaaaaa';
@@ -11,16 +20,36 @@ describe('keyset cursors', () => {
     expect(decodeCursor(encodeCursor(row, ORDER), ORDER, 'after')).toEqual([row.capturedAt, ID]);
   });
 
+  // The tag a real cursor of ORDER starts with, so the cases below fail on their values.
+  const tag = JSON.parse(Buffer.from(encodeCursor({ capturedAt: new Date(0), id: ID }, ORDER), 'base64url').toString())[0];
+  const raw = (values: unknown[]) => Buffer.from(JSON.stringify([tag, ...values])).toString('base64url');
+
   it.each([
     ['not base64url', '***'],
     ['not JSON', Buffer.from('nope').toString('base64url')],
-    ['wrong arity', Buffer.from(JSON.stringify([ID])).toString('base64url')],
-    ['wrong kinds', Buffer.from(JSON.stringify([12, ID])).toString('base64url')],
-    ['no uuid', Buffer.from(JSON.stringify(['2026-01-01T00:00:00Z', "x' OR 1=1"])).toString('base64url')],
-    ['an invalid date', Buffer.from(JSON.stringify(['someday', ID])).toString('base64url')],
+    ['wrong arity', raw([ID])],
+    ['wrong kinds', raw([12, ID])],
+    ['no uuid', raw(['2026-01-01T00:00:00Z', "x' OR 1=1"])],
+    ['an invalid date', raw(['someday', ID])],
   ])('refuse a cursor that is %s', (_what, cursor) => {
     expect(() => decodeCursor(cursor, ORDER, 'after')).toThrow(DomainError);
     expect(() => decodeCursor(cursor, ORDER, 'after')).toThrow('after: malformed cursor');
+  });
+
+  it('refuse a cursor made for another order or another list, even with values of the right kinds', () => {
+    const row = { capturedAt: new Date(0), createdAt: new Date(0), id: ID };
+    const ascending: Ordering = [{ field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'asc' }, byId('asc')];
+    const inspections = listOrdering('Inspection', [...ORDER]);
+    const anomalies = listOrdering('Anomaly', [...ORDER]);
+    for (const [from, to] of [
+      [ascending, ORDER],
+      [inspections, anomalies],
+    ]) {
+      expect(() => decodeCursor(encodeCursor(row, from), to, 'after')).toThrow(
+        'after: this cursor belongs to another list or another orderBy',
+      );
+    }
+    expect(decodeCursor(encodeCursor(row, anomalies), anomalies, 'after')).toEqual([new Date(0), ID]);
   });
 });
 

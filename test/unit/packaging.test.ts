@@ -64,6 +64,22 @@ describe('Dockerfile', () => {
     expect(read('package.json')).toContain('"start": "node dist/src/main.js"');
   });
 
+  it('compiles only sources the build stage copies and .dockerignore lets in', () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const build = dockerfile.split(/^FROM .* AS runtime$/m)[0];
+    const copied = [...build.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(' '));
+    const project = /tsc -p (\S+)/.exec(build)![1];
+    expect(copied).toContain(project);
+    for (const include of JSON.parse(read(project)).include as string[]) {
+      const top = include.split('/')[0];
+      expect(ignored).not.toContain(top);
+      expect(copied.some((c) => c === top || c.startsWith(`${top}/`))).toBe(true);
+    }
+  });
+
   it('sets only variables the config module knows', () => {
     const names = [...dockerfile.matchAll(/^\s*(?:ENV )?([A-Z_]+)=\S+/gm)].map((m) => m[1]);
     expect(names.length).toBeGreaterThan(0);

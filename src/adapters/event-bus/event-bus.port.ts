@@ -43,6 +43,24 @@ export interface ModelDriftEvent {
   at: string;
 }
 
+/** A defect was opened, seen again, reopened, fixed, resolved or dismissed. */
+export interface DefectChangedEvent {
+  defectId: string;
+  deviceId: string;
+  type: string;
+  status: string;
+  severity: string;
+  change: string;
+}
+
+/** A work order was created, edited, moved to another status or flagged. */
+export interface WorkOrderChangedEvent {
+  workOrderId: string;
+  deviceId: string;
+  status: string;
+  change: string;
+}
+
 export interface VigilEvents {
   ANOMALY_DETECTED: AnomalyDetectedEvent;
   INSPECTION_UPDATED: InspectionUpdatedEvent;
@@ -50,6 +68,8 @@ export interface VigilEvents {
   REVIEW_TASK_CREATED: ReviewTaskCreatedEvent;
   REVIEW_COMPLETED: ReviewCompletedEvent;
   MODEL_DRIFT: ModelDriftEvent;
+  DEFECT_CHANGED: DefectChangedEvent;
+  WORK_ORDER_CHANGED: WorkOrderChangedEvent;
 }
 export type Topic = keyof VigilEvents;
 

@@ -26,6 +26,25 @@ export function createObjectStore(config: Config['objectStore'], injected: { s3C
     injected.s3Client ?? new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
   return {
     store: new S3ObjectStore({ bucket: config.bucket, client }),
-    ready: async () => void (await client.send(new HeadBucketCommand({ Bucket: config.bucket }))),
+    ready: async () => {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
+      } catch (err) {
+        throw new Error(bucketProblem(err, config.bucket), { cause: err });
+      }
+    },
   };
+}
+
+/** HeadBucket answers without a body, so the SDK's own message is "UnknownError": say what the status means. */
+function bucketProblem(err: unknown, bucket: string): string {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 404 || e.name === 'NotFound' || e.name === 'NoSuchBucket') return `bucket "${bucket}" does not exist (S3_BUCKET)`;
+  if (status === 403 || e.name === 'Forbidden' || e.name === 'AccessDenied') {
+    return `access to bucket "${bucket}" is denied: vigil's IAM role needs s3:ListBucket on it`;
+  }
+  if (status === 301 || e.name === 'PermanentRedirect') return `bucket "${bucket}" is in another region than S3_REGION`;
+  const said = e.message && e.message !== 'UnknownError' ? `: ${e.message}` : '';
+  return `bucket "${bucket}" did not answer (${e.name ?? 'Error'}${status ? `, HTTP ${status}` : ''})${said}`;
 }

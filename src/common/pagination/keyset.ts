@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { badInput } from '../errors';
 import { type Connection, type Edge, makeConnection } from './connection.type';
 import { type PageArgs } from './page.args';
@@ -16,8 +17,11 @@ export interface SortKey {
   direction: Direction;
 }
 
-/** Sort keys, the last of which must be unique (the id) so the order is total. */
-export type Ordering = readonly SortKey[];
+/** Sort keys, the last of which must be unique (the id) so the order is total; `list` names what is sorted. */
+export type Ordering = readonly SortKey[] & { readonly list?: string };
+
+/** An ordering of one kind of row: its cursors are refused by every other list. */
+export const listOrdering = (list: string, keys: SortKey[]): Ordering => Object.assign(keys, { list });
 
 export const byId = (direction: Direction): SortKey => ({ field: 'id', column: 'id', kind: 'uuid', direction });
 
@@ -40,8 +44,24 @@ function encodeValue(value: unknown): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }
 
+/** What a cursor was made for: the list and the order. A cursor carries it, so one from elsewhere is refused rather than read as a wrong page. */
+function cursorTag(ordering: Ordering): string {
+  let tag = tags.get(ordering);
+  if (tag === undefined) {
+    const order = ordering.map((k) => `${k.field}:${k.direction}`).join(',');
+    tag = crypto
+      .createHash('sha256')
+      .update(`${ordering.list ?? ''}|${order}`)
+      .digest('base64url')
+      .slice(0, 8);
+    tags.set(ordering, tag);
+  }
+  return tag;
+}
+const tags = new WeakMap<Ordering, string>();
+
 export function encodeCursor(row: Row, ordering: Ordering): string {
-  return Buffer.from(JSON.stringify(ordering.map((k) => encodeValue(row[k.field])))).toString('base64url');
+  return Buffer.from(JSON.stringify([cursorTag(ordering), ...ordering.map((k) => encodeValue(row[k.field]))])).toString('base64url');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -71,8 +91,14 @@ export function decodeCursor(cursor: string, ordering: Ordering, field: string):
   } catch {
     throw malformed();
   }
-  if (!Array.isArray(raw) || raw.length !== ordering.length) throw malformed();
-  const values = ordering.map((k, i) => decodeValue(k.kind, raw[i]));
+  if (!Array.isArray(raw) || raw.length !== ordering.length + 1) throw malformed();
+  if (raw[0] !== cursorTag(ordering)) {
+    throw badInput(
+      field,
+      'this cursor belongs to another list or another orderBy; pass a cursor from this connection with the same orderBy',
+    );
+  }
+  const values = ordering.map((k, i) => decodeValue(k.kind, raw[i + 1]));
   if (values.some((v) => v === undefined)) throw malformed();
   return values;
 }

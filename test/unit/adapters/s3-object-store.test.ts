@@ -121,7 +121,18 @@ describe('choosing the object store', () => {
     const config = loadConfig({ OBJECT_STORE: 's3', S3_BUCKET: 'vigil-images' });
     await createObjectStore(config.objectStore, { s3Client: client }).ready();
     expect(s3).toHaveReceivedCommandWith(HeadBucketCommand, { Bucket: 'vigil-images' });
-    s3.on(HeadBucketCommand).rejects(new NotFound({ message: 'no such bucket', $metadata: {} }));
-    await expect(createObjectStore(config.objectStore, { s3Client: client }).ready()).rejects.toThrow('no such bucket');
+  });
+
+  it.each([
+    [404, 'NotFound', 'bucket "vigil-images" does not exist (S3_BUCKET)'],
+    [403, 'Forbidden', 'access to bucket "vigil-images" is denied: vigil\'s IAM role needs s3:ListBucket on it'],
+    [301, 'PermanentRedirect', 'bucket "vigil-images" is in another region than S3_REGION'],
+    [500, 'InternalError', 'bucket "vigil-images" did not answer (InternalError, HTTP 500)'],
+  ])('says what HeadBucket %s means instead of "UnknownError"', async (status, name, message) => {
+    // HeadBucket has no body: the SDK names the error by status and its message is "UnknownError".
+    const err = Object.assign(new NotFound({ message: 'UnknownError', $metadata: { httpStatusCode: status } }), { name });
+    s3.on(HeadBucketCommand).rejects(err);
+    const config = loadConfig({ OBJECT_STORE: 's3', S3_BUCKET: 'vigil-images' });
+    await expect(createObjectStore(config.objectStore, { s3Client: client }).ready()).rejects.toThrow(message);
   });
 });

@@ -1,0 +1,30 @@
+import { type Context } from './context';
+
+interface EventScope {
+  loaders: Context['loaders'];
+  rows: Map<string, Promise<unknown>>;
+}
+
+// Keyed by the event object itself, which the event bus hands unchanged to every subscriber of its topic.
+const scopes = new WeakMap<object, EventScope>();
+
+/**
+ * What a subscription resolves for an event, shared by every subscriber of that event: the row the
+ * event names is read once, and the fields below it read through one set of loaders. A thousand
+ * subscribers cost the database what one does; each still gets only the fields its role may see.
+ */
+export function sharedRow<T>(context: Context, event: object, key: string, load: () => Promise<T>): Promise<T> {
+  let scope = scopes.get(event);
+  if (!scope) {
+    scope = { loaders: context.loaders.fresh(), rows: new Map() };
+    scopes.set(event, scope);
+  }
+  // Each event gets its scope's loaders: a row cached for one event is never served for the next.
+  context.loaders = scope.loaders;
+  let row = scope.rows.get(key);
+  if (!row) {
+    row = load();
+    scope.rows.set(key, row);
+  }
+  return row as Promise<T>;
+}

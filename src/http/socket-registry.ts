@@ -1,0 +1,134 @@
+import { type IncomingMessage } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { type Context as Connection } from 'graphql-ws';
+import { type Logger } from 'pino';
+import { type WebSocket } from 'ws';
+import { ErrorCode } from '../common/errors';
+import { type LimitsConfig } from '../config/config';
+import { type HttpServices, identify } from './context-factory';
+
+/** What vigil keeps per socket between graphql-ws' callbacks. */
+export type SocketState = { secret: string; requestId: string; log: Logger; apiKeyId: string };
+export type ConnectionParams = { authorization?: unknown; apiKey?: unknown };
+export type Socket = Connection<ConnectionParams, { socket: WebSocket; request: IncomingMessage } & Partial<SocketState>>;
+
+// 1008 policy violation: a limit was reached; 1013 try again later: the client did not keep up; 4403: the key was revoked.
+export const TOO_MANY_SOCKETS = 1008;
+export const SLOW_CONSUMER = 1013;
+export const KEY_REVOKED = 4403;
+// A closed socket that does not answer its close frame is cut off after this long.
+const TERMINATE_AFTER_MS = 5_000;
+
+/**
+ * Every authenticated socket by API key: caps sockets per key and subscriptions per socket and per
+ * key, and on each sweep closes the sockets of keys that no longer authenticate and the sockets
+ * whose client stopped reading (bytes waiting, none written since the last sweep).
+ */
+export class SocketRegistry {
+  private readonly byKey = new Map<string, Set<Socket>>();
+  private readonly written = new WeakMap<Socket, { bytes: number; stalledSweeps: number }>();
+
+  constructor(
+    private readonly limits: LimitsConfig['subscriptions'],
+    private readonly services: Pick<HttpServices, 'apiKeys'>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Registers an authenticated socket; returns the close code and reason when its key has too many. */
+  add(ctx: Socket): { code: number; reason: string } | null {
+    const key = ctx.extra.apiKeyId!;
+    const sockets = this.byKey.get(key) ?? new Set();
+    if (sockets.size >= this.limits.socketsPerKey) {
+      return {
+        code: TOO_MANY_SOCKETS,
+        reason: `this API key has ${sockets.size} sockets open; the limit is ${this.limits.socketsPerKey} (SOCKETS_PER_KEY)`,
+      };
+    }
+    this.byKey.set(key, sockets.add(ctx));
+    return null;
+  }
+
+  remove(ctx: Socket): void {
+    const key = ctx.extra.apiKeyId;
+    const sockets = key ? this.byKey.get(key) : undefined;
+    if (!sockets) return;
+    sockets.delete(ctx);
+    if (sockets.size === 0) this.byKey.delete(key!);
+  }
+
+  /**
+   * Null when one more subscription is allowed. graphql-ws has already put the new one in
+   * ctx.subscriptions when it asks, so the counts include it, even for subscribe messages in flight.
+   */
+  refuseSubscription(ctx: Socket): GraphQLError[] | null {
+    const onSocket = Object.keys(ctx.subscriptions).length;
+    if (onSocket > this.limits.perSocket) {
+      return [
+        limitError(
+          `this socket has ${onSocket - 1} subscriptions; the limit is ${this.limits.perSocket} (SUBSCRIPTIONS_PER_SOCKET)`,
+          'SUBSCRIPTIONS_PER_SOCKET',
+          this.limits.perSocket,
+        ),
+      ];
+    }
+    let onKey = 0;
+    for (const socket of this.byKey.get(ctx.extra.apiKeyId!) ?? []) onKey += Object.keys(socket.subscriptions).length;
+    if (onKey > this.limits.perKey) {
+      return [
+        limitError(
+          `this API key has ${onKey - 1} subscriptions; the limit is ${this.limits.perKey} (SUBSCRIPTIONS_PER_KEY)`,
+          'SUBSCRIPTIONS_PER_KEY',
+          this.limits.perKey,
+        ),
+      ];
+    }
+    return null;
+  }
+
+  async sweep(): Promise<void> {
+    for (const sockets of this.byKey.values()) {
+      for (const ctx of sockets) this.dropIfStalled(ctx);
+    }
+    await this.closeRevoked();
+  }
+
+  private dropIfStalled(ctx: Socket): void {
+    const { socket, request } = ctx.extra;
+    const bytes = request.socket.bytesWritten;
+    const last = this.written.get(ctx);
+    const waiting = socket.bufferedAmount;
+    const stalled = waiting > 0 && last !== undefined && last.bytes === bytes;
+    const entry = { bytes, stalledSweeps: stalled ? (last?.stalledSweeps ?? 0) + 1 : 0 };
+    this.written.set(ctx, entry);
+    if (waiting > this.limits.maxBufferedBytes || entry.stalledSweeps >= 2) {
+      ctx.extra.log?.warn({ waiting, bytesWritten: bytes }, 'dropped a subscription socket whose client stopped reading');
+      close(ctx, SLOW_CONSUMER, `slow consumer: ${waiting} bytes unread; reconnect and read faster`);
+    }
+  }
+
+  private async closeRevoked(): Promise<void> {
+    const bySecret = new Map<string, Socket[]>();
+    for (const sockets of this.byKey.values()) {
+      for (const ctx of sockets) bySecret.set(ctx.extra.secret!, [...(bySecret.get(ctx.extra.secret!) ?? []), ctx]);
+    }
+    for (const [secret, sockets] of bySecret) {
+      const { caller, authError } = await identify(secret, this.services);
+      // Only a refused key closes its sockets; a database that does not answer does not.
+      if (caller || authError?.code !== ErrorCode.UNAUTHENTICATED) continue;
+      for (const ctx of sockets) {
+        this.log.info({ apiKey: ctx.extra.apiKeyId }, 'closed a subscription socket: its API key was revoked');
+        close(ctx, KEY_REVOKED, 'the API key was revoked');
+        this.remove(ctx);
+      }
+    }
+  }
+}
+
+function close(ctx: Socket, code: number, reason: string) {
+  const { socket } = ctx.extra;
+  socket.close(code, reason);
+  setTimeout(() => socket.terminate(), TERMINATE_AFTER_MS).unref();
+}
+
+const limitError = (message: string, limit: string, max: number) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, limit, max } });
