@@ -1,6 +1,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // Jest 30 "soft deletes" globals a test file set, wrapping them in accessors whose setter recurses
+  // without end when a later file in the same worker sets one again (RangeError: Maximum call stack).
+  testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -48,7 +48,8 @@ describe('admission and the execution deadline', () => {
   let t: TestApp;
   beforeAll(async () => {
     // The key is checked once and cached, so only the query itself waits for the held table.
-    t = await startTestApp({ MAX_CONCURRENT_REQUESTS: '1', MAX_QUEUE_WAIT_MS: '0', QUERY_TIMEOUT_MS: '300', API_KEY_CACHE_MS: '60000' });
+    // A probe waits in line up to 200 ms: if it holds the slot when the slow request arrives, that one waits too.
+    t = await startTestApp({ MAX_CONCURRENT_REQUESTS: '1', MAX_QUEUE_WAIT_MS: '200', QUERY_TIMEOUT_MS: '300', API_KEY_CACHE_MS: '60000' });
     const device = await t.app.db.prisma.device.create({ data: { externalId: 'busy-1', name: 'busy-1', type: 'pole' } });
     await t.app.db.prisma.inspection.create({
       data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' },
@@ -69,11 +70,15 @@ describe('admission and the execution deadline', () => {
   it('sheds a request with 503 and Retry-After while every slot is taken, and stops a request past its deadline', async () => {
     const operator = await t.keyFor(Role.OPERATOR);
     await post(t, '{ viewer { role } }', operator);
-    const held = holdInspections(1000);
+    const held = holdInspections(3000);
     await new Promise((r) => setTimeout(r, 50));
-    const slow = post(t, '{ devices { nodes { id inspections { nodes { id anomalies { nodes { id } } } } } } }', operator);
-    await new Promise((r) => setTimeout(r, 100));
-    const shed = await post(t, '{ viewer { role } }', operator);
+    const slow = post(t, '{ devices(first: 5) { nodes { id inspections(first: 5) { nodes { id anomalies(first: 5) { nodes { id } } } } } } }', operator);
+    // Until the slow request holds the one slot, a probe is served (a busy machine may take a while to send it).
+    let shed = await post(t, '{ viewer { role } }', operator);
+    for (const until = Date.now() + 2500; shed.status === 200 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      shed = await post(t, '{ viewer { role } }', operator);
+    }
     expect(shed.status).toBe(503);
     expect(shed.headers.get('retry-after')).toBe('1');
     expect(shed.body.errors?.[0].extensions).toEqual({ code: 'OVERLOADED', retryAfterSeconds: 1 });

@@ -302,8 +302,10 @@ describe('image uploads', () => {
     } finally {
       await server.close();
     }
-    // After close: every response's log line (written once the response finished) is in.
-    const lines = logged.filter((l) => JSON.parse(l).msg === 'request');
+    // A response's log line is written once it has finished, which for a streamed download may be just after close.
+    const requestLines = () => logged.filter((l) => JSON.parse(l).msg === 'request');
+    for (let waited = 0; requestLines().length < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const lines = requestLines();
     expect(lines.map((l) => JSON.parse(l).url)).toEqual(['/uploads/…', '/objects/…']);
     const all = logged.join('\n');
     for (const token of [uploadToken, downloadToken]) {
