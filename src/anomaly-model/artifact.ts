@@ -7,7 +7,8 @@ import { type LinearModel } from './numeric';
 import { type Profile, type Thresholds } from './types';
 
 export const ARTIFACT_FORMAT = 'vigil-anomaly-model';
-export const ARTIFACT_FORMAT_VERSION = 2;
+/** 3: the memory compares 2×2-averaged patch descriptors (version 2 models compared single patches). */
+export const ARTIFACT_FORMAT_VERSION = 3;
 export const METHOD = 'backbone-patchcore+logistic';
 
 /** How the image score is made: distance to the memory of normal patches, the supervised image classifier, or both weighed. */
@@ -134,6 +135,11 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   if (m.formatVersion === 1) {
     throw new ModelArtifactError(
       `${origin} is a version 1 model (hand-crafted features); this vigil runs models on a pretrained backbone (format ${ARTIFACT_FORMAT_VERSION}): retrain it (vigil model train, or trainModel)`,
+    );
+  }
+  if (m.formatVersion === 2) {
+    throw new ModelArtifactError(
+      `${origin} is a version 2 model (its memory compares single patches); this vigil compares 2×2-averaged patches (format ${ARTIFACT_FORMAT_VERSION}): retrain it (vigil model train, or trainModel)`,
     );
   }
   if (m.formatVersion !== ARTIFACT_FORMAT_VERSION) {

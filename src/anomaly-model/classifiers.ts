@@ -1,5 +1,6 @@
 import { type Backbone } from '../adapters/backbone/backbone.port';
 import { type PatchHead, type Projection, rawFeatures, standardisedRows } from './features';
+import { fitLogisticWasm } from './logistic';
 import { applyScaler, fitLogistic, fitScaler, type LinearModel, linearScore } from './numeric';
 import { FOLDS, type Progress } from './profiles';
 import { expanded, imageLogit, localScore } from './scoring';
@@ -8,13 +9,13 @@ import { type TrainingImage } from './training-data';
 // Training step 3: the supervised scorers, each with out-of-fold scores of every training picture.
 
 /** 3a. The image classifier on pooled statistics: out-of-fold logits for every picture, then the model on all of them. */
-export function fitImageClassifier(images: TrainingImage[], progress: Progress) {
+export async function fitImageClassifier(images: TrainingImage[], progress: Progress) {
   const dim = images[0].f.pooled.length;
-  const fit = (part: TrainingImage[]) => {
+  const fit = async (part: TrainingImage[]) => {
     const flat = new Float32Array(part.length * dim);
     part.forEach((x, i) => flat.set(x.f.pooled, i * dim));
     const scaler = fitScaler(flat, dim);
-    const model = fitLogistic(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, {
+    const model = await fitLogisticWasm(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, {
       epochs: 300,
       l2: 1e-4,
     });
@@ -22,13 +23,13 @@ export function fitImageClassifier(images: TrainingImage[], progress: Progress) 
   };
   const oof = new Float64Array(images.length);
   for (let k = 0; k < FOLDS; k++) {
-    const { scaler, model } = fit(images.filter((x) => x.fold !== k));
+    const { scaler, model } = await fit(images.filter((x) => x.fold !== k));
     images.forEach((x, i) => {
       if (x.fold === k) oof[i] = imageLogit(model, scaler, x.f.pooled);
     });
     progress('image classifier', k + 1, FOLDS + 1);
   }
-  const final = fit(images);
+  const final = await fit(images);
   progress('image classifier', FOLDS + 1, FOLDS + 1);
   return { ...final, oof: Array.from(oof) };
 }
@@ -50,30 +51,30 @@ export async function fitPatchClassifier(
   const dim = projection.channels;
   const flat = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => flat.set(r, i * dim));
-  const head = fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
+  const head = await fitLogisticWasm(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
   const normalLogits = images.filter((x) => !x.positive).flatMap((x) => x.cells.rows.map((r) => linearScore(head, r)));
   return { head, normalLogits };
 }
 
 /** 3c. The local scorer: a patch classifier on projected descriptors (cheap on every patch), out-of-fold image scores, then the model on all pictures. */
-export function fitLocalScorer(images: TrainingImage[], progress: Progress) {
-  const fit = (part: TrainingImage[]) => {
+export async function fitLocalScorer(images: TrainingImage[], progress: Progress) {
+  const fit = async (part: TrainingImage[]) => {
     const rows = part.flatMap((x) => x.cells.index.map((c) => expanded(x.f, c)));
     const labels = part.flatMap((x) => x.cells.labels);
     const dim = rows[0].length;
     const flat = new Float32Array(rows.length * dim);
     rows.forEach((r, i) => flat.set(r, i * dim));
-    return fitLogistic(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
+    return fitLogisticWasm(flat, Uint8Array.from(labels), dim, { epochs: 200, l2: 1e-3 });
   };
   const oof = new Array<number>(images.length);
   for (let k = 0; k < FOLDS; k++) {
-    const model = fit(images.filter((x) => x.fold !== k));
+    const model = await fit(images.filter((x) => x.fold !== k));
     images.forEach((x, i) => {
       if (x.fold === k) oof[i] = localScore(model, x.f);
     });
     progress('local scorer', k + 1, FOLDS + 1);
   }
-  const model = fit(images);
+  const model = await fit(images);
   progress('local scorer', FOLDS + 1, FOLDS + 1);
   return { model, oof };
 }

@@ -3,6 +3,7 @@ import { type Backbone, type FeatureMap } from '../adapters/backbone/backbone.po
 import { tfjsWasm } from '../common/tfjs-wasm';
 import { loadModelImage } from './image-io';
 import { seededRandom } from './numeric';
+import { MEMORY_POOL } from './profiles';
 
 /**
  * What the model reads of a picture, from the backbone's tapped layers:
@@ -19,6 +20,8 @@ export interface ImageFeatures {
   /** rows·cols descriptors of `dim` floats, row-major. */
   patches: Float32Array;
   dim: number;
+  /** What the memory compares: `patches` averaged over MEMORY_POOL² cells, on a coarser grid. */
+  memory: { rows: number; cols: number; patches: Float32Array };
   pooled: Float32Array;
   /** The photo's own size, for heatmaps with its aspect ratio. */
   width: number;
@@ -45,6 +48,8 @@ export interface Projection {
 interface FoldedProjection {
   matrix: tfType.Tensor2D;
   offset: tfType.Tensor1D;
+  /** An identity projection: just these columns, scaled (a gather, not a matrix product on every patch). */
+  identity: { columns: tfType.Tensor1D; scale: tfType.Tensor1D } | null;
 }
 
 const folded = new WeakMap<Projection, FoldedProjection>();
@@ -66,7 +71,13 @@ async function foldedProjection(p: Projection): Promise<FoldedProjection> {
       offset[d] -= p.mean[c] * g;
     }
   });
-  const f = { matrix: tf.keep(tf.tensor2d(matrix, [p.channels, p.dim])), offset: tf.keep(tf.tensor1d(offset)) };
+  const identity = p.identity
+    ? {
+        columns: tf.keep(tf.tensor1d(channels.slice(0, p.dim), 'int32')),
+        scale: tf.keep(tf.tensor1d(channels.slice(0, p.dim).map((c) => 1 / p.scale[c]))),
+      }
+    : null;
+  const f = { matrix: tf.keep(tf.tensor2d(matrix, [p.channels, p.dim])), offset: tf.keep(tf.tensor1d(offset)), identity };
   folded.set(p, f);
   return f;
 }
@@ -196,7 +207,14 @@ export async function project(
     throw new Error(`the backbone gave ${raw.channels} channels; the model was trained on ${projection.channels}`);
   }
   const p = await foldedProjection(projection);
-  const out = tf.tidy(() => raw.aggregated.matMul(p.matrix).add(p.offset));
+  const out = tf.tidy(() =>
+    p.identity
+      ? tf.gather(raw.aggregated, p.identity.columns, 1).mul(p.identity.scale).add(p.offset)
+      : raw.aggregated.matMul(p.matrix).add(p.offset),
+  );
+  const coarse = tf.tidy(() =>
+    tf.avgPool(out.reshape([1, raw.rows, raw.cols, projection.dim]) as tfType.Tensor4D, MEMORY_POOL, MEMORY_POOL, 'same'),
+  );
   const logits = head
     ? tf.tidy(() => {
         const w = tf.tensor1d(head.weights).div(tf.tensor1d(projection.scale));
@@ -209,12 +227,14 @@ export async function project(
     : null;
   const patches = (await out.data()) as Float32Array;
   const patchLogits = logits ? ((await logits.data()) as Float32Array) : null;
-  tf.dispose([out, raw.aggregated, ...(logits ? [logits] : [])]);
+  const memory = { rows: coarse.shape[1], cols: coarse.shape[2], patches: (await coarse.data()) as Float32Array };
+  tf.dispose([out, coarse, raw.aggregated, ...(logits ? [logits] : [])]);
   return {
     rows: raw.rows,
     cols: raw.cols,
     patches,
     dim: projection.dim,
+    memory,
     pooled: raw.pooled,
     width: raw.width,
     height: raw.height,
@@ -252,16 +272,27 @@ export async function nearestDistances(
     augmentedQueries[i * (dim + 1) + dim] = 1;
     norms[i] = n;
   }
-  const augmentedBank = exclude
-    ? transposedBank(bank, dim, exclude)
-    : (cachedBanks.get(bank) ?? cachedBanks.set(bank, transposedBank(bank, dim)).get(bank)!);
-  const t = tf.tidy(() => tf.matMul(tf.tensor2d(augmentedQueries, [q, dim + 1]), tf.tensor2d(augmentedBank, [dim + 1, m])).min(1));
+  const bankTensor = exclude ? tf.tensor2d(transposedBank(bank, dim, exclude), [dim + 1, m]) : cachedBank(tf, bank, dim);
+  const t = tf.tidy(() => tf.matMul(tf.tensor2d(augmentedQueries, [q, dim + 1]), bankTensor).min(1));
+  if (exclude) bankTensor.dispose();
   const nearest = (await t.data()) as Float32Array;
   t.dispose();
   return nearest.map((v, i) => Math.sqrt(Math.max(0, v + norms[i])));
 }
 
-const cachedBanks = new WeakMap<Float32Array, Float32Array>();
+// A model's bank stays on the backend while the model is in use (not copied in for every picture); freed with the model.
+const cachedBanks = new WeakMap<Float32Array, tfType.Tensor2D>();
+const freeBank = new FinalizationRegistry<tfType.Tensor2D>((t) => t.dispose());
+
+function cachedBank(tf: typeof tfType, bank: Float32Array, dim: number): tfType.Tensor2D {
+  let t = cachedBanks.get(bank);
+  if (!t) {
+    t = tf.keep(tf.tensor2d(transposedBank(bank, dim), [dim + 1, bank.length / dim]));
+    cachedBanks.set(bank, t);
+    freeBank.register(bank, t);
+  }
+  return t;
+}
 
 /** (dim+1) × m: −2·bankᵀ over a row of squared norms (+∞-like where excluded). */
 function transposedBank(bank: Float32Array, dim: number, exclude?: (j: number) => boolean): Float32Array {

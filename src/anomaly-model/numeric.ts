@@ -48,19 +48,41 @@ export function applyScaler(rows: Float32Array, dim: number, scaler: { mean: Flo
   return out;
 }
 
+/** Rows of `dim` floats mapped to `to` numbers by a seeded Gaussian matrix (distances kept about, Johnson–Lindenstrauss). */
+export function randomProjection(rows: Float32Array, dim: number, to: number, random: () => number): Float32Array {
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const matrix = Float32Array.from({ length: dim * to }, () => gaussian() / Math.sqrt(to));
+  const n = rows.length / dim;
+  const out = new Float32Array(n * to);
+  for (let i = 0; i < n; i++) {
+    for (let d = 0; d < dim; d++) {
+      const v = rows[i * dim + d];
+      if (v === 0) continue;
+      for (let e = 0; e < to; e++) out[i * to + e] += v * matrix[d * to + e];
+    }
+  }
+  return out;
+}
+
+/** Rows compared in at most this many numbers while the coreset is chosen (PatchCore's projection): half the time of 128, same AUROC measured. */
+export const CORESET_SELECTION_DIM = 64;
+
 /**
  * Greedy k-centre coreset (PatchCore): repeatedly take the row farthest from everything taken
- * so far, so `size` rows cover the normal patches with the smallest worst-case gap.
+ * so far, so `size` rows cover the normal patches with the smallest worst-case gap. Distances
+ * are measured on a random projection to CORESET_SELECTION_DIM numbers when rows are longer.
  */
 export function greedyCoreset(
-  rows: Float32Array,
-  dim: number,
+  input: Float32Array,
+  inputDim: number,
   size: number,
   random: () => number,
   onProgress?: (done: number) => void,
 ): number[] {
-  const n = rows.length / dim;
+  const n = input.length / inputDim;
   if (n <= size) return [...Array(n).keys()];
+  const dim = Math.min(inputDim, CORESET_SELECTION_DIM);
+  const rows = dim < inputDim ? randomProjection(input, inputDim, dim, random) : input;
   const nearest = new Float32Array(n).fill(Infinity);
   const chosen: number[] = [Math.floor(random() * n)];
   for (let k = 1; k < size; k++) {

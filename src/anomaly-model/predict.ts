@@ -9,7 +9,9 @@ import { type PredictResult } from './types';
 
 interface Analysis {
   score: number;
+  /** The patch classifier's map (patch grid) or else the memory's distances (its coarser grid). */
   map: Float32Array;
+  grid: { cols: number; rows: number };
   f: ImageFeatures;
 }
 
@@ -19,16 +21,19 @@ async function analyse(backbone: Backbone, model: ModelArtifact, image: Buffer):
   assertBackbone(manifest, backbone.identity);
   const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection, payload.patchModel);
   const classifier = payload.imageModel && payload.imageScaler ? imageLogit(payload.imageModel, payload.imageScaler, f.pooled) : null;
+  const fine = { cols: f.cols, rows: f.rows };
+  const coarse = { cols: f.memory.cols, rows: f.memory.rows };
   if (manifest.scoreMode === 'classifier' && classifier !== null) {
-    return { score: classifier, map: f.patchLogits ?? (await nearestDistances(f.patches, payload.bank, f.dim)), f };
+    if (f.patchLogits) return { score: classifier, map: f.patchLogits, grid: fine, f };
+    return { score: classifier, map: await nearestDistances(f.memory.patches, payload.bank, f.dim), grid: coarse, f };
   }
-  const memory = await nearestDistances(f.patches, payload.bank, f.dim);
+  const memory = await nearestDistances(f.memory.patches, payload.bank, f.dim);
   const memoryScore = topMean(memory, TOP_K);
   const score =
     manifest.scoreMode === 'stacked' && classifier !== null && payload.stack && payload.localModel
       ? stackScore(payload.stack, [classifier, memoryScore, localScore(payload.localModel, f)])
       : memoryScore;
-  return { score, map: f.patchLogits ?? memory, f };
+  return { score, map: f.patchLogits ?? memory, grid: f.patchLogits ? fine : coarse, f };
 }
 
 /** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */
@@ -39,10 +44,9 @@ export async function predict(
   options: { heatmap?: boolean } = {},
 ): Promise<PredictResult> {
   const { manifest } = model;
-  const { score, map, f } = await analyse(backbone, model, image);
+  const { score, map, grid, f } = await analyse(backbone, model, image);
   const probability = sigmoid(manifest.calibration.a * score + manifest.calibration.b);
   const isAnomalous = score >= manifest.thresholds.operating;
-  const grid = { cols: f.cols, rows: f.rows };
   let low = Infinity;
   for (const v of map) if (v < low) low = v;
   const spread = Math.max(1e-3, manifest.thresholds.patch - low);

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { type Scaler } from './artifact';
 import { type ImageFeatures } from './features';
 import { type LinearModel, linearScore } from './numeric';
-import { TOP_K } from './profiles';
+import { MEMORY_POOL, TOP_K } from './profiles';
 
 // The score modes' arithmetic, shared by training (out-of-fold scores) and prediction.
 
@@ -14,6 +14,18 @@ export const topMean = (values: ArrayLike<number>, k: number) => {
   for (let i = 0; i < n; i++) s += sorted[i];
   return s / n;
 };
+
+/** The cells of the patch grid that a cell of the memory's coarser grid (MEMORY_POOL² patches) covers. */
+export function fineCells(coarse: number[], f: Pick<ImageFeatures, 'rows' | 'cols' | 'memory'>): number[] {
+  const out: number[] = [];
+  for (const cell of coarse) {
+    const r0 = Math.floor(cell / f.memory.cols) * MEMORY_POOL;
+    const c0 = (cell % f.memory.cols) * MEMORY_POOL;
+    for (let r = r0; r < Math.min(f.rows, r0 + MEMORY_POOL); r++)
+      for (let c = c0; c < Math.min(f.cols, c0 + MEMORY_POOL); c++) out.push(r * f.cols + c);
+  }
+  return out;
+}
 
 /** A mask as the share of anomalous pixels per patch of a cols×rows grid. */
 export async function maskGrid(mask: Buffer, grid: { cols: number; rows: number }): Promise<Float32Array> {

@@ -16,15 +16,15 @@ import { type Projection } from './features';
 import { auroc, confusion, percentile, precisionRecallF1, type Scored } from './metrics';
 import { seededRandom } from './numeric';
 import { FOLDS, MIN_CLASSIFIER_ANOMALIES, type ProfileConfig, PROFILES, type Progress, TOP_K, type TrainOptions } from './profiles';
-import { stackScore, topMean } from './scoring';
+import { fineCells, stackScore, topMean } from './scoring';
 import { chooseThresholds } from './thresholds';
 import { buildMemory, extractAll, type TrainingImage } from './training-data';
 import { type Profile, type Thresholds } from './types';
 
-/** An unmasked anomaly's least normal patches stand for its defect. */
+/** An unmasked anomaly's least normal patches (those of its least normal memory cells) stand for its defect. */
 function markUnmaskedDefects(images: TrainingImage[]): void {
   for (const x of images.filter((i) => i.positive && !i.mask)) {
-    const cells = [...x.memory.keys()].sort((a, b) => x.memory[b] - x.memory[a]).slice(0, TOP_K);
+    const cells = fineCells([...x.memory.keys()].sort((a, b) => x.memory[b] - x.memory[a]).slice(0, TOP_K), x.f);
     x.cells = { index: cells, rows: [], labels: cells.map(() => 1) };
   }
 }
@@ -34,11 +34,11 @@ function markUnmaskedDefects(images: TrainingImage[]): void {
  * the memory score and the local score weighed by a regression on the out-of-fold values; the one
  * whose out-of-fold scores rank best (ties go to the simpler one) scores the model.
  */
-function fitScorers(images: TrainingImage[], anomalous: number, progress: Progress) {
+async function fitScorers(images: TrainingImage[], anomalous: number, progress: Progress) {
   const memoryScored: Scored[] = images.map((x) => ({ score: topMean(x.memory, TOP_K), positive: x.positive }));
   const memoryAuroc = anomalous ? auroc(memoryScored) : null;
-  const classifier = anomalous >= MIN_CLASSIFIER_ANOMALIES ? fitImageClassifier(images, progress) : null;
-  const local = anomalous >= MIN_CLASSIFIER_ANOMALIES ? fitLocalScorer(images, progress) : null;
+  const classifier = anomalous >= MIN_CLASSIFIER_ANOMALIES ? await fitImageClassifier(images, progress) : null;
+  const local = anomalous >= MIN_CLASSIFIER_ANOMALIES ? await fitLocalScorer(images, progress) : null;
   const classifierScored: Scored[] | null = classifier ? images.map((x, i) => ({ score: classifier.oof[i], positive: x.positive })) : null;
   const classifierAuroc = classifierScored ? auroc(classifierScored) : null;
   const stackInputs = classifier && local ? images.map((_, i) => [classifier.oof[i], memoryScored[i].score, local.oof[i]]) : null;
@@ -63,7 +63,7 @@ function fitScorers(images: TrainingImage[], anomalous: number, progress: Progre
   return { scoreMode, scored, classifier, local, stack, memoryAuroc, classifierAuroc, stackedAuroc };
 }
 
-type Scorers = ReturnType<typeof fitScorers>;
+type Scorers = Awaited<ReturnType<typeof fitScorers>>;
 
 /** 4. The thresholds (the patch one from normal pictures' maps) and the figures at the operating one. */
 function operatingPoint(scorers: Scorers, profile: Profile, images: TrainingImage[], patchNormalLogits: number[] | null) {
@@ -156,7 +156,7 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
   const { bank, images } = await buildMemory(extracted.images, config, random, progress);
   const anomalous = images.filter((x) => x.positive).length;
   markUnmaskedDefects(images);
-  const scorers = fitScorers(images, anomalous, progress);
+  const scorers = await fitScorers(images, anomalous, progress);
   progress('patch classifier', 0, 1);
   const patch = anomalous ? await fitPatchClassifier(backbone, images, extracted.projection, config.area) : null;
   progress('patch classifier', 1, 1);

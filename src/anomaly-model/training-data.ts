@@ -15,7 +15,7 @@ export interface TrainingImage {
   f: ImageFeatures;
   /** Share of anomalous pixels per patch (the mask on the patch grid); null without a mask. */
   mask: Float32Array | null;
-  /** Distance of each patch to the memory, its own patches left out: an out-of-fold score for normals too. */
+  /** Distance of each memory cell (the coarser grid) to the memory, its own patches left out: an out-of-fold score for normals too. */
   memory: Float32Array;
   /** Standardised descriptors of a few cells and whether each is anomalous: what the patch classifier learns from. */
   cells: { index: number[]; rows: Float32Array[]; labels: number[] };
@@ -117,11 +117,11 @@ export async function buildMemory(
   const dim = normals[0].f.dim;
   const rows: { image: number; cell: number }[] = [];
   normals.forEach((x, image) => {
-    for (let cell = 0; cell < x.f.rows * x.f.cols; cell++) rows.push({ image, cell });
+    for (let cell = 0; cell < x.f.memory.rows * x.f.memory.cols; cell++) rows.push({ image, cell });
   });
   const pool = shuffle(rows, random).slice(0, CORESET_POOL);
   const flat = new Float32Array(pool.length * dim);
-  pool.forEach((r, k) => flat.set(normals[r.image].f.patches.subarray(r.cell * dim, (r.cell + 1) * dim), k * dim));
+  pool.forEach((r, k) => flat.set(normals[r.image].f.memory.patches.subarray(r.cell * dim, (r.cell + 1) * dim), k * dim));
   const bankSize = Math.min(config.bankSize, pool.length);
   const chosen = greedyCoreset(flat, dim, bankSize, random, (k) => progress('memory', k, bankSize));
   progress('memory', bankSize, bankSize);
@@ -130,7 +130,7 @@ export async function buildMemory(
   const source = chosen.map((row) => images.indexOf(normals[pool[row].image]));
   const scored: TrainingImage[] = [];
   for (const [n, x] of images.entries()) {
-    scored.push({ ...x, memory: await nearestDistances(x.f.patches, bank, dim, (j) => source[j] === n) });
+    scored.push({ ...x, memory: await nearestDistances(x.f.memory.patches, bank, dim, (j) => source[j] === n) });
     progress('memory scores', n + 1, images.length);
   }
   return { bank, images: scored };

@@ -72,7 +72,11 @@ describe('admission and the execution deadline', () => {
     await post(t, '{ viewer { role } }', operator);
     const held = holdInspections(3000);
     await new Promise((r) => setTimeout(r, 50));
-    const slow = post(t, '{ devices(first: 5) { nodes { id inspections(first: 5) { nodes { id anomalies(first: 5) { nodes { id } } } } } } }', operator);
+    const slow = post(
+      t,
+      '{ devices(first: 5) { nodes { id inspections(first: 5) { nodes { id anomalies(first: 5) { nodes { id } } } } } } }',
+      operator,
+    );
     // Until the slow request holds the one slot, a probe is served (a busy machine may take a while to send it).
     let shed = await post(t, '{ viewer { role } }', operator);
     for (const until = Date.now() + 2500; shed.status === 200 && Date.now() < until; ) {

@@ -108,6 +108,13 @@ describe('from normal pictures only (cold start)', () => {
     expect(model.manifest.thresholds.reviewBand.low).toBeLessThan(model.manifest.thresholds.operating);
     expect(model.manifest.thresholds.reviewBand.high).toBeGreaterThan(model.manifest.thresholds.operating);
   });
+
+  it('draws its map on the memory grid: 2×2-averaged patches, half the patch grid each way', async () => {
+    const r = await predict(backbone, model, fs.readFileSync(path.join(testDir, 'normal/n0.png')));
+    const input = backbone.inputSize(1, model.manifest.features.area);
+    expect(r.map).toMatchObject({ cols: Math.ceil(input.width / 16), rows: Math.ceil(input.height / 16) });
+    expect(r.map.values).toHaveLength(r.map.cols * r.map.rows);
+  });
 });
 
 describe('with labelled anomalies', () => {
@@ -155,6 +162,11 @@ describe('model artifacts', () => {
       'a version 1 model (hand-crafted features)',
       (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 1)),
       'retrain it',
+    ],
+    [
+      'a version 2 model (its memory compares single patches)',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 2)),
+      'version 2 model (its memory compares single patches); this vigil compares 2×2-averaged patches (format 3): retrain it',
     ],
   ])('refuse %s with a clear error', (_name, damage, message) => {
     const bytes = damage(serializeArtifact(model));

@@ -1,0 +1,64 @@
+import { tfjsWasm } from '../common/tfjs-wasm';
+import { type LinearModel } from './numeric';
+
+/**
+ * `fitLogistic` (L2-regularised, class-balanced logistic regression by full-batch Adam) on the
+ * wasm backend: the same fit in float32, each epoch two matrix-vector products instead of a
+ * plain-JS loop — what keeps training on ~900 pictures within two minutes.
+ */
+export async function fitLogisticWasm(
+  rows: Float32Array,
+  labels: Uint8Array,
+  dim: number,
+  options: { l2?: number; epochs?: number; learningRate?: number } = {},
+): Promise<LinearModel> {
+  const { l2 = 1e-3, epochs = 300, learningRate = 0.05 } = options;
+  const tf = await tfjsWasm();
+  const n = labels.length;
+  const positives = labels.reduce((s, l) => s + l, 0);
+  const wPos = positives ? n / (2 * positives) : 1;
+  const wNeg = n - positives ? n / (2 * (n - positives)) : 1;
+  // A column of ones carries the bias; the L2 mask leaves it out.
+  const augmented = new Float32Array(n * (dim + 1));
+  for (let i = 0; i < n; i++) {
+    augmented.set(rows.subarray(i * dim, (i + 1) * dim), i * (dim + 1));
+    augmented[i * (dim + 1) + dim] = 1;
+  }
+  const x = tf.tensor2d(augmented, [n, dim + 1]);
+  const xt = x.transpose();
+  const y = tf.tensor2d(Float32Array.from(labels), [n, 1]);
+  const weight = tf.tensor2d(
+    Float32Array.from(labels, (l) => (l ? wPos : wNeg)),
+    [n, 1],
+  );
+  const l2Mask = tf.tensor2d(
+    Float32Array.from({ length: dim + 1 }, (_, d) => (d < dim ? l2 : 0)),
+    [dim + 1, 1],
+  );
+  let w = tf.zeros([dim + 1, 1]) as ReturnType<typeof tf.tensor2d>;
+  let m = tf.zerosLike(w);
+  let v = tf.zerosLike(w);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const next = tf.tidy(() => {
+      const err = tf.sigmoid(x.matMul(w)).sub(y).mul(weight);
+      const g = xt.matMul(err).div(n).add(w.mul(l2Mask));
+      const m2 = m.mul(0.9).add(g.mul(0.1));
+      const v2 = v.mul(0.999).add(g.square().mul(0.001));
+      const step = m2
+        .div(1 - 0.9 ** epoch)
+        .div(
+          v2
+            .div(1 - 0.999 ** epoch)
+            .sqrt()
+            .add(1e-8),
+        )
+        .mul(learningRate);
+      return [w.sub(step), m2, v2];
+    });
+    tf.dispose([w, m, v]);
+    [w, m, v] = next as [typeof w, typeof m, typeof v];
+  }
+  const out = (await w.data()) as Float32Array;
+  tf.dispose([x, xt, y, weight, l2Mask, w, m, v]);
+  return { weights: Array.from(out.subarray(0, dim)), bias: out[dim] };
+}
