@@ -136,9 +136,17 @@ export async function benchDatabase(options: {
   }
   const serverUrl = options.serverUrl ?? 'postgresql://postgres@127.0.0.1:5432/test';
   const name = `vigil_bench_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  // A client per statement: one kept open would die (and take the bench down) when bench:faults restarts PostgreSQL.
+  const adminQuery = async (sql: string) => {
+    const admin = new pg.Client({ connectionString: serverUrl });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await adminQuery(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 10 });
@@ -150,8 +158,7 @@ export async function benchDatabase(options: {
     label: `PostgreSQL (${serverUrl.replace(/\/[^/]*$/, `/${name}`)})`,
     cleanup: async () => {
       if (options.keep) console.log(`kept the seeded database: VIGIL_BENCH_REUSE_URL=${url}`);
-      else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
+      else await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }
@@ -175,7 +182,8 @@ export async function startBenchServer(env: Record<string, string>, port: number
       API_KEY_CACHE_MS: '5000',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // VIGIL_BENCH_SERVER_LOG=<file> keeps the server's log (appended across restarts).
+    stdio: ['ignore', process.env.VIGIL_BENCH_SERVER_LOG ? fs.openSync(process.env.VIGIL_BENCH_SERVER_LOG, 'a') : 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((r) => server.once('exit', r));

@@ -104,11 +104,20 @@ function listen(url: string) {
   return { heard, close: () => client.dispose() };
 }
 
-async function verify(url: string, inspectionId: string) {
+async function verify(url: string, globalId: string) {
+  const inspectionId = Buffer.from(globalId, 'base64url').toString().split(':')[1];
   const db = new pg.Client({ connectionString: url });
   await db.connect();
+  try {
+    return await countProblems(db, inspectionId);
+  } finally {
+    await db.end();
+  }
+}
+
+async function countProblems(db: pg.Client, inspectionId: string) {
   const one = async (sql: string) => Number((await db.query(sql, [inspectionId])).rows[0].n);
-  const result = {
+  return {
     images: await one("SELECT count(*) AS n FROM images WHERE inspection_id = $1 AND status = 'READY'"),
     imagesWithoutScreen: await one(
       "SELECT count(*) AS n FROM images i WHERE i.inspection_id = $1 AND i.status = 'READY' AND NOT EXISTS (SELECT 1 FROM detections d WHERE d.image_id = i.id AND d.stage = 'SCREEN')",
@@ -126,8 +135,6 @@ async function verify(url: string, inspectionId: string) {
       'SELECT count(*) AS n FROM (SELECT detection_id, region_index FROM anomalies WHERE inspection_id = $1 AND detection_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) x',
     ),
   };
-  await db.end();
-  return result;
 }
 
 async function main() {

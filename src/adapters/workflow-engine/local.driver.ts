@@ -20,6 +20,8 @@ export interface LocalEngineOptions {
   retryIntervalMs?: number | null;
 }
 
+const SETTLE_RETRY_MAX_MS = 30_000;
+
 interface Running {
   abort: () => void;
   done: Promise<void>;
@@ -40,6 +42,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly running = new Map<string, Running>();
   private readonly limit: ReturnType<typeof pLimit>;
   private closed = false;
+  private readonly settleRetryMs: number;
 
   constructor(
     definitions: Partial<Record<WorkflowName, AslDefinition>>,
@@ -49,6 +52,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     private readonly log: Logger,
   ) {
     this.limit = pLimit(options.maxRuns);
+    this.settleRetryMs = options.retryIntervalMs ?? 1000;
     for (const [name, definition] of Object.entries(definitions) as [WorkflowName, AslDefinition][]) {
       const handlers: Record<string, LocalTask> = {};
       const retries: Record<string, number> = {};
@@ -108,10 +112,16 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const cause = err instanceof ExecutionError && err.cause instanceof Error ? err.cause : (err as Error);
       outcome = { executionId, status: 'FAILED', error: cause.name, cause: cause.message };
     }
-    try {
-      await this.reconciler.reconcile(outcome);
-    } catch (err) {
-      this.log.error({ err, executionId }, 'could not record the end of a workflow execution');
+    // Recording the end may fail (the database restarting, say): try again until it is recorded, or the engine
+    // stops (the run is then resumed at the next start), so no run stays RUNNING with nothing behind it.
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.reconciler.reconcile(outcome);
+        return;
+      } catch (err) {
+        this.log.error({ err, executionId, attempt }, 'could not record the end of a workflow execution; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(SETTLE_RETRY_MAX_MS, this.settleRetryMs * 2 ** attempt)));
+      }
     }
   }
 

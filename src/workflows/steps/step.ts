@@ -2,12 +2,23 @@ import { z } from 'zod';
 import { type DetectionService } from '../../detections/detection.service';
 import { type ModelTrainingService } from '../../models/training.service';
 import { type WorkflowRunService } from '../workflow-run.service';
+import { isDatabaseUnavailable } from '../../db/unavailable';
 
 /** A payload the state machine should never send: a bug in a definition, not a transient problem. */
 export class StepInputError extends Error {
   constructor(step: string, problems: string) {
     super(`${step} received a bad payload: ${problems}`);
     this.name = 'Vigil.BadInput';
+  }
+}
+
+/** The database could not be reached: the workflow's Retry on Vigil.TransientError runs the step again after a wait. */
+export class DatabaseUnavailableError extends Error {
+  constructor(step: string, cause: unknown) {
+    super(`${step}: the database did not answer (${(cause as Error).message?.split('\n').filter(Boolean).pop() ?? cause}); retrying`, {
+      cause,
+    });
+    this.name = 'Vigil.TransientError';
   }
 }
 
@@ -42,7 +53,9 @@ export function defineStep<S extends z.ZodType, O>(
           new StepInputError(name, parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')),
         );
       }
-      return run(services, parsed.data);
+      return run(services, parsed.data).catch((err) => {
+        throw isDatabaseUnavailable(err) ? new DatabaseUnavailableError(name, err) : err;
+      });
     },
   };
 }

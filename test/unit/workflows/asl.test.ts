@@ -13,6 +13,7 @@ import {
 import { type ExecutionOutcome } from '../../../src/adapters/workflow-engine/workflow-engine.port';
 import { LocalWorkflowEngine, type LocalTask } from '../../../src/adapters/workflow-engine/local.driver';
 import { STEPS_BY_NAME } from '../../../src/workflows/steps';
+import { defineStep, runOnly } from '../../../src/workflows/steps/step';
 
 // The ASL files run here on the local engine with recording handlers: the real handlers are
 // exercised against a database in test/integration/workflow.test.ts.
@@ -202,6 +203,44 @@ describe('detect-inspection on the local engine', () => {
     // 1 attempt + 4 retries for the first image to fail; the Map stops there.
     expect(inputsOf(calls, 'PreprocessImage').length).toBeGreaterThanOrEqual(5);
     expect(inputsOf(calls, 'MarkFailed')).toEqual([{ runId: RUN, error: 'Vigil.TransientError', cause: 'still throttled' }]);
+  });
+
+  it('retries a step whose database did not answer, through the real step wrapper', async () => {
+    let attempts = 0;
+    // A Prisma error as a PostgreSQL restart produces it, raised inside a step defined like every vigil step.
+    const finish = defineStep('FinishRun', runOnly, async () => {
+      if (++attempts <= 2) throw Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: 'P1001' });
+      return { status: 'SUCCEEDED' };
+    });
+    const { calls, tasks } = recorder({ FinishRun: (input) => finish.run({} as never, input) });
+    const { outcomes } = await execute(tasks);
+    expect(attempts).toBe(3);
+    expect(inputsOf(calls, 'MarkFailed')).toEqual([]);
+    expect(outcomes).toEqual([expect.objectContaining({ status: 'SUCCEEDED' })]);
+  });
+
+  it('keeps trying to record the end of an execution until the database takes it', async () => {
+    const { tasks } = recorder();
+    const attempts: ExecutionOutcome[] = [];
+    let recorded!: () => void;
+    const done = new Promise<void>((r) => (recorded = r));
+    const engine = new LocalWorkflowEngine(
+      { 'detect-inspection': readDefinition('detect-inspection') },
+      tasks,
+      { maxRuns: 1, retryIntervalMs: 1 },
+      {
+        reconcile: async (o) => {
+          attempts.push(o);
+          if (attempts.length < 3) throw new Error('Connection terminated unexpectedly');
+          recorded();
+        },
+      },
+      log,
+    );
+    await engine.start({ runId: RUN, workflow: 'detect-inspection', input: { runId: RUN, inspectionId: INSPECTION, concurrency: 3 } });
+    await done;
+    await engine.close();
+    expect(attempts.map((a) => a.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
   });
 
   it('refuses a definition whose Task names no handler', () => {
