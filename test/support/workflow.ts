@@ -93,7 +93,16 @@ export async function waitForRun(t: TestApp, inspectionId: string, timeoutMs = 6
       ),
     ).inspection;
     const last = data.workflowRuns.at(-1);
-    if (last && (last.status === 'SUCCEEDED' || last.status === 'FAILED')) return data;
+    // The inspection and its runs are read by two statements: the run may have ended between them. Once
+    // it has, read again, so the inspection's status is the one the run's end wrote.
+    if (last && (last.status === 'SUCCEEDED' || last.status === 'FAILED')) {
+      return ok(
+        await t.gql(
+          `query($id: ID!) { inspection(id: $id) { status workflowRuns { id status error cause engine progress { done total } } } }`,
+          { id: inspectionId },
+        ),
+      ).inspection;
+    }
     if (Date.now() > deadline) throw new Error(`run did not end in ${timeoutMs} ms: ${JSON.stringify(data)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
