@@ -3,7 +3,7 @@ import http from 'node:http';
 import fc from 'fast-check';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { benchDatabase, peakRssMb, rssMb, seedFleet, startBenchServer, runBench, writeResult } from './bench-server';
+import { benchDatabase, flag, opt, peakRssMb, rssMb, runBench, seedFleet, startBenchServer, writeResult } from './bench-server';
 import { GraphQLClient } from './graphql-client';
 
 // npm run bench:abuse [-- --pglite] [--generated 1000] [--seed 7]
@@ -14,12 +14,6 @@ import { GraphQLClient } from './graphql-client';
 // 1 s, the server alive, its RSS; at the end a database fingerprint taken through the API must be
 // unchanged. Writes bench/results/abuse-<db>.json.
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const PGLITE = flag('pglite');
 const GENERATED = opt('generated', 1000);
 const SEED = opt('seed', 7);

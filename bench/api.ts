@@ -1,19 +1,13 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { benchDatabase, peakRssMb, seedFleet, startBenchServer, runBench } from './bench-server';
+import { benchDatabase, flag, opt, peakRssMb, runBench, seedFleet, startBenchServer } from './bench-server';
 import { GraphQLClient } from './graphql-client';
 
 // npm run bench:api [-- --pglite] [--devices 10000] [--inspections 5] [--duration 20] [--connections 32] [--keep]
 // VIGIL_BENCH_REUSE_URL=<url printed by --keep> measures a seeded PostgreSQL database again.
 // Seeds a fleet, starts the real server as a child process and loads it with autocannon.
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const DEVICES = opt('devices', 10_000);
 const INSPECTIONS = opt('inspections', 5);
 const DURATION = opt('duration', 20);

@@ -11,6 +11,15 @@ import { PROJECT_ROOT } from '../src/common/paths';
 // What the server benches share: a seeded database (PGlite or a fresh PostgreSQL database), the real
 // server as a child process, its readiness and its peak RSS.
 
+const cliArgs = process.argv.slice(2);
+/** `--name` given on the command line. */
+export const flag = (name: string) => cliArgs.includes(`--${name}`);
+/** The number after `--name`, or the fallback. */
+export const opt = (name: string, fallback: number) => {
+  const i = cliArgs.indexOf(`--${name}`);
+  return i >= 0 ? Number(cliArgs[i + 1]) : fallback;
+};
+
 export function bar(done: number, total: number, label: string) {
   const width = 30;
   const filled = Math.round((done / total) * width);

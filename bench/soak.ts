@@ -3,7 +3,7 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { benchDatabase, peakRssMb, rssMb, seedFleet, startBenchServer, runBench, writeResult } from './bench-server';
+import { benchDatabase, flag, opt, peakRssMb, rssMb, runBench, seedFleet, startBenchServer, writeResult } from './bench-server';
 import { GraphQLClient } from './graphql-client';
 
 // npm run bench:soak [-- --pglite] [--duration 60] [--connections 200] [--subscribers 100] [--devices 5000]
@@ -13,12 +13,6 @@ import { GraphQLClient } from './graphql-client';
 // Prints req/s, p50/p99, errors (503s shed by admission apart), events expected vs received per
 // subscriber, the slowest /healthz and the server's RSS; writes bench/results/soak-<db>.json.
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const PGLITE = flag('pglite');
 const DURATION = opt('duration', 60);
 const CONNECTIONS = opt('connections', 200);
