@@ -283,6 +283,7 @@ describe('image uploads', () => {
     await server.listen({ port: 0, host: '127.0.0.1' });
     let uploadToken = '';
     let downloadToken = '';
+    const requestLines = () => logged.filter((l) => JSON.parse(l).msg === 'request');
     try {
       const base = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
       const photo = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#775533' } })
@@ -299,12 +300,12 @@ describe('image uploads', () => {
       const download = await fetch(`${base}/objects/${downloadToken}?x=1`, { headers: { connection: 'close' } });
       expect(download.status).toBe(200);
       await download.arrayBuffer();
+      // A streamed response is logged on its 'finish', which can come after the client has read the body.
+      // Wait for it before closing: closing first may destroy the socket before 'finish' and lose the line.
+      for (let waited = 0; requestLines().length < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     } finally {
       await server.close();
     }
-    // A response's log line is written once it has finished, which for a streamed download may be just after close.
-    const requestLines = () => logged.filter((l) => JSON.parse(l).msg === 'request');
-    for (let waited = 0; requestLines().length < 2 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     const lines = requestLines();
     expect(lines.map((l) => JSON.parse(l).url)).toEqual(['/uploads/…', '/objects/…']);
     const all = logged.join('\n');
