@@ -31,7 +31,7 @@ export interface HttpDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 // Signed upload and download tokens travel in these paths; the log gets the path without them.
-const TOKEN_PATH = /^\/(uploads|objects)\/[^/]+/;
+const TOKEN_PATH = /^\/(uploads|objects|exports|reports)\/[^/]+/;
 const loggedPath = (url: string) => url.split('?')[0].replace(TOKEN_PATH, '/$1/…');
 
 async function identifyRequest(request: FastifyRequest, services: HttpServices): Promise<Identity> {
