@@ -22,6 +22,7 @@ import { createEventBus } from '../adapters/event-bus/event-bus.factory';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { ConfigError } from '../config/config';
 import { createHumanReview, createLookoutDatasets, type ReviewClients } from '../adapters/human-review/human-review.factory';
+import { createWebhookTransport } from '../adapters/webhook-transport/webhook-transport.factory';
 
 export interface App {
   config: Config;
@@ -130,6 +131,7 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
   const storedModels = new StoredModels(db.prisma, objectStore.store);
   const backbone = backboneProvider(() => openBackbone(config.detectors.backbone));
   const detectors = createDetectors(config, { store: objectStore.store, log, backbone, aws: options.awsClients, stored: storedModels });
+  const webhookTransport = createWebhookTransport({ concurrency: config.webhooks.concurrency });
   const services = createServices(
     db,
     config,
@@ -149,12 +151,15 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       storedModels,
       backbone,
       externalModels: externalModels(config, options.trainerClients),
+      webhookTransport,
     },
   );
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       if (ownBus) await events.close();
+      await services.webhookSender.stop();
+      await webhookTransport.close();
       await backbone.close();
       await db.close();
     })());
@@ -236,6 +241,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // Trainings a stopped process left running start again (local) or are watched again (Step Functions).
   services.modelTraining.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted trainings'));
   const retrainTimer = startRetrainSchedule(config, services, log);
+  if (config.webhooks.send) services.webhookSender.start();
   // The built-in models' backbone loads and warms up now, not on the first image.
   if (config.detectors.screen.kind === 'builtin' || config.detectors.inspect.kind === 'builtin') {
     backbone.get().then(

@@ -23,6 +23,7 @@ import { InspectionWorkflowResolver, ReviewTaskFieldsResolver, WorkflowRunResolv
 import { AnomalyDefectResolver, DefectResolver } from '../repairs/defect.resolver';
 import { WorkOrderDefectResolver, WorkOrderResolver } from '../repairs/work-order.resolver';
 import { RepairRulesResolver } from '../repairs/repair-rules.resolver';
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from '../webhooks/webhook.resolver';
 
 // biome-ignore lint/complexity/noBannedTypes: type-graphql's own type for resolver classes.
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -52,6 +53,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   WorkOrderResolver,
   WorkOrderDefectResolver,
   RepairRulesResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

@@ -33,6 +33,9 @@ import { WorkOrderService } from '../repairs/work-order.service';
 import { FieldReports } from '../repairs/field-report.service';
 import { RepairRules } from '../repairs/repair-rules.service';
 import { RepairQueueService } from '../repairs/repair-queue.service';
+import { WebhookEndpointService } from '../webhooks/webhook-endpoint.service';
+import { WebhookSender } from '../webhooks/webhook-sender';
+import { type WebhookTransport } from '../adapters/webhook-transport/webhook-transport.port';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -60,6 +63,9 @@ export interface Services {
   fieldReports: FieldReports;
   repairRules: RepairRules;
   repairQueue: RepairQueueService;
+  webhooks: WebhookEndpointService;
+  /** Sends the outbox's due deliveries once started (the server starts it). */
+  webhookSender: WebhookSender;
   events: EventBus;
 }
 
@@ -79,6 +85,8 @@ export interface WorkflowDeps {
   storedModels: StoredModels;
   /** The pretrained network the built-in model's features come from, opened on first use. */
   backbone: BackboneProvider;
+  /** POSTs signed webhooks to receivers. */
+  webhookTransport: WebhookTransport;
   /** Lookout for Vision or SageMaker training and deployment, when the inspect detector is one. */
   externalModels?: { trainer: ExternalTrainer; deployer: ExternalDeployer } | { unavailable: string } | null;
 }
@@ -96,7 +104,17 @@ export interface UploadDeps {
 
 type ServiceConfig = Pick<
   Config,
-  'pagination' | 'auth' | 'uploads' | 'gpsMatch' | 'workflows' | 'detectors' | 'objectStore' | 'reviews' | 'datasets' | 'models'
+  | 'pagination'
+  | 'auth'
+  | 'uploads'
+  | 'gpsMatch'
+  | 'workflows'
+  | 'detectors'
+  | 'objectStore'
+  | 'reviews'
+  | 'datasets'
+  | 'models'
+  | 'webhooks'
 >;
 
 /** What each group of services is built from. */
@@ -210,6 +228,12 @@ function repairServices({ prisma, config, workflow }: Wiring, devices: DeviceSer
   };
 }
 
+function webhookServices({ prisma, config, workflow }: Wiring) {
+  const webhookSender = new WebhookSender({ prisma, transport: workflow.webhookTransport, config: config.webhooks, log: workflow.log });
+  const settings = { endpointsPerKey: config.webhooks.endpointsPerKey, limits: config.pagination };
+  return { webhookSender, webhooks: new WebhookEndpointService(prisma, settings, () => webhookSender.nudge()) };
+}
+
 /** Every service, each built once from the adapters it is given: the wiring, and no rules. */
 export function createServices(db: Database, config: ServiceConfig, uploadDeps: UploadDeps, workflow: WorkflowDeps): Services {
   const wiring: Wiring = { prisma: db.prisma, config, uploadDeps, workflow };
@@ -274,5 +298,5 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     screen: detectors.screen.name,
     inspect: detectors.inspect.name,
   });
-  return { ...fleet, ...data, ...models, ...repairs, detections, reviewQueue: queue, reviewLifecycle, workflowRuns, costs, events };
+  return { ...fleet, ...data, ...models, ...repairs, ...webhookServices(wiring), detections, reviewQueue: queue, reviewLifecycle, workflowRuns, costs, events };
 }

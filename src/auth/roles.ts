@@ -26,3 +26,5 @@ export const READ_REPAIRS: Role[] = [Role.ADMIN, Role.OPERATOR, Role.INTEGRATOR]
 export const PLAN_REPAIRS: Role[] = [Role.ADMIN, Role.OPERATOR];
 /** Override an anomaly's severity with a reason. */
 export const RATE_ANOMALIES: Role[] = [Role.ADMIN, Role.OPERATOR, Role.REVIEWER];
+/** Register webhook endpoints for the key and read their delivery logs (an ADMIN sees every key's). */
+export const MANAGE_WEBHOOKS: Role[] = [Role.ADMIN, Role.INTEGRATOR];

@@ -51,3 +51,16 @@ export function fromGlobalId(type: NodeType, globalId: string, field: string): s
   if (!parsed || parsed.type !== type) throw badInput(field, `"${globalId.slice(0, 100)}" is not a ${type} id`);
   return parsed.id;
 }
+
+/** Objects node(id:) does not serve (yet), with ids of the same opaque form so they stay the same once it does. */
+export type PlainIdType = 'Defect' | 'WorkOrder' | 'WebhookEndpoint' | 'WebhookDelivery';
+
+export const toPlainId = (type: PlainIdType, id: string) => Buffer.from(`${type}:${id}`).toString('base64url');
+
+export function fromPlainId(type: PlainIdType, globalId: string, field: string): string {
+  const bad = () => badInput(field, `not a ${type} id`);
+  if (typeof globalId !== 'string' || globalId.length > 100 || !/^[A-Za-z0-9_-]+$/.test(globalId)) throw bad();
+  const [t, id, ...rest] = Buffer.from(globalId, 'base64url').toString('utf8').split(':');
+  if (t !== type || rest.length || !UUID.test(id ?? '')) throw bad();
+  return id;
+}

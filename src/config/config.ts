@@ -5,6 +5,7 @@ import { limitsConfig } from './limits-settings';
 import { modelsConfig } from './model-settings';
 import { reviewsConfig } from './review-settings';
 import { serverConfig } from './server-settings';
+import { webhooksConfig } from './webhook-settings';
 import { type Config } from './config.types';
 
 // The only module that reads process.env: everything else receives a typed Config.
@@ -18,6 +19,7 @@ export type { Config } from './config.types';
 export { type BackboneConfig, DEFAULT_PRICES_USD } from './detector-settings';
 export { type Env, ENV_NAMES, envSchema } from './env';
 export type { LimitsConfig, QueryLimits } from './limits-settings';
+export type { WebhooksConfig } from './webhook-settings';
 export { MAX_PAGE_SIZE } from './server-settings';
 export { type Checked, type DeployerSettings, deployerSettings, type TrainerSettings, trainerSettings } from './training-settings';
 
@@ -46,5 +48,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...reviewsConfig(e, dataDir),
     models: modelsConfig(e),
     limits: limitsConfig(e, e.DATABASE_URL ? 'postgres' : 'pglite'),
+    webhooks: webhooksConfig(e),
   };
 }

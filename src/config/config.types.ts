@@ -1,5 +1,6 @@
 import { type DetectorsConfig } from './detector-settings';
 import { type LimitsConfig } from './limits-settings';
+import { type WebhooksConfig } from './webhook-settings';
 import { type ModelsConfig } from './model-settings';
 import { type DatasetsConfig, type ReviewsConfig } from './review-settings';
 import { type ServerConfig } from './server-settings';
@@ -11,4 +12,5 @@ export interface Config extends ServerConfig {
   datasets: DatasetsConfig;
   models: ModelsConfig;
   limits: LimitsConfig;
+  webhooks: WebhooksConfig;
 }

@@ -4,6 +4,7 @@ import { limitsEnv } from './limits-settings';
 import { modelsEnv } from './model-settings';
 import { reviewsEnv } from './review-settings';
 import { serverEnv } from './server-settings';
+import { webhooksEnv } from './webhook-settings';
 
 /** The pieces in the order the variables have always been listed (and problems reported) in. */
 const baseSchema = z.object({
@@ -13,6 +14,7 @@ const baseSchema = z.object({
   ...modelsEnv.shape,
   ...pricesEnv.shape,
   ...limitsEnv.shape,
+  ...webhooksEnv.shape,
 });
 
 /** Every setting vigil reads, with its default. README's configuration table lists the same names. */

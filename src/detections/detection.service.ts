@@ -12,6 +12,7 @@ import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
+import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
 
 export { toImageBox };
 
@@ -210,6 +211,7 @@ export class DetectionService {
           source: 'MODEL' as const,
         }));
       const inserted = await tx.anomaly.createManyAndReturn({ data: rows, skipDuplicates: true });
+      if (inserted.length) await webhookEvents(tx, inserted.map((a) => anomalyEvent(WebhookEventType.ANOMALY_DETECTED, a)));
       await this.recordOutcome(tx as PrismaClient, runId, imageId, ImageOutcome.ANOMALY, { inspectModelVersion: detection.modelVersion });
       return inserted;
     });

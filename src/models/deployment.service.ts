@@ -6,6 +6,7 @@ import { type ModelMetrics } from './evaluation';
 import { type StoredModels } from './model-artifacts';
 import { type ExternalDeployer, type ExternalModel } from '../adapters/model-trainer/model-trainer.port';
 import { type ModelTrainingService, type StoredMetrics, type TrainedOn } from './training.service';
+import { modelDeployedEvent, webhookEvents } from '../webhooks/outbox';
 
 interface Figures {
   modelVersionId: string;
@@ -256,6 +257,7 @@ export class ModelDeploymentService {
         create: { deviceType, profile, modelVersionId: target.id, deploymentId: created.id },
         update: { modelVersionId: target.id, deploymentId: created.id, drifting: false },
       });
+      await webhookEvents(tx, [modelDeployedEvent(created, target)]);
       return created;
     });
     this.deps.log.info(

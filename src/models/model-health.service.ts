@@ -2,6 +2,7 @@ import { type Logger } from 'pino';
 import { type PrismaClient } from '../generated/prisma/client';
 import { ModelStatus, ReviewReason, ReviewTaskStatus } from '../generated/prisma/enums';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
+import { modelDriftEvent, webhookEvents } from '../webhooks/outbox';
 
 /** Model verdicts against reviewer verdicts over one kind of review task (anomalous is positive). */
 export interface Agreement {
@@ -127,7 +128,19 @@ export class ModelHealthService {
     if (!health.modelVersionIds.length) return health;
     const { prisma } = this.deps;
     if (health.belowFloor) {
-      const raised = await prisma.activeModel.updateMany({ where: { deviceType, drifting: false }, data: { drifting: true } });
+      const drift = {
+        deviceType,
+        modelVersionIds: health.modelVersionIds,
+        precision: health.qa.precision,
+        recall: health.qa.recall,
+        samples: health.qa.samples,
+        floor: health.settings.floor,
+      };
+      const raised = await prisma.$transaction(async (tx) => {
+        const raised = await tx.activeModel.updateMany({ where: { deviceType, drifting: false }, data: { drifting: true } });
+        if (raised.count) await webhookEvents(tx, [modelDriftEvent(drift)]);
+        return raised;
+      });
       if (raised.count) {
         this.deps.log.warn(
           {

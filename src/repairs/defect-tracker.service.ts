@@ -49,7 +49,14 @@ export class DefectTracker {
   constructor(private readonly deps: TrackerDeps) {}
 
   async track(deviceId: string): Promise<void> {
-    const news = await this.deps.prisma.$transaction((tx) => this.trackIn(tx as PrismaClient, deviceId), { timeout: 30_000 });
+    const news = await this.deps.prisma.$transaction(
+      async (tx) => {
+        const news = await this.trackIn(tx as PrismaClient, deviceId);
+        await news.record(tx as PrismaClient);
+        return news;
+      },
+      { timeout: 30_000 },
+    );
     await this.announce(news);
   }
 

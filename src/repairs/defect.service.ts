@@ -86,6 +86,7 @@ export class DefectService {
       const news = new Announcements();
       const resolved = await this.tracker.resolve(db, d, caller.name, why);
       news.defect(resolved, 'RESOLVED');
+      await news.record(db);
       return { defect: resolved, news };
     });
     await this.tracker.announce(news);
@@ -105,7 +106,9 @@ export class DefectService {
         data: { severityOverride: severity, severityReason: why, severitySetBy: caller.name, severitySetAt: new Date() },
       });
       // The tracker re-rates its defect (and may now plan it by the automatic rule).
-      return { anomaly, news: await this.tracker.trackIn(db, anomaly.deviceId) };
+      const news = await this.tracker.trackIn(db, anomaly.deviceId);
+      await news.record(db);
+      return { anomaly, news };
     });
     await this.tracker.announce(news);
     return anomaly;

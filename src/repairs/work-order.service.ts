@@ -155,6 +155,7 @@ export class WorkOrderService {
     const order = await insertWorkOrder(db, { ...plan, deviceId, defectIds, automatic: false, createdBy: caller.name });
     const news = new Announcements();
     news.order(order, 'CREATED');
+    await news.record(db);
     return { order, news };
   }
 
@@ -162,15 +163,17 @@ export class WorkOrderService {
   async update(id: string, edit: WorkOrderEdit): Promise<WorkOrder> {
     checkDue(edit.dueAt);
     if (edit.priority === null) throw badInput('priority', 'a work order always has a priority; omit it to keep the current one');
+    const news = new Announcements();
     const order = await this.prisma.$transaction(async (tx) => {
       const db = tx as PrismaClient;
       const current = await this.lock(db, id);
       if (!NEXT_STATUSES[current.status].length) throw conflict('id', `work order ${id} is ${current.status}; it can no longer be changed`);
       const data = Object.fromEntries(Object.entries(edit).filter(([, v]) => v !== undefined));
-      return db.workOrder.update({ where: { id }, data });
+      const order = await db.workOrder.update({ where: { id }, data });
+      news.order(order, 'UPDATED');
+      await news.record(db);
+      return order;
     });
-    const news = new Announcements();
-    news.order(order, 'UPDATED');
     await this.tracker.announce(news);
     return order;
   }
@@ -179,6 +182,7 @@ export class WorkOrderService {
   async transition(caller: Caller, id: string, to: WorkOrderStatus, note?: string | null): Promise<WorkOrder> {
     if (to === WorkOrderStatus.DONE) throw badInput('status', 'use completeWorkOrder, with what the crew found, to finish a work order');
     checkNote(note);
+    const news = new Announcements();
     const order = await this.prisma.$transaction(async (tx) => {
       const db = tx as PrismaClient;
       const current = await this.lock(db, id);
@@ -193,10 +197,11 @@ export class WorkOrderService {
         data: { workOrderId: id, fromStatus: current.status, toStatus: to, by: caller.name, note: note ?? null },
       });
       if (to === WorkOrderStatus.CANCELLED) await db.workOrderDefect.updateMany({ where: { workOrderId: id }, data: { active: false } });
-      return db.workOrder.update({ where: { id }, data: { status: to } });
+      const order = await db.workOrder.update({ where: { id }, data: { status: to } });
+      news.order(order, 'STATUS');
+      await news.record(db);
+      return order;
     });
-    const news = new Announcements();
-    news.order(order, 'STATUS');
     await this.tracker.announce(news);
     return order;
   }
@@ -217,6 +222,7 @@ export class WorkOrderService {
         });
         const order = await db.workOrder.update({ where: { id }, data: { status: WorkOrderStatus.DONE, completedAt: new Date() } });
         news.order(order, 'COMPLETED');
+        await news.record(db);
         return { order, news, datasetIds };
       },
       { timeout: 30_000 },

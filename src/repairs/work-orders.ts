@@ -1,6 +1,7 @@
 import { type Defect, type PrismaClient, type WorkOrder } from '../generated/prisma/client';
 import { WorkOrderPriority, WorkOrderStatus } from '../generated/prisma/enums';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
+import { defectEvent, WebhookEventType, webhookEvents, workOrderEvent, type WebhookEventInput } from '../webhooks/outbox';
 
 /** The status flow; DONE is reached only through completeWorkOrder. */
 export const NEXT_STATUSES: Record<WorkOrderStatus, WorkOrderStatus[]> = {
@@ -56,10 +57,18 @@ export async function lockDevice(db: PrismaClient, deviceId: string): Promise<bo
 export type DefectChange = 'OPENED' | 'OBSERVED' | 'REOPENED' | 'FIXED' | 'RESOLVED' | 'DISMISSED' | 'RATED' | 'RETYPED';
 export type WorkOrderChange = 'CREATED' | 'UPDATED' | 'STATUS' | 'COMPLETED' | 'FLAGGED';
 
+/** The defect changes integrators asked webhooks for; the rest reach subscriptions only. */
+const DEFECT_WEBHOOKS: Partial<Record<DefectChange, WebhookEventType>> = {
+  OPENED: WebhookEventType.DEFECT_OPENED,
+  REOPENED: WebhookEventType.DEFECT_REOPENED,
+  RESOLVED: WebhookEventType.DEFECT_RESOLVED,
+};
+
 /** What a committed change announces; published after the commit, each defect and work order once. */
 export class Announcements {
   private readonly defects = new Map<string, { defect: Defect; change: DefectChange }>();
   private readonly orders = new Map<string, { order: WorkOrder; change: WorkOrderChange }>();
+  private recorded = false;
 
   defect(defect: Defect, change: DefectChange) {
     const earlier = this.defects.get(defect.id);
@@ -70,6 +79,21 @@ export class Announcements {
   order(order: WorkOrder, change: WorkOrderChange) {
     const earlier = this.orders.get(order.id);
     this.orders.set(order.id, { order, change: earlier?.change ?? change });
+  }
+
+  /** Writes the webhook events of these changes into the caller's transaction; a second call writes nothing. */
+  async record(db: PrismaClient): Promise<void> {
+    if (this.recorded) return;
+    this.recorded = true;
+    const events: WebhookEventInput[] = [];
+    for (const { defect, change } of this.defects.values()) {
+      const type = DEFECT_WEBHOOKS[change];
+      if (type) events.push(defectEvent(type, defect));
+    }
+    for (const { order, change } of this.orders.values()) {
+      events.push(workOrderEvent(change === 'CREATED' ? WebhookEventType.WORK_ORDER_CREATED : WebhookEventType.WORK_ORDER_CHANGED, order, change));
+    }
+    if (events.length) await webhookEvents(db, events);
   }
 
   get deviceIds(): string[] {

@@ -10,6 +10,7 @@ import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type HumanLoopOutcomes, type ReviewAnswerInput, type ReviewVerdictValue } from '../adapters/human-review/human-review.port';
 import { mergeRegions, overlap, sameRegions, type TypedRegion, validateRegions } from './review-regions';
 import { type ReviewQueue } from './review-queue.service';
+import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
 
 export interface ReviewLifecycleSettings {
   leaseSeconds: number;
@@ -326,6 +327,8 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
       },
       data: { status: ReviewTaskStatus.CANCELLED, note: `answered by review task ${task.id}`, claimedByKeyId: null, leaseExpiresAt: null },
     });
+    const confirmed = changed.filter((a) => a.status === AnomalyStatus.CONFIRMED);
+    if (confirmed.length) await webhookEvents(db, confirmed.map((a) => anomalyEvent(WebhookEventType.ANOMALY_CONFIRMED, a)));
     return { anomaliesChanged: changed, datasetId: entry.datasetId, deviceId: device.id };
   }
 

@@ -13,6 +13,7 @@ import {
   type WorkflowEngine,
   type WorkflowName,
 } from '../adapters/workflow-engine/workflow-engine.port';
+import { inspectionFinishedEvent, webhookEvents } from '../webhooks/outbox';
 
 /** A survey run's execution id: its Distributed Map execution's, then the run. */
 const childExecutionId = (parent: string, runId: string) => `${parent}|${runId}`;
@@ -260,6 +261,7 @@ export class WorkflowRunService implements RunReconciler {
         data: { status: WorkflowRunStatus.SUCCEEDED, finishedAt: new Date() },
       }),
       this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.COMPLETED } }),
+      webhookEvents(this.prisma, [inspectionFinishedEvent(run.inspectionId, run.inspection.deviceId, InspectionStatus.COMPLETED)]),
     ]);
     await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.COMPLETED });
     await this.devices.refreshStatus(run.inspection.deviceId);
@@ -286,7 +288,7 @@ export class WorkflowRunService implements RunReconciler {
 
   /** The run failed: its cause is kept for people, the inspection is FAILED. Finished runs stay as they are. */
   async fail(runId: string, error: string, cause: string): Promise<{ status: WorkflowRunStatus }> {
-    const run = await this.prisma.workflowRun.findUnique({ where: { id: runId } });
+    const run = await this.prisma.workflowRun.findUnique({ where: { id: runId }, include: { inspection: true } });
     if (!run) throw notFound('WorkflowRun', runId);
     if (!ACTIVE.includes(run.status)) return { status: run.status };
     await this.prisma.$transaction([
@@ -295,6 +297,7 @@ export class WorkflowRunService implements RunReconciler {
         data: { status: WorkflowRunStatus.FAILED, finishedAt: new Date(), error: error.slice(0, 200), cause: cause.slice(0, 4000) },
       }),
       this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.FAILED } }),
+      webhookEvents(this.prisma, [inspectionFinishedEvent(run.inspectionId, run.inspection.deviceId, InspectionStatus.FAILED)]),
     ]);
     this.log.warn({ runId, inspectionId: run.inspectionId, error, cause: cause.slice(0, 500) }, 'workflow run failed');
     await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.FAILED });

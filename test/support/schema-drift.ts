@@ -98,7 +98,7 @@ export function expectedShape(schemaFile = path.join(__dirname, '../../prisma/sc
       const clientDefault =
         typeof f.default === 'object' && f.default !== null && CLIENT_SIDE_DEFAULTS.has((f.default as { name: string }).name);
       t.columns[f.dbName ?? f.name] = {
-        type: f.kind === 'enum' ? `enum:${f.type}` : scalarType(f),
+        type: f.isList ? 'ARRAY' : f.kind === 'enum' ? `enum:${f.type}` : scalarType(f),
         nullable: !f.isRequired,
         dbDefault: f.hasDefaultValue && !clientDefault,
       };
