@@ -131,7 +131,7 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
   const storedModels = new StoredModels(db.prisma, objectStore.store);
   const backbone = backboneProvider(() => openBackbone(config.detectors.backbone));
   const detectors = createDetectors(config, { store: objectStore.store, log, backbone, aws: options.awsClients, stored: storedModels });
-  const webhookTransport = createWebhookTransport({ concurrency: config.webhooks.concurrency });
+  const webhookTransport = createWebhookTransport({ connectionsPerOrigin: config.webhooks.concurrencyPerEndpoint });
   const services = createServices(
     db,
     config,

@@ -24,6 +24,8 @@ import { AnomalyDefectResolver, DefectResolver } from '../repairs/defect.resolve
 import { WorkOrderDefectResolver, WorkOrderResolver } from '../repairs/work-order.resolver';
 import { RepairRulesResolver } from '../repairs/repair-rules.resolver';
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from '../webhooks/webhook.resolver';
+import { ExportResolver } from '../exports/export.resolver';
+import { ReportResolver } from '../reports/report.resolver';
 
 // biome-ignore lint/complexity/noBannedTypes: type-graphql's own type for resolver classes.
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -55,6 +57,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   RepairRulesResolver,
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
+  ExportResolver,
+  ReportResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

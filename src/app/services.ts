@@ -36,6 +36,8 @@ import { RepairQueueService } from '../repairs/repair-queue.service';
 import { WebhookEndpointService } from '../webhooks/webhook-endpoint.service';
 import { WebhookSender } from '../webhooks/webhook-sender';
 import { type WebhookTransport } from '../adapters/webhook-transport/webhook-transport.port';
+import { ExportService } from '../exports/export.service';
+import { ReportService } from '../reports/report.service';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -66,6 +68,8 @@ export interface Services {
   webhooks: WebhookEndpointService;
   /** Sends the outbox's due deliveries once started (the server starts it). */
   webhookSender: WebhookSender;
+  exports: ExportService;
+  reports: ReportService;
   events: EventBus;
 }
 
@@ -145,6 +149,14 @@ function fleetServices({ prisma, config, uploadDeps, workflow }: Wiring, track: 
     images: new ImageService(prisma),
     anomalies: new AnomalyService(prisma, limits),
     apiKeys: new ApiKeyService(prisma, { cacheMs: config.auth.apiKeyCacheMs, limits }),
+    // Export links are signed like upload links and live as long.
+    exports: new ExportService(prisma, { signingSecret: uploadDeps.signingSecret, ttlSeconds: urlTtlSeconds, baseUrl: uploadDeps.baseUrl }),
+    // Report links too; the report is read and rendered when its link is opened.
+    reports: new ReportService(prisma, uploadDeps.store, {
+      signingSecret: uploadDeps.signingSecret,
+      urlTtlSeconds,
+      baseUrl: uploadDeps.baseUrl,
+    }),
   };
 }
 
@@ -298,5 +310,17 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     screen: detectors.screen.name,
     inspect: detectors.inspect.name,
   });
-  return { ...fleet, ...data, ...models, ...repairs, ...webhookServices(wiring), detections, reviewQueue: queue, reviewLifecycle, workflowRuns, costs, events };
+  return {
+    ...fleet,
+    ...data,
+    ...models,
+    ...repairs,
+    ...webhookServices(wiring),
+    detections,
+    reviewQueue: queue,
+    reviewLifecycle,
+    workflowRuns,
+    costs,
+    events,
+  };
 }

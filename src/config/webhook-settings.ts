@@ -9,7 +9,8 @@ export const webhooksEnv = z.object({
   WEBHOOK_RETRY_BASE_MS: int(10, 3_600_000).default(2000),
   WEBHOOK_RETRY_CAP_MS: int(100, 86_400_000).default(3_600_000),
   WEBHOOK_DISABLE_AFTER: int(1, 100_000).default(50),
-  WEBHOOK_CONCURRENCY: int(1, 1000).default(64),
+  WEBHOOK_CONCURRENCY: int(1, 2000).default(128),
+  WEBHOOK_CONCURRENCY_PER_ENDPOINT: int(1, 1000).default(16),
   WEBHOOK_POLL_MS: int(10, 60_000).default(200),
   WEBHOOK_ENDPOINTS_PER_KEY: int(1, 1000).default(50),
 });
@@ -27,7 +28,9 @@ export interface WebhooksConfig {
   retryCapMs: number;
   /** Failed attempts in a row after which an endpoint is disabled. */
   disableAfter: number;
+  /** Requests in flight at once, in all and to one endpoint (so a slow receiver cannot hold every slot). */
   concurrency: number;
+  concurrencyPerEndpoint: number;
   pollMs: number;
   endpointsPerKey: number;
 }
@@ -40,6 +43,7 @@ export const webhooksConfig = (e: WebhooksEnv): WebhooksConfig => ({
   retryCapMs: Math.max(e.WEBHOOK_RETRY_CAP_MS, e.WEBHOOK_RETRY_BASE_MS),
   disableAfter: e.WEBHOOK_DISABLE_AFTER,
   concurrency: e.WEBHOOK_CONCURRENCY,
+  concurrencyPerEndpoint: Math.min(e.WEBHOOK_CONCURRENCY_PER_ENDPOINT, e.WEBHOOK_CONCURRENCY),
   pollMs: e.WEBHOOK_POLL_MS,
   endpointsPerKey: e.WEBHOOK_ENDPOINTS_PER_KEY,
 });

@@ -211,7 +211,11 @@ export class DetectionService {
           source: 'MODEL' as const,
         }));
       const inserted = await tx.anomaly.createManyAndReturn({ data: rows, skipDuplicates: true });
-      if (inserted.length) await webhookEvents(tx, inserted.map((a) => anomalyEvent(WebhookEventType.ANOMALY_DETECTED, a)));
+      if (inserted.length)
+        await webhookEvents(
+          tx,
+          inserted.map((a) => anomalyEvent(WebhookEventType.ANOMALY_DETECTED, a)),
+        );
       await this.recordOutcome(tx as PrismaClient, runId, imageId, ImageOutcome.ANOMALY, { inspectModelVersion: detection.modelVersion });
       return inserted;
     });

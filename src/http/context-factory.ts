@@ -1,6 +1,8 @@
 import { type Logger } from 'pino';
 import { type ApiKeyService } from '../auth/api-key.service';
 import { type UploadService } from '../images/upload.service';
+import { type ExportService } from '../exports/export.service';
+import { type ReportService } from '../reports/report.service';
 import { type DomainError } from '../common/errors';
 import { type PageLimits } from '../common/pagination/keyset';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
@@ -11,6 +13,8 @@ import { Loaders, type LoaderServices } from '../graphql/loaders';
 export interface HttpServices extends LoaderServices {
   apiKeys: ApiKeyService;
   uploads: UploadService;
+  exports: ExportService;
+  reports: ReportService;
 }
 
 export type Identity = Pick<Context, 'caller' | 'authError'>;

@@ -17,6 +17,8 @@ import { Admission, admissionHooks, registerRateLimit } from './request-limits';
 import { imageOrigins, registerReviewPage } from './review-page';
 import { attachSubscriptions } from './subscriptions';
 import { registerUploadRoutes } from './uploads.route';
+import { registerReportRoutes } from './reports.route';
+import { registerExportRoutes } from './exports.route';
 
 export interface HttpDeps {
   config: Config;
@@ -172,6 +174,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   if (config.http.graphiql) registerGraphiql(app);
   registerReviewPage(app, { imageOrigins: imageOrigins(config.objectStore) });
   registerUploadRoutes(app, services);
+  registerReportRoutes(app, services);
+  registerExportRoutes(app, services);
   const timeoutMs = config.limits.query.timeoutMs;
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request): Promise<Context> =>

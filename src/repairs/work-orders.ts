@@ -91,7 +91,9 @@ export class Announcements {
       if (type) events.push(defectEvent(type, defect));
     }
     for (const { order, change } of this.orders.values()) {
-      events.push(workOrderEvent(change === 'CREATED' ? WebhookEventType.WORK_ORDER_CREATED : WebhookEventType.WORK_ORDER_CHANGED, order, change));
+      events.push(
+        workOrderEvent(change === 'CREATED' ? WebhookEventType.WORK_ORDER_CREATED : WebhookEventType.WORK_ORDER_CHANGED, order, change),
+      );
     }
     if (events.length) await webhookEvents(db, events);
   }

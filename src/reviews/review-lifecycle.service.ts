@@ -328,7 +328,11 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
       data: { status: ReviewTaskStatus.CANCELLED, note: `answered by review task ${task.id}`, claimedByKeyId: null, leaseExpiresAt: null },
     });
     const confirmed = changed.filter((a) => a.status === AnomalyStatus.CONFIRMED);
-    if (confirmed.length) await webhookEvents(db, confirmed.map((a) => anomalyEvent(WebhookEventType.ANOMALY_CONFIRMED, a)));
+    if (confirmed.length)
+      await webhookEvents(
+        db,
+        confirmed.map((a) => anomalyEvent(WebhookEventType.ANOMALY_CONFIRMED, a)),
+      );
     return { anomaliesChanged: changed, datasetId: entry.datasetId, deviceId: device.id };
   }
 

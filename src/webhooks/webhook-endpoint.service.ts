@@ -40,7 +40,10 @@ const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 /** A host as allowWebhookHost stores it: lowercase, IPv6 without brackets. */
 function normalHost(input: string, field: string): string {
-  const host = input.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const host = input
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (net.isIP(host)) {
     // Nothing can make these safe, so they cannot even be allowed.
     const refusal = addressRefusal(host, true);

@@ -29,8 +29,8 @@ interface Outcome {
 
 const USER_AGENT = 'vigil-webhooks/1';
 const FLUSH_MS = 25;
-const FLUSH_AT = 100;
-const CLAIM_AT_MOST = 200;
+const FLUSH_AT = 500;
+const CLAIM_AT_MOST = 500;
 
 /** Retry n waits between half and all of min(cap, base × 2^(n-1)): spread out, never bunched at zero. */
 export function retryDelayMs(attempts: number, config: Pick<WebhooksConfig, 'retryBaseMs' | 'retryCapMs'>, random = Math.random): number {
@@ -49,16 +49,20 @@ export class WebhookSender {
   private stopped = true;
   private loop: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly queue: Claimed[] = [];
+  private readonly busy = new Map<string, number>();
   private outcomes: Outcome[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  private writing = false;
+  /** Outcomes not in the database yet: while many are, nothing more is claimed, so no lease runs out before its outcome is written. */
+  private unwritten = 0;
   private wake: (() => void) | null = null;
   private hosts: { at: number; allowPrivate: Map<string, boolean> } | null = null;
+  private endpoints: { at: number; ids: string[] } | null = null;
   private readonly signers = new Map<string, Webhook>();
 
-  constructor(
-    private readonly deps: { prisma: PrismaClient; transport: WebhookTransport; config: WebhooksConfig; log: Logger },
-  ) {}
+  constructor(private readonly deps: { prisma: PrismaClient; transport: WebhookTransport; config: WebhooksConfig; log: Logger }) {}
 
   start(): this {
     if (!this.stopped) return this;
@@ -77,28 +81,31 @@ export class WebhookSender {
     this.stopped = true;
     this.nudge();
     await this.loop;
+    // What was claimed but not started keeps its lease; another process sends it once the lease runs out.
+    this.queue.length = 0;
     await Promise.all(this.inFlight);
-    await this.flush();
+    while (this.writing || this.outcomes.length) await this.flush();
   }
 
   private async run(): Promise<void> {
     const { config, log } = this.deps;
     while (!this.stopped) {
-      const free = config.concurrency - this.inFlight.size;
       let claimed = 0;
-      if (free > 0) {
+      // Claim in batches into a local queue, so one round trip feeds many sends.
+      if (this.queue.length < config.concurrency && this.unwritten < 4 * config.concurrency) {
         try {
-          const batch = await this.claim(Math.min(free, CLAIM_AT_MOST));
+          const batch = await this.claim(Math.min(CLAIM_AT_MOST, 2 * config.concurrency - this.queue.length));
           claimed = batch.length;
-          for (const d of batch) this.track(this.attempt(d));
+          this.queue.push(...batch);
+          this.pump();
         } catch (err) {
           log.warn({ err: (err as Error).message }, 'could not take webhook deliveries; trying again');
           await this.sleep(config.pollMs * 10);
           continue;
         }
       }
-      // A full batch: more may be due at once. Otherwise wait for a slot, a nudge or the next poll.
-      if (claimed === 0 || this.inFlight.size >= config.concurrency) await this.sleep(config.pollMs);
+      // Nothing due: wait for a nudge or the next poll. A full queue: wait until it runs low.
+      if (claimed === 0 || this.queue.length >= config.concurrency) await this.sleep(claimed === 0 ? config.pollMs : config.timeoutMs);
     }
   }
 
@@ -113,24 +120,39 @@ export class WebhookSender {
     });
   }
 
-  private track(p: Promise<void>) {
-    this.inFlight.add(p);
-    p.finally(() => {
-      this.inFlight.delete(p);
-      // A slot is free: the loop may be waiting for one.
-      if (this.inFlight.size === this.deps.config.concurrency - 1) this.nudge();
-    });
+  /** Starts queued deliveries while slots are free, at most concurrencyPerEndpoint to one endpoint. */
+  private pump(): void {
+    const { concurrency, concurrencyPerEndpoint: perEndpoint } = this.deps.config;
+    for (let i = 0; i < this.queue.length && this.inFlight.size < concurrency; ) {
+      const d = this.queue[i];
+      const busy = this.busy.get(d.endpoint_id) ?? 0;
+      if (busy >= perEndpoint) {
+        i += 1;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.busy.set(d.endpoint_id, busy + 1);
+      const p = this.attempt(d).finally(() => {
+        this.inFlight.delete(p);
+        this.busy.set(d.endpoint_id, (this.busy.get(d.endpoint_id) ?? 1) - 1);
+        this.pump();
+        if (this.queue.length < concurrency) this.nudge();
+      });
+      this.inFlight.add(p);
+    }
   }
 
-  private claim(limit: number): Promise<Claimed[]> {
-    const leaseMs = this.deps.config.timeoutMs + 30_000;
+  private async claim(limit: number): Promise<Claimed[]> {
+    const endpoints = await this.sendable();
+    if (!endpoints.length) return [];
+    // Long enough for a claimed delivery to wait its turn in the local queue and be sent.
+    const leaseMs = 3 * this.deps.config.timeoutMs + 30_000;
+    // The pending index in due order, stopping at `limit`: no join decides which rows, so no plan scans them all.
     return this.deps.prisma.$queryRaw<Claimed[]>`
       WITH due AS (
         SELECT d.id FROM webhook_deliveries d
-        JOIN webhook_endpoints e ON e.id = d.endpoint_id
-        JOIN api_keys k ON k.id = e.api_key_id
         WHERE d.status = 'PENDING' AND d.next_attempt_at <= now() AND (d.leased_until IS NULL OR d.leased_until < now())
-          AND e.enabled AND k.revoked_at IS NULL
+          AND d.endpoint_id = ANY(${endpoints}::uuid[])
         ORDER BY d.next_attempt_at
         LIMIT ${limit}
         FOR UPDATE OF d SKIP LOCKED
@@ -138,8 +160,20 @@ export class WebhookSender {
       UPDATE webhook_deliveries d
       SET leased_until = now() + ${leaseMs} * interval '1 millisecond', attempts = d.attempts + 1, last_attempt_at = now()
       FROM due, webhook_endpoints e, webhook_events ev
-      WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+      WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id AND e.enabled
       RETURNING d.id::text, d.attempts, e.id::text AS endpoint_id, e.url, e.secret, ev.payload::text AS payload, ev.type::text AS type`;
+  }
+
+  /** Enabled endpoints of unrevoked keys, read at most every poll interval. */
+  private async sendable(): Promise<string[]> {
+    if (!this.endpoints || Date.now() - this.endpoints.at > this.deps.config.pollMs) {
+      const rows = await this.deps.prisma.webhookEndpoint.findMany({
+        where: { enabled: true, apiKey: { revokedAt: null } },
+        select: { id: true },
+      });
+      this.endpoints = { at: Date.now(), ids: rows.map((r) => r.id) };
+    }
+    return this.endpoints.ids;
   }
 
   /** Hosts an ADMIN allowed on private networks, read at most once a second. */
@@ -164,7 +198,16 @@ export class WebhookSender {
   private async attempt(d: Claimed): Promise<void> {
     const { config } = this.deps;
     const started = Date.now();
-    const outcome: Outcome = { id: d.id, endpointId: d.endpoint_id, ok: false, attempts: d.attempts, status: null, error: null, ms: 0, at: new Date() };
+    const outcome: Outcome = {
+      id: d.id,
+      endpointId: d.endpoint_id,
+      ok: false,
+      attempts: d.attempts,
+      status: null,
+      error: null,
+      ms: 0,
+      at: new Date(),
+    };
     try {
       const host = new URL(d.url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
       const allowPrivateNetwork = await this.allowPrivate(host);
@@ -180,7 +223,13 @@ export class WebhookSender {
         'webhook-signature': this.signer(d.secret).sign(webhookId, at, d.payload),
         'vigil-event-type': eventName(d.type as WebhookEventType),
       };
-      const res = await this.deps.transport.send({ url: d.url, body: d.payload, headers, allowPrivateNetwork, timeoutMs: config.timeoutMs });
+      const res = await this.deps.transport.send({
+        url: d.url,
+        body: d.payload,
+        headers,
+        allowPrivateNetwork,
+        timeoutMs: config.timeoutMs,
+      });
       outcome.status = res.status;
       outcome.ok = res.status >= 200 && res.status < 300;
       if (!outcome.ok)
@@ -190,34 +239,55 @@ export class WebhookSender {
             : `the receiver answered HTTP ${res.status}`;
     } catch (err) {
       const e = err as Error;
-      outcome.error = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${config.timeoutMs} ms` : e.message.slice(0, 500);
+      outcome.error =
+        e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${config.timeoutMs} ms` : e.message.slice(0, 500);
     }
     outcome.ms = Date.now() - started;
     this.outcomes.push(outcome);
+    this.unwritten += 1;
     if (this.outcomes.length >= FLUSH_AT) void this.flush();
     else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
+  /**
+   * One write at a time, in order, so an endpoint's failure count follows its attempts; outcomes that
+   * arrive meanwhile go into the next write, which grows under load instead of queueing many small ones.
+   */
   private flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    if (this.writing || !this.outcomes.length) return this.flushing;
+    this.writing = true;
     const batch = this.outcomes;
     this.outcomes = [];
-    if (!batch.length) return this.flushing;
-    // One write at a time, in order, so an endpoint's failure count follows its attempts.
-    this.flushing = this.flushing
-      .then(() => this.write(batch))
-      .catch((err) => this.deps.log.error({ err, deliveries: batch.length }, 'could not record webhook outcomes; their leases run out and they are sent again'));
+    this.flushing = this.write(batch)
+      .catch((err) =>
+        this.deps.log.error(
+          { err, deliveries: batch.length },
+          'could not record webhook outcomes; their leases run out and they are sent again',
+        ),
+      )
+      .finally(() => {
+        this.writing = false;
+        this.unwritten -= batch.length;
+        if (this.outcomes.length) void this.flush();
+        this.nudge();
+      });
     return this.flushing;
   }
 
   private async write(batch: Outcome[]): Promise<void> {
-    const { config } = this.deps;
+    const { config, prisma } = this.deps;
     const now = Date.now();
     const status = batch.map((o) => (o.ok ? 'DELIVERED' : o.attempts >= config.maxAttempts ? 'FAILED' : 'PENDING'));
     const next = batch.map((o) => new Date(o.ok ? now : now + retryDelayMs(o.attempts, config)));
-    await this.deps.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`
+    const tallies = [...endpointTallies(batch)];
+    const ids = tallies.map(([id]) => id);
+    const reasons = tallies.map(([, t]) =>
+      `disabled after ${config.disableAfter} failed attempts in a row; the last: ${t.lastError}`.slice(0, 1000),
+    );
+    const [, , disabled] = await prisma.$transaction([
+      prisma.$executeRaw`
         UPDATE webhook_deliveries d SET
           status = r.status::"WebhookDeliveryStatus",
           leased_until = NULL,
@@ -229,24 +299,21 @@ export class WebhookSender {
         FROM unnest(${batch.map((o) => o.id)}::uuid[], ${status}::text[], ${next}::timestamptz[], ${batch.map((o) => o.status)}::int[],
                     ${batch.map((o) => o.error)}::text[], ${batch.map((o) => o.ms)}::int[], ${batch.map((o) => o.at)}::timestamptz[])
           AS r(id, status, next, code, error, ms, at)
-        WHERE d.id = r.id`;
-      for (const [endpointId, { succeeded, failures, trailing, lastError }] of endpointTallies(batch)) {
-        // A success resets the count to the failures after it; without one they add up.
-        if (succeeded) {
-          await tx.$executeRaw`UPDATE webhook_endpoints SET consecutive_failures = ${trailing}
-            WHERE id = ${endpointId}::uuid AND consecutive_failures <> ${trailing}`;
-        } else {
-          await tx.$executeRaw`UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + ${failures} WHERE id = ${endpointId}::uuid`;
-        }
-        if (trailing > 0) {
-          const reason = `disabled after ${config.disableAfter} failed attempts in a row; the last: ${lastError}`.slice(0, 1000);
-          const disabled = await tx.$executeRaw`
-            UPDATE webhook_endpoints SET enabled = false, disabled_reason = ${reason}
-            WHERE id = ${endpointId}::uuid AND enabled AND consecutive_failures >= ${config.disableAfter}`;
-          if (disabled) this.deps.log.warn({ endpointId, lastError }, 'webhook endpoint disabled after repeated failures');
-        }
-      }
-    });
+        WHERE d.id = r.id`,
+      // A success resets the count to the failures after it; without one they add up.
+      prisma.$executeRaw`
+        UPDATE webhook_endpoints e SET
+          consecutive_failures = CASE WHEN r.succeeded THEN r.after_success ELSE e.consecutive_failures + r.failures END
+        FROM unnest(${ids}::uuid[], ${tallies.map(([, t]) => t.succeeded)}::boolean[], ${tallies.map(([, t]) => t.trailing)}::int[],
+                    ${tallies.map(([, t]) => t.failures)}::int[]) AS r(id, succeeded, after_success, failures)
+        WHERE e.id = r.id AND NOT (r.succeeded AND e.consecutive_failures = r.after_success)`,
+      prisma.$queryRaw<{ id: string }[]>`
+        UPDATE webhook_endpoints e SET enabled = false, disabled_reason = r.reason
+        FROM unnest(${ids}::uuid[], ${reasons}::text[]) AS r(id, reason)
+        WHERE e.id = r.id AND e.enabled AND e.consecutive_failures >= ${config.disableAfter}
+        RETURNING e.id::text`,
+    ]);
+    for (const { id } of disabled) this.deps.log.warn({ endpointId: id }, 'webhook endpoint disabled after repeated failures');
   }
 }
 

@@ -30,7 +30,9 @@ export class WebhookEndpointResolver {
   }
 
   @Authorized(ADMIN_ONLY)
-  @Mutation(() => WebhookHostType, { description: 'Allows endpoints on a host (a name or an IP address); again to change allowPrivateNetwork.' })
+  @Mutation(() => WebhookHostType, {
+    description: 'Allows endpoints on a host (a name or an IP address); again to change allowPrivateNetwork.',
+  })
   allowWebhookHost(
     @Arg('host') host: string,
     @Ctx() ctx: Context,
@@ -40,7 +42,9 @@ export class WebhookEndpointResolver {
   }
 
   @Authorized(ADMIN_ONLY)
-  @Mutation(() => Boolean, { description: 'False when the host was not allowed. Endpoints on it fail their deliveries until it is allowed again.' })
+  @Mutation(() => Boolean, {
+    description: 'False when the host was not allowed. Endpoints on it fail their deliveries until it is allowed again.',
+  })
   removeWebhookHost(@Arg('host') host: string) {
     return this.webhookEndpointService.removeHost(host);
   }

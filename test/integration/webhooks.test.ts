@@ -181,7 +181,9 @@ describe('webhook registration', () => {
     expect(failure(await t.gql(UPDATE, { id: mine.endpoint.id, i: { enabled: false } }, other)).extensions?.code).toBe('NOT_FOUND');
     const theirs = ok(await t.gql(`{ webhookEndpoints(first: 100) { nodes { id } } }`, {}, other)).webhookEndpoints.nodes;
     expect(theirs).toEqual([]);
-    const all = ok(await t.gql(`{ webhookEndpoints(first: 100) { nodes { id } } }`)).webhookEndpoints.nodes.map((n: { id: string }) => n.id);
+    const all = ok(await t.gql(`{ webhookEndpoints(first: 100) { nodes { id } } }`)).webhookEndpoints.nodes.map(
+      (n: { id: string }) => n.id,
+    );
     expect(all).toContain(mine.endpoint.id);
     expect(ok(await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: mine.endpoint.id }, integrator))).toEqual({
       deleteWebhookEndpoint: true,
@@ -221,10 +223,13 @@ describe('webhook delivery', () => {
     expect(got.find((r) => r.payload.type === 'defect.opened')!.payload.data).toMatchObject({ defectId: defect.id, type: 'crack' });
 
     // The delivery log names each request by its webhook-id, with the receiver's answer.
-    const log = ok(await t.gql(DELIVERIES, { id: ep.id }, integrator)).webhookDeliveries;
+    // Outcomes are written a moment after the receiver answers.
     const mineIds = new Set(got.map((r) => r.id));
-    const logged = log.nodes.filter((n: { id: string }) => mineIds.has(n.id));
-    expect(logged).toHaveLength(5);
+    const logged = await until('the delivery log', async () => {
+      const log = ok(await t.gql(DELIVERIES, { id: ep.id }, integrator)).webhookDeliveries;
+      const nodes = log.nodes.filter((n: { id: string }) => mineIds.has(n.id));
+      return nodes.length === 5 && nodes.every((n: { status: string }) => n.status !== 'PENDING') ? nodes : null;
+    });
     for (const n of logged) expect(n).toMatchObject({ status: 'DELIVERED', attempts: 1, lastStatusCode: 204, lastError: null });
     expect(new Set(got.map((r) => r.id)).size).toBe(got.length);
   });
@@ -233,7 +238,10 @@ describe('webhook delivery', () => {
     const { endpoint: ep } = await endpoint(['WORK_ORDER_CREATED']);
     const { defect } = await openDefect();
     ok(await t.gql(CREATE_ORDER, { i: { defectIds: [defect.id] } }));
-    await until('the first work order', async () => ok(await t.gql(DELIVERIES, { id: ep.id }, integrator)).webhookDeliveries.totalCount === 1);
+    await until(
+      'the first work order',
+      async () => ok(await t.gql(DELIVERIES, { id: ep.id }, integrator)).webhookDeliveries.totalCount === 1,
+    );
     // The same defect again: CONFLICT, and nothing announced.
     expect(failure(await t.gql(CREATE_ORDER, { i: { defectIds: [defect.id] } })).extensions?.code).toBe('CONFLICT');
     await new Promise((r) => setTimeout(r, 200));
@@ -329,7 +337,9 @@ describe('webhook delivery', () => {
     ok(await t.gql(EDIT_ORDER, { id: order.id, i: { notes: 'again' } }));
     await until('the live endpoint', () => receiver.got.some((r) => r.path === '/live' && r.payload.data.workOrderId === order.id));
     expect(receiver.got.filter((r) => r.path === '/revoked')).toEqual([]);
-    const count = await t.app.db.prisma.webhookDelivery.count({ where: { endpointId: Buffer.from(ep.id, 'base64url').toString().split(':')[1] } });
+    const count = await t.app.db.prisma.webhookDelivery.count({
+      where: { endpointId: Buffer.from(ep.id, 'base64url').toString().split(':')[1] },
+    });
     expect(live.endpoint.enabled).toBe(true);
     expect(count).toBe(0);
   });

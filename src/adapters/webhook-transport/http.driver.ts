@@ -1,7 +1,13 @@
 import dns from 'node:dns';
 import net, { type LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
-import { addressRefusal, WebhookAddressError, type WebhookRequest, type WebhookResponse, type WebhookTransport } from './webhook-transport.port';
+import {
+  addressRefusal,
+  WebhookAddressError,
+  type WebhookRequest,
+  type WebhookResponse,
+  type WebhookTransport,
+} from './webhook-transport.port';
 
 /** Resolves like dns.lookup, then refuses the connection when an address is not allowed. */
 function guardedLookup(allowPrivateNetwork: boolean): LookupFunction {

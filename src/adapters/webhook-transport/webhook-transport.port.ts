@@ -34,8 +34,22 @@ export class WebhookAddressError extends Error {
 const METADATA = new Set(['fd00:ec2::254', '100.100.100.200']);
 // Everything but plain unicast and the private ranges: special-purpose, and IPv6 forms that embed an IPv4 address.
 const NEVER = new Set([
-  'unspecified', 'broadcast', 'multicast', 'linkLocal', 'reserved', 'benchmarking', 'amt', 'as112', 'as112v6', 'orchid2', 'discard',
-  'deprecated', 'rfc6145', 'rfc6052', '6to4', 'teredo',
+  'unspecified',
+  'broadcast',
+  'multicast',
+  'linkLocal',
+  'reserved',
+  'benchmarking',
+  'amt',
+  'as112',
+  'as112v6',
+  'orchid2',
+  'discard',
+  'deprecated',
+  'rfc6145',
+  'rfc6052',
+  '6to4',
+  'teredo',
 ]);
 const PRIVATE = new Set(['loopback', 'private', 'uniqueLocal', 'carrierGradeNat']);
 
