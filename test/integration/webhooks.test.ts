@@ -234,6 +234,31 @@ describe('webhook delivery', () => {
     expect(new Set(got.map((r) => r.id)).size).toBe(got.length);
   });
 
+  it('announces the confirmed fix: the work order completed, then the defect resolved by the next inspection', async () => {
+    await endpoint(['WORK_ORDER_CHANGED', 'DEFECT_RESOLVED'], `${receiver.url}/fix`);
+    const { device, defect } = await openDefect();
+    const order = ok(await t.gql(CREATE_ORDER, { i: { defectIds: [defect.id] } })).createWorkOrder;
+    for (const status of ['SCHEDULED', 'IN_PROGRESS'])
+      ok(
+        await t.gql(`mutation($id: ID!, $s: WorkOrderStatus!) { moveWorkOrder(id: $id, status: $s) { status } }`, {
+          id: order.id,
+          s: status,
+        }),
+      );
+    ok(
+      await t.gql(`mutation($id: ID!, $f: [FieldFindingInput!]!) { completeWorkOrder(id: $id, findings: $f) { status } }`, {
+        id: order.id,
+        f: [{ defectId: defect.id, finding: 'FIXED' }],
+      }),
+    );
+    // The crew's FIXED is confirmed only by the next photograph showing nothing there.
+    await inspect(t, reviewer, device.id, daysAgo(0), []);
+    const fix = () => receiver.got.filter((r) => r.path === '/fix' && r.payload.data.deviceId === device.id);
+    const resolved = await until('defect.resolved', () => fix().find((r) => r.payload.type === 'defect.resolved'));
+    expect(resolved.payload.data).toMatchObject({ defectId: defect.id, status: 'RESOLVED' });
+    expect(fix().map((r) => r.payload.data.change ?? r.payload.type)).toEqual(['STATUS', 'STATUS', 'COMPLETED', 'defect.resolved']);
+  });
+
   it('writes no event when the change is refused (the outbox row lives in the same transaction)', async () => {
     const { endpoint: ep } = await endpoint(['WORK_ORDER_CREATED']);
     const { defect } = await openDefect();
