@@ -177,21 +177,6 @@ function startRetrainSchedule(config: Config, services: Services, log: Logger): 
   return timer;
 }
 
-/**
- * The built-in models' backbone loads and warms up at start, not on the first image, once a built-in
- * model serves. Before any model is deployed every image goes to people, so it is not held in memory
- * (about 100 MB) until a training or a deployment asks for it.
- */
-async function warmBackbone(config: Config, { db, backbone, log }: OpenedServices): Promise<void> {
-  if (config.detectors.screen.kind !== 'builtin' && config.detectors.inspect.kind !== 'builtin') return;
-  if ((await db.prisma.activeModel.count()) === 0) {
-    log.info('no model deployed yet: the backbone loads when the first one is trained');
-    return;
-  }
-  const b = await backbone.get();
-  log.info({ backbone: b.identity.name, version: b.identity.version }, 'backbone ready');
-}
-
 /** Rekognition reads images straight from S3 only from a real AWS bucket in its own region; otherwise it is sent bytes. */
 function s3BucketForDetectors(config: Config): string | null {
   const store = config.objectStore;
@@ -257,7 +242,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   services.modelTraining.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted trainings'));
   const retrainTimer = startRetrainSchedule(config, services, log);
   if (config.webhooks.send) services.webhookSender.start();
-  warmBackbone(config, opened).catch((err) => log.error({ err }, 'the backbone could not be loaded: built-in models cannot judge images'));
+  // The built-in models' backbone loads and warms up now, not on the first image.
+  if (config.detectors.screen.kind === 'builtin' || config.detectors.inspect.kind === 'builtin') {
+    backbone.get().then(
+      (b) => log.info({ backbone: b.identity.name, version: b.identity.version }, 'backbone ready'),
+      (err) => log.error({ err }, 'the backbone could not be loaded: built-in models cannot judge images'),
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const server = http;
