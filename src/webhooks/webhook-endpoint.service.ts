@@ -116,6 +116,7 @@ export class WebhookEndpointService {
         data: { apiKeyId: caller.apiKeyId, url, events, description: plan.description ?? null, secret },
       });
     });
+    this.nudge();
     return { endpoint, secret };
   }
 
@@ -152,7 +153,7 @@ export class WebhookEndpointService {
     if (edit.enabled === true) Object.assign(data, { enabled: true, disabledReason: null, consecutiveFailures: 0 });
     if (edit.enabled === false) Object.assign(data, { enabled: false, disabledReason: `disabled by ${caller.name}` });
     const updated = await this.prisma.webhookEndpoint.update({ where: { id }, data });
-    if (edit.enabled) this.nudge();
+    this.nudge();
     return updated;
   }
 
@@ -166,6 +167,7 @@ export class WebhookEndpointService {
   async delete(caller: Caller, id: string): Promise<boolean> {
     await this.owned(caller, id);
     await this.prisma.webhookEndpoint.deleteMany({ where: { id } });
+    this.nudge();
     return true;
   }
 

@@ -31,6 +31,7 @@ const USER_AGENT = 'vigil-webhooks/1';
 const FLUSH_MS = 25;
 const FLUSH_AT = 500;
 const CLAIM_AT_MOST = 500;
+const ENDPOINTS_REFRESH_MS = 2000;
 
 /** Retry n waits between half and all of min(cap, base × 2^(n-1)): spread out, never bunched at zero. */
 export function retryDelayMs(attempts: number, config: Pick<WebhooksConfig, 'retryBaseMs' | 'retryCapMs'>, random = Math.random): number {
@@ -71,15 +72,20 @@ export class WebhookSender {
     return this;
   }
 
-  /** Something may be due now (a test, or a process that just committed events). */
+  /** An endpoint changed or something may be due now: look again at once. */
   nudge(): void {
+    this.endpoints = null;
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
     this.wake?.();
   }
 
   /** Stops taking work, lets the deliveries in flight finish and writes their outcomes. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.nudge();
+    this.wakeUp();
     await this.loop;
     // What was claimed but not started keeps its lease; another process sends it once the lease runs out.
     this.queue.length = 0;
@@ -136,7 +142,7 @@ export class WebhookSender {
         this.inFlight.delete(p);
         this.busy.set(d.endpoint_id, (this.busy.get(d.endpoint_id) ?? 1) - 1);
         this.pump();
-        if (this.queue.length < concurrency) this.nudge();
+        if (this.queue.length < concurrency) this.wakeUp();
       });
       this.inFlight.add(p);
     }
@@ -164,9 +170,12 @@ export class WebhookSender {
       RETURNING d.id::text, d.attempts, e.id::text AS endpoint_id, e.url, e.secret, ev.payload::text AS payload, ev.type::text AS type`;
   }
 
-  /** Enabled endpoints of unrevoked keys, read at most every poll interval. */
+  /**
+   * Enabled endpoints of unrevoked keys: read again after a nudge (this process changed one) or every
+   * ENDPOINTS_REFRESH_MS (another process did, or a key was revoked). With none, nothing else is queried.
+   */
   private async sendable(): Promise<string[]> {
-    if (!this.endpoints || Date.now() - this.endpoints.at > this.deps.config.pollMs) {
+    if (!this.endpoints || Date.now() - this.endpoints.at > ENDPOINTS_REFRESH_MS) {
       const rows = await this.deps.prisma.webhookEndpoint.findMany({
         where: { enabled: true, apiKey: { revokedAt: null } },
         select: { id: true },
@@ -276,7 +285,7 @@ export class WebhookSender {
         this.writing = false;
         this.unwritten -= batch.length;
         if (this.outcomes.length) void this.flush();
-        this.nudge();
+        this.wakeUp();
       });
     return this.flushing;
   }
