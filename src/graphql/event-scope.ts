@@ -1,3 +1,5 @@
+import { map } from '@graphql-yoga/subscription';
+import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from 'graphql';
 import { type Context } from './context';
 
 interface EventScope {
@@ -27,4 +29,24 @@ export function sharedRow<T>(context: Context, event: object, key: string, load:
     scope.rows.set(key, row);
   }
   return row as Promise<T>;
+}
+
+const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+/**
+ * graphql-js' subscribe, except that each event is executed once per `key` (the document, its variables
+ * and the caller's role) and that result is shared by every subscriber with the same key.
+ */
+export async function subscribeShared(args: ExecutionArgs, key: string): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> {
+  const events = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in events)) return events;
+  return map((event: unknown) => {
+    const run = () => Promise.resolve(execute({ ...args, rootValue: event }));
+    if (typeof event !== 'object' || event === null) return run();
+    let byKey = results.get(event);
+    if (!byKey) results.set(event, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (!result) byKey.set(key, (result = run()));
+    return result;
+  })(events);
 }

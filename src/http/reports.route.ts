@@ -19,7 +19,10 @@ export function registerReportRoutes(app: FastifyInstance, services: { reports: 
       if (report.contentType.startsWith('text/html')) reply.header('content-security-policy', HTML_CSP);
       return reply.send(report.body);
     } catch (err) {
-      if (err instanceof ReportLinkError) return reply.code(err.status).send({ error: err.code, message: err.message });
+      if (err instanceof ReportLinkError) {
+        if (err.status === 503) reply.header('retry-after', '5');
+        return reply.code(err.status).send({ error: err.code, message: err.message });
+      }
       if (err instanceof DomainError && STATUS[err.code])
         return reply.code(STATUS[err.code]!).send({ error: err.code, message: err.message });
       throw err;

@@ -42,6 +42,8 @@ export interface ReportDocument {
 }
 
 /** A refused report link; the HTTP layer answers with `status`. */
+const MAX_RENDERS = 2;
+
 export class ReportLinkError extends Error {
   constructor(
     readonly status: number,
@@ -66,6 +68,7 @@ const slug = (s: string) =>
  */
 export class ReportService {
   private readonly data: ReportData;
+  private rendering = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -151,8 +154,28 @@ export class ReportService {
   }
 
   /** GET /reports/<token>: the report, read and rendered now. */
+  /**
+   * GET /reports/<token>: the report rendered now. A render takes seconds of CPU, so at most
+   * MAX_RENDERS run at once (until their response has been sent); more are refused with 503.
+   */
   async open(token: string): Promise<ReportDocument> {
     const claim = this.claimOf(token);
+    if (this.rendering >= MAX_RENDERS)
+      throw new ReportLinkError(503, 'BUSY', `${MAX_RENDERS} reports are being made already; try again in a moment`);
+    this.rendering++;
+    let handedOver = false;
+    try {
+      const doc = await this.render(claim);
+      // 'close' comes once whether the response was sent, failed or its reader went away.
+      doc.body.once('close', () => this.rendering--);
+      handedOver = true;
+      return doc;
+    } finally {
+      if (!handedOver) this.rendering--;
+    }
+  }
+
+  private async render(claim: ReportClaim): Promise<ReportDocument> {
     const generatedAt = new Date();
     let report: Report;
     let name: string;

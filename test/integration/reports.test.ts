@@ -422,6 +422,22 @@ describe('refusals', () => {
     expect(failure(await t.gql(SURVEY_REPORT, { id: made.inspectionA })).extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('renders at most two reports at once; a third is refused with 503 and Retry-After until one is sent', async () => {
+    const { url } = ok(await t.gql(REPORT, { id: made.inspectionA })).createInspectionReport;
+    const token = url.split('/reports/')[1];
+    // Two renders whose responses are not read yet hold both places.
+    const held = [await t.app.services.reports.open(token), await t.app.services.reports.open(token)];
+    const busy = await fetch(url);
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('5');
+    expect(await busy.json()).toMatchObject({ error: 'BUSY' });
+    for (const doc of held) doc.body.destroy();
+    await until(
+      async () => (await fetch(url)).status,
+      (status) => status === 200,
+    );
+  });
+
   it('answers a bad, expired or wrong link with a 4xx JSON error', async () => {
     const { url } = ok(await t.gql(REPORT, { id: made.inspectionA })).createInspectionReport;
     const base = url.slice(0, url.indexOf('/reports/'));

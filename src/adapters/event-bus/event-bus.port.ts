@@ -73,9 +73,20 @@ export interface VigilEvents {
 }
 export type Topic = keyof VigilEvents;
 
+/**
+ * What one subscriber (a socket) may hold unread: the events waiting for its subscriptions, counted in
+ * bytes of their JSON. Going over calls exceeded() and ends the subscription; an event is never skipped.
+ */
+export interface QueueBudget {
+  queuedBytes: number;
+  readonly maxBytes: number;
+  exceeded(): void;
+}
+
 export interface EventBus {
   /** Fire and forget for the caller: delivery problems are logged, never thrown into a workflow. */
   publish<T extends Topic>(topic: T, payload: VigilEvents[T]): Promise<void>;
-  subscribe<T extends Topic>(topic: T): AsyncIterable<VigilEvents[T]>;
+  /** Every event of the topic, in order; without a budget the events waiting are not limited. */
+  subscribe<T extends Topic>(topic: T, budget?: QueueBudget): AsyncIterable<VigilEvents[T]>;
   close(): Promise<void>;
 }

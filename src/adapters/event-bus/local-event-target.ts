@@ -9,7 +9,7 @@ export type Listener = ((event: Event) => void) | { handleEvent(event: Event): v
 
 /**
  * Delivers events to this process's listeners. Unlike Node's EventTarget, a listener that throws
- * (a subscriber more than 1024 events behind) loses that event instead of crashing the process.
+ * is logged instead of crashing the process or keeping the event from the other listeners.
  */
 export class LocalEventTarget implements PubSubEventTarget<Channels> {
   private readonly listeners = new Map<string, Set<Listener>>();

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { type Logger } from 'pino';
-import { type EventBus, type Topic, type VigilEvents } from './event-bus.port';
+import { type EventBus, type QueueBudget, type Topic, type VigilEvents } from './event-bus.port';
 import { InProcessEventBus } from './in-process.driver';
 import { type Listener, LocalEventTarget } from './local-event-target';
 
@@ -88,8 +88,8 @@ export class RedisEventBus implements EventBus {
     return this.target.publish(topic, payload);
   }
 
-  subscribe<T extends Topic>(topic: T): AsyncIterable<VigilEvents[T]> {
-    return this.local.subscribe(topic);
+  subscribe<T extends Topic>(topic: T, budget?: QueueBudget): AsyncIterable<VigilEvents[T]> {
+    return this.local.subscribe(topic, budget);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,78 @@
+import { Repeater, type RepeaterBuffer } from '@graphql-yoga/subscription';
+import { type QueueBudget } from './event-bus.port';
+
+const sizes = new WeakMap<object, number>();
+
+/** An event's size as JSON, measured once for all its subscribers. */
+function sizeOf(event: object): number {
+  let size = sizes.get(event);
+  if (size === undefined) {
+    size = JSON.stringify(event).length;
+    sizes.set(event, size);
+  }
+  return size;
+}
+
+/**
+ * Repeater's buffer without a count limit (an unbuffered Repeater throws past 1024 waiting pushes,
+ * which lost events): what it holds is charged to the subscriber's budget instead.
+ */
+class BudgetBuffer<T extends object> implements RepeaterBuffer<T> {
+  private readonly values: T[] = [];
+
+  constructor(private budget: QueueBudget | undefined) {}
+
+  get empty(): boolean {
+    return this.values.length === 0;
+  }
+
+  // Never full: the listener checks the budget before pushing, so no push ever waits.
+  get full(): boolean {
+    return false;
+  }
+
+  add(value: T): void {
+    this.values.push(value);
+    if (this.budget) this.budget.queuedBytes += sizeOf(value);
+  }
+
+  remove(): T {
+    const value = this.values.shift()!;
+    if (this.budget) this.budget.queuedBytes -= sizeOf(value);
+    return value;
+  }
+
+  wouldExceed(value: T): boolean {
+    return this.budget !== undefined && this.budget.queuedBytes + sizeOf(value) > this.budget.maxBytes;
+  }
+
+  /** Gives back to the budget what is still queued when the subscription ends. */
+  release(): void {
+    if (this.budget) for (const value of this.values) this.budget.queuedBytes -= sizeOf(value);
+    this.budget = undefined;
+  }
+}
+
+/**
+ * The events `listen` delivers, in order, until the consumer returns or `ends` fires. A subscriber
+ * over its budget is told (budget.exceeded) and its subscription ends: no event is skipped while it stays open.
+ */
+export function queuedEvents<T extends object>(
+  listen: (deliver: (event: T) => void) => () => void,
+  budget: QueueBudget | undefined,
+  ends: Set<() => void>,
+): AsyncIterable<T> {
+  const buffer = new BudgetBuffer<T>(budget);
+  return new Repeater<T>(async (push, stop) => {
+    ends.add(stop);
+    const unlisten = listen((event) => {
+      if (!buffer.wouldExceed(event)) return void push(event);
+      stop();
+      budget!.exceeded();
+    });
+    await stop;
+    ends.delete(stop);
+    unlisten();
+    buffer.release();
+  }, buffer);
+}
