@@ -44,9 +44,15 @@ export async function subscribeShared(args: ExecutionArgs, key: string): Promise
     const run = () => Promise.resolve(execute({ ...args, rootValue: event }));
     if (typeof event !== 'object' || event === null) return run();
     let byKey = results.get(event);
-    if (!byKey) results.set(event, (byKey = new Map()));
+    if (!byKey) {
+      byKey = new Map();
+      results.set(event, byKey);
+    }
     let result = byKey.get(key);
-    if (!result) byKey.set(key, (result = run()));
+    if (!result) {
+      result = run();
+      byKey.set(key, result);
+    }
     return result;
   })(events);
 }

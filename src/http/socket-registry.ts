@@ -4,11 +4,12 @@ import { type Context as Connection } from 'graphql-ws';
 import { type Logger } from 'pino';
 import { type WebSocket } from 'ws';
 import { ErrorCode } from '../common/errors';
+import { type EventBus, type QueueBudget } from '../adapters/event-bus/event-bus.port';
 import { type LimitsConfig } from '../config/config';
 import { type HttpServices, identify } from './context-factory';
 
 /** What vigil keeps per socket between graphql-ws' callbacks. */
-export type SocketState = { secret: string; requestId: string; log: Logger; apiKeyId: string };
+export type SocketState = { secret: string; requestId: string; log: Logger; apiKeyId: string; events: EventBus };
 export type ConnectionParams = { authorization?: unknown; apiKey?: unknown };
 export type Socket = Connection<ConnectionParams, { socket: WebSocket; request: IncomingMessage } & Partial<SocketState>>;
 
@@ -22,11 +23,13 @@ const TERMINATE_AFTER_MS = 5_000;
 /**
  * Every authenticated socket by API key: caps sockets per key and subscriptions per socket and per
  * key, and on each sweep closes the sockets of keys that no longer authenticate and the sockets
- * whose client stopped reading (bytes waiting, none written since the last sweep).
+ * whose client stopped reading (bytes waiting, none written since the last sweep). A socket whose
+ * events waiting to be sent pass SUBSCRIPTION_BUFFER_BYTES is closed at once (its budget).
  */
 export class SocketRegistry {
   private readonly byKey = new Map<string, Set<Socket>>();
   private readonly written = new WeakMap<Socket, { bytes: number; stalledSweeps: number }>();
+  private slowDropped = 0;
 
   constructor(
     private readonly limits: LimitsConfig['subscriptions'],
@@ -54,6 +57,17 @@ export class SocketRegistry {
     if (!sockets) return;
     sockets.delete(ctx);
     if (sockets.size === 0) this.byKey.delete(key!);
+  }
+
+  /** The socket's share of memory for events not yet sent; a socket over it is dropped as a slow consumer. */
+  budgetFor(ctx: Socket): QueueBudget {
+    const maxBytes = this.limits.maxBufferedBytes;
+    const budget: QueueBudget = {
+      queuedBytes: 0,
+      maxBytes,
+      exceeded: () => this.dropSlow(ctx, budget.queuedBytes + ctx.extra.socket.bufferedAmount, 'events waiting'),
+    };
+    return budget;
   }
 
   /**
@@ -100,10 +114,18 @@ export class SocketRegistry {
     const stalled = waiting > 0 && last !== undefined && last.bytes === bytes;
     const entry = { bytes, stalledSweeps: stalled ? (last?.stalledSweeps ?? 0) + 1 : 0 };
     this.written.set(ctx, entry);
-    if (waiting > this.limits.maxBufferedBytes || entry.stalledSweeps >= 2) {
-      ctx.extra.log?.warn({ waiting, bytesWritten: bytes }, 'dropped a subscription socket whose client stopped reading');
-      close(ctx, SLOW_CONSUMER, `slow consumer: ${waiting} bytes unread; reconnect and read faster`);
-    }
+    if (waiting > this.limits.maxBufferedBytes || entry.stalledSweeps >= 2) this.dropSlow(ctx, waiting, 'socket buffer');
+  }
+
+  private dropSlow(ctx: Socket, waiting: number, where: string): void {
+    const { socket } = ctx.extra;
+    if (socket.readyState !== socket.OPEN) return;
+    this.slowDropped++;
+    ctx.extra.log?.warn(
+      { waiting, where, bytesWritten: ctx.extra.request.socket.bytesWritten, slowConsumersDropped: this.slowDropped },
+      'dropped a subscription socket whose client stopped reading',
+    );
+    close(ctx, SLOW_CONSUMER, `slow consumer: ${waiting} bytes unread; reconnect and read faster`);
   }
 
   private async closeRevoked(): Promise<void> {

@@ -21,6 +21,8 @@ import { type Context } from '../graphql/context';
 import { isInternal } from '../graphql/format-error';
 import { type LimitsConfig } from '../config/config';
 import { type OperationGuard } from '../graphql/operation-guard';
+import { subscribeShared } from '../graphql/event-scope';
+import { type EventBus, type QueueBudget } from '../adapters/event-bus/event-bus.port';
 import { type ConnectionParams, type Socket, SocketRegistry, type SocketState } from './socket-registry';
 import { bearerSecret, type ContextDeps, createContext, identify } from './context-factory';
 
@@ -50,6 +52,9 @@ export interface SubscriptionServer {
 
 type Ws = Socket;
 
+// Each subscription's key for sharing executions: subscribers with the same key get the same result per event.
+const sharedKeys = new WeakMap<object, string>();
+
 /** graphql-ws (protocol graphql-transport-ws) on the HTTP server's port and path. */
 export function attachSubscriptions(server: Server, deps: SubscriptionDeps): SubscriptionServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
@@ -57,6 +62,7 @@ export function attachSubscriptions(server: Server, deps: SubscriptionDeps): Sub
   const graphqlWs = useServer<ConnectionParams, SocketState>(
     {
       schema: deps.schema,
+      subscribe: (args) => subscribeShared(args, sharedKeys.get(args.contextValue as object) ?? crypto.randomUUID()),
       onConnect: (ctx) => authenticate(ctx, deps, sockets),
       onSubscribe: (ctx, id, payload) => sockets.refuseSubscription(ctx) ?? prepare(ctx, id, payload, deps),
       onNext: (_ctx, _id, _payload, args, result) => formatResult(result, (args.contextValue as Context).log, deps),
@@ -120,6 +126,7 @@ async function authenticate(ctx: Ws, deps: SubscriptionDeps, sockets: SocketRegi
     requestId,
     apiKeyId: caller.apiKeyId,
     log: deps.log.child({ reqId: requestId, apiKey: caller.name }),
+    events: budgeted(deps.events, sockets.budgetFor(ctx)),
   });
   const full = sockets.add(ctx);
   if (full) return refuse(ctx, full.code, full.reason);
@@ -147,12 +154,19 @@ async function prepare(
   const identity = await identify(ctx.extra.secret!, deps.services);
   const refused = deps.guard.check(document, payload.operationName, payload.variables, identity);
   if (refused) return [refused];
+  const contextValue = { ...createContext(deps, { requestId: ctx.extra.requestId!, log }, identity), events: ctx.extra.events! };
+  // Authorization depends on the role alone, and the filters are in the variables.
+  const role = identity.caller?.role ?? identity.authError?.message ?? null;
+  sharedKeys.set(contextValue, JSON.stringify([role, payload.query, payload.operationName ?? null, payload.variables ?? null]));
+  return { schema: deps.schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+}
+
+/** The event bus as one socket's subscriptions see it: what waits for them is charged to the socket's budget. */
+function budgeted(events: EventBus, budget: QueueBudget): EventBus {
   return {
-    schema: deps.schema,
-    document,
-    operationName: payload.operationName,
-    variableValues: payload.variables,
-    contextValue: createContext(deps, { requestId: ctx.extra.requestId!, log }, identity),
+    publish: (topic, payload) => events.publish(topic, payload),
+    subscribe: (topic) => events.subscribe(topic, budget),
+    close: async () => undefined,
   };
 }
 

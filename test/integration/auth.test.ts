@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildVigilSchema } from '../../src/app/schema';
@@ -23,6 +24,10 @@ let fx: {
   importFolder: string;
   defectId: string;
   workOrderId: string;
+  finishedInspectionId?: string;
+  finishedSurveyId?: string;
+  endpointId?: string;
+  deliveryId?: string;
 };
 let seq = 0;
 
@@ -114,6 +119,17 @@ const { ADMIN, OPERATOR, REVIEWER, INTEGRATOR } = Role;
 const ALL = [ADMIN, OPERATOR, REVIEWER, INTEGRATOR];
 const READ_REPAIRS = [ADMIN, OPERATOR, INTEGRATOR];
 const PLAN_REPAIRS = [ADMIN, OPERATOR];
+const WEBHOOKS = [ADMIN, INTEGRATOR];
+// Loopback, port 9 (nothing listens): a redelivered fixture fails at once and nothing leaves the machine.
+const WEBHOOK_URL = 'http://127.0.0.1:9';
+const WEBHOOK_OPS = [
+  'Query.webhookEndpoint',
+  'Query.webhookDeliveries',
+  'Mutation.updateWebhookEndpoint',
+  'Mutation.rotateWebhookSecret',
+  'Mutation.deleteWebhookEndpoint',
+  'Mutation.redeliverWebhook',
+];
 
 let repairSeq = 0;
 /** A device of its own with one anomaly, tracked into an open defect; a work order of it moved to `status`. */
@@ -334,6 +350,55 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
     roles: PLAN_REPAIRS,
     call: () => ['mutation { setAutoWorkOrderRule(input: { deviceType: "auth-rules", minSeverity: HIGH }) { enabled } }'],
   },
+  'Mutation.createExport': {
+    roles: READ_REPAIRS,
+    call: () => ['mutation { createExport(input: { kind: DEVICES_GEOJSON }) { url } }'],
+  },
+  // Both act on a finished inspection or survey made for the call (below).
+  'Mutation.createInspectionReport': {
+    roles: READ_REPAIRS,
+    call: () => ['mutation($id: ID!) { createInspectionReport(inspectionId: $id) { url } }', { id: fx.finishedInspectionId }],
+  },
+  'Mutation.createSurveyReport': {
+    roles: READ_REPAIRS,
+    call: () => ['mutation($id: ID!) { createSurveyReport(surveyId: $id) { url } }', { id: fx.finishedSurveyId }],
+  },
+  'Query.webhookHosts': { roles: [ADMIN], call: () => ['{ webhookHosts { host } }'] },
+  'Mutation.allowWebhookHost': { roles: [ADMIN], call: () => ['mutation { allowWebhookHost(host: "auth-allowed.example") { host } }'] },
+  'Mutation.removeWebhookHost': { roles: [ADMIN], call: () => ['mutation { removeWebhookHost(host: "auth-removed.example") }'] },
+  'Query.webhookEndpoints': { roles: WEBHOOKS, call: () => ['{ webhookEndpoints(first: 5) { nodes { id } } }'] },
+  'Mutation.createWebhookEndpoint': {
+    roles: WEBHOOKS,
+    call: () => [
+      'mutation($u: String!) { createWebhookEndpoint(input: { url: $u, events: [DEFECT_OPENED] }) { secret } }',
+      { u: `${WEBHOOK_URL}/created` },
+    ],
+  },
+  // These act on an endpoint of the caller's own key (or of the ADMIN's, for roles that cannot have one), made for the call.
+  'Query.webhookEndpoint': {
+    roles: WEBHOOKS,
+    call: () => ['query($id: ID!) { webhookEndpoint(id: $id) { id } }', { id: fx.endpointId }],
+  },
+  'Query.webhookDeliveries': {
+    roles: WEBHOOKS,
+    call: () => ['query($id: ID!) { webhookDeliveries(endpointId: $id, first: 5) { totalCount } }', { id: fx.endpointId }],
+  },
+  'Mutation.updateWebhookEndpoint': {
+    roles: WEBHOOKS,
+    call: () => ['mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { description: "auth" }) { id } }', { id: fx.endpointId }],
+  },
+  'Mutation.rotateWebhookSecret': {
+    roles: WEBHOOKS,
+    call: () => ['mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', { id: fx.endpointId }],
+  },
+  'Mutation.deleteWebhookEndpoint': {
+    roles: WEBHOOKS,
+    call: () => ['mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', { id: fx.endpointId }],
+  },
+  'Mutation.redeliverWebhook': {
+    roles: WEBHOOKS,
+    call: () => ['mutation($id: ID!) { redeliverWebhook(id: $id) { status } }', { id: fx.deliveryId }],
+  },
   // Both act on a task the caller has just claimed (below).
   'Mutation.submitReview': {
     roles: [ADMIN, REVIEWER],
@@ -346,6 +411,49 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
 };
 // decommissionDevice needs a fresh device each time; its call creates one first (below).
 const DECOMMISSION = 'mutation($id: ID!) { decommissionDevice(id: $id) { status } }';
+
+/** A COMPLETED inspection of the fixture device, and a survey whose one image found it. */
+async function finishedFixtures() {
+  const prisma = t.app.db.prisma;
+  const { deviceId } = await prisma.inspection.findUniqueOrThrow({ where: { id: fx.rawInspectionId } });
+  const inspection = await prisma.inspection.create({
+    data: { deviceId, source: 'DRONE', capturedAt: new Date(), requestedBy: 'auth', status: 'COMPLETED' },
+  });
+  const survey = await t.app.services.surveys.create({ name: `auth finished ${++seq}`, source: 'DRONE', requestedBy: 'test' });
+  await prisma.image.create({
+    data: {
+      surveyId: survey.id,
+      inspectionId: inspection.id,
+      objectKey: `uploads/auth-finished-${seq}`,
+      sha256: String(seq).padStart(64, 'f'),
+      contentType: 'image/jpeg',
+      bytes: 1,
+      status: 'READY',
+      deviceMatch: 'MATCHED',
+    },
+  });
+  fx.finishedInspectionId = toGlobalId('Inspection', inspection.id);
+  fx.finishedSurveyId = toGlobalId('Survey', survey.id);
+}
+
+/** An allowed host; for the per-endpoint operations, an endpoint of the caller (or of the ADMIN) with one FAILED delivery. */
+async function webhookFixture(op: string, secret: string | null) {
+  ok(await t.gql('mutation { allowWebhookHost(host: "127.0.0.1", allowPrivateNetwork: true) { host } }'));
+  if (!WEBHOOK_OPS.includes(op)) return;
+  const create = 'mutation($u: String!) { createWebhookEndpoint(input: { url: $u, events: [DEFECT_OPENED] }) { endpoint { id } } }';
+  const variables = { u: `${WEBHOOK_URL}/${++seq}` };
+  const own = secret ? await t.gql(create, variables, secret) : null;
+  const made = own && !own.errors ? own : await t.gql(create, variables);
+  fx.endpointId = ok(made).createWebhookEndpoint.endpoint.id as string;
+  const endpointId = Buffer.from(fx.endpointId, 'base64url').toString('utf8').split(':')[1];
+  const event = await t.app.db.prisma.webhookEvent.create({
+    data: { id: crypto.randomUUID(), type: 'DEFECT_OPENED', payload: { auth: true } },
+  });
+  const delivery = await t.app.db.prisma.webhookDelivery.create({
+    data: { id: crypto.randomUUID(), endpointId, eventId: event.id, status: 'FAILED', attempts: 12 },
+  });
+  fx.deliveryId = Buffer.from(`WebhookDelivery:${delivery.id}`).toString('base64url');
+}
 
 async function call(op: string, secret: string | null) {
   if (op === 'Mutation.rollbackModel') {
@@ -388,6 +496,8 @@ async function call(op: string, secret: string | null) {
     if (secret) await t.gql('mutation { claimNextReview { id } }', {}, secret);
   }
   if (op in REPAIR_FIXTURES) await repairFixture(REPAIR_FIXTURES[op]);
+  if (op === 'Mutation.createInspectionReport' || op === 'Mutation.createSurveyReport') await finishedFixtures();
+  if (op === 'Mutation.createWebhookEndpoint' || WEBHOOK_OPS.includes(op)) await webhookFixture(op, secret);
   if (op === 'Mutation.decommissionDevice') {
     const [q, v] = OPERATIONS[op].call();
     const id = ok(await t.gql(q, v)).createDevice.id;

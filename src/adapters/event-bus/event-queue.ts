@@ -17,8 +17,10 @@ function sizeOf(event: object): number {
  * Repeater's buffer without a count limit (an unbuffered Repeater throws past 1024 waiting pushes,
  * which lost events): what it holds is charged to the subscriber's budget instead.
  */
-class BudgetBuffer<T extends object> implements RepeaterBuffer<T> {
-  private readonly values: T[] = [];
+class BudgetBuffer<T> implements RepeaterBuffer<T> {
+  private readonly values: { value: T; bytes: number }[] = [];
+  /** The size of the event being pushed: Repeater adds a promise of it, not the event. */
+  incoming = 0;
 
   constructor(private budget: QueueBudget | undefined) {}
 
@@ -32,23 +34,23 @@ class BudgetBuffer<T extends object> implements RepeaterBuffer<T> {
   }
 
   add(value: T): void {
-    this.values.push(value);
-    if (this.budget) this.budget.queuedBytes += sizeOf(value);
+    this.values.push({ value, bytes: this.incoming });
+    if (this.budget) this.budget.queuedBytes += this.incoming;
   }
 
   remove(): T {
-    const value = this.values.shift()!;
-    if (this.budget) this.budget.queuedBytes -= sizeOf(value);
+    const { value, bytes } = this.values.shift()!;
+    if (this.budget) this.budget.queuedBytes -= bytes;
     return value;
   }
 
-  wouldExceed(value: T): boolean {
-    return this.budget !== undefined && this.budget.queuedBytes + sizeOf(value) > this.budget.maxBytes;
+  wouldExceed(bytes: number): boolean {
+    return this.budget !== undefined && this.budget.queuedBytes + bytes > this.budget.maxBytes;
   }
 
   /** Gives back to the budget what is still queued when the subscription ends. */
   release(): void {
-    if (this.budget) for (const value of this.values) this.budget.queuedBytes -= sizeOf(value);
+    if (this.budget) for (const { bytes } of this.values) this.budget.queuedBytes -= bytes;
     this.budget = undefined;
   }
 }
@@ -66,7 +68,11 @@ export function queuedEvents<T extends object>(
   return new Repeater<T>(async (push, stop) => {
     ends.add(stop);
     const unlisten = listen((event) => {
-      if (!buffer.wouldExceed(event)) return void push(event);
+      const bytes = sizeOf(event);
+      if (!buffer.wouldExceed(bytes)) {
+        buffer.incoming = bytes;
+        return void push(event);
+      }
       stop();
       budget!.exceeded();
     });

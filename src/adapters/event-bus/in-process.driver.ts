@@ -1,3 +1,4 @@
+import { Repeater } from '@graphql-yoga/subscription';
 import { type Logger } from 'pino';
 import { type EventBus, type QueueBudget, type Topic, type VigilEvents } from './event-bus.port';
 import { queuedEvents } from './event-queue';
@@ -10,6 +11,7 @@ import { LocalEventTarget } from './local-event-target';
 export class InProcessEventBus implements EventBus {
   // Each open subscription's stop, so close() ends every subscriber's iterator.
   private readonly ends = new Set<() => void>();
+  private closed = false;
 
   constructor(
     log: Logger,
@@ -22,6 +24,7 @@ export class InProcessEventBus implements EventBus {
   }
 
   subscribe<T extends Topic>(topic: T, budget?: QueueBudget): AsyncIterable<VigilEvents[T]> {
+    if (this.closed) return new Repeater<VigilEvents[T]>((_push, stop) => stop());
     return queuedEvents<VigilEvents[T]>(
       (deliver) => {
         const listener = (event: Event) => deliver((event as CustomEvent<VigilEvents[T]>).detail);
@@ -34,6 +37,7 @@ export class InProcessEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const stop of [...this.ends]) stop();
   }
 }
