@@ -2,7 +2,7 @@ import { type IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { type Context as Connection } from 'graphql-ws';
 import { type Logger } from 'pino';
-import { type WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { ErrorCode } from '../common/errors';
 import { type EventBus, type QueueBudget } from '../adapters/event-bus/event-bus.port';
 import { type LimitsConfig } from '../config/config';
@@ -19,6 +19,29 @@ export const SLOW_CONSUMER = 1013;
 export const KEY_REVOKED = 4403;
 // A closed socket that does not answer its close frame is cut off after this long.
 const TERMINATE_AFTER_MS = 5_000;
+
+// Unsent bytes below which a message counts as sent at once.
+const SEND_AHEAD_BYTES = 64 * 1024;
+
+/**
+ * graphql-ws waits for each message to reach the kernel before it sends the next, so a subscription
+ * moved one event per event-loop turn, slower than events arrive when the server is busy. This socket
+ * lets it go on at once while little is unsent; past SEND_AHEAD_BYTES it waits as before, so a client
+ * that stops reading still holds up its subscriptions (and is dropped by its budget or the sweep).
+ */
+export class SendAheadSocket extends WebSocket {
+  override send(data: Parameters<WebSocket['send']>[0], ...rest: unknown[]): void {
+    const done = rest.find((arg) => typeof arg === 'function') as ((err?: Error) => void) | undefined;
+    const options = (typeof rest[0] === 'object' ? rest[0] : {}) as Parameters<WebSocket['send']>[1];
+    if (!done || this.bufferedAmount >= SEND_AHEAD_BYTES) {
+      super.send(data, options, done);
+      return;
+    }
+    // A failed write closes the socket, and graphql-ws ends its subscriptions then.
+    super.send(data, options, () => undefined);
+    done();
+  }
+}
 
 /**
  * Every authenticated socket by API key: caps sockets per key and subscriptions per socket and per

@@ -23,7 +23,7 @@ import { type LimitsConfig } from '../config/config';
 import { type OperationGuard } from '../graphql/operation-guard';
 import { subscribeShared } from '../graphql/event-scope';
 import { type EventBus, type QueueBudget } from '../adapters/event-bus/event-bus.port';
-import { type ConnectionParams, type Socket, SocketRegistry, type SocketState } from './socket-registry';
+import { type ConnectionParams, SendAheadSocket, type Socket, SocketRegistry, type SocketState } from './socket-registry';
 import { bearerSecret, type ContextDeps, createContext, identify } from './context-factory';
 
 const SUBSCRIPTIONS_PATH = '/graphql';
@@ -57,7 +57,7 @@ const sharedKeys = new WeakMap<object, string>();
 
 /** graphql-ws (protocol graphql-transport-ws) on the HTTP server's port and path. */
 export function attachSubscriptions(server: Server, deps: SubscriptionDeps): SubscriptionServer {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes, WebSocket: SendAheadSocket });
   const sockets = new SocketRegistry(deps.limits, deps.services, deps.log);
   const graphqlWs = useServer<ConnectionParams, SocketState>(
     {

@@ -67,12 +67,16 @@ export function queuedEvents<T extends object>(
   const buffer = new BudgetBuffer<T>(budget);
   return new Repeater<T>(async (push, stop) => {
     ends.add(stop);
+    let over = false;
     const unlisten = listen((event) => {
+      // The listener goes a turn after stop: nothing reaches an ended subscription.
+      if (over) return;
       const bytes = sizeOf(event);
       if (!buffer.wouldExceed(bytes)) {
         buffer.incoming = bytes;
         return void push(event);
       }
+      over = true;
       stop();
       budget!.exceeded();
     });
