@@ -142,26 +142,8 @@ export class ModelHealthService {
         return raised;
       });
       if (raised.count) {
-        this.deps.log.warn(
-          {
-            deviceType,
-            precision: health.qa.precision,
-            recall: health.qa.recall,
-            samples: health.qa.samples,
-            floor: health.settings.floor,
-            modelVersionIds: health.modelVersionIds,
-          },
-          'model drift: agreement with reviewers on QA samples fell below MODEL_HEALTH_FLOOR',
-        );
-        await this.deps.events.publish('MODEL_DRIFT', {
-          deviceType,
-          modelVersionIds: health.modelVersionIds,
-          precision: health.qa.precision,
-          recall: health.qa.recall,
-          samples: health.qa.samples,
-          floor: health.settings.floor,
-          at: new Date().toISOString(),
-        });
+        this.deps.log.warn(drift, 'model drift: agreement with reviewers on QA samples fell below MODEL_HEALTH_FLOOR');
+        await this.deps.events.publish('MODEL_DRIFT', { ...drift, at: new Date().toISOString() });
         return { ...health, drifting: true };
       }
     } else if (health.drifting && health.qa.samples >= health.settings.minSamples) {
