@@ -13,6 +13,7 @@ export const webhooksEnv = z.object({
   WEBHOOK_CONCURRENCY_PER_ENDPOINT: int(1, 1000).default(16),
   WEBHOOK_POLL_MS: int(10, 60_000).default(200),
   WEBHOOK_ENDPOINTS_PER_KEY: int(1, 1000).default(50),
+  WEBHOOK_RETENTION_DAYS: int(1, 3650).default(30),
 });
 
 export type WebhooksEnv = z.infer<typeof webhooksEnv>;
@@ -33,6 +34,8 @@ export interface WebhooksConfig {
   concurrencyPerEndpoint: number;
   pollMs: number;
   endpointsPerKey: number;
+  /** Events older than this, with no delivery still PENDING, are deleted with their delivery log. */
+  retentionDays: number;
 }
 
 export const webhooksConfig = (e: WebhooksEnv): WebhooksConfig => ({
@@ -46,4 +49,5 @@ export const webhooksConfig = (e: WebhooksEnv): WebhooksConfig => ({
   concurrencyPerEndpoint: Math.min(e.WEBHOOK_CONCURRENCY_PER_ENDPOINT, e.WEBHOOK_CONCURRENCY),
   pollMs: e.WEBHOOK_POLL_MS,
   endpointsPerKey: e.WEBHOOK_ENDPOINTS_PER_KEY,
+  retentionDays: e.WEBHOOK_RETENTION_DAYS,
 });

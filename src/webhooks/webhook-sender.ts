@@ -32,6 +32,8 @@ const FLUSH_MS = 25;
 const FLUSH_AT = 500;
 const CLAIM_AT_MOST = 500;
 const ENDPOINTS_REFRESH_MS = 2000;
+const PRUNE_EVERY_MS = 3_600_000;
+const PRUNE_BATCH = 5000;
 
 /** Retry n waits between half and all of min(cap, base × 2^(n-1)): spread out, never bunched at zero. */
 export function retryDelayMs(attempts: number, config: Pick<WebhooksConfig, 'retryBaseMs' | 'retryCapMs'>, random = Math.random): number {
@@ -62,6 +64,7 @@ export class WebhookSender {
   private hosts: { at: number; allowPrivate: Map<string, boolean> } | null = null;
   private endpoints: { at: number; ids: string[] } | null = null;
   private readonly keys = new Map<string, Buffer>();
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: { prisma: PrismaClient; transport: WebhookTransport; config: WebhooksConfig; log: Logger }) {}
 
@@ -69,7 +72,30 @@ export class WebhookSender {
     if (!this.stopped) return this;
     this.stopped = false;
     this.loop = this.run().catch((err) => this.deps.log.error({ err }, 'the webhook sender stopped'));
+    const prune = () =>
+      void this.prune().catch((err) => this.deps.log.warn({ err: (err as Error).message }, 'could not prune old webhook events'));
+    this.pruneTimer = setInterval(prune, PRUNE_EVERY_MS).unref();
+    prune();
     return this;
+  }
+
+  /**
+   * Deletes events older than WEBHOOK_RETENTION_DAYS with no delivery still PENDING, and their delivery
+   * log with them, a batch at a time so no statement holds many rows. Returns how many events went.
+   */
+  async prune(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.deps.config.retentionDays * 86_400_000);
+    let total = 0;
+    for (;;) {
+      const deleted = await this.deps.prisma.$executeRaw`
+        DELETE FROM webhook_events WHERE id IN (
+          SELECT ev.id FROM webhook_events ev
+          WHERE ev.created_at < ${cutoff}
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.status = 'PENDING')
+          LIMIT ${PRUNE_BATCH})`;
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
   }
 
   /** An endpoint changed or something may be due now: look again at once. */
@@ -85,6 +111,7 @@ export class WebhookSender {
   /** Stops taking work, lets the deliveries in flight finish and writes their outcomes. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.wakeUp();
     await this.loop;
     // What was claimed but not started keeps its lease; another process sends it once the lease runs out.

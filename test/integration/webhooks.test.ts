@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -367,5 +368,27 @@ describe('webhook delivery', () => {
     });
     expect(live.endpoint.enabled).toBe(true);
     expect(count).toBe(0);
+  });
+
+  it('prunes events older than WEBHOOK_RETENTION_DAYS once no delivery of theirs is pending, with their log', async () => {
+    const { endpoint: ep } = await endpoint(['MODEL_DRIFT'], `${receiver.url}/retention`);
+    const endpointId = Buffer.from(ep.id, 'base64url').toString('utf8').split(':')[1];
+    const prisma = t.app.db.prisma;
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    const make = async (createdAt: Date, status: 'DELIVERED' | 'FAILED' | 'PENDING') => {
+      const event = await prisma.webhookEvent.create({ data: { id: crypto.randomUUID(), type: 'MODEL_DRIFT', payload: {}, createdAt } });
+      // A pending one is not due for a day, so the sender leaves it alone during the test.
+      const due = new Date(Date.now() + 86_400_000);
+      await prisma.webhookDelivery.create({ data: { id: crypto.randomUUID(), endpointId, eventId: event.id, status, nextAttemptAt: due } });
+      return event.id;
+    };
+    const oldDelivered = await make(old, 'DELIVERED');
+    const oldFailed = await make(old, 'FAILED');
+    const oldPending = await make(old, 'PENDING');
+    const recent = await make(new Date(), 'DELIVERED');
+    expect(await t.app.services.webhookSender.prune()).toBeGreaterThanOrEqual(2);
+    const left = await prisma.webhookEvent.findMany({ where: { id: { in: [oldDelivered, oldFailed, oldPending, recent] } } });
+    expect(left.map((e) => e.id).sort()).toEqual([oldPending, recent].sort());
+    expect(await prisma.webhookDelivery.count({ where: { eventId: { in: [oldDelivered, oldFailed] } } })).toBe(0);
   });
 });
