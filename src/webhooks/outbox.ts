@@ -10,6 +10,7 @@ import {
 } from '../generated/prisma/client';
 import { WebhookEventType } from '../generated/prisma/enums';
 import { toGlobalId, toPlainId } from '../common/global-id';
+import { type ModelDriftEvent } from '../adapters/event-bus/event-bus.port';
 
 export { WebhookEventType };
 
@@ -123,14 +124,7 @@ export const modelDeployedEvent = (deployment: ModelDeployment, version: ModelVe
   },
 });
 
-export const modelDriftEvent = (drift: {
-  deviceType: string;
-  modelVersionIds: string[];
-  precision: number | null;
-  recall: number | null;
-  samples: number;
-  floor: number;
-}): WebhookEventInput => ({
+export const modelDriftEvent = (drift: Omit<ModelDriftEvent, 'at'>): WebhookEventInput => ({
   type: WebhookEventType.MODEL_DRIFT,
   data: { ...drift, modelVersionIds: drift.modelVersionIds.map((id) => toGlobalId('ModelVersion', id)) },
 });

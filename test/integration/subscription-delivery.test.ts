@@ -1,10 +1,9 @@
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { type ModelDriftEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { Role } from '../../src/auth/roles';
 import { SubscriptionResolver } from '../../src/events/subscription.resolver';
 import { startTestApp, type TestApp } from '../support/app';
-import { type Closed, connect, eventually, Feed, untilLive } from '../support/subscriptions';
+import { type Closed, connect, drift, eventually, Feed, untilLive } from '../support/subscriptions';
 
 const DRIFT = 'subscription { modelDrift { deviceType samples } }';
 const BUFFER_BYTES = 1024 * 1024;
@@ -15,15 +14,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const drift = (samples: number, deviceType = 'pole'): ModelDriftEvent => ({
-  deviceType,
-  modelVersionIds: [],
-  precision: 0.5,
-  recall: 0.5,
-  samples,
-  floor: 0.9,
-  at: new Date().toISOString(),
-});
 const publishDrift = () => t.app.events.publish('MODEL_DRIFT', drift(-1));
 const samples = (feed: Feed) => feed.values<{ samples: number }>('modelDrift').map((d) => d.samples);
 // Probes (samples -1) for other feeds may still arrive: only the events a test publishes count.

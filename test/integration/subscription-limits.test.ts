@@ -1,8 +1,7 @@
 import WebSocket from 'ws';
-import { type ModelDriftEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { Role } from '../../src/auth/roles';
 import { ADMIN_SECRET, startTestApp, type TestApp } from '../support/app';
-import { connect, eventually, Feed, untilLive } from '../support/subscriptions';
+import { connect, eventually, Feed, untilLive, drift } from '../support/subscriptions';
 
 const DRIFT = 'subscription { modelDrift { deviceType samples } }';
 const ANOMALIES = 'subscription { anomalyDetected { id type device { id name } } }';
@@ -13,15 +12,6 @@ beforeAll(async () => {
 });
 afterAll(() => t.stop());
 
-const drift = (samples: number, deviceType = 'pole'): ModelDriftEvent => ({
-  deviceType,
-  modelVersionIds: [],
-  precision: 0.5,
-  recall: 0.5,
-  samples,
-  floor: 0.9,
-  at: new Date().toISOString(),
-});
 const publishDrift = () => t.app.events.publish('MODEL_DRIFT', drift(1));
 
 describe('subscription caps', () => {

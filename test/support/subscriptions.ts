@@ -1,5 +1,6 @@
 import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import { type ModelDriftEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { type App } from '../../src/app/app';
 
 export interface Closed {
@@ -87,3 +88,14 @@ export async function untilLive(feed: Feed, probe: () => Promise<void>): Promise
   }
   feed.results.splice(1);
 }
+
+/** A MODEL_DRIFT event: the cheapest topic to publish straight onto the bus in subscription tests. */
+export const drift = (samples: number, deviceType = 'pole'): ModelDriftEvent => ({
+  deviceType,
+  modelVersionIds: [],
+  precision: 0.5,
+  recall: 0.5,
+  samples,
+  floor: 0.9,
+  at: new Date().toISOString(),
+});
