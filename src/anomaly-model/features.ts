@@ -1,4 +1,4 @@
-import type * as tfType from '@tensorflow/tfjs';
+import type * as tfType from '@tensorflow/tfjs-core';
 import { type Backbone, type FeatureMap } from '../adapters/backbone/backbone.port';
 import { tfjsWasm } from '../common/tfjs-wasm';
 import { loadModelImage } from './image-io';
@@ -109,9 +109,9 @@ export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: numbe
       const t = tf.tensor3d(m.data, [m.height, m.width, m.channels]);
       return m.width === cols && m.height === rows ? t : tf.image.resizeNearestNeighbor(t, [rows, cols]);
     });
-    const stacked = tf.concat(grids, 2).expandDims(0) as tfType.Tensor4D;
+    const stacked = tf.expandDims(tf.concat(grids, 2), 0) as tfType.Tensor4D;
     const smoothed = tf.avgPool(stacked, 3, 1, 'same');
-    return smoothed.reshape([rows * cols, smoothed.shape[3]]) as tfType.Tensor2D;
+    return tf.reshape(smoothed, [rows * cols, smoothed.shape[3]]) as tfType.Tensor2D;
   });
   const starts = maps.map((_, i) => maps.slice(0, i).reduce((sum, m) => sum + m.channels, 0));
   const taps = maps.map((m, i) => ({ tap: m.tap, start: starts[i], count: m.channels }));
@@ -158,7 +158,7 @@ export async function fitProjection(
   const { mean, scale } = tf.tidy(() => {
     const all = tf.concat(samples, 0);
     const m = tf.moments(all, 0);
-    return { mean: m.mean, scale: m.variance.sqrt().add(1e-3) };
+    return { mean: m.mean, scale: tf.add(tf.sqrt(m.variance), 1e-3) };
   });
   const selected = select?.length ?? samples[0].shape[1];
   const p = {
@@ -188,7 +188,7 @@ export async function standardisedRows(raw: RawFeatures, projection: Projection,
   if (!cells.length) return [];
   const tf = await tfjsWasm();
   const t = tf.tidy(() =>
-    tf.gather(raw.aggregated, tf.tensor1d(cells, 'int32')).sub(tf.tensor1d(projection.mean)).div(tf.tensor1d(projection.scale)),
+    tf.div(tf.sub(tf.gather(raw.aggregated, tf.tensor1d(cells, 'int32')), tf.tensor1d(projection.mean)), tf.tensor1d(projection.scale)),
   );
   const data = (await t.data()) as Float32Array;
   t.dispose();
@@ -209,20 +209,17 @@ export async function project(
   const p = await foldedProjection(projection);
   const out = tf.tidy(() =>
     p.identity
-      ? tf.gather(raw.aggregated, p.identity.columns, 1).mul(p.identity.scale).add(p.offset)
-      : raw.aggregated.matMul(p.matrix).add(p.offset),
+      ? tf.add(tf.mul(tf.gather(raw.aggregated, p.identity.columns, 1), p.identity.scale), p.offset)
+      : tf.add(tf.matMul(raw.aggregated, p.matrix), p.offset),
   );
   const coarse = tf.tidy(() =>
-    tf.avgPool(out.reshape([1, raw.rows, raw.cols, projection.dim]) as tfType.Tensor4D, MEMORY_POOL, MEMORY_POOL, 'same'),
+    tf.avgPool(tf.reshape(out, [1, raw.rows, raw.cols, projection.dim]) as tfType.Tensor4D, MEMORY_POOL, MEMORY_POOL, 'same'),
   );
   const logits = head
     ? tf.tidy(() => {
-        const w = tf.tensor1d(head.weights).div(tf.tensor1d(projection.scale));
-        const b = head.bias - tf.sum(w.mul(tf.tensor1d(projection.mean))).dataSync()[0];
-        return raw.aggregated
-          .matMul(w.reshape([raw.channels, 1]))
-          .reshape([-1])
-          .add(b);
+        const w = tf.div(tf.tensor1d(head.weights), tf.tensor1d(projection.scale));
+        const b = head.bias - tf.sum(tf.mul(w, tf.tensor1d(projection.mean))).dataSync()[0];
+        return tf.add(tf.reshape(tf.matMul(raw.aggregated, tf.reshape(w, [raw.channels, 1])), [-1]), b);
       })
     : null;
   const patches = (await out.data()) as Float32Array;
@@ -273,7 +270,7 @@ export async function nearestDistances(
     norms[i] = n;
   }
   const bankTensor = exclude ? tf.tensor2d(transposedBank(bank, dim, exclude), [dim + 1, m]) : cachedBank(tf, bank, dim);
-  const t = tf.tidy(() => tf.matMul(tf.tensor2d(augmentedQueries, [q, dim + 1]), bankTensor).min(1));
+  const t = tf.tidy(() => tf.min(tf.matMul(tf.tensor2d(augmentedQueries, [q, dim + 1]), bankTensor), 1));
   if (exclude) bankTensor.dispose();
   const nearest = (await t.data()) as Float32Array;
   t.dispose();

@@ -25,7 +25,7 @@ export async function fitLogisticWasm(
     augmented[i * (dim + 1) + dim] = 1;
   }
   const x = tf.tensor2d(augmented, [n, dim + 1]);
-  const xt = x.transpose();
+  const xt = tf.transpose(x);
   const y = tf.tensor2d(Float32Array.from(labels), [n, 1]);
   const weight = tf.tensor2d(
     Float32Array.from(labels, (l) => (l ? wPos : wNeg)),
@@ -40,20 +40,15 @@ export async function fitLogisticWasm(
   let v = tf.zerosLike(w);
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const next = tf.tidy(() => {
-      const err = tf.sigmoid(x.matMul(w)).sub(y).mul(weight);
-      const g = xt.matMul(err).div(n).add(w.mul(l2Mask));
-      const m2 = m.mul(0.9).add(g.mul(0.1));
-      const v2 = v.mul(0.999).add(g.square().mul(0.001));
-      const step = m2
-        .div(1 - 0.9 ** epoch)
-        .div(
-          v2
-            .div(1 - 0.999 ** epoch)
-            .sqrt()
-            .add(1e-8),
-        )
-        .mul(learningRate);
-      return [w.sub(step), m2, v2];
+      // Adam: the gradient of the weighted log loss with L2, its moments, the bias-corrected step.
+      const err = tf.mul(tf.sub(tf.sigmoid(tf.matMul(x, w)), y), weight);
+      const g = tf.add(tf.div(tf.matMul(xt, err), n), tf.mul(w, l2Mask));
+      const m2 = tf.add(tf.mul(m, 0.9), tf.mul(g, 0.1));
+      const v2 = tf.add(tf.mul(v, 0.999), tf.mul(tf.square(g), 0.001));
+      const mHat = tf.div(m2, 1 - 0.9 ** epoch);
+      const vHat = tf.div(v2, 1 - 0.999 ** epoch);
+      const step = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), 1e-8)), learningRate);
+      return [tf.sub(w, step), m2, v2];
     });
     tf.dispose([w, m, v]);
     [w, m, v] = next as [typeof w, typeof m, typeof v];

@@ -1,4 +1,4 @@
-import PDFDocument from 'pdfkit';
+import type PDFDocumentClass from 'pdfkit';
 import { type Box } from '../common/box';
 import { type GeoPoint, locatorFrame, metresText } from './locator';
 
@@ -16,6 +16,9 @@ export const COLOURS = {
   severity: { LOW: '#4b5563', MEDIUM: '#a16207', HIGH: '#c2410c', CRITICAL: '#b91c1c' } as Record<string, string>,
 };
 const MARGIN = 48;
+
+// pdfkit and its fonts take about 24 MB once loaded; most servers never render a report, so it loads with the first one.
+const pdfDocument = (): typeof PDFDocumentClass => require('pdfkit');
 const FOOTER = 28;
 
 // The standard PDF fonts cover Windows-1252 only; anything else is spelled out or replaced, never dropped silently.
@@ -44,6 +47,7 @@ export class PdfWriter {
   readonly width: number;
 
   constructor(title: string) {
+    const PDFDocument = pdfDocument();
     this.doc = new PDFDocument({
       size: 'A4',
       margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER },

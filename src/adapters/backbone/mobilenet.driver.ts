@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import type { io } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { tfjsWasm } from '../../common/tfjs-wasm';
 import {
   type Backbone,
@@ -31,6 +32,8 @@ const nsfwjsRoot = () => path.resolve(path.dirname(require.resolve('nsfwjs')), '
 function umd(file: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const value = require(file) as unknown;
+  // Decoded once: the module cache would otherwise keep the base64 text (3.4 MB for the weights) for the life of the process.
+  delete require.cache[require.resolve(file)];
   return typeof value === 'object' && value && 'default' in value ? (value as { default: unknown }).default : value;
 }
 
@@ -73,14 +76,14 @@ function truncatedTopology(topology: Record<string, any>, taps: string[]): objec
 export async function openMobilenetBackbone(options: MobilenetOptions = {}): Promise<Backbone> {
   const dir = options.modelDir ?? path.join(nsfwjsRoot(), 'dist/models/mobilenet_v2');
   const tf = await tfjsWasm(options.threads ?? 1);
-  let model: tf.LayersModel;
+  let model: LayersModel;
   let identity: BackboneIdentity;
   try {
     const json = umd(path.join(dir, 'model.min.js'));
     const doc = (typeof json === 'string' ? JSON.parse(json) : json) as {
       // biome-ignore lint/suspicious/noExplicitAny: a Keras model JSON.
       modelTopology: Record<string, any>;
-      weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+      weightsManifest: { weights: io.WeightsManifestEntry[] }[];
     };
     const shards = (await fs.readdir(dir)).filter((f) => /^group\d+-shard\d+of\d+\.min\.js$/.test(f)).sort();
     if (!shards.length) throw new BackboneError(`${dir} has no weight shards`);
