@@ -19,6 +19,7 @@ import { startApp } from '../src/app/app';
 import { loadConfig } from '../src/config/config';
 import { readDatasetFolder, stratifiedSplit, type DatasetItem } from '../src/anomaly-model/dataset';
 import { seededRandom, shuffle } from '../src/anomaly-model/numeric';
+import { writeFolder } from './dataset-folder';
 import { GraphQLClient, GraphQLRequestError } from './graphql-client';
 import { renderLoopSvg, svgToPng } from './loop-plot';
 import { repoRelative } from './repo-paths';
@@ -143,7 +144,6 @@ function datasetName(folder: string): string {
 const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 const seconds = (since: number) => (performance.now() - since) / 1000;
-const maskPathOf = (root: string, item: DatasetItem) => path.join(root, item.id.replace(/\.[^.]+$/, '.mask.png'));
 
 /** One box per 8-connected white blob of the mask (largest first, at most `max`); empty when the mask is blank. */
 async function maskBoxes(mask: Buffer, max = 20): Promise<Box[]> {
@@ -291,17 +291,6 @@ async function planDataset(opts: Options): Promise<Plan> {
   );
   console.log(`  batch ${opts.batch}, retrain every ${opts.retrainEvery} labels, at most ${opts.maxLabels} labels, seed ${opts.seed}`);
   return { name, deviceType, datasetRoot: dataset.root, testItems, seedItems, pool, anomalyTypes, counts };
-}
-
-/** Step 2: items (and their masks) copied into `dir` in the dataset-folder layout, for importDataset. */
-function writeFolder(datasetRoot: string, dir: string, items: DatasetItem[]): string {
-  for (const item of items) {
-    const target = path.join(dir, item.id);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.copyFileSync(path.join(datasetRoot, item.id), target);
-    if (item.loadMask) fs.copyFileSync(maskPathOf(datasetRoot, item), target.replace(/\.[^.]+$/, '.mask.png'));
-  }
-  return dir;
 }
 
 function loopConfig(root: string, anomalyTypes: string[]): Config {

@@ -150,6 +150,9 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       lookoutDatasets: createLookoutDatasets(config, options.reviewClients),
       storedModels,
       backbone,
+      // A thread opens its own store from the settings: a client a test injected could not follow it there.
+      trainingThread:
+        config.models.trainingThread && !options.s3Client ? { objectStore: config.objectStore, backbone: config.detectors.backbone } : null,
       externalModels: externalModels(config, options.trainerClients),
       webhookTransport,
     },

@@ -22,6 +22,7 @@ import { ReviewLifecycle } from '../reviews/review-lifecycle.service';
 import { type StoredModels } from '../models/model-artifacts';
 import { type BackboneProvider } from '../adapters/backbone/backbone.factory';
 import { ModelTrainingService, ModelVersionQueries } from '../models/training.service';
+import { type TrainingThreadSettings } from '../models/training.types';
 import { DatasetImportService } from '../datasets/dataset-import.service';
 import { ModelDeploymentService } from '../models/deployment.service';
 import { ModelHealthService } from '../models/model-health.service';
@@ -89,6 +90,8 @@ export interface WorkflowDeps {
   storedModels: StoredModels;
   /** The pretrained network the built-in model's features come from, opened on first use. */
   backbone: BackboneProvider;
+  /** Where the built-in model trains and is measured off the API's thread; null: on it (MODEL_TRAINING_THREAD=false, or injected clients). */
+  trainingThread: TrainingThreadSettings | null;
   /** POSTs signed webhooks to receivers. */
   webhookTransport: WebhookTransport;
   /** Lookout for Vision or SageMaker training and deployment, when the inspect detector is one. */
@@ -180,6 +183,7 @@ function modelServices({ prisma, config, uploadDeps, workflow }: Wiring, dataset
     store: uploadDeps.store,
     models: workflow.storedModels,
     backbone: workflow.backbone,
+    trainingThread: workflow.trainingThread,
     datasets,
     objectUri: objectUri(config.objectStore),
     external: cloud && 'trainer' in cloud ? cloud.trainer : null,

@@ -34,6 +34,7 @@ export const modelsEnv = z.object({
     .max(1, { message: 'expected a number from 0 to 1' })
     .default(0.8),
   MODEL_TRAINING_POLL_SECONDS: int(1, 3600).default(60),
+  MODEL_TRAINING_THREAD: bool.default(true),
   SFN_TRAIN_MODEL_ARN: stateMachineArn.optional(),
   LOOKOUT_MIN_INFERENCE_UNITS: int(1, 100).default(1),
   LOOKOUT_MAX_INFERENCE_UNITS: int(1, 100).optional(),
@@ -87,6 +88,8 @@ export interface ModelsConfig {
   health: { window: number; minSamples: number; floor: number };
   /** Seconds between status checks of a training running in AWS. */
   pollSeconds: number;
+  /** The built-in model trains and is measured on a worker thread, so the API keeps answering meanwhile. */
+  trainingThread: boolean;
   lookout: { minInferenceUnits: number; maxInferenceUnits: number | null; outputS3Uri: string | null };
   /** SageMaker training; null until SAGEMAKER_TRAINING_IMAGE, SAGEMAKER_ROLE_ARN and SAGEMAKER_OUTPUT_S3_URI are set. */
   sagemaker: {
@@ -113,6 +116,7 @@ export function modelsConfig(e: ModelsEnv): ModelsConfig {
     },
     health: { window: e.MODEL_HEALTH_WINDOW, minSamples: e.MODEL_HEALTH_MIN_SAMPLES, floor: e.MODEL_HEALTH_FLOOR },
     pollSeconds: e.MODEL_TRAINING_POLL_SECONDS,
+    trainingThread: e.MODEL_TRAINING_THREAD,
     lookout: {
       minInferenceUnits: e.LOOKOUT_MIN_INFERENCE_UNITS,
       maxInferenceUnits: e.LOOKOUT_MAX_INFERENCE_UNITS ?? null,

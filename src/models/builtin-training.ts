@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { type ModelVersion } from '../generated/prisma/client';
 import { badInput } from '../common/errors';
+import { type ModelArtifact } from '../anomaly-model/artifact';
 import { train } from '../anomaly-model/detector';
 import { evaluateOn } from './evaluation';
 import { fromDbProfile } from './profile';
+import { runOnTrainingThread } from './training-thread';
 import { readSnapshot, snapshotItem } from './training-snapshot';
 import { type StoredMetrics, type TrainedOn, type TrainingDeps } from './training.types';
 
@@ -32,23 +34,23 @@ export function checkBuiltinParams(params: Record<string, unknown>): Record<stri
 /** StartTraining for the built-in model: trains on the TRAIN entries and stores the artifact on the version. */
 export async function trainBuiltin(deps: TrainingDeps, version: ModelVersion, trainedOn: TrainedOn): Promise<void> {
   const entries = await readSnapshot(deps.store, trainedOn);
-  const items = entries.filter((e) => e.split === 'TRAIN').map((e) => snapshotItem(deps.store, e));
+  const trainEntries = entries.filter((e) => e.split === 'TRAIN');
   const params = version.params as { seed?: number };
   const started = Date.now();
   let lastLog = 0;
-  const artifact = await train(
-    await deps.backbone.get(),
-    { items },
-    {
-      profile: fromDbProfile(version.profile),
-      seed: params.seed,
-      onProgress: (phase, done, total) => {
-        if (Date.now() - lastLog < 5000 && done !== total) return;
-        lastLog = Date.now();
-        deps.log.info({ modelVersionId: version.id, phase, done, total }, 'training');
-      },
-    },
-  );
+  const profile = fromDbProfile(version.profile);
+  const onProgress = (phase: string, done: number, total: number) => {
+    if (Date.now() - lastLog < 5000 && done !== total) return;
+    lastLog = Date.now();
+    deps.log.info({ modelVersionId: version.id, phase, done, total }, 'training');
+  };
+  const artifact = deps.trainingThread
+    ? await runOnTrainingThread(deps.trainingThread, { job: 'train', entries: trainEntries, profile, seed: params.seed }, onProgress)
+    : await train(
+        await deps.backbone.get(),
+        { items: trainEntries.map((e) => snapshotItem(deps.store, e)) },
+        { profile, seed: params.seed, onProgress },
+      );
   const stored = await deps.models.put(version.deviceType, artifact);
   await deps.prisma.modelVersion.update({
     where: { id: version.id },
@@ -72,9 +74,17 @@ export async function evaluateBuiltin(
   version: ModelVersion & { artifactKey: string },
   trainedOn: TrainedOn,
 ): Promise<StoredMetrics> {
-  const test = (await readSnapshot(deps.store, trainedOn)).filter((e) => e.split === 'TEST').map((e) => snapshotItem(deps.store, e));
-  const backbone = await deps.backbone.get();
-  const metrics = await evaluateOn(backbone, await deps.models.read(version.artifactKey), test, trainedOn.splitHash);
+  const test = (await readSnapshot(deps.store, trainedOn)).filter((e) => e.split === 'TEST');
+  const measure = async (artifact: ModelArtifact) =>
+    deps.trainingThread
+      ? runOnTrainingThread(deps.trainingThread, { job: 'evaluate', artifact, entries: test, splitHash: trainedOn.splitHash })
+      : evaluateOn(
+          await deps.backbone.get(),
+          artifact,
+          test.map((e) => snapshotItem(deps.store, e)),
+          trainedOn.splitHash,
+        );
+  const metrics = await measure(await deps.models.read(version.artifactKey));
   const active = await deps.prisma.activeModel.findUnique({
     where: { deviceType_profile: { deviceType: version.deviceType, profile: version.profile } },
     include: { model: true },
@@ -84,7 +94,7 @@ export async function evaluateBuiltin(
     baseline = {
       modelVersionId: active.model.id,
       version: active.model.version,
-      metrics: await evaluateOn(backbone, await deps.models.read(active.model.artifactKey), test, trainedOn.splitHash),
+      metrics: await measure(await deps.models.read(active.model.artifactKey)),
     };
   }
   return { ...metrics, baseline };

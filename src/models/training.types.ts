@@ -6,6 +6,7 @@ import { type DatasetService } from '../datasets/dataset.service';
 import { type ExternalTrainer } from '../adapters/model-trainer/model-trainer.port';
 import { type ModelMetrics } from './evaluation';
 import { type StoredModels } from './model-artifacts';
+import { type BackboneConfig, type Config } from '../config/config';
 
 /** One entry of the dataset as it was when a training began: what it trained and was tested on. */
 export interface SnapshotEntry {
@@ -46,12 +47,20 @@ export class TrainingFailedError extends Error {
   }
 }
 
+/** What a training thread opens for itself (clients and models cannot cross threads; their settings can). */
+export interface TrainingThreadSettings {
+  objectStore: Config['objectStore'];
+  backbone: BackboneConfig;
+}
+
 export interface TrainingDeps {
   prisma: PrismaClient;
   store: ObjectStore;
   models: StoredModels;
   /** The features the built-in model learns on. */
   backbone: BackboneProvider;
+  /** Set: the built-in model trains and is measured on a worker thread opened with these settings. */
+  trainingThread?: TrainingThreadSettings | null;
   datasets: DatasetService;
   objectUri: (key: string) => string;
   /** Lookout for Vision or SageMaker when the inspect detector is one; null: the built-in model. */
