@@ -8,6 +8,7 @@ import { hasFailures, ingestFolder } from '../ingest/ingest';
 import { ProgressReporter, renderSummary } from '../ingest/report';
 import { createLogger } from '../logging/logger';
 import { registerModelCommands } from '../cli/model.commands';
+import { registerDataLakeCommands } from '../cli/datalake.commands';
 import { openBackbone } from '../adapters/backbone/backbone.factory';
 import { main as serve } from '../main';
 
@@ -35,6 +36,11 @@ export function buildCli(): Command {
   registerIngestCommand(program);
 
   registerModelCommands(program, () => openBackbone(config().detectors.backbone));
+
+  registerDataLakeCommands(program, async () => {
+    const { services, close } = await openServices(config(), { log: quietLogger(), eventBus: 'in-process' });
+    return { dataLake: services.dataLake, close };
+  });
 
   const apiKey = program.command('api-key').description('Manage API keys.');
   apiKey

@@ -26,6 +26,7 @@ import { RepairRulesResolver } from '../repairs/repair-rules.resolver';
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from '../webhooks/webhook.resolver';
 import { ExportResolver } from '../exports/export.resolver';
 import { ReportResolver } from '../reports/report.resolver';
+import { DataLakeResolver } from '../datalake/datalake.resolver';
 
 // biome-ignore lint/complexity/noBannedTypes: type-graphql's own type for resolver classes.
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -59,6 +60,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   WebhookDeliveryResolver,
   ExportResolver,
   ReportResolver,
+  DataLakeResolver,
 ];
 
 /** Every query, mutation and subscription must say who may call it; a forgotten @Authorized fails start-up. */

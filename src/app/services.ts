@@ -39,6 +39,7 @@ import { WebhookSender } from '../webhooks/webhook-sender';
 import { type WebhookTransport } from '../adapters/webhook-transport/webhook-transport.port';
 import { ExportService } from '../exports/export.service';
 import { ReportService } from '../reports/report.service';
+import { DataLakeService } from '../datalake/datalake.service';
 
 /** The business logic, shared by resolvers, workflow handlers and the CLI. */
 export interface Services {
@@ -71,6 +72,8 @@ export interface Services {
   webhookSender: WebhookSender;
   exports: ExportService;
   reports: ReportService;
+  /** Incremental Parquet export of inspections, detections, anomalies, defects and review outcomes. */
+  dataLake: DataLakeService;
   events: EventBus;
 }
 
@@ -160,6 +163,7 @@ function fleetServices({ prisma, config, uploadDeps, workflow }: Wiring, track: 
       urlTtlSeconds,
       baseUrl: uploadDeps.baseUrl,
     }),
+    dataLake: new DataLakeService(prisma, uploadDeps.store),
   };
 }
 

@@ -28,3 +28,5 @@ export const PLAN_REPAIRS: Role[] = [Role.ADMIN, Role.OPERATOR];
 export const RATE_ANOMALIES: Role[] = [Role.ADMIN, Role.OPERATOR, Role.REVIEWER];
 /** Register webhook endpoints for the key and read their delivery logs (an ADMIN sees every key's). */
 export const MANAGE_WEBHOOKS: Role[] = [Role.ADMIN, Role.INTEGRATOR];
+/** Write the data lake (Parquet in the object store) from the database. */
+export const EXPORT_DATA_LAKE: Role[] = [Role.ADMIN];

@@ -19,6 +19,7 @@ import { attachSubscriptions } from './subscriptions';
 import { registerUploadRoutes } from './uploads.route';
 import { registerReportRoutes } from './reports.route';
 import { registerExportRoutes } from './exports.route';
+import { registerConsolePage } from '../console/console-page';
 
 export interface HttpDeps {
   config: Config;
@@ -173,6 +174,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   addHealthRoutes(app, deps.readiness);
   if (config.http.graphiql) registerGraphiql(app);
   registerReviewPage(app, { imageOrigins: imageOrigins(config.objectStore) });
+  registerConsolePage(app, log, { imageOrigins: imageOrigins(config.objectStore) });
   registerUploadRoutes(app, services);
   registerReportRoutes(app, services);
   registerExportRoutes(app, services);

@@ -363,6 +363,7 @@ const OPERATIONS: Record<string, { roles: Role[]; call: () => [string, Record<st
     roles: READ_REPAIRS,
     call: () => ['mutation($id: ID!) { createSurveyReport(surveyId: $id) { url } }', { id: fx.finishedSurveyId }],
   },
+  'Mutation.exportDataLake': { roles: [ADMIN], call: () => ['mutation { exportDataLake(tables: [INSPECTIONS], maxRows: 10) { upTo } }'] },
   'Query.webhookHosts': { roles: [ADMIN], call: () => ['{ webhookHosts { host } }'] },
   'Mutation.allowWebhookHost': { roles: [ADMIN], call: () => ['mutation { allowWebhookHost(host: "auth-allowed.example") { host } }'] },
   'Mutation.removeWebhookHost': { roles: [ADMIN], call: () => ['mutation { removeWebhookHost(host: "auth-removed.example") }'] },

@@ -12,6 +12,8 @@ const TYPE_BY_EXTENSION: Record<string, string> = {
   '.webp': 'image/webp',
   '.json': 'application/json',
   '.jsonl': 'application/jsonl',
+  // Data-lake files: a sidecar beside them would be read as data by whoever copies the folder to S3 for Athena.
+  '.parquet': 'application/vnd.apache.parquet',
 };
 const typeOf = (key: string): string | undefined => TYPE_BY_EXTENSION[path.extname(key)];
 

@@ -33,7 +33,8 @@ export class ObjectNotFoundError extends Error {
   }
 }
 
-const KEY = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
+// "=" names Hive-style partition folders (datalake/<table>/dt=2026-12-02/).
+const KEY = /^[a-z0-9][a-z0-9._=-]*(\/[a-z0-9][a-z0-9._=-]*)*$/;
 
 /** Keys are lowercase path segments vigil builds (ids, hashes); anything else is a bug, not input. */
 export function assertValidKey(key: string): void {

@@ -32,11 +32,11 @@ export function resourceName(resource: string | undefined): string | null {
   return RESOURCE.exec(resource ?? '')?.[1] ?? null;
 }
 
-/** Every Task state of a definition, nested Map and Parallel states included, with the handler it names. */
-export function taskStates(definition: AslDefinition): { state: string; handler: string | null }[] {
-  const found: { state: string; handler: string | null }[] = [];
+/** Every Task state of a definition, nested Map and Parallel states included, with the handler it names (null for a service integration). */
+export function taskStates(definition: AslDefinition): { state: string; handler: string | null; resource: string | null }[] {
+  const found: { state: string; handler: string | null; resource: string | null }[] = [];
   for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Task') found.push({ state: name, handler: resourceName(state.Resource) });
+    if (state.Type === 'Task') found.push({ state: name, handler: resourceName(state.Resource), resource: state.Resource ?? null });
     for (const child of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) if (child) found.push(...taskStates(child));
   }
   return found;

@@ -18,6 +18,8 @@ export interface LocalEngineOptions {
   maxRuns: number;
   /** Tests shorten Retry waits (milliseconds for every retrier); null keeps the definitions' own. */
   retryIntervalMs?: number | null;
+  /** Step Functions service integrations by resource ARN (e.g. `arn:aws:states:::sagemaker:createTransformJob.sync`), done here in-process. */
+  integrations?: Record<string, LocalTask>;
 }
 
 const SETTLE_RETRY_MAX_MS = 30_000;
@@ -56,13 +58,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     for (const [name, definition] of Object.entries(definitions) as [WorkflowName, AslDefinition][]) {
       const handlers: Record<string, LocalTask> = {};
       const retries: Record<string, number> = {};
-      for (const { state, handler } of taskStates(definition)) {
-        const task = handler ? tasks[handler] : undefined;
-        if (!task)
-          throw new Error(
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: the ASL placeholder, named literally.
-            `workflows/${name}.asl.json: Task state ${state} names no vigil handler (${handler ?? 'no ${…FunctionArn} resource'})`,
-          );
+      for (const { state, handler, resource } of taskStates(definition)) {
+        const task = handler ? tasks[handler] : resource ? options.integrations?.[resource] : undefined;
+        if (!task) {
+          const what = handler ?? `no \${…FunctionArn} resource nor a known integration: ${resource}`;
+          throw new Error(`workflows/${name}.asl.json: Task state ${state} names no vigil handler (${what})`);
+        }
         handlers[state] = task;
         if (options.retryIntervalMs != null) retries[state] = options.retryIntervalMs;
       }
@@ -73,6 +74,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       });
       this.machines.set(name, { machine, handlers, retries });
     }
+  }
+
+  /** True once close() was called: long waits inside a step (a transform job) stop there. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   async start(request: StartRequest): Promise<{ executionId: string }> {

@@ -1,8 +1,10 @@
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type Logger } from 'pino';
 import { type Config } from '../../config/config';
 import { readDefinition } from './asl-definitions';
 import { LocalWorkflowEngine, type LocalTask } from './local.driver';
+import { CREATE_TRANSFORM_JOB_SYNC, transformJobSync } from './sagemaker-transform';
 import { StepFunctionsEngine } from './step-functions.driver';
 import { type RunReconciler, type WorkflowEngine } from './workflow-engine.port';
 
@@ -10,7 +12,14 @@ export interface EngineOptions {
   sfnClient?: SFNClient;
   /** Local engine: milliseconds between Retry attempts (tests); default: the definitions' own. */
   retryIntervalMs?: number;
+  /** Local engine: the client of `createTransformJob.sync` states (SageMaker Batch Transform). */
+  sageMakerClient?: SageMakerClient;
+  /** Local engine: milliseconds between DescribeTransformJob calls (default 30 s). */
+  transformPollMs?: number;
 }
+
+// A Batch Transform job of a large survey runs for hours; Step Functions would wait up to a year.
+const TRANSFORM_TIMEOUT_MS = 12 * 3600_000;
 
 export interface EngineDeps {
   /** The local engine's Task functions, by resource name; Step Functions calls Lambdas instead. */
@@ -42,12 +51,23 @@ export function createWorkflowEngine(
       deps.log,
     );
   }
-  return new LocalWorkflowEngine(
+  // Building a client opens no connection: a deployment without batch stage 2 pays nothing for it.
+  const sageMaker = options.sageMakerClient ?? new SageMakerClient({ region: config.detectors.region });
+  const closed = () => engine.isClosed;
+  const integrations = {
+    [CREATE_TRANSFORM_JOB_SYNC]: transformJobSync(sageMaker, {
+      pollMs: options.transformPollMs ?? 30_000,
+      timeoutMs: TRANSFORM_TIMEOUT_MS,
+      closed,
+    }),
+  };
+  const engine: LocalWorkflowEngine = new LocalWorkflowEngine(
     // detect-survey's Distributed Map reads its items from S3: only Step Functions runs it.
     { 'detect-inspection': readDefinition('detect-inspection'), 'train-model': readDefinition('train-model') },
     deps.tasks,
-    { maxRuns: workflows.maxRuns, retryIntervalMs: options.retryIntervalMs ?? null },
+    { maxRuns: workflows.maxRuns, retryIntervalMs: options.retryIntervalMs ?? null, integrations },
     deps.reconciler,
     deps.log,
   );
+  return engine;
 }

@@ -1,0 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The infra folder (the one with cdk.json), whether this runs from source (tests) or compiled under infra/build. */
+export const INFRA_DIR = (() => {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'cdk.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no cdk.json above ${__dirname}`);
+  }
+})();
+
+export const REPO_ROOT = path.dirname(INFRA_DIR);
