@@ -2,7 +2,7 @@ import { type Backbone } from '../adapters/backbone/backbone.port';
 import { type ModelArtifact } from '../anomaly-model/artifact';
 import { type DatasetItem } from '../anomaly-model/dataset';
 import { evaluate } from '../anomaly-model/detector';
-import { atFixedRecall } from './fixed-recall';
+import { atFixedRecall, type CurvePoint, curves } from './fixed-recall';
 
 /** A version's figures on one test split; what the deploy gate compares and GraphQL shows. */
 export interface ModelMetrics {
@@ -30,6 +30,9 @@ export interface ModelMetrics {
   atRecall?: number | null;
   precisionAtRecall?: number | null;
   fprAtRecall?: number | null;
+  /** The ROC and precision-recall curves on the split; absent for versions measured before they existed and for cloud services. */
+  roc?: CurvePoint[] | null;
+  pr?: CurvePoint[] | null;
   splitHash: string;
 }
 
@@ -57,6 +60,7 @@ export async function evaluateOn(
     accuracyOutsideBand: report.accuracyOutsideBand,
     confusion: report.confusion,
     ...atFixedRecall(report.images),
+    ...(curves(report.images) ?? { roc: null, pr: null }),
     splitHash,
   };
 }

@@ -43,6 +43,14 @@ export class ConfusionMatrix {
   @Field(() => Int) fn: number;
 }
 
+@ObjectType('CurvePoint', {
+  description: 'A point of a curve: ROC (x false-positive rate, y true-positive rate) or precision-recall (x recall, y precision).',
+})
+export class CurvePointType {
+  @Field(() => Float) x: number;
+  @Field(() => Float) y: number;
+}
+
 @ObjectType('ModelMetrics', { description: 'A version measured on a test split (never on what it trained on).' })
 export class ModelMetricsType {
   @Field({ description: 'Who measured: builtin (vigil) or the cloud service that trained it.' })
@@ -86,6 +94,20 @@ export class ModelMetricsType {
     description: 'The lowest false-positive rate of any threshold reaching atRecall. Null when not measured.',
   })
   fprAtRecall?: number | null;
+
+  @Field(() => [CurvePointType], {
+    nullable: true,
+    description:
+      'The ROC curve on the test split, one point per score threshold (at most 101), from (0, 0) to (1, 1). Null when not measured.',
+  })
+  roc?: CurvePointType[] | null;
+
+  @Field(() => [CurvePointType], {
+    nullable: true,
+    description:
+      'The precision-recall curve on the test split, from the highest threshold down (at most 101 points). Null when not measured.',
+  })
+  pr?: CurvePointType[] | null;
 
   @Field({ description: 'Identifies the test split (its entries and labels): figures compare only on equal hashes.' })
   splitHash: string;

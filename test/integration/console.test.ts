@@ -266,6 +266,8 @@ describe('the console in Chromium', () => {
     expect(await page.textContent(sel('model-version'))).toContain(models[1].version);
     expect(await page.textContent(sel('confusion'))).toMatch(/predicted anomalous/);
     expect(await page.$$(`${sel('roc')} canvas`)).not.toHaveLength(0);
+    // Trained here, so measured with its curves: the chart draws them, not only the operating point.
+    expect(await page.getAttribute(sel('roc'), 'aria-label')).toMatch(/^ROC curve on the test split, AUROC \d\.\d{3}/);
 
     await page.click(sel('nav-costs'));
     await page.waitForSelector(sel('cost-figures'));

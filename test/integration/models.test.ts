@@ -16,7 +16,7 @@ const IMPORT = `mutation($i: ImportDatasetInput!) { importDataset(input: $i) { d
 const TRAIN = `mutation($i: TrainModelInput!) { trainModel(input: $i) { id status trainer trigger deviceType profile } }`;
 const VERSION = `query($id: ID!) { modelVersion(id: $id) {
   id status version error cause trigger requestedBy active
-  metrics { source testCount normal anomalous auroc precision recall f1 reviewBandShare confusion { tp fp tn fn } splitHash }
+  metrics { source testCount normal anomalous auroc precision recall f1 reviewBandShare confusion { tp fp tn fn } splitHash roc { x y } pr { x y } }
   baselineMetrics { f1 recall splitHash }
   thresholds { operating reviewLow reviewHigh }
   trainedOn { entries train { count normal anomalous } test { count normal anomalous } splitHash trainManifestUrl testManifestUrl }
@@ -200,6 +200,14 @@ describe('model lifecycle', () => {
       expect(v.metrics.auroc).toBeGreaterThanOrEqual(0);
       expect(v.metrics.auroc).toBeLessThanOrEqual(1);
       expect(v.metrics.reviewBandShare).toBeGreaterThanOrEqual(0);
+      // The curves: ROC from (0, 0) to (1, 1), its area the AUROC (trapezoids, ties are single steps).
+      const roc: { x: number; y: number }[] = v.metrics.roc;
+      expect(roc[0]).toEqual({ x: 0, y: 0 });
+      expect(roc.at(-1)).toEqual({ x: 1, y: 1 });
+      const area = roc.slice(1).reduce((sum, p, i) => sum + ((p.x - roc[i].x) * (p.y + roc[i].y)) / 2, 0);
+      expect(area).toBeCloseTo(v.metrics.auroc, 2);
+      // At the lowest threshold every image is called anomalous: precision is the anomalies' share, 4 of 12.
+      expect(v.metrics.pr.at(-1)).toEqual({ x: 1, y: 0.3333 });
       expect(v.thresholds.reviewLow).toBeLessThanOrEqual(v.thresholds.reviewHigh);
       expect(v.artifact.bytes).toBeGreaterThan(1000);
       expect(v.artifact.sha256).toMatch(/^[0-9a-f]{64}$/);

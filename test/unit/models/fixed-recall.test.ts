@@ -1,4 +1,4 @@
-import { atFixedRecall, GATE_RECALL } from '../../../src/models/fixed-recall';
+import { atFixedRecall, curves, GATE_RECALL } from '../../../src/models/fixed-recall';
 import { gateFigures } from '../../../src/models/deployment.service';
 
 const images = (anomalous: number[], normal: number[]) => [
@@ -68,5 +68,42 @@ describe('which figures the deploy gate compares', () => {
     expect(gateFigures(figures(), figures({ auroc: null, precisionAtRecall: null }))).toEqual(['recall', 'f1']);
     // Read at different recalls, the precisions are not comparable.
     expect(gateFigures(figures({ atRecall: 0.9 }), figures())).toEqual(['auroc', 'recall', 'f1']);
+  });
+});
+
+describe('ROC and precision-recall curves', () => {
+  it('run from (0, 0) to (1, 1), through (0, 1) when every anomaly outscores every normal image', () => {
+    const c = curves(images([5, 6, 7], [1, 2, 3]))!;
+    expect(c.roc[0]).toEqual({ x: 0, y: 0 });
+    expect(c.roc.at(-1)).toEqual({ x: 1, y: 1 });
+    expect(c.roc).toContainEqual({ x: 0, y: 1 });
+    // Precision stays 1 until the first normal image is counted.
+    expect(c.pr.slice(0, 3).map((p) => p.y)).toEqual([1, 1, 1]);
+    expect(c.pr.at(-1)).toEqual({ x: 1, y: 0.5 });
+  });
+
+  it('put images with equal scores on the same step, whatever their order', () => {
+    const c = curves(images([4, 2], [2, 1]))!;
+    // Threshold 4: one anomaly; threshold 2: the second anomaly and a normal image together.
+    expect(c.roc).toEqual([
+      { x: 0, y: 0 },
+      { x: 0, y: 0.5 },
+      { x: 0.5, y: 1 },
+      { x: 1, y: 1 },
+    ]);
+    expect(c.pr[1]).toEqual({ x: 1, y: 0.6667 });
+  });
+
+  it('keep the first and last points when thinned, and are null when the split lacks a label', () => {
+    const many = images(
+      Array.from({ length: 300 }, (_, i) => 1000 + i),
+      Array.from({ length: 300 }, (_, i) => i),
+    );
+    const c = curves(many, 11)!;
+    expect(c.roc).toHaveLength(11);
+    expect(c.roc[0]).toEqual({ x: 0, y: 0 });
+    expect(c.roc.at(-1)).toEqual({ x: 1, y: 1 });
+    expect(c.roc.every((p, i) => i === 0 || (p.x >= c.roc[i - 1].x && p.y >= c.roc[i - 1].y))).toBe(true);
+    expect(curves(images([1, 2], []))).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { Badge, fmtDate, fmtPct, Loading, Problem, Section, useAction, useData }
 // comes with a deploy attempt), deploy and rollback for ADMIN, agreement with reviewers over time and labels waiting.
 const MODELS = `{ activeModels { deviceType profile drifting model { id version } }
   modelVersions(first: 30) { nodes { id version deviceType profile status active createdAt trainer
-    metrics { auroc f1 precision recall atRecall precisionAtRecall fprAtRecall testCount anomalous normal threshold confusion { tp fp tn fn } }
+    metrics { auroc f1 precision recall atRecall precisionAtRecall fprAtRecall testCount anomalous normal threshold confusion { tp fp tn fn } roc { x y } pr { x y } }
     deployments { createdAt action overridden reason gate { passed reasons } } } } }`;
 const HEALTH = `query($t: String!) { modelHealth(deviceType: $t) { drifting belowFloor labelsWaiting lastTrainedAt settings { floor }
   qa { agreement samples precision recall } }
@@ -41,8 +41,46 @@ function Confusion({ c }: { c: { tp: number; fp: number; tn: number; fn: number 
   );
 }
 
-/** ROC and PR space with the version's operating point(s); the API reports points, not whole curves. */
+type Point = { x: number; y: number };
+
+/** The ROC and precision-recall curves the API measured on the test split, with the chance line. */
+function MeasuredCurves({ m, roc, pr }: { m: any; roc: Point[]; pr: Point[] }) {
+  return (
+    <div class="curves">
+      <Chart
+        label={`ROC curve on the test split, AUROC ${m.auroc?.toFixed(3) ?? 'unknown'}`}
+        x={roc.map((p) => p.x)}
+        ys={[roc.map((p) => p.y), roc.map((p) => p.x)]}
+        series={[
+          { label: 'ROC', stroke: '#0969da' },
+          { label: 'chance', stroke: '#8c959f' },
+        ]}
+        height={200}
+        unit
+        axes={['false-positive rate', 'true-positive rate']}
+        testid="roc"
+      />
+      <Chart
+        label={`Precision-recall curve on the test split; precision ${fmtPct(m.precisionAtRecall)} at recall ${fmtPct(m.atRecall)}`}
+        x={pr.map((p) => p.x)}
+        ys={[pr.map((p) => p.y)]}
+        series={[{ label: 'precision', stroke: '#cf222e' }]}
+        height={200}
+        unit
+        axes={['recall', 'precision']}
+        testid="pr"
+      />
+    </div>
+  );
+}
+
+/** ROC and PR space: the measured curves, or for versions measured before curves were kept, the operating point(s). */
 function Curves({ m }: { m: any }) {
+  if (m.roc?.length && m.pr?.length) return <MeasuredCurves m={m} roc={m.roc} pr={m.pr} />;
+  return <OperatingPoints m={m} />;
+}
+
+function OperatingPoints({ m }: { m: any }) {
   const c = m.confusion;
   const tpr = c ? c.tp / Math.max(1, c.tp + c.fn) : null;
   const fpr = c ? c.fp / Math.max(1, c.fp + c.tn) : null;
