@@ -74,6 +74,10 @@ export function admissionHooks(admission: Admission) {
     onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
       if (await admission.enter()) {
         request.admitted = true;
+        // onResponse needs a finished response and onRequestAbort a body cut short: a client that leaves
+        // after sending its whole request gets neither, but its response's 'close' still comes.
+        if (reply.raw.destroyed) await release(request);
+        else reply.raw.once('close', () => void release(request));
         return;
       }
       return reply

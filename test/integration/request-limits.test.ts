@@ -99,3 +99,48 @@ describe('admission and the execution deadline', () => {
     expect((await post(t, '{ viewer { role } }', operator)).status).toBe(200);
   });
 });
+
+describe('admission when clients leave', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ MAX_CONCURRENT_REQUESTS: '2', MAX_QUEUE_WAIT_MS: '500', API_KEY_CACHE_MS: '60000' });
+  });
+  afterAll(() => t.stop());
+
+  it('gives a slot back when its client leaves after sending the request, before the answer', async () => {
+    const operator = await t.keyFor(Role.OPERATOR);
+    await post(t, '{ viewer { role } }', operator);
+    const held = t.app.db.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe('LOCK TABLE devices IN ACCESS EXCLUSIVE MODE');
+        await new Promise((r) => setTimeout(r, 1500));
+      },
+      { timeout: 15_000 },
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    // Both slots are taken by requests waiting on the held table, whose clients give up (a proxy's timeout, say).
+    const controller = new AbortController();
+    const abandoned = [1, 2].map(() =>
+      fetch(`${t.app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${operator}` },
+        body: JSON.stringify({ query: '{ devices(first: 5) { nodes { id } } }' }),
+        signal: controller.signal,
+      }).then(
+        () => 'answered',
+        () => 'left',
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    controller.abort();
+    expect(await Promise.all(abandoned)).toEqual(['left', 'left']);
+    await held;
+    // Once the abandoned requests have run, their slots serve others again (they used to be kept for good: 503 forever).
+    let probe = await post(t, '{ viewer { role } }', operator);
+    for (const until = Date.now() + 5000; probe.status !== 200 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      probe = await post(t, '{ viewer { role } }', operator);
+    }
+    expect(probe.status).toBe(200);
+  });
+});
