@@ -34,6 +34,15 @@ function detectorEnvironment({ settings, bucket, sagemakerRole }: EnvironmentSou
       env.SAGEMAKER_OUTPUT_S3_URI = `s3://${bucket.bucketName}/${PREFIX.models}sagemaker`;
     }
   }
+  if (settings.batch) {
+    // Stage 2 of every run is the Batch Transform job of that model (answering as the endpoint does): no endpoint is called.
+    Object.assign(env, {
+      INSPECT_DETECTOR: 'sagemaker',
+      INSPECT_MODE: 'batch',
+      SAGEMAKER_BATCH_MODEL_NAME: settings.batch.modelName,
+      SAGEMAKER_BATCH_INSTANCE_TYPE: settings.batch.instanceType,
+    });
+  }
   if (inspect.kind === 'lookout-for-vision') {
     env.LOOKOUT_PROJECT_NAME = inspect.projectName;
     env.LOOKOUT_MODEL_VERSION = inspect.modelVersion;

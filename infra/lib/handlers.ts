@@ -40,6 +40,9 @@ export const STEP_HANDLERS: Record<string, HandlerSpec> = {
   // Every step that judges or finishes a run may start a human loop (QA samples, active learning).
   screenImage: { ...imageWork, read: ['derived', 'models'], calls: ['screen', 'humanLoop'] },
   inspectImage: { ...imageWork, read: ['derived', 'models'], write: ['derived'], calls: ['inspect', 'humanLoop'] },
+  // Batch stage 2: the run's ManifestFile under batch/, then each image's answers read back from the job's output there.
+  prepareBatch: { ...small, read: ['batch'], write: ['batch'] },
+  recordBatchResult: { ...small, timeoutMinutes: 2, read: ['derived', 'batch'], calls: ['humanLoop'] },
   recordAnomalies: { ...small, calls: ['humanLoop'] },
   requestReview: { ...small, calls: ['humanLoop'] },
   finishRun: { ...small, timeoutMinutes: 2, calls: ['humanLoop'] },

@@ -31,9 +31,9 @@ export const ACCEPTED: Accepted[] = [
   },
   {
     rule: new RegExp(
-      `^AwsSolutions-IAM5\\[Resource::${ARN}(training-job|model|endpoint-config|human-task-ui|flow-definition)/vigil-\\*\\]$`,
+      `^AwsSolutions-IAM5\\[Resource::${ARN}(training-job|transform-job|model|endpoint-config|human-task-ui|flow-definition)/vigil-\\*\\]$`,
     ),
-    path: /^(Functions|Api|HumanReview)\//,
+    path: /^(Functions|Api|HumanReview|Workflows)\//,
     reason: 'SageMaker resources vigil creates are named vigil-<id> at run time; the grant covers only that name prefix.',
   },
   {

@@ -14,7 +14,8 @@ export interface IntegrationContext {
 
 const statement = (actions: string[], resources: string[]) => new iam.PolicyStatement({ actions, resources });
 
-const transformJobs = (stack: Stack) => stack.formatArn({ service: 'sagemaker', resource: 'transform-job', resourceName: '*' });
+// vigil names its jobs vigil-<run id>-inspect (src/adapters/detectors/sagemaker-batch.driver.ts).
+const transformJobs = (stack: Stack) => stack.formatArn({ service: 'sagemaker', resource: 'transform-job', resourceName: 'vigil-*' });
 
 // A `.sync` job is followed through a managed EventBridge rule Step Functions creates in the account.
 const syncRule = (stack: Stack, rule: string) =>

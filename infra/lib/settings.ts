@@ -9,7 +9,7 @@ export interface VigilSettings {
     | { kind: 'builtin' }
     | { kind: 'sagemaker'; endpointName: string; training: { trainingImage: string; inferenceImage: string } | null }
     | { kind: 'lookout-for-vision'; projectName: string; modelVersion: string };
-  /** Stage 2 for surveys as a SageMaker Batch Transform job of this model (no endpoint sits idle). */
+  /** Stage 2 of every run as a SageMaker Batch Transform job of this model (INSPECT_MODE=batch: no endpoint sits idle). */
   batch: { modelName: string; instanceType: string } | null;
   humanReview: { kind: 'builtin' } | { kind: 'a2i'; workteamArn: string };
   /** Origins allowed to PUT presigned uploads from a browser. */

@@ -26,6 +26,8 @@ export interface StateMachinesProps {
   /** Values of the other `${Name}` placeholders a workflow may use, and which context values provide the missing ones. */
   substitutions: Record<string, string>;
   substitutionSources: Record<string, string>;
+  /** The workflows to deploy (default: every file); a workflow of an option not chosen is left out. */
+  workflows?: string[];
 }
 
 /** The name a workflow's state machine gets in a stack, so ARNs are known before the machines exist (no dependency cycles). */
@@ -54,7 +56,7 @@ export class StateMachines extends Construct {
 
   constructor(scope: Construct, id: string, props: StateMachinesProps) {
     super(scope, id);
-    const workflows = loadWorkflows(props.workflowsDir);
+    const workflows = loadWorkflows(props.workflowsDir).filter((w) => !props.workflows || props.workflows.includes(w.name));
     if (workflows.length === 0) throw new Error(`no *.asl.json workflow in ${props.workflowsDir}`);
     for (const workflow of workflows) this.machines[workflow.name] = this.machineFor(workflow, props);
   }

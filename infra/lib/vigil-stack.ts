@@ -22,6 +22,9 @@ import { stateMachineArn, StateMachines } from './state-machines';
 import { Storage } from './storage';
 import { acknowledgeFindings } from './nag-acknowledgements';
 
+/** The workflow of stage 2 as a SageMaker Batch Transform job (src/app reads INSPECT_MODE=batch). */
+export const BATCH_WORKFLOW = 'detect-inspection-batch';
+
 export interface VigilStackProps extends StackProps {
   /** Read from CDK context when not given. */
   settings?: VigilSettings;
@@ -44,7 +47,10 @@ export class VigilStack extends Stack {
     this.nameAvailabilityZones(settings.availabilityZones);
     const workflowsDir = props.workflowsDir ?? path.join(REPO_ROOT, 'workflows');
     const bundleDir = props.lambdaBundleDir ?? path.resolve(INFRA_DIR, this.node.tryGetContext('lambdaBundle') ?? 'build/lambda');
-    const workflows = loadWorkflows(workflowsDir).map((w) => w.name);
+    // Batch stage 2's workflow runs only with batchStage2=true: without it, no machine may start transform jobs.
+    const workflows = loadWorkflows(workflowsDir)
+      .map((w) => w.name)
+      .filter((w) => settings.batch || w !== BATCH_WORKFLOW);
 
     const { bucket, accessLogs } = new Storage(this, 'Storage', { corsOrigins: settings.corsOrigins });
     new DataLake(this, 'DataLake', { bucket, prefix: PREFIX.datalake.replace(/\/$/, '') });
@@ -90,6 +96,7 @@ export class VigilStack extends Stack {
       functions: this.functions.byHandler,
       substitutions,
       substitutionSources: { BatchModelName: 'batchStage2=true and batchModelName', BatchInstanceType: 'batchStage2=true' },
+      workflows,
     });
     const machineArns = workflows.map((w) => stateMachineArn(this, w));
     new EventRules(this, 'Events', {

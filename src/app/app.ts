@@ -1,4 +1,5 @@
 import { type S3Client } from '@aws-sdk/client-s3';
+import { type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { type FastifyInstance } from 'fastify';
 import { createObjectStore, type ObjectStoreHandle } from '../adapters/object-store/object-store.factory';
 import { Redis } from 'ioredis';
@@ -54,6 +55,9 @@ export interface AppOptions {
   eventChannelPrefix?: string;
   /** Local engine: milliseconds between Retry attempts instead of the definitions' own (tests). */
   retryIntervalMs?: number;
+  /** Local engine: the SageMaker client of Batch Transform states, and how often it polls (tests). */
+  sageMakerClient?: SageMakerClient;
+  transformPollMs?: number;
   /** SDK clients for A2I and Lookout dataset updates (tests pass mocked ones). */
   reviewClients?: ReviewClients;
   /** SDK clients for Lookout for Vision / SageMaker training and deployment (tests pass mocked ones). */
@@ -209,7 +213,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let engine: WorkflowEngine | undefined;
   try {
     await ensureAccess(config, services, log);
-    engine = startWorkflowEngine(config, services, log, { sfnClient: options.sfnClient, retryIntervalMs: options.retryIntervalMs });
+    // The engine's options (SDK clients, test timings) are AppOptions of the same names.
+    engine = startWorkflowEngine(config, services, log, options);
     http = await createHttpServer({
       config,
       log,

@@ -9,6 +9,7 @@ import { type ObjectStore, type Presigner } from '../adapters/object-store/objec
 import { UploadService } from '../images/upload.service';
 import { SurveyService } from '../surveys/survey.service';
 import { DetectionService } from '../detections/detection.service';
+import { BatchInspectionService } from '../detections/batch-inspection.service';
 import { type Detectors } from '../adapters/detectors/detectors.factory';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Logger } from '../logging/logger';
@@ -51,6 +52,7 @@ export interface Services {
   uploads: UploadService;
   surveys: SurveyService;
   detections: DetectionService;
+  batchInspection: BatchInspectionService;
   reviewQueue: ReviewQueue;
   reviewLifecycle: ReviewLifecycle;
   datasets: DatasetService;
@@ -255,6 +257,25 @@ function webhookServices({ prisma, config, workflow }: Wiring) {
 }
 
 /** Every service, each built once from the adapters it is given: the wiring, and no rules. */
+/** The runs of the detection workflow: with batch stage 2, detect-inspection-batch (one transform job per run). */
+function workflowRunService(
+  config: ServiceConfig,
+  deps: { prisma: Database['prisma']; detections: DetectionService; devices: DeviceService; events: EventBus; log: Logger },
+  manifests: { store: ObjectStore; bucket: string | null },
+): WorkflowRunService {
+  const { workflows } = config;
+  const batch = config.detectors.inspect.kind === 'sagemaker-batch';
+  const options = {
+    mapConcurrency: workflows.mapConcurrency,
+    autoStart: workflows.autoStart,
+    manifests,
+    // detect-survey's Distributed Map inspects image by image: batch stage 2 runs one job per inspection run instead.
+    distributedSurveys: workflows.engine === 'stepfunctions' && !!workflows.stepFunctions.detectSurveyArn && !batch,
+    detectWorkflow: batch ? ('detect-inspection-batch' as const) : ('detect-inspection' as const),
+  };
+  return new WorkflowRunService(deps.prisma, deps.detections, deps.devices, deps.events, options, deps.log);
+}
+
 export function createServices(db: Database, config: ServiceConfig, uploadDeps: UploadDeps, workflow: WorkflowDeps): Services {
   const wiring: Wiring = { prisma: db.prisma, config, uploadDeps, workflow };
   const { prisma } = db;
@@ -281,6 +302,13 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     events,
     log,
   });
+  const batchInspection = new BatchInspectionService({
+    prisma,
+    store: uploadDeps.store,
+    bucket: workflow.bucket,
+    detections,
+    inspect: detectors.inspect,
+  });
   const { reviews } = config;
   const reviewLifecycle = new ReviewLifecycle({
     prisma,
@@ -299,19 +327,13 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     },
     log,
   });
-  const { workflows } = config;
-  const workflowRuns = new WorkflowRunService(
-    prisma,
-    detections,
-    fleet.devices,
-    events,
+  const workflowRuns = workflowRunService(
+    config,
+    { prisma, detections, devices: fleet.devices, events, log },
     {
-      mapConcurrency: workflows.mapConcurrency,
-      autoStart: workflows.autoStart,
-      manifests: { store: uploadDeps.store, bucket: workflow.manifestBucket },
-      distributedSurveys: workflows.engine === 'stepfunctions' && !!workflows.stepFunctions.detectSurveyArn,
+      store: uploadDeps.store,
+      bucket: workflow.manifestBucket,
     },
-    log,
   );
   const costs = new CostService(prisma, {
     prices: config.detectors.prices,
@@ -325,6 +347,7 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     ...repairs,
     ...webhookServices(wiring),
     detections,
+    batchInspection,
     reviewQueue: queue,
     reviewLifecycle,
     workflowRuns,

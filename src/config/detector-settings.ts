@@ -99,6 +99,17 @@ export const detectorsEnv = z.object({
     .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'expected a SageMaker endpoint name' })
     .optional(),
   INSPECT_REVIEW_BELOW: z.coerce.number({ message: 'expected a number from 0 to 1' }).min(0).max(1).default(0.75),
+  INSPECT_MODE: z.enum(['endpoint', 'batch'], { message: 'expected endpoint or batch' }).default('endpoint'),
+  SAGEMAKER_BATCH_MODEL_NAME: z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { message: 'expected a SageMaker model name' })
+    .optional(),
+  SAGEMAKER_BATCH_INSTANCE_TYPE: z
+    .string()
+    .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'expected a SageMaker instance type such as ml.m5.xlarge' })
+    .default('ml.m5.xlarge'),
+  SAGEMAKER_BATCH_INSTANCE_COUNT: int(1, 100).default(1),
+  SAGEMAKER_BATCH_INSTANCE_HOUR_USD: z.coerce.number({ message: 'expected US dollars per instance-hour' }).min(0).default(0.23),
 });
 
 /** Per-call prices (the last setting of the schema). */
@@ -148,11 +159,21 @@ export interface DetectorsConfig {
   inspect:
     | { kind: 'builtin' }
     | { kind: 'lookout-for-vision'; projectName: string; modelVersion: string; reviewBelow: number }
-    | { kind: 'sagemaker'; endpointName: string; reviewBelow: number };
+    | { kind: 'sagemaker'; endpointName: string; reviewBelow: number }
+    | ({ kind: 'sagemaker-batch'; reviewBelow: number } & BatchTransformConfig);
   /** US dollars per call, by detector name. */
   prices: Record<string, number>;
   /** The pretrained network whose features the built-in model learns on. */
   backbone: BackboneConfig;
+}
+
+/** Stage 2 as a SageMaker Batch Transform job per run (INSPECT_MODE=batch): a model in the endpoint's answer format, no endpoint. */
+export interface BatchTransformConfig {
+  modelName: string;
+  instanceType: string;
+  instanceCount: number;
+  /** The cost ledger's price of one instance-hour, shared over the job's pictures. */
+  instanceHourUsd: number;
 }
 
 function backboneConfig(e: DetectorsEnv): BackboneConfig {
@@ -200,9 +221,18 @@ export function detectorsConfig(e: DetectorsEnv, dataDir: string): DetectorsConf
             modelVersion: e.LOOKOUT_MODEL_VERSION!,
             reviewBelow: e.INSPECT_REVIEW_BELOW,
           }
-        : e.INSPECT_DETECTOR === 'sagemaker'
-          ? { kind: 'sagemaker', endpointName: e.SAGEMAKER_ENDPOINT_NAME!, reviewBelow: e.INSPECT_REVIEW_BELOW }
-          : { kind: 'builtin' },
+        : e.INSPECT_DETECTOR === 'sagemaker' && e.INSPECT_MODE === 'batch'
+          ? {
+              kind: 'sagemaker-batch',
+              modelName: e.SAGEMAKER_BATCH_MODEL_NAME!,
+              instanceType: e.SAGEMAKER_BATCH_INSTANCE_TYPE,
+              instanceCount: e.SAGEMAKER_BATCH_INSTANCE_COUNT,
+              instanceHourUsd: e.SAGEMAKER_BATCH_INSTANCE_HOUR_USD,
+              reviewBelow: e.INSPECT_REVIEW_BELOW,
+            }
+          : e.INSPECT_DETECTOR === 'sagemaker'
+            ? { kind: 'sagemaker', endpointName: e.SAGEMAKER_ENDPOINT_NAME!, reviewBelow: e.INSPECT_REVIEW_BELOW }
+            : { kind: 'builtin' },
     prices: { ...DEFAULT_PRICES_USD, ...(e.DETECTOR_PRICES_USD ?? {}) },
     backbone: backboneConfig(e),
   };

@@ -27,13 +27,29 @@ export const envSchema = baseSchema.superRefine((env, ctx) => {
   };
   requires(env.WORKFLOW_ENGINE === 'stepfunctions', 'SFN_DETECT_INSPECTION_ARN', 'WORKFLOW_ENGINE=stepfunctions');
   requires(
+    env.WORKFLOW_ENGINE === 'stepfunctions' && env.INSPECT_MODE === 'batch',
+    'SFN_DETECT_INSPECTION_BATCH_ARN',
+    'WORKFLOW_ENGINE=stepfunctions and INSPECT_MODE=batch',
+  );
+  requires(
     env.SCREEN_DETECTOR === 'rekognition-custom-labels',
     'REKOGNITION_PROJECT_VERSION_ARN',
     'SCREEN_DETECTOR=rekognition-custom-labels',
   );
   requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_PROJECT_NAME', 'INSPECT_DETECTOR=lookout-for-vision');
   requires(env.INSPECT_DETECTOR === 'lookout-for-vision', 'LOOKOUT_MODEL_VERSION', 'INSPECT_DETECTOR=lookout-for-vision');
-  requires(env.INSPECT_DETECTOR === 'sagemaker', 'SAGEMAKER_ENDPOINT_NAME', 'INSPECT_DETECTOR=sagemaker');
+  const batch = env.INSPECT_MODE === 'batch';
+  requires(env.INSPECT_DETECTOR === 'sagemaker' && !batch, 'SAGEMAKER_ENDPOINT_NAME', 'INSPECT_DETECTOR=sagemaker');
+  requires(batch, 'SAGEMAKER_BATCH_MODEL_NAME', 'INSPECT_MODE=batch');
+  // The job reads its manifest and pictures from S3 and writes answers in the endpoint's format there.
+  if (batch && env.OBJECT_STORE !== 's3')
+    ctx.addIssue({ code: 'custom', path: ['OBJECT_STORE'], message: 'INSPECT_MODE=batch needs OBJECT_STORE=s3: Batch Transform reads S3' });
+  if (batch && env.INSPECT_DETECTOR !== 'sagemaker')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['INSPECT_DETECTOR'],
+      message: 'INSPECT_MODE=batch needs INSPECT_DETECTOR=sagemaker: the model must answer as the SageMaker endpoint does',
+    });
   requires(env.HUMAN_REVIEW === 'a2i', 'A2I_FLOW_DEFINITION_ARN', 'HUMAN_REVIEW=a2i');
   requires(env.BACKBONE === 'onnx', 'BACKBONE_ONNX_FILE', 'BACKBONE=onnx');
   requires(env.BACKBONE === 'onnx', 'BACKBONE_ONNX_TAPS', 'BACKBONE=onnx');

@@ -57,6 +57,7 @@ export const serverEnv = z.object({
   WORKFLOW_MAP_CONCURRENCY: int(1, 40).default(4),
   SFN_DETECT_INSPECTION_ARN: stateMachineArn.optional(),
   SFN_DETECT_SURVEY_ARN: stateMachineArn.optional(),
+  SFN_DETECT_INSPECTION_BATCH_ARN: stateMachineArn.optional(),
   SFN_POLL_INTERVAL_MS: int(0, 3_600_000).default(10_000),
 });
 
@@ -95,6 +96,7 @@ export interface ServerConfig {
     stepFunctions: {
       detectInspectionArn: string | null;
       detectSurveyArn: string | null;
+      detectInspectionBatchArn: string | null;
       trainModelArn: string | null;
       pollIntervalMs: number;
     };
@@ -152,6 +154,7 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
       stepFunctions: {
         detectInspectionArn: e.SFN_DETECT_INSPECTION_ARN ?? null,
         detectSurveyArn: e.SFN_DETECT_SURVEY_ARN ?? null,
+        detectInspectionBatchArn: e.SFN_DETECT_INSPECTION_BATCH_ARN ?? null,
         trainModelArn: e.SFN_TRAIN_MODEL_ARN ?? null,
         pollIntervalMs: e.SFN_POLL_INTERVAL_MS,
       },

@@ -38,6 +38,9 @@ function sagemakerTraining(config: Config): Checked<SageMakerTraining> {
   return { ok: config.models.sagemaker };
 }
 
+const BATCH_TRAINING =
+  'INSPECT_MODE=batch runs SAGEMAKER_BATCH_MODEL_NAME as it is: vigil neither trains nor deploys it (create a new model and set its name)';
+
 /** What the configured inspect detector's trainer needs, or why it cannot train; null for the built-in detector. */
 export function trainerSettings(config: Config): Checked<TrainerSettings> | null {
   const inspect = config.detectors.inspect;
@@ -55,6 +58,8 @@ export function trainerSettings(config: Config): Checked<TrainerSettings> | null
         };
       return { ok: { kind: 'lookout-for-vision', projectName: project.ok, outputS3Uri } };
     }
+    case 'sagemaker-batch':
+      return { unavailable: BATCH_TRAINING };
     case 'sagemaker': {
       const sagemaker = sagemakerTraining(config);
       return 'unavailable' in sagemaker ? sagemaker : { ok: { kind: 'sagemaker', sagemaker: sagemaker.ok } };
@@ -74,6 +79,8 @@ export function deployerSettings(config: Config): Checked<DeployerSettings> | nu
       const { minInferenceUnits, maxInferenceUnits } = config.models.lookout;
       return { ok: { kind: 'lookout-for-vision', projectName: project.ok, minInferenceUnits, maxInferenceUnits } };
     }
+    case 'sagemaker-batch':
+      return { unavailable: BATCH_TRAINING };
     case 'sagemaker': {
       const sagemaker = sagemakerTraining(config);
       if ('unavailable' in sagemaker) return sagemaker;

@@ -119,7 +119,15 @@ export class DetectionService {
     return { imageId, route: 'FLAGGED' };
   }
 
-  async inspect(runId: string, imageId: string): Promise<{ imageId: string; route: InspectRoute }> {
+  /** Stage 2; `via` reads another detector's answers at another price (a Batch Transform job's, with its cost shared per picture). */
+  async inspect(
+    runId: string,
+    imageId: string,
+    via: { detector: InspectDetector; pricePerCall: number } = {
+      detector: this.deps.inspect,
+      pricePerCall: this.price(this.deps.inspect.name),
+    },
+  ): Promise<{ imageId: string; route: InspectRoute }> {
     const image = await this.image(imageId);
     const version = (await this.pinned(runId, image.deviceType)).inspect;
     if (!version) return { imageId, route: 'COLD_START' };
@@ -133,7 +141,7 @@ export class DetectionService {
         const pictures = picturesOf(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
         const judged = [];
         for (const picture of pictures)
-          judged.push({ picture, result: await this.deps.inspect.inspect(await detectorImage(this.deps, image, picture, version)) });
+          judged.push({ picture, result: await via.detector.inspect(await detectorImage(this.deps, image, picture, version)) });
         const sure = judged.filter((j) => j.result.isAnomalous && !j.result.uncertain);
         const unsure = judged.filter((j) => j.result.uncertain);
         const route: InspectRoute = sure.length ? 'ANOMALY' : unsure.length ? 'UNCERTAIN' : 'NORMAL';
@@ -146,12 +154,12 @@ export class DetectionService {
           .filter((j) => j.result.isAnomalous)
           .flatMap((j) => j.result.regions.map((r) => ({ ...r, box: toImageBox(r.box, j.picture.frame) })));
         return {
-          detector: this.deps.inspect.name,
+          detector: via.detector.name,
           modelVersion: judged[0]?.result.modelVersion ?? version,
           isAnomalous: route === 'ANOMALY' || (route === 'UNCERTAIN' && unsure.some((j) => j.result.isAnomalous)),
           confidence: round(confidence),
           calls: pictures.length,
-          costUsd: pictures.length * this.price(this.deps.inspect.name),
+          costUsd: pictures.length * via.pricePerCall,
           inspectAllCostUsd: 0,
           result: {
             route,

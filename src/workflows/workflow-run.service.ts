@@ -48,9 +48,15 @@ export class WorkflowRunService implements RunReconciler {
       manifests: { store: ObjectStore; bucket: string | null };
       /** Whether detect-survey is deployed (Step Functions only). */
       distributedSurveys: boolean;
+      /** The workflow of one inspection: detect-inspection-batch when stage 2 runs as a Batch Transform job. */
+      detectWorkflow?: 'detect-inspection' | 'detect-inspection-batch';
     },
     private readonly log: Logger,
   ) {}
+
+  private get detectWorkflow(): WorkflowName {
+    return this.options.detectWorkflow ?? 'detect-inspection';
+  }
 
   useEngine(engine: WorkflowEngine): void {
     this.engine = engine;
@@ -71,7 +77,7 @@ export class WorkflowRunService implements RunReconciler {
       const created = await tx.workflowRun.create({
         data: {
           inspectionId,
-          workflow: 'detect-inspection',
+          workflow: this.detectWorkflow,
           engine: engine.kind === 'LOCAL' ? EngineKind.LOCAL : EngineKind.STEP_FUNCTIONS,
           imagesTotal: images,
         },
@@ -79,7 +85,7 @@ export class WorkflowRunService implements RunReconciler {
       return { run: created, created: true };
     });
     if (!run.created && run.run.executionId) return run.run;
-    return this.launch(run.run, 'detect-inspection');
+    return this.launch(run.run, this.detectWorkflow);
   }
 
   /**
@@ -123,7 +129,7 @@ export class WorkflowRunService implements RunReconciler {
       return created;
     });
     // Runs an earlier call made but never started: each gets its own execution.
-    const recovered = await Promise.all(lost.map((run) => this.launch(run, 'detect-inspection')));
+    const recovered = await Promise.all(lost.map((run) => this.launch(run, this.detectWorkflow)));
     if (runs.length === 0) return recovered;
     const fanOut = crypto.randomUUID();
     const key = `workflows/surveys/${surveyId}/${fanOut}.json`;
@@ -159,7 +165,7 @@ export class WorkflowRunService implements RunReconciler {
       // A run whose start was lost (the process stopped between the row and StartExecution) gets its own execution now.
       for (const run of open.filter((r) => !r.executionId && Date.now() - r.createdAt.getTime() > LOST_START_MS)) {
         this.log.info({ runId: run.id, inspectionId: run.inspectionId }, 'starting a workflow run whose execution was never started');
-        await this.launch(run, 'detect-inspection').catch(() => undefined);
+        await this.launch(run, this.detectWorkflow).catch(() => undefined);
       }
       return open.length;
     }

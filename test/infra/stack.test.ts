@@ -68,6 +68,11 @@ test("every Task resource is a function of the stack running that step's handler
         expect(granted).toContainEqual(
           expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [target, 'Arn'] } }),
         );
+      } else if (resource === 'arn:aws:states:::sagemaker:createTransformJob.sync') {
+        expect(name).toBe('detect-inspection-batch');
+        expect(actionsOf(granted)).toEqual(expect.arrayContaining(['sagemaker:CreateTransformJob', 'sagemaker:DescribeTransformJob']));
+        const jobs = granted.find((s) => actionsOf([s]).includes('sagemaker:CreateTransformJob'));
+        expect(JSON.stringify(jobs?.Resource)).toMatch(/:transform-job\/vigil-\*"/);
       } else {
         expect([name, resource]).toEqual([name, 'arn:aws:states:::s3:getObject']);
         expect(actionsOf(granted)).toContain('s3:GetObject');
@@ -121,6 +126,8 @@ describe('permissions', () => {
     preprocessImage: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
     screenImage: ['rekognition:DetectCustomLabels', 's3:GetObject', 'sagemaker:StartHumanLoop'],
     inspectImage: ['s3:GetObject', 's3:PutObject', 'sagemaker:InvokeEndpoint', 'sagemaker:StartHumanLoop'],
+    prepareBatch: ['s3:GetObject', 's3:PutObject'],
+    recordBatchResult: ['s3:GetObject', 'sagemaker:StartHumanLoop'],
     recordAnomalies: ['sagemaker:StartHumanLoop'],
     requestReview: ['sagemaker:StartHumanLoop'],
     finishRun: ['sagemaker:StartHumanLoop'],
@@ -181,9 +188,11 @@ describe('permissions', () => {
     expect(prefixes('preprocessImage', 's3:DeleteObject')).toEqual(['uploads']);
     expect(prefixes('humanLoopStatusChange', 's3:GetObject')).toEqual(['a2i', 'datasets', 'derived']);
     expect(prefixes('inspectImage', 's3:PutObject')).toEqual(['derived']);
+    expect(prefixes('prepareBatch', 's3:PutObject')).toEqual(['batch']);
+    expect(prefixes('recordBatchResult', 's3:GetObject')).toEqual(['batch', 'derived']);
   });
 
-  test('the API task may start and describe executions of the three state machines only', () => {
+  test('the API task may start and describe executions of every state machine only', () => {
     const task = Object.values(resourcesOf(template)).find(
       (r) => r.Type === 'AWS::ECS::TaskDefinition' && r.Properties.ContainerDefinitions[0].Name === 'Api',
     )!;
@@ -286,7 +295,7 @@ describe('events, review and alarms', () => {
   const functionOfTarget = (rule: any) => appFunctionName(rule.Properties.Targets[0].Arn['Fn::GetAtt'][0]);
   const appFunctionName = (id: string) => Object.entries(appFunctions(template)).find(([, fn]) => fn.id === id)?.[0];
 
-  test('execution status changes of the three state machines reach executionStatusChange, with a dead-letter queue', () => {
+  test('execution status changes of every state machine reach executionStatusChange, with a dead-letter queue', () => {
     const rule = rules().find((r) => r.Properties.EventPattern.source[0] === 'aws.states')!;
     const pattern = rule.Properties.EventPattern;
     expect(pattern['detail-type']).toEqual(['Step Functions Execution Status Change']);
@@ -347,6 +356,24 @@ describe('other configurations', () => {
     t.resourceCountIs('AWS::Events::Rule', 1);
     for (const fn of Object.values(appFunctions(t)))
       expect(actionsOf(statementsOfRole(t, roleIdOf(fn)))).not.toContain('sagemaker:StartHumanLoop');
+  });
+
+  test('batch stage 2: its machine and settings only with batchStage2=true', () => {
+    const names = (t: Template) =>
+      Object.values(resourcesOf(t))
+        .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')
+        .map((r) => r.Properties.StateMachineName);
+    expect(names(template)).toContain('Vigil-detect-inspection-batch');
+    expect(names(withDefaults().template)).not.toContain('Vigil-detect-inspection-batch');
+    const env = appFunctions(template).recordBatchResult.properties.Environment.Variables;
+    expect(env).toMatchObject({
+      INSPECT_DETECTOR: 'sagemaker',
+      INSPECT_MODE: 'batch',
+      SAGEMAKER_BATCH_MODEL_NAME: AWS_CONTEXT.batchModelName,
+      SAGEMAKER_BATCH_INSTANCE_TYPE: 'ml.m5.xlarge',
+    });
+    expect(JSON.stringify(env.SFN_DETECT_INSPECTION_BATCH_ARN)).toContain('stateMachine:Vigil-detect-inspection-batch');
+    expect(appFunctions(withDefaults().template).recordBatchResult.properties.Environment.Variables.INSPECT_MODE).toBeUndefined();
   });
 
   test('synth looks nothing up, even for a concrete account and region', () => {

@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../../src/common/paths';
 import { CONSOLE_PAGE_CSP, consoleFiles, registerConsolePage } from '../../src/console/console-page';
 import { ok, startTestApp, type TestApp } from '../support/app';
 import { BROWSER_MISSING, launchBrowser, type LaunchedBrowser } from '../support/browser';
-import { axeViolations, crackedDevice, deployedModel, importFleet, judgedInspection } from '../support/console';
+import { axeViolations, crackedDevice, deployedModel, flownSurvey, importFleet, judgedInspection } from '../support/console';
 import { newKey } from '../support/reviews';
 
 // The operator console in a real Chromium against the real app (PGlite, real workflow runs and reviews): every view shows
@@ -24,6 +24,9 @@ let reviewer: string;
 let cracked: { id: string; type: string; inspectionId: string };
 let second: { id: string; type: string; inspectionId: string };
 let models: { id: string; version: string }[];
+/** The device whose pictures the deployed models judged (heatmaps), and a survey with images that found no device. */
+let judged: { deviceId: string; inspectionId: string };
+let survey: Awaited<ReturnType<typeof flownSurvey>>;
 /** Every device, and those with an open defect (the riskiest, at the top of the fleet list). */
 let total: number;
 let withDefects: string[];
@@ -36,7 +39,8 @@ beforeAll(async () => {
   cracked = await crackedDevice(t, reviewer, 4);
   second = await crackedDevice(t, reviewer, 2, 'MEDIUM');
   models = await deployedModel(t, importRoot, 'pole');
-  await judgedInspection(t, 'pole');
+  judged = await judgedInspection(t, 'pole');
+  survey = await flownSurvey(t, 'flight over Utrecht');
   total = ok(await t.gql('{ devices { totalCount } }')).devices.totalCount;
   const open = ok(await t.gql('{ defects(first: 100, filter: { status: [OPEN] }) { nodes { device { id } } } }')).defects.nodes;
   withDefects = [...new Set<string>(open.map((d: { device: { id: string } }) => d.device.id))];
@@ -245,7 +249,8 @@ describe('the console in Chromium', () => {
   browserIt('shows a live event in the inspections view as a work order is created through the API', async () => {
     await page.click(sel('nav-surveys'));
     await page.waitForSelector(sel('inspection-row'));
-    expect((await page.$$(sel('inspection-row'))).length).toBe(3);
+    // The two cracked devices', the judged one's and the survey's inspection of Pole 000.
+    expect((await page.$$(sel('inspection-row'))).length).toBe(4);
     const defect = ok(await t.gql('query($d: ID!) { defects(filter: { deviceId: $d }) { nodes { id } } }', { d: second.id })).defects
       .nodes[0];
     // The subscription is open once the socket has said hello; a created work order is then an event on the page.
@@ -258,6 +263,75 @@ describe('the console in Chromium', () => {
         timeout: 15_000,
       },
     );
+  });
+
+  browserIt('lists the survey with its progress, and assigns an image without a device to the nearest device in one click', async () => {
+    const row = `${sel('survey-row')}[data-id="${survey.id}"]`;
+    await page.waitForSelector(row);
+    const cells = () => page.$$eval(`${row} td`, (tds) => tds.map((td) => (td.textContent ?? '').replace(/\s+/g, ' ').trim()));
+    // Placed 1 of 3 (by GPS), none by hand, 2 waiting for a person, none pending; its inspection judged.
+    expect(await cells()).toEqual([expect.stringContaining(survey.name), '1/3', '1', '0', '2', '0', '1 completed']);
+    expect(await page.getAttribute(`${row} progress`, 'value')).toBe('1');
+
+    const item = `${sel('unassigned-image')}[data-id="${survey.offsite}"]`;
+    await page.waitForSelector(`${item} ${sel('assign')}`);
+    // Pole 000 is 300 m away; the next poles are more than 2 km away, so it is the only candidate.
+    const candidates = await page.$$eval(`${item} ${sel('assign')}`, (bs) => bs.map((b) => [b.getAttribute('data-device'), b.textContent]));
+    expect(candidates).toEqual([[survey.poleId, 'Assign to Pole 000 · 300 m']]);
+    expect(await page.textContent(`${sel('unassigned-image')}[data-id="${survey.noGps}"]`)).toMatch(/no gps[\s\S]*no candidates/);
+    await page.screenshot({ path: path.join(SHOTS, 'surveys-unassigned-1366.png'), fullPage: true });
+
+    await page.click(`${item} ${sel('assign')}`);
+    await page.waitForFunction(() =>
+      /off-the-line\.jpg now belongs to Pole 000/.test(
+        String((globalThis as any).document.querySelector('[data-testid="assigned-note"]').textContent),
+      ),
+    );
+    await page.waitForSelector(item, { state: 'detached' });
+    await page.waitForFunction((r) => (globalThis as any).document.querySelector(`${r} td:nth-child(2)`)?.textContent.includes('2/3'), row);
+    expect(await cells()).toEqual([expect.stringContaining(survey.name), '2/3', '1', '1', '1', '0', '1 completed']);
+    const image = ok(
+      await t.gql('query($id: ID!) { node(id: $id) { ... on Image { deviceMatch inspection { device { id } } } } }', {
+        id: survey.offsite,
+      }),
+    ).node;
+    expect(image).toEqual({ deviceMatch: 'ASSIGNED', inspection: { device: { id: survey.poleId } } });
+  });
+
+  browserIt('toggles the model’s heatmap over a judged picture, loaded from the same origin', async () => {
+    const tasks = ok(
+      await t.gql('query($id: ID!) { inspection(id: $id) { reviewTasks { image { id } modelOutput { heatmaps { url } } } } }', {
+        id: judged.inspectionId,
+      }),
+    ).inspection.reviewTasks;
+    const withHeatmap = tasks.filter((x: any) => x.modelOutput?.heatmaps.length);
+    expect(withHeatmap.length).toBeGreaterThan(0);
+    await page.goto(`${t.app.url}/console#/device/${judged.deviceId}`);
+    await page.waitForSelector(sel('device-view'));
+    const toggle = (await page.waitForSelector(sel('heatmap-toggle')))!;
+    expect(await page.$$(sel('heatmap-toggle'))).toHaveLength(withHeatmap.length);
+    expect(await page.$(sel('heatmap'))).toBeNull();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    const before = requests.length;
+    await toggle.click();
+    await page.waitForFunction(() => {
+      const img = (globalThis as any).document.querySelector('[data-testid="heatmap"]');
+      return img?.complete && img.naturalWidth > 0;
+    });
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    const src = (await page.getAttribute(sel('heatmap'), 'src'))!;
+    const origin = new URL(t.app.url).origin;
+    expect(new URL(src, t.app.url).origin).toBe(origin);
+    expect(requests.slice(before).some((u) => u === new URL(src, t.app.url).href)).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'device-heatmap-1366.png') });
+    expect(await axeViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: path.join(SHOTS, 'device-heatmap-390.png'), fullPage: true });
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await toggle.click();
+    await page.waitForSelector(sel('heatmap'), { state: 'detached' });
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
   });
 
   browserIt('shows models with their test-split figures and confusion matrix, costs, and settings with a key shown once', async () => {
@@ -284,11 +358,11 @@ describe('the console in Chromium', () => {
     expect(viewer).toEqual({ name: 'made in the console', role: 'OPERATOR' });
   });
 
-  const VIEWS: [string, string][] = [
+  const VIEWS: [string, ...string[]][] = [
     ['fleet', `${sel('device-list')}[data-state="ready"]`],
     [`device/${'ID'}`, `${sel('photo')} img`],
     ['repairs', sel('queue')],
-    ['surveys', sel('inspection-row')],
+    ['surveys', `${sel('survey-row')}`, sel('unassigned-image')],
     ['models', sel('model-version')],
     ['costs', sel('cost-chart')],
     ['settings', sel('api-keys')],
@@ -301,10 +375,10 @@ describe('the console in Chromium', () => {
       [390, 844],
     ]) {
       await page.setViewportSize({ width, height });
-      for (const [view, ready] of VIEWS) {
+      for (const [view, ...ready] of VIEWS) {
         const hash = view.replace('ID', cracked.id);
         await page.goto(`${t.app.url}/console#/${hash}`);
-        await page.waitForSelector(ready);
+        for (const selector of ready) await page.waitForSelector(selector);
         await page.waitForTimeout(300);
         await page.screenshot({ path: path.join(SHOTS, `${view.split('/')[0]}-${width}.png`), fullPage: width < 800 });
         if (width === 1366) problems.push(...(await axeViolations(page)).map((v) => `${view}: ${v}`));

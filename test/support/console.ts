@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type Page } from 'playwright-core';
 import { ok, type TestApp } from './app';
 import { untilTrained } from './models';
+import { offset, photo, sha256 } from './images';
 import { daysAgo, inspect, newDevice, type Region } from './repairs';
 import { writeDataset } from './textures';
 import { deviceWithInspection, surfacePhoto, uploadImages, waitForRun } from './workflow';
@@ -65,6 +66,47 @@ export async function judgedInspection(t: TestApp, type: string) {
   const run = await waitForRun(t, inspectionId, 120_000);
   if (run.workflowRuns.at(-1).status !== 'SUCCEEDED') throw new Error(`run failed: ${JSON.stringify(run)}`);
   return { deviceId, inspectionId };
+}
+
+/**
+ * A drone survey over Pole 000 of importFleet (52.0, 5.0), run through the API: a picture 10 m from the pole (matched by GPS,
+ * judged by startSurvey's run), one 300 m north of it (out of range: unassigned, Pole 000 the nearest candidate) and one with
+ * no position (unassigned, no candidate).
+ */
+export async function flownSurvey(t: TestApp, name: string) {
+  const pole = ok(await t.gql('{ devices(first: 1, filter: { search: "Pole 000" }) { nodes { id latitude longitude } } }')).devices
+    .nodes[0];
+  const survey = ok(
+    await t.gql('mutation($n: String!) { createSurvey(input: { name: $n, source: DRONE }) { id } }', { n: name }),
+  ).createSurvey;
+  const shots: [string, Buffer][] = [
+    ['at-pole-000.jpg', await photo({ ...offset(pole.latitude, pole.longitude, -10, 0), seed: 31 })],
+    ['off-the-line.jpg', await photo({ ...offset(pole.latitude, pole.longitude, 300, 0), seed: 32 })],
+    ['no-gps.jpg', await photo({ seed: 33 })],
+  ];
+  const tickets = ok(
+    await t.gql(
+      'mutation($s: ID!, $f: [UploadFileInput!]!) { requestSurveyUploads(surveyId: $s, files: $f) { uploadUrl uploadHeaders image { id } problem { message } } }',
+      { s: survey.id, f: shots.map(([filename, b]) => ({ filename, contentType: 'image/jpeg', byteSize: b.length, sha256: sha256(b) })) },
+    ),
+  ).requestSurveyUploads as { uploadUrl: string; uploadHeaders: Record<string, string>; image: { id: string }; problem: unknown }[];
+  for (const [i, ticket] of tickets.entries()) {
+    if (ticket.problem) throw new Error(`survey upload ${i} refused: ${JSON.stringify(ticket.problem)}`);
+    const res = await fetch(ticket.uploadUrl, { method: 'PUT', body: shots[i][1], headers: ticket.uploadHeaders });
+    if (!res.ok) throw new Error(`PUT ${i}: ${res.status}`);
+  }
+  const images = ok(
+    await t.gql('mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id deviceMatch inspection { id } } }', {
+      ids: tickets.map((x) => x.image.id),
+    }),
+  ).completeImageUploads;
+  const [matched, offsite, noGps] = images;
+  if (matched.deviceMatch !== 'MATCHED' || offsite.deviceMatch !== 'OUT_OF_RANGE' || noGps.deviceMatch !== 'NO_GPS')
+    throw new Error(`survey images did not match as planned: ${JSON.stringify(images)}`);
+  ok(await t.gql('mutation($s: ID!) { startSurvey(surveyId: $s) { id } }', { s: survey.id }));
+  const run = await waitForRun(t, matched.inspection.id, 120_000);
+  if (run.workflowRuns.at(-1).status !== 'SUCCEEDED') throw new Error(`survey run failed: ${JSON.stringify(run)}`);
+  return { id: survey.id as string, name, poleId: pole.id as string, offsite: offsite.id as string, noGps: noGps.id as string };
 }
 
 /** Runs axe-core in the page (page.evaluate is not subject to the page's CSP) and returns serious and critical violations. */

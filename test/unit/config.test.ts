@@ -73,6 +73,40 @@ describe('configuration', () => {
     expect(problems({ BACKBONE_ONNX_MEAN: '1,2' })).toContain('expected three numbers (R,G,B)');
   });
 
+  it('runs stage 2 as a Batch Transform job only with a model, S3 and a SageMaker-format model', () => {
+    const s3 = { OBJECT_STORE: 's3', S3_BUCKET: 'vigil-images', INSPECT_DETECTOR: 'sagemaker' };
+    expect(loadConfig({}).detectors.inspect).toEqual({ kind: 'builtin' });
+    expect(
+      loadConfig({ ...s3, INSPECT_MODE: 'batch', SAGEMAKER_BATCH_MODEL_NAME: 'vigil-anomaly', SAGEMAKER_BATCH_INSTANCE_COUNT: '3' })
+        .detectors.inspect,
+    ).toEqual({
+      kind: 'sagemaker-batch',
+      modelName: 'vigil-anomaly',
+      instanceType: 'ml.m5.xlarge',
+      instanceCount: 3,
+      instanceHourUsd: 0.23,
+      reviewBelow: 0.75,
+    });
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems({ ...s3, INSPECT_MODE: 'batch' })).toEqual(['SAGEMAKER_BATCH_MODEL_NAME="": required when INSPECT_MODE=batch']);
+    expect(problems({ INSPECT_DETECTOR: 'sagemaker', INSPECT_MODE: 'batch', SAGEMAKER_BATCH_MODEL_NAME: 'm' })).toEqual([
+      'OBJECT_STORE="": INSPECT_MODE=batch needs OBJECT_STORE=s3: Batch Transform reads S3',
+    ]);
+    expect(problems({ ...s3, INSPECT_DETECTOR: 'builtin', INSPECT_MODE: 'batch', SAGEMAKER_BATCH_MODEL_NAME: 'm' })).toEqual([
+      'INSPECT_DETECTOR="builtin": INSPECT_MODE=batch needs INSPECT_DETECTOR=sagemaker: the model must answer as the SageMaker endpoint does',
+    ]);
+    expect(problems({ ...s3, INSPECT_MODE: 'nightly' })).toContain('INSPECT_MODE="nightly": expected endpoint or batch');
+    // The endpoint is still required in endpoint mode.
+    expect(problems(s3)).toEqual(['SAGEMAKER_ENDPOINT_NAME="": required when INSPECT_DETECTOR=sagemaker']);
+  });
+
   it('lists every bad variable at once', () => {
     const err = (() => {
       try {

@@ -5,6 +5,7 @@ import { type Config } from '../../config/config';
 import { type InspectDetector, type ScreenDetector } from './detector.port';
 import { LookoutForVisionDetector } from './lookout.driver';
 import { RekognitionCustomLabelsDetector, RekognitionLabelsDetector } from './rekognition.driver';
+import { SageMakerBatchDetector } from './sagemaker-batch.driver';
 import { SageMakerAnomalyDetector } from './sagemaker.driver';
 
 export { LOOKOUT_DEPRECATION_NOTICE } from './lookout.driver';
@@ -34,6 +35,8 @@ export function createAwsInspectDetector(detectors: Config['detectors'], clients
       return null;
     case 'lookout-for-vision':
       return new LookoutForVisionDetector(clients.lookout ?? new LookoutVisionClient({ region: detectors.region }), inspect);
+    case 'sagemaker-batch':
+      return new SageMakerBatchDetector(inspect);
     case 'sagemaker':
       return new SageMakerAnomalyDetector(clients.sagemaker ?? new SageMakerRuntimeClient({ region: detectors.region }), inspect);
   }

@@ -61,21 +61,23 @@ export class SageMakerAnomalyDetector implements InspectDetector {
 
   private parse(response: InvokeEndpointCommandOutput): AnomalyResult {
     const text = Buffer.from(response.Body ?? new Uint8Array()).toString('utf8');
-    const endpoint = `SageMaker endpoint ${this.options.endpointName}`;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new DetectorError(
-        `${endpoint} answered ${response.ContentType ?? 'a body'} that is not JSON: ${JSON.stringify(text.slice(0, 80))}`,
-      );
-    }
-    const parsed = endpointAnswer.safeParse(json);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'answer'}: ${i.message}`).join('; ');
-      throw new DetectorError(`${endpoint} answered JSON that is not {IsAnomalous, Confidence, Anomalies?, AnomalyMask?}: ${problems}`);
-    }
-    const { AnomalyMask, ...answer } = parsed.data;
-    return { ...answer, AnomalyMask: AnomalyMask === undefined ? undefined : Buffer.from(AnomalyMask, 'base64') };
+    return parseSageMakerAnswer(text, `SageMaker endpoint ${this.options.endpointName}`, response.ContentType);
   }
+}
+
+/** The model's answer (an endpoint's body, or a Batch Transform `.out` file) as an AnomalyResult; `source` names it in errors. */
+export function parseSageMakerAnswer(text: string, source: string, contentType?: string): AnomalyResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new DetectorError(`${source} answered ${contentType ?? 'a body'} that is not JSON: ${JSON.stringify(text.slice(0, 80))}`);
+  }
+  const parsed = endpointAnswer.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'answer'}: ${i.message}`).join('; ');
+    throw new DetectorError(`${source} answered JSON that is not {IsAnomalous, Confidence, Anomalies?, AnomalyMask?}: ${problems}`);
+  }
+  const { AnomalyMask, ...answer } = parsed.data;
+  return { ...answer, AnomalyMask: AnomalyMask === undefined ? undefined : Buffer.from(AnomalyMask, 'base64') };
 }

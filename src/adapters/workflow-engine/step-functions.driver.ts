@@ -12,13 +12,14 @@ import {
 /** The setting that holds each workflow's state machine ARN, for error messages. */
 export const ARN_VARIABLES: Record<WorkflowName, string> = {
   'detect-inspection': 'SFN_DETECT_INSPECTION_ARN',
+  'detect-inspection-batch': 'SFN_DETECT_INSPECTION_BATCH_ARN',
   'detect-survey': 'SFN_DETECT_SURVEY_ARN',
   'train-model': 'SFN_TRAIN_MODEL_ARN',
 };
 
 export interface StepFunctionsEngineOptions {
-  /** State machine ARN per workflow; null: not deployed, and starting it fails naming the variable. */
-  arns: Record<WorkflowName, string | null>;
+  /** State machine ARN per workflow; null or missing: not deployed, and starting it fails naming the variable. */
+  arns: Partial<Record<WorkflowName, string | null>>;
   /** How often watched executions are described; 0: never (EventBridge alone reports outcomes). */
   pollIntervalMs: number;
 }

@@ -42,6 +42,7 @@ export function createWorkflowEngine(
       {
         arns: {
           'detect-inspection': workflows.stepFunctions.detectInspectionArn,
+          'detect-inspection-batch': workflows.stepFunctions.detectInspectionBatchArn,
           'detect-survey': workflows.stepFunctions.detectSurveyArn,
           'train-model': workflows.stepFunctions.trainModelArn,
         },
@@ -63,7 +64,11 @@ export function createWorkflowEngine(
   };
   const engine: LocalWorkflowEngine = new LocalWorkflowEngine(
     // detect-survey's Distributed Map reads its items from S3: only Step Functions runs it.
-    { 'detect-inspection': readDefinition('detect-inspection'), 'train-model': readDefinition('train-model') },
+    {
+      'detect-inspection': readDefinition('detect-inspection'),
+      'detect-inspection-batch': readDefinition('detect-inspection-batch'),
+      'train-model': readDefinition('train-model'),
+    },
     deps.tasks,
     { maxRuns: workflows.maxRuns, retryIntervalMs: options.retryIntervalMs ?? null, integrations },
     deps.reconciler,

@@ -1,7 +1,7 @@
 // Where workflow executions run: in-process (aws-local-stepfunctions) or AWS Step Functions.
 
 /** The ASL files in workflows/, by name without `.asl.json`. */
-export type WorkflowName = 'detect-inspection' | 'detect-survey' | 'train-model';
+export type WorkflowName = 'detect-inspection' | 'detect-inspection-batch' | 'detect-survey' | 'train-model';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 

@@ -7,8 +7,10 @@ import { finishTraining } from './finish-training';
 import { inspectImage } from './inspect-image';
 import { markFailed } from './mark-failed';
 import { markTrainingFailed } from './mark-training-failed';
+import { prepareBatch } from './prepare-batch';
 import { preprocessImage } from './preprocess-image';
 import { recordAnomalies } from './record-anomalies';
+import { recordBatchResult } from './record-batch-result';
 import { requestReview } from './request-review';
 import { screenImage } from './screen-image';
 import { startTraining } from './start-training';
@@ -22,6 +24,8 @@ export const WORKFLOW_STEPS = {
   preprocessImage,
   screenImage,
   inspectImage,
+  prepareBatch,
+  recordBatchResult,
   recordAnomalies,
   requestReview,
   finishRun,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type BatchInspectionService } from '../../detections/batch-inspection.service';
 import { type DetectionService } from '../../detections/detection.service';
 import { type ModelTrainingService } from '../../models/training.service';
 import { type WorkflowRunService } from '../workflow-run.service';
@@ -25,6 +26,7 @@ export class DatabaseUnavailableError extends Error {
 /** The services a workflow step calls; the composition root (src/app) hands them over. */
 export interface StepServices {
   detections: DetectionService;
+  batchInspection: BatchInspectionService;
   workflowRuns: WorkflowRunService;
   modelTraining: ModelTrainingService;
 }

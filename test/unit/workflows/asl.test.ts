@@ -12,6 +12,7 @@ import {
 } from '../../../src/adapters/workflow-engine/asl-definitions';
 import { type ExecutionOutcome } from '../../../src/adapters/workflow-engine/workflow-engine.port';
 import { LocalWorkflowEngine, type LocalTask } from '../../../src/adapters/workflow-engine/local.driver';
+import { CREATE_TRANSFORM_JOB_SYNC } from '../../../src/adapters/workflow-engine/sagemaker-transform';
 import { STEPS_BY_NAME } from '../../../src/workflows/steps';
 import { defineStep, runOnly } from '../../../src/workflows/steps/step';
 
@@ -93,8 +94,31 @@ describe('workflow definitions', () => {
       expect(definition.States[definition.StartAt]).toBeDefined();
       const tasks = taskStates(definition);
       expect(tasks.length).toBeGreaterThan(0);
-      for (const t of tasks) expect([file, t.state, STEPS_BY_NAME[t.handler ?? '']?.name]).toEqual([file, t.state, t.handler]);
+      for (const t of tasks) {
+        // The one service integration a workflow calls, which the local engine runs itself (sagemaker-transform.ts).
+        if (t.handler === null) expect([file, t.state, t.resource]).toEqual([file, t.state, CREATE_TRANSFORM_JOB_SYNC]);
+        else expect([file, t.state, STEPS_BY_NAME[t.handler]?.name]).toEqual([file, t.state, t.handler]);
+      }
     }
+  });
+
+  it('detect-inspection-batch screens and routes exactly as detect-inspection, with the transform job in place of InspectImage', () => {
+    const inspection = readDefinition('detect-inspection');
+    const batch = readDefinition('detect-inspection-batch');
+    for (const state of ['BeginRun', 'PreprocessImages', 'FinishRun', 'Done', 'MarkFailed', 'Failed'])
+      expect([state, batch.States[state]]).toEqual([state, inspection.States[state]]);
+    expect({ ...batch.States.ScreenImages, Next: 'InspectFlagged' }).toEqual(inspection.States.ScreenImages);
+    const perImage = batch.States.RecordBatchResults.ItemProcessor!.States;
+    const endpoint = inspection.States.InspectFlagged.ItemProcessor!.States;
+    const { RecordBatchResult, ...routing } = perImage;
+    const { Inspect, ...endpointRouting } = endpoint;
+    expect(JSON.stringify(routing).replaceAll('RecordBatchResult', 'Inspect')).toEqual(JSON.stringify(endpointRouting));
+    expect({ ...RecordBatchResult, Resource: Inspect.Resource, Parameters: Inspect.Parameters }).toEqual(Inspect);
+    const job = batch.States.RunBatchTransform;
+    expect(job.Resource).toBe(CREATE_TRANSFORM_JOB_SYNC);
+    // The local engine ends a Task after 60 s unless the state says otherwise; a job takes minutes to hours.
+    expect(job.TimeoutSeconds).toBeGreaterThanOrEqual(3600);
+    expect(job.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'MarkFailed' }]);
   });
 
   it('are valid Amazon States Language once the Lambda ARNs are substituted (as at deployment)', () => {
