@@ -38,8 +38,9 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Stopped']);
  * description, as on Step Functions. A job of that name that exists already (a retried or resumed run) is waited for, not
  * started twice; a job that fails or is stopped fails the state with States.TaskFailed.
  */
-export function transformJobSync(client: SageMakerClient, options: TransformSyncOptions): LocalTask {
+export function transformJobSync(clientOf: () => SageMakerClient, options: TransformSyncOptions): LocalTask {
   return async (input) => {
+    const client = clientOf();
     const request = input as CreateTransformJobCommandInput;
     if (!request?.TransformJobName)
       throw new StatesError('States.Runtime', 'createTransformJob.sync: Parameters must name TransformJobName');

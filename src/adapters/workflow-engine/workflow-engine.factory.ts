@@ -52,8 +52,13 @@ export function createWorkflowEngine(
       deps.log,
     );
   }
-  // Building a client opens no connection: a deployment without batch stage 2 pays nothing for it.
-  const sageMaker = options.sageMakerClient ?? new SageMakerClient({ region: config.detectors.region });
+  // Built with the first transform job: a server that never runs one builds no SDK client (and on Node 20 prints no
+  // AWS SDK support warning into its log).
+  let sageMakerClient = options.sageMakerClient;
+  const sageMaker = () => {
+    sageMakerClient ??= new SageMakerClient({ region: config.detectors.region });
+    return sageMakerClient;
+  };
   const closed = () => engine.isClosed;
   const integrations = {
     [CREATE_TRANSFORM_JOB_SYNC]: transformJobSync(sageMaker, {

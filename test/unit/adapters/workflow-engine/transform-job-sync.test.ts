@@ -98,7 +98,7 @@ async function run(timeoutSeconds = 3600) {
     {
       maxRuns: 1,
       retryIntervalMs: 1,
-      integrations: { [CREATE_TRANSFORM_JOB_SYNC]: transformJobSync(client, { pollMs: 1, timeoutMs: 60_000, closed }) },
+      integrations: { [CREATE_TRANSFORM_JOB_SYNC]: transformJobSync(() => client, { pollMs: 1, timeoutMs: 60_000, closed }) },
     },
     { reconcile: async (o) => ended(o) },
     pino({ level: 'silent' }),
