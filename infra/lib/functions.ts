@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, IgnoreMode, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,32 +10,46 @@ import { ALL_HANDLERS, EVENT_HANDLERS, handlerPath } from './handlers';
 import { handlerStatements, type PermissionContext } from './permissions';
 
 export interface FunctionsProps {
-  /** A folder holding `dist/src/app/lambda.js` and the production node_modules (infra/scripts/bundle-lambdas.sh). */
-  bundleDir: string;
+  /** The repository root: the build context of the functions' image (LAMBDA_DOCKERFILE). */
+  repoRoot: string;
   vpc: ec2.IVpc;
   securityGroup: ec2.ISecurityGroup;
   environment: Record<string, string>;
   permissions: PermissionContext;
 }
 
-/** The file a bundle must hold, so a missing or unbuilt bundle fails synth instead of every invocation. */
-export const BUNDLE_ENTRY = 'dist/src/app/lambda.js';
+/** The Dockerfile, at the repository root, of the image every function runs (the Lambda Node.js 22 base image). */
+export const LAMBDA_DOCKERFILE = 'Dockerfile.lambda';
 
-/** One Node.js 22 Lambda per handler of src/app/lambda.ts, each with its own role and log group. */
+// The build context holds only what Dockerfile.lambda copies (CDK adds the Dockerfile itself), so unrelated files
+// neither slow synth nor change the image's hash.
+const LAMBDA_IMAGE_CONTEXT = [
+  '*',
+  '!package.json',
+  '!package-lock.json',
+  '!prisma.config.ts',
+  '!tsconfig.json',
+  '!tsconfig.image.json',
+  '!scripts',
+  '!prisma',
+  '!src',
+  '!workflows',
+  'src/generated',
+];
+
+/**
+ * One image-based Lambda per handler of src/app/lambda.ts, each with its own role and log group. All run the same
+ * image asset (one directory, Dockerfile and platform: one asset hash, built once by `cdk deploy`) and differ only in
+ * their command, the handler. Synth only fingerprints the context; Docker builds it at deploy (or `cdk-assets publish`).
+ */
 export class Functions extends Construct {
-  readonly byHandler: Record<string, lambda.Function> = {};
+  readonly byHandler: Record<string, lambda.DockerImageFunction> = {};
   readonly roles: Record<string, iam.Role> = {};
   /** Dead-letter queues of the asynchronously invoked (EventBridge) handlers. */
   readonly deadLetters: Record<string, sqs.Queue> = {};
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    if (!fs.existsSync(path.join(props.bundleDir, BUNDLE_ENTRY))) {
-      throw new Error(
-        `lambdaBundle=${props.bundleDir} has no ${BUNDLE_ENTRY}: build it with infra/scripts/bundle-lambdas.sh or point lambdaBundle at a built bundle`,
-      );
-    }
-    const code = lambda.Code.fromAsset(props.bundleDir);
     for (const [handler, spec] of Object.entries(ALL_HANDLERS)) {
       const role = new iam.Role(this, `${handler}-role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -45,11 +58,9 @@ export class Functions extends Construct {
       for (const s of handlerStatements(spec, props.permissions)) role.addToPolicy(s);
       const deadLetterQueue = handler in EVENT_HANDLERS ? this.deadLetterQueue(handler) : undefined;
       this.roles[handler] = role;
-      this.byHandler[handler] = new lambda.Function(this, handler, {
-        runtime: lambda.Runtime.NODEJS_22_X,
+      this.byHandler[handler] = new lambda.DockerImageFunction(this, handler, {
         architecture: lambda.Architecture.X86_64,
-        code,
-        handler: handlerPath(handler),
+        code: lambdaImage(props.repoRoot, handler),
         memorySize: spec.memoryMb,
         timeout: Duration.minutes(spec.timeoutMinutes),
         role,
@@ -78,3 +89,13 @@ export class Functions extends Construct {
     return queue;
   }
 }
+
+/** The functions' image with the handler as its command; the same asset for every handler (only `cmd` differs). */
+export const lambdaImage = (repoRoot: string, handler: string) =>
+  lambda.DockerImageCode.fromImageAsset(repoRoot, {
+    file: LAMBDA_DOCKERFILE,
+    cmd: [handlerPath(handler)],
+    exclude: LAMBDA_IMAGE_CONTEXT,
+    ignoreMode: IgnoreMode.DOCKER,
+    platform: Platform.LINUX_AMD64,
+  });

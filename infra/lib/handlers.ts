@@ -73,5 +73,5 @@ export const ALL_HANDLERS: Record<string, HandlerSpec> = { ...STEP_HANDLERS, ...
 /** `ScreenImage` → `screenImage`. */
 export const handlerOfTask = (taskName: string) => taskName.charAt(0).toLowerCase() + taskName.slice(1);
 
-/** The handler string of a Lambda in the bundle. */
+/** The handler of a Lambda in its image (the function's ImageConfig.Command), relative to LAMBDA_TASK_ROOT. */
 export const handlerPath = (handler: string) => `dist/src/app/lambda.${handler}`;

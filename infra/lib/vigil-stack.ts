@@ -15,7 +15,7 @@ import { HumanReview } from './human-review';
 import { Migrations } from './migrations';
 import { DATABASE_NAME, DATABASE_USER, Network } from './network';
 import { type PermissionContext } from './permissions';
-import { INFRA_DIR, REPO_ROOT } from './paths';
+import { REPO_ROOT } from './paths';
 import { SageMakerRole } from './sagemaker-role';
 import { readSettings, type VigilSettings } from './settings';
 import { stateMachineArn, StateMachines } from './state-machines';
@@ -30,8 +30,6 @@ export interface VigilStackProps extends StackProps {
   settings?: VigilSettings;
   /** Default: the repository's workflows/ folder. */
   workflowsDir?: string;
-  /** Default: context `lambdaBundle`, else infra/build/lambda. */
-  lambdaBundleDir?: string;
 }
 
 /** vigil's whole AWS deployment: storage, data, the API, one Lambda per handler, the state machines, events, review and alarms. */
@@ -46,7 +44,6 @@ export class VigilStack extends Stack {
     this.settings = settings;
     this.nameAvailabilityZones(settings.availabilityZones);
     const workflowsDir = props.workflowsDir ?? path.join(REPO_ROOT, 'workflows');
-    const bundleDir = props.lambdaBundleDir ?? path.resolve(INFRA_DIR, this.node.tryGetContext('lambdaBundle') ?? 'build/lambda');
     // Batch stage 2's workflow runs only with batchStage2=true: without it, no machine may start transform jobs.
     const workflows = loadWorkflows(workflowsDir)
       .map((w) => w.name)
@@ -76,7 +73,7 @@ export class VigilStack extends Stack {
     const password = network.database.secret!.secretValueFromJson('password').unsafeUnwrap();
     const endpoint = network.database.clusterEndpoint;
     this.functions = new Functions(this, 'Functions', {
-      bundleDir,
+      repoRoot: REPO_ROOT,
       vpc: network.vpc,
       securityGroup: network.clients,
       // Resolved by CloudFormation at deploy time: the password is in no template, only in the functions' encrypted configuration.

@@ -9,7 +9,7 @@ import { handlerStatements } from '../../infra/lib/permissions';
 import { readSettings, SettingsError } from '../../infra/lib/settings';
 import { StateMachines } from '../../infra/lib/state-machines';
 import { VigilStack } from '../../infra/lib/vigil-stack';
-import { actionsOf, AWS_CONTEXT, fakeBundle, newApp, removeTempDirs, tempDir } from './synth';
+import { actionsOf, AWS_CONTEXT, newApp, removeTempDirs, tempDir } from './synth';
 
 // Bad input fails synth with a message naming the value; workflow files are checked against the functions and grants.
 
@@ -71,16 +71,9 @@ describe('context values', () => {
 
   test('synth stops with the message naming the value', () => {
     const app = newApp({ batchStage2: 'true' });
-    expect(() => new VigilStack(app, 'Vigil', { lambdaBundleDir: fakeBundle() })).toThrow(/batchStage2=true needs batchModelName/);
+    expect(() => new VigilStack(app, 'Vigil')).toThrow(/batchStage2=true needs batchModelName/);
     const a2i = newApp({ humanReview: 'a2i' });
-    expect(() => new VigilStack(a2i, 'Vigil', { lambdaBundleDir: fakeBundle() })).toThrow(/needs a2iWorkteamArn/);
-  });
-
-  test('a missing Lambda bundle stops synth with how to build it', () => {
-    const empty = tempDir('vigil-empty-');
-    expect(() => new VigilStack(newApp(), 'Vigil', { lambdaBundleDir: empty })).toThrow(
-      /has no dist\/src\/app\/lambda\.js: build it with infra\/scripts\/bundle-lambdas\.sh/,
-    );
+    expect(() => new VigilStack(a2i, 'Vigil')).toThrow(/needs a2iWorkteamArn/);
   });
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { type Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACCEPTED, acknowledgeFindings } from '../../infra/lib/nag-acknowledgements';
 import { ALL_HANDLERS } from '../../infra/lib/handlers';
@@ -16,8 +17,9 @@ const workflowFiles = fs.readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.a
 
 let template: Template;
 let stack: Stack;
+let app: App;
 beforeAll(() => {
-  ({ template, stack } = synth(AWS_CONTEXT));
+  ({ template, stack, app } = synth(AWS_CONTEXT));
 });
 afterAll(removeTempDirs);
 
@@ -102,20 +104,55 @@ test('state machines log every event and are traced', () => {
   }
 });
 
-test('each handler of src/app/lambda.ts is one Node.js 22 function of the stack', () => {
+test('each handler of src/app/lambda.ts is one image-based function of the stack, with that handler as its command', () => {
   const exported = [...fs.readFileSync(path.resolve(__dirname, '../../src/app/lambda.ts'), 'utf8').matchAll(/^export const (\w+) =/gm)].map(
     (m) => m[1],
   );
   expect(Object.keys(ALL_HANDLERS).sort()).toEqual(exported.sort());
   const functions = appFunctions(template);
   expect(Object.keys(functions).sort()).toEqual(exported.sort());
-  for (const { properties } of Object.values(functions)) {
-    expect(properties.Runtime).toBe('nodejs22.x');
+  for (const [handler, { properties }] of Object.entries(functions)) {
+    expect(properties.PackageType).toBe('Image');
+    expect(properties.ImageConfig.Command).toEqual([`dist/src/app/lambda.${handler}`]);
+    // The runtime is the image's (public.ecr.aws/lambda/nodejs:22): an image function names no runtime or handler.
+    expect(properties.Runtime).toBeUndefined();
+    expect(properties.Handler).toBeUndefined();
+    expect(properties.Architectures).toEqual(['x86_64']);
     expect(properties.VpcConfig.SubnetIds.length).toBeGreaterThan(0);
   }
-  // The deploy-time migration runner is the stack's own code too.
+  // The deploy-time migration runner is the stack's own zip code, on Node.js 22.
   const migrations = Object.values(resourcesOf(template)).filter((r) => /^index\.(onEvent|isComplete)$/.test(r.Properties?.Handler ?? ''));
   expect(migrations.map((r) => r.Properties.Runtime)).toEqual(['nodejs22.x', 'nodejs22.x']);
+});
+
+test('all functions share one image asset, built from Dockerfile.lambda at deploy and never copied at synth', () => {
+  const uris = new Set(Object.values(appFunctions(template)).map(({ properties }) => JSON.stringify(properties.Code.ImageUri)));
+  expect(uris.size).toBe(1);
+  const images = app
+    .synth()
+    .artifacts.filter((a): a is cxapi.AssetManifestArtifact => a instanceof cxapi.AssetManifestArtifact)
+    .flatMap((a) => Object.entries(a.contents.dockerImages ?? {}));
+  const lambdaImages = images.filter(([, image]) => image.source.dockerFile === 'Dockerfile.lambda');
+  expect(lambdaImages).toHaveLength(1);
+  const [hash, image] = lambdaImages[0];
+  expect([...uris][0]).toContain(`:${hash}`);
+  // Staging is off in tests: the context is the repository itself, hashed in place (cdk synth stages a filtered copy).
+  expect(image.source.directory).toBe(path.resolve(__dirname, '../..'));
+  expect(image.source.platform).toBe('linux/amd64');
+  // The API's image is another asset (the Dockerfile), which the migration task runs too.
+  expect(images.filter(([, i]) => i.source.dockerFile === undefined)).toHaveLength(1);
+});
+
+test("Dockerfile.lambda builds vigil as the Dockerfile does and runs it on Lambda's Node.js 22 base image", () => {
+  const read = (file: string) => fs.readFileSync(path.resolve(__dirname, '../..', file), 'utf8');
+  const lambdaFile = read('Dockerfile.lambda');
+  const steps = (dockerfile: string) => dockerfile.split(/^FROM .* AS runtime$/m)[0].match(/^(COPY|RUN) .*$/gm) ?? [];
+  const apiBuild = steps(read('Dockerfile'));
+  const lambdaBuild = lambdaFile.split(/^FROM public\.ecr\.aws\/lambda\/nodejs:22$/m)[0].match(/^(COPY|RUN) .*$/gm) ?? [];
+  expect(lambdaBuild.slice(0, -1)).toEqual(apiBuild.slice(0, -1));
+  expect(lambdaBuild.at(-1)).toBe('RUN npx tsc -p tsconfig.image.json && npm prune --omit=dev --ignore-scripts');
+  for (const part of ['node_modules', 'dist', 'prisma', 'workflows'])
+    expect(lambdaFile).toMatch(new RegExp(`^COPY .*${part} \\$\\{LAMBDA_TASK_ROOT\\}/${part}$`, 'm'));
 });
 
 describe('permissions', () => {

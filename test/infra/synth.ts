@@ -5,8 +5,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { VigilStack, type VigilStackProps } from '../../infra/lib/vigil-stack';
 
-// Synthesizing vigil's stack in tests: offline, no credentials, and fast — the Lambda bundle is a
-// one-file stand-in (the real one is built by infra/scripts/bundle-lambdas.sh) and assets are hashed, not copied.
+// Synthesizing vigil's stack in tests: offline, no credentials, no Docker, and fast — assets (the API image, the
+// functions' image, the migration runner) are hashed where they are, never copied: `aws:cdk:disable-asset-staging`.
 
 const made: string[] = [];
 
@@ -19,14 +19,6 @@ export function tempDir(prefix: string): string {
 
 export function removeTempDirs(): void {
   for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** A folder shaped like the Lambda bundle: only the entry file synth checks for. */
-export function fakeBundle(): string {
-  const dir = tempDir('vigil-bundle-');
-  fs.mkdirSync(path.join(dir, 'dist/src/app'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'dist/src/app/lambda.js'), '// stand-in for the compiled src/app/lambda.ts\n');
-  return dir;
 }
 
 /** Every AWS choice turned on: Rekognition Custom Labels, a SageMaker endpoint trained in SageMaker, batch stage 2, A2I. */
@@ -48,7 +40,7 @@ export function newApp(context: Record<string, unknown> = {}): App {
 
 export function synth(context: Record<string, unknown> = {}, props: VigilStackProps = {}) {
   const app = newApp(context);
-  const stack = new VigilStack(app, 'Vigil', { lambdaBundleDir: fakeBundle(), ...props });
+  const stack = new VigilStack(app, 'Vigil', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
 
@@ -56,11 +48,11 @@ type Resources = Record<string, { Type: string; Properties?: any; DependsOn?: st
 
 export const resourcesOf = (template: Template): Resources => template.toJSON().Resources;
 
-/** The Lambda functions of src/app/lambda.ts in a template, by handler export name, with their logical ids. */
+/** The Lambda functions of src/app/lambda.ts in a template (their image's command), by handler export name, with their logical ids. */
 export function appFunctions(template: Template): Record<string, { id: string; properties: any }> {
   const found: Record<string, { id: string; properties: any }> = {};
   for (const [id, r] of Object.entries(resourcesOf(template))) {
-    const handler = /^dist\/src\/app\/lambda\.(\w+)$/.exec(r.Properties?.Handler ?? '')?.[1];
+    const handler = /^dist\/src\/app\/lambda\.(\w+)$/.exec(r.Properties?.ImageConfig?.Command?.[0] ?? '')?.[1];
     if (r.Type === 'AWS::Lambda::Function' && handler) found[handler] = { id, properties: r.Properties };
   }
   return found;
