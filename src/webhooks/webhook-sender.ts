@@ -214,11 +214,14 @@ export class WebhookSender {
 
   /** Hosts an ADMIN allowed on private networks, read at most once a second. */
   private async allowPrivate(host: string): Promise<boolean | undefined> {
-    if (!this.hosts || Date.now() - this.hosts.at > 1000) {
+    const read = async () => {
       const rows = await this.deps.prisma.webhookHost.findMany();
       this.hosts = { at: Date.now(), allowPrivate: new Map(rows.map((h) => [h.host, h.allowPrivateNetwork])) };
-    }
-    return this.hosts.allowPrivate.get(host);
+      return this.hosts.allowPrivate;
+    };
+    const cached = !this.hosts || Date.now() - this.hosts.at > 1000 ? await read() : this.hosts.allowPrivate;
+    // A host allowed since the list was read must not fail its first attempt: a miss reads the list again.
+    return cached.has(host) ? cached.get(host) : (await read()).get(host);
   }
 
   /**
