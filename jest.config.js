@@ -7,6 +7,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
+    '/node_modules/(hyparquet-writer|hyparquet)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
     '^.+\\.ts$': [
       '@swc/jest',
       {
@@ -19,6 +20,9 @@ module.exports = {
       },
     ],
   },
+  // hyparquet-writer (and hyparquet) are ES modules that the service require()s (Node >= 20.19 loads them natively);
+  // jest's own module system cannot, so swc turns them into CommonJS for the tests.
+  transformIgnorePatterns: ['/node_modules/(?!(hyparquet-writer|hyparquet)/)'],
   // The generated Prisma client imports its siblings as .js; under jest they are .ts sources.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['reflect-metadata'],

@@ -36,6 +36,8 @@ export interface App {
   events: EventBus;
   /** Where the server listens, e.g. http://127.0.0.1:4000. */
   url: string;
+  /** The workflow engine the runs go to (local, or Step Functions). */
+  workflows: WorkflowEngine;
   stop(): Promise<void>;
 }
 
@@ -269,6 +271,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     http: server,
     events,
     url,
+    workflows,
     // Stop accepting, close subscription sockets, let in-flight requests finish, then close the event bus and the database.
     stop: () =>
       (stopping ??= (async () => {

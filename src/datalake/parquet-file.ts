@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import { type BasicType, type ColumnSource } from 'hyparquet-writer';
 import { type LakeColumnType, type LakeTable } from './lake-tables';
 
@@ -12,11 +11,11 @@ const PARQUET_TYPE: Record<LakeColumnType, BasicType> = {
   boolean: 'BOOLEAN',
 };
 
-// hyparquet-writer is ESM-only, and TypeScript's CommonJS output turns import() into require(): a real import() loads it.
-const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<Writer>;
+// hyparquet-writer is an ES module: TypeScript's CommonJS output turns this import() into require(), which loads
+// it on Node 20.19 and later (engines). Loaded with the first export, not at start.
 let writer: Promise<Writer> | null = null;
 const loadWriter = () => {
-  writer ??= importEsm(pathToFileURL(require.resolve('hyparquet-writer')).href);
+  writer ??= import('hyparquet-writer');
   return writer;
 };
 

@@ -249,6 +249,8 @@ test('the flagged pictures go to one transform job whose answers are recorded as
 test('a retried run waits for the job it started and records nothing twice', async () => {
   const { inspectionId, imageIds } = await inspectionOf(batch);
   const run = await runToEnd(batch, inspectionId);
+  // The run row says SUCCEEDED a moment before its execution ends; a replay started before then would join it.
+  await batch.app.workflows.idle?.();
   const before = await recorded(batch, imageIds);
   const prisma = batch.app.db.prisma;
   // The run is replayed from its first state, as a restart resumes an interrupted run.

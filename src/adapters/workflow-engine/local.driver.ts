@@ -131,6 +131,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     }
   }
 
+  /** Resolves once no execution runs here (one whose run row already says SUCCEEDED may still be ending). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  }
+
   /** Aborts executions at their next state and waits for the steps in progress; interrupted runs resume at the next start. */
   async close(): Promise<void> {
     this.closed = true;

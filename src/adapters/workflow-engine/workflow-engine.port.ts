@@ -20,6 +20,8 @@ export interface WorkflowEngine {
   watch?(executionId: string): void;
   /** Stops taking new work and waits for (local) or stops watching (AWS) running executions. */
   close(): Promise<void>;
+  /** The local engine: resolves once none of its executions is running. */
+  idle?(): Promise<void>;
 }
 
 /** What an engine reports when an execution ended; the run service records it unless a handler already did. */
