@@ -10,6 +10,7 @@ import { type IBucket } from 'aws-cdk-lib/aws-s3';
 import * as secrets from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DATABASE_NAME, DATABASE_USER } from './network';
+import { imageContext } from './paths';
 
 export interface ApiServiceProps {
   vpc: ec2.IVpc;
@@ -29,23 +30,8 @@ export interface ApiServiceProps {
 
 const PORT = 4000;
 
-// The build context holds only what the Dockerfile copies, so unrelated files neither slow synth nor change the image.
-const IMAGE_CONTEXT = [
-  '*',
-  '!Dockerfile',
-  '!.dockerignore',
-  '!package.json',
-  '!package-lock.json',
-  '!prisma.config.ts',
-  '!tsconfig.json',
-  '!tsconfig.image.json',
-  '!scripts',
-  '!prisma',
-  '!src',
-  '!workflows',
-  '!bin',
-  'src/generated',
-];
+// The API's Dockerfile also copies bin/; its context keeps the Dockerfile and .dockerignore.
+const IMAGE_CONTEXT = imageContext(['Dockerfile', '.dockerignore', 'bin']);
 
 /** The API image, built at deploy time from the repository's Dockerfile. */
 export const repositoryImage = (root: string) =>

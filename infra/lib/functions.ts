@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { imageContext } from './paths';
 import { ALL_HANDLERS, EVENT_HANDLERS, handlerPath } from './handlers';
 import { handlerStatements, type PermissionContext } from './permissions';
 
@@ -21,21 +22,8 @@ export interface FunctionsProps {
 /** The Dockerfile, at the repository root, of the image every function runs (the Lambda Node.js 22 base image). */
 export const LAMBDA_DOCKERFILE = 'Dockerfile.lambda';
 
-// The build context holds only what Dockerfile.lambda copies (CDK adds the Dockerfile itself), so unrelated files
-// neither slow synth nor change the image's hash.
-const LAMBDA_IMAGE_CONTEXT = [
-  '*',
-  '!package.json',
-  '!package-lock.json',
-  '!prisma.config.ts',
-  '!tsconfig.json',
-  '!tsconfig.image.json',
-  '!scripts',
-  '!prisma',
-  '!src',
-  '!workflows',
-  'src/generated',
-];
+// Dockerfile.lambda copies what the API's Dockerfile does but bin/ (CDK adds the Dockerfile itself).
+const LAMBDA_IMAGE_CONTEXT = imageContext();
 
 /**
  * One image-based Lambda per handler of src/app/lambda.ts, each with its own role and log group. All run the same

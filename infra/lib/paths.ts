@@ -10,3 +10,22 @@ export const INFRA_DIR = (() => {
 })();
 
 export const REPO_ROOT = path.dirname(INFRA_DIR);
+
+/**
+ * The docker build context of an image built from the repository: everything excluded but what both Dockerfiles
+ * copy (plus `extra`), so unrelated files neither slow synth nor change an image's hash.
+ */
+export function imageContext(extra: string[] = []): string[] {
+  const copied = [
+    'package.json',
+    'package-lock.json',
+    'prisma.config.ts',
+    'tsconfig.json',
+    'tsconfig.image.json',
+    'scripts',
+    'prisma',
+    'src',
+    'workflows',
+  ];
+  return ['*', ...[...extra, ...copied].map((f) => `!${f}`), 'src/generated'];
+}

@@ -90,3 +90,20 @@ export const fmtDate = (iso: string | null | undefined) => (iso ? iso.slice(0, 1
 export const fmtPct = (x: number | null | undefined) => (x == null ? '—' : `${(x * 100).toFixed(1)} %`);
 export const fmtUsd = (x: number | null | undefined) =>
   x == null ? '—' : `${x < 0 ? '−' : ''}$${Math.abs(x).toFixed(Math.abs(x) < 1 ? 4 : 2)}`;
+
+/** The labelled "Severity at least" filter: any, or one of SEVERITIES (the fleet's and the repair queue's). */
+export function MinSeveritySelect({ value, onChange, testid }: { value: string; onChange(v: string): void; testid?: string }) {
+  return (
+    <label>
+      Severity at least
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)} data-testid={testid}>
+        <option value="">any</option>
+        {SEVERITIES.map((s) => (
+          <option key={s} value={s}>
+            {s.toLowerCase()}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

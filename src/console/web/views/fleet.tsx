@@ -2,7 +2,7 @@ import { useClient, useSubscription } from '@urql/preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { FleetMap, type MapPoint } from '../fleet-map';
 import { distanceKm, FleetStore, rankOf } from '../fleet-store';
-import { Badge, DEVICE_STATUSES, Problem, SEVERITIES } from '../ui';
+import { Badge, DEVICE_STATUSES, MinSeveritySelect, Problem } from '../ui';
 
 // Fleet: map and list of every device, coloured by status and highest open severity, filtered in the browser.
 const store = new FleetStore();
@@ -128,17 +128,7 @@ function FilterForm({ f, set, types, near, nearHere }: FilterProps) {
           ))}
         </select>
       </label>
-      <label>
-        Severity at least
-        <select value={f.severity} onChange={(e) => set({ severity: e.currentTarget.value })} data-testid="filter-severity">
-          <option value="">any</option>
-          {SEVERITIES.map((s) => (
-            <option key={s} value={s}>
-              {s.toLowerCase()}
-            </option>
-          ))}
-        </select>
-      </label>
+      <MinSeveritySelect value={f.severity} onChange={(severity) => set({ severity })} testid="filter-severity" />
       <label>
         Search
         <input type="search" value={f.text} onInput={(e) => set({ text: e.currentTarget.value })} data-testid="filter-text" />

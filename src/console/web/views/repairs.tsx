@@ -1,7 +1,7 @@
 import { useClient } from '@urql/preact';
 import { useState } from 'preact/hooks';
 import { download, request } from '../api';
-import { Badge, fmtDate, fmtPct, Loading, Problem, SEVERITIES, Section, useAction, useData } from '../ui';
+import { Badge, fmtDate, fmtPct, Loading, MinSeveritySelect, Problem, Section, useAction, useData } from '../ui';
 import { WorkOrderList } from './work-orders';
 
 // The repair queue (open defects, riskiest first, with the reasons), planning work orders from it, and the exports.
@@ -151,17 +151,7 @@ export function RepairsView({ canPlan }: { canPlan: boolean }) {
       <h1>Repairs</h1>
       <Section title="Repair queue" id="repair-queue">
         <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter the queue">
-          <label>
-            Severity at least
-            <select value={minSeverity} onChange={(e) => setMinSeverity(e.currentTarget.value)}>
-              <option value="">any</option>
-              {SEVERITIES.map((s) => (
-                <option key={s} value={s}>
-                  {s.toLowerCase()}
-                </option>
-              ))}
-            </select>
-          </label>
+          <MinSeveritySelect value={minSeverity} onChange={setMinSeverity} />
           <label class="check">
             <input type="checkbox" checked={unplanned} onChange={(e) => setUnplanned(e.currentTarget.checked)} />
             Not yet planned
