@@ -1,9 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { io } from '@tensorflow/tfjs-core';
+import type { io, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { tfjsWasm } from '../../common/tfjs-wasm';
+import { fusedPlan, UnfusableModel } from './fused-plan';
 import {
   type Backbone,
   BackboneError,
@@ -23,6 +24,8 @@ export interface MobilenetOptions {
   modelDir?: string;
   /** wasm threads; 1 keeps one request from taking every core. */
   threads?: number;
+  /** false: run the layers model as it is, one kernel per layer (same numbers, about twice the time); for comparison. */
+  fuse?: boolean;
 }
 
 /** The package exports no package.json; its CommonJS entry sits at dist/cjs/index.js. */
@@ -110,8 +113,26 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
     if (err instanceof BackboneError) throw err;
     throw new BackboneError(`the MobileNetV2 backbone in ${dir} cannot be loaded: ${(err as Error).message}`);
   }
+  // Batch norms folded into the convolutions, ReLUs into their kernels: the layers model is only the source of the weights.
+  let forward: (x: Tensor4D) => Tensor[];
+  let release: () => void;
+  try {
+    if (options.fuse === false) throw new UnfusableModel('not asked to');
+    const plan = fusedPlan(tf, model, MOBILENET_TAPS);
+    model.dispose();
+    forward = (x) => plan.run(x);
+    release = () => plan.dispose();
+  } catch (err) {
+    if (!(err instanceof UnfusableModel)) throw err;
+    const layers = model;
+    forward = (x) => {
+      const out = layers.predict(x);
+      return Array.isArray(out) ? out : [out];
+    };
+    release = () => layers.dispose();
+  }
   // The first call sets up kernels; pay it at start, not on the first image.
-  tf.tidy(() => model.predict(tf.zeros([1, 64, 64, 3])));
+  tf.dispose(tf.tidy(() => forward(tf.zeros([1, 64, 64, 3]))));
 
   return {
     identity,
@@ -121,11 +142,7 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
     async extract(input: BackboneInput): Promise<FeatureMap[]> {
       if (input.data.length !== input.width * input.height * 3)
         throw new BackboneError(`expected ${input.width}×${input.height}×3 values, got ${input.data.length}`);
-      const outputs = tf.tidy(() => {
-        const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
-        const out = model.predict(x);
-        return Array.isArray(out) ? out : [out];
-      });
+      const outputs = tf.tidy(() => forward(tf.tensor4d(input.data, [1, input.height, input.width, 3])));
       try {
         const data = await Promise.all(outputs.map((o) => o.data() as Promise<Float32Array>));
         return outputs.map((o, i) => ({
@@ -141,7 +158,7 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
       }
     },
     async close() {
-      model.dispose();
+      release();
     },
   };
 }

@@ -34,6 +34,31 @@ describe('the MobileNetV2 backbone from nsfwjs', () => {
     expect(Array.from(again[3].data.subarray(0, 50))).toEqual(Array.from(maps[3].data.subarray(0, 50)));
   });
 
+  it('runs the network with batch norms folded into fused convolutions, with the layers model numbers', async () => {
+    const layers = await openMobilenetBackbone({ fuse: false });
+    try {
+      const random = seededRandom(11);
+      const data = Float32Array.from({ length: 128 * 96 * 3 }, () => random());
+      const [fused, plain] = await Promise.all([
+        backbone.extract({ width: 128, height: 96, data }),
+        layers.extract({ width: 128, height: 96, data }),
+      ]);
+      expect(fused.map((m) => [m.tap, m.width, m.height, m.channels])).toEqual(plain.map((m) => [m.tap, m.width, m.height, m.channels]));
+      fused.forEach((m, i) => {
+        let worst = 0;
+        let largest = 0;
+        m.data.forEach((v, j) => {
+          worst = Math.max(worst, Math.abs(v - plain[i].data[j]));
+          largest = Math.max(largest, Math.abs(plain[i].data[j]));
+        });
+        expect(largest).toBeGreaterThan(0.1);
+        expect(worst).toBeLessThan(1e-4 * largest);
+      });
+    } finally {
+      await layers.close();
+    }
+  });
+
   it('keeps the aspect ratio at about the asked area, sides a multiple of 32', () => {
     expect(backbone.inputSize(1, 192 * 192)).toEqual({ width: 192, height: 192 });
     expect(backbone.inputSize(512 / 67, 192 * 192)).toEqual({ width: 544, height: 64 });
