@@ -129,6 +129,37 @@ export function reviewBand(items: Scored[], operating: number, accuracy = 0.99):
   return { low, high };
 }
 
+/**
+ * The narrowest band any thresholds could give these scores: the smallest share of items inside
+ * some score interval such that the verdicts outside it are at least `accuracy` right, the
+ * thresholds chosen knowing the labels. A band chosen without them is no narrower: when this is
+ * wide, the scores (not the choice of thresholds) keep images with people.
+ */
+export function bandFloor(items: Scored[], accuracy = 0.99): number {
+  const sorted = [...items].sort((a, b) => a.score - b.score);
+  const n = sorted.length;
+  if (!n) return 0;
+  // positivesBelow[i]: anomalies among the i lowest scores (judged normal when the band starts at i).
+  const positivesBelow = new Int32Array(n + 1);
+  sorted.forEach((s, i) => {
+    positivesBelow[i + 1] = positivesBelow[i] + (s.positive ? 1 : 0);
+  });
+  const totalPositives = positivesBelow[n];
+  let best = n;
+  for (let i = 0; i <= n; i++) {
+    // Widen the band upwards from i until the outside is right often enough; j only moves one way per i.
+    for (let j = i; j <= n; j++) {
+      const outside = i + n - j;
+      const wrong = positivesBelow[i] + (n - j - (totalPositives - positivesBelow[j]));
+      if (outside > 0 && wrong <= (1 - accuracy) * outside + 1e-9) {
+        best = Math.min(best, j - i);
+        break;
+      }
+    }
+  }
+  return best / n;
+}
+
 export function rocCurve(items: Scored[]): CurvePoint[] {
   const P = items.filter((s) => s.positive).length || 1;
   const N = items.length - P || 1;

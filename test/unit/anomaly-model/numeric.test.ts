@@ -1,4 +1,5 @@
 import { fitLogisticWasm } from '../../../src/anomaly-model/logistic';
+import { bandFloor, bestF1Threshold, reviewBand } from '../../../src/anomaly-model/metrics';
 import { fitLogistic, greedyCoreset, seededRandom } from '../../../src/anomaly-model/numeric';
 import { fineCells } from '../../../src/anomaly-model/scoring';
 
@@ -36,5 +37,31 @@ describe('fineCells', () => {
     const f = { rows: 3, cols: 5, memory: { rows: 2, cols: 3 } } as Parameters<typeof fineCells>[1];
     expect(fineCells([0], f)).toEqual([0, 1, 5, 6]);
     expect(fineCells([5], f)).toEqual([14]);
+  });
+});
+
+describe('bandFloor', () => {
+  const scored = (labels: string) => [...labels].map((c, i) => ({ score: i, positive: c === 'A' }));
+
+  it('is 0 when the scores separate the classes, and covers exactly the mixed stretch otherwise', () => {
+    expect(bandFloor(scored('NNNNAAAA'))).toBe(0);
+    // Two mixed images in the middle: both must be in the band for every verdict outside it to be right.
+    expect(bandFloor(scored('NNNANAAA'))).toBe(2 / 8);
+    // A laxer accuracy lets one mistake stay outside among 8 images.
+    expect(bandFloor(scored('NNNANAAA'), 0.85)).toBe(0);
+  });
+
+  it('is never wider than the band the thresholds actually chose, on random scores', () => {
+    const random = seededRandom(9);
+    for (let round = 0; round < 20; round++) {
+      const items = Array.from({ length: 60 }, () => {
+        const positive = random() < 0.3;
+        return { score: random() + (positive ? 0.6 : 0), positive };
+      });
+      const operating = bestF1Threshold(items);
+      const band = reviewBand(items, operating);
+      const inside = items.filter((s) => s.score >= band.low && s.score < band.high).length / items.length;
+      expect(bandFloor(items)).toBeLessThanOrEqual(inside + 1e-9);
+    }
   });
 });
