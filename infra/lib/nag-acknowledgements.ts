@@ -43,6 +43,12 @@ export const ACCEPTED: Accepted[] = [
       "Executions are created at run time; the grant covers only executions (and Distributed Map children) of vigil's own state machines.",
   },
   {
+    rule: new RegExp(`^AwsSolutions-IAM5\\[Resource::${ARN}mapRun:[\\w-]+/\\*\\]$`),
+    path: /^Api\//,
+    reason:
+      "Map Runs are created at run time; the API lists the child executions (ListExecutions) only of Map Runs of vigil's own state machines with a Distributed Map.",
+  },
+  {
     rule: new RegExp(`^AwsSolutions-IAM5\\[Resource::${ARN}log-group:/aws/sagemaker/\\*\\]$`),
     path: /^SageMaker\//,
     reason: 'SageMaker names the log groups of training and transform jobs at run time, under /aws/sagemaker/.',

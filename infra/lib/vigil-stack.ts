@@ -7,7 +7,7 @@ import { DataLake } from './data-lake';
 import { apiStatements } from './api-permissions';
 import { ApiService, repositoryImage } from './api-service';
 import { appEnvironment } from './app-environment';
-import { loadWorkflows } from './asl';
+import { hasDistributedMap, loadWorkflows } from './asl';
 import { EventRules } from './events';
 import { Functions } from './functions';
 import { PREFIX } from './handlers';
@@ -48,6 +48,11 @@ export class VigilStack extends Stack {
     const workflows = loadWorkflows(workflowsDir)
       .map((w) => w.name)
       .filter((w) => settings.batch || w !== BATCH_WORKFLOW);
+    // The API settles a Distributed Map's runs by the map's own children when it ends (listed through its Map Runs).
+    const mapWorkflows = loadWorkflows(workflowsDir)
+      .filter(hasDistributedMap)
+      .map((w) => w.name)
+      .filter((w) => workflows.includes(w));
 
     const { bucket, accessLogs } = new Storage(this, 'Storage', { corsOrigins: settings.corsOrigins });
     new DataLake(this, 'DataLake', { bucket, prefix: PREFIX.datalake.replace(/\/$/, '') });
@@ -111,7 +116,7 @@ export class VigilStack extends Stack {
         : null,
     });
 
-    const { api, migrations } = this.api(settings, network, environment, permissions, accessLogs, workflows);
+    const { api, migrations } = this.api(settings, network, environment, permissions, accessLogs, workflows, mapWorkflows);
     // New function code runs only against a migrated database, and human loops only once their flow exists.
     this.functions.node.addDependency(migrations);
     if (review) this.functions.node.addDependency(review.flowDefinition);
@@ -152,6 +157,7 @@ export class VigilStack extends Stack {
     permissions: PermissionContext,
     accessLogs: Storage['accessLogs'],
     workflows: string[],
+    mapWorkflows: string[],
   ) {
     const api = new ApiService(this, 'Api', {
       vpc: network.vpc,
@@ -159,7 +165,7 @@ export class VigilStack extends Stack {
       image: repositoryImage(REPO_ROOT),
       database: network.database,
       environment: { ...environment, AWS_REGION: this.region },
-      statements: apiStatements(permissions, workflows),
+      statements: apiStatements(permissions, workflows, mapWorkflows),
       accessLogs,
       certificateArn: settings.certificateArn,
       publicUrl: settings.publicUrl,

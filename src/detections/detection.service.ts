@@ -63,7 +63,10 @@ export class DetectionService {
       });
   }
 
-  /** Images that arrived but were not processed (e.g. the server stopped in between) are processed now. */
+  /**
+   * Images whose bytes are stored but were not checked (e.g. the server stopped in between) are checked now. A run never
+   * takes an image whose body is still streaming (UPLOADING), so this never judges an upload in flight.
+   */
   async preprocess(runId: string, imageId: string): Promise<{ imageId: string; ready: boolean }> {
     let image = await this.image(imageId);
     if (image.status === ImageStatus.UPLOADED) [image] = (await this.deps.uploads.complete([imageId])) as [ImageWithDevice];

@@ -18,6 +18,12 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const INTERRUPTED = ['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED'];
 // Transport failures can be retried with the same bytes; a verdict on the content cannot.
 const RETRYABLE: RejectionReason[] = [RejectionReason.NOT_UPLOADED, RejectionReason.SIZE_MISMATCH, RejectionReason.CHECKSUM_MISMATCH];
+// While a PUT body streams, its image's updated_at is refreshed this often; an UPLOADING image not refreshed for
+// UPLOAD_STALE_MS lost its upload with its process (a live client that idles is cut off after 60 s and handed back).
+const UPLOAD_HEARTBEAT_MS = 30_000;
+export const UPLOAD_STALE_MS = 3 * 60_000;
+const isStale = (image: Image, now = Date.now()) =>
+  image.status === ImageStatus.UPLOADING && now - image.updatedAt.getTime() > UPLOAD_STALE_MS;
 
 export interface UploadFile {
   filename: string;
@@ -145,6 +151,14 @@ export class UploadService {
         : { surveyId_sha256: { surveyId: target.surveyId, sha256: file.sha256 } };
     const existing = await this.prisma.image.findUnique({ where: unique });
     if (existing) {
+      // An upload abandoned by a process that stopped mid-body: the file gets a new link.
+      if (isStale(existing)) {
+        await this.prisma.image.updateMany({
+          where: { id: existing.id, status: ImageStatus.UPLOADING, updatedAt: existing.updatedAt },
+          data: { status: ImageStatus.PENDING_UPLOAD },
+        });
+        return this.prisma.image.findUniqueOrThrow({ where: { id: existing.id } });
+      }
       if (existing.status === ImageStatus.REJECTED && existing.rejectionReason && RETRYABLE.includes(existing.rejectionReason)) {
         return this.prisma.image.update({
           where: { id: existing.id },
@@ -211,14 +225,23 @@ export class UploadService {
     if ((headers.contentType ?? '').split(';')[0].trim() !== claim.typ) {
       throw new UploadError(400, 'CONTENT_TYPE_MISMATCH', `content-type must be ${claim.typ}, as announced`);
     }
-    // Taking the image out of PENDING_UPLOAD first makes the link single-use, even for two PUTs at once;
-    // any upload that does not finish hands the image back, so the link is spent only by a complete one.
+    // Taking the image out of PENDING_UPLOAD first makes the link single-use, even for two PUTs at once. While the
+    // body streams the image is UPLOADING, which no run takes and no completion judges; it becomes UPLOADED only once
+    // every byte is stored, and any upload that does not finish hands the image back, so the link is spent only by a
+    // complete one.
     const claimed = await this.prisma.image.updateMany({
       where: { id: claim.img, status: ImageStatus.PENDING_UPLOAD },
-      data: { status: ImageStatus.UPLOADED },
+      data: { status: ImageStatus.UPLOADING, updatedAt: new Date() },
     });
     if (claimed.count === 0) throw new UploadError(409, 'ALREADY_USED', 'this link was already used; request a new upload for the file');
     const image = await this.prisma.image.findUniqueOrThrow({ where: { id: claim.img } });
+    // A live upload keeps its claim fresh; one whose process died stops, and is recognised as abandoned (see isStale).
+    const heartbeat = setInterval(() => {
+      this.prisma.image
+        .updateMany({ where: { id: image.id, status: ImageStatus.UPLOADING }, data: { updatedAt: new Date() } })
+        .catch(() => undefined);
+    }, UPLOAD_HEARTBEAT_MS);
+    heartbeat.unref();
     try {
       // .pipe() alone would leave the store waiting forever when the client goes away mid-body; passing the
       // abort on lets it close and remove its temporary file. (pipeline() would also cut the reply on our own errors.)
@@ -228,13 +251,25 @@ export class UploadService {
       const stored = await this.store.head(image.objectKey);
       if (stored?.bytes !== claim.len)
         throw new UploadError(400, 'SIZE_MISMATCH', `received ${stored?.bytes ?? 0} bytes, ${claim.len} were announced`);
-      return image;
+      clearInterval(heartbeat);
+      const arrived = await this.prisma.image.updateMany({
+        where: { id: image.id, status: ImageStatus.UPLOADING },
+        data: { status: ImageStatus.UPLOADED },
+      });
+      // Only if the claim was taken for abandoned meanwhile (this process stalled past UPLOAD_STALE_MS): the bytes are not kept.
+      if (arrived.count === 0) {
+        await this.store.delete(image.objectKey);
+        throw new UploadError(409, 'ALREADY_USED', 'this upload took too long and was given up; request a new upload for the file');
+      }
+      return { ...image, status: ImageStatus.UPLOADED };
     } catch (err) {
+      clearInterval(heartbeat);
+      if (err instanceof UploadError && err.code === 'ALREADY_USED') throw err;
       try {
         await this.store.delete(image.objectKey);
       } finally {
         await this.prisma.image.updateMany({
-          where: { id: image.id, status: ImageStatus.UPLOADED },
+          where: { id: image.id, status: ImageStatus.UPLOADING },
           data: { status: ImageStatus.PENDING_UPLOAD },
         });
       }
@@ -254,7 +289,10 @@ export class UploadService {
     }
   }
 
-  /** Checks each uploaded object and makes its derivatives; every image ends READY or REJECTED. Repeating is harmless. */
+  /**
+   * Checks each uploaded object and makes its derivatives; every image ends READY or REJECTED, except one whose bytes
+   * are still arriving (UPLOADING), which is returned as it is. Repeating is harmless.
+   */
   async complete(imageIds: string[]): Promise<Image[]> {
     if (imageIds.length > 1000) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'imageIds: at most 1000 per call', { field: 'imageIds' });
     const images = await this.prisma.image.findMany({ where: { id: { in: imageIds } } });
@@ -269,12 +307,29 @@ export class UploadService {
     // A survey image READY but not yet placed (say, the server stopped in between) is placed now.
     if (image.status === ImageStatus.READY) return image.deviceMatch === DeviceMatch.PENDING ? this.placer.place(image) : image;
     if (image.status === ImageStatus.REJECTED) return image;
+    // Bytes still arriving: nothing to check yet; complete again once the PUT has answered. An upload abandoned by a
+    // process that stopped mid-body is given up (the file can be requested again).
+    if (image.status === ImageStatus.UPLOADING) {
+      if (!isStale(image)) return image;
+      const given = await this.prisma.image.updateMany({
+        where: { id: image.id, status: ImageStatus.UPLOADING, updatedAt: image.updatedAt },
+        data: {
+          status: ImageStatus.REJECTED,
+          rejectionReason: RejectionReason.NOT_UPLOADED,
+          rejectionMessage: 'the upload stopped before all bytes arrived; request the file again',
+        },
+      });
+      if (given.count > 0) await this.store.delete(image.objectKey);
+      return this.prisma.image.findUniqueOrThrow({ where: { id: image.id } });
+    }
+    // Only from the status this check read: a PUT that claimed the image meanwhile keeps it, and its bytes.
     const reject = async (reason: RejectionReason, message: string) => {
-      await this.store.delete(image.objectKey);
-      return this.prisma.image.update({
-        where: { id: image.id },
+      const rejected = await this.prisma.image.updateMany({
+        where: { id: image.id, status: image.status },
         data: { status: ImageStatus.REJECTED, rejectionReason: reason, rejectionMessage: message.slice(0, 500) },
       });
+      if (rejected.count > 0) await this.store.delete(image.objectKey);
+      return this.prisma.image.findUniqueOrThrow({ where: { id: image.id } });
     };
     const head = await this.store.head(image.objectKey);
     if (!head) return reject(RejectionReason.NOT_UPLOADED, 'no file was uploaded for this image');
@@ -299,8 +354,9 @@ export class UploadService {
           })),
           skipDuplicates: true,
         });
-        return tx.image.update({
-          where: { id: image.id },
+        // Only from the status this check read: two completions at once (a run's and the client's) make one READY.
+        const made = await tx.image.updateMany({
+          where: { id: image.id, status: image.status },
           data: {
             status: ImageStatus.READY,
             contentType: facts.contentType,
@@ -315,8 +371,9 @@ export class UploadService {
             thumbnailKey: stored.thumbnailKey,
           },
         });
+        return { made: made.count > 0, image: await tx.image.findUniqueOrThrow({ where: { id: image.id } }) };
       });
-      return await this.placer.place(ready);
+      return ready.made ? await this.placer.place(ready.image) : ready.image;
     } catch (err) {
       if (err instanceof ImageRejected) return reject(err.reason as RejectionReason, err.message);
       throw err;

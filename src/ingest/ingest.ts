@@ -231,6 +231,8 @@ export async function ingestFolder(api: ApiClient, options: IngestOptions, repor
 function outcomeOf(image: ServerImage): Outcome {
   if (image.status === 'REJECTED')
     return { kind: 'rejected', reason: image.rejection?.reason ?? 'UNKNOWN', message: image.rejection?.message ?? '' };
+  if (image.status === 'UPLOADING')
+    return { kind: 'failed', message: 'another upload of this file is still sending its bytes; run again once it has finished' };
   if (image.status !== 'READY') return { kind: 'failed', message: `the server left the image ${image.status}` };
   if (!image.inspection) return { kind: 'unassigned', match: image.deviceMatch ?? 'UNKNOWN' };
   return { kind: 'accepted', device: image.inspection.device.externalId, distanceM: image.matchDistanceM };

@@ -97,6 +97,7 @@ function toAnomaly(a: Anomaly, n: number, defect: ReportDefect | null): ReportAn
 
 const UNJUDGED: Partial<Record<ImageStatus, string>> = {
   [ImageStatus.PENDING_UPLOAD]: 'never uploaded',
+  [ImageStatus.UPLOADING]: 'upload in progress',
   [ImageStatus.UPLOADED]: 'uploaded, never checked',
 };
 

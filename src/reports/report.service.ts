@@ -12,7 +12,7 @@ import { renderPdf } from './report-pdf';
 export { HTML_CSP } from './report-html';
 
 const RUNNING: InspectionStatus[] = [InspectionStatus.PENDING, InspectionStatus.PROCESSING];
-const ARRIVING: ImageStatus[] = [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADED];
+const ARRIVING: ImageStatus[] = [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADING, ImageStatus.UPLOADED];
 const FORMATS: ReportFormat[] = ['PDF', 'HTML'];
 
 export interface ReportOptions {

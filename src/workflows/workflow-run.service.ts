@@ -8,6 +8,7 @@ import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import crypto from 'node:crypto';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import {
+  type ChildExecution,
   type ExecutionOutcome,
   type RunReconciler,
   type WorkflowEngine,
@@ -15,14 +16,15 @@ import {
 } from '../adapters/workflow-engine/workflow-engine.port';
 import { inspectionFinishedEvent, webhookEvents } from '../webhooks/outbox';
 
-/** A survey run's execution id: its Distributed Map execution's, then the run. */
-const childExecutionId = (parent: string, runId: string) => `${parent}|${runId}`;
-const parentExecutionId = (executionId: string) => executionId.split('|')[0];
-
 const ACTIVE: WorkflowRunStatus[] = [WorkflowRunStatus.QUEUED, WorkflowRunStatus.RUNNING];
-// A run row without an execution this long after it was made had its start lost (the start is seconds).
+// A run row without an execution (nor a Distributed Map that runs it) this long after it was made had its start lost (the start is seconds).
 const LOST_START_MS = 60_000;
+const isLostStart = (run: WorkflowRun, now = Date.now()) =>
+  !run.executionId && !run.parentExecutionId && now - run.createdAt.getTime() > LOST_START_MS;
+// UPLOADED: every byte is stored (a run's first step checks it). UPLOADING images, whose bodies are still streaming, are
+// never taken: when one arrives during a run, the run's end or the upload's completion starts a follow-up (see followUp).
 const JUDGEABLE: ImageStatus[] = [ImageStatus.UPLOADED, ImageStatus.READY];
+const ARRIVING: ImageStatus[] = [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADING, ImageStatus.UPLOADED];
 
 export interface RunProgress {
   done: number;
@@ -117,7 +119,7 @@ export class WorkflowRunService implements RunReconciler {
       for (const inspectionId of ids) {
         await tx.$queryRaw`SELECT id FROM inspections WHERE id = ${inspectionId}::uuid FOR UPDATE`;
         const active = await tx.workflowRun.findFirst({ where: { inspectionId, status: { in: ACTIVE } } });
-        if (active && !active.executionId && Date.now() - active.createdAt.getTime() > LOST_START_MS) lost.push(active);
+        if (active && isLostStart(active)) lost.push(active);
         if (active) continue;
         const imagesTotal = await tx.image.count({ where: { inspectionId, status: { in: JUDGEABLE } } });
         created.push(
@@ -147,25 +149,31 @@ export class WorkflowRunService implements RunReconciler {
       for (const run of runs) await this.fail(run.id, 'Vigil.StartFailed', (err as Error).message);
       throw err;
     }
-    // Each run names the Distributed Map execution it is a child of: when that ends, runs still open are settled.
+    // Each run names the Distributed Map execution that runs it; its own child execution's ARN is recorded by the
+    // child's BeginRun, and when the map ends, runs still open are settled by their children (see settleChildren).
     const started = await Promise.all(
-      runs.map((run) => this.prisma.workflowRun.update({ where: { id: run.id }, data: { executionId: childExecutionId(parent, run.id) } })),
+      runs.map((run) => this.prisma.workflowRun.update({ where: { id: run.id }, data: { parentExecutionId: parent } })),
     );
     return [...recovered, ...started];
   }
 
-  /** Runs a local engine left queued or running when the process stopped: the steps are idempotent, so starting over loses and doubles nothing. */
+  /**
+   * Local engine: runs left queued or running when the process stopped start over (the steps are idempotent, so
+   * this loses and doubles nothing). Step Functions: every open run's execution, and the Distributed Map of survey
+   * runs, are watched again; runs whose start was lost get their own execution, now or once they are old enough to
+   * tell (a run made seconds ago may still be starting in another process).
+   */
   async resumeInterrupted(): Promise<number> {
     const engine = this.requireEngine();
     if (engine.kind !== 'LOCAL') {
       const open = await this.prisma.workflowRun.findMany({ where: { engine: EngineKind.STEP_FUNCTIONS, status: { in: ACTIVE } } });
-      for (const executionId of new Set(open.filter((r) => r.executionId).map((r) => parentExecutionId(r.executionId!)))) {
-        engine.watch?.(executionId);
-      }
-      // A run whose start was lost (the process stopped between the row and StartExecution) gets its own execution now.
-      for (const run of open.filter((r) => !r.executionId && Date.now() - r.createdAt.getTime() > LOST_START_MS)) {
-        this.log.info({ runId: run.id, inspectionId: run.inspectionId }, 'starting a workflow run whose execution was never started');
-        await this.launch(run, this.detectWorkflow).catch(() => undefined);
+      const executions = new Set(open.flatMap((r) => [r.executionId, r.parentExecutionId].filter((id): id is string => !!id)));
+      for (const executionId of executions) engine.watch?.(executionId);
+      await this.recoverLostStarts(open);
+      if (open.some((r) => !r.executionId && !r.parentExecutionId && !isLostStart(r))) {
+        setTimeout(() => {
+          this.recoverLostStarts().catch((err) => this.log.error({ err }, 'could not recover workflow runs whose start was lost'));
+        }, LOST_START_MS + 1000).unref();
       }
       return open.length;
     }
@@ -178,6 +186,18 @@ export class WorkflowRunService implements RunReconciler {
       await this.launch(run, run.workflow as WorkflowName);
     }
     return runs.length;
+  }
+
+  /** Step Functions runs with no execution and no Distributed Map, made long enough ago: each gets its own execution (a failed start fails the run with its reason). */
+  async recoverLostStarts(open?: WorkflowRun[]): Promise<WorkflowRun[]> {
+    const runs = open ?? (await this.prisma.workflowRun.findMany({ where: { engine: EngineKind.STEP_FUNCTIONS, status: { in: ACTIVE } } }));
+    const recovered: WorkflowRun[] = [];
+    for (const run of runs.filter((r) => isLostStart(r))) {
+      this.log.info({ runId: run.id, inspectionId: run.inspectionId }, 'starting a workflow run whose execution was never started');
+      const started = await this.launch(run, this.detectWorkflow).catch(() => null);
+      if (started) recovered.push(started);
+    }
+    return recovered;
   }
 
   private async launch(run: WorkflowRun, workflow: WorkflowName): Promise<WorkflowRun> {
@@ -194,16 +214,18 @@ export class WorkflowRunService implements RunReconciler {
     }
   }
 
-  /** After completeImageUploads: inspections with no image still awaiting its bytes start detection (once). */
+  /**
+   * After completeImageUploads: an inspection with no image still awaiting its bytes, no run queued or running, and an
+   * image no run has judged yet starts detection (once). Completing again what a run already judged starts nothing;
+   * an image that arrives while a run is under way is judged by the follow-up that run's end starts (see followUp).
+   */
   async startWhenUploaded(inspectionIds: readonly string[]): Promise<void> {
     if (!this.options.autoStart) return;
     for (const inspectionId of new Set(inspectionIds)) {
-      const waiting = await this.prisma.image.count({
-        where: { inspectionId, status: { in: [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADED] } },
-      });
-      const ready = await this.prisma.image.count({ where: { inspectionId, status: ImageStatus.READY } });
+      const waiting = await this.prisma.image.count({ where: { inspectionId, status: { in: ARRIVING } } });
+      const unjudged = await this.prisma.image.count({ where: { inspectionId, status: ImageStatus.READY, runImages: { none: {} } } });
       const started = await this.prisma.workflowRun.count({ where: { inspectionId, status: { in: ACTIVE } } });
-      if (waiting === 0 && ready > 0 && started === 0) {
+      if (waiting === 0 && unjudged > 0 && started === 0) {
         try {
           await this.startInspection(inspectionId);
         } catch (err) {
@@ -233,10 +255,17 @@ export class WorkflowRunService implements RunReconciler {
     return new Map(rows.map((r) => [r.runId, r._count._all]));
   }
 
-  /** First step: the run is running, the inspection processing; returns the images to judge (ids only). */
-  async begin(runId: string): Promise<{ imageIds: string[]; total: number }> {
+  /**
+   * First step: the run is running, the inspection processing; returns the images to judge (ids only). `executionId`
+   * is the execution running the step: a survey's child execution names itself on its run here, so it can be
+   * reconciled by its own execution.
+   */
+  async begin(runId: string, executionId?: string): Promise<{ imageIds: string[]; total: number }> {
     const run = await this.prisma.workflowRun.findUnique({ where: { id: runId } });
     if (!run) throw notFound('WorkflowRun', runId);
+    if (executionId && !run.executionId) {
+      await this.prisma.workflowRun.updateMany({ where: { id: runId, executionId: null }, data: { executionId } });
+    }
     if (!ACTIVE.includes(run.status)) return { imageIds: [], total: 0 };
     const images = await this.prisma.image.findMany({
       where: { inspectionId: run.inspectionId, status: { in: JUDGEABLE } },
@@ -312,8 +341,7 @@ export class WorkflowRunService implements RunReconciler {
 
   /**
    * The engine saw an execution end; a run its own Finish/MarkFailed states already settled is left alone.
-   * For a survey's Distributed Map execution, every child run still open failed before its MarkFailed
-   * state (a catch on States.ALL does not catch States.Runtime) and the map tolerated it: it fails now.
+   * For a survey's Distributed Map execution, the runs it still leaves open are settled by their own child executions.
    */
   async reconcile(outcome: ExecutionOutcome): Promise<void> {
     const run = await this.prisma.workflowRun.findUnique({ where: { executionId: outcome.executionId } });
@@ -323,15 +351,49 @@ export class WorkflowRunService implements RunReconciler {
     else await this.fail(run.id, outcome.error ?? `Execution.${outcome.status}`, outcome.cause ?? `the execution ended ${outcome.status}`);
   }
 
+  /**
+   * A Distributed Map ended. A child that failed before its MarkFailed state (a catch on States.ALL does not catch
+   * States.Runtime) left its run open, and the map tolerated it: the Map Run's children are listed, each open run gets
+   * its child's ARN and fails with its child's error. A run no child ran (the map failed before it got there) fails
+   * too. Listing errors other than a denial are thrown, so the outcome is reported again (next poll, event retry).
+   */
   private async settleChildren(outcome: ExecutionOutcome): Promise<void> {
-    const open = await this.prisma.workflowRun.findMany({
-      where: { executionId: { startsWith: childExecutionId(outcome.executionId, '') }, status: { in: ACTIVE } },
-    });
-    for (const child of open) {
+    const open = await this.prisma.workflowRun.findMany({ where: { parentExecutionId: outcome.executionId, status: { in: ACTIVE } } });
+    if (open.length === 0) return;
+    let children: ChildExecution[] = [];
+    if (this.engine?.children) {
+      try {
+        children = await this.engine.children(outcome.executionId);
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        if (name !== 'AccessDeniedException' && name !== 'AccessDenied') throw err;
+        this.log.error(
+          { err, executionId: outcome.executionId },
+          'Step Functions denied listing the Map Run children (states:ListMapRuns, states:ListExecutions, states:DescribeExecution): their runs fail without their own errors',
+        );
+      }
+    }
+    const byRun = new Map(open.map((r) => [r.id, r]));
+    const byExecution = new Map(open.filter((r) => r.executionId).map((r) => [r.executionId!, r]));
+    const settled = new Set<string>();
+    for (const child of children) {
+      const run = byExecution.get(child.executionId) ?? (child.runId ? byRun.get(child.runId) : undefined);
+      if (!run || child.status === 'SUCCEEDED' || child.status === 'RUNNING') continue;
+      settled.add(run.id);
+      if (!run.executionId) {
+        await this.prisma.workflowRun.updateMany({ where: { id: run.id, executionId: null }, data: { executionId: child.executionId } });
+      }
       await this.fail(
-        child.id,
+        run.id,
+        child.error ?? `Execution.${child.status}`,
+        child.cause ?? `this inspection's child execution ${child.executionId} ended ${child.status} before its MarkFailed state`,
+      );
+    }
+    for (const run of open.filter((r) => !settled.has(r.id))) {
+      await this.fail(
+        run.id,
         'Vigil.ChildLost',
-        `the survey's execution ended ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''} but this inspection's child execution never settled its run: it failed before its MarkFailed state; the Map Run of ${outcome.executionId} lists its failed child executions`,
+        `the survey's execution ended ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''} but this inspection's child execution never settled its run${run.executionId ? ` (${run.executionId})` : ': no child execution of its Map Run ran it'}`,
       );
     }
   }

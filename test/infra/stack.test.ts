@@ -242,6 +242,20 @@ describe('permissions', () => {
     ).toEqual(workflowFiles.map((f) => `stateMachine:Vigil-${f.replace('.asl.json', '')}`).sort());
     for (const action of actionsOf(statements)) expect(action).not.toContain('*');
   });
+
+  test("the API task may list the survey map's Map Runs and their child executions, and describe those children only", () => {
+    const task = Object.values(resourcesOf(template)).find(
+      (r) => r.Type === 'AWS::ECS::TaskDefinition' && r.Properties.ContainerDefinitions[0].Name === 'Api',
+    )!;
+    const statements = statementsOfRole(template, task.Properties.TaskRoleArn['Fn::GetAtt'][0]);
+    const resourcesFor = (action: string) =>
+      statements.filter((s) => [s.Action].flat().includes(action)).map((s) => JSON.stringify(s.Resource));
+    expect(resourcesFor('states:ListMapRuns')).toEqual([expect.stringContaining(':execution:Vigil-detect-survey:*')]);
+    expect(resourcesFor('states:ListMapRuns')[0]).not.toContain('detect-inspection');
+    expect(resourcesFor('states:ListExecutions')).toEqual([expect.stringContaining(':mapRun:Vigil-detect-survey/*')]);
+    expect(resourcesFor('states:ListExecutions')[0]).not.toContain(':stateMachine:');
+    expect(resourcesFor('states:DescribeExecution').some((r) => r.includes(':execution:Vigil-detect-survey/*'))).toBe(true);
+  });
 });
 
 describe('storage, data and the API', () => {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, ListMapRunsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toGlobalId } from '../../src/common/global-id';
 import { handleExecutionStatusChange } from '../../src/workflows/eventbridge/execution-status-change';
@@ -45,12 +45,12 @@ beforeEach(() => {
   s3.resetHistory();
 });
 
-/** A survey whose READY images were matched to two devices (two inspections). */
-async function surveyWithTwoInspections() {
+/** A survey whose READY images were matched to `devices` devices (one inspection each). */
+async function surveyWithTwoInspections(devices = 2) {
   const prisma = t.app.db.prisma;
   const survey = await t.app.services.surveys.create({ name: 'flight', source: 'DRONE', requestedBy: 'test' });
   const inspectionIds: string[] = [];
-  for (let d = 0; d < 2; d++) {
+  for (let d = 0; d < devices; d++) {
     const device = await prisma.device.create({ data: { externalId: `pole-${crypto.randomUUID()}`, name: 'pole', type: 'pole' } });
     const inspection = await prisma.inspection.create({
       data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' },
@@ -182,7 +182,12 @@ describe('detection on AWS Step Functions', () => {
     const rows = await t.app.db.prisma.workflowRun.findMany({
       where: { id: { in: runs.map((r) => Buffer.from(r.id, 'base64url').toString().split(':')[1]) } },
     });
-    expect(rows.map((r) => r.executionId).sort()).toEqual(rows.map((r) => `${parent}|${r.id}`).sort());
+    expect(rows.map((r) => [r.parentExecutionId, r.executionId])).toEqual([
+      [parent, null],
+      [parent, null],
+    ]);
+    // The map ran no child for either (an empty Map Run): their runs fail as lost.
+    sfn.on(ListMapRunsCommand).resolves({ mapRuns: [] });
 
     // One child finished its run; the other failed before its MarkFailed state, and the map tolerated it.
     const [done, lost] = rows;
@@ -197,11 +202,129 @@ describe('detection on AWS Step Functions', () => {
       error: 'Vigil.ChildLost',
       cause: expect.stringContaining(`the survey's execution ended SUCCEEDED but this inspection's child execution never settled its run`),
     });
+    expect(sfn.commandCalls(ListMapRunsCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: parent }]);
 
     // Nothing is left open, so starting the survey again starts both inspections again.
     sfn.resetHistory();
     expect(ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) })).startSurvey).toHaveLength(2);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('settles each survey run by its own child execution: listed through the Map Run, described, its ARN and error recorded', async () => {
+    const { surveyId } = await surveyWithTwoInspections(3);
+    ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) }));
+    const [started] = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    const parent = `${SURVEY_ARN.replace(':stateMachine:', ':execution:')}:${started.name}`;
+    const rows = await t.app.db.prisma.workflowRun.findMany({ where: { parentExecutionId: parent }, orderBy: { id: 'asc' } });
+    expect(rows).toHaveLength(3);
+    const [done, broke, never] = rows;
+    const mapRunArn = `arn:aws:states:eu-west-1:${ACCOUNT}:mapRun:vigil-detect-survey/JudgeInspections:${crypto.randomUUID()}`;
+    const child = (run: { id: string }) =>
+      `arn:aws:states:eu-west-1:${ACCOUNT}:execution:vigil-detect-survey/JudgeInspections:${run.id}-child`;
+    const input = (run: { id: string; inspectionId: string }) =>
+      JSON.stringify({ runId: run.id, inspectionId: run.inspectionId, concurrency: 4 });
+
+    // One child judged its inspection; one began (and named itself on its run), then died of States.Runtime before
+    // MarkFailed; one timed out before its BeginRun ever ran.
+    await t.app.services.workflowRuns.begin(done.id, child(done));
+    await t.app.services.workflowRuns.finish(done.id);
+    await t.app.services.workflowRuns.begin(broke.id, child(broke));
+    expect((await t.app.db.prisma.workflowRun.findUniqueOrThrow({ where: { id: broke.id } })).executionId).toBe(child(broke));
+    sfn
+      .on(ListMapRunsCommand)
+      .resolves({ mapRuns: [{ executionArn: parent, mapRunArn, stateMachineArn: SURVEY_ARN, startDate: new Date() }] });
+    sfn.on(ListExecutionsCommand).callsFake((req: { nextToken?: string }) => {
+      const entry = (run: { id: string }, status: string) => ({
+        executionArn: child(run),
+        stateMachineArn: SURVEY_ARN,
+        name: `${run.id}-child`,
+        status,
+        startDate: new Date(),
+        mapRunArn,
+      });
+      return req.nextToken === 'page-2'
+        ? { executions: [entry(never, 'TIMED_OUT')] }
+        : { executions: [entry(done, 'SUCCEEDED'), entry(broke, 'FAILED')], nextToken: 'page-2' };
+    });
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: child(broke) })
+      .resolves({
+        executionArn: child(broke),
+        status: 'FAILED',
+        input: input(broke),
+        error: 'States.Runtime',
+        cause: 'The JSONPath $.failure.Error could not be found',
+      })
+      .on(DescribeExecutionCommand, { executionArn: child(never) })
+      .resolves({ executionArn: child(never), status: 'TIMED_OUT', input: input(never) });
+
+    // The map tolerated both failures and succeeded; its end (here by EventBridge, twice) settles the children.
+    const event = statusEvent(parent, SURVEY_ARN, started.name!, 'SUCCEEDED');
+    await handleExecutionStatusChange(event, t.app.services.workflowRuns);
+    expect(sfn.commandCalls(ListMapRunsCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: parent }]);
+    expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input)).toEqual([
+      { mapRunArn },
+      { mapRunArn, nextToken: 'page-2' },
+    ]);
+    expect(
+      sfn
+        .commandCalls(DescribeExecutionCommand)
+        .map((c) => c.args[0].input.executionArn)
+        .sort(),
+    ).toEqual([child(broke), child(never)].sort());
+    await handleExecutionStatusChange(event, t.app.services.workflowRuns);
+    expect(sfn.commandCalls(ListMapRunsCommand)).toHaveLength(1);
+
+    const settled = await t.app.db.prisma.workflowRun.findMany({ where: { parentExecutionId: parent }, orderBy: { id: 'asc' } });
+    expect(settled.map((r) => ({ id: r.id, status: r.status, executionId: r.executionId, error: r.error, cause: r.cause }))).toEqual([
+      { id: done.id, status: 'SUCCEEDED', executionId: child(done), error: null, cause: null },
+      {
+        id: broke.id,
+        status: 'FAILED',
+        executionId: child(broke),
+        error: 'States.Runtime',
+        cause: 'The JSONPath $.failure.Error could not be found',
+      },
+      {
+        id: never.id,
+        status: 'FAILED',
+        executionId: child(never),
+        error: 'Execution.TIMED_OUT',
+        cause: `this inspection's child execution ${child(never)} ended TIMED_OUT before its MarkFailed state`,
+      },
+    ]);
+    const inspections = await t.app.db.prisma.inspection.findMany({ where: { id: { in: [broke.inspectionId, never.inspectionId] } } });
+    expect(inspections.map((i) => i.status)).toEqual(['FAILED', 'FAILED']);
+
+    // Nothing is left open: the survey starts again, all three inspections under one new map.
+    sfn.resetHistory();
+    expect(ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) })).startSurvey).toHaveLength(3);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('keeps survey runs open when listing the children fails for a while, and fails them as lost when it is denied', async () => {
+    const { surveyId } = await surveyWithTwoInspections();
+    ok(await t.gql(START_SURVEY, { id: toGlobalId('Survey', surveyId) }));
+    const [started] = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    const parent = `${SURVEY_ARN.replace(':stateMachine:', ':execution:')}:${started.name}`;
+    const event = statusEvent(parent, SURVEY_ARN, started.name!, 'SUCCEEDED');
+    const open = () => t.app.db.prisma.workflowRun.count({ where: { parentExecutionId: parent, status: { in: ['QUEUED', 'RUNNING'] } } });
+
+    // Throttled: the outcome is not recorded (the event is delivered again, or the next poll reports it).
+    sfn.on(ListMapRunsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    await expect(handleExecutionStatusChange(event, t.app.services.workflowRuns)).rejects.toThrow(/Rate exceeded/);
+    expect(await open()).toBe(2);
+
+    // Denied: the runs cannot be told apart, and fail as lost rather than stay open.
+    sfn.on(ListMapRunsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    await handleExecutionStatusChange(event, t.app.services.workflowRuns);
+    expect(await open()).toBe(0);
+    const failed = await t.app.db.prisma.workflowRun.findMany({ where: { parentExecutionId: parent } });
+    expect(failed.map((r) => [r.status, r.error])).toEqual([
+      ['FAILED', 'Vigil.ChildLost'],
+      ['FAILED', 'Vigil.ChildLost'],
+    ]);
+    expect(sfn.commandCalls(ListMapRunsCommand).map((c) => c.args[0].input)).toEqual([{ executionArn: parent }, { executionArn: parent }]);
   });
 
   it('starts a run whose start was lost, on restart and on the next startSurvey', async () => {
@@ -210,7 +333,19 @@ describe('detection on AWS Step Functions', () => {
     const lost = await t.app.db.prisma.workflowRun.create({
       data: { inspectionId: inspectionIds[0], workflow: 'detect-survey', engine: 'STEP_FUNCTIONS', createdAt: old },
     });
+    // A run of a Distributed Map whose child has not begun yet has no execution id of its own: it is not lost.
+    const mapped = await t.app.db.prisma.workflowRun.create({
+      data: {
+        inspectionId: inspectionIds[1],
+        workflow: 'detect-survey',
+        engine: 'STEP_FUNCTIONS',
+        createdAt: old,
+        parentExecutionId: `${SURVEY_ARN.replace(':stateMachine:', ':execution:')}:vigil-${crypto.randomUUID()}`,
+      },
+    });
     await t.app.services.workflowRuns.resumeInterrupted();
+    expect((await t.app.db.prisma.workflowRun.findUniqueOrThrow({ where: { id: mapped.id } })).executionId).toBeNull();
+    await t.app.db.prisma.workflowRun.delete({ where: { id: mapped.id } });
     expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
       expect.objectContaining({ stateMachineArn: INSPECTION_ARN, name: `vigil-${lost.id}` }),
     ]);

@@ -93,6 +93,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       if (aborted) return;
       const execution = entry.machine.run(request.input as never, {
         overrides: { taskResourceLocalHandlers: entry.handlers as never, retryIntervalOverrides: entry.retries },
+        // $$.Execution.Id, as on Step Functions (BeginRun records it on the run).
+        context: { Execution: { Id: executionId, Name: request.runId } },
         noThrowOnAbort: true,
       });
       abort = execution.abort;

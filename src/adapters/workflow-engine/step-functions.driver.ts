@@ -1,7 +1,14 @@
-import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  ListMapRunsCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import pLimit from 'p-limit';
 import { type Logger } from '../../logging/logger';
 import {
+  type ChildExecution,
   type ExecutionOutcome,
   type RunReconciler,
   type StartRequest,
@@ -82,6 +89,46 @@ export class StepFunctionsEngine implements WorkflowEngine {
     if (this.closed || this.options.pollIntervalMs <= 0 || this.watched.has(executionId)) return;
     this.watched.set(executionId, 0);
     this.schedule();
+  }
+
+  /**
+   * ListMapRuns on the parent, ListExecutions per Map Run (mapRunArn), DescribeExecution for each child that did not
+   * succeed (its input names the run). Throws on any failure, so the caller settles the children at its next attempt.
+   */
+  async children(parentExecutionId: string): Promise<ChildExecution[]> {
+    const mapRuns: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListMapRunsCommand({ executionArn: parentExecutionId, nextToken: token }));
+      mapRuns.push(...(page.mapRuns ?? []).map((m) => m.mapRunArn!));
+      token = page.nextToken;
+    } while (token);
+    const listed: { executionArn: string; status: string }[] = [];
+    for (const mapRunArn of mapRuns) {
+      let next: string | undefined;
+      do {
+        const page = await this.client.send(new ListExecutionsCommand({ mapRunArn, nextToken: next }));
+        listed.push(...(page.executions ?? []).map((e) => ({ executionArn: e.executionArn!, status: e.status! })));
+        next = page.nextToken;
+      } while (next);
+    }
+    const limit = pLimit(DESCRIBE_CONCURRENCY);
+    return Promise.all(
+      listed.map((child) =>
+        limit(async (): Promise<ChildExecution> => {
+          const status = child.status as ChildExecution['status'];
+          if (status === 'SUCCEEDED') return { executionId: child.executionArn, status, runId: null, error: null, cause: null };
+          const res = await this.client.send(new DescribeExecutionCommand({ executionArn: child.executionArn }));
+          return {
+            executionId: child.executionArn,
+            status: (res.status ?? status) as ChildExecution['status'],
+            runId: runIdOf(res.input),
+            error: res.error ?? null,
+            cause: res.cause ?? null,
+          };
+        }),
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -175,6 +222,16 @@ export class StepFunctionsEngine implements WorkflowEngine {
     }
     this.watched.delete(executionId);
     this.log.warn({ executionId }, 'watched execution does not exist; no longer watching it');
+  }
+}
+
+/** The run a child execution's input names (a Map item: {runId, inspectionId, concurrency}). */
+function runIdOf(input: string | undefined): string | null {
+  try {
+    const runId = (JSON.parse(input ?? 'null') as { runId?: unknown } | null)?.runId;
+    return typeof runId === 'string' ? runId : null;
+  } catch {
+    return null;
   }
 }
 

@@ -22,6 +22,21 @@ export interface WorkflowEngine {
   close(): Promise<void>;
   /** The local engine: resolves once none of its executions is running. */
   idle?(): Promise<void>;
+  /**
+   * Step Functions: the child executions a Distributed Map execution started (through its Map Runs). Children that did
+   * not succeed are described, so each names its run (from its input) and its error; succeeded ones settled their runs.
+   */
+  children?(parentExecutionId: string): Promise<ChildExecution[]>;
+}
+
+/** One child execution of a Distributed Map. */
+export interface ChildExecution {
+  executionId: string;
+  status: ExecutionStatus;
+  /** The run its input names; null when it was not described (it succeeded) or its input names none. */
+  runId: string | null;
+  error: string | null;
+  cause: string | null;
 }
 
 /** What an engine reports when an execution ended; the run service records it unless a handler already did. */

@@ -1,4 +1,4 @@
-import { defineStep, runOnly } from './step';
+import { defineStep, runStart } from './step';
 
-/** BeginRun: the run is RUNNING, the inspection PROCESSING; returns the ids of the images to judge. */
-export const beginRun = defineStep('BeginRun', runOnly, (s, { runId }) => s.workflowRuns.begin(runId));
+/** BeginRun: the run is RUNNING (and names the execution running it), the inspection PROCESSING; returns the ids of the images to judge. */
+export const beginRun = defineStep('BeginRun', runStart, (s, { runId, executionId }) => s.workflowRuns.begin(runId, executionId));

@@ -64,5 +64,7 @@ export function defineStep<S extends z.ZodType, O>(
 
 export const ids = z.object({ runId: z.uuid(), imageId: z.uuid() });
 export const runOnly = z.object({ runId: z.uuid() });
+/** BeginRun's input: its run and the execution running it ($$.Execution.Id), which the run records. */
+export const runStart = z.object({ runId: z.uuid(), executionId: z.string().min(1).max(500).optional() });
 export const versionOnly = z.object({ modelVersionId: z.uuid() });
 export const trainingFailure = z.object({ modelVersionId: z.uuid(), error: z.string(), cause: z.string() });

@@ -10,9 +10,11 @@ async function randomise(model: tfl.LayersModel) {
   const random = seededRandom(5);
   model.setWeights(
     model.weights.map((w) => {
-      const size = w.shape.reduce((a, b) => a * b, 1);
+      // Weights have fixed shapes: no null (batch) dimension.
+      const shape = w.shape.map((d) => d ?? 1);
+      const size = shape.reduce((a, b) => a * b, 1);
       const values = Float32Array.from({ length: size }, () => (w.name.includes('variance') ? 0.5 + random() : random() * 2 - 1));
-      return tf.tensor(values, w.shape);
+      return tf.tensor(values, shape);
     }),
   );
 }
@@ -46,7 +48,7 @@ describe('a layers model compiled to fused kernels', () => {
     const got = plan.run(x);
     for (let i = 0; i < 2; i++) {
       expect(got[i].shape).toEqual(expected[i].shape);
-      const [a, b] = [got[i].dataSync(), expected[i].dataSync()];
+      const [a, b] = [Float32Array.from(got[i].dataSync()), Float32Array.from(expected[i].dataSync())];
       const largest = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       expect(largest).toBeGreaterThan(0.5);
       b.forEach((v, j) => expect(Math.abs(a[j] - v)).toBeLessThan(1e-4 * largest));

@@ -161,7 +161,7 @@ describe('detect-inspection on the local engine', () => {
 
     expect(executionId).toBe(`local:detect-inspection:${RUN}`);
     expect(outcomes).toEqual([{ executionId, status: 'SUCCEEDED' }]);
-    expect(inputsOf(calls, 'BeginRun')).toEqual([{ runId: RUN }]);
+    expect(inputsOf(calls, 'BeginRun')).toEqual([{ runId: RUN, executionId }]);
     expect(
       inputsOf(calls, 'PreprocessImage')
         .map((i) => i.imageId)
