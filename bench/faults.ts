@@ -4,8 +4,9 @@
 // killed with SIGKILL and started again, PostgreSQL restarts, Redis stops and comes back. Afterwards,
 // read straight from the database: every image judged exactly once (one detection per stage and
 // model version, one outcome in the last run), no run left QUEUED or RUNNING, no anomaly twice, and
-// which anomaly events a subscriber heard. Needs root (pg_ctlcluster, redis-server) and the machine's
-// PostgreSQL and Redis, which it restarts: run it alone. Writes bench/results/faults.json.
+// which anomaly events a subscriber heard (it resumes with `since` after each reconnect, as the API
+// asks). Needs root (pg_ctlcluster, redis-server) and the machine's PostgreSQL and Redis, which it
+// restarts: run it alone. Writes bench/results/faults.json.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -88,6 +89,8 @@ async function until(gql: GraphQLClient, inspectionId: string, share: number): P
 
 function listen(url: string) {
   const heard: string[] = [];
+  const seen = new Set<string>();
+  let repeats = 0;
   const client = createClient({
     url: `${url.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
@@ -97,11 +100,24 @@ function listen(url: string) {
     retryWait: () => sleep(200),
     shouldRetry: () => true,
   });
-  client.subscribe(
-    { query: 'subscription { anomalyDetected { id } }' },
-    { next: (r: any) => void heard.push(r.data.anomalyDetected.id), error: () => undefined, complete: () => undefined },
-  );
-  return { heard, close: () => client.dispose() };
+  // Resubscribing sends this payload again: `since` moves with each anomaly heard, so a reconnect replays what was missed.
+  const payload = {
+    query: 'subscription($since: DateTimeISO) { anomalyDetected(since: $since) { id updatedAt } }',
+    variables: { since: new Date().toISOString() },
+  };
+  client.subscribe(payload, {
+    next: (r: any) => {
+      const { id, updatedAt } = r.data.anomalyDetected;
+      // What the API asks of a resuming client: drop repeats by id and updatedAt.
+      if (seen.has(`${id}@${updatedAt}`)) return void repeats++;
+      seen.add(`${id}@${updatedAt}`);
+      heard.push(id);
+      if (updatedAt > payload.variables.since) payload.variables.since = updatedAt;
+    },
+    error: () => undefined,
+    complete: () => undefined,
+  });
+  return { heard, repeats: () => repeats, close: () => client.dispose() };
 }
 
 async function verify(url: string, globalId: string) {
@@ -188,6 +204,7 @@ async function main() {
       eventsHeard: listener.heard.length,
       eventsLost: found.anomalies.filter((id) => !heard.has(Buffer.from(`Anomaly:${id}`).toString('base64url'))).length,
       eventsDoubled: listener.heard.length - heard.size,
+      eventsRepeatedAtResume: listener.repeats(),
     };
     console.log(JSON.stringify(result, null, 2));
     const ok = (v: number) => (v === 0 ? 'met' : 'NOT met');

@@ -1,4 +1,5 @@
 import { type Anomaly, type Prisma, type PrismaClient } from '../generated/prisma/client';
+import { badInput } from '../common/errors';
 import { connectionsFor } from '../common/pagination/batch';
 import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, type PageRequest, paginate, listOrdering } from '../common/pagination/keyset';
@@ -86,4 +87,33 @@ export class AnomalyService {
   countsOf(parent: AnomalyParent, parentIds: readonly string[], statuses?: AnomalyStatus[]): Promise<Map<string, number>> {
     return nestedCounts(this.prisma, PARENTS[parent], parentIds, statusFilter(statuses));
   }
+
+  /**
+   * Anomalies found or changed at or after `since`, oldest change first: what a resuming subscriber missed.
+   * More than `limit` is refused rather than cut short, so a resume never silently skips any.
+   */
+  async changedSince(since: Date, filter: AnomalyReplayFilter, limit: number): Promise<Anomaly[]> {
+    const rows = await this.prisma.anomaly.findMany({
+      where: {
+        updatedAt: { gte: since },
+        deviceId: filter.deviceIds?.length ? { in: filter.deviceIds } : undefined,
+        type: filter.types?.length ? { in: filter.types } : undefined,
+        confidence: filter.minConfidence ? { gte: filter.minConfidence } : undefined,
+      },
+      orderBy: [{ updatedAt: 'asc' }, { id: 'asc' }],
+      take: limit + 1,
+    });
+    if (rows.length > limit)
+      throw badInput(
+        'since',
+        `more than ${limit} anomalies changed since ${since.toISOString()}: read them with the anomalies query, then subscribe with a later since`,
+      );
+    return rows;
+  }
+}
+
+export interface AnomalyReplayFilter {
+  deviceIds?: string[];
+  types?: string[];
+  minConfidence?: number;
 }

@@ -27,6 +27,8 @@ import {
   type ReviewCompletedEvent,
   type ReviewTaskCreatedEvent,
 } from '../adapters/event-bus/event-bus.port';
+import { type Anomaly } from '../generated/prisma/client';
+import { replayThenLive } from './replay';
 import { anomalyMatcher, checkedFilter, defectMatcher, deviceStatusMatcher, where, workOrderMatcher } from './event-filters';
 import { AnomalySubscriptionFilter, DefectSubscriptionFilter, DeviceStatusFilter, WorkOrderSubscriptionFilter } from './subscription.input';
 
@@ -34,6 +36,18 @@ interface SubscribeData<Args> {
   args: Args;
   context: Context;
 }
+
+/** At most this many missed anomalies are replayed to a resuming subscriber; more is refused with a clear error. */
+const REPLAY_LIMIT = 1000;
+
+const anomalyDetectedEvent = (a: Anomaly): AnomalyDetectedEvent => ({
+  anomalyId: a.id,
+  deviceId: a.deviceId,
+  inspectionId: a.inspectionId,
+  type: a.type,
+  confidence: a.confidence,
+  status: a.status,
+});
 
 /**
  * Live events over graphql-ws. In each subscription, `subscribe` listens to one topic of
@@ -87,10 +101,26 @@ export class SubscriptionResolver {
 
   @Authorized(READ_FLEET)
   @Subscription(() => AnomalyType, {
-    description: 'Each anomaly as it is found.',
-    subscribe: async ({ args, context }: SubscribeData<{ filter?: AnomalySubscriptionFilter }>) => {
-      const matches = anomalyMatcher(await checkedFilter(AnomalySubscriptionFilter, args.filter));
-      return where(context.events.subscribe('ANOMALY_DETECTED'), matches);
+    description:
+      'Each anomaly as it is found, and again when a review changes it. With `since`, first every anomaly found or changed at or ' +
+      'after that time (oldest first, at most ' +
+      `${REPLAY_LIMIT}), then the live ones: a client that reconnects passes the updatedAt of the last anomaly it received and ` +
+      'misses nothing. Around that point an anomaly may come twice: drop repeats by id and updatedAt.',
+    subscribe: async ({ args, context }: SubscribeData<{ filter?: AnomalySubscriptionFilter; since?: Date | null }>) => {
+      const filter = await checkedFilter(AnomalySubscriptionFilter, args.filter);
+      const live = where(context.events.subscribe('ANOMALY_DETECTED'), anomalyMatcher(filter));
+      if (!args.since) return live;
+      const since = args.since;
+      const replay = {
+        deviceIds: filter?.deviceIds?.map((id, i) => fromGlobalId('Device', id, `filter.deviceIds[${i}]`)),
+        types: filter?.types ?? undefined,
+        minConfidence: filter?.minConfidence ?? undefined,
+      };
+      return replayThenLive(
+        live,
+        async () => (await context.loaders.anomaliesChangedSince(since, replay, REPLAY_LIMIT)).map(anomalyDetectedEvent),
+        (e) => `${e.anomalyId}:${e.status}`,
+      );
     },
   })
   async anomalyDetected(
@@ -98,6 +128,8 @@ export class SubscriptionResolver {
     @Ctx() ctx: Context,
     // Checked once when subscribing, not again for every event.
     @Arg('filter', () => AnomalySubscriptionFilter, { nullable: true, validate: false }) _filter?: AnomalySubscriptionFilter,
+    @Arg('since', () => Date, { nullable: true, description: 'Replay what was found or changed from this time on, then go live.' })
+    _since?: Date,
   ) {
     const anomaly = await sharedRow(ctx, event, 'anomaly', () => this.anomalyService.get(event.anomalyId));
     return anomaly ?? Promise.reject(notFound('Anomaly', event.anomalyId));

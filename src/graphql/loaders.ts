@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { type Anomaly, type Device, type Image, type Inspection } from '../generated/prisma/client';
-import { type AnomalyParent } from '../anomalies/anomaly.service';
+import { type AnomalyParent, type AnomalyReplayFilter } from '../anomalies/anomaly.service';
 import { type AnomalyStatus } from '../anomalies/anomaly.type';
 import { type ImageStatus } from '../images/image.type';
 import { type AnomalyService } from '../anomalies/anomaly.service';
@@ -53,6 +53,11 @@ export class Loaders {
   /** A new set with nothing cached and no deadline: a subscription's loaders for its next event. */
   fresh(): Loaders {
     return new Loaders(this.services, this.limits);
+  }
+
+  /** Not a batch read: what a subscription resuming from `since` missed (its `subscribe` runs outside any resolver, with only the context). */
+  anomaliesChangedSince(since: Date, filter: AnomalyReplayFilter, limit: number): Promise<Anomaly[]> {
+    return this.services.anomalies.changedSince(since, filter, limit);
   }
 
   private get<V>(key: string, batch: (ids: readonly string[]) => Promise<ArrayLike<V | Error>>): DataLoader<string, V> {
