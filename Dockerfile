@@ -9,7 +9,7 @@ COPY prisma.config.ts tsconfig.json tsconfig.image.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund && node scripts/prisma-generate.js
 COPY src ./src
 # The service and its scripts only: benches and tests are not in the image (.dockerignore).
-RUN npx tsc -p tsconfig.image.json && npx vite build --config src/console/web/vite.config.mts --logLevel warn && npm prune --omit=dev --ignore-scripts
+RUN npx tsc -p tsconfig.image.json && node dist/src/db/pglite-template.js && npx vite build --config src/console/web/vite.config.mts --logLevel warn && npm prune --omit=dev --ignore-scripts
 
 # Run: the compiled service, its migrations and production node_modules, as an unprivileged user.
 FROM node:22-bookworm-slim AS runtime

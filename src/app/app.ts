@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { type Config } from '../config/config';
 import { type Database, type DatabaseConfig, openDatabase } from '../db/database';
 import { assertMigrated, migrate } from '../db/migrator';
+import { findTemplate } from '../db/pglite-template';
 import { buildVigilSchema, resolverContainer } from './schema';
 import { createHttpServer } from '../http/server';
 import { createLogger, type Logger } from '../logging/logger';
@@ -100,7 +101,12 @@ export interface OpenedServices {
 }
 
 async function openDatabaseFor(config: Config, options: OpenOptions, log: Logger): Promise<Database> {
-  const db = await openDatabase(options.database ?? config.database, {
+  const dbConfig = options.database ?? config.database;
+  const db = await openDatabase(dbConfig, {
+    // A new embedded folder starts as a copy of the build's migrated template, when it was made from these migrations;
+    // only where this process would migrate it anyway (a process that only verifies must find an unmigrated folder so).
+    template:
+      dbConfig.kind === 'pglite' && !dbConfig.dataDir.startsWith('memory://') && options.migrations !== 'verify' ? findTemplate() : null,
     // Another process may now write to the embedded database: say so, then stop (the error is thrown on).
     onLockLost: (err) => {
       log.fatal({ err }, err.message);
@@ -112,11 +118,32 @@ async function openDatabaseFor(config: Config, options: OpenOptions, log: Logger
       await assertMigrated(db);
     } else {
       const report = await migrate(db, { log: (msg, extra) => log.info(extra, msg) });
-      log.info({ database: db.kind, applied: report.applied.length, alreadyApplied: report.alreadyApplied }, 'database ready');
+      log.info(
+        { database: db.kind, createdFrom: db.createdFrom, applied: report.applied.length, alreadyApplied: report.alreadyApplied },
+        'database ready',
+      );
     }
     return db;
   } catch (err) {
     await db.close();
+    throw err;
+  }
+}
+
+/**
+ * Opens the configured backbone, saying so: it loads on the first image a built-in model judges (or at start with
+ * BACKBONE_WARM_AT_START=true), and its ~100 MB of weights and wasm heap stay out of a process that judges none.
+ */
+async function loadBackbone(config: Config, log: Logger) {
+  const started = performance.now();
+  log.info({ backbone: config.detectors.backbone.kind }, 'loading the backbone');
+  try {
+    const backbone = await openBackbone(config.detectors.backbone);
+    const { name, version } = backbone.identity;
+    log.info({ backbone: name, version, ms: Math.round(performance.now() - started) }, 'backbone ready');
+    return backbone;
+  } catch (err) {
+    log.error({ err }, 'the backbone could not be loaded: built-in models cannot judge images');
     throw err;
   }
 }
@@ -135,7 +162,7 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       ? createEventBus({}, log)
       : createEventBus({ redisUrl: config.redisUrl, channelPrefix: options.eventChannelPrefix }, log));
   const storedModels = new StoredModels(db.prisma, objectStore.store);
-  const backbone = backboneProvider(() => openBackbone(config.detectors.backbone));
+  const backbone = backboneProvider(() => loadBackbone(config, log));
   const detectors = createDetectors(config, { store: objectStore.store, log, backbone, aws: options.awsClients, stored: storedModels });
   const webhookTransport = createWebhookTransport({ connectionsPerOrigin: config.webhooks.concurrencyPerEndpoint });
   const services = createServices(
@@ -252,13 +279,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   services.modelTraining.resumeInterrupted().catch((err) => log.error({ err }, 'could not resume interrupted trainings'));
   const retrainTimer = startRetrainSchedule(config, services, log);
   if (config.webhooks.send) services.webhookSender.start();
-  // The built-in models' backbone loads and warms up now, not on the first image.
-  if (config.detectors.screen.kind === 'builtin' || config.detectors.inspect.kind === 'builtin') {
-    backbone.get().then(
-      (b) => log.info({ backbone: b.identity.name, version: b.identity.version }, 'backbone ready'),
-      (err) => log.error({ err }, 'the backbone could not be loaded: built-in models cannot judge images'),
-    );
-  }
+  // The built-in models' backbone loads with the first image they judge; BACKBONE_WARM_AT_START=true loads it now
+  // (readiness does not wait for it either way; a failure is logged by loadBackbone and retried on first use).
+  const builtin = config.detectors.screen.kind === 'builtin' || config.detectors.inspect.kind === 'builtin';
+  if (builtin && config.detectors.warmBackboneAtStart) backbone.get().catch(() => undefined);
 
   let stopping: Promise<void> | undefined;
   const server = http;

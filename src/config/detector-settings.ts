@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { int, priceTable } from './env-fields';
+import { bool, int, priceTable } from './env-fields';
 
 /**
  * US dollars per detector call. AWS list prices (us-east-1, first tier); services priced per
@@ -25,6 +25,7 @@ export const detectorsEnv = z.object({
   VIGIL_MODELS_DIR: z.string().min(1).optional(),
   BACKBONE: z.enum(['mobilenet', 'onnx'], { message: 'expected mobilenet or onnx' }).default('mobilenet'),
   BACKBONE_THREADS: int(1, 64).default(1),
+  BACKBONE_WARM_AT_START: bool.default(false),
   BACKBONE_ONNX_FILE: z.string().min(1).optional(),
   BACKBONE_ONNX_TAPS: z
     .string()
@@ -165,6 +166,8 @@ export interface DetectorsConfig {
   prices: Record<string, number>;
   /** The pretrained network whose features the built-in model learns on. */
   backbone: BackboneConfig;
+  /** Load and warm the backbone when the server starts (BACKBONE_WARM_AT_START); by default it loads with the first image that needs it. */
+  warmBackboneAtStart: boolean;
 }
 
 /** Stage 2 as a SageMaker Batch Transform job per run (INSPECT_MODE=batch): a model in the endpoint's answer format, no endpoint. */
@@ -235,5 +238,6 @@ export function detectorsConfig(e: DetectorsEnv, dataDir: string): DetectorsConf
             : { kind: 'builtin' },
     prices: { ...DEFAULT_PRICES_USD, ...(e.DETECTOR_PRICES_USD ?? {}) },
     backbone: backboneConfig(e),
+    warmBackboneAtStart: e.BACKBONE_WARM_AT_START,
   };
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { type Extension, PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -24,6 +25,8 @@ export type QueryListener = (query: { sql: string; durationMs: number }) => void
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
   readonly prisma: PrismaClient;
+  /** How an embedded folder came to be: unpacked from the build's migrated template, made by initdb, or already there (and PostgreSQL). */
+  readonly createdFrom: 'template' | 'initdb' | 'existing';
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Observes every statement Prisma sends (used by tests and debug logging). */
   onQuery(listener: QueryListener): () => void;
@@ -47,6 +50,8 @@ export interface OpenDatabaseOptions {
   lockStaleMs?: number;
   /** Called when the folder's lock is lost while open: another process may write to it, so stop. Default: throw. */
   onLockLost?: (err: Error) => void;
+  /** A migrated PGlite data folder (src/db/pglite-template.ts) that a new embedded folder starts as a copy of; else initdb. */
+  template?: string | null;
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
@@ -62,6 +67,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   return {
     kind: 'postgres',
     prisma,
+    createdFrom: 'existing',
     async withSession(fn) {
       const client = await pool.connect();
       try {
@@ -88,24 +94,55 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 async function openPglite(dataDir: string, options: OpenDatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   let lock: DirectoryLock | undefined;
+  let createdFrom: Database['createdFrom'] = inMemory ? 'initdb' : 'existing';
   if (!inMemory) {
     fs.mkdirSync(dataDir, { recursive: true });
     // PGlite is one process's database: a second vigil on the same folder would corrupt it.
     lock = await acquireDirectoryLock(dataDir, { staleMs: options.lockStaleMs, onLost: options.onLockLost });
   }
-  // The same extensions as on a server: migrations create them.
-  const client = new PGlite(inMemory ? 'memory://' : dataDir, { extensions: { pg_trgm } });
+  let client: PGlite;
   try {
+    if (!inMemory && isFreshDataDir(dataDir)) {
+      if (options.template) copyDataDir(options.template, dataDir);
+      createdFrom = options.template ? 'template' : 'initdb';
+    }
+    // The same extensions as on a server: migrations create them.
+    client = new PGlite(inMemory ? 'memory://' : dataDir, { extensions: { pg_trgm } });
     await client.waitReady;
   } catch (err) {
     await lock?.release();
     throw err;
   }
+  return pgliteDatabase(client, createdFrom, lock);
+}
+
+/** Written by initdb, and copied last: a folder without it is fresh (or a copy cut short, which is made again). */
+const PG_VERSION = 'PG_VERSION';
+
+const isFreshDataDir = (dataDir: string) => !fs.existsSync(path.join(dataDir, PG_VERSION));
+
+/** Copies a PGlite data folder into `dataDir` (which the caller has locked), PG_VERSION last. */
+function copyDataDir(template: string, dataDir: string): void {
+  // A plain walk: fs.cpSync checks each of the ~1,200 files more, and takes several times as long.
+  const copy = (from: string, to: string) => {
+    fs.mkdirSync(to, { recursive: true });
+    for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+      if (from === template && entry.name === PG_VERSION) continue;
+      if (entry.isDirectory()) copy(path.join(from, entry.name), path.join(to, entry.name));
+      else fs.copyFileSync(path.join(from, entry.name), path.join(to, entry.name));
+    }
+  };
+  copy(template, dataDir);
+  fs.copyFileSync(path.join(template, PG_VERSION), path.join(dataDir, PG_VERSION));
+}
+
+function pgliteDatabase(client: PGlite, createdFrom: Database['createdFrom'], lock?: DirectoryLock): Database {
   const listeners = new Set<QueryListener>();
   const prisma = makePrisma(new PrismaPGlite(client), listeners);
   return {
     kind: 'pglite',
     prisma,
+    createdFrom,
     withSession: (fn) =>
       fn({
         exec: async (sql) => void (await client.exec(sql)),

@@ -8,13 +8,13 @@ import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import crypto from 'node:crypto';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import {
-  type ChildExecution,
   type ExecutionOutcome,
   type RunReconciler,
   type WorkflowEngine,
   type WorkflowName,
 } from '../adapters/workflow-engine/workflow-engine.port';
 import { inspectionFinishedEvent, webhookEvents } from '../webhooks/outbox';
+import { settleSurveyChildren } from './survey-children';
 
 const ACTIVE: WorkflowRunStatus[] = [WorkflowRunStatus.QUEUED, WorkflowRunStatus.RUNNING];
 // A run row without an execution (nor a Distributed Map that runs it) this long after it was made had its start lost (the start is seconds).
@@ -345,57 +345,15 @@ export class WorkflowRunService implements RunReconciler {
    */
   async reconcile(outcome: ExecutionOutcome): Promise<void> {
     const run = await this.prisma.workflowRun.findUnique({ where: { executionId: outcome.executionId } });
-    if (!run) return this.settleChildren(outcome);
+    if (!run)
+      return settleSurveyChildren(
+        { prisma: this.prisma, engine: this.engine, log: this.log, fail: (...a) => this.fail(...a) },
+        outcome,
+        ACTIVE,
+      );
     if (!ACTIVE.includes(run.status)) return;
     if (outcome.status === 'SUCCEEDED') await this.finish(run.id);
     else await this.fail(run.id, outcome.error ?? `Execution.${outcome.status}`, outcome.cause ?? `the execution ended ${outcome.status}`);
-  }
-
-  /**
-   * A Distributed Map ended. A child that failed before its MarkFailed state (a catch on States.ALL does not catch
-   * States.Runtime) left its run open, and the map tolerated it: the Map Run's children are listed, each open run gets
-   * its child's ARN and fails with its child's error. A run no child ran (the map failed before it got there) fails
-   * too. Listing errors other than a denial are thrown, so the outcome is reported again (next poll, event retry).
-   */
-  private async settleChildren(outcome: ExecutionOutcome): Promise<void> {
-    const open = await this.prisma.workflowRun.findMany({ where: { parentExecutionId: outcome.executionId, status: { in: ACTIVE } } });
-    if (open.length === 0) return;
-    let children: ChildExecution[] = [];
-    if (this.engine?.children) {
-      try {
-        children = await this.engine.children(outcome.executionId);
-      } catch (err) {
-        const name = (err as { name?: string }).name;
-        if (name !== 'AccessDeniedException' && name !== 'AccessDenied') throw err;
-        this.log.error(
-          { err, executionId: outcome.executionId },
-          'Step Functions denied listing the Map Run children (states:ListMapRuns, states:ListExecutions, states:DescribeExecution): their runs fail without their own errors',
-        );
-      }
-    }
-    const byRun = new Map(open.map((r) => [r.id, r]));
-    const byExecution = new Map(open.filter((r) => r.executionId).map((r) => [r.executionId!, r]));
-    const settled = new Set<string>();
-    for (const child of children) {
-      const run = byExecution.get(child.executionId) ?? (child.runId ? byRun.get(child.runId) : undefined);
-      if (!run || child.status === 'SUCCEEDED' || child.status === 'RUNNING') continue;
-      settled.add(run.id);
-      if (!run.executionId) {
-        await this.prisma.workflowRun.updateMany({ where: { id: run.id, executionId: null }, data: { executionId: child.executionId } });
-      }
-      await this.fail(
-        run.id,
-        child.error ?? `Execution.${child.status}`,
-        child.cause ?? `this inspection's child execution ${child.executionId} ended ${child.status} before its MarkFailed state`,
-      );
-    }
-    for (const run of open.filter((r) => !settled.has(r.id))) {
-      await this.fail(
-        run.id,
-        'Vigil.ChildLost',
-        `the survey's execution ended ${outcome.status}${outcome.error ? ` (${outcome.error})` : ''} but this inspection's child execution never settled its run${run.executionId ? ` (${run.executionId})` : ': no child execution of its Map Run ran it'}`,
-      );
-    }
   }
 
   private requireEngine(): WorkflowEngine {

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { io, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { tfjsWasm } from '../../common/tfjs-wasm';
+import { type Tfjs, tfjsWasm } from '../../common/tfjs-wasm';
 import { fusedPlan, UnfusableModel } from './fused-plan';
 import {
   type Backbone,
@@ -72,6 +72,29 @@ function truncatedTopology(topology: Record<string, any>, taps: string[]): objec
 }
 
 /**
+ * How the network runs: batch norms folded into the convolutions and ReLUs into their kernels (the
+ * layers model then only lent its weights), or, when asked or when it cannot be fused, the layers model as it is.
+ */
+function runner(tf: Tfjs, model: LayersModel, fuse: boolean): { forward: (x: Tensor4D) => Tensor[]; release: () => void } {
+  if (fuse) {
+    try {
+      const plan = fusedPlan(tf, model, MOBILENET_TAPS);
+      model.dispose();
+      return { forward: (x) => plan.run(x), release: () => plan.dispose() };
+    } catch (err) {
+      if (!(err instanceof UnfusableModel)) throw err;
+    }
+  }
+  return {
+    forward: (x) => {
+      const out = model.predict(x);
+      return Array.isArray(out) ? out : [out];
+    },
+    release: () => model.dispose(),
+  };
+}
+
+/**
  * The default backbone: MobileNetV2 (ImageNet architecture, weights quantised and fine-tuned by
  * the nsfwjs project) from the npm package nsfwjs, run by tfjs on the wasm backend. Nothing is
  * downloaded: the weights are modules inside the package.
@@ -113,24 +136,7 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
     if (err instanceof BackboneError) throw err;
     throw new BackboneError(`the MobileNetV2 backbone in ${dir} cannot be loaded: ${(err as Error).message}`);
   }
-  // Batch norms folded into the convolutions, ReLUs into their kernels: the layers model is only the source of the weights.
-  let forward: (x: Tensor4D) => Tensor[];
-  let release: () => void;
-  try {
-    if (options.fuse === false) throw new UnfusableModel('not asked to');
-    const plan = fusedPlan(tf, model, MOBILENET_TAPS);
-    model.dispose();
-    forward = (x) => plan.run(x);
-    release = () => plan.dispose();
-  } catch (err) {
-    if (!(err instanceof UnfusableModel)) throw err;
-    const layers = model;
-    forward = (x) => {
-      const out = layers.predict(x);
-      return Array.isArray(out) ? out : [out];
-    };
-    release = () => layers.dispose();
-  }
+  const { forward, release } = runner(tf, model, options.fuse !== false);
   // The first call sets up kernels; pay it at start, not on the first image.
   tf.dispose(tf.tidy(() => forward(tf.zeros([1, 64, 64, 3]))));
 
