@@ -31,6 +31,7 @@ export const serverEnv = z.object({
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   API_KEY_CACHE_MS: int(0, 600_000).default(5_000),
   GRAPHIQL: bool.default(true),
+  GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js'], { message: 'expected jit or graphql-js' }).default('jit'),
   OBJECT_STORE: z.enum(['local', 's3'], { message: 'expected local or s3' }).default('local'),
   S3_BUCKET: z
     .string()
@@ -65,7 +66,15 @@ export type ServerEnv = z.infer<typeof serverEnv>;
 
 export interface ServerConfig {
   env: ServerEnv['NODE_ENV'];
-  http: { host: string; port: number; bodyLimitBytes: number; shutdownTimeoutMs: number; graphiql: boolean };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    shutdownTimeoutMs: number;
+    graphiql: boolean;
+    /** jit: queries compiled by graphql-jit (mutations and failed queries on graphql-js); graphql-js: the interpreter for all. */
+    executor: 'jit' | 'graphql-js';
+  };
   database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
   dataDir: string;
   redisUrl?: string;
@@ -113,6 +122,7 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       graphiql: e.GRAPHIQL,
+      executor: e.GRAPHQL_EXECUTOR,
     },
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }

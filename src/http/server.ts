@@ -11,6 +11,7 @@ import { type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type Context } from '../graphql/context';
 import { createErrorFormatter, isInternal } from '../graphql/format-error';
 import { OperationGuard } from '../graphql/operation-guard';
+import { jitGateway } from '../graphql/jit-executor';
 import { ANONYMOUS, bearerSecret, createContext, type HttpServices, identify, type Identity } from './context-factory';
 import { GRAPHIQL_PAGE, registerGraphiql, wantsGraphiql } from './graphiql';
 import { Admission, admissionHooks, registerRateLimit } from './request-limits';
@@ -68,9 +69,12 @@ async function startApollo(
   formatError: ReturnType<typeof createErrorFormatter>,
   log: Logger,
   guard: OperationGuard,
+  executor: Config['http']['executor'],
 ) {
   const apollo = new ApolloServer<Context>({
-    schema,
+    // Queries run compiled by graphql-jit (src/graphql/jit-executor.ts); GRAPHQL_EXECUTOR=graphql-js runs everything on
+    // graphql-js's interpreter, as before (bench:compare passes the environment on, to compare the two).
+    ...(executor === 'graphql-js' ? { schema } : { gateway: jitGateway(schema) }),
     introspection: true,
     parseOptions: guard.parseOptions,
     validationRules: guard.validationRules,
@@ -169,7 +173,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   const formatError = createErrorFormatter({ exposeStack: config.env === 'development' });
   const app = createFastify(config, log);
   const guard = new OperationGuard(deps.schema, config.limits.query, config.pagination);
-  const apollo = await startApollo(app, deps.schema, formatError, log, guard);
+  const apollo = await startApollo(app, deps.schema, formatError, log, guard, config.http.executor);
   addRequestHooks(app);
   addHealthRoutes(app, deps.readiness);
   if (config.http.graphiql) registerGraphiql(app);

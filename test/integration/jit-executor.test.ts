@@ -1,0 +1,92 @@
+import crypto from 'node:crypto';
+import { Role } from '../../src/auth/roles';
+import { toGlobalId } from '../../src/common/global-id';
+import { QUERIES } from '../../bench/compare/queries';
+import { startTestApp, type TestApp } from '../support/app';
+import { serverUrl } from '../support/database';
+
+// Queries run compiled by graphql-jit; GRAPHQL_EXECUTOR=graphql-js runs them on graphql-js's interpreter. Two apps on
+// one database, one per executor, must answer every read alike: the data, and the errors with their codes.
+const onPostgres = serverUrl ? describe : describe.skip;
+if (!serverUrl) {
+  console.log(
+    'skipping "graphql-jit answers as graphql-js": two instances need one shared database, which needs PostgreSQL (DATABASE_URL); `npm test` runs it in its PostgreSQL half',
+  );
+}
+
+onPostgres('graphql-jit answers as graphql-js', () => {
+  let jit: TestApp;
+  let js: TestApp;
+  let deviceId: string;
+  beforeAll(async () => {
+    jit = await startTestApp();
+    js = await startTestApp({ GRAPHQL_EXECUTOR: 'graphql-js' }, {}, jit.db);
+    const prisma = jit.app.db.prisma;
+    const run = crypto.randomUUID().slice(0, 8);
+    for (let d = 0; d < 3; d++) {
+      const device = await prisma.device.create({
+        data: { externalId: `jit-${run}-${d}`, name: `jit ${run} ${d}`, type: 'insulator', latitude: 52 + d / 100, longitude: 4.9 },
+      });
+      deviceId ??= device.id;
+      for (let i = 0; i < 2; i++) {
+        const inspection = await prisma.inspection.create({
+          data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(Date.UTC(2026, 0, 1 + i)), requestedBy: 'test' },
+        });
+        const sha256 = crypto.randomBytes(32).toString('hex');
+        const image = await prisma.image.create({
+          data: {
+            inspectionId: inspection.id,
+            objectKey: `images/${sha256}`,
+            sha256,
+            contentType: 'image/jpeg',
+            bytes: 100 + i,
+            status: 'READY',
+          },
+        });
+        await prisma.anomaly.createMany({
+          data: [0, 1].map((r) => ({
+            imageId: image.id,
+            inspectionId: inspection.id,
+            deviceId: device.id,
+            regionIndex: r,
+            type: r ? 'crack' : 'missing-cap',
+            confidence: 0.6 + r / 10,
+            boxX: 0.1,
+            boxY: 0.2,
+            boxWidth: 0.3,
+            boxHeight: 0.4,
+            source: 'MODEL' as const,
+          })),
+        });
+      }
+    }
+  });
+  afterAll(async () => {
+    await js?.stop();
+    await jit?.stop();
+  });
+
+  it.each(QUERIES.map((q) => [q.name, q] as const))('answers %s alike, for an ADMIN and an INTEGRATOR', async (_name, q) => {
+    const variables = q.needsDeviceId ? { id: toGlobalId('Device', deviceId) } : undefined;
+    for (const role of [Role.ADMIN, Role.INTEGRATOR]) {
+      const [a, b] = [
+        await jit.gql(q.text.vigil, variables, await jit.keyFor(role)),
+        await js.gql(q.text.vigil, variables, await js.keyFor(role)),
+      ];
+      expect(a.errors).toBeUndefined();
+      expect(JSON.stringify(a.data).length).toBeGreaterThan(50);
+      expect(a).toEqual(b);
+    }
+  });
+
+  it.each([
+    ['a field the role may not read', '{ apiKeys(first: 5) { nodes { id } } }', {}, Role.INTEGRATOR],
+    ['a device id that is not one', 'query ($id: ID!) { device(id: $id) { id } }', { id: 'bm9wZQ' }, Role.ADMIN],
+    ['a variable of the wrong type', 'query ($n: Int) { devices(first: $n) { totalCount } }', { n: 'many' }, Role.ADMIN],
+  ])('fails on %s with the same errors and codes', async (_name, query, variables, role) => {
+    const [a, b] = [await jit.gql(query, variables, await jit.keyFor(role)), await js.gql(query, variables, await js.keyFor(role))];
+    expect(a.errors?.length).toBeGreaterThan(0);
+    expect(a.errors?.[0].extensions?.code).toBeDefined();
+    expect(a).toEqual(b);
+  });
+});
