@@ -24,7 +24,9 @@ import { benchDatabase, type BenchServer, startBenchServer, runBench, writeResul
 import { GraphQLClient } from './graphql-client';
 import { type Image, uploadAll } from './uploads';
 
-const IMAGES = Number(process.argv[process.argv.indexOf('--images') + 1] || 60);
+// Without --images, indexOf is -1 and argv[0] (node's path) would be read as the count.
+const IMAGES = process.argv.includes('--images') ? Number(process.argv[process.argv.indexOf('--images') + 1]) : 60;
+if (!Number.isInteger(IMAGES) || IMAGES < 1) throw new Error('--images takes a whole number of images, at least 1');
 const PORT = 4596;
 const SECRET = `bench-admin-secret-${crypto.randomBytes(8).toString('hex')}`;
 const REDIS_URL = 'redis://127.0.0.1:6379';
