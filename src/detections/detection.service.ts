@@ -3,7 +3,7 @@ import { type Detection, type PrismaClient } from '../generated/prisma/client';
 import { DetectionStage, ImageOutcome, ImageStatus, ModelProfile, type ReviewReason } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { type InspectDetector, type InspectRegion, type ScreenDetector } from '../adapters/detectors/detector.port';
-import { type EventBus } from '../adapters/event-bus/event-bus.port';
+import { anomalyDetectedEvent, type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
 import { createOnce } from '../db/prisma-errors';
@@ -232,14 +232,7 @@ export class DetectionService {
     });
     await this.sampleForQa(image, detection);
     for (const a of created) {
-      await this.deps.events.publish('ANOMALY_DETECTED', {
-        anomalyId: a.id,
-        deviceId: a.deviceId,
-        inspectionId: a.inspectionId,
-        type: a.type,
-        confidence: a.confidence,
-        status: a.status,
-      });
+      await this.deps.events.publish('ANOMALY_DETECTED', anomalyDetectedEvent(a));
     }
     return { imageId, anomalies: regions.length };
   }

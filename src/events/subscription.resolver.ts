@@ -18,6 +18,7 @@ import { InspectionType } from '../inspections/inspection.type';
 import { ReviewReason, ReviewTaskType } from '../reviews/review-task.type';
 import { ModelDriftEventType } from '../models/model.type';
 import {
+  anomalyDetectedEvent,
   type AnomalyDetectedEvent,
   type DefectChangedEvent,
   type WorkOrderChangedEvent,
@@ -27,7 +28,6 @@ import {
   type ReviewCompletedEvent,
   type ReviewTaskCreatedEvent,
 } from '../adapters/event-bus/event-bus.port';
-import { type Anomaly } from '../generated/prisma/client';
 import { replayThenLive } from './replay';
 import { anomalyMatcher, checkedFilter, defectMatcher, deviceStatusMatcher, where, workOrderMatcher } from './event-filters';
 import { AnomalySubscriptionFilter, DefectSubscriptionFilter, DeviceStatusFilter, WorkOrderSubscriptionFilter } from './subscription.input';
@@ -39,15 +39,6 @@ interface SubscribeData<Args> {
 
 /** At most this many missed anomalies are replayed to a resuming subscriber; more is refused with a clear error. */
 const REPLAY_LIMIT = 1000;
-
-const anomalyDetectedEvent = (a: Anomaly): AnomalyDetectedEvent => ({
-  anomalyId: a.id,
-  deviceId: a.deviceId,
-  inspectionId: a.inspectionId,
-  type: a.type,
-  confidence: a.confidence,
-  status: a.status,
-});
 
 /**
  * Live events over graphql-ws. In each subscription, `subscribe` listens to one topic of

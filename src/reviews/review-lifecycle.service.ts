@@ -6,7 +6,7 @@ import { WHOLE_IMAGE } from '../common/box';
 import { conflict, DomainError, ErrorCode, forbidden, notFound } from '../common/errors';
 import { type DatasetService } from '../datasets/dataset.service';
 import { type DeviceService } from '../devices/device.service';
-import { type EventBus } from '../adapters/event-bus/event-bus.port';
+import { anomalyDetectedEvent, type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type HumanLoopOutcomes, type ReviewAnswerInput, type ReviewVerdictValue } from '../adapters/human-review/human-review.port';
 import { mergeRegions, overlap, sameRegions, type TypedRegion, validateRegions } from './review-regions';
 import { type ReviewQueue } from './review-queue.service';
@@ -341,14 +341,7 @@ export class ReviewLifecycle implements HumanLoopOutcomes {
     const { task } = settled;
     if (!settled.completed) return;
     for (const a of settled.anomaliesChanged) {
-      await this.deps.events.publish('ANOMALY_DETECTED', {
-        anomalyId: a.id,
-        deviceId: a.deviceId,
-        inspectionId: a.inspectionId,
-        type: a.type,
-        confidence: a.confidence,
-        status: a.status,
-      });
+      await this.deps.events.publish('ANOMALY_DETECTED', anomalyDetectedEvent(a));
     }
     if (settled.deviceId) {
       await this.deps.devices.refreshStatus(settled.deviceId);

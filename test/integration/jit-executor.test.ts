@@ -3,6 +3,7 @@ import { Role } from '../../src/auth/roles';
 import { toGlobalId } from '../../src/common/global-id';
 import { QUERIES } from '../../bench/compare/queries';
 import { startTestApp, type TestApp } from '../support/app';
+import { seedFleet } from '../support/seed';
 import { serverUrl } from '../support/database';
 
 // Queries run compiled by graphql-jit; GRAPHQL_EXECUTOR=graphql-js runs them on graphql-js's interpreter. Two apps on
@@ -21,45 +22,13 @@ onPostgres('graphql-jit answers as graphql-js', () => {
   beforeAll(async () => {
     jit = await startTestApp();
     js = await startTestApp({ GRAPHQL_EXECUTOR: 'graphql-js' }, {}, jit.db);
-    const prisma = jit.app.db.prisma;
-    const run = crypto.randomUUID().slice(0, 8);
-    for (let d = 0; d < 3; d++) {
-      const device = await prisma.device.create({
-        data: { externalId: `jit-${run}-${d}`, name: `jit ${run} ${d}`, type: 'insulator', latitude: 52 + d / 100, longitude: 4.9 },
-      });
-      deviceId ??= device.id;
-      for (let i = 0; i < 2; i++) {
-        const inspection = await prisma.inspection.create({
-          data: { deviceId: device.id, source: 'DRONE', capturedAt: new Date(Date.UTC(2026, 0, 1 + i)), requestedBy: 'test' },
-        });
-        const sha256 = crypto.randomBytes(32).toString('hex');
-        const image = await prisma.image.create({
-          data: {
-            inspectionId: inspection.id,
-            objectKey: `images/${sha256}`,
-            sha256,
-            contentType: 'image/jpeg',
-            bytes: 100 + i,
-            status: 'READY',
-          },
-        });
-        await prisma.anomaly.createMany({
-          data: [0, 1].map((r) => ({
-            imageId: image.id,
-            inspectionId: inspection.id,
-            deviceId: device.id,
-            regionIndex: r,
-            type: r ? 'crack' : 'missing-cap',
-            confidence: 0.6 + r / 10,
-            boxX: 0.1,
-            boxY: 0.2,
-            boxWidth: 0.3,
-            boxHeight: 0.4,
-            source: 'MODEL' as const,
-          })),
-        });
-      }
-    }
+    const [device] = await seedFleet(jit.app.db.prisma, {
+      devices: 3,
+      inspectionsPerDevice: 2,
+      anomaliesPerInspection: 2,
+      prefix: `jit-${crypto.randomUUID().slice(0, 8)}`,
+    });
+    deviceId = device.id;
   });
   afterAll(async () => {
     await js?.stop();

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { type Anomaly, type Device, type PrismaClient } from '../../src/generated/prisma/client';
+import { anomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { Role } from '../../src/auth/roles';
 import { toGlobalId } from '../../src/common/global-id';
 import { startTestApp, type TestApp } from '../support/app';
@@ -47,15 +48,7 @@ async function makeAnomalies(prisma: PrismaClient, device: Device, count: number
   });
 }
 
-const publish = (a: Anomaly) =>
-  t.app.events.publish('ANOMALY_DETECTED', {
-    anomalyId: a.id,
-    deviceId: a.deviceId,
-    inspectionId: a.inspectionId,
-    type: a.type,
-    confidence: a.confidence,
-    status: a.status,
-  });
+const publish = (a: Anomaly) => t.app.events.publish('ANOMALY_DETECTED', anomalyDetectedEvent(a));
 const gid = (a: Anomaly) => toGlobalId('Anomaly', a.id);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

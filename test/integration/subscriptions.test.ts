@@ -4,7 +4,7 @@ import { type Anomaly, type Device, type Inspection, type PrismaClient } from '.
 import { Role } from '../../src/auth/roles';
 import { toGlobalId } from '../../src/common/global-id';
 import { buildVigilSchema } from '../../src/app/schema';
-import { type AnomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
+import { anomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { ok, startTestApp, type TestApp } from '../support/app';
 import { serverUrl } from '../support/database';
 import { type Closed, connect, eventually, Feed, untilLive } from '../support/subscriptions';
@@ -52,15 +52,7 @@ async function makeAnomaly(prisma: PrismaClient, device: Device, type: string, c
   });
 }
 
-const anomalyEvent = (a: Anomaly): AnomalyDetectedEvent => ({
-  anomalyId: a.id,
-  deviceId: a.deviceId,
-  inspectionId: a.inspectionId,
-  type: a.type,
-  confidence: a.confidence,
-  status: a.status,
-});
-const publishAnomaly = (app: TestApp, a: Anomaly) => app.app.events.publish('ANOMALY_DETECTED', anomalyEvent(a));
+const publishAnomaly = (app: TestApp, a: Anomaly) => app.app.events.publish('ANOMALY_DETECTED', anomalyDetectedEvent(a));
 const publishInspection = (i: Inspection, status: string) => t.app.events.publish('INSPECTION_UPDATED', { inspectionId: i.id, status });
 const publishDevice = (d: Device, status: string, previousStatus = 'UNKNOWN') =>
   t.app.events.publish('DEVICE_STATUS_CHANGED', { deviceId: d.id, status, previousStatus, deviceType: d.type });

@@ -9,6 +9,23 @@ export interface AnomalyDetectedEvent {
   confidence: number;
   status: string;
 }
+/** The ANOMALY_DETECTED event of an anomaly row as it is now: what detection, review and a resuming subscription publish. */
+export const anomalyDetectedEvent = (a: {
+  id: string;
+  deviceId: string;
+  inspectionId: string;
+  type: string;
+  confidence: number;
+  status: string;
+}): AnomalyDetectedEvent => ({
+  anomalyId: a.id,
+  deviceId: a.deviceId,
+  inspectionId: a.inspectionId,
+  type: a.type,
+  confidence: a.confidence,
+  status: a.status,
+});
+
 export interface InspectionUpdatedEvent {
   inspectionId: string;
   status: string;
