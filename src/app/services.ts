@@ -28,7 +28,7 @@ import { DatasetImportService } from '../datasets/dataset-import.service';
 import { ModelDeploymentService } from '../models/deployment.service';
 import { ModelHealthService } from '../models/model-health.service';
 import { type ExternalDeployer, type ExternalTrainer } from '../adapters/model-trainer/model-trainer.port';
-import { lookoutVersionName } from '../adapters/detectors/lookout.driver';
+import { lookoutVersionName } from '../adapters/detectors/version-names';
 import { DefectTracker } from '../repairs/defect-tracker.service';
 import { DefectService } from '../repairs/defect.service';
 import { WorkOrderService } from '../repairs/work-order.service';

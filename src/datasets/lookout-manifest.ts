@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_MANIFEST_LINE_BYTES } from '../adapters/dataset-sink/lookout.driver';
+import { MAX_MANIFEST_LINE_BYTES } from '../adapters/dataset-sink/limits';
 
 export { MAX_MANIFEST_LINE_BYTES };
 import { MASK_BACKGROUND_CLASS, MASK_BACKGROUND_HEX, type MaskColorMap } from './mask';

@@ -61,36 +61,47 @@ const afterId = <W>(where: W, after: string | undefined) => (after ? { AND: [whe
 
 const hasDeviceFilter = (f: ExportFilter) => !!(f.deviceType || f.deviceStatus?.length || f.bbox);
 
+/** One page of devices as JSON text, each with its open defects, built by the database (see devicePages). */
+const devicePageJson = (prisma: PrismaClient, ids: string[]) => prisma.$queryRaw<{ page: string | null }[]>`
+  SELECT json_agg(json_build_object(
+    'id', d.id, 'externalId', d.external_id, 'name', d.name, 'type', d.type, 'status', d.status,
+    'criticality', d.criticality, 'latitude', d.latitude, 'longitude', d.longitude,
+    'openDefects', (
+      SELECT coalesce(json_agg(json_build_object(
+        'id', x.id, 'type', x.type, 'severity', x.severity, 'confirmed', x.confirmed, 'confidence', x.confidence,
+        'firstSeenAt', x.first_seen_at, 'lastSeenAt', x.last_seen_at)), '[]')
+      FROM defects x WHERE x.device_id = d.id AND x.status = ${DefectStatus.OPEN}::"DefectStatus")
+  ) ORDER BY d.id)::text AS page
+  FROM devices d WHERE d.id = ANY(${ids}::uuid[])`;
+
+type DeviceJson = Omit<DeviceRow, 'openDefects'> & {
+  openDefects: (Omit<OpenDefect, 'firstSeenAt' | 'lastSeenAt'> & { firstSeenAt: string; lastSeenAt: string })[];
+};
+
+/**
+ * The devices a filter selects, with their open defects. Prisma pages through the ids (the filter is
+ * written once, as a Prisma where); the database then builds each page's rows as one JSON text, so the
+ * server parses one string per page instead of materialising Prisma objects for every row and defect:
+ * exporting 100,000 devices grew the server's memory by about a third as much (issue 17's closing note).
+ */
 export async function* devicePages(prisma: PrismaClient, filter: ExportFilter, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<DeviceRow[]> {
   const where = deviceWhere(filter, true);
   const pages = keysetPages(
-    (after) => prisma.device.findMany({ where: afterId(where, after), orderBy: { id: 'asc' }, take: pageSize, select: DEVICE_COLUMNS }),
+    (after) => prisma.device.findMany({ where: afterId(where, after), orderBy: { id: 'asc' }, take: pageSize, select: { id: true } }),
     pageSize,
   );
-  for await (const devices of pages) {
-    const defects = await prisma.defect.findMany({
-      where: { deviceId: { in: devices.map((d) => d.id) }, status: DefectStatus.OPEN },
-      select: {
-        deviceId: true,
-        id: true,
-        type: true,
-        severity: true,
-        confirmed: true,
-        confidence: true,
-        firstSeenAt: true,
-        lastSeenAt: true,
-      },
-    });
-    const byDevice = new Map<string, OpenDefect[]>();
-    for (const { deviceId, ...d } of defects) {
-      const list = byDevice.get(deviceId) ?? [];
-      list.push(d);
-      byDevice.set(deviceId, list);
-    }
-    for (const list of byDevice.values()) {
-      list.sort((a, b) => rank(b.severity) - rank(a.severity) || b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || (a.id < b.id ? -1 : 1));
-    }
-    yield devices.map((d) => ({ ...d, openDefects: byDevice.get(d.id) ?? [] }));
+  for await (const ids of pages) {
+    const [{ page }] = await devicePageJson(
+      prisma,
+      ids.map((d) => d.id),
+    );
+    const devices = JSON.parse(page ?? '[]') as DeviceJson[];
+    yield devices.map((d) => ({
+      ...d,
+      openDefects: d.openDefects
+        .map((x) => ({ ...x, firstSeenAt: new Date(x.firstSeenAt), lastSeenAt: new Date(x.lastSeenAt) }))
+        .sort((a, b) => rank(b.severity) - rank(a.severity) || b.lastSeenAt.getTime() - a.lastSeenAt.getTime() || (a.id < b.id ? -1 : 1)),
+    }));
   }
 }
 

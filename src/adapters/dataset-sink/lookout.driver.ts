@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { UpdateDatasetEntriesCommand, type LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
 import { toAwsError } from '../aws-errors';
 import { TransientDetectorError } from '../detectors/detector.port';
+import { MAX_MANIFEST_LINE_BYTES } from './limits';
 
-/** Largest JSON line Lookout keeps as one dataset entry (the API's DatasetEntry: 8192 characters). */
-export const MAX_MANIFEST_LINE_BYTES = 8 * 1024;
+export { MAX_MANIFEST_LINE_BYTES };
 
 // Writes manifest lines into a Lookout for Vision dataset with UpdateDatasetEntries: a line whose
 // source-ref is already in the dataset replaces that entry, otherwise it adds one. Limits from the

@@ -3,12 +3,12 @@ import { DetectorError, type DetectorImage, type InspectDetector, type InspectRe
 import { toInspectResult } from './anomaly-result';
 import { callAws } from '../aws-errors';
 import { assertLookoutLimits } from './limits';
+import { lookoutVersionName } from './version-names';
 
 export const LOOKOUT_DEPRECATION_NOTICE =
   'Amazon Lookout for Vision: AWS ended the service on 2025-10-31; INSPECT_DETECTOR=lookout-for-vision only works for accounts that still have it — plan a move to sagemaker or builtin.';
 
-/** How detections name a Lookout model: `lookout-for-vision:<project>:<version number>`. */
-export const lookoutVersionName = (project: string, version: string) => `lookout-for-vision:${project}:${version}`;
+export { lookoutVersionName } from './version-names';
 
 export interface LookoutOptions {
   projectName: string;

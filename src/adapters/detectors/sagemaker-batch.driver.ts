@@ -3,7 +3,7 @@ import { type BatchTransformConfig } from '../../config/detector-settings';
 import { type ObjectStore } from '../object-store/object-store.port';
 import { DetectorError, type DetectorImage, type InspectDetector, type InspectResult } from './detector.port';
 import { toInspectResult } from './anomaly-result';
-import { parseSageMakerAnswer } from './sagemaker.driver';
+import { parseSageMakerAnswer } from './sagemaker-answer';
 
 /** Where a run's Batch Transform job reads its manifest and writes its answers (keys in the bucket, under batch/). */
 export interface BatchLocation {

@@ -1,12 +1,11 @@
-import { LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { type LookoutVisionClient } from '@aws-sdk/client-lookoutvision';
+import { type SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { type Checked, ConfigError, type Config, deployerSettings, trainerSettings } from '../../config/config';
 import { type ExternalDeployer, type ExternalTrainer } from './model-trainer.port';
-import { LookoutDeployer, LookoutTrainer } from './lookout.driver';
-import { SageMakerDeployer, SageMakerTrainer } from './sagemaker.driver';
 
-export { LookoutDeployer, LookoutTrainer } from './lookout.driver';
-export { SageMakerDeployer, SageMakerTrainer } from './sagemaker.driver';
+// The drivers and their AWS SDK clients load only when an AWS inspect detector is configured.
+const lookout = () => require('./lookout.driver') as typeof import('./lookout.driver');
+const sagemaker = () => require('./sagemaker.driver') as typeof import('./sagemaker.driver');
 
 /** SDK clients to use (tests pass mocked ones); a missing one is built for config.detectors.region. */
 export interface AwsTrainerClients {
@@ -15,9 +14,15 @@ export interface AwsTrainerClients {
 }
 
 const lookoutClient = (config: Config, clients: AwsTrainerClients) =>
-  clients.lookout ?? new LookoutVisionClient({ region: config.detectors.region });
+  clients.lookout ??
+  new (require('@aws-sdk/client-lookoutvision') as typeof import('@aws-sdk/client-lookoutvision')).LookoutVisionClient({
+    region: config.detectors.region,
+  });
 const sagemakerClient = (config: Config, clients: AwsTrainerClients) =>
-  clients.sagemaker ?? new SageMakerClient({ region: config.detectors.region });
+  clients.sagemaker ??
+  new (require('@aws-sdk/client-sagemaker') as typeof import('@aws-sdk/client-sagemaker')).SageMakerClient({
+    region: config.detectors.region,
+  });
 
 /** The settings config found, or a ConfigError naming what is missing (start-up turns it into "unavailable"). */
 function settingsOrThrow<T>(checked: Checked<T>): T {
@@ -32,9 +37,12 @@ export function createExternalTrainer(config: Config, clients: AwsTrainerClients
   const settings = settingsOrThrow(checked);
   switch (settings.kind) {
     case 'lookout-for-vision':
-      return new LookoutTrainer(lookoutClient(config, clients), { projectName: settings.projectName, outputS3Uri: settings.outputS3Uri });
+      return new (lookout().LookoutTrainer)(lookoutClient(config, clients), {
+        projectName: settings.projectName,
+        outputS3Uri: settings.outputS3Uri,
+      });
     case 'sagemaker':
-      return new SageMakerTrainer(sagemakerClient(config, clients), settings.sagemaker);
+      return new (sagemaker().SageMakerTrainer)(sagemakerClient(config, clients), settings.sagemaker);
   }
 }
 
@@ -46,11 +54,16 @@ export function createExternalDeployer(config: Config, clients: AwsTrainerClient
   switch (settings.kind) {
     case 'lookout-for-vision': {
       const { projectName, minInferenceUnits, maxInferenceUnits } = settings;
-      return new LookoutDeployer(lookoutClient(config, clients), { projectName, minInferenceUnits, maxInferenceUnits });
+      return new (lookout().LookoutDeployer)(lookoutClient(config, clients), { projectName, minInferenceUnits, maxInferenceUnits });
     }
     case 'sagemaker': {
       const { inferenceImage, roleArn, endpointInstanceType, endpointName } = settings;
-      return new SageMakerDeployer(sagemakerClient(config, clients), { inferenceImage, roleArn, endpointInstanceType, endpointName });
+      return new (sagemaker().SageMakerDeployer)(sagemakerClient(config, clients), {
+        inferenceImage,
+        roleArn,
+        endpointInstanceType,
+        endpointName,
+      });
     }
   }
 }

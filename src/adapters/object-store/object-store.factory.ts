@@ -1,17 +1,15 @@
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { type S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import { type Config } from '../../config/config';
 import { LocalObjectStore } from './local.driver';
-import { type ObjectStore } from './object-store.port';
-import { S3ObjectStore } from './s3.driver';
+import { type ObjectStoreHandle } from './object-store.port';
 
-export interface ObjectStoreHandle {
-  store: ObjectStore;
-  /** Returns normally when the store can be written to (for /readyz). */
-  ready(): Promise<void>;
-}
+export type { ObjectStoreHandle } from './object-store.port';
 
-/** The one place that picks the object store adapter from configuration. */
+/**
+ * The one place that picks the object store adapter from configuration. The S3 driver, and with it the
+ * AWS SDK, is loaded only when OBJECT_STORE=s3 (the AWS clients would otherwise hold about 26 MB).
+ */
 export function createObjectStore(config: Config['objectStore'], injected: { s3Client?: S3Client } = {}): ObjectStoreHandle {
   if (config.kind === 'local') {
     return {
@@ -22,29 +20,6 @@ export function createObjectStore(config: Config['objectStore'], injected: { s3C
       },
     };
   }
-  const client =
-    injected.s3Client ?? new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
-  return {
-    store: new S3ObjectStore({ bucket: config.bucket, client }),
-    ready: async () => {
-      try {
-        await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
-      } catch (err) {
-        throw new Error(bucketProblem(err, config.bucket), { cause: err });
-      }
-    },
-  };
-}
-
-/** HeadBucket answers without a body, so the SDK's own message is "UnknownError": say what the status means. */
-function bucketProblem(err: unknown, bucket: string): string {
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  if (status === 404 || e.name === 'NotFound' || e.name === 'NoSuchBucket') return `bucket "${bucket}" does not exist (S3_BUCKET)`;
-  if (status === 403 || e.name === 'Forbidden' || e.name === 'AccessDenied') {
-    return `access to bucket "${bucket}" is denied: vigil's IAM role needs s3:ListBucket on it`;
-  }
-  if (status === 301 || e.name === 'PermanentRedirect') return `bucket "${bucket}" is in another region than S3_REGION`;
-  const said = e.message && e.message !== 'UnknownError' ? `: ${e.message}` : '';
-  return `bucket "${bucket}" did not answer (${e.name ?? 'Error'}${status ? `, HTTP ${status}` : ''})${said}`;
+  const { s3ObjectStoreHandle } = require('./s3.driver') as typeof import('./s3.driver');
+  return s3ObjectStoreHandle(config, injected.s3Client);
 }

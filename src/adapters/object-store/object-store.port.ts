@@ -1,6 +1,13 @@
 import { type Readable } from 'node:stream';
 
 /** What vigil needs from the one place images live. Keys are made by vigil, never from user file names. */
+/** An object store with its readiness check, as the factory builds it. */
+export interface ObjectStoreHandle {
+  store: ObjectStore;
+  /** Returns normally when the store can be written to (for /readyz). */
+  ready(): Promise<void>;
+}
+
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
   put(key: string, body: Buffer | Readable, options: { contentType: string }): Promise<void>;

@@ -2,6 +2,7 @@ import { type Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   NotFound,
   NoSuchKey,
@@ -10,7 +11,15 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { assertValidKey, ObjectNotFoundError, type ObjectStore, type PresignedUpload, type Presigner } from './object-store.port';
+import { type Config } from '../../config/config';
+import {
+  assertValidKey,
+  ObjectNotFoundError,
+  type ObjectStore,
+  type ObjectStoreHandle,
+  type PresignedUpload,
+  type Presigner,
+} from './object-store.port';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -91,4 +100,32 @@ export class S3ObjectStore implements ObjectStore, Presigner {
     });
     return { url, expiresAt: new Date(Date.now() + options.expiresInSeconds * 1000) };
   }
+}
+
+/** OBJECT_STORE=s3: the store, ready when its bucket answers HeadBucket. */
+export function s3ObjectStoreHandle(config: Extract<Config['objectStore'], { kind: 's3' }>, injected?: S3Client): ObjectStoreHandle {
+  const client = injected ?? new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
+  return {
+    store: new S3ObjectStore({ bucket: config.bucket, client }),
+    ready: async () => {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: config.bucket }));
+      } catch (err) {
+        throw new Error(bucketProblem(err, config.bucket), { cause: err });
+      }
+    },
+  };
+}
+
+/** HeadBucket answers without a body, so the SDK's own message is "UnknownError": say what the status means. */
+function bucketProblem(err: unknown, bucket: string): string {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  if (status === 404 || e.name === 'NotFound' || e.name === 'NoSuchBucket') return `bucket "${bucket}" does not exist (S3_BUCKET)`;
+  if (status === 403 || e.name === 'Forbidden' || e.name === 'AccessDenied') {
+    return `access to bucket "${bucket}" is denied: vigil's IAM role needs s3:ListBucket on it`;
+  }
+  if (status === 301 || e.name === 'PermanentRedirect') return `bucket "${bucket}" is in another region than S3_REGION`;
+  const said = e.message && e.message !== 'UnknownError' ? `: ${e.message}` : '';
+  return `bucket "${bucket}" did not answer (${e.name ?? 'Error'}${status ? `, HTTP ${status}` : ''})${said}`;
 }

@@ -1,6 +1,6 @@
 import dns from 'node:dns';
 import net, { type LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
+import { type Agent } from 'undici';
 import {
   addressRefusal,
   WebhookAddressError,
@@ -25,6 +25,9 @@ function guardedLookup(allowPrivateNetwork: boolean): LookupFunction {
   };
 }
 
+// undici loads with the first delivery: a server with no webhook endpoints does not hold it (about 10 MB).
+const undici = () => require('undici') as typeof import('undici');
+
 /** undici with one connection pool per policy (private networks allowed or not); redirects are never followed. */
 export class HttpWebhookTransport implements WebhookTransport {
   private readonly agents = new Map<boolean, Agent>();
@@ -34,7 +37,7 @@ export class HttpWebhookTransport implements WebhookTransport {
   private agent(allowPrivateNetwork: boolean): Agent {
     let agent = this.agents.get(allowPrivateNetwork);
     if (!agent) {
-      agent = new Agent({
+      agent = new (undici().Agent)({
         connections: this.options.connections ?? 16,
         keepAliveTimeout: 10_000,
         connect: { lookup: guardedLookup(allowPrivateNetwork) },
@@ -52,7 +55,7 @@ export class HttpWebhookTransport implements WebhookTransport {
       const refusal = addressRefusal(host, req.allowPrivateNetwork);
       if (refusal) throw new WebhookAddressError(refusal);
     }
-    const res = await request(url, {
+    const res = await undici().request(url, {
       method: 'POST',
       body: req.body,
       headers: req.headers,
