@@ -10,6 +10,7 @@ import { AnomalyResolver } from '../anomalies/anomaly.resolver';
 import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { authChecker } from '../graphql/auth-checker';
 import { refuseNulInArguments } from '../graphql/nul-guard';
+import { readPlainFieldsDirectly } from '../graphql/plain-fields';
 import { DetectionResolver } from '../detections/detection.resolver';
 import { DeviceResolver } from '../devices/device.resolver';
 import { SubscriptionResolver } from '../events/subscription.resolver';
@@ -107,6 +108,8 @@ export function buildVigilSchema(container?: ContainerType): GraphQLSchema {
     pubSub: NO_SCHEMA_PUBSUB,
     validate: { forbidUnknownValues: false },
   });
+  // Plain fields are read by the default resolver (src/graphql/plain-fields.ts); wrapped ones keep their checks.
+  readPlainFieldsDirectly(schema);
   return refuseNulInArguments(schema);
 }
 

@@ -6,6 +6,8 @@ import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { rowsByIds } from '../common/pagination/batch';
+import { columnEquals, enumIn, jsonRowsByIds, paginateJson } from '../common/pagination/json-page';
+import { jsonModelOf } from '../common/pagination/json-models';
 import { type FieldProblem, findNul, NUL_MESSAGE, validateInput } from '../common/validation';
 import { isRecordNotFound, isUniqueViolation } from '../db/prisma-errors';
 import { DeviceFilter, DeviceInput, DeviceOrder, DeviceOrderField, type UpdateDeviceInput } from './device.input';
@@ -13,6 +15,8 @@ import { DeviceStatus } from './device.type';
 import { type ImportDevicesResult, type ImportRowError } from './import-devices.type';
 
 export const MAX_IMPORT_ROWS = 5000;
+
+const DEVICE_JSON = jsonModelOf('devices')!;
 
 const ORDER_KEYS: Record<DeviceOrderField, { column: string; kind: 'string' | 'date' }> = {
   [DeviceOrderField.NAME]: { column: 'name', kind: 'string' },
@@ -71,10 +75,22 @@ export class DeviceService {
   }
 
   byIds(ids: readonly string[]): Promise<(Device | null)[]> {
-    return rowsByIds(ids, (in_) => this.prisma.device.findMany({ where: { id: { in: in_ } } }));
+    return rowsByIds(ids, (in_) => jsonRowsByIds<Device>(this.prisma, DEVICE_JSON, in_));
   }
 
   async list(filter: DeviceFilter | null | undefined, order: DeviceOrder | null | undefined, page: PageArgs): Promise<Connection<Device>> {
+    // Without a text search or a distance the page is read as one JSON text (src/common/pagination/json-page.ts).
+    if (!filter?.search && !filter?.near) {
+      return paginateJson({
+        prisma: this.prisma,
+        model: DEVICE_JSON,
+        page,
+        ordering: ordering(order),
+        limits: this.limits,
+        filters: [enumIn('status', 'DeviceStatus', filter?.status), columnEquals('type', filter?.type || undefined, 'text')],
+        count: async () => this.prisma.device.count({ where: await this.where(filter ?? {}) }),
+      });
+    }
     return paginate({
       page,
       ordering: ordering(order),

@@ -1,5 +1,7 @@
 import { type PrismaClient } from '../../generated/prisma/client';
 import { type Ordering, type PageRequest, scanOrdering, sqlOrderBy, sqlRange } from './keyset';
+import { jsonModelOf } from './json-models';
+import { type JsonModel, type SqlFilter, withDates } from './json-page';
 
 /** A child table paged per parent, e.g. inspections per device. Names come from code, never from input. */
 export interface NestedRelation {
@@ -7,8 +9,7 @@ export interface NestedRelation {
   parentColumn: string;
 }
 
-/** Extra SQL conditions on alias `t`; `build` appends its parameters and returns the clause. */
-export type SqlFilter = (params: unknown[]) => string[];
+export type { SqlFilter };
 
 /** `t.<column>` is one of `values` (compared as text, so it serves enum columns too); no filter when empty. */
 export const columnIn = (column: string, values?: readonly string[]): SqlFilter | undefined =>
@@ -56,6 +57,8 @@ export async function nestedPages<T>(
   parentIds: readonly string[],
   filter?: SqlFilter,
 ): Promise<Map<string, T[]>> {
+  const model = jsonModelOf(relation.table);
+  if (model) return nestedJsonPages<T>(prisma, model, relation, ordering, req, parentIds, filter);
   const params: unknown[] = [];
   const values = parentList(parentIds, params);
   const scan = scanOrdering(ordering, req.backward);
@@ -74,6 +77,34 @@ ORDER BY p.ord, ${outerOrder}`;
   const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
   for (const r of rows) byParent.get(r.__parent as string)?.push(toModel<T>(r));
   return byParent;
+}
+
+/** nestedPages for a table read as JSON text: one value for all parents' pages, each row tagged with its parent's position. */
+async function nestedJsonPages<T>(
+  prisma: PrismaClient,
+  model: JsonModel,
+  relation: NestedRelation,
+  ordering: Ordering,
+  req: PageRequest,
+  parentIds: readonly string[],
+  filter?: SqlFilter,
+): Promise<Map<string, T[]>> {
+  const params: unknown[] = [];
+  const values = parentList(parentIds, params);
+  const scan = sqlOrderBy(scanOrdering(ordering, req.backward));
+  const where = [`t."${relation.parentColumn}" = p.parent_id`, ...sqlRange(ordering, req, params), ...(filter?.(params) ?? [])];
+  params.push(req.take + 1);
+  const sql = `SELECT coalesce(json_agg(json_build_array(p.ord, c.j) ORDER BY p.ord, c.n), '[]')::text AS rows
+FROM (VALUES ${values}) AS p(parent_id, ord)
+CROSS JOIN LATERAL (
+  SELECT ${model.select} AS j, row_number() OVER (ORDER BY ${scan}) AS n FROM "${relation.table}" t
+  WHERE ${where.join(' AND ')}
+  ORDER BY ${scan} LIMIT $${params.length}
+) c`;
+  const [result] = await prisma.$queryRawUnsafe<{ rows: string }[]>(sql, ...params);
+  const pages = parentIds.map((): T[] => []);
+  for (const [ord, row] of JSON.parse(result.rows) as [number, Record<string, unknown>][]) pages[ord].push(withDates<T>(row, model));
+  return new Map(parentIds.map((id, i) => [id, pages[i]]));
 }
 
 /** Children per parent matching the filter, in one GROUP BY. */

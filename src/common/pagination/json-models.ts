@@ -1,0 +1,16 @@
+import { Prisma } from '../../generated/prisma/client';
+import { type JsonModel, jsonModel } from './json-page';
+
+// The tables whose pages the read paths take as JSON text (src/common/pagination/json-page.ts), each with its
+// model's DateTime fields. Only models of plain scalars: no Json, Decimal or BigInt field.
+const MODELS: JsonModel[] = [
+  jsonModel('anomalies', Prisma.AnomalyScalarFieldEnum, ['severitySetAt', 'createdAt', 'updatedAt']),
+  jsonModel('devices', Prisma.DeviceScalarFieldEnum, ['createdAt', 'updatedAt']),
+  jsonModel('inspections', Prisma.InspectionScalarFieldEnum, ['capturedAt', 'createdAt', 'updatedAt']),
+  jsonModel('images', Prisma.ImageScalarFieldEnum, ['capturedAt', 'createdAt', 'updatedAt']),
+];
+
+const BY_TABLE = new Map(MODELS.map((m) => [m.table, m]));
+
+/** The JSON reading of a table, when it has one. */
+export const jsonModelOf = (table: string): JsonModel | undefined => BY_TABLE.get(table);
