@@ -1,5 +1,6 @@
 import './runtime-defaults';
 import { startApp } from './app/app';
+import { limitHeapGrowth } from './app/heap-growth';
 import { type Config, ConfigError, loadConfig } from './config/config';
 
 export async function main(): Promise<void> {
@@ -13,6 +14,7 @@ export async function main(): Promise<void> {
     }
     throw err;
   }
+  limitHeapGrowth(config.heapGrowthPercent);
   const app = await startApp(config).catch((err: Error) => {
     process.stderr.write(`vigil: could not start: ${err.message}\n`);
     process.exit(1);

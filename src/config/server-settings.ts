@@ -32,6 +32,7 @@ export const serverEnv = z.object({
   API_KEY_CACHE_MS: int(0, 600_000).default(5_000),
   GRAPHIQL: bool.default(true),
   GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js'], { message: 'expected jit or graphql-js' }).default('jit'),
+  HEAP_GROWTH_PERCENT: int(0, 1000).default(100),
   OBJECT_STORE: z.enum(['local', 's3'], { message: 'expected local or s3' }).default('local'),
   S3_BUCKET: z
     .string()
@@ -80,6 +81,8 @@ export interface ServerConfig {
   redisUrl?: string;
   adminApiKey?: string;
   logLevel: ServerEnv['LOG_LEVEL'];
+  /** How far V8's old generation may grow past what its last full collection kept, in percent; 0: V8's own rule. */
+  heapGrowthPercent: number;
   pagination: { defaultPageSize: number; maxPageSize: number };
   auth: { apiKeyCacheMs: number };
   objectStore: { kind: 'local'; root: string } | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
@@ -131,6 +134,7 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
     redisUrl: e.REDIS_URL,
     adminApiKey: e.VIGIL_ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
+    heapGrowthPercent: e.HEAP_GROWTH_PERCENT,
     pagination: { defaultPageSize: e.DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE },
     auth: { apiKeyCacheMs: e.API_KEY_CACHE_MS },
     objectStore:

@@ -15,6 +15,12 @@ describe('configuration', () => {
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u@db:5432/vigil', poolSize: 20 });
   });
 
+  it("lets the heap grow to twice what the last full collection kept, unless told otherwise (0: V8's own rule)", () => {
+    expect(loadConfig({}).heapGrowthPercent).toBe(100);
+    expect(loadConfig({ HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
+    expect(loadConfig({ HEAP_GROWTH_PERCENT: '50' }).heapGrowthPercent).toBe(50);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.kind).toBe('pglite');
   });
@@ -29,6 +35,7 @@ describe('configuration', () => {
     ['GRAPHIQL', 'yes', 'GRAPHIQL="yes": expected true or false'],
     ['REDIS_URL', 'localhost:6379', 'REDIS_URL="localhost:6379": expected a redis://host:port URL'],
     ['DEFAULT_PAGE_SIZE', '501', 'DEFAULT_PAGE_SIZE="501": expected a whole number from 1 to 500'],
+    ['HEAP_GROWTH_PERCENT', '-5', 'HEAP_GROWTH_PERCENT="-5": expected a whole number from 0 to 1000'],
   ])('%s=%s is refused with a message naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
