@@ -19,6 +19,7 @@ import { type AwsDetectorClients } from '../adapters/detectors/aws-detectors';
 import { createDetectors } from '../adapters/detectors/detectors.factory';
 import { StoredModels } from '../models/model-artifacts';
 import { backboneProvider, type BackboneProvider, openBackbone } from '../adapters/backbone/backbone.factory';
+import { openThreadedBackbone } from '../adapters/backbone/threaded.driver';
 import { type AwsTrainerClients, createExternalDeployer, createExternalTrainer } from '../adapters/model-trainer/model-trainer.factory';
 import { createEventBus } from '../adapters/event-bus/event-bus.factory';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
@@ -133,14 +134,16 @@ async function openDatabaseFor(config: Config, options: OpenOptions, log: Logger
 /**
  * Opens the configured backbone, saying so: it loads on the first image a built-in model judges (or at start with
  * BACKBONE_WARM_AT_START=true), and its ~100 MB of weights and wasm heap stay out of a process that judges none.
+ * It runs on a worker thread of its own unless BACKBONE_THREAD=false.
  */
 async function loadBackbone(config: Config, log: Logger) {
   const started = performance.now();
   log.info({ backbone: config.detectors.backbone.kind }, 'loading the backbone');
   try {
-    const backbone = await openBackbone(config.detectors.backbone);
+    const onThread = config.detectors.backboneThread;
+    const backbone = await (onThread ? openThreadedBackbone : openBackbone)(config.detectors.backbone);
     const { name, version } = backbone.identity;
-    log.info({ backbone: name, version, ms: Math.round(performance.now() - started) }, 'backbone ready');
+    log.info({ backbone: name, version, thread: onThread, ms: Math.round(performance.now() - started) }, 'backbone ready');
     return backbone;
   } catch (err) {
     log.error({ err }, 'the backbone could not be loaded: built-in models cannot judge images');

@@ -26,6 +26,7 @@ export const detectorsEnv = z.object({
   BACKBONE: z.enum(['mobilenet', 'onnx'], { message: 'expected mobilenet or onnx' }).default('mobilenet'),
   BACKBONE_THREADS: int(1, 64).default(1),
   BACKBONE_WARM_AT_START: bool.default(false),
+  BACKBONE_THREAD: bool.default(true),
   BACKBONE_ONNX_FILE: z.string().min(1).optional(),
   BACKBONE_ONNX_TAPS: z
     .string()
@@ -168,6 +169,8 @@ export interface DetectorsConfig {
   backbone: BackboneConfig;
   /** Load and warm the backbone when the server starts (BACKBONE_WARM_AT_START); by default it loads with the first image that needs it. */
   warmBackboneAtStart: boolean;
+  /** Run the server's backbone on a worker thread of its own (BACKBONE_THREAD), beside the thread that answers requests. */
+  backboneThread: boolean;
 }
 
 /** Stage 2 as a SageMaker Batch Transform job per run (INSPECT_MODE=batch): a model in the endpoint's answer format, no endpoint. */
@@ -239,5 +242,6 @@ export function detectorsConfig(e: DetectorsEnv, dataDir: string): DetectorsConf
     prices: { ...DEFAULT_PRICES_USD, ...(e.DETECTOR_PRICES_USD ?? {}) },
     backbone: backboneConfig(e),
     warmBackboneAtStart: e.BACKBONE_WARM_AT_START,
+    backboneThread: e.BACKBONE_THREAD,
   };
 }

@@ -11,6 +11,7 @@ import { WHOLE_IMAGE } from '../common/box';
 import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
+import { imageToJudge } from './image-to-judge';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
 import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
 
@@ -51,6 +52,8 @@ export interface DetectionDeps {
  */
 export class DetectionService {
   private readonly learning: ActiveLearningService;
+  /** Pinned model versions by run and device type, as stored (see pinned). */
+  private readonly pinnedKept = new Map<string, PinnedVersions>();
 
   constructor(private readonly deps: DetectionDeps) {
     this.learning =
@@ -297,14 +300,10 @@ export class DetectionService {
   }
 
   private async image(id: string): Promise<ImageWithDevice> {
-    const row = await this.deps.prisma.image.findUnique({
-      where: { id },
-      include: { tiles: { orderBy: { index: 'asc' } }, inspection: { include: { device: true } } },
-    });
-    if (!row) throw notFound('Image', id);
-    if (!row.inspection) throw new Error(`image ${id} has not found its device yet; it cannot be judged`);
-    const { inspection, ...image } = row;
-    return { ...image, inspectionId: inspection.id, deviceId: inspection.deviceId, deviceType: inspection.device.type };
+    const found = await imageToJudge(this.deps.prisma, id);
+    if (!found) throw notFound('Image', id);
+    if (!found.owner) throw new Error(`image ${id} has not found its device yet; it cannot be judged`);
+    return { ...found.image, ...found.owner };
   }
 
   /**
@@ -313,6 +312,17 @@ export class DetectionService {
    * agree. A version deployed through the API comes first; without one, the detector's own.
    */
   async pinned(runId: string, deviceType: string): Promise<PinnedVersions> {
+    const key = JSON.stringify([runId, deviceType]);
+    const kept = this.pinnedKept.get(key);
+    if (kept) return kept;
+    const { versions, stored } = await this.pin(runId, deviceType);
+    // Once stored a run's versions never change: each step of each image asked the database again.
+    if (stored) this.pinnedKept.set(key, versions);
+    while (this.pinnedKept.size > 1000) this.pinnedKept.delete(this.pinnedKept.keys().next().value!);
+    return versions;
+  }
+
+  private async pin(runId: string, deviceType: string): Promise<{ versions: PinnedVersions; stored: boolean }> {
     const { prisma } = this.deps;
     const read = async () =>
       (
@@ -322,7 +332,7 @@ export class DetectionService {
         > | null
       )?.[deviceType] ?? null;
     const existing = await read();
-    if (existing) return existing;
+    if (existing) return { versions: existing, stored: true };
     const now: PinnedVersions = {
       screen: (await this.activeVersion(deviceType, ModelProfile.SCREEN)) ?? (await this.deps.screen.versionFor(deviceType)),
       inspect: (await this.activeVersion(deviceType, ModelProfile.INSPECT)) ?? (await this.deps.inspect.versionFor(deviceType)),
@@ -330,7 +340,8 @@ export class DetectionService {
     await prisma.$executeRaw`
       UPDATE workflow_runs SET model_versions = jsonb_set(COALESCE(model_versions, '{}'::jsonb), ARRAY[${deviceType}::text], ${JSON.stringify(now)}::jsonb)
       WHERE id = ${runId}::uuid AND (model_versions -> ${deviceType}::text) IS NULL`;
-    return (await read()) ?? now;
+    const stored = await read();
+    return { versions: stored ?? now, stored: !!stored };
   }
 
   private async activeVersion(deviceType: string, profile: ModelProfile): Promise<string | null> {

@@ -8,6 +8,7 @@ import { toDbProfile } from './profile';
 
 /** Artifacts are immutable (the version is their content hash), so a handful stay parsed in memory. */
 const CACHE_SIZE = 8;
+const KEYS_KEPT = 1000;
 
 /**
  * Built-in model files in the object store, `models/<deviceType>/<profile>/<version>.vgm`, found
@@ -16,6 +17,7 @@ const CACHE_SIZE = 8;
  */
 export class StoredModels {
   private readonly cache = new Map<string, ModelArtifact>();
+  private readonly keys = new Map<string, string>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -49,13 +51,24 @@ export class StoredModels {
     return artifact;
   }
 
-  /** The stored artifact of a version trained by vigil, or null when no training produced it. */
+  /**
+   * The stored artifact of a version trained by vigil, or null when no training produced it. A version's
+   * artifact key is written once and versions are never deleted, so a key found is kept (each judged picture asked again).
+   */
   async load(deviceType: string, profile: Profile, version: string): Promise<ModelArtifact | null> {
-    const row = await this.prisma.modelVersion.findFirst({
-      where: { deviceType, profile: toDbProfile(profile), version, artifactKey: { not: null } },
-      select: { artifactKey: true },
-    });
-    return row?.artifactKey ? this.read(row.artifactKey) : null;
+    const id = JSON.stringify([deviceType, profile, version]);
+    let key = this.keys.get(id);
+    if (!key) {
+      const row = await this.prisma.modelVersion.findFirst({
+        where: { deviceType, profile: toDbProfile(profile), version, artifactKey: { not: null } },
+        select: { artifactKey: true },
+      });
+      if (!row?.artifactKey) return null;
+      key = row.artifactKey;
+      this.keys.set(id, key);
+      while (this.keys.size > KEYS_KEPT) this.keys.delete(this.keys.keys().next().value!);
+    }
+    return this.read(key);
   }
 
   private remember(key: string, artifact: ModelArtifact) {

@@ -35,8 +35,13 @@ export interface FeatureMap {
   data: Float32Array;
 }
 
+/** How a backbone sizes its input: one fixed size, or any size whose sides are multiples of its largest stride. */
+export type InputSizing = { fixed: { width: number; height: number } } | { multiple: number };
+
 export interface Backbone {
   readonly identity: BackboneIdentity;
+  /** The rule behind inputSize, as data (a backbone on another thread is sized by it). */
+  readonly sizing: InputSizing;
   /**
    * The taps whose channels make the patch descriptors the memory of normal patches compares
    * (e.g. a network's residual outputs, not its wide expansion layers); all taps when absent.
@@ -65,4 +70,9 @@ export function flexibleInputSize(aspect: number, area: number, multiple: number
   const a = Math.min(8, Math.max(1 / 8, Number.isFinite(aspect) && aspect > 0 ? aspect : 1));
   const round = (v: number) => Math.max(multiple, Math.round(v / multiple) * multiple);
   return { width: round(Math.sqrt(area * a)), height: round(Math.sqrt(area / a)) };
+}
+
+/** inputSize by a sizing rule: the fixed size, or flexibleInputSize at the rule's multiple. */
+export function inputSizeOf(sizing: InputSizing, aspect: number, area: number): { width: number; height: number } {
+  return 'fixed' in sizing ? sizing.fixed : flexibleInputSize(aspect, area, sizing.multiple);
 }

@@ -144,6 +144,7 @@ export async function openMobilenetBackbone(options: MobilenetOptions = {}): Pro
     identity,
     // The residual outputs: the wide expansion layers (192 and 576 ReLU6 channels) drown them in a nearest-neighbour distance.
     memoryTaps: ['block_5_add', 'block_12_add'],
+    sizing: { multiple: LARGEST_STRIDE },
     inputSize: (aspect, area) => flexibleInputSize(aspect, area, LARGEST_STRIDE),
     async extract(input: BackboneInput): Promise<FeatureMap[]> {
       if (input.data.length !== input.width * input.height * 3)

@@ -141,6 +141,7 @@ export async function openOnnxBackbone(options: OnnxBackboneOptions): Promise<Ba
       weightsSha256: crypto.createHash('sha256').update(bytes).digest('hex'),
       taps,
     },
+    sizing: fixedSize ? { fixed: fixedSize } : { multiple: Math.max(...strides) },
     inputSize: (aspect, area) => fixedSize ?? flexibleInputSize(aspect, area, Math.max(...strides)),
     async extract(input: BackboneInput): Promise<FeatureMap[]> {
       if (closed) throw new BackboneError('the ONNX backbone is closed');

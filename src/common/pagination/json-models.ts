@@ -8,6 +8,7 @@ const MODELS: JsonModel[] = [
   jsonModel('devices', Prisma.DeviceScalarFieldEnum, ['createdAt', 'updatedAt']),
   jsonModel('inspections', Prisma.InspectionScalarFieldEnum, ['capturedAt', 'createdAt', 'updatedAt']),
   jsonModel('images', Prisma.ImageScalarFieldEnum, ['capturedAt', 'createdAt', 'updatedAt']),
+  jsonModel('image_tiles', Prisma.ImageTileScalarFieldEnum, []),
 ];
 
 const BY_TABLE = new Map(MODELS.map((m) => [m.table, m]));

@@ -3,6 +3,7 @@ import { backboneProvider } from '../../../src/adapters/backbone/backbone.factor
 
 const fake = (closed: string[], name: string): Backbone => ({
   identity: { name, version: '1', weightsSha256: '0'.repeat(64), taps: ['t'] },
+  sizing: { fixed: { width: 32, height: 32 } },
   inputSize: () => ({ width: 32, height: 32 }),
   extract: async () => [],
   close: async () => void closed.push(name),

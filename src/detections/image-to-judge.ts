@@ -1,0 +1,52 @@
+import { type Image, type ImageTile, type PrismaClient } from '../generated/prisma/client';
+import { jsonModelOf } from '../common/pagination/json-models';
+import { withDates } from '../common/pagination/json-page';
+import { type ImageWithDevice } from './pictures';
+
+const IMAGE = jsonModelOf('images')!;
+const TILE = jsonModelOf('image_tiles')!;
+
+// Inside the tiles' subquery `t` is the tile: the image is named by the parameter, not by the outer row.
+const SQL = `SELECT json_build_object(
+  'image', ${IMAGE.select},
+  'tiles', (SELECT coalesce(json_agg(${TILE.select} ORDER BY t."index"), '[]'::json) FROM "image_tiles" t WHERE t."image_id" = $1::uuid),
+  'inspectionId', i."id", 'deviceId', i."device_id", 'deviceType', d."type"
+)::text AS row
+FROM "images" t
+LEFT JOIN "inspections" i ON i."id" = t."inspection_id"
+LEFT JOIN "devices" d ON d."id" = i."device_id"
+WHERE t."id" = $1::uuid`;
+
+interface Row {
+  image: Record<string, unknown>;
+  tiles: Record<string, unknown>[];
+  inspectionId: string | null;
+  deviceId: string | null;
+  deviceType: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * An image as a workflow step judges it — its tiles in order, and the device its inspection is of — in one
+ * statement: every step of every image reads it, and Prisma's include took four. Null when there is no such
+ * image; `owner` is null while a survey image has not found its device.
+ */
+export async function imageToJudge(
+  prisma: PrismaClient,
+  id: string,
+): Promise<{
+  image: Image & { tiles: ImageTile[] };
+  owner: Pick<ImageWithDevice, 'inspectionId' | 'deviceId' | 'deviceType'> | null;
+} | null> {
+  if (!UUID.test(id)) return null;
+  const [found] = await prisma.$queryRawUnsafe<{ row: string }[]>(SQL, id);
+  if (!found) return null;
+  const row = JSON.parse(found.row) as Row;
+  const image = { ...withDates<Image>(row.image, IMAGE), tiles: row.tiles.map((t) => withDates<ImageTile>(t, TILE)) };
+  const owner =
+    row.inspectionId && row.deviceId && row.deviceType != null
+      ? { inspectionId: row.inspectionId, deviceId: row.deviceId, deviceType: row.deviceType }
+      : null;
+  return { image, owner };
+}
