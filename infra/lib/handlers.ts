@@ -16,7 +16,7 @@ export const PREFIX = {
 export type Prefix = keyof typeof PREFIX;
 
 /** An outside service a handler calls; permissions.ts turns it into the exact actions of the configured detector or trainer. */
-export type Capability = 'screen' | 'inspect' | 'humanLoop' | 'startTraining' | 'trainingStatus' | 'deploy' | 'datasetSink';
+export type Capability = 'screen' | 'inspect' | 'humanLoop' | 'startTraining' | 'trainingStatus' | 'deploy' | 'datasetSink' | 'mapChildren';
 
 export interface HandlerSpec {
   memoryMb: number;
@@ -57,7 +57,8 @@ export const STEP_HANDLERS: Record<string, HandlerSpec> = {
 
 /** The EventBridge handlers: invoked asynchronously, so each gets a dead-letter queue. */
 export const EVENT_HANDLERS: Record<string, HandlerSpec> = {
-  executionStatusChange: small,
+  // An ended survey map's open runs are settled by their own child executions, listed through its Map Runs.
+  executionStatusChange: { ...small, calls: ['mapChildren'] },
   // A finished loop's answers become dataset entries and manifests; a failed loop starts another.
   humanLoopStatusChange: {
     ...small,

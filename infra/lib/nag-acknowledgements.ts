@@ -38,15 +38,15 @@ export const ACCEPTED: Accepted[] = [
   },
   {
     rule: new RegExp(`^AwsSolutions-IAM5\\[Resource::${ARN}execution:[\\w-]+[:/]\\*\\]$`),
-    path: /^(Api|Workflows)\//,
+    path: /^(Api|Workflows)\/|^Functions\/executionStatusChange-role\//,
     reason:
       "Executions are created at run time; the grant covers only executions (and Distributed Map children) of vigil's own state machines.",
   },
   {
     rule: new RegExp(`^AwsSolutions-IAM5\\[Resource::${ARN}mapRun:[\\w-]+/\\*\\]$`),
-    path: /^Api\//,
+    path: /^Api\/|^Functions\/executionStatusChange-role\//,
     reason:
-      "Map Runs are created at run time; the API lists the child executions (ListExecutions) only of Map Runs of vigil's own state machines with a Distributed Map.",
+      "Map Runs are created at run time; the API and the executionStatusChange handler list the child executions (ListExecutions) only of Map Runs of vigil's own state machines with a Distributed Map.",
   },
   {
     rule: new RegExp(`^AwsSolutions-IAM5\\[Resource::${ARN}log-group:/aws/sagemaker/\\*\\]$`),

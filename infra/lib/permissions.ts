@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { type IBucket } from 'aws-cdk-lib/aws-s3';
 import { type Capability, type HandlerSpec, PREFIX, type Prefix } from './handlers';
 import { type VigilSettings } from './settings';
+import { executionsArn, stateMachineName } from './state-machines';
 
 // Least privilege per function: the exact actions each adapter sends (src/adapters/*), on the
 // resources the settings name. Rekognition's DetectLabels is the one action without resource-level permissions.
@@ -15,6 +16,8 @@ export interface PermissionContext {
   flowDefinitionArn: string | null;
   /** The role SageMaker assumes for training and hosting, when vigil trains in SageMaker. */
   sagemakerRole: iam.IRole | null;
+  /** The state machines with a Distributed Map: an ended map's runs are settled by listing its children. */
+  mapWorkflows: string[];
 }
 
 const statement = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
@@ -106,8 +109,40 @@ function humanLoop({ flowDefinitionArn }: PermissionContext): iam.PolicyStatemen
   return flowDefinitionArn ? [statement(['sagemaker:StartHumanLoop'], [flowDefinitionArn])] : [];
 }
 
+/** `arn:…:<resource>:<machine>/*`: a Distributed Map's Map Runs (mapRun) or child executions (execution). */
+const childrenArn = (stack: Stack, resource: 'mapRun' | 'execution', workflow: string) =>
+  stack.formatArn({
+    service: 'states',
+    resource,
+    resourceName: `${stateMachineName(stack, workflow)}/*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+
+/**
+ * Listing an ended Distributed Map's Map Runs and their child executions, and describing those, on vigil's machines
+ * with such a map only: each run the map left open is settled by its own child (src/workflows/survey-children.ts).
+ */
+export function mapChildren({ stack, mapWorkflows }: PermissionContext): iam.PolicyStatement[] {
+  if (mapWorkflows.length === 0) return [];
+  return [
+    statement(
+      ['states:ListMapRuns'],
+      mapWorkflows.map((w) => executionsArn(stack, w)),
+    ),
+    statement(
+      ['states:ListExecutions'],
+      mapWorkflows.map((w) => childrenArn(stack, 'mapRun', w)),
+    ),
+    statement(
+      ['states:DescribeExecution'],
+      mapWorkflows.map((w) => childrenArn(stack, 'execution', w)),
+    ),
+  ];
+}
+
 const CAPABILITIES: Record<Capability, (c: PermissionContext) => iam.PolicyStatement[]> = {
   screen,
+  mapChildren,
   inspect,
   humanLoop,
   startTraining,

@@ -48,7 +48,7 @@ export class VigilStack extends Stack {
     const workflows = loadWorkflows(workflowsDir)
       .map((w) => w.name)
       .filter((w) => settings.batch || w !== BATCH_WORKFLOW);
-    // The API settles a Distributed Map's runs by the map's own children when it ends (listed through its Map Runs).
+    // The API and the executionStatusChange handler settle a Distributed Map's runs by the map's own children when it ends.
     const mapWorkflows = loadWorkflows(workflowsDir)
       .filter(hasDistributedMap)
       .map((w) => w.name)
@@ -72,6 +72,7 @@ export class VigilStack extends Stack {
       settings,
       flowDefinitionArn: review?.flowDefinitionArn ?? null,
       sagemakerRole,
+      mapWorkflows,
     };
     const environment = appEnvironment({ ...permissions, redisUrl: network.redisUrl, workflows });
 
@@ -116,7 +117,7 @@ export class VigilStack extends Stack {
         : null,
     });
 
-    const { api, migrations } = this.api(settings, network, environment, permissions, accessLogs, workflows, mapWorkflows);
+    const { api, migrations } = this.api(settings, network, environment, permissions, accessLogs, workflows);
     // New function code runs only against a migrated database, and human loops only once their flow exists.
     this.functions.node.addDependency(migrations);
     if (review) this.functions.node.addDependency(review.flowDefinition);
@@ -157,7 +158,6 @@ export class VigilStack extends Stack {
     permissions: PermissionContext,
     accessLogs: Storage['accessLogs'],
     workflows: string[],
-    mapWorkflows: string[],
   ) {
     const api = new ApiService(this, 'Api', {
       vpc: network.vpc,
@@ -165,7 +165,7 @@ export class VigilStack extends Stack {
       image: repositoryImage(REPO_ROOT),
       database: network.database,
       environment: { ...environment, AWS_REGION: this.region },
-      statements: apiStatements(permissions, workflows, mapWorkflows),
+      statements: apiStatements(permissions, workflows),
       accessLogs,
       certificateArn: settings.certificateArn,
       publicUrl: settings.publicUrl,

@@ -7,14 +7,27 @@ import { createExecutionStatusChangeHandler } from '../workflows/eventbridge/exe
 import { createHumanLoopStatusChangeHandler } from '../workflows/eventbridge/human-loop-status-change';
 import { type WorkflowStep, WORKFLOW_STEPS } from '../workflows/steps';
 import { openServices, type OpenedServices } from './app';
-import { runReconciler } from './workflows';
+import { runReconciler, startWorkflowEngine } from './workflows';
 
 let opened: Promise<OpenedServices> | undefined;
 
+/**
+ * The services from the environment. With WORKFLOW_ENGINE=stepfunctions they get the Step Functions engine: when a
+ * survey's map ends, executionStatusChange settles the runs it left open by listing the map's own children. It polls
+ * nothing here (EventBridge reports every end); a follow-up run a step starts goes to it as from the API.
+ */
+async function openFromEnvironment(): Promise<OpenedServices> {
+  const config = loadConfig();
+  const services = await openServices(config, { migrations: 'verify', eventBus: 'configured' });
+  if (config.workflows.engine === 'stepfunctions') {
+    const stepFunctions = { ...config.workflows.stepFunctions, pollIntervalMs: 0 };
+    startWorkflowEngine({ ...config, workflows: { ...config.workflows, stepFunctions } }, services.services, services.log);
+  }
+  return services;
+}
+
 /** The services of this container: opened on the first event, reused by later ones; a failed open is retried next time. */
-export function containerServices(
-  open: () => Promise<OpenedServices> = () => openServices(loadConfig(), { migrations: 'verify', eventBus: 'configured' }),
-) {
+export function containerServices(open: () => Promise<OpenedServices> = openFromEnvironment) {
   opened ??= open().catch((err: unknown) => {
     opened = undefined;
     throw err;

@@ -195,6 +195,7 @@ describe('detector permissions under other settings', () => {
       settings: settingsFrom(context),
       flowDefinitionArn: null,
       sagemakerRole: null,
+      mapWorkflows: [],
     }).map((s) => stack.resolve(s.toStatementJson()));
 
   test('Rekognition labels: DetectLabels, which has no resource-level permissions', () => {

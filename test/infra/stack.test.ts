@@ -185,7 +185,8 @@ describe('permissions', () => {
     ],
     markTrainingFailed: [],
     // Events that still fail after Lambda's retries go to the handler's dead-letter queue.
-    executionStatusChange: ['sqs:SendMessage'],
+    // An ended survey map's open runs are settled by their own children, listed through its Map Runs.
+    executionStatusChange: ['sqs:SendMessage', 'states:DescribeExecution', 'states:ListExecutions', 'states:ListMapRuns'],
     humanLoopStatusChange: ['s3:GetObject', 's3:PutObject', 'sagemaker:StartHumanLoop', 'sqs:SendMessage'],
   };
 
@@ -243,19 +244,23 @@ describe('permissions', () => {
     for (const action of actionsOf(statements)) expect(action).not.toContain('*');
   });
 
-  test("the API task may list the survey map's Map Runs and their child executions, and describe those children only", () => {
-    const task = Object.values(resourcesOf(template)).find(
-      (r) => r.Type === 'AWS::ECS::TaskDefinition' && r.Properties.ContainerDefinitions[0].Name === 'Api',
-    )!;
-    const statements = statementsOfRole(template, task.Properties.TaskRoleArn['Fn::GetAtt'][0]);
-    const resourcesFor = (action: string) =>
-      statements.filter((s) => [s.Action].flat().includes(action)).map((s) => JSON.stringify(s.Resource));
-    expect(resourcesFor('states:ListMapRuns')).toEqual([expect.stringContaining(':execution:Vigil-detect-survey:*')]);
-    expect(resourcesFor('states:ListMapRuns')[0]).not.toContain('detect-inspection');
-    expect(resourcesFor('states:ListExecutions')).toEqual([expect.stringContaining(':mapRun:Vigil-detect-survey/*')]);
-    expect(resourcesFor('states:ListExecutions')[0]).not.toContain(':stateMachine:');
-    expect(resourcesFor('states:DescribeExecution').some((r) => r.includes(':execution:Vigil-detect-survey/*'))).toBe(true);
-  });
+  test.each(['the API task', 'executionStatusChange'])(
+    "%s may list the survey map's Map Runs and their child executions, and describe those children only",
+    (who) => {
+      const task = Object.values(resourcesOf(template)).find(
+        (r) => r.Type === 'AWS::ECS::TaskDefinition' && r.Properties.ContainerDefinitions[0].Name === 'Api',
+      )!;
+      const statements =
+        who === 'the API task' ? statementsOfRole(template, task.Properties.TaskRoleArn['Fn::GetAtt'][0]) : statementsOf(who);
+      const resourcesFor = (action: string) =>
+        statements.filter((s) => [s.Action].flat().includes(action)).map((s) => JSON.stringify(s.Resource));
+      expect(resourcesFor('states:ListMapRuns')).toEqual([expect.stringContaining(':execution:Vigil-detect-survey:*')]);
+      expect(resourcesFor('states:ListMapRuns')[0]).not.toContain('detect-inspection');
+      expect(resourcesFor('states:ListExecutions')).toEqual([expect.stringContaining(':mapRun:Vigil-detect-survey/*')]);
+      expect(resourcesFor('states:ListExecutions')[0]).not.toContain(':stateMachine:');
+      expect(resourcesFor('states:DescribeExecution').some((r) => r.includes(':execution:Vigil-detect-survey/*'))).toBe(true);
+    },
+  );
 });
 
 describe('storage, data and the API', () => {
