@@ -24,6 +24,13 @@ const isLostStart = (run: WorkflowRun, now = Date.now()) =>
 // UPLOADED: every byte is stored (a run's first step checks it). UPLOADING images, whose bodies are still streaming, are
 // never taken: when one arrives during a run, the run's end or the upload's completion starts a follow-up (see followUp).
 const JUDGEABLE: ImageStatus[] = [ImageStatus.UPLOADED, ImageStatus.READY];
+
+/** The images a run takes: every judgeable one, or (a run vigil started by itself) those no run has judged yet. */
+const judgeableImages = (inspectionId: string, onlyUnjudged: boolean) => ({
+  inspectionId,
+  status: { in: JUDGEABLE },
+  ...(onlyUnjudged ? { runImages: { none: {} } } : {}),
+});
 const ARRIVING: ImageStatus[] = [ImageStatus.PENDING_UPLOAD, ImageStatus.UPLOADING, ImageStatus.UPLOADED];
 
 export interface RunProgress {
@@ -65,10 +72,11 @@ export class WorkflowRunService implements RunReconciler {
   }
 
   /** Starts detection over the inspection's images; while a run is queued or running, returns that run. */
-  async startInspection(inspectionId: string): Promise<WorkflowRun> {
+  async startInspection(inspectionId: string, scope: { onlyUnjudged?: boolean } = {}): Promise<WorkflowRun> {
     const inspection = await this.prisma.inspection.findUnique({ where: { id: inspectionId } });
     if (!inspection) throw notFound('Inspection', inspectionId);
-    const images = await this.prisma.image.count({ where: { inspectionId, status: { in: JUDGEABLE } } });
+    const onlyUnjudged = scope.onlyUnjudged ?? false;
+    const images = await this.prisma.image.count({ where: judgeableImages(inspectionId, onlyUnjudged) });
     if (images === 0) throw badInput('inspectionId', `inspection ${inspectionId} has no uploaded images to judge yet`);
     const engine = this.requireEngine();
     const run = await this.prisma.$transaction(async (tx) => {
@@ -82,6 +90,7 @@ export class WorkflowRunService implements RunReconciler {
           workflow: this.detectWorkflow,
           engine: engine.kind === 'LOCAL' ? EngineKind.LOCAL : EngineKind.STEP_FUNCTIONS,
           imagesTotal: images,
+          onlyUnjudged,
         },
       });
       return { run: created, created: true };
@@ -227,7 +236,7 @@ export class WorkflowRunService implements RunReconciler {
       const started = await this.prisma.workflowRun.count({ where: { inspectionId, status: { in: ACTIVE } } });
       if (waiting === 0 && unjudged > 0 && started === 0) {
         try {
-          await this.startInspection(inspectionId);
+          await this.startInspection(inspectionId, { onlyUnjudged: true });
         } catch (err) {
           this.log.error({ err, inspectionId }, 'could not start detection after the upload completed; call startInspection to retry');
         }
@@ -268,7 +277,7 @@ export class WorkflowRunService implements RunReconciler {
     }
     if (!ACTIVE.includes(run.status)) return { imageIds: [], total: 0 };
     const images = await this.prisma.image.findMany({
-      where: { inspectionId: run.inspectionId, status: { in: JUDGEABLE } },
+      where: judgeableImages(run.inspectionId, run.onlyUnjudged),
       select: { id: true },
       orderBy: { id: 'asc' },
     });
@@ -315,7 +324,7 @@ export class WorkflowRunService implements RunReconciler {
     if (unjudged === 0) return;
     this.log.info({ inspectionId, unjudged }, 'starting a follow-up run for images uploaded while the last run was running');
     try {
-      await this.startInspection(inspectionId);
+      await this.startInspection(inspectionId, { onlyUnjudged: true });
     } catch (err) {
       this.log.error({ err, inspectionId }, 'could not start the follow-up run; call startInspection to judge the rest');
     }
