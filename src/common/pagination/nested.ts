@@ -57,20 +57,21 @@ export async function nestedPages<T>(
   parentIds: readonly string[],
   filter?: SqlFilter,
 ): Promise<Map<string, T[]>> {
-  const model = jsonModelOf(relation.table);
-  if (model) return nestedJsonPages<T>(prisma, model, relation, ordering, req, parentIds, filter);
   const params: unknown[] = [];
   const values = parentList(parentIds, params);
   const scan = scanOrdering(ordering, req.backward);
   const where = [`t."${relation.parentColumn}" = p.parent_id`, ...sqlRange(ordering, req, params), ...(filter?.(params) ?? [])];
-  const outerOrder = scan.map((k) => `c."${k.column}" ${k.direction.toUpperCase()}`).join(', ');
   params.push(req.take + 1);
+  const lateral = { values, where: where.join(' AND '), order: sqlOrderBy(scan), limit: `$${params.length}` };
+  const model = jsonModelOf(relation.table);
+  if (model) return nestedJsonPages<T>(prisma, model, parentIds, lateral, params);
+  const outerOrder = scan.map((k) => `c."${k.column}" ${k.direction.toUpperCase()}`).join(', ');
   const sql = `SELECT p.parent_id::text AS "__parent", c.*
 FROM (VALUES ${values}) AS p(parent_id, ord)
 CROSS JOIN LATERAL (
   SELECT t.* FROM "${relation.table}" t
-  WHERE ${where.join(' AND ')}
-  ORDER BY ${sqlOrderBy(scan)} LIMIT $${params.length}
+  WHERE ${lateral.where}
+  ORDER BY ${lateral.order} LIMIT ${lateral.limit}
 ) c
 ORDER BY p.ord, ${outerOrder}`;
   const rows = await prisma.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...params);
@@ -83,23 +84,16 @@ ORDER BY p.ord, ${outerOrder}`;
 async function nestedJsonPages<T>(
   prisma: PrismaClient,
   model: JsonModel,
-  relation: NestedRelation,
-  ordering: Ordering,
-  req: PageRequest,
   parentIds: readonly string[],
-  filter?: SqlFilter,
+  lateral: { values: string; where: string; order: string; limit: string },
+  params: unknown[],
 ): Promise<Map<string, T[]>> {
-  const params: unknown[] = [];
-  const values = parentList(parentIds, params);
-  const scan = sqlOrderBy(scanOrdering(ordering, req.backward));
-  const where = [`t."${relation.parentColumn}" = p.parent_id`, ...sqlRange(ordering, req, params), ...(filter?.(params) ?? [])];
-  params.push(req.take + 1);
   const sql = `SELECT coalesce(json_agg(json_build_array(p.ord, c.j) ORDER BY p.ord, c.n), '[]')::text AS rows
-FROM (VALUES ${values}) AS p(parent_id, ord)
+FROM (VALUES ${lateral.values}) AS p(parent_id, ord)
 CROSS JOIN LATERAL (
-  SELECT ${model.select} AS j, row_number() OVER (ORDER BY ${scan}) AS n FROM "${relation.table}" t
-  WHERE ${where.join(' AND ')}
-  ORDER BY ${scan} LIMIT $${params.length}
+  SELECT ${model.select} AS j, row_number() OVER (ORDER BY ${lateral.order}) AS n FROM "${model.table}" t
+  WHERE ${lateral.where}
+  ORDER BY ${lateral.order} LIMIT ${lateral.limit}
 ) c`;
   const [result] = await prisma.$queryRawUnsafe<{ rows: string }[]>(sql, ...params);
   const pages = parentIds.map((): T[] => []);
