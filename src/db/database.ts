@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { type Config } from '../config/config';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock';
+import { YieldingPGlite } from './yielding-pglite';
 
 export { PrismaClient };
 
@@ -107,7 +108,7 @@ async function openPglite(dataDir: string, options: OpenDatabaseOptions): Promis
       createdFrom = options.template ? 'template' : 'initdb';
     }
     // The same extensions as on a server: migrations create them.
-    client = new PGlite(inMemory ? 'memory://' : dataDir, { extensions: { pg_trgm } });
+    client = new YieldingPGlite(inMemory ? 'memory://' : dataDir, { extensions: { pg_trgm } });
     await client.waitReady;
   } catch (err) {
     await lock?.release();

@@ -19,9 +19,9 @@ const errorBody = (code: ErrorCode, message: string, retryAfterSeconds: number) 
 });
 
 /**
- * At most `maxConcurrent` GraphQL requests run at once; the next ones wait in line for up to
- * `maxWaitMs` and are then refused with 503 and Retry-After, so an overloaded server answers
- * quickly instead of letting every request time out.
+ * At most `maxConcurrent` GraphQL requests run at once; up to `maxQueued` more wait in line for up
+ * to `maxWaitMs` and are then refused with 503 and Retry-After (as is a request finding the line
+ * full), so an overloaded server answers quickly instead of letting every request time out.
  */
 export class Admission {
   private active = 0;
@@ -34,8 +34,7 @@ export class Admission {
       this.active += 1;
       return Promise.resolve(true);
     }
-    // A line longer than what can be served within the wait would only make every request in it late.
-    if (this.settings.maxWaitMs === 0 || this.line.length >= this.settings.maxConcurrent * 4) return Promise.resolve(false);
+    if (this.settings.maxWaitMs === 0 || this.line.length >= this.settings.maxQueued) return Promise.resolve(false);
     return new Promise((admit) => {
       const entry = {
         admit,

@@ -21,6 +21,20 @@ describe('configuration', () => {
     expect(loadConfig({ HEAP_GROWTH_PERCENT: '50' }).heapGrowthPercent).toBe(50);
   });
 
+  it('serves 4 GraphQL requests at once on the embedded database and 128 on PostgreSQL, with a line of 256 or 1024', () => {
+    expect(loadConfig({}).limits.admission).toEqual({ maxConcurrent: 4, maxQueued: 256, maxWaitMs: 1000 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/vigil' }).limits.admission).toEqual({
+      maxConcurrent: 128,
+      maxQueued: 1024,
+      maxWaitMs: 1000,
+    });
+    expect(loadConfig({ MAX_CONCURRENT_REQUESTS: '8', MAX_QUEUE_LENGTH: '0', MAX_QUEUE_WAIT_MS: '250' }).limits.admission).toEqual({
+      maxConcurrent: 8,
+      maxQueued: 0,
+      maxWaitMs: 250,
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).database.kind).toBe('pglite');
   });
@@ -36,6 +50,7 @@ describe('configuration', () => {
     ['REDIS_URL', 'localhost:6379', 'REDIS_URL="localhost:6379": expected a redis://host:port URL'],
     ['DEFAULT_PAGE_SIZE', '501', 'DEFAULT_PAGE_SIZE="501": expected a whole number from 1 to 500'],
     ['HEAP_GROWTH_PERCENT', '-5', 'HEAP_GROWTH_PERCENT="-5": expected a whole number from 0 to 1000'],
+    ['MAX_QUEUE_LENGTH', '-1', 'MAX_QUEUE_LENGTH="-1": expected a whole number from 0 to 100000'],
   ])('%s=%s is refused with a message naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
