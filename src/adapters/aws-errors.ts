@@ -17,6 +17,9 @@ const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+  // S3: "reduce your request rate", and its own 500.
+  'SlowDown',
+  'InternalError',
 ]);
 
 /** Network failures from the HTTP handler. */
@@ -30,11 +33,11 @@ interface SdkErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
-function isTransient(err: SdkErrorShape): boolean {
-  const status = err.$metadata?.httpStatusCode ?? 0;
-  return (
-    TRANSIENT_NAMES.has(err.name ?? '') || TRANSIENT_CODES.has(err.code ?? '') || Boolean(err.$retryable) || status === 429 || status >= 500
-  );
+/** Whether a failed AWS call (any service, S3 included) may succeed when tried again. */
+export function isTransientAwsError(err: unknown): boolean {
+  const e = (err ?? {}) as SdkErrorShape;
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  return TRANSIENT_NAMES.has(e.name ?? '') || TRANSIENT_CODES.has(e.code ?? '') || Boolean(e.$retryable) || status === 429 || status >= 500;
 }
 
 /**
@@ -45,7 +48,7 @@ export function toAwsError(err: unknown, action: string): Error {
   const e = (err ?? {}) as SdkErrorShape;
   const name = e.name ?? 'Error';
   const said = e.message ? `: ${e.message}` : '';
-  if (isTransient(e)) return new TransientDetectorError(`${action} failed for now (${name})${said}`, { cause: err });
+  if (isTransientAwsError(e)) return new TransientDetectorError(`${action} failed for now (${name})${said}`, { cause: err });
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
     return new DetectorError(
       `${action} was denied: the IAM role vigil runs as needs the "${action}" permission (AWS said${said || ' nothing more'})`,

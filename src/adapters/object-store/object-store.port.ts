@@ -40,6 +40,14 @@ export class ObjectNotFoundError extends Error {
   }
 }
 
+/** The store did not answer or asked to slow down: the workflow's Retry on Vigil.TransientError runs the step again after a wait. */
+export class ObjectStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'Vigil.TransientError';
+  }
+}
+
 // "=" names Hive-style partition folders (datalake/<table>/dt=2026-12-02/).
 const KEY = /^[a-z0-9][a-z0-9._=-]*(\/[a-z0-9][a-z0-9._=-]*)*$/;
 

@@ -12,9 +12,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type Config } from '../../config/config';
+import { isTransientAwsError } from '../aws-errors';
 import {
   assertValidKey,
   ObjectNotFoundError,
+  ObjectStoreUnavailableError,
   type ObjectStore,
   type ObjectStoreHandle,
   type PresignedUpload,
@@ -47,13 +49,15 @@ export class S3ObjectStore implements ObjectStore, Presigner {
 
   async put(key: string, body: Buffer | Readable, options: { contentType: string }): Promise<void> {
     assertValidKey(key);
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType }));
+    await this.send('PutObject', (s3) =>
+      s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: options.contentType })),
+    );
   }
 
   async get(key: string): Promise<Readable> {
     assertValidKey(key);
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.send('GetObject', (s3) => s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
       return res.Body as Readable;
     } catch (err) {
       if (isMissing(err)) throw new ObjectNotFoundError(key);
@@ -64,7 +68,7 @@ export class S3ObjectStore implements ObjectStore, Presigner {
   async head(key: string): Promise<{ bytes: number; contentType: string | null } | null> {
     assertValidKey(key);
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.send('HeadObject', (s3) => s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
       return { bytes: res.ContentLength ?? 0, contentType: res.ContentType ?? null };
     } catch (err) {
       if (isMissing(err)) return null;
@@ -74,7 +78,26 @@ export class S3ObjectStore implements ObjectStore, Presigner {
 
   async delete(key: string): Promise<void> {
     assertValidKey(key);
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.send('DeleteObject', (s3) => s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  /**
+   * One S3 call. The SDK has already retried it (3 attempts); a failure that may still pass later (5xx,
+   * SlowDown, throttling, a dropped connection) becomes ObjectStoreUnavailableError, which the workflows retry.
+   */
+  private async send<T>(action: string, call: (client: S3Client) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.client);
+    } catch (err) {
+      if (!isTransientAwsError(err)) throw err;
+      const e = err as { name?: string; message?: string };
+      throw new ObjectStoreUnavailableError(
+        `s3:${action} on bucket ${this.bucket} failed for now (${e.name ?? 'Error'}: ${e.message ?? ''})`,
+        {
+          cause: err,
+        },
+      );
+    }
   }
 
   /** A PUT URL whose signature covers the content type and length, so the client cannot send anything else. */
@@ -102,9 +125,23 @@ export class S3ObjectStore implements ObjectStore, Presigner {
   }
 }
 
+type S3Config = Extract<Config['objectStore'], { kind: 's3' }>;
+
+/**
+ * The S3 client's settings. Checksums only where S3 requires them: since SDK 3.729 a client adds a CRC32
+ * to every PutObject, and a presigned PUT has no body yet, so its URL would carry the CRC32 of nothing
+ * (`x-amz-checksum-crc32=AAAAAA==`) and S3 would refuse every upload made with it (BadDigest).
+ */
+export const s3ClientConfig = (config: S3Config): S3ClientConfig => ({
+  region: config.region,
+  endpoint: config.endpoint,
+  forcePathStyle: config.forcePathStyle,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+});
+
 /** OBJECT_STORE=s3: the store, ready when its bucket answers HeadBucket. */
-export function s3ObjectStoreHandle(config: Extract<Config['objectStore'], { kind: 's3' }>, injected?: S3Client): ObjectStoreHandle {
-  const client = injected ?? new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: config.forcePathStyle });
+export function s3ObjectStoreHandle(config: S3Config, injected?: S3Client): ObjectStoreHandle {
+  const client = injected ?? new S3Client(s3ClientConfig(config));
   return {
     store: new S3ObjectStore({ bucket: config.bucket, client }),
     ready: async () => {

@@ -13,8 +13,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createObjectStore } from '../../../src/adapters/object-store/object-store.factory';
-import { ObjectNotFoundError } from '../../../src/adapters/object-store/object-store.port';
-import { S3ObjectStore } from '../../../src/adapters/object-store/s3.driver';
+import { ObjectNotFoundError, ObjectStoreUnavailableError } from '../../../src/adapters/object-store/object-store.port';
+import { S3ObjectStore, s3ClientConfig } from '../../../src/adapters/object-store/s3.driver';
 import { loadConfig } from '../../../src/config/config';
 
 const credentials = { accessKeyId: 'AKIAVIGILTEST', secretAccessKey: 'vigil-test-secret' };
@@ -59,6 +59,22 @@ describe('the S3 object store', () => {
     await expect(store.head('a/b')).rejects.toThrow('Access Denied');
   });
 
+  it('says a failure that may pass later (SlowDown, 5xx, a dropped connection) is transient, so the workflows retry it', async () => {
+    const slowDown = Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
+    s3.on(GetObjectCommand).rejects(slowDown);
+    const failure = await store.get('images/ab/abc.jpg').catch((err: Error) => err);
+    expect(failure).toBeInstanceOf(ObjectStoreUnavailableError);
+    expect(failure).toMatchObject({
+      name: 'Vigil.TransientError',
+      message: 's3:GetObject on bucket vigil-images failed for now (SlowDown: Please reduce your request rate.)',
+      cause: slowDown,
+    });
+    s3.on(PutObjectCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    await expect(store.put('a/b', Buffer.from('x'), { contentType: 'text/plain' })).rejects.toMatchObject({ name: 'Vigil.TransientError' });
+    s3.on(HeadObjectCommand).rejects(Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' }));
+    await expect(store.head('a/b')).rejects.toMatchObject({ name: 'Vigil.TransientError' });
+  });
+
   it('deletes an object', async () => {
     s3.on(DeleteObjectCommand).resolves({});
     await store.delete('a/b');
@@ -81,6 +97,18 @@ describe('the S3 object store', () => {
     expect(upload.headers).toEqual({ 'content-type': 'image/jpeg', 'content-length': '52000' });
     expect(upload.expiresAt.getTime()).toBeGreaterThan(Date.now() + 890_000);
     expect(s3.calls()).toHaveLength(0);
+  });
+
+  it('presigns a PUT without a checksum of the body it does not have yet (S3 would refuse the upload)', async () => {
+    const config = loadConfig({ OBJECT_STORE: 's3', S3_BUCKET: 'vigil-images', S3_REGION: 'eu-west-1' }).objectStore;
+    if (config.kind !== 's3') throw new Error('expected the S3 store');
+    const signer = new S3ObjectStore({ bucket: 'vigil-images', client: new S3Client({ ...s3ClientConfig(config), credentials }) });
+    const { url } = await signer.presignPut('uploads/0190/abc', { contentType: 'image/jpeg', bytes: 52_000, expiresInSeconds: 900 });
+    const params = [...new URL(url).searchParams.keys()].map((k) => k.toLowerCase());
+    // A client with the SDK's defaults signs x-amz-checksum-crc32=AAAAAA== (the CRC32 of nothing) into the URL.
+    expect(params).not.toContain('x-amz-checksum-crc32');
+    expect(params).not.toContain('x-amz-sdk-checksum-algorithm');
+    expect(params).toContain('x-amz-signature');
   });
 
   it('presigns a GET', async () => {
