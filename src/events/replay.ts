@@ -1,4 +1,5 @@
 import { Repeater } from '@graphql-yoga/subscription';
+import { type EventBus } from '../adapters/event-bus/event-bus.port';
 
 /**
  * A subscription that resumes: the events a client missed while it was away (read back from the
@@ -39,6 +40,41 @@ export async function replayThenLive<E>(
         // A live event that raced the replay comes once more at most: the key is dropped when it is seen again.
         if (!replayed.delete(key(next.value))) await push(next.value);
         pending = source.next();
+      }
+      stop();
+    } catch (err) {
+      stop(err);
+    }
+  });
+}
+
+/**
+ * Live events, and after each gap in them (EventBus.onGap: the broker lost events for a while) what
+ * the database says changed from the gap's start on, so an event the broker lost still arrives: late,
+ * and maybe twice (clients drop repeats by key). A read-back that fails (e.g. too many events) ends
+ * the subscription with its error, and the client resubscribes with `since`.
+ */
+export function replayOnGaps<E>(live: AsyncIterable<E>, onGap: EventBus['onGap'], missed: (from: Date) => Promise<E[]>): AsyncIterable<E> {
+  return new Repeater<E>(async (push, stop) => {
+    const source = live[Symbol.asyncIterator]();
+    const ended = stop.then(() => ({ done: true as const, value: undefined }));
+    let readingBack = Promise.resolve();
+    const stopListening = onGap((from) => {
+      readingBack = readingBack
+        .then(async () => {
+          for (const event of await missed(from)) await push(event);
+        })
+        .catch((err) => stop(err));
+    });
+    void stop.then(() => {
+      stopListening();
+      return source.return?.();
+    });
+    try {
+      for (;;) {
+        const next = await Promise.race([source.next(), ended]);
+        if (next.done) break;
+        await push(next.value);
       }
       stop();
     } catch (err) {

@@ -28,7 +28,7 @@ import {
   type ReviewCompletedEvent,
   type ReviewTaskCreatedEvent,
 } from '../adapters/event-bus/event-bus.port';
-import { replayThenLive } from './replay';
+import { replayOnGaps, replayThenLive } from './replay';
 import { anomalyMatcher, checkedFilter, defectMatcher, deviceStatusMatcher, where, workOrderMatcher } from './event-filters';
 import { AnomalySubscriptionFilter, DefectSubscriptionFilter, DeviceStatusFilter, WorkOrderSubscriptionFilter } from './subscription.input';
 
@@ -96,20 +96,28 @@ export class SubscriptionResolver {
       'Each anomaly as it is found, and again when a review changes it. With `since`, first every anomaly found or changed at or ' +
       'after that time (oldest first, at most ' +
       `${REPLAY_LIMIT}), then the live ones: a client that reconnects passes the updatedAt of the last anomaly it received and ` +
-      'misses nothing. Around that point an anomaly may come twice: drop repeats by id and updatedAt.',
+      "misses nothing. Around that point an anomaly may come twice: drop repeats by id and updatedAt. If the server's event broker " +
+      '(Redis) loses events for a while, what was found or changed meanwhile is read back and sent late, maybe twice.',
     subscribe: async ({ args, context }: SubscribeData<{ filter?: AnomalySubscriptionFilter; since?: Date | null }>) => {
       const filter = await checkedFilter(AnomalySubscriptionFilter, args.filter);
-      const live = where(context.events.subscribe('ANOMALY_DETECTED'), anomalyMatcher(filter));
-      if (!args.since) return live;
-      const since = args.since;
       const replay = {
         deviceIds: filter?.deviceIds?.map((id, i) => fromGlobalId('Device', id, `filter.deviceIds[${i}]`)),
         types: filter?.types ?? undefined,
         minConfidence: filter?.minConfidence ?? undefined,
       };
+      const changedSince = async (from: Date) =>
+        (await context.loaders.anomaliesChangedSince(from, replay, REPLAY_LIMIT)).map(anomalyDetectedEvent);
+      // What the event broker loses (Redis unreachable for a while) is read back from the database.
+      const live = replayOnGaps(
+        where(context.events.subscribe('ANOMALY_DETECTED'), anomalyMatcher(filter)),
+        (l) => context.events.onGap(l),
+        changedSince,
+      );
+      if (!args.since) return live;
+      const since = args.since;
       return replayThenLive(
         live,
-        async () => (await context.loaders.anomaliesChangedSince(since, replay, REPLAY_LIMIT)).map(anomalyDetectedEvent),
+        () => changedSince(since),
         (e) => `${e.anomalyId}:${e.status}`,
       );
     },

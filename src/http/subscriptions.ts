@@ -166,6 +166,7 @@ function budgeted(events: EventBus, budget: QueueBudget): EventBus {
   return {
     publish: (topic, payload) => events.publish(topic, payload),
     subscribe: (topic) => events.subscribe(topic, budget),
+    onGap: (listener) => events.onGap(listener),
     close: async () => undefined,
   };
 }

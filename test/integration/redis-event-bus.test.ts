@@ -6,6 +6,7 @@ import { createEventBus } from '../../src/adapters/event-bus/event-bus.factory';
 import { type AnomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { RedisEventBus } from '../../src/adapters/event-bus/redis.driver';
 import { eventually } from '../support/subscriptions';
+import { CuttableProxy } from '../support/tcp-proxy';
 
 // A Redis server runs beside the tests (127.0.0.1:6379), as it does in CI and in docker-compose.
 const REDIS = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -96,7 +97,66 @@ describe('the Redis event bus', () => {
     const log = pino({ level: 'error' }, { write: (line: string) => void errors.push(JSON.parse(line).msg) });
     const bus = new RedisEventBus({ url: `redis://127.0.0.1:${port}`, channelPrefix: 'vigil-test:' }, log);
     await expect(bus.publish('ANOMALY_DETECTED', anomaly('lost'))).resolves.toBeUndefined();
-    expect(errors).toContain('could not publish an event to Redis; its subscribers miss it');
+    expect(errors).toContain('could not publish an event to Redis; subscribers will read what they missed once it is back');
     await bus.close();
+  });
+});
+
+describe('gaps: events Redis lost', () => {
+  const redisAddress = () => {
+    const url = new URL(REDIS);
+    return { host: url.hostname, port: Number(url.port || 6379) };
+  };
+
+  it('are noticed by an instance whose subscriber connection dropped, from before the drop, once it listens again', async () => {
+    const proxy = await CuttableProxy.start(redisAddress());
+    const prefix = `vigil-test-${crypto.randomUUID()}:`;
+    const bus = new RedisEventBus({ url: `redis://127.0.0.1:${proxy.port}`, channelPrefix: prefix }, silent);
+    const gaps: Date[] = [];
+    bus.onGap((from) => void gaps.push(from));
+    try {
+      const events = bus.subscribe('ANOMALY_DETECTED')[Symbol.asyncIterator]();
+      const first = events.next();
+      await subscribersReach(`${prefix}ANOMALY_DETECTED`, 1);
+      const cutAt = Date.now();
+      await proxy.cut();
+      await new Promise((r) => setTimeout(r, 300));
+      // Published straight to Redis while this instance cannot hear: Redis drops it.
+      await observer.publish(`${prefix}ANOMALY_DETECTED`, JSON.stringify(anomaly('lost')));
+      expect(gaps).toEqual([]);
+      await proxy.restore();
+      await eventually(() => gaps.length === 1, 'the gap');
+      expect(gaps[0].getTime()).toBeLessThanOrEqual(cutAt);
+      // Listening again: live events arrive as before.
+      await bus.publish('ANOMALY_DETECTED', anomaly('after'));
+      expect(await first).toEqual({ done: false, value: anomaly('after') });
+      await events.return?.();
+    } finally {
+      await bus.close();
+      await proxy.close();
+    }
+  });
+
+  it('are announced to every instance by one that could not publish, once Redis takes its events again', async () => {
+    const proxy = await CuttableProxy.start(redisAddress());
+    const prefix = `vigil-test-${crypto.randomUUID()}:`;
+    const cutOff = new RedisEventBus({ url: `redis://127.0.0.1:${proxy.port}`, channelPrefix: prefix }, silent);
+    const other = new RedisEventBus({ url: REDIS, channelPrefix: prefix }, silent);
+    const gaps: Date[] = [];
+    other.onGap((from) => void gaps.push(from));
+    try {
+      await subscribersReach(`${prefix}__gap`, 2);
+      await proxy.cut();
+      const failedAt = Date.now();
+      await expect(cutOff.publish('ANOMALY_DETECTED', anomaly('lost'))).resolves.toBeUndefined();
+      expect(gaps).toEqual([]);
+      await proxy.restore();
+      // The other instance's connection never dropped: only the announcement tells it.
+      await eventually(() => gaps.length === 1, 'the announced gap');
+      expect(gaps[0].getTime()).toBeLessThanOrEqual(failedAt);
+    } finally {
+      await Promise.all([cutOff.close(), other.close()]);
+      await proxy.close();
+    }
   });
 });

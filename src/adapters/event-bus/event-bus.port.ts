@@ -105,5 +105,11 @@ export interface EventBus {
   publish<T extends Topic>(topic: T, payload: VigilEvents[T]): Promise<void>;
   /** Every event of the topic, in order; without a budget the events waiting are not limited. */
   subscribe<T extends Topic>(topic: T, budget?: QueueBudget): AsyncIterable<VigilEvents[T]>;
+  /**
+   * Calls `listener` with a time from which events may not have reached this process's subscribers
+   * (the broker could not be reached for a while, here or where they were published); a subscription
+   * that can read what it missed from the database does so. Returns what stops listening.
+   */
+  onGap(listener: (from: Date) => void): () => void;
   close(): Promise<void>;
 }

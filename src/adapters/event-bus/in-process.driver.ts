@@ -36,6 +36,11 @@ export class InProcessEventBus implements EventBus {
     );
   }
 
+  /** Events in one process are never lost between publisher and subscriber. */
+  onGap(): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const stop of [...this.ends]) stop();
