@@ -1,7 +1,10 @@
 // npm run bench:faults [-- --images 60]
 //
-// A detection run on PostgreSQL with Redis-backed events while things break under it: the server is
-// killed with SIGKILL and started again, PostgreSQL restarts, Redis stops and comes back. Afterwards,
+// A detection run on PostgreSQL with Redis-backed events, images in S3 and stage 2 on a SageMaker
+// endpoint, while things break under it: the server is killed with SIGKILL and started again, S3 answers
+// SlowDown and 500s, PostgreSQL restarts, the endpoint throttles and answers 503, Redis stops and comes
+// back. S3 is s3rver and the endpoint runs vigil's built-in model, both on loopback behind a fault proxy
+// (bench/fault-proxy.ts) that answers with AWS's own errors while a fault is on. Afterwards,
 // read straight from the database: every image judged exactly once (one detection per stage and
 // model version, one outcome in the last run), no run left QUEUED or RUNNING, no anomaly twice, and
 // which anomaly events a subscriber heard (it resumes with `since` after each reconnect, as the API
@@ -20,8 +23,11 @@ import { saveArtifact } from '../src/anomaly-model/artifact';
 import { readDatasetFolder } from '../src/anomaly-model/dataset';
 import { train } from '../src/anomaly-model/detector';
 import { drawDefect, surface, toPng, writeDataset } from '../test/support/textures';
+import S3rver from 's3rver';
 import { benchDatabase, type BenchServer, startBenchServer, runBench, writeResult } from './bench-server';
+import { FaultProxy, S3_INTERNAL_ERROR, S3_SLOW_DOWN, SAGEMAKER_THROTTLED, SAGEMAKER_UNAVAILABLE } from './fault-proxy';
 import { GraphQLClient } from './graphql-client';
+import { startSageMakerEndpoint } from './sagemaker-endpoint';
 import { type Image, uploadAll } from './uploads';
 
 // Without --images, indexOf is -1 and argv[0] (node's path) would be read as the count.
@@ -30,6 +36,8 @@ if (!Number.isInteger(IMAGES) || IMAGES < 1) throw new Error('--images takes a w
 const PORT = 4596;
 const SECRET = `bench-admin-secret-${crypto.randomBytes(8).toString('hex')}`;
 const REDIS_URL = 'redis://127.0.0.1:6379';
+const BUCKET = 'vigil-faults';
+const ENDPOINT = 'vigil-faults';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function trainModels(modelsDir: string): Promise<void> {
@@ -155,12 +163,52 @@ async function countProblems(db: pg.Client, inspectionId: string) {
   };
 }
 
+/** S3 (s3rver) and a SageMaker endpoint on loopback, each behind a fault proxy; the server's environment to reach them. */
+async function startAws(modelsDir: string) {
+  const s3Dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-faults-s3-'));
+  const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: s3Dir, configureBuckets: [{ name: BUCKET }] });
+  const { port } = await s3rver.run();
+  const s3 = await FaultProxy.start(`http://127.0.0.1:${port}`);
+  const endpoint = await startSageMakerEndpoint(ENDPOINT, path.join(modelsDir, 'faulty', 'inspect.vgm'));
+  const sagemaker = await FaultProxy.start(endpoint.url);
+  return {
+    s3,
+    sagemaker,
+    endpoint,
+    env: {
+      OBJECT_STORE: 's3',
+      S3_BUCKET: BUCKET,
+      S3_REGION: 'us-east-1',
+      S3_ENDPOINT: s3.url,
+      INSPECT_DETECTOR: 'sagemaker',
+      SAGEMAKER_ENDPOINT_NAME: ENDPOINT,
+      AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: sagemaker.url,
+      AWS_REGION: 'us-east-1',
+      // s3rver's own key pair; nothing here reaches AWS.
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    close: async () => {
+      await Promise.all([s3.close(), sagemaker.close(), endpoint.close()]);
+      await s3rver.close();
+      fs.rmSync(s3Dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until the proxy has failed `n` requests on purpose, or 120 s. */
+async function untilFaulted(proxy: FaultProxy, n: number): Promise<void> {
+  for (let i = 0; i < 1200 && proxy.injected < n; i++) await sleep(100);
+}
+
 async function main() {
   const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-faults-models-'));
   process.stdout.write('training small models on generated textures…\n');
   await trainModels(modelsDir);
+  const aws = await startAws(modelsDir);
   const db = await benchDatabase({ pglite: false, seed: async () => undefined, serverUrl: process.env.VIGIL_BENCH_DATABASE_URL });
-  const env = { ...db.env, VIGIL_MODELS_DIR: modelsDir, REDIS_URL, WORKFLOW_AUTO_START: 'false', RATE_LIMIT_PER_KEY: '0' };
+  const env = { ...db.env, ...aws.env, VIGIL_MODELS_DIR: modelsDir, REDIS_URL, WORKFLOW_AUTO_START: 'false', RATE_LIMIT_PER_KEY: '0' };
   let server: BenchServer = await startBenchServer(env, PORT, SECRET);
   const faults: string[] = [];
   const gql = new GraphQLClient(server.url, SECRET, { readAttempts: 20, retryDelayMs: 250 });
@@ -176,6 +224,13 @@ async function main() {
     const inspectionId = inspection.createInspection.id as string;
     await uploadAll(gql, inspectionId, await images(IMAGES));
     await sleep(500);
+    // The endpoint's faults are armed before the run: stage 2 calls it only for flagged images, whenever that comes.
+    aws.sagemaker.inject(SAGEMAKER_THROTTLED, 2, 6);
+    const sageMakerFaults = untilFaulted(aws.sagemaker, 6).then(async () => {
+      aws.sagemaker.inject(SAGEMAKER_UNAVAILABLE, 1, 4);
+      await untilFaulted(aws.sagemaker, 10);
+      faults.push('the SageMaker endpoint throttled every 2nd of its first 12 calls, then answered the next 4 with 503');
+    });
     await gql.request('mutation($i: ID!) { startInspection(inspectionId: $i) { id } }', { i: inspectionId });
 
     await until(gql, inspectionId, 0.2);
@@ -183,6 +238,14 @@ async function main() {
     await server.stop().catch(() => undefined);
     faults.push('SIGKILL of the server at ~20% judged');
     server = await startBenchServer(env, PORT, SECRET);
+
+    await until(gql, inspectionId, 0.3);
+    aws.s3.inject(S3_SLOW_DOWN);
+    await sleep(1000);
+    aws.s3.inject(S3_INTERNAL_ERROR, 3);
+    await sleep(4000);
+    aws.s3.clear();
+    faults.push('S3 answered every request with 503 SlowDown for 1 s, then every 3rd with 500 InternalError for 4 s, at ~30% judged');
 
     await until(gql, inspectionId, 0.45);
     pgCluster('restart');
@@ -195,6 +258,7 @@ async function main() {
     faults.push('Redis stopped for 1.5 s at ~70% judged');
 
     await until(gql, inspectionId, 1);
+    await sageMakerFaults;
     await sleep(2000);
     const found = await verify(db.env.DATABASE_URL, inspectionId);
     const heard = new Set(listener.heard);
@@ -207,6 +271,8 @@ async function main() {
       eventsLost: found.anomalies.filter((id) => !heard.has(Buffer.from(`Anomaly:${id}`).toString('base64url'))).length,
       eventsDoubled: listener.heard.length - heard.size,
       eventsRepeatedAtResume: listener.repeats(),
+      s3Requests: { forwarded: aws.s3.forwarded, failedOnPurpose: aws.s3.injected },
+      sageMakerCalls: { forwarded: aws.sagemaker.forwarded, failedOnPurpose: aws.sagemaker.injected, answered: aws.endpoint.invocations },
     };
     console.log(JSON.stringify(result, null, 2));
     const ok = (v: number) => (v === 0 ? 'met' : 'NOT met');
@@ -218,6 +284,7 @@ async function main() {
     await listener.close();
     await server.stop();
     await db.cleanup();
+    await aws.close();
     fs.rmSync(modelsDir, { recursive: true, force: true });
   }
 }
