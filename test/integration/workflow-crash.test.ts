@@ -85,6 +85,9 @@ describe('a workflow run interrupted by SIGKILL', () => {
         inspection = ok(await again.gql(RUNS, { id: inspectionId })).inspection;
         if (Date.now() > deadline) throw new Error(`not resumed: ${JSON.stringify(inspection)}`);
       } while (inspection.workflowRuns[0].status === 'RUNNING' || inspection.workflowRuns[0].status === 'QUEUED');
+      // One request reads the inspection, then its runs, in separate statements: the run's last step can commit
+      // between the two. Read both again now that the run has ended.
+      inspection = ok(await again.gql(RUNS, { id: inspectionId })).inspection;
       expect(server.lines.some((l) => l.includes('resuming a workflow run interrupted by a stop'))).toBe(true);
       expect(inspection).toEqual({
         status: 'COMPLETED',
