@@ -141,11 +141,14 @@ function addRequestHooks(app: FastifyInstance): void {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: loggedPath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request',
-    );
+  // On the response's 'close', which comes for every response: onResponse waits for 'finish', which a client that
+  // hangs up as soon as it has a streamed body's last byte can prevent (the file's end is read after it), and
+  // such a download was never logged.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      const line = { method: request.method, url: loggedPath(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+      request.log.info(reply.raw.writableFinished ? line : { ...line, unfinished: true }, 'request');
+    });
   });
 }
 
