@@ -186,7 +186,8 @@ export async function startBenchServer(env: Record<string, string>, port: number
       ...process.env,
       PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      // VIGIL_BENCH_LOG_LEVEL=info with VIGIL_BENCH_SERVER_LOG keeps the request log (one line per request, with its time).
+      LOG_LEVEL: process.env.VIGIL_BENCH_LOG_LEVEL ?? 'warn',
       VIGIL_ADMIN_API_KEY: secret,
       API_KEY_CACHE_MS: '5000',
       ...env,

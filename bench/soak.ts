@@ -30,6 +30,11 @@ const READS = [
 ];
 const UPDATE = 'mutation($id: ID!) { updateDevice(id: $id, input: { status: OK }) { id status } }';
 
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+}
+
 async function deviceIds(client: GraphQLClient): Promise<string[]> {
   const ids: string[] = [];
   let after: string | null = null;
@@ -92,25 +97,25 @@ async function main() {
     let next = 0;
     const changed = new Set<string>();
     const shed = { count: 0 };
-    const requests = Array.from({ length: MUTATION_EVERY }, (_, k) =>
-      k === 0
-        ? {
-            method: 'POST' as const,
-            setupRequest: (req: any, context: any) => {
-              context.id = ids[next++ % ids.length];
-              return { ...req, body: JSON.stringify({ query: UPDATE, variables: { id: context.id } }) };
-            },
-            onResponse: (status: number, body: string, context: any) => {
-              if (status === 200 && !body.includes('"errors"')) changed.add(context.id);
-              if (status === 503) shed.count++;
-            },
-          }
-        : {
-            method: 'POST' as const,
-            body: JSON.stringify({ query: READS[k % READS.length] }),
-            onResponse: (status: number) => void (status === 503 && shed.count++),
-          },
-    );
+    // Each kind of request keeps its own latencies (setupRequest runs as autocannon sends it), so the
+    // result says which kind waits: the mutation, the nested read, or all of them alike.
+    const kinds = ['updateDevice', 'anomalies', 'devices(filter)', 'viewer', 'devices→inspections→anomalies'];
+    const latencies = kinds.map(() => [] as number[]);
+    const readBodies = READS.map((query) => JSON.stringify({ query }));
+    const requests = Array.from({ length: MUTATION_EVERY }, (_, k) => ({
+      method: 'POST' as const,
+      setupRequest: (req: any, context: any) => {
+        context.sentAt = performance.now();
+        if (k !== 0) return { ...req, body: readBodies[k % READS.length] };
+        context.id = ids[next++ % ids.length];
+        return { ...req, body: JSON.stringify({ query: UPDATE, variables: { id: context.id } }) };
+      },
+      onResponse: (status: number, body: string, context: any) => {
+        latencies[k].push(performance.now() - context.sentAt);
+        if (status === 503) shed.count++;
+        if (k === 0 && status === 200 && !body.includes('"errors"')) changed.add(context.id);
+      },
+    }));
     let slowestHealthz = 0;
     let peakSampled = 0;
     const probe = setInterval(async () => {
@@ -154,6 +159,12 @@ async function main() {
         median: received.sort((a, b) => a - b)[received.length >> 1],
         max: Math.max(...received),
       },
+      latencyByKindMs: Object.fromEntries(
+        kinds.map((kind, k) => [
+          kind,
+          { count: latencies[k].length, p50: percentile(latencies[k], 0.5), p99: percentile(latencies[k], 0.99) },
+        ]),
+      ),
       subscribersComplete: received.filter((n) => n === expected).length,
       slowestHealthzMs: Math.round(slowestHealthz),
       serverRssMb: { peak: Math.round(peakRssMb(server.process.pid!)), sampledPeak: Math.round(peakSampled) },

@@ -1,5 +1,5 @@
 import { type GatewayExecutor, type GatewayInterface } from '@apollo/server-gateway-interface';
-import { type DocumentNode, execute, type GraphQLSchema, printSchema } from 'graphql';
+import { type DocumentNode, execute, type GraphQLError, type GraphQLSchema, printSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
 /**
@@ -11,7 +11,11 @@ import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
  * other messages), so only an error-free query answer comes from it: a query that fails, and every mutation,
  * runs on graphql-js as before. Queries have no side effects, so running a failed one again is safe.
  */
-export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+export function jitGateway(
+  schema: GraphQLSchema,
+  /** Told of each query that graphql-jit answered with errors, before graphql-js runs it again. */
+  onFallback: (errors: readonly GraphQLError[]) => void = () => {},
+): GatewayInterface {
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
   const compile = (document: DocumentNode, operationName: string | null): CompiledQuery | null => {
     let byName = compiled.get(document);
@@ -41,7 +45,9 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     const query = compile(ctx.document, ctx.request.operationName ?? null);
     if (!query) return interpret(ctx);
     const result = await query.query(undefined, ctx.context, ctx.request.variables ?? {});
-    return result.errors?.length ? interpret(ctx) : result;
+    if (!result.errors?.length) return result;
+    onFallback(result.errors);
+    return interpret(ctx);
   };
   return {
     onSchemaLoadOrUpdate(callback) {

@@ -1,5 +1,6 @@
 import { type GraphQLSchema, isObjectType } from 'graphql';
 import { getMetadataStorage } from 'type-graphql';
+import { AWAITED_FIELD } from '../common/pagination/connection.type';
 
 // type-graphql's storage, as far as this pass reads it (its typings keep these lists internal).
 interface Storage {
@@ -20,7 +21,8 @@ const within = (target: object, base: object) => target === base || Object.proto
  * property's own name) be read by GraphQL's default resolver. type-graphql wraps every such field in a
  * resolver that builds a resolver-data object and returns `root[name]`: the same value, but one call per
  * field of every row, which also keeps graphql-jit from reading the property inline. Anything this pass
- * cannot prove plain (a name used by any field resolver, auth rule or middleware anywhere) keeps its resolver.
+ * cannot prove plain (a name used by any field resolver, auth rule or middleware anywhere) keeps its resolver, and
+ * so does a field marked AWAITED_FIELD.
  * Returns how many fields it changed.
  */
 export function readPlainFieldsDirectly(schema: GraphQLSchema): number {
@@ -36,7 +38,7 @@ export function readPlainFieldsDirectly(schema: GraphQLSchema): number {
     const type = schema.getType(meta.name);
     if (!isObjectType(type) || guardedClasses.some((c) => within(meta.target, c))) continue;
     for (const field of Object.values(type.getFields())) {
-      if (!field.resolve || field.args.length > 0 || guarded.has(field.name)) continue;
+      if (!field.resolve || field.args.length > 0 || guarded.has(field.name) || field.extensions[AWAITED_FIELD]) continue;
       const defs = storage.fields.filter((f) => f.schemaName === field.name && within(meta.target, f.target));
       if (defs.length !== 1 || defs[0].name !== field.name || guardedClasses.some((c) => within(defs[0].target, c))) continue;
       field.resolve = undefined;

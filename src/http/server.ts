@@ -74,7 +74,14 @@ async function startApollo(
   const apollo = new ApolloServer<Context>({
     // Queries run compiled by graphql-jit (src/graphql/jit-executor.ts); GRAPHQL_EXECUTOR=graphql-js runs everything on
     // graphql-js's interpreter, as before (bench:compare passes the environment on, to compare the two).
-    ...(executor === 'graphql-js' ? { schema } : { gateway: jitGateway(schema) }),
+    // A query graphql-jit fails runs twice; at debug level the log says which error sent it on.
+    ...(executor === 'graphql-js'
+      ? { schema }
+      : {
+          gateway: jitGateway(schema, (errors) =>
+            log.debug({ error: errors[0].message, path: errors[0].path }, 'query answered again by graphql-js'),
+          ),
+        }),
     introspection: true,
     parseOptions: guard.parseOptions,
     validationRules: guard.validationRules,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { graphql, type GraphQLObjectType } from 'graphql';
+import { getOperationAST, graphql, type GraphQLObjectType, parse } from 'graphql';
 import {
   Authorized,
   buildSchemaSync,
@@ -14,6 +14,8 @@ import {
 } from 'type-graphql';
 import { buildVigilSchema } from '../../../src/app/schema';
 import { readPlainFieldsDirectly } from '../../../src/graphql/plain-fields';
+import { jitGateway } from '../../../src/graphql/jit-executor';
+import { ConnectionType, makeConnection } from '../../../src/common/pagination/connection.type';
 
 const shout: MiddlewareFn = async (_data, next) => String(await next()).toUpperCase();
 
@@ -45,6 +47,30 @@ class ThingResolver {
   @FieldResolver(() => String)
   twice(@Root() thing: Thing): string {
     return thing.name + thing.name;
+  }
+}
+
+@ObjectType()
+class Part {
+  @Field()
+  name: string;
+}
+
+@ObjectType()
+class PartConnection extends ConnectionType(Part, 'Part') {}
+
+let counts = 0;
+
+@Resolver()
+class PartResolver {
+  @Authorized()
+  @Query(() => PartConnection)
+  parts() {
+    const edges = ['bolt', 'nut'].map((name) => ({ cursor: name, node: { name } }));
+    return makeConnection(edges, { hasNextPage: true, hasPreviousPage: false, startCursor: 'bolt', endCursor: 'nut' }, async () => {
+      counts++;
+      return 17;
+    });
   }
 }
 
@@ -80,5 +106,30 @@ describe('readPlainFieldsDirectly', () => {
     expect(anomaly.confidence.resolve).toBeUndefined();
     expect(anomaly.id.resolve).toBeDefined();
     expect(anomaly.box.resolve).toBeDefined();
+  });
+
+  it("keeps the resolver of a connection's totalCount, so graphql-jit awaits the count instead of answering it with a promise", async () => {
+    const schema = buildSchemaSync({ resolvers: [PartResolver], authChecker: () => true });
+    readPlainFieldsDirectly(schema);
+    const fields = (schema.getType('PartConnection') as GraphQLObjectType).getFields();
+    expect(fields.totalCount.resolve).toBeDefined();
+    expect(fields.nodes.resolve).toBeUndefined();
+
+    const fallbacks: string[] = [];
+    const { executor } = await jitGateway(schema, (errors) => fallbacks.push(errors[0].message)).load({ apollo: {} as never });
+    const query = '{ parts { totalCount nodes { name } } }';
+    const document = parse(query);
+    counts = 0;
+    const result = await executor!({ document, request: { query }, operation: getOperationAST(document)!, context: {} } as never);
+    expect(result).toEqual({ data: { parts: { totalCount: 17, nodes: [{ name: 'bolt' }, { name: 'nut' }] } } });
+    expect(fallbacks).toEqual([]);
+    expect(counts).toBe(1);
+  });
+
+  it("keeps the resolver of every totalCount in vigil's schema", () => {
+    const schema = buildVigilSchema();
+    const connections = Object.values(schema.getTypeMap()).filter((t) => t.name.endsWith('Connection')) as GraphQLObjectType[];
+    expect(connections.length).toBeGreaterThan(5);
+    for (const type of connections) expect([type.name, typeof type.getFields().totalCount?.resolve]).toEqual([type.name, 'function']);
   });
 });
