@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import pino from 'pino';
 import { Role } from '../../src/auth/roles';
 import { toGlobalId } from '../../src/common/global-id';
 import { QUERIES } from '../../bench/compare/queries';
@@ -19,8 +20,11 @@ onPostgres('graphql-jit answers as graphql-js', () => {
   let jit: TestApp;
   let js: TestApp;
   let deviceId: string;
+  // The jit app logs at debug, where each query graphql-jit failed and graphql-js answered again is told.
+  const lines: string[] = [];
+  const answeredAgain = () => lines.filter((l) => l.includes('answered again by graphql-js'));
   beforeAll(async () => {
-    jit = await startTestApp();
+    jit = await startTestApp({}, { log: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }) });
     js = await startTestApp({ GRAPHQL_EXECUTOR: 'graphql-js' }, {}, jit.db);
     const [device] = await seedFleet(jit.app.db.prisma, {
       devices: 3,
@@ -46,6 +50,17 @@ onPostgres('graphql-jit answers as graphql-js', () => {
       expect(JSON.stringify(a.data).length).toBeGreaterThan(50);
       expect(a).toEqual(b);
     }
+    expect(answeredAgain()).toEqual([]);
+  });
+
+  it('answers a totalCount compiled, without running the query a second time', async () => {
+    lines.length = 0;
+    const query = '{ devices(first: 2, filter: { status: [OK, UNKNOWN, NEEDS_ATTENTION] }) { totalCount nodes { id } } }';
+    const [a, b] = [await jit.gql(query), await js.gql(query)];
+    expect(a.data?.devices.totalCount).toBeGreaterThanOrEqual(3);
+    expect(a).toEqual(b);
+    expect(lines.some((l) => l.includes('"url":"/graphql"') || l.includes('request'))).toBe(true);
+    expect(answeredAgain()).toEqual([]);
   });
 
   it.each([
