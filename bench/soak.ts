@@ -6,18 +6,22 @@ import WebSocket from 'ws';
 import { benchDatabase, flag, opt, peakRssMb, rssMb, runBench, seedFleet, startBenchServer, writeResult } from './bench-server';
 import { GraphQLClient } from './graphql-client';
 
-// npm run bench:soak [-- --pglite] [--duration 60] [--connections 200] [--subscribers 100] [--devices 5000]
+// npm run bench:soak [-- --pglite] [--duration 60] [--warmup 5] [--connections 200] [--subscribers 100] [--devices 10000]
 // 200 connections of mixed reads and updateDevice mutations against the real server while 100
 // graphql-ws subscribers listen to deviceStatusChanged. Each mutation moves one device from UNKNOWN
 // to OK exactly once, so the events every subscriber must hear are the mutations that succeeded.
+// The first --warmup seconds run the same load but are reported apart: every connection starts with the same
+// request at the same moment on a server nobody has called yet, which is a burst, not the steady state.
 // Prints req/s, p50/p99, errors (503s shed by admission apart), events expected vs received per
 // subscriber, the slowest /healthz and the server's RSS; writes bench/results/soak-<db>.json.
 
 const PGLITE = flag('pglite');
 const DURATION = opt('duration', 60);
+const WARMUP = opt('warmup', 5);
 const CONNECTIONS = opt('connections', 200);
 const SUBSCRIBERS = opt('subscribers', 100);
-const DEVICES = opt('devices', 5000);
+// Enough devices that no mutation of a 65 s run finds its device already changed (~450 req/s at most here).
+const DEVICES = opt('devices', 10_000);
 const PORT = opt('port', 4598);
 const SECRET = `bench-admin-secret-${crypto.randomBytes(8).toString('hex')}`;
 const MUTATION_EVERY = 5;
@@ -100,7 +104,7 @@ async function main() {
     // Each kind of request keeps its own latencies (setupRequest runs as autocannon sends it), so the
     // result says which kind waits: the mutation, the nested read, or all of them alike.
     const kinds = ['updateDevice', 'anomalies', 'devices(filter)', 'viewer', 'devices→inspections→anomalies'];
-    const latencies = kinds.map(() => [] as number[]);
+    const samples: { kind: number; sentAt: number; ms: number; shed: boolean }[] = [];
     const readBodies = READS.map((query) => JSON.stringify({ query }));
     const requests = Array.from({ length: MUTATION_EVERY }, (_, k) => ({
       method: 'POST' as const,
@@ -111,7 +115,7 @@ async function main() {
         return { ...req, body: JSON.stringify({ query: UPDATE, variables: { id: context.id } }) };
       },
       onResponse: (status: number, body: string, context: any) => {
-        latencies[k].push(performance.now() - context.sentAt);
+        samples.push({ kind: k, sentAt: context.sentAt, ms: performance.now() - context.sentAt, shed: status === 503 });
         if (status === 503) shed.count++;
         if (k === 0 && status === 200 && !body.includes('"errors"')) changed.add(context.id);
       },
@@ -124,12 +128,13 @@ async function main() {
       slowestHealthz = Math.max(slowestHealthz, performance.now() - t0);
       peakSampled = Math.max(peakSampled, rssMb(server.process.pid!));
     }, 500);
-    console.log(`soaking for ${DURATION}s: ${CONNECTIONS} connections, ${SUBSCRIBERS} subscribers, ${db.label}…`);
+    console.log(`soaking for ${WARMUP}+${DURATION}s: ${CONNECTIONS} connections, ${SUBSCRIBERS} subscribers, ${db.label}…`);
+    const startedAt = performance.now();
     const r = await autocannon({
       url: `${server.url}/graphql`,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRET}` },
       connections: CONNECTIONS,
-      duration: DURATION,
+      duration: WARMUP + DURATION,
       timeout: 30,
       requests,
     });
@@ -142,15 +147,36 @@ async function main() {
     const received = subscribers.heard.map((h) => [...changed].filter((id) => h.has(id)).length);
     await subscribers.close();
     const errors = r.errors + r.timeouts + (r.non2xx - shed.count);
+    const measuredFrom = startedAt + WARMUP * 1000;
+    const measured = samples.filter((x) => x.sentAt >= measuredFrom);
+    const warmSamples = samples.filter((x) => x.sentAt < measuredFrom);
+    const warm = warmSamples.map((x) => x.ms);
+    const all = measured.map((x) => x.ms);
+    const p99 = percentile(all, 0.99);
     const result = {
       database: db.label,
       cores: os.cpus().length,
       durationSeconds: DURATION,
+      warmupSeconds: WARMUP,
       connections: CONNECTIONS,
       subscribers: SUBSCRIBERS,
-      requestsPerSecond: { mean: Math.round(r.requests.average), median: Math.round(r.requests.p50) },
-      latencyMs: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
-      requests: r.requests.total,
+      // After the warm-up, from each request's own send and answer times.
+      requestsPerSecond: {
+        answered: Math.round(measured.length / DURATION),
+        served: Math.round(measured.filter((x) => !x.shed).length / DURATION),
+      },
+      latencyMs: { p50: percentile(all, 0.5), p99, max: Math.round(Math.max(...all)) },
+      requests: measured.length,
+      shed503AfterWarmup: measured.filter((x) => x.shed).length,
+      warmup: {
+        requests: warm.length,
+        shed503: warmSamples.filter((x) => x.shed).length,
+        p50: percentile(warm, 0.5),
+        p99: percentile(warm, 0.99),
+        max: Math.round(Math.max(0, ...warm)),
+      },
+      // autocannon's own figures for the whole run, warm-up included.
+      wholeRun: { requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
       errors,
       shed503: shed.count,
       eventsExpected: expected,
@@ -160,10 +186,10 @@ async function main() {
         max: Math.max(...received),
       },
       latencyByKindMs: Object.fromEntries(
-        kinds.map((kind, k) => [
-          kind,
-          { count: latencies[k].length, p50: percentile(latencies[k], 0.5), p99: percentile(latencies[k], 0.99) },
-        ]),
+        kinds.map((kind, k) => {
+          const ms = measured.filter((x) => x.kind === k).map((x) => x.ms);
+          return [kind, { count: ms.length, p50: percentile(ms, 0.5), p99: percentile(ms, 0.99) }];
+        }),
       ),
       subscribersComplete: received.filter((n) => n === expected).length,
       slowestHealthzMs: Math.round(slowestHealthz),
@@ -171,8 +197,8 @@ async function main() {
     };
     console.log(JSON.stringify(result, null, 2));
     const targets = PGLITE
-      ? `embedded: no request over 2 s (served or shed): ${r.latency.max <= 2000 ? 'met' : `NOT met (max ${r.latency.max} ms)`}`
-      : `PostgreSQL: 0 errors ${errors === 0 ? 'met' : 'NOT met'}, p99 ≤ 1 s ${r.latency.p99 <= 1000 ? 'met' : 'NOT met'}`;
+      ? `embedded: no request over 2 s (served or shed), warm-up included: ${r.latency.max <= 2000 ? 'met' : `NOT met (max ${r.latency.max} ms)`}`
+      : `PostgreSQL: 0 errors ${errors === 0 ? 'met' : 'NOT met'}, p99 ≤ 1 s after the warm-up ${p99 <= 1000 ? 'met' : 'NOT met'}`;
     console.log(
       `${targets}; every subscriber heard every event: ${result.subscribersComplete === SUBSCRIBERS ? 'met' : 'NOT met'}; ≥ 1,000 events: ${expected >= 1000 ? 'met' : 'NOT met'}`,
     );

@@ -21,10 +21,10 @@ describe('configuration', () => {
     expect(loadConfig({ HEAP_GROWTH_PERCENT: '50' }).heapGrowthPercent).toBe(50);
   });
 
-  it('serves 4 GraphQL requests at once on the embedded database and 128 on PostgreSQL, with a line of 256 or 1024', () => {
+  it('serves 4 GraphQL requests at once on the embedded database and 16 on PostgreSQL, with a line of 256 or 1024', () => {
     expect(loadConfig({}).limits.admission).toEqual({ maxConcurrent: 4, maxQueued: 256, maxWaitMs: 1000 });
     expect(loadConfig({ DATABASE_URL: 'postgresql://db/vigil' }).limits.admission).toEqual({
-      maxConcurrent: 128,
+      maxConcurrent: 16,
       maxQueued: 1024,
       maxWaitMs: 1000,
     });
