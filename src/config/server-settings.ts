@@ -4,6 +4,12 @@ import { bool, int, postgresUrl, stateMachineArn } from './env-fields';
 
 export const MAX_PAGE_SIZE = 500;
 
+/** A PostgreSQL memory size ("512kB", "32MB", "1GB") in kB; null when it is not one. */
+function sizeInKb(value: string): number | null {
+  const m = /^([1-9]\d{0,6})(kB|MB|GB)$/.exec(value);
+  return m ? Number(m[1]) * { kB: 1, MB: 1024, GB: 1024 * 1024 }[m[2] as 'kB' | 'MB' | 'GB'] : null;
+}
+
 /** The process, HTTP, database, object store, uploads, GPS matching and workflow settings. */
 export const serverEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'expected development, production or test' }).default('production'),
@@ -12,6 +18,16 @@ export const serverEnv = z.object({
   DATA_DIR: z.string().min(1).default('./.vigil'),
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
+  PGLITE_SHARED_BUFFERS: z
+    .string()
+    .refine(
+      (v) => {
+        const kb = sizeInKb(v);
+        return kb !== null && kb >= 1024 && kb <= 1024 * 1024;
+      },
+      { message: 'expected a size from 1MB to 1GB, such as 32MB' },
+    )
+    .default('32MB'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\/.+/, { message: 'expected a redis://host:port URL' })
@@ -76,7 +92,8 @@ export interface ServerConfig {
     /** jit: queries compiled by graphql-jit (mutations and failed queries on graphql-js); graphql-js: the interpreter for all. */
     executor: 'jit' | 'graphql-js';
   };
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize: number };
+  /** sharedBuffers: the embedded database's buffer cache, inside this process (PGLITE_SHARED_BUFFERS). */
+  database: { kind: 'pglite'; dataDir: string; sharedBuffers?: string } | { kind: 'postgres'; url: string; poolSize: number };
   dataDir: string;
   redisUrl?: string;
   adminApiKey?: string;
@@ -129,7 +146,7 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
     },
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
-      : { kind: 'pglite', dataDir: path.join(dataDir, 'db') },
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'db'), sharedBuffers: e.PGLITE_SHARED_BUFFERS },
     dataDir,
     redisUrl: e.REDIS_URL,
     adminApiKey: e.VIGIL_ADMIN_API_KEY,

@@ -14,8 +14,8 @@ let root: string;
 let template: string;
 const opened: Database[] = [];
 
-async function open(dataDir: string, templateDir: string | null = template): Promise<Database> {
-  const db = await openDatabase({ kind: 'pglite', dataDir }, { template: templateDir && findTemplate(templateDir) });
+async function open(dataDir: string, templateDir: string | null = template, sharedBuffers?: string): Promise<Database> {
+  const db = await openDatabase({ kind: 'pglite', dataDir, sharedBuffers }, { template: templateDir && findTemplate(templateDir) });
   opened.push(db);
   return db;
 }
@@ -90,5 +90,12 @@ describe('the embedded database template', () => {
     expect(db.createdFrom).toBe('initdb');
     const report = await migrate(db);
     expect(report.applied).toEqual(readMigrations().map((m) => m.name));
+  });
+
+  it('keeps its buffer cache to PGLITE_SHARED_BUFFERS (32MB unless told), not the 128MB PostgreSQL would take', async () => {
+    const showBuffers = async (db: Database) =>
+      (await db.withSession((s) => s.query<{ shared_buffers: string }>('SHOW shared_buffers')))[0].shared_buffers;
+    expect(await showBuffers(await open(path.join(root, 'buffers-default')))).toBe('32MB');
+    expect(await showBuffers(await open(path.join(root, 'buffers-16'), template, '16MB'))).toBe('16MB');
   });
 });

@@ -4,7 +4,8 @@ import { ConfigError, loadConfig } from '../../src/config/config';
 describe('configuration', () => {
   it('defaults to the embedded database under ./.vigil on port 4000', () => {
     const c = loadConfig({});
-    expect(c.database).toEqual({ kind: 'pglite', dataDir: path.resolve('.vigil', 'db') });
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: path.resolve('.vigil', 'db'), sharedBuffers: '32MB' });
+    expect(loadConfig({ PGLITE_SHARED_BUFFERS: '256MB' }).database).toMatchObject({ sharedBuffers: '256MB' });
     expect(c.http).toMatchObject({ port: 4000, host: '127.0.0.1' });
     expect(c.env).toBe('production');
     expect(c.pagination).toEqual({ defaultPageSize: 50, maxPageSize: 500 });
@@ -51,6 +52,10 @@ describe('configuration', () => {
     ['DEFAULT_PAGE_SIZE', '501', 'DEFAULT_PAGE_SIZE="501": expected a whole number from 1 to 500'],
     ['HEAP_GROWTH_PERCENT', '-5', 'HEAP_GROWTH_PERCENT="-5": expected a whole number from 0 to 1000'],
     ['MAX_QUEUE_LENGTH', '-1', 'MAX_QUEUE_LENGTH="-1": expected a whole number from 0 to 100000'],
+    ['PGLITE_SHARED_BUFFERS', 'lots', 'PGLITE_SHARED_BUFFERS="lots": expected a size from 1MB to 1GB, such as 32MB'],
+    ['PGLITE_SHARED_BUFFERS', '512kB', 'PGLITE_SHARED_BUFFERS="512kB": expected a size from 1MB to 1GB'],
+    ['PGLITE_SHARED_BUFFERS', '2GB', 'PGLITE_SHARED_BUFFERS="2GB": expected a size from 1MB to 1GB'],
+    ['PGLITE_SHARED_BUFFERS', '32mb', 'PGLITE_SHARED_BUFFERS="32mb": expected a size from 1MB to 1GB'],
   ])('%s=%s is refused with a message naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
