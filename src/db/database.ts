@@ -6,6 +6,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { type Config } from '../config/config';
+import { DEFAULT_PGLITE_SHARED_BUFFERS } from '../config/server-settings';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock';
 import { YieldingPGlite } from './yielding-pglite';
 
@@ -36,13 +37,6 @@ export interface Database {
 }
 
 export type DatabaseConfig = Config['database'] | { kind: 'pglite'; dataDir: 'memory://'; sharedBuffers?: string };
-
-/**
- * PGlite's buffer cache lives in this process's memory, and PostgreSQL's default (128MB) fills as the fleet is
- * read: bench:api on the embedded database peaked at 466 MB with it and 374 MB with 32MB, at the same req/s
- * (pages beyond the cache come from the operating system's file cache).
- */
-export const DEFAULT_PGLITE_SHARED_BUFFERS = '32MB';
 
 function makePrisma(adapter: PrismaPg | PrismaPGlite, listeners: Set<QueryListener>): PrismaClient {
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event' as const, level: 'query' as const }] });

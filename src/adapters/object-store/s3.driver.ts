@@ -91,12 +91,8 @@ export class S3ObjectStore implements ObjectStore, Presigner {
     } catch (err) {
       if (!isTransientAwsError(err)) throw err;
       const e = err as { name?: string; message?: string };
-      throw new ObjectStoreUnavailableError(
-        `s3:${action} on bucket ${this.bucket} failed for now (${e.name ?? 'Error'}: ${e.message ?? ''})`,
-        {
-          cause: err,
-        },
-      );
+      const said = `${e.name ?? 'Error'}: ${e.message ?? ''}`;
+      throw new ObjectStoreUnavailableError(`s3:${action} on bucket ${this.bucket} failed for now (${said})`, { cause: err });
     }
   }
 
