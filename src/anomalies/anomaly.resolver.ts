@@ -1,6 +1,7 @@
 import { injectable } from 'tsyringe';
+import { type GraphQLResolveInfo } from 'graphql';
 import { AnomalyService } from './anomaly.service';
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import { type Anomaly } from '../generated/prisma/client';
 import { READ_FLEET } from '../auth/roles';
 import { notFound } from '../common/errors';
@@ -8,6 +9,7 @@ import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { DetectionType } from '../detections/detection.type';
 import { DeviceType } from '../devices/device.type';
+import { READS, readFields } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { ImageType } from '../images/image.type';
 import { InspectionType } from '../inspections/inspection.type';
@@ -24,6 +26,7 @@ export class AnomalyResolver {
   @Query(() => AnomalyConnection, { description: 'Newest first unless orderBy says otherwise.' })
   anomalies(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => AnomalyFilter, { nullable: true }) filter?: AnomalyFilter,
     @Arg('orderBy', () => AnomalyOrder, { nullable: true }) orderBy?: AnomalyOrder,
   ) {
@@ -34,6 +37,7 @@ export class AnomalyResolver {
       },
       orderBy,
       page,
+      readFields(info),
     );
   }
 
@@ -44,11 +48,13 @@ export class AnomalyResolver {
     return (await this.anomalyService.get(uuid)) ?? Promise.reject(notFound('Anomaly', uuid));
   }
 
+  @Extensions({ [READS]: ['boxX', 'boxY', 'boxWidth', 'boxHeight'] })
   @FieldResolver(() => Box)
   box(@Root() a: Anomaly): Box {
     return { x: a.boxX, y: a.boxY, width: a.boxWidth, height: a.boxHeight };
   }
 
+  @Extensions({ [READS]: ['severity', 'severityOverride'] })
   @FieldResolver(() => Severity, {
     nullable: true,
     description: "A person's override if there is one, else what the severity rules said; null until the repair tracker has seen it.",
@@ -57,32 +63,38 @@ export class AnomalyResolver {
     return a.severityOverride ?? a.severity;
   }
 
+  @Extensions({ [READS]: ['severity'] })
   @FieldResolver(() => Severity, { nullable: true, description: 'What the severity rules said, whatever a person set.' })
   ruleSeverity(@Root() a: Anomaly): Severity | null {
     return a.severity;
   }
 
+  @Extensions({ [READS]: ['severityOverride', 'severityReason', 'severitySetBy', 'severitySetAt', 'updatedAt'] })
   @FieldResolver(() => SeverityOverride, { nullable: true })
   severityOverride(@Root() a: Anomaly): SeverityOverride | null {
     if (!a.severityOverride) return null;
     return { severity: a.severityOverride, reason: a.severityReason ?? '', by: a.severitySetBy ?? '', at: a.severitySetAt ?? a.updatedAt };
   }
 
+  @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
   device(@Root() a: Anomaly, @Ctx() ctx: Context) {
     return ctx.loaders.device.load(a.deviceId);
   }
 
+  @Extensions({ [READS]: ['inspectionId'] })
   @FieldResolver(() => InspectionType)
   inspection(@Root() a: Anomaly, @Ctx() ctx: Context) {
     return ctx.loaders.inspection.load(a.inspectionId);
   }
 
+  @Extensions({ [READS]: ['imageId'] })
   @FieldResolver(() => ImageType)
   image(@Root() a: Anomaly, @Ctx() ctx: Context) {
     return ctx.loaders.image.load(a.imageId);
   }
 
+  @Extensions({ [READS]: ['detectionId'] })
   @FieldResolver(() => DetectionType, { nullable: true, description: 'The model judgement that found it; null when a person did.' })
   detection(@Root() a: Anomaly, @Ctx() ctx: Context) {
     return a.detectionId ? ctx.loaders.detection.load(a.detectionId) : null;

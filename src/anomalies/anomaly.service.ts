@@ -54,7 +54,13 @@ export class AnomalyService {
     private readonly limits: PageLimits,
   ) {}
 
-  list(filter: AnomalyQuery, order: AnomalyOrder | null | undefined, page: PageArgs): Promise<Connection<Anomaly>> {
+  /** `fields`: what the query reads of each row (src/graphql/projection.ts); the rows hold only those. */
+  list(
+    filter: AnomalyQuery,
+    order: AnomalyOrder | null | undefined,
+    page: PageArgs,
+    fields?: readonly string[],
+  ): Promise<Connection<Anomaly>> {
     const where: Prisma.AnomalyWhereInput = {
       deviceId: filter.deviceId,
       status: filter.status?.length ? { in: filter.status } : undefined,
@@ -77,6 +83,7 @@ export class AnomalyService {
         columnAtLeast('created_at', filter.since?.toISOString(), 'timestamptz'),
       ],
       count: () => this.prisma.anomaly.count({ where }),
+      fields,
     });
   }
 
@@ -91,8 +98,9 @@ export class AnomalyService {
     req: PageRequest,
     statuses: AnomalyStatus[] | undefined,
     count: (id: string) => Promise<number>,
+    fields?: readonly string[],
   ) {
-    const rows = await nestedPages<Anomaly>(this.prisma, PARENTS[parent], ANOMALY_ORDER, req, parentIds, statusFilter(statuses));
+    const rows = await nestedPages<Anomaly>(this.prisma, PARENTS[parent], ANOMALY_ORDER, req, parentIds, statusFilter(statuses), fields);
     return connectionsFor(rows, req, ANOMALY_ORDER, count);
   }
 

@@ -1,6 +1,6 @@
 import { type Image, type ImageTile, type PrismaClient } from '../generated/prisma/client';
 import { jsonModelOf } from '../common/pagination/json-models';
-import { withDates } from '../common/pagination/json-page';
+import { toRow } from '../common/pagination/json-page';
 import { type ImageWithDevice } from './pictures';
 
 const IMAGE = jsonModelOf('images')!;
@@ -18,8 +18,8 @@ LEFT JOIN "devices" d ON d."id" = i."device_id"
 WHERE t."id" = $1::uuid`;
 
 interface Row {
-  image: Record<string, unknown>;
-  tiles: Record<string, unknown>[];
+  image: unknown[];
+  tiles: unknown[][];
   inspectionId: string | null;
   deviceId: string | null;
   deviceType: string | null;
@@ -43,7 +43,7 @@ export async function imageToJudge(
   const [found] = await prisma.$queryRawUnsafe<{ row: string }[]>(SQL, id);
   if (!found) return null;
   const row = JSON.parse(found.row) as Row;
-  const image = { ...withDates<Image>(row.image, IMAGE), tiles: row.tiles.map((t) => withDates<ImageTile>(t, TILE)) };
+  const image = { ...toRow<Image>(row.image, IMAGE), tiles: row.tiles.map((t) => toRow<ImageTile>(t, TILE)) };
   const owner =
     row.inspectionId && row.deviceId && row.deviceType != null
       ? { inspectionId: row.inspectionId, deviceId: row.deviceId, deviceType: row.deviceType }

@@ -1,12 +1,14 @@
 import { injectable } from 'tsyringe';
+import { type GraphQLResolveInfo } from 'graphql';
 import { DeviceService } from './device.service';
-import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Device } from '../generated/prisma/client';
 import { AnomalyConnection, AnomalyStatus } from '../anomalies/anomaly.type';
 import { OPEN_STATUSES } from '../anomalies/anomaly.service';
 import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
+import { READS, readFields } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { NUL_REPORTED_PER_ROW } from '../graphql/nul-guard';
 import { InspectionConnection } from '../inspections/inspection.type';
@@ -23,10 +25,11 @@ export class DeviceResolver {
   @Query(() => DeviceConnection, { description: 'The fleet, filtered and paged; ordered by name unless orderBy says otherwise.' })
   devices(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
     @Arg('orderBy', () => DeviceOrder, { nullable: true }) orderBy?: DeviceOrder,
   ) {
-    return this.deviceService.list(filter, orderBy, page);
+    return this.deviceService.list(filter, orderBy, page, readFields(info));
   }
 
   @Authorized(READ_FLEET)
@@ -62,21 +65,30 @@ export class DeviceResolver {
     return this.deviceService.decommission(fromGlobalId('Device', id, 'id'));
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => InspectionConnection, { description: 'In capture order, oldest first: `last: 1` is the latest inspection.' })
-  inspections(@Root() device: Device, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
-    return ctx.loaders.inspectionsOfDevice(page).load(device.id);
+  inspections(
+    @Root() device: Device,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return ctx.loaders.inspectionsOfDevice(page, readFields(info)).load(device.id);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })
   anomalies(
     @Root() device: Device,
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
     @Arg('status', () => [AnomalyStatus], { nullable: true }) status?: AnomalyStatus[],
   ) {
-    return ctx.loaders.anomaliesOf('device', page, status ?? undefined).load(device.id);
+    return ctx.loaders.anomaliesOf('device', page, status ?? undefined, readFields(info)).load(device.id);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => Int, { description: 'Anomalies still SUSPECTED or CONFIRMED.' })
   openAnomalyCount(@Root() device: Device, @Ctx() ctx: Context) {
     return ctx.loaders.openAnomalyCount(OPEN_STATUSES).load(device.id);

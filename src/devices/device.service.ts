@@ -78,7 +78,13 @@ export class DeviceService {
     return rowsByIds(ids, (in_) => jsonRowsByIds<Device>(this.prisma, DEVICE_JSON, in_));
   }
 
-  async list(filter: DeviceFilter | null | undefined, order: DeviceOrder | null | undefined, page: PageArgs): Promise<Connection<Device>> {
+  /** `fields`: what the query reads of each row (src/graphql/projection.ts); on the JSON path the rows hold only those. */
+  async list(
+    filter: DeviceFilter | null | undefined,
+    order: DeviceOrder | null | undefined,
+    page: PageArgs,
+    fields?: readonly string[],
+  ): Promise<Connection<Device>> {
     // Without a text search or a distance the page is read as one JSON text (src/common/pagination/json-page.ts).
     if (!filter?.search && !filter?.near) {
       return paginateJson({
@@ -89,6 +95,7 @@ export class DeviceService {
         limits: this.limits,
         filters: [enumIn('status', 'DeviceStatus', filter?.status), columnEquals('type', filter?.type || undefined, 'text')],
         count: async () => this.prisma.device.count({ where: await this.where(filter ?? {}) }),
+        fields,
       });
     }
     return paginate({

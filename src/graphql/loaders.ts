@@ -23,6 +23,8 @@ import { IMAGE_ORDER } from '../images/image.service';
 import { INSPECTION_ORDER } from '../inspections/inspection.service';
 
 const pageKey = (p: PageArgs) => `${p.first ?? ''}|${p.after ?? ''}|${p.last ?? ''}|${p.before ?? ''}`;
+/** Reads of different fields batch apart: each batch's rows hold only what its fields read. */
+const fieldsKey = (fields?: readonly string[]) => (fields ? fields.join(',') : '*');
 
 /** The services whose batch reads the loaders call. */
 export interface LoaderServices {
@@ -85,11 +87,12 @@ export class Loaders {
     ordering: Ordering,
     load: (ids: readonly string[], req: ReturnType<typeof pageRequest>, count: (id: string) => Promise<number>) => Promise<Connection<T>[]>,
     count: (ids: readonly string[]) => Promise<Map<string, number>>,
+    fields?: readonly string[],
   ): DataLoader<string, Connection<T>> {
     // Validate before batching so a bad argument fails the field, not the whole batch.
     const req = pageRequest(page, ordering, this.limits);
     const counts = this.counts(key, count);
-    return this.get(`${key}@${pageKey(page)}`, (ids) => load(ids, req, (id) => counts.load(id)));
+    return this.get(`${key}@${pageKey(page)}@${fieldsKey(fields)}`, (ids) => load(ids, req, (id) => counts.load(id)));
   }
 
   device = this.get<Device | null>('Device', (ids) => this.services.devices.byIds(ids));
@@ -125,26 +128,29 @@ export class Loaders {
   transitionsOfWorkOrder = this.get('WorkOrder.transitions', (ids) => this.services.workOrders.transitionsOf(ids));
   workflowRunProgress = this.counts('WorkflowRun.progress', (ids) => this.services.workflowRuns.progress(ids));
 
-  inspectionsOfDevice(page: PageArgs) {
+  /** `fields`: what the query reads of each row (src/graphql/projection.ts), for this and the other pages below. */
+  inspectionsOfDevice(page: PageArgs, fields?: readonly string[]) {
     const s = this.services.inspections;
     return this.pages(
       'Device.inspections',
       page,
       INSPECTION_ORDER,
-      (ids, req, c) => s.pagesOfDevices(ids, req, c),
+      (ids, req, c) => s.pagesOfDevices(ids, req, c, fields),
       (ids) => s.countsOfDevices(ids),
+      fields,
     );
   }
 
-  imagesOfInspection(page: PageArgs, statuses?: ImageStatus[]) {
+  imagesOfInspection(page: PageArgs, statuses?: ImageStatus[], fields?: readonly string[]) {
     const s = this.services.images;
     const key = `Inspection.images[${statuses?.join(',') ?? ''}]`;
     return this.pages(
       key,
       page,
       IMAGE_ORDER,
-      (ids, req, c) => s.pagesOfInspections(ids, req, statuses, c),
+      (ids, req, c) => s.pagesOfInspections(ids, req, statuses, c, fields),
       (ids) => s.countsOfInspections(ids, statuses),
+      fields,
     );
   }
 
@@ -152,15 +158,21 @@ export class Loaders {
     return this.counts('Inspection.images[]', (ids) => this.services.images.countsOfInspections(ids));
   }
 
-  anomaliesOf(parent: AnomalyParent, page: PageArgs, statuses?: AnomalyStatus[]): DataLoader<string, Connection<Anomaly>> {
+  anomaliesOf(
+    parent: AnomalyParent,
+    page: PageArgs,
+    statuses?: AnomalyStatus[],
+    fields?: readonly string[],
+  ): DataLoader<string, Connection<Anomaly>> {
     const s = this.services.anomalies;
     const key = `${parent}.anomalies[${statuses?.join(',') ?? ''}]`;
     return this.pages(
       key,
       page,
       ANOMALY_ORDER,
-      (ids, req, c) => s.pagesOf(parent, ids, req, statuses, c),
+      (ids, req, c) => s.pagesOf(parent, ids, req, statuses, c, fields),
       (ids) => s.countsOf(parent, ids, statuses),
+      fields,
     );
   }
 

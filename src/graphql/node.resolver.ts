@@ -6,10 +6,11 @@ import { WorkflowRunService } from '../workflows/workflow-run.service';
 import { ApiKeyService } from '../auth/api-key.service';
 import { AnomalyService } from '../anomalies/anomaly.service';
 import { type GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import { ADMIN_ONLY, ANY_ROLE, READ_FLEET, type Role } from '../auth/roles';
 import { forbidden } from '../common/errors';
 import { type NodeType, parseGlobalId, toGlobalId } from '../common/global-id';
+import { READS } from './projection';
 import { type Context } from './context';
 import { Node } from './node.type';
 
@@ -42,6 +43,7 @@ export class NodeResolver {
     private readonly modelVersionQueries: ModelVersionQueries,
   ) {}
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => ID, { description: 'Opaque global id.' })
   id(@Root() root: { id: string }, @Info() info: GraphQLResolveInfo): string {
     return toGlobalId(info.parentType.name as NodeType, root.id);

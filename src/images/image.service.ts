@@ -22,8 +22,17 @@ export class ImageService {
     req: PageRequest,
     statuses: ImageStatus[] | undefined,
     count: (id: string) => Promise<number>,
+    fields?: readonly string[],
   ) {
-    const rows = await nestedPages<Image>(this.prisma, OF_INSPECTION, IMAGE_ORDER, req, inspectionIds, columnIn('status', statuses));
+    const rows = await nestedPages<Image>(
+      this.prisma,
+      OF_INSPECTION,
+      IMAGE_ORDER,
+      req,
+      inspectionIds,
+      columnIn('status', statuses),
+      fields,
+    );
     return connectionsFor(rows, req, IMAGE_ORDER, count);
   }
 

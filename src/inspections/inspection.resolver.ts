@@ -1,12 +1,14 @@
 import { injectable } from 'tsyringe';
+import { type GraphQLResolveInfo } from 'graphql';
 import { InspectionService } from './inspection.service';
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Inspection } from '../generated/prisma/client';
 import { AnomalyConnection } from '../anomalies/anomaly.type';
 import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { DeviceType } from '../devices/device.type';
+import { READS, readFields } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { ImageConnection, ImageStatus } from '../images/image.type';
 import { CreateInspectionInput, InspectionFilter } from './inspection.input';
@@ -51,28 +53,38 @@ export class InspectionResolver {
     });
   }
 
+  @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
   device(@Root() inspection: Inspection, @Ctx() ctx: Context) {
     return ctx.loaders.device.load(inspection.deviceId);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => ImageConnection, { description: 'In upload order, optionally only some statuses.' })
   images(
     @Root() inspection: Inspection,
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
     @Arg('status', () => [ImageStatus], { nullable: true }) status?: ImageStatus[],
   ) {
-    return ctx.loaders.imagesOfInspection(page, status ?? undefined).load(inspection.id);
+    return ctx.loaders.imagesOfInspection(page, status ?? undefined, readFields(info)).load(inspection.id);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => Int, { description: 'How many images the inspection has, in any status.' })
   imageCount(@Root() inspection: Inspection, @Ctx() ctx: Context) {
     return ctx.loaders.imageCount().load(inspection.id);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => AnomalyConnection, { description: 'Newest first.' })
-  anomalies(@Root() inspection: Inspection, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
-    return ctx.loaders.anomaliesOf('inspection', page).load(inspection.id);
+  anomalies(
+    @Root() inspection: Inspection,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ) {
+    return ctx.loaders.anomaliesOf('inspection', page, undefined, readFields(info)).load(inspection.id);
   }
 }

@@ -60,8 +60,13 @@ export class InspectionService {
   }
 
   /** Each device's page of inspections, newest first: two statements for any number of devices. */
-  async pagesOfDevices(deviceIds: readonly string[], req: PageRequest, count: (deviceId: string) => Promise<number>) {
-    const rows = await nestedPages<Inspection>(this.prisma, OF_DEVICE, INSPECTION_ORDER, req, deviceIds);
+  async pagesOfDevices(
+    deviceIds: readonly string[],
+    req: PageRequest,
+    count: (deviceId: string) => Promise<number>,
+    fields?: readonly string[],
+  ) {
+    const rows = await nestedPages<Inspection>(this.prisma, OF_DEVICE, INSPECTION_ORDER, req, deviceIds, undefined, fields);
     return connectionsFor(rows, req, INSPECTION_ORDER, count);
   }
 

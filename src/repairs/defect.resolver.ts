@@ -1,7 +1,7 @@
 import { injectable } from 'tsyringe';
 import { DefectService } from './defect.service';
 import { RepairQueueService } from './repair-queue.service';
-import { Arg, Args, Authorized, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type Anomaly, type Defect } from '../generated/prisma/client';
 import { AnomalyConnection, AnomalyType, Severity } from '../anomalies/anomaly.type';
 import { RATE_ANOMALIES, PLAN_REPAIRS, READ_REPAIRS } from '../auth/roles';
@@ -9,6 +9,7 @@ import { Box } from '../common/box.type';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { DeviceType } from '../devices/device.type';
+import { READS } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { DefectFilter, RepairQueueFilter } from './repair.input';
 import { fromRepairId, toRepairId } from './repair-ids';
@@ -104,6 +105,7 @@ export class DefectResolver {
 @injectable()
 @Resolver(() => AnomalyType)
 export class AnomalyDefectResolver {
+  @Extensions({ [READS]: ['defectId'] })
   @FieldResolver(() => DefectType, {
     nullable: true,
     description: 'The defect this anomaly is an observation of (hidden from REVIEWER keys).',

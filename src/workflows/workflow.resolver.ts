@@ -1,10 +1,11 @@
 import { injectable } from 'tsyringe';
 import { WorkflowRunService } from './workflow-run.service';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { type Inspection, type ReviewTask, type WorkflowRun } from '../generated/prisma/client';
 import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { CostType } from '../costs/cost.type';
+import { READS } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { ImageType } from '../images/image.type';
 import { InspectionType } from '../inspections/inspection.type';
@@ -34,16 +35,19 @@ export class InspectionWorkflowResolver {
     return this.workflowRunService.startSurvey(fromGlobalId('Survey', surveyId, 'surveyId'));
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => [WorkflowRunType], { description: 'Detection runs, oldest first.' })
   workflowRuns(@Root() inspection: Inspection, @Ctx() ctx: Context) {
     return ctx.loaders.workflowRunsOfInspection.load(inspection.id);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => CostType, { description: 'What detecting this inspection cost, and what the cascade saved.' })
   cost(@Root() inspection: Inspection, @Ctx() ctx: Context) {
     return ctx.loaders.costOfInspection.load(inspection.id);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => [ReviewTaskType], { description: 'Review tasks the runs created, oldest first.' })
   reviewTasks(@Root() inspection: Inspection, @Ctx() ctx: Context) {
     return ctx.loaders.reviewTasksOfInspection.load(inspection.id);

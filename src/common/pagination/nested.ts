@@ -1,7 +1,7 @@
 import { type PrismaClient } from '../../generated/prisma/client';
 import { type Ordering, type PageRequest, scanOrdering, sqlOrderBy, sqlRange } from './keyset';
 import { jsonModelOf } from './json-models';
-import { type JsonModel, type SqlFilter, withDates } from './json-page';
+import { type JsonModel, orderingFields, projectModel, type SqlFilter, toRow } from './json-page';
 
 /** A child table paged per parent, e.g. inspections per device. Names come from code, never from input. */
 export interface NestedRelation {
@@ -56,6 +56,8 @@ export async function nestedPages<T>(
   req: PageRequest,
   parentIds: readonly string[],
   filter?: SqlFilter,
+  /** The fields the query reads (src/graphql/projection.ts): for a table read as JSON; undefined reads whole rows. */
+  fields?: readonly string[],
 ): Promise<Map<string, T[]>> {
   const params: unknown[] = [];
   const values = parentList(parentIds, params);
@@ -64,7 +66,7 @@ export async function nestedPages<T>(
   params.push(req.take + 1);
   const lateral = { values, where: where.join(' AND '), order: sqlOrderBy(scan), limit: `$${params.length}` };
   const model = jsonModelOf(relation.table);
-  if (model) return nestedJsonPages<T>(prisma, model, parentIds, lateral, params);
+  if (model) return nestedJsonPages<T>(prisma, projectModel(model, fields, orderingFields(ordering)), parentIds, lateral, params);
   const outerOrder = scan.map((k) => `c."${k.column}" ${k.direction.toUpperCase()}`).join(', ');
   const sql = `SELECT p.parent_id::text AS "__parent", c.*
 FROM (VALUES ${values}) AS p(parent_id, ord)
@@ -97,7 +99,7 @@ CROSS JOIN LATERAL (
 ) c`;
   const [result] = await prisma.$queryRawUnsafe<{ rows: string }[]>(sql, ...params);
   const pages = parentIds.map((): T[] => []);
-  for (const [ord, row] of JSON.parse(result.rows) as [number, Record<string, unknown>][]) pages[ord].push(withDates<T>(row, model));
+  for (const [ord, values] of JSON.parse(result.rows) as [number, unknown[]][]) pages[ord].push(toRow<T>(values, model));
   return new Map(parentIds.map((id, i) => [id, pages[i]]));
 }
 

@@ -1,0 +1,118 @@
+import { getNamedType, type GraphQLField, type GraphQLSchema, isLeafType, isObjectType, isRequiredArgument } from 'graphql';
+import { buildVigilSchema } from '../../src/app/schema';
+import { ok, startTestApp, type TestApp } from '../support/app';
+import { seedFleet } from '../support/seed';
+
+// List reads fetch only the columns their query's fields read (src/graphql/projection.ts). Each field of each row
+// type read through a list must answer what the same field answers on a whole row (node(id:) reads whole rows).
+
+let t: TestApp;
+let schema: GraphQLSchema;
+beforeAll(async () => {
+  t = await startTestApp({ WEBHOOKS_SEND: 'false' });
+  schema = buildVigilSchema();
+  const prisma = t.app.db.prisma;
+  await seedFleet(prisma, { devices: 2, inspectionsPerDevice: 2, anomaliesPerInspection: 2 });
+  // Values for the fields that are null in the seed, so a column left out would show.
+  const anomaly = await prisma.anomaly.findFirstOrThrow({ orderBy: { id: 'asc' } });
+  await prisma.anomaly.update({
+    where: { id: anomaly.id },
+    data: {
+      severity: 'LOW',
+      severityOverride: 'HIGH',
+      severityReason: 'seen from the ground',
+      severitySetBy: 'ops',
+      severitySetAt: new Date(),
+    },
+  });
+  const [ready, rejected] = await prisma.image.findMany({ orderBy: { id: 'asc' }, take: 2 });
+  await prisma.image.update({
+    where: { id: ready.id },
+    data: { normalizedKey: 'n/1.jpg', thumbnailKey: 't/1.jpg', width: 640, height: 480 },
+  });
+  await prisma.image.update({
+    where: { id: rejected.id },
+    data: { status: 'REJECTED', rejectionReason: 'CORRUPT', rejectionMessage: 'cannot be decoded' },
+  });
+});
+afterAll(() => t.stop());
+
+/** A selection of `field` that reads it as a client would: leaves as they are, objects by their leaves, connections by count and ids. */
+function selection(field: GraphQLField<unknown, unknown>): string | null {
+  if (field.args.some(isRequiredArgument)) return null;
+  const type = getNamedType(field.type);
+  if (isLeafType(type)) return field.name;
+  if (!isObjectType(type)) return null;
+  const fields = type.getFields();
+  if (fields.nodes) return `${field.name}(first: 3) { totalCount nodes { id } }`;
+  const leaves = Object.values(fields).filter((f) => isLeafType(getNamedType(f.type)) && !f.args.some(isRequiredArgument));
+  return leaves.length ? `${field.name} { ${leaves.map((f) => f.name).join(' ')} }` : null;
+}
+
+// Signed links carry their expiry: whether there is one is what a missing column would change.
+const normalise = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value), (_k, v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? 'a link' : v));
+
+const LISTS: Record<string, { list: (fields: string) => string; rows: (data: any) => any[] }> = {
+  Device: { list: (f) => `{ devices(first: 50) { nodes { id ${f} } } }`, rows: (d) => d.devices.nodes },
+  Anomaly: { list: (f) => `{ anomalies(first: 50) { nodes { id ${f} } } }`, rows: (d) => d.anomalies.nodes },
+  Inspection: {
+    list: (f) => `{ devices(first: 10) { nodes { inspections(first: 10) { nodes { id ${f} } } } } }`,
+    rows: (d) => d.devices.nodes.flatMap((n: any) => n.inspections.nodes),
+  },
+  Image: {
+    list: (f) => `{ devices(first: 5) { nodes { inspections(first: 5) { nodes { images(first: 5) { edges { node { id ${f} } } } } } } } }`,
+    rows: (d) => d.devices.nodes.flatMap((n: any) => n.inspections.nodes.flatMap((i: any) => i.images.edges.map((e: any) => e.node))),
+  },
+};
+
+describe.each(Object.keys(LISTS))('every field of %s read through a list', (typeName) => {
+  it('answers what it answers on the whole row', async () => {
+    const type = schema.getType(typeName);
+    if (!isObjectType(type)) throw new Error(`${typeName} is not an object type`);
+    const fields = Object.values(type.getFields())
+      .map(selection)
+      .filter((s): s is string => s !== null);
+    expect(fields.length).toBeGreaterThan(5);
+    const { list, rows } = LISTS[typeName];
+    for (const field of fields) {
+      const listed = rows(ok(await t.gql(list(field))));
+      expect(listed.length).toBeGreaterThan(1);
+      for (const row of listed) {
+        const same = await t.gql(`query($id: ID!) { node(id: $id) { ... on ${typeName} { id ${field} } } }`, { id: row.id });
+        expect({ field, row: normalise(row) }).toEqual({ field, row: normalise(ok(same).node) });
+      }
+    }
+  });
+});
+
+describe('the SQL of a list read', () => {
+  async function statementsOf(query: string): Promise<string> {
+    const statements: string[] = [];
+    const stop = t.app.db.onQuery((q) => statements.push(q.sql));
+    try {
+      ok(await t.gql(query));
+    } finally {
+      stop();
+    }
+    return statements.join('\n');
+  }
+
+  it('names only the columns its fields read, and what a computed field declares', async () => {
+    const slim = await statementsOf('{ anomalies(first: 5) { nodes { id type box { x } } } }');
+    expect(slim).toContain('t."box_x"');
+    expect(slim).toContain('t."type"');
+    expect(slim).not.toContain('t."severity_reason"');
+    expect(slim).not.toContain('t."confidence"');
+    const override = await statementsOf('{ anomalies(first: 5) { nodes { id severityOverride { reason } } } }');
+    expect(override).toContain('t."severity_reason"');
+    expect(override).not.toContain('t."box_x"');
+  });
+
+  it('reads the ordering keys for the cursors even when the query does not ask for them', async () => {
+    const sql = await statementsOf('{ anomalies(first: 2, orderBy: { field: CONFIDENCE, direction: ASC }) { edges { cursor } } }');
+    expect(sql).toContain('t."confidence"');
+    expect(sql).toContain('t."id"');
+    expect(sql).not.toContain('t."type"');
+  });
+});
