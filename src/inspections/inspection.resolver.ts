@@ -23,6 +23,7 @@ export class InspectionResolver {
   @Query(() => InspectionConnection, { description: 'In capture order, oldest first: `last: N` gives the N latest.' })
   inspections(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter,
   ) {
     return this.inspectionService.list(
@@ -31,6 +32,7 @@ export class InspectionResolver {
         deviceId: filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'deviceId') : undefined,
       },
       page,
+      readFields(info),
     );
   }
 

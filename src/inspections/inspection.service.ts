@@ -1,7 +1,9 @@
 import { type Inspection, type Prisma, type PrismaClient } from '../generated/prisma/client';
 import { badInput, conflict, notFound } from '../common/errors';
 import { type Connection } from '../common/pagination/connection.type';
-import { byId, type Ordering, type PageLimits, type PageRequest, paginate, listOrdering } from '../common/pagination/keyset';
+import { byId, type Ordering, type PageLimits, type PageRequest, listOrdering } from '../common/pagination/keyset';
+import { columnAtLeast, columnAtMost, columnEquals, enumIn, paginateJson } from '../common/pagination/json-page';
+import { jsonModelOf } from '../common/pagination/json-models';
 import { nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { DeviceStatus } from '../devices/device.type';
@@ -13,6 +15,7 @@ export const INSPECTION_ORDER: Ordering = listOrdering('Inspection', [
   { field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'asc' },
   byId('asc'),
 ]);
+const INSPECTION_JSON = jsonModelOf('inspections')!;
 const OF_DEVICE: NestedRelation = { table: 'inspections', parentColumn: 'device_id' };
 const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
 const EARLIEST = new Date('1990-01-01T00:00:00Z');
@@ -40,7 +43,8 @@ export class InspectionService {
     return rowsByIds(ids, (in_) => this.prisma.inspection.findMany({ where: { id: { in: in_ } } }));
   }
 
-  list(filter: InspectionQuery, page: PageArgs): Promise<Connection<Inspection>> {
+  /** `fields`: what the query reads of each row (src/graphql/projection.ts); the rows hold only those. */
+  list(filter: InspectionQuery, page: PageArgs, fields?: readonly string[]): Promise<Connection<Inspection>> {
     if (filter.capturedAfter && filter.capturedBefore && filter.capturedAfter > filter.capturedBefore) {
       throw badInput('capturedBefore', 'must not be earlier than capturedAfter');
     }
@@ -49,13 +53,21 @@ export class InspectionService {
       status: filter.status?.length ? { in: filter.status } : undefined,
       capturedAt: { gte: filter.capturedAfter, lte: filter.capturedBefore },
     };
-    return paginate({
+    // The page is read as one JSON text (src/common/pagination/json-page.ts) with the same conditions as `where`, which counts.
+    return paginateJson({
+      prisma: this.prisma,
+      model: INSPECTION_JSON,
       page,
       ordering: INSPECTION_ORDER,
       limits: this.limits,
-      where,
-      find: (q) => this.prisma.inspection.findMany(q),
-      count: (w) => this.prisma.inspection.count({ where: w }),
+      filters: [
+        columnEquals('device_id', filter.deviceId, 'uuid'),
+        enumIn('status', 'InspectionStatus', filter.status),
+        columnAtLeast('captured_at', filter.capturedAfter?.toISOString(), 'timestamptz'),
+        columnAtMost('captured_at', filter.capturedBefore?.toISOString(), 'timestamptz'),
+      ],
+      count: () => this.prisma.inspection.count({ where }),
+      fields,
     });
   }
 

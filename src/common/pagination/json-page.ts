@@ -124,6 +124,10 @@ export const columnEquals = (column: string, value: unknown, type: string): SqlF
 export const columnAtLeast = (column: string, value: unknown, type: string): SqlFilter | undefined =>
   value === undefined || value === null ? undefined : (params) => [`t."${column}" >= $${params.push(value)}::${type}`];
 
+/** `t.<column> <= $n` cast to `type`; no condition when the value is undefined. */
+export const columnAtMost = (column: string, value: unknown, type: string): SqlFilter | undefined =>
+  value === undefined || value === null ? undefined : (params) => [`t."${column}" <= $${params.push(value)}::${type}`];
+
 /** `t.<column>` is one of `values`, each cast to the column's enum type so its index serves; none when empty. */
 export const enumIn = (column: string, enumType: string, values?: readonly string[]): SqlFilter | undefined =>
   values?.length ? (params) => [`t."${column}" IN (${values.map((v) => `$${params.push(v)}::"${enumType}"`).join(', ')})`] : undefined;
