@@ -3,9 +3,10 @@ import { badInput } from '../common/errors';
 import { connectionsFor } from '../common/pagination/batch';
 import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, type PageRequest, listOrdering } from '../common/pagination/keyset';
-import { columnAtLeast, columnEquals, enumIn, paginateJson } from '../common/pagination/json-page';
+import { columnAtLeast, columnEquals, enumIn } from '../common/pagination/json-model';
+import { paginateJson } from '../common/pagination/json-page';
 import { jsonModelOf } from '../common/pagination/json-models';
-import { columnIn, nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
+import { columnIn, nestedCounts, type NestedList, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { AnomalyOrderField, type AnomalyOrder } from './anomaly.input';
 import { AnomalyStatus } from './anomaly.type';
@@ -46,7 +47,14 @@ function ordering(order?: AnomalyOrder | null): Ordering {
   return [key, byId(direction)];
 }
 
-const statusFilter = (statuses?: AnomalyStatus[]) => columnIn('status', statuses);
+const statusFilter = (statuses?: readonly AnomalyStatus[]) => columnIn('status', statuses);
+
+/** Each parent's anomalies, newest first, optionally only some statuses. */
+export const anomaliesOfParents = (parent: AnomalyParent, statuses?: readonly AnomalyStatus[]): NestedList => ({
+  relation: PARENTS[parent],
+  ordering: ANOMALY_ORDER,
+  filter: statusFilter(statuses),
+});
 
 export class AnomalyService {
   constructor(
@@ -100,7 +108,8 @@ export class AnomalyService {
     count: (id: string) => Promise<number>,
     fields?: readonly string[],
   ) {
-    const rows = await nestedPages<Anomaly>(this.prisma, PARENTS[parent], ANOMALY_ORDER, req, parentIds, statusFilter(statuses), fields);
+    const list = anomaliesOfParents(parent, statuses);
+    const rows = await nestedPages<Anomaly>(this.prisma, list.relation, list.ordering, req, parentIds, list.filter, fields);
     return connectionsFor(rows, req, ANOMALY_ORDER, count);
   }
 

@@ -10,6 +10,8 @@ export const MAX_PAGE_SIZE = 500;
  * (pages beyond the cache come from the operating system's file cache).
  */
 export const DEFAULT_PGLITE_SHARED_BUFFERS = '32MB';
+/** How many statement texts PostgreSQL keeps prepared (src/db/prepared-statements.ts). */
+export const DEFAULT_PREPARED_STATEMENTS = 64;
 
 /** The process, HTTP, database, object store, uploads, GPS matching and workflow settings. */
 export const serverEnv = z.object({
@@ -19,6 +21,7 @@ export const serverEnv = z.object({
   DATA_DIR: z.string().min(1).default('./.vigil'),
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: int(1, 200).default(10),
+  DATABASE_PREPARED_STATEMENTS: int(0, 10_000).default(DEFAULT_PREPARED_STATEMENTS),
   PGLITE_SHARED_BUFFERS: memorySize('1MB', '1GB').default(DEFAULT_PGLITE_SHARED_BUFFERS),
   REDIS_URL: z
     .string()
@@ -85,7 +88,9 @@ export interface ServerConfig {
     executor: 'jit' | 'graphql-js';
   };
   /** sharedBuffers: the embedded database's buffer cache, inside this process (PGLITE_SHARED_BUFFERS). */
-  database: { kind: 'pglite'; dataDir: string; sharedBuffers?: string } | { kind: 'postgres'; url: string; poolSize: number };
+  database:
+    | { kind: 'pglite'; dataDir: string; sharedBuffers?: string }
+    | { kind: 'postgres'; url: string; poolSize: number; preparedStatements?: number };
   dataDir: string;
   redisUrl?: string;
   adminApiKey?: string;
@@ -137,7 +142,7 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
       executor: e.GRAPHQL_EXECUTOR,
     },
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, preparedStatements: e.DATABASE_PREPARED_STATEMENTS }
       : { kind: 'pglite', dataDir: path.join(dataDir, 'db'), sharedBuffers: e.PGLITE_SHARED_BUFFERS },
     dataDir,
     redisUrl: e.REDIS_URL,

@@ -6,7 +6,8 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { type Config } from '../config/config';
-import { DEFAULT_PGLITE_SHARED_BUFFERS } from '../config/server-settings';
+import { DEFAULT_PGLITE_SHARED_BUFFERS, DEFAULT_PREPARED_STATEMENTS } from '../config/server-settings';
+import { preparedStatementNames } from './prepared-statements';
 import { acquireDirectoryLock, type DirectoryLock } from './directory-lock';
 import { YieldingPGlite } from './yielding-pglite';
 
@@ -58,16 +59,18 @@ export interface OpenDatabaseOptions {
 
 export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
   return config.kind === 'postgres'
-    ? openPostgres(config.url, config.poolSize)
+    ? openPostgres(config.url, config.poolSize, config.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS)
     : openPglite(config.dataDir, config.sharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS, options);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(url: string, poolSize: number, preparedStatements: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'vigil' });
   // An idle connection dropped by the server must not crash the process.
   pool.on('error', () => undefined);
   const listeners = new Set<QueryListener>();
-  const prisma = makePrisma(new PrismaPg(pool), listeners);
+  // The adapter's typing wants a name for every statement; it passes the value to pg, which runs one without a name unprepared.
+  const statementNameGenerator = preparedStatementNames(preparedStatements) as (query: { sql: string }) => string;
+  const prisma = makePrisma(new PrismaPg(pool, { statementNameGenerator }), listeners);
   return {
     kind: 'postgres',
     prisma,

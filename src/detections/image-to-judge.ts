@@ -1,6 +1,6 @@
 import { type Image, type ImageTile, type PrismaClient } from '../generated/prisma/client';
 import { jsonModelOf } from '../common/pagination/json-models';
-import { toRow } from '../common/pagination/json-page';
+import { toRow } from '../common/pagination/json-model';
 import { type ImageWithDevice } from './pictures';
 
 const IMAGE = jsonModelOf('images')!;

@@ -8,7 +8,7 @@ import { OPEN_STATUSES } from '../anomalies/anomaly.service';
 import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
-import { READS, readFields } from '../graphql/projection';
+import { childReads, READS, readFields } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { NUL_REPORTED_PER_ROW } from '../graphql/nul-guard';
 import { InspectionConnection } from '../inspections/inspection.type';
@@ -26,10 +26,11 @@ export class DeviceResolver {
   devices(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Info() info: GraphQLResolveInfo,
+    @Ctx() ctx: Context,
     @Arg('filter', () => DeviceFilter, { nullable: true }) filter?: DeviceFilter,
     @Arg('orderBy', () => DeviceOrder, { nullable: true }) orderBy?: DeviceOrder,
   ) {
-    return this.deviceService.list(filter, orderBy, page, readFields(info));
+    return this.deviceService.list(filter, orderBy, page, readFields(info), childReads(info, ctx.loaders));
   }
 
   @Authorized(READ_FLEET)

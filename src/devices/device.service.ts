@@ -6,7 +6,9 @@ import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { rowsByIds } from '../common/pagination/batch';
-import { columnEquals, enumIn, jsonRowsByIds, paginateJson } from '../common/pagination/json-page';
+import { columnEquals, enumIn } from '../common/pagination/json-model';
+import { jsonRowsByIds, paginateJson } from '../common/pagination/json-page';
+import { type ChildRead } from '../common/pagination/tree';
 import { jsonModelOf } from '../common/pagination/json-models';
 import { type FieldProblem, findNul, NUL_MESSAGE, validateInput } from '../common/validation';
 import { isRecordNotFound, isUniqueViolation } from '../db/prisma-errors';
@@ -84,6 +86,8 @@ export class DeviceService {
     order: DeviceOrder | null | undefined,
     page: PageArgs,
     fields?: readonly string[],
+    /** Lists below the devices to read in the same statement (src/common/pagination/tree.ts). */
+    children?: readonly ChildRead[],
   ): Promise<Connection<Device>> {
     // Without a text search or a distance the page is read as one JSON text (src/common/pagination/json-page.ts).
     if (!filter?.search && !filter?.near) {
@@ -96,6 +100,7 @@ export class DeviceService {
         filters: [enumIn('status', 'DeviceStatus', filter?.status), columnEquals('type', filter?.type || undefined, 'text')],
         count: async () => this.prisma.device.count({ where: await this.where(filter ?? {}) }),
         fields,
+        children,
       });
     }
     return paginate({

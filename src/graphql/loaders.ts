@@ -15,12 +15,14 @@ import { type WorkflowRunService } from '../workflows/workflow-run.service';
 import { type DefectService } from '../repairs/defect.service';
 import { type WorkOrderService } from '../repairs/work-order.service';
 import { type Connection } from '../common/pagination/connection.type';
-import { type Ordering, type PageLimits, pageRequest } from '../common/pagination/keyset';
+import { type Ordering, type PageLimits, type PageRequest, pageRequest, toConnection } from '../common/pagination/keyset';
+import { type NestedList } from '../common/pagination/nested';
+import { type ChildRead } from '../common/pagination/tree';
 import { type PageArgs } from '../common/pagination/page.args';
-import { ANOMALY_ORDER } from '../anomalies/anomaly.service';
+import { ANOMALY_ORDER, anomaliesOfParents } from '../anomalies/anomaly.service';
 import { queryTimeout } from '../common/errors';
-import { IMAGE_ORDER } from '../images/image.service';
-import { INSPECTION_ORDER } from '../inspections/inspection.service';
+import { IMAGE_ORDER, imagesOfInspections } from '../images/image.service';
+import { INSPECTION_ORDER, INSPECTIONS_OF_DEVICE } from '../inspections/inspection.service';
 
 const pageKey = (p: PageArgs) => `${p.first ?? ''}|${p.after ?? ''}|${p.last ?? ''}|${p.before ?? ''}`;
 /** Reads of different fields batch apart: each batch's rows hold only what its fields read. */
@@ -92,7 +94,61 @@ export class Loaders {
     // Validate before batching so a bad argument fails the field, not the whole batch.
     const req = pageRequest(page, ordering, this.limits);
     const counts = this.counts(key, count);
-    return this.get(`${key}@${pageKey(page)}@${fieldsKey(fields)}`, (ids) => load(ids, req, (id) => counts.load(id)));
+    const loader = this.get(`${key}@${pageKey(page)}@${fieldsKey(fields)}`, (ids) => load(ids, req, (id) => counts.load(id)));
+    // What childRead needs to put pages read elsewhere into this loader as its own batch would have made them.
+    this.pageLoaders.set(loader as DataLoader<string, unknown>, { req, ordering, counts });
+    return loader;
+  }
+
+  private readonly pageLoaders = new WeakMap<
+    DataLoader<string, unknown>,
+    { req: PageRequest; ordering: Ordering; counts: DataLoader<string, number> }
+  >();
+
+  /**
+   * A list field below a list (`Device.inspections`, …) read in its parents' statement (src/common/pagination/tree.ts):
+   * each parent's page goes into the loader the field's resolver asks, which then finds it there instead of reading it.
+   * `field` is `<Type>.<field>`, `args` its argument values. Undefined for a list it has no such read for, or for
+   * arguments the resolver will refuse (it says why).
+   */
+  childRead(
+    field: string,
+    args: Record<string, unknown>,
+    fields: readonly string[] | undefined,
+    children: readonly ChildRead[],
+  ): ChildRead | undefined {
+    const page = args as PageArgs;
+    const statuses = (args.status ?? undefined) as never;
+    const lists: Record<string, () => [DataLoader<string, unknown>, NestedList]> = {
+      'Device.inspections': () => [this.inspectionsOfDevice(page, fields), INSPECTIONS_OF_DEVICE],
+      'Device.anomalies': () => [this.anomaliesOf('device', page, statuses, fields), anomaliesOfParents('device', statuses)],
+      'Inspection.anomalies': () => [this.anomaliesOf('inspection', page, undefined, fields), anomaliesOfParents('inspection')],
+      'Inspection.images': () => [this.imagesOfInspection(page, statuses, fields), imagesOfInspections(statuses)],
+      'Image.anomalies': () => [this.anomaliesOf('image', page, undefined, fields), anomaliesOfParents('image')],
+    };
+    let made: [DataLoader<string, unknown>, NestedList] | undefined;
+    try {
+      made = lists[field]?.();
+    } catch {
+      return undefined;
+    }
+    const meta = made && this.pageLoaders.get(made[0]);
+    if (!made || !meta) return undefined;
+    const [loader, list] = made;
+    const { req, ordering, counts } = meta;
+    return {
+      ...list,
+      req,
+      fields,
+      children,
+      receive: (byParent) => {
+        for (const [id, rows] of byParent)
+          loader.prime(
+            id,
+            toConnection(rows, req, ordering, () => counts.load(id)),
+          );
+      },
+    };
   }
 
   device = this.get<Device | null>('Device', (ids) => this.services.devices.byIds(ids));

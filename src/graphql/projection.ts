@@ -1,14 +1,17 @@
 import {
   type FieldNode,
+  type GraphQLOutputType,
   type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
   getNamedType,
-  isAbstractType,
   isObjectType,
   type SelectionSetNode,
 } from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values';
+import { type ChildRead } from '../common/pagination/tree';
+import { type Loaders } from './loaders';
 
 /**
  * A field extension (`@Extensions({ [READS]: ['boxX', 'boxY'] })`) naming the model fields a field resolver reads
@@ -71,29 +74,94 @@ function rowSelections(field: FieldNode, fragments: Record<string, FragmentDefin
 // Per field node of a parsed document: Apollo keeps parsed documents, so a repeated query computes this once.
 const memo = new WeakMap<FieldNode, readonly string[] | null>();
 
+/** The type of the rows below a field of `returned` type, and their selections: a connection's nodes and edges.node, or a row's own. */
+function rowsBelow(
+  returned: GraphQLOutputType,
+  nodes: readonly FieldNode[],
+  fragments: Record<string, FragmentDefinitionNode>,
+): { rowType?: GraphQLObjectType; selections: (SelectionSetNode | undefined)[] } {
+  const named = getNamedType(returned);
+  if (!isObjectType(named)) return { selections: [] };
+  const nodesField = named.getFields().nodes;
+  if (!nodesField) return { rowType: named, selections: nodes.map((f) => f.selectionSet) };
+  const node = getNamedType(nodesField.type);
+  return { rowType: isObjectType(node) ? node : undefined, selections: nodes.flatMap((f) => rowSelections(f, fragments)) };
+}
+
+/** readFields for the field nodes of one response key, whose type is `returned`. */
+function readFieldsOf(
+  nodes: readonly FieldNode[],
+  returned: GraphQLOutputType,
+  fragments: Record<string, FragmentDefinitionNode>,
+): readonly string[] | undefined {
+  const known = nodes.length === 1 ? memo.get(nodes[0]) : undefined;
+  if (known !== undefined) return known ?? undefined;
+  const { rowType, selections } = rowsBelow(returned, nodes, fragments);
+  const fields = new Set<string>();
+  const ok = rowType !== undefined && selections.every((s) => collect(rowType, s, fragments, fields));
+  const result = ok ? [...fields].sort() : undefined;
+  if (nodes.length === 1) memo.set(nodes[0], result ?? null);
+  return result;
+}
+
 /**
  * The row fields the query reads below this field, which returns a connection of rows (its `nodes` and
  * `edges.node`) or a row: what a list read must fetch. Undefined when some field's needs are unknown: then the read
  * fetches whole rows. Callers add what they need themselves (ids, ordering keys).
  */
 export function readFields(info: GraphQLResolveInfo): readonly string[] | undefined {
-  const first = info.fieldNodes[0];
-  const known = info.fieldNodes.length === 1 ? memo.get(first) : undefined;
-  if (known !== undefined) return known ?? undefined;
-  const returned = getNamedType(info.returnType);
-  let rowType: GraphQLObjectType | undefined;
-  let selections: (SelectionSetNode | undefined)[] = [];
-  if (isObjectType(returned) && returned.getFields().nodes) {
-    const node = getNamedType(returned.getFields().nodes.type);
-    rowType = isObjectType(node) ? node : undefined;
-    selections = info.fieldNodes.flatMap((f) => rowSelections(f, info.fragments));
-  } else if (isObjectType(returned) && !isAbstractType(returned)) {
-    rowType = returned;
-    selections = info.fieldNodes.map((f) => f.selectionSet);
+  return readFieldsOf(info.fieldNodes, info.returnType, info.fragments);
+}
+
+/** The fields below one `nodes` selection, grouped by response key as GraphQL runs them (fragments followed). */
+function fieldsByKey(set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, into: Map<string, FieldNode[]>) {
+  for (const s of set?.selections ?? []) {
+    if (s.kind === 'Field') {
+      const key = s.alias?.value ?? s.name.value;
+      into.set(key, [...(into.get(key) ?? []), s]);
+    } else {
+      fieldsByKey(s.kind === 'InlineFragment' ? s.selectionSet : fragments[s.name.value]?.selectionSet, fragments, into);
+    }
   }
-  const fields = new Set<string>();
-  const ok = rowType !== undefined && selections.every((s) => collect(rowType, s, info.fragments, fields));
-  const result = ok ? [...fields].sort() : undefined;
-  if (info.fieldNodes.length === 1) memo.set(first, result ?? null);
-  return result;
+  return into;
+}
+
+/** The lists below the rows of `nodes` (one `nodes { … }` selection; anything else is left to the loaders) that `loaders` can read in the parents' statement. */
+function childReadsOf(
+  nodes: readonly FieldNode[],
+  returned: GraphQLOutputType,
+  info: GraphQLResolveInfo,
+  loaders: Pick<Loaders, 'childRead'>,
+): ChildRead[] {
+  const named = getNamedType(returned);
+  if (!isObjectType(named) || !named.getFields().nodes) return [];
+  const nodeSelections = nodes.flatMap(
+    (f) => f.selectionSet?.selections.filter((s) => s.kind === 'Field' && s.name.value === 'nodes') ?? [],
+  );
+  const rowType = getNamedType(named.getFields().nodes.type);
+  if (nodeSelections.length !== 1 || !isObjectType(rowType)) return [];
+  const reads: ChildRead[] = [];
+  for (const group of fieldsByKey((nodeSelections[0] as FieldNode).selectionSet, info.fragments, new Map()).values()) {
+    const def = rowType.getFields()[group[0].name.value];
+    if (!def || !isObjectType(getNamedType(def.type)) || !getNamedType(def.type).name.endsWith('Connection')) continue;
+    let args: Record<string, unknown>;
+    try {
+      args = getArgumentValues(def, group[0], info.variableValues);
+    } catch {
+      continue; // the resolver reports it
+    }
+    const children = childReadsOf(group, def.type, info, loaders);
+    const read = loaders.childRead(`${rowType.name}.${def.name}`, args, readFieldsOf(group, def.type, info.fragments), children);
+    if (read) reads.push(read);
+  }
+  return reads;
+}
+
+/**
+ * The lists below the rows this field returns (e.g. each device's latest inspection and its anomalies below
+ * `devices`) that can be read in the same statement as the rows: their pages go into `loaders`, where the list fields'
+ * resolvers find them instead of reading them one level at a time.
+ */
+export function childReads(info: GraphQLResolveInfo, loaders: Pick<Loaders, 'childRead'>): ChildRead[] {
+  return childReadsOf(info.fieldNodes, info.returnType, info, loaders);
 }

@@ -1,7 +1,7 @@
 import { type Detection, type Image, type PrismaClient } from '../generated/prisma/client';
 import { rowsByIds, connectionsFor } from '../common/pagination/batch';
 import { byId, type Ordering, type PageRequest, listOrdering } from '../common/pagination/keyset';
-import { columnIn, nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
+import { columnIn, nestedCounts, type NestedList, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type ImageStatus } from '../generated/prisma/enums';
 
 export const IMAGE_ORDER: Ordering = listOrdering('Image', [
@@ -9,6 +9,12 @@ export const IMAGE_ORDER: Ordering = listOrdering('Image', [
   byId('asc'),
 ]);
 const OF_INSPECTION: NestedRelation = { table: 'images', parentColumn: 'inspection_id' };
+/** Each inspection's images, optionally only some statuses. */
+export const imagesOfInspections = (statuses?: readonly ImageStatus[]): NestedList => ({
+  relation: OF_INSPECTION,
+  ordering: IMAGE_ORDER,
+  filter: columnIn('status', statuses),
+});
 
 export class ImageService {
   constructor(private readonly prisma: PrismaClient) {}
@@ -24,15 +30,8 @@ export class ImageService {
     count: (id: string) => Promise<number>,
     fields?: readonly string[],
   ) {
-    const rows = await nestedPages<Image>(
-      this.prisma,
-      OF_INSPECTION,
-      IMAGE_ORDER,
-      req,
-      inspectionIds,
-      columnIn('status', statuses),
-      fields,
-    );
+    const list = imagesOfInspections(statuses);
+    const rows = await nestedPages<Image>(this.prisma, list.relation, list.ordering, req, inspectionIds, list.filter, fields);
     return connectionsFor(rows, req, IMAGE_ORDER, count);
   }
 

@@ -8,7 +8,7 @@ import { READ_FLEET, WRITE_FLEET } from '../auth/roles';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { DeviceType } from '../devices/device.type';
-import { READS, readFields } from '../graphql/projection';
+import { childReads, READS, readFields } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { ImageConnection, ImageStatus } from '../images/image.type';
 import { CreateInspectionInput, InspectionFilter } from './inspection.input';
@@ -24,6 +24,7 @@ export class InspectionResolver {
   inspections(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Info() info: GraphQLResolveInfo,
+    @Ctx() ctx: Context,
     @Arg('filter', () => InspectionFilter, { nullable: true }) filter?: InspectionFilter,
   ) {
     return this.inspectionService.list(
@@ -33,6 +34,7 @@ export class InspectionResolver {
       },
       page,
       readFields(info),
+      childReads(info, ctx.loaders),
     );
   }
 

@@ -2,9 +2,11 @@ import { type Inspection, type Prisma, type PrismaClient } from '../generated/pr
 import { badInput, conflict, notFound } from '../common/errors';
 import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, type PageRequest, listOrdering } from '../common/pagination/keyset';
-import { columnAtLeast, columnAtMost, columnEquals, enumIn, paginateJson } from '../common/pagination/json-page';
+import { columnAtLeast, columnAtMost, columnEquals, enumIn } from '../common/pagination/json-model';
+import { paginateJson } from '../common/pagination/json-page';
+import { type ChildRead } from '../common/pagination/tree';
 import { jsonModelOf } from '../common/pagination/json-models';
-import { nestedCounts, type NestedRelation, nestedPages } from '../common/pagination/nested';
+import { nestedCounts, type NestedList, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
 import { DeviceStatus } from '../devices/device.type';
 import { connectionsFor, rowsByIds } from '../common/pagination/batch';
@@ -17,6 +19,8 @@ export const INSPECTION_ORDER: Ordering = listOrdering('Inspection', [
 ]);
 const INSPECTION_JSON = jsonModelOf('inspections')!;
 const OF_DEVICE: NestedRelation = { table: 'inspections', parentColumn: 'device_id' };
+/** Each device's inspections. */
+export const INSPECTIONS_OF_DEVICE: NestedList = { relation: OF_DEVICE, ordering: INSPECTION_ORDER };
 const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
 const EARLIEST = new Date('1990-01-01T00:00:00Z');
 
@@ -44,7 +48,12 @@ export class InspectionService {
   }
 
   /** `fields`: what the query reads of each row (src/graphql/projection.ts); the rows hold only those. */
-  list(filter: InspectionQuery, page: PageArgs, fields?: readonly string[]): Promise<Connection<Inspection>> {
+  list(
+    filter: InspectionQuery,
+    page: PageArgs,
+    fields?: readonly string[],
+    children?: readonly ChildRead[],
+  ): Promise<Connection<Inspection>> {
     if (filter.capturedAfter && filter.capturedBefore && filter.capturedAfter > filter.capturedBefore) {
       throw badInput('capturedBefore', 'must not be earlier than capturedAfter');
     }
@@ -68,6 +77,7 @@ export class InspectionService {
       ],
       count: () => this.prisma.inspection.count({ where }),
       fields,
+      children,
     });
   }
 

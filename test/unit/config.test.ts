@@ -13,7 +13,13 @@ describe('configuration', () => {
 
   it('uses PostgreSQL when DATABASE_URL is set', () => {
     const c = loadConfig({ DATABASE_URL: 'postgresql://u@db:5432/vigil', DATABASE_POOL_SIZE: '20' });
-    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u@db:5432/vigil', poolSize: 20 });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgresql://u@db:5432/vigil', poolSize: 20, preparedStatements: 64 });
+  });
+
+  it('keeps up to 64 statement texts prepared on PostgreSQL unless told otherwise (0: none), and refuses a bad count', () => {
+    const url = 'postgresql://u@db:5432/vigil';
+    expect(loadConfig({ DATABASE_URL: url, DATABASE_PREPARED_STATEMENTS: '0' }).database).toMatchObject({ preparedStatements: 0 });
+    expect(() => loadConfig({ DATABASE_URL: url, DATABASE_PREPARED_STATEMENTS: '-1' })).toThrow(/DATABASE_PREPARED_STATEMENTS/);
   });
 
   it("lets the heap grow to twice what the last full collection kept, unless told otherwise (0: V8's own rule)", () => {

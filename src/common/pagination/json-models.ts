@@ -1,5 +1,5 @@
 import { Prisma } from '../../generated/prisma/client';
-import { type JsonModel, jsonModel } from './json-page';
+import { type JsonModel, jsonModel } from './json-model';
 
 // The tables whose pages the read paths take as JSON text (src/common/pagination/json-page.ts), each with its
 // model's DateTime fields. Only models of plain scalars: no Json, Decimal or BigInt field.

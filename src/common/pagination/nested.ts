@@ -1,12 +1,19 @@
 import { type PrismaClient } from '../../generated/prisma/client';
 import { type Ordering, type PageRequest, scanOrdering, sqlOrderBy, sqlRange } from './keyset';
 import { jsonModelOf } from './json-models';
-import { type JsonModel, orderingFields, projectModel, type SqlFilter, toRow } from './json-page';
+import { type JsonModel, orderingFields, projectModel, type SqlFilter, toRow } from './json-model';
 
 /** A child table paged per parent, e.g. inspections per device. Names come from code, never from input. */
 export interface NestedRelation {
   table: string;
   parentColumn: string;
+}
+
+/** A list below each parent: its table, its order and what it leaves out. */
+export interface NestedList {
+  relation: NestedRelation;
+  ordering: Ordering;
+  filter?: SqlFilter;
 }
 
 export type { SqlFilter };

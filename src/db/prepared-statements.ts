@@ -1,0 +1,30 @@
+import crypto from 'node:crypto';
+
+/** Statements named so far, and texts seen once: both bounded, so ever new statement texts cannot grow memory. */
+const SEEN_ONCE_LIMIT = 1000;
+
+/**
+ * Names statements for PostgreSQL to keep prepared on each connection: parsed and planned once instead of on
+ * every execution, which for a read of a list and the lists below it (src/common/pagination/tree.ts) cost more than
+ * running it. A text is named the second time it is seen, and at most `limit` texts are, process-wide: each named
+ * text costs every pooled connection a prepared statement, so a client sending ever new query shapes gets the
+ * rest unnamed (parsed each time, as before) instead of growing them. 0 names none.
+ */
+export function preparedStatementNames(limit: number): (query: { sql: string }) => string | undefined {
+  const named = new Map<string, string>();
+  let seenOnce = new Set<string>();
+  return ({ sql }) => {
+    const name = named.get(sql);
+    if (name !== undefined || limit === 0) return name;
+    if (!seenOnce.has(sql)) {
+      if (seenOnce.size >= SEEN_ONCE_LIMIT) seenOnce = new Set();
+      seenOnce.add(sql);
+      return undefined;
+    }
+    if (named.size >= limit) return undefined;
+    const made = `vigil_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    named.set(sql, made);
+    seenOnce.delete(sql);
+    return made;
+  };
+}
