@@ -35,8 +35,8 @@ export class DeviceResolver {
 
   @Authorized(READ_FLEET)
   @Query(() => DeviceType)
-  device(@Arg('id', () => ID) id: string) {
-    return this.deviceService.get(fromGlobalId('Device', id, 'id'));
+  device(@Arg('id', () => ID) id: string, @Info() info: GraphQLResolveInfo, @Ctx() ctx: Context) {
+    return this.deviceService.get(fromGlobalId('Device', id, 'id'), readFields(info), childReads(info, ctx.loaders));
   }
 
   @Authorized(WRITE_FLEET)

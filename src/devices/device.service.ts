@@ -70,8 +70,26 @@ export class DeviceService {
     private readonly hooks: { afterRefresh?: (deviceId: string) => Promise<void> } = {},
   ) {}
 
-  async get(id: string): Promise<Device> {
-    const device = await this.prisma.device.findUnique({ where: { id } });
+  /**
+   * With `children` (lists below the device, src/common/pagination/tree.ts) the device and those lists are read in
+   * one statement, the device with the `fields` its query reads.
+   */
+  async get(id: string, fields?: readonly string[], children?: readonly ChildRead[]): Promise<Device> {
+    const device = children?.length
+      ? (
+          await paginateJson<Device>({
+            prisma: this.prisma,
+            model: DEVICE_JSON,
+            page: { first: 1 },
+            ordering: ordering(),
+            limits: this.limits,
+            filters: [columnEquals('id', id, 'uuid')],
+            count: async () => 1,
+            fields,
+            children,
+          })
+        ).nodes[0]
+      : await this.prisma.device.findUnique({ where: { id } });
     if (!device) throw notFound('Device', id);
     return device;
   }

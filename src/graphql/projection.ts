@@ -3,6 +3,7 @@ import {
   type GraphQLOutputType,
   type FragmentDefinitionNode,
   type GraphQLField,
+  type GraphQLNamedType,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
   getNamedType,
@@ -126,7 +127,10 @@ function fieldsByKey(set: SelectionSetNode | undefined, fragments: Record<string
   return into;
 }
 
-/** The lists below the rows of `nodes` (one `nodes { … }` selection; anything else is left to the loaders) that `loaders` can read in the parents' statement. */
+/**
+ * The lists below the rows of a connection's one `nodes { … }` selection, or below a single row, that `loaders` can
+ * read in the parents' statement; anything else (edges.node, a repeated nodes) is left to the loaders.
+ */
 function childReadsOf(
   nodes: readonly FieldNode[],
   returned: GraphQLOutputType,
@@ -134,14 +138,21 @@ function childReadsOf(
   loaders: Pick<Loaders, 'childRead'>,
 ): ChildRead[] {
   const named = getNamedType(returned);
-  if (!isObjectType(named) || !named.getFields().nodes) return [];
-  const nodeSelections = nodes.flatMap(
-    (f) => f.selectionSet?.selections.filter((s) => s.kind === 'Field' && s.name.value === 'nodes') ?? [],
-  );
-  const rowType = getNamedType(named.getFields().nodes.type);
-  if (nodeSelections.length !== 1 || !isObjectType(rowType)) return [];
+  if (!isObjectType(named)) return [];
+  let rowType: GraphQLNamedType = named;
+  let rows: SelectionSetNode | undefined;
+  if (named.getFields().nodes) {
+    const nodeSelections = nodes.flatMap(
+      (f) => f.selectionSet?.selections.filter((s) => s.kind === 'Field' && s.name.value === 'nodes') ?? [],
+    );
+    rowType = getNamedType(named.getFields().nodes.type);
+    rows = nodeSelections.length === 1 ? (nodeSelections[0] as FieldNode).selectionSet : undefined;
+  } else if (nodes.length === 1) {
+    rows = nodes[0].selectionSet; // a single row, e.g. device(id:)
+  }
+  if (!rows || !isObjectType(rowType)) return [];
   const reads: ChildRead[] = [];
-  for (const group of fieldsByKey((nodeSelections[0] as FieldNode).selectionSet, info.fragments, new Map()).values()) {
+  for (const group of fieldsByKey(rows, info.fragments, new Map()).values()) {
     const def = rowType.getFields()[group[0].name.value];
     if (!def || !isObjectType(getNamedType(def.type)) || !getNamedType(def.type).name.endsWith('Connection')) continue;
     let args: Record<string, unknown>;
@@ -158,8 +169,8 @@ function childReadsOf(
 }
 
 /**
- * The lists below the rows this field returns (e.g. each device's latest inspection and its anomalies below
- * `devices`) that can be read in the same statement as the rows: their pages go into `loaders`, where the list fields'
+ * The lists below the rows this field returns, a connection or one row (e.g. each device's latest inspection and
+ * its anomalies below `devices`) that can be read in the same statement as the rows: their pages go into `loaders`, where the list fields'
  * resolvers find them instead of reading them one level at a time.
  */
 export function childReads(info: GraphQLResolveInfo, loaders: Pick<Loaders, 'childRead'>): ChildRead[] {

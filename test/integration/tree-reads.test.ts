@@ -1,8 +1,10 @@
+import { toGlobalId } from '../../src/common/global-id';
 import { ok, startTestApp, type TestApp } from '../support/app';
 import { seedFleet } from '../support/seed';
 
-// A list of devices or inspections and the lists below its rows are read in one statement
-// (src/common/pagination/tree.ts); each nested list must answer exactly what it answers when read on its own.
+// A list of devices or inspections, or one device, and the lists below its rows are read in one statement
+// (src/common/pagination/tree.ts); each nested list must answer exactly what it answers when read on its own
+// (node(id:) reads a row by id and the lists below it one level at a time, through the loaders).
 
 let t: TestApp;
 beforeAll(async () => {
@@ -69,13 +71,13 @@ describe('a list and the lists below it', () => {
     expect(device.anomalies.nodes.every((a: any) => a.status === 'CONFIRMED')).toBe(true);
     const alone = ok(
       await t.gql(
-        `query($id: ID!, $after: String, $status: [AnomalyStatus!]) { device(id: $id) { id
+        `query($id: ID!, $after: String, $status: [AnomalyStatus!]) { node(id: $id) { ... on Device { id
           inspections(first: 2, after: $after) { nodes { id anomalies(first: 5) { nodes { id } } } }
-          anomalies(first: 4, status: $status) { totalCount nodes { id status } } } }`,
+          anomalies(first: 4, status: $status) { totalCount nodes { id status } } } } }`,
         { id: device.id, ...variables },
       ),
     );
-    expect(device).toEqual(alone.device);
+    expect(device).toEqual(alone.node);
   });
 
   it('reads fragments and aliases with different arguments, each alias its own page', async () => {
@@ -98,6 +100,21 @@ describe('a list and the lists below it', () => {
       );
       expect(inspection).toEqual(alone.inspection);
     }
+  });
+
+  it('one device by id reads the lists below it in the same statement (the device page)', async () => {
+    const list = ok(await t.gql('{ devices(first: 6) { nodes { id } } }'));
+    const fields = `id name type status latitude longitude inspections(last: 2) { nodes { ${INSPECTION_FIELDS} } }`;
+    for (const { id } of list.devices.nodes) {
+      const { data, statements } = await run(`query($id: ID!) { device(id: $id) { ${fields} } }`, { id });
+      expect(statements.filter((s) => !/api_keys|count\(/i.test(s))).toHaveLength(1);
+      const alone = ok(await t.gql(`query($id: ID!) { node(id: $id) { ... on Device { ${fields} } } }`, { id }));
+      expect(data.device).toEqual(alone.node);
+    }
+    const missing = await t.gql('query($id: ID!) { device(id: $id) { id inspections(last: 1) { nodes { id } } } }', {
+      id: toGlobalId('Device', '00000000-0000-4000-8000-000000000000'),
+    });
+    expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
   it('a bad argument below a list fails that field as it does when read alone', async () => {
