@@ -78,8 +78,8 @@ export class AnomalyResolver {
 
   @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
-  device(@Root() a: Anomaly, @Ctx() ctx: Context) {
-    return ctx.loaders.device.load(a.deviceId);
+  device(@Root() a: Anomaly, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return ctx.loaders.deviceReading(readFields(info)).load(a.deviceId);
   }
 
   @Extensions({ [READS]: ['inspectionId'] })

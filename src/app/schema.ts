@@ -11,6 +11,7 @@ import { ApiKeyResolver } from '../auth/api-key.resolver';
 import { authChecker } from '../graphql/auth-checker';
 import { refuseNulInArguments } from '../graphql/nul-guard';
 import { readPlainFieldsDirectly } from '../graphql/plain-fields';
+import { callFieldResolversDirectly } from '../graphql/direct-resolvers';
 import { DetectionResolver } from '../detections/detection.resolver';
 import { DeviceResolver } from '../devices/device.resolver';
 import { SubscriptionResolver } from '../events/subscription.resolver';
@@ -110,6 +111,8 @@ export function buildVigilSchema(container?: ContainerType): GraphQLSchema {
   });
   // Plain fields are read by the default resolver (src/graphql/plain-fields.ts); wrapped ones keep their checks.
   readPlainFieldsDirectly(schema);
+  // Field resolvers of the row, context and info alone are called without type-graphql's wrapper (src/graphql/direct-resolvers.ts).
+  if (container) callFieldResolversDirectly(schema, container);
   return refuseNulInArguments(schema);
 }
 

@@ -6,7 +6,7 @@ import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, paginate } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { rowsByIds } from '../common/pagination/batch';
-import { columnEquals, enumIn } from '../common/pagination/json-model';
+import { columnEquals, enumIn, projectModel } from '../common/pagination/json-model';
 import { jsonRowsByIds, paginateJson } from '../common/pagination/json-page';
 import { type ChildRead } from '../common/pagination/tree';
 import { jsonModelOf } from '../common/pagination/json-models';
@@ -94,8 +94,10 @@ export class DeviceService {
     return device;
   }
 
-  byIds(ids: readonly string[]): Promise<(Device | null)[]> {
-    return rowsByIds(ids, (in_) => jsonRowsByIds<Device>(this.prisma, DEVICE_JSON, in_));
+  /** `fields`: only those (and the id) are read (src/graphql/projection.ts); whole rows without. */
+  byIds(ids: readonly string[], fields?: readonly string[]): Promise<(Device | null)[]> {
+    const model = projectModel(DEVICE_JSON, fields, ['id']);
+    return rowsByIds(ids, (in_) => jsonRowsByIds<Device>(this.prisma, model, in_));
   }
 
   /** `fields`: what the query reads of each row (src/graphql/projection.ts); on the JSON path the rows hold only those. */

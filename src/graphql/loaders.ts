@@ -152,6 +152,12 @@ export class Loaders {
   }
 
   device = this.get<Device | null>('Device', (ids) => this.services.devices.byIds(ids));
+
+  /** Devices by id with only the fields a query reads (src/graphql/projection.ts), for fields that return a device; `device` reads whole rows. */
+  deviceReading(fields: readonly string[] | undefined): DataLoader<string, Device | null> {
+    if (!fields) return this.device;
+    return this.get<Device | null>(`Device@${fieldsKey(fields)}`, (ids) => this.services.devices.byIds(ids, fields));
+  }
   inspection = this.get<Inspection | null>('Inspection', (ids) => this.services.inspections.byIds(ids));
   survey = this.get('Survey', (ids) => this.services.surveys.byIds(ids));
   image = this.get<Image | null>('Image', (ids) => this.services.images.byIds(ids));

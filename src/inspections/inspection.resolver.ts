@@ -59,8 +59,8 @@ export class InspectionResolver {
 
   @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
-  device(@Root() inspection: Inspection, @Ctx() ctx: Context) {
-    return ctx.loaders.device.load(inspection.deviceId);
+  device(@Root() inspection: Inspection, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return ctx.loaders.deviceReading(readFields(info)).load(inspection.deviceId);
   }
 
   @Extensions({ [READS]: ['id'] })

@@ -8,6 +8,7 @@ import {
   pageRequest,
   prismaAfter,
   sqlRange,
+  toConnection,
 } from '../../src/common/pagination/keyset';
 
 const ORDER: Ordering = [{ field: 'capturedAt', column: 'captured_at', kind: 'date', direction: 'desc' }, byId('desc')];
@@ -87,5 +88,41 @@ describe('range conditions', () => {
     const [clause] = sqlRange(ORDER, { take: 1, backward: false, cursor: [new Date(0), ID], bound: null }, params);
     expect(clause).toBe('((t."captured_at" < $1::timestamptz) OR (t."captured_at" = $2::timestamptz AND t."id" < $3::uuid))');
     expect(params).toEqual(['1970-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z', ID]);
+  });
+});
+
+describe('connections over rows read', () => {
+  const rows = [
+    { id: '00000000-0000-4000-8000-000000000001', name: 'a' },
+    { id: '00000000-0000-4000-8000-000000000002', name: 'b' },
+    { id: '00000000-0000-4000-8000-000000000003', name: 'c' },
+  ];
+  const ordering = listOrdering('Thing', [{ field: 'name', column: 'name', kind: 'string', direction: 'asc' }, byId('asc')]);
+
+  it('counts only when totalCount is read, once however often it is read', async () => {
+    const count = jest.fn(async () => 42);
+    const c = toConnection(rows, { take: 2, backward: false, cursor: null, bound: null }, ordering, count);
+    expect(c.nodes.map((n) => n.name)).toEqual(['a', 'b']);
+    expect(count).not.toHaveBeenCalled();
+    expect(await c.totalCount).toBe(42);
+    expect(await c.totalCount).toBe(42);
+    expect(count).toHaveBeenCalledTimes(1);
+  });
+
+  it('edges carry the nodes and cursors that page on from where they stand', () => {
+    const c = toConnection(rows, { take: 2, backward: false, cursor: null, bound: null }, ordering, async () => 0);
+    expect(c.edges.map((e) => e.node)).toEqual(c.nodes);
+    expect(c.edges).toBe(c.edges);
+    expect(c.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    expect(c.pageInfo.endCursor).toBe(c.edges[1].cursor);
+    const next = pageRequest({ first: 2, after: c.pageInfo.endCursor }, ordering, { defaultPageSize: 50, maxPageSize: 500 });
+    expect(next.cursor).toEqual(['b', rows[1].id]);
+  });
+
+  it('a backward page is in list order, and says there is more before it', () => {
+    const c = toConnection([rows[2], rows[1], rows[0]], { take: 2, backward: true, cursor: null, bound: null }, ordering, async () => 0);
+    expect(c.nodes.map((n) => n.name)).toEqual(['b', 'c']);
+    expect(c.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    expect(c.pageInfo.startCursor).toBe(c.edges[0].cursor);
   });
 });
