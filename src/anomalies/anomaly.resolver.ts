@@ -79,7 +79,7 @@ export class AnomalyResolver {
   @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
   device(@Root() a: Anomaly, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
-    return ctx.loaders.deviceReading(readFields(info)).load(a.deviceId);
+    return ctx.loaders.forField(info, () => ctx.loaders.deviceReading(readFields(info))).load(a.deviceId);
   }
 
   @Extensions({ [READS]: ['inspectionId'] })

@@ -74,7 +74,7 @@ export class DeviceResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ) {
-    return ctx.loaders.inspectionsOfDevice(page, readFields(info)).load(device.id);
+    return ctx.loaders.forField(info, () => ctx.loaders.inspectionsOfDevice(page, readFields(info))).load(device.id);
   }
 
   @Extensions({ [READS]: ['id'] })
@@ -86,7 +86,7 @@ export class DeviceResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg('status', () => [AnomalyStatus], { nullable: true }) status?: AnomalyStatus[],
   ) {
-    return ctx.loaders.anomaliesOf('device', page, status ?? undefined, readFields(info)).load(device.id);
+    return ctx.loaders.forField(info, () => ctx.loaders.anomaliesOf('device', page, status ?? undefined, readFields(info))).load(device.id);
   }
 
   @Extensions({ [READS]: ['id'] })

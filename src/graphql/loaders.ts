@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import { type Anomaly, type Device, type Image, type Inspection } from '../generated/prisma/client';
 import { type AnomalyParent, type AnomalyReplayFilter } from '../anomalies/anomaly.service';
 import { type AnomalyStatus } from '../anomalies/anomaly.type';
@@ -98,6 +99,23 @@ export class Loaders {
     // What childRead needs to put pages read elsewhere into this loader as its own batch would have made them.
     this.pageLoaders.set(loader as DataLoader<string, unknown>, { req, ordering, counts });
     return loader;
+  }
+
+  private readonly byField = new Map<FieldNode, unknown>();
+
+  /**
+   * The loader a field's resolver asks for, made once per field of the query instead of once per row: within a
+   * request a field node's arguments and selection are fixed (a field merged from several nodes is made each time).
+   */
+  forField<T>(info: GraphQLResolveInfo, make: () => T): T {
+    if (info.fieldNodes.length !== 1) return make();
+    const node = info.fieldNodes[0];
+    let made = this.byField.get(node) as T | undefined;
+    if (made === undefined) {
+      made = make();
+      this.byField.set(node, made);
+    }
+    return made;
   }
 
   private readonly pageLoaders = new WeakMap<

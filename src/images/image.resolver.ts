@@ -41,7 +41,7 @@ export class ImageResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ) {
-    return ctx.loaders.anomaliesOf('image', page, undefined, readFields(info)).load(image.id);
+    return ctx.loaders.forField(info, () => ctx.loaders.anomaliesOf('image', page, undefined, readFields(info))).load(image.id);
   }
 
   @Extensions({ [READS]: ['id'] })

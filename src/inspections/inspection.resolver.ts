@@ -60,7 +60,7 @@ export class InspectionResolver {
   @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
   device(@Root() inspection: Inspection, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
-    return ctx.loaders.deviceReading(readFields(info)).load(inspection.deviceId);
+    return ctx.loaders.forField(info, () => ctx.loaders.deviceReading(readFields(info))).load(inspection.deviceId);
   }
 
   @Extensions({ [READS]: ['id'] })
@@ -72,7 +72,9 @@ export class InspectionResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg('status', () => [ImageStatus], { nullable: true }) status?: ImageStatus[],
   ) {
-    return ctx.loaders.imagesOfInspection(page, status ?? undefined, readFields(info)).load(inspection.id);
+    return ctx.loaders
+      .forField(info, () => ctx.loaders.imagesOfInspection(page, status ?? undefined, readFields(info)))
+      .load(inspection.id);
   }
 
   @Extensions({ [READS]: ['id'] })
@@ -89,6 +91,6 @@ export class InspectionResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ) {
-    return ctx.loaders.anomaliesOf('inspection', page, undefined, readFields(info)).load(inspection.id);
+    return ctx.loaders.forField(info, () => ctx.loaders.anomaliesOf('inspection', page, undefined, readFields(info))).load(inspection.id);
   }
 }
