@@ -3,7 +3,14 @@ import { ReviewResolver } from '../reviews/review.resolver';
 import { DatasetEntryResolver, DatasetResolver } from '../datasets/dataset.resolver';
 import { ActiveModelResolver, ModelDeploymentResolver, ModelHealthResolver, ModelVersionResolver } from '../models/model.resolver';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchemaSync, type ContainerType, getMetadataStorage, type NonEmptyArray, type PubSub } from 'type-graphql';
+import {
+  type BuildSchemaOptions,
+  buildSchemaSync,
+  type ContainerType,
+  getMetadataStorage,
+  type NonEmptyArray,
+  type PubSub,
+} from 'type-graphql';
 import { container as rootContainer } from 'tsyringe';
 import { type Services } from './services';
 import { AnomalyResolver } from '../anomalies/anomaly.resolver';
@@ -101,18 +108,19 @@ export function resolverContainer(services: Services): ContainerType {
 /** The schema; without a container it can be printed and validated, but not executed. */
 export function buildVigilSchema(container?: ContainerType): GraphQLSchema {
   assertEveryOperationDeclaresRoles();
-  const schema = buildSchemaSync({
+  const options: BuildSchemaOptions = {
     resolvers: RESOLVERS,
     container,
     authChecker,
     authMode: 'error',
     pubSub: NO_SCHEMA_PUBSUB,
     validate: { forbidUnknownValues: false },
-  });
+  };
+  const schema = buildSchemaSync(options);
   // Plain fields are read by the default resolver (src/graphql/plain-fields.ts); wrapped ones keep their checks.
   readPlainFieldsDirectly(schema);
   // Field resolvers of the row, context and info alone are called without type-graphql's wrapper (src/graphql/direct-resolvers.ts).
-  if (container) callFieldResolversDirectly(schema, container);
+  if (container) callFieldResolversDirectly(schema, container, options);
   return refuseNulInArguments(schema);
 }
 

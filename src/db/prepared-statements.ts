@@ -2,20 +2,25 @@ import crypto from 'node:crypto';
 
 /** Statements named so far, and texts seen once: both bounded, so ever new statement texts cannot grow memory. */
 const SEEN_ONCE_LIMIT = 1000;
+/** Statements with more parameters than this are not named. */
+const MAX_PARAMETERS = 16;
 
 /**
  * Names statements for PostgreSQL to keep prepared on each connection: parsed and planned once instead of on
  * every execution, which for a read of a list and the lists below it (src/common/pagination/tree.ts) cost more than
- * running it. A text is named the second time it is seen, and at most `limit` texts are, process-wide: each named
+ * running it. A text is named the second time it is seen (unless it carries more than 16 parameters, as a list of
+ * ids does, whose text changes with the list's length), and at most `limit` texts are, process-wide: each named
  * text costs every pooled connection a prepared statement, so a client sending ever new query shapes gets the
  * rest unnamed (parsed each time, as before) instead of growing them. 0 names none.
  */
-export function preparedStatementNames(limit: number): (query: { sql: string }) => string | undefined {
+export function preparedStatementNames(limit: number): (query: { sql: string; args?: readonly unknown[] }) => string | undefined {
   const named = new Map<string, string>();
   let seenOnce = new Set<string>();
-  return ({ sql }) => {
+  return ({ sql, args }) => {
     const name = named.get(sql);
     if (name !== undefined || limit === 0) return name;
+    // A statement with a list of ids or parents has a text per list length: it would take the slots of those that repeat.
+    if ((args?.length ?? 0) > MAX_PARAMETERS) return undefined;
     if (!seenOnce.has(sql)) {
       if (seenOnce.size >= SEEN_ONCE_LIMIT) seenOnce = new Set();
       seenOnce.add(sql);

@@ -81,7 +81,13 @@ function typesServed(schema: GraphQLSchema, storage: Storage, r: FieldResolverMe
  * list cost (and with arguments, a promise per call). A resolver with validated or converted arguments, roles (on it or its class) or middleware keeps the wrapper, and so does a
  * field more than one resolver method could serve. Returns how many fields it changed.
  */
-export function callFieldResolversDirectly(schema: GraphQLSchema, container: ContainerType): number {
+export function callFieldResolversDirectly(
+  schema: GraphQLSchema,
+  container: ContainerType,
+  /** The schema's build options: a global middleware or validation function applies to every call, so then nothing changes. */
+  built: { globalMiddlewares?: unknown[]; validateFn?: unknown } = {},
+): number {
+  if (built.globalMiddlewares?.length || built.validateFn) return 0;
   const storage = getMetadataStorage() as unknown as Storage;
   const guarded = new Set([...storage.authorizedResolver, ...storage.resolverMiddlewares].map((r) => r.target));
   const candidates = new Map<string, FieldResolverMeta[]>();

@@ -117,6 +117,25 @@ describe('a list and the lists below it', () => {
     expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('a query with more lists below the rows than one statement takes reads the rest through the loaders', async () => {
+    // 25 aliases × 4 levels: 100 levels, past MAX_LEVELS (and PostgreSQL's 100 arguments of one json_build_array).
+    const aliases = Array.from({ length: 25 }, (_, i) => `i${i}: inspections(first: 1) { nodes { ...I } }`).join(' ');
+    const query = `{ devices(first: 2) { nodes { id ${aliases} } } }
+      fragment I on Inspection { id images(first: 1) { nodes { id anomalies(first: 1) { nodes { id } } } } anomalies(first: 1) { nodes { id } } }`;
+    const { data } = await run(query);
+    for (const device of data.devices.nodes) {
+      const alone = ok(
+        await t.gql(
+          `query($id: ID!) { node(id: $id) { ... on Device { id ${aliases} } } }
+        fragment I on Inspection { id images(first: 1) { nodes { id anomalies(first: 1) { nodes { id } } } } anomalies(first: 1) { nodes { id } } }`,
+          { id: device.id },
+        ),
+      );
+      expect(device).toEqual(alone.node);
+      expect(device.i24.nodes).toHaveLength(1);
+    }
+  });
+
   it('a bad argument below a list fails that field as it does when read alone', async () => {
     const res = await t.gql('{ devices(first: 2) { nodes { id inspections(first: -1) { nodes { id } } } } }');
     expect(res.errors?.[0].message).toMatch(/first.*must not be negative/);

@@ -126,3 +126,13 @@ describe('connections over rows read', () => {
     expect(c.pageInfo.startCursor).toBe(c.edges[0].cursor);
   });
 });
+
+describe('cursor dates', () => {
+  it('a cursor whose date PostgreSQL cannot hold is refused as malformed, not sent to the database', () => {
+    const ordering = listOrdering('Thing', [{ field: 'at', column: 'at', kind: 'date', direction: 'asc' }, byId('asc')]);
+    const good = encodeCursor({ at: new Date('2026-01-01T00:00:00Z'), id: ID }, ordering);
+    expect(decodeCursor(good, ordering, 'after')[0]).toEqual(new Date('2026-01-01T00:00:00Z'));
+    const far = encodeCursor({ at: new Date(-8.64e15), id: ID }, ordering);
+    expect(() => decodeCursor(far, ordering, 'after')).toThrow(DomainError);
+  });
+});

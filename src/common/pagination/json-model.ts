@@ -36,6 +36,8 @@ export function jsonModel(table: string, fields: Record<string, string>, dates: 
 const buildArray = (names: readonly string[]) => `json_build_array(${names.map((f) => `t."${snake(f)}"`).join(', ')})`;
 
 const projections = new WeakMap<JsonModel, Map<string, JsonModel>>();
+/** Projections kept per model. */
+const MAX_PROJECTIONS = 256;
 
 /**
  * The model reading only `fields` and `always` (each row then holds only those properties): a page of 100 rows
@@ -56,7 +58,8 @@ export function projectModel(model: JsonModel, fields: readonly string[] | undef
   let projected = byKey.get(key);
   if (!projected) {
     projected = { table: model.table, select: buildArray(names), dates: model.dates.filter((d) => wanted.has(d)), fields: names };
-    byKey.set(key, projected);
+    // Field sets are the clients' choice: past the cap a projection is made for its request and not kept.
+    if (byKey.size < MAX_PROJECTIONS) byKey.set(key, projected);
   }
   return projected;
 }

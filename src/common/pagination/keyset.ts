@@ -78,7 +78,9 @@ function decodeValue(kind: SortKind, value: unknown): unknown {
     case 'date': {
       if (typeof value !== 'string') return undefined;
       const d = new Date(value);
-      return Number.isNaN(d.getTime()) ? undefined : d;
+      // JavaScript dates reach far beyond PostgreSQL's; a cursor's date is a row's, well inside years 1-9999.
+      const year = d.getUTCFullYear();
+      return Number.isNaN(d.getTime()) || year < 1 || year > 9999 ? undefined : d;
     }
   }
 }

@@ -32,6 +32,12 @@ export interface RootRead {
   params: unknown[];
 }
 
+/**
+ * Levels one statement reads at most: the answer is one json_build_array of them (PostgreSQL takes 100 arguments),
+ * and a query with many aliased lists would otherwise make one statement of any size.
+ */
+export const MAX_LEVELS = 32;
+
 interface Level {
   model: JsonModel;
   read: ChildRead;
@@ -47,7 +53,8 @@ const childModel = (read: ChildRead) => {
 function levelsOf(children: readonly ChildRead[], parent: number, into: (Level & { parent: number })[]) {
   for (const read of children) {
     const model = childModel(read);
-    if (!model) continue;
+    // Past the cap a list (and what is below it) is left to its loader, which reads it as before.
+    if (!model || into.length >= MAX_LEVELS) continue;
     into.push({ model, read, parent });
     levelsOf(read.children, into.length, into);
   }

@@ -72,6 +72,13 @@ describe('callFieldResolversDirectly on vigil schema', () => {
     expect(calls.at(-1)?.method).toBe('DefectResolver.id');
   });
 
+  it('changes nothing when the schema has a global middleware or validation function, which every call must pass', () => {
+    const other = buildVigilSchema();
+    const get = () => ({});
+    expect(callFieldResolversDirectly(other, { get } as never, { globalMiddlewares: [() => undefined] })).toBe(0);
+    expect(callFieldResolversDirectly(other, { get } as never, { validateFn: () => undefined })).toBe(0);
+  });
+
   it('leaves root fields alone', () => {
     expect(changed('Query.devices')).toBe(false);
   });
