@@ -76,24 +76,29 @@ export class AnomalyResolver {
     return { severity: a.severityOverride, reason: a.severityReason ?? '', by: a.severitySetBy ?? '', at: a.severitySetAt ?? a.updatedAt };
   }
 
+  // A REVIEWER may rate an anomaly (setAnomalySeverity returns it) but not walk from it into the fleet.
+  @Authorized(READ_FLEET)
   @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
   device(@Root() a: Anomaly, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return ctx.loaders.forField(info, () => ctx.loaders.deviceReading(readFields(info))).load(a.deviceId);
   }
 
+  @Authorized(READ_FLEET)
   @Extensions({ [READS]: ['inspectionId'] })
   @FieldResolver(() => InspectionType)
   inspection(@Root() a: Anomaly, @Ctx() ctx: Context) {
     return ctx.loaders.inspection.load(a.inspectionId);
   }
 
+  @Authorized(READ_FLEET)
   @Extensions({ [READS]: ['imageId'] })
   @FieldResolver(() => ImageType)
   image(@Root() a: Anomaly, @Ctx() ctx: Context) {
     return ctx.loaders.image.load(a.imageId);
   }
 
+  @Authorized(READ_FLEET)
   @Extensions({ [READS]: ['detectionId'] })
   @FieldResolver(() => DetectionType, { nullable: true, description: 'The model judgement that found it; null when a person did.' })
   detection(@Root() a: Anomaly, @Ctx() ctx: Context) {

@@ -189,6 +189,15 @@ describe('defects across surveys', () => {
       severityOverride: { severity: 'CRITICAL', reason: 'it is on the load-bearing bolt' },
     });
     expect(ok(await t.gql(`query($id: ID!) { defect(id: $id) { severity } }`, { id: corrosion.id })).defect.severity).toBe('CRITICAL');
+    // The anomaly it gets back does not lead a REVIEWER into the fleet; an OPERATOR walks on.
+    for (const field of ['device { name }', 'inspection { id }', 'image { id }', 'detection { id }']) {
+      const walk = `mutation($id: ID!) { setAnomalySeverity(id: $id, severity: CRITICAL, reason: "on the bolt") { id ${field} } }`;
+      const refused = await t.gql(walk, { id: rust.id }, reviewer);
+      expect(refused.errors?.map((e) => [e.extensions?.code, e.path?.join('.')])).toEqual([
+        ['FORBIDDEN', `setAnomalySeverity.${field.split(' ')[0]}`],
+      ]);
+      expect(ok(await t.gql(walk, { id: rust.id }, await t.keyFor('OPERATOR'))).setAnomalySeverity.id).toBe(rust.id);
+    }
     const reordered = ok(await t.gql(QUEUE, { f: { deviceIds: [device.id] } })).repairQueue;
     // 8 × 1 × 4 × 1 × ~1.01 still ranks below the crack's 4 × 1 × 4 × 3.06 × 1.33.
     expect(reordered.edges.map((e: { node: { defect: { id: string } } }) => e.node.defect.id)).toEqual([crack.id, corrosion.id]);
