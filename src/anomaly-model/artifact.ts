@@ -29,7 +29,8 @@ export interface Manifest {
   profile: Profile;
   /** The network the features come from: a model refuses to run on another. */
   backbone: BackboneIdentity;
-  features: { area: number; dim: number; channels: number; bankSize: number; pooled: number };
+  /** `views`: how many flipped views the image classifier averages over (absent in older models: 1). */
+  features: { area: number; dim: number; channels: number; bankSize: number; pooled: number; views?: number };
   scoreMode: ScoreMode;
   seed: number;
   createdAt: string;

@@ -8,16 +8,22 @@ import { type TrainingImage } from './training-data';
 
 // Training step 3: the supervised scorers, each with out-of-fold scores of every training picture.
 
-/** 3a. The image classifier on pooled statistics: out-of-fold logits for every picture, then the model on all of them. */
+/**
+ * 3a. The image classifier on pooled statistics: out-of-fold logits for every picture, then the
+ * model on all of them. Each view of a picture is a row to learn from; a picture's logit is that of
+ * its views' mean statistics (for a linear model, the mean of its views' logits).
+ */
 export async function fitImageClassifier(images: TrainingImage[], progress: Progress) {
   const dim = images[0].f.pooled.length;
   const fit = async (part: TrainingImage[]) => {
-    const flat = new Float32Array(part.length * dim);
-    part.forEach((x, i) => flat.set(x.f.pooled, i * dim));
+    const views = part.flatMap((x) => x.f.pooledViews.map((pooled) => ({ pooled, positive: x.positive })));
+    const flat = new Float32Array(views.length * dim);
+    views.forEach((x, i) => flat.set(x.pooled, i * dim));
     const scaler = fitScaler(flat, dim);
-    const model = await fitLogisticWasm(applyScaler(flat, dim, scaler), Uint8Array.from(part.map((x) => (x.positive ? 1 : 0))), dim, {
+    const model = await fitLogisticWasm(applyScaler(flat, dim, scaler), Uint8Array.from(views.map((x) => (x.positive ? 1 : 0))), dim, {
       epochs: 300,
-      l2: 1e-4,
+      // 1e-3 over 1e-4: out-of-fold AUROC 0.958 vs 0.945 on one view of the magnetic tiles' training part, 0.981 vs 0.975 on four.
+      l2: 1e-3,
     });
     return { scaler, model };
   };

@@ -1,7 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs-core';
 import { type Backbone, type FeatureMap } from '../adapters/backbone/backbone.port';
 import { tfjsWasm } from '../common/tfjs-wasm';
-import { loadModelImage } from './image-io';
+import { flippedView, loadModelImage } from './image-io';
 import { seededRandom } from './numeric';
 import { MEMORY_POOL } from './profiles';
 
@@ -22,7 +22,10 @@ export interface ImageFeatures {
   dim: number;
   /** What the memory compares: `patches` averaged over MEMORY_POOL² cells, on a coarser grid. */
   memory: { rows: number; cols: number; patches: Float32Array };
+  /** The pooled statistics averaged over the picture's views (the classifier's mean logit over them). */
   pooled: Float32Array;
+  /** Each view's pooled statistics (view 0 the picture as it is): what the classifier learns from. */
+  pooledViews: Float32Array[];
   /** The photo's own size, for heatmaps with its aspect ratio. */
   width: number;
   height: number;
@@ -91,19 +94,26 @@ export interface RawFeatures {
   /** rows·cols × channels aggregated descriptors before projection. */
   aggregated: tfType.Tensor2D;
   pooled: Float32Array;
+  pooledViews: Float32Array[];
   width: number;
   height: number;
 }
 
-/** Runs the backbone on a picture at about `area` pixels; the caller disposes `aggregated`. */
-export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: number): Promise<RawFeatures> {
+/**
+ * Runs the backbone on a picture at about `area` pixels; the caller disposes `aggregated`. With
+ * `views` > 1 the backbone also sees the picture flipped (`flippedView`) and the pooled statistics
+ * are kept per view and averaged; the patches come from the picture as it is.
+ */
+export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: number, views = 1): Promise<RawFeatures> {
   const tf = await tfjsWasm();
   const image = await loadModelImage(bytes, (aspect) => backbone.inputSize(aspect, area));
   const maps = await backbone.extract(image.input);
   if (!maps.length) throw new Error('the backbone returned no feature maps');
   const finest = maps.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
   const { width: cols, height: rows } = finest;
-  const pooled = pooledStats(maps);
+  const pooledViews = [pooledStats(maps)];
+  for (let view = 1; view < views; view++) pooledViews.push(pooledStats(await backbone.extract(flippedView(image.input, view))));
+  const pooled = meanOf(pooledViews);
   const aggregated = tf.tidy(() => {
     const grids = maps.map((m) => {
       const t = tf.tensor3d(m.data, [m.height, m.width, m.channels]);
@@ -115,7 +125,14 @@ export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: numbe
   });
   const starts = maps.map((_, i) => maps.slice(0, i).reduce((sum, m) => sum + m.channels, 0));
   const taps = maps.map((m, i) => ({ tap: m.tap, start: starts[i], count: m.channels }));
-  return { rows, cols, channels: aggregated.shape[1], taps, aggregated, pooled, width: image.width, height: image.height };
+  return { rows, cols, channels: aggregated.shape[1], taps, aggregated, pooled, pooledViews, width: image.width, height: image.height };
+}
+
+function meanOf(rows: Float32Array[]): Float32Array {
+  if (rows.length === 1) return rows[0];
+  const out = new Float32Array(rows[0].length);
+  for (const r of rows) for (let d = 0; d < out.length; d++) out[d] += r[d] / rows.length;
+  return out;
 }
 
 /** Mean, max and spread of every channel of every tap over the picture. */
@@ -233,14 +250,22 @@ export async function project(
     dim: projection.dim,
     memory,
     pooled: raw.pooled,
+    pooledViews: raw.pooledViews,
     width: raw.width,
     height: raw.height,
     patchLogits,
   };
 }
 
-export async function imageFeatures(backbone: Backbone, bytes: Buffer, area: number, projection: Projection, head?: PatchHead | null) {
-  return project(await rawFeatures(backbone, bytes, area), projection, head);
+export async function imageFeatures(
+  backbone: Backbone,
+  bytes: Buffer,
+  area: number,
+  projection: Projection,
+  head?: PatchHead | null,
+  views = 1,
+) {
+  return project(await rawFeatures(backbone, bytes, area, views), projection, head);
 }
 
 /**

@@ -54,3 +54,27 @@ export async function loadModelImage(bytes: Buffer, sizeFor: (aspect: number) =>
   for (let i = 0; i < data.length; i++) input[i] = data[i] / 255;
   return { input: { width: size.width, height: size.height, data: input }, width, height };
 }
+
+/**
+ * The picture as view `view` of the flips the image classifier averages over: 0 as it is, 1
+ * mirrored left to right, 2 upside down, 3 both (turned half a circle). A defect stays a defect in
+ * a mirror, so these are more examples to learn from and more looks at a picture to judge.
+ */
+export function flippedView(input: BackboneInput, view: number): BackboneInput {
+  if (view === 0) return input;
+  const { width: w, height: h, data } = input;
+  const mirror = view === 1 || view === 3;
+  const upsideDown = view === 2 || view === 3;
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < h; y++) {
+    const sy = upsideDown ? h - 1 - y : y;
+    for (let x = 0; x < w; x++) {
+      const s = (sy * w + (mirror ? w - 1 - x : x)) * 3;
+      const d = (y * w + x) * 3;
+      out[d] = data[s];
+      out[d + 1] = data[s + 1];
+      out[d + 2] = data[s + 2];
+    }
+  }
+  return { width: w, height: h, data: out };
+}

@@ -19,8 +19,11 @@ interface Analysis {
 async function analyse(backbone: Backbone, model: ModelArtifact, image: Buffer): Promise<Analysis> {
   const { manifest, payload } = model;
   assertBackbone(manifest, backbone.identity);
-  const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection, payload.patchModel);
-  const classifier = payload.imageModel && payload.imageScaler ? imageLogit(payload.imageModel, payload.imageScaler, f.pooled) : null;
+  const classifies = manifest.scoreMode !== 'memory' && payload.imageModel && payload.imageScaler;
+  // The flipped views feed only the image classifier: a memory-scored model looks once.
+  const views = classifies ? (manifest.features.views ?? 1) : 1;
+  const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection, payload.patchModel, views);
+  const classifier = classifies ? imageLogit(payload.imageModel!, payload.imageScaler!, f.pooled) : null;
   const fine = { cols: f.cols, rows: f.rows };
   const coarse = { cols: f.memory.cols, rows: f.memory.rows };
   if (manifest.scoreMode === 'classifier' && classifier !== null) {

@@ -7,13 +7,21 @@ export interface ProfileConfig {
   dim: number;
   /** Rows of the memory of normal patches. */
   bankSize: number;
+  /**
+   * Views of a picture the image classifier learns from and averages over (`flippedView`: as it is,
+   * mirrored, upside down, both); each is one more forward pass, and only models with an image classifier take them.
+   */
+  views: number;
 }
 
 /** screen: a small picture, as cheap as possible, tuned for recall; inspect: the full picture, tuned for F1. */
 export const PROFILES: Record<Profile, ProfileConfig> = {
-  screen: { area: 128 * 128, dim: 128, bankSize: 1500 },
-  inspect: { area: 160 * 160, dim: 128, bankSize: 3000 },
+  screen: { area: 128 * 128, dim: 128, bankSize: 1500, views: 1 },
+  inspect: { area: 160 * 160, dim: 128, bankSize: 3000, views: 4 },
 };
+
+/** The flips `flippedView` knows: as it is, mirrored, upside down, both. */
+export const MAX_VIEWS = 4;
 
 /** Folds of the cross-validation that picks thresholds, calibration and the score mode. */
 export const FOLDS = 5;
@@ -34,6 +42,8 @@ export const TOP_K = 3;
 export interface TrainOptions {
   profile: Profile;
   seed?: number;
+  /** Views of each picture for the image classifier (1–4; the profile's own by default): fewer is faster, more separates better. */
+  views?: number;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 

@@ -15,7 +15,16 @@ import { type Dataset, type DatasetItem } from './dataset';
 import { type Projection } from './features';
 import { auroc, confusion, percentile, precisionRecallF1, type Scored } from './metrics';
 import { seededRandom } from './numeric';
-import { FOLDS, MIN_CLASSIFIER_ANOMALIES, type ProfileConfig, PROFILES, type Progress, TOP_K, type TrainOptions } from './profiles';
+import {
+  FOLDS,
+  MAX_VIEWS,
+  MIN_CLASSIFIER_ANOMALIES,
+  type ProfileConfig,
+  PROFILES,
+  type Progress,
+  TOP_K,
+  type TrainOptions,
+} from './profiles';
 import { fineCells, stackScore, topMean } from './scoring';
 import { chooseThresholds } from './thresholds';
 import { buildMemory, extractAll, type TrainingImage } from './training-data';
@@ -86,6 +95,7 @@ interface ManifestParts {
   projection: Projection;
   bank: Float32Array;
   pooled: number;
+  views: number;
   anomalous: number;
   supervisedPatches: boolean;
   scorers: Scorers;
@@ -109,6 +119,7 @@ function manifestOf(p: ManifestParts): Manifest {
       channels: p.projection.channels,
       bankSize: p.bank.length / p.projection.dim,
       pooled: p.pooled,
+      views: p.views,
     },
     scoreMode,
     seed: p.seed,
@@ -146,7 +157,9 @@ function manifestOf(p: ManifestParts): Manifest {
  */
 export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>, options: TrainOptions): Promise<ModelArtifact> {
   const seed = options.seed ?? 42;
-  const config = PROFILES[options.profile];
+  if (options.views !== undefined && !(Number.isInteger(options.views) && options.views >= 1 && options.views <= MAX_VIEWS))
+    throw new RangeError(`views must be a whole number from 1 to ${MAX_VIEWS}, not ${options.views}`);
+  const config = { ...PROFILES[options.profile], views: options.views ?? PROFILES[options.profile].views };
   const progress = options.onProgress ?? (() => undefined);
   const items = dataset.items;
   if (items.filter((i) => i.label === 'normal').length < 2) throw new Error('training needs at least 2 normal images');
@@ -184,6 +197,7 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
     projection: extracted.projection,
     bank,
     pooled: images[0].f.pooled.length,
+    views: classifier && scorers.scoreMode !== 'memory' ? extracted.views : 1,
     anomalous,
     supervisedPatches: !!patch,
     scorers,

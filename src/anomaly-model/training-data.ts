@@ -3,7 +3,7 @@ import { type Backbone } from '../adapters/backbone/backbone.port';
 import { type DatasetItem } from './dataset';
 import { fitProjection, type ImageFeatures, nearestDistances, project, rawFeatures, standardisedRows } from './features';
 import { greedyCoreset, seededRandom, shuffle } from './numeric';
-import { CORESET_POOL, FOLDS, type ProfileConfig, type Progress, PROJECTION_SAMPLE } from './profiles';
+import { CORESET_POOL, FOLDS, MIN_CLASSIFIER_ANOMALIES, type ProfileConfig, type Progress, PROJECTION_SAMPLE } from './profiles';
 import { maskGrid } from './scoring';
 
 // Training steps 1 and 2: every picture's features once, then the memory of normal patches.
@@ -89,12 +89,14 @@ export async function extractAll(backbone: Backbone, items: DatasetItem[], confi
   const random = seededRandom(seed);
   const projection = await fitProjectionOn(backbone, items, config, seed, random, progress);
   const folds = assignFolds(items, FOLDS, random);
+  // Flipped views only feed the image classifier, which needs labelled anomalies.
+  const views = items.filter((i) => i.label === 'anomalous').length >= MIN_CLASSIFIER_ANOMALIES ? config.views : 1;
   const hashes: string[] = [];
   const images: Omit<TrainingImage, 'memory'>[] = [];
   for (const [n, item] of items.entries()) {
     const bytes = await item.load();
     hashes.push(`${item.label}\t${item.type ?? ''}\t${crypto.createHash('sha256').update(bytes).digest('hex')}`);
-    const raw = await rawFeatures(backbone, bytes, config.area);
+    const raw = await rawFeatures(backbone, bytes, config.area, views);
     const positive = item.label === 'anomalous';
     const mask = item.loadMask ? await maskGrid(await item.loadMask(), raw) : null;
     const sample = sampleCells(positive, mask, raw.rows * raw.cols, random);
@@ -103,7 +105,7 @@ export async function extractAll(backbone: Backbone, items: DatasetItem[], confi
     images.push({ item, positive, fold: folds[n], f, mask, cells: { index: sample.cells, rows, labels: sample.labels } });
     progress('features', n + 1, items.length);
   }
-  return { projection, images, hashes };
+  return { projection, images, hashes, views };
 }
 
 /** 2. The memory: a greedy coreset of normal patches, and every training picture's distances to it (its own patches left out). */

@@ -8,6 +8,7 @@ import { type Backbone } from '../adapters/backbone/backbone.port';
 import { loadArtifact, saveArtifact } from '../anomaly-model/artifact';
 import { readDatasetFolder } from '../anomaly-model/dataset';
 import { evaluate, predict, train } from '../anomaly-model/detector';
+import { MAX_VIEWS, PROFILES } from '../anomaly-model/profiles';
 import { renderReportHtml } from '../anomaly-model/report-html';
 import { type EvaluationReport, type Profile, type ReportExample } from '../anomaly-model/types';
 
@@ -85,6 +86,12 @@ const wholeNumber = (v: string) => {
   return n;
 };
 
+const viewCount = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_VIEWS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_VIEWS}`);
+  return n;
+};
+
 function registerTrain(model: Command, openBackbone: OpenBackbone): void {
   model
     .command('train')
@@ -97,11 +104,16 @@ function registerTrain(model: Command, openBackbone: OpenBackbone): void {
     )
     .requiredOption('--out <file>', 'where to write the model file')
     .option('--seed <n>', 'same seed, same model', wholeNumber, 42)
-    .action(async (dir: string, opts: { profile: Profile; out: string; seed: number }) => {
+    .option(
+      '--views <n>',
+      `flipped views of each picture for the image classifier, 1-${MAX_VIEWS} (inspect ${PROFILES.inspect.views}, screen ${PROFILES.screen.views}): each is one more forward pass per picture`,
+      viewCount,
+    )
+    .action(async (dir: string, opts: { profile: Profile; out: string; seed: number; views?: number }) => {
       const dataset = await readDatasetFolder(dir);
       const bar = phaseProgress(process.stderr);
       const artifact = await withBackbone(openBackbone, (backbone) =>
-        train(backbone, dataset, { profile: opts.profile, seed: opts.seed, onProgress: bar.update }),
+        train(backbone, dataset, { profile: opts.profile, seed: opts.seed, views: opts.views, onProgress: bar.update }),
       );
       bar.stop();
       await saveArtifact(opts.out, artifact);

@@ -2,11 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { type Backbone } from '../../../src/adapters/backbone/backbone.port';
+import { type Backbone, type BackboneInput } from '../../../src/adapters/backbone/backbone.port';
 import { openMobilenetBackbone } from '../../../src/adapters/backbone/mobilenet.driver';
 import { loadArtifact, parseArtifact, saveArtifact, serializeArtifact, ModelArtifactError } from '../../../src/anomaly-model/artifact';
 import { readDatasetFolder } from '../../../src/anomaly-model/dataset';
 import { evaluate, predict, train } from '../../../src/anomaly-model/detector';
+import { rawFeatures } from '../../../src/anomaly-model/features';
+import { flippedView } from '../../../src/anomaly-model/image-io';
+import { PROFILES } from '../../../src/anomaly-model/profiles';
+import { imageLogit } from '../../../src/anomaly-model/scoring';
 import { type ModelArtifact } from '../../../src/anomaly-model/artifact';
 import { type Defect, writeDataset } from '../../support/textures';
 
@@ -15,6 +19,19 @@ let testDir: string;
 let defects: Map<string, Defect>;
 let model: ModelArtifact;
 let backbone: Backbone;
+let supervisedModel: ModelArtifact | undefined;
+
+/** The backbone, telling `see` of every picture it is given. */
+const watching = (inner: Backbone, see: (input: BackboneInput) => unknown): Backbone => ({
+  ...inner,
+  extract: (input) => {
+    see(input);
+    return inner.extract(input);
+  },
+});
+
+/** A short fingerprint of a picture's numbers: which of the views the backbone saw. */
+const fingerprint = (x: BackboneInput) => `${x.width}x${x.height}:${x.data.subarray(0, 30).join(',')}`;
 
 beforeAll(async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-model-'));
@@ -133,7 +150,98 @@ describe('with labelled anomalies', () => {
     const { report } = await evaluate(backbone, supervised, await readDatasetFolder(testDir));
     expect(report.imageAuroc).toBeGreaterThan(0.9);
     expect(report.byType.map((t) => t.type)).toEqual(['blob', 'scratch']);
+    supervisedModel = supervised;
   }, 60_000);
+
+  it('learns from four flipped views of each picture when asked, and records them only when its score reads the classifier', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-model-views-'));
+    await writeDataset(dir, { normal: 24, anomalous: 12, seed: 40 });
+    const dataset = await readDatasetFolder(dir);
+    const calls = { count: 0 };
+    const counting = watching(backbone, () => calls.count++);
+    const one = await train(counting, dataset, { profile: 'screen', seed: 1 });
+    const oneView = calls.count;
+    calls.count = 0;
+    const four = await train(counting, dataset, { profile: 'screen', seed: 1, views: 4 });
+    // Three more looks at each of the 36 training pictures, nothing else.
+    expect(calls.count - oneView).toBe(36 * 3);
+    expect(one.manifest.features.views).toBe(PROFILES.screen.views);
+    expect(PROFILES.screen.views).toBe(1);
+    // These synthetic defects are told apart by the memory alone (ties go to the simpler score): no views to record.
+    expect(four.manifest.scoreMode).toBe('memory');
+    expect(four.manifest.features.views).toBe(1);
+    expect(four.payload.imageModel).not.toBeNull();
+  }, 90_000);
+
+  it('judges a picture by its four flipped views when its score reads the image classifier', async () => {
+    const m = supervisedModel!;
+    const classifying = parseArtifact(
+      rewrite(serializeArtifact(m), (doc) => {
+        const manifest = doc.manifest as { scoreMode: string; features: { views?: number } };
+        manifest.scoreMode = 'classifier';
+        manifest.features.views = 4;
+      }),
+    );
+    const image = fs.readFileSync(path.join(testDir, [...defects.keys()][0]));
+    const seen: string[] = [];
+    const counting = watching(backbone, (input) => seen.push(fingerprint(input)));
+    const judged = await predict(counting, classifying, image);
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen).size).toBe(4);
+    // Its score is the classifier's logit of the four views' mean statistics.
+    const raw = await rawFeatures(backbone, image, classifying.manifest.features.area, 4);
+    raw.aggregated.dispose();
+    expect(judged.score).toBeCloseTo(imageLogit(m.payload.imageModel!, m.payload.imageScaler!, raw.pooled), 4);
+    // The memory-scored model of 20 normals looks once.
+    seen.length = 0;
+    await predict(counting, model, image);
+    expect(seen).toHaveLength(1);
+    // A model from before views (no `views` in its manifest) looks once too.
+    const older = parseArtifact(
+      rewrite(serializeArtifact(classifying), (doc) => delete (doc.manifest as { features: { views?: number } }).features.views),
+    );
+    seen.length = 0;
+    await predict(counting, older, image);
+    expect(seen).toHaveLength(1);
+  });
+
+  it.each([0, 5, 1.5])('refuses %p views', async (views) => {
+    await expect(train(backbone, await readDatasetFolder(trainDir), { profile: 'inspect', views })).rejects.toThrow(
+      `views must be a whole number from 1 to 4, not ${views}`,
+    );
+  });
+
+  it('gives a mirrored picture the same pooled statistics: the four views are the same set', async () => {
+    const image = fs.readFileSync(path.join(testDir, [...defects.keys()][0]));
+    const mirrored = await sharp(image).flop().png().toBuffer();
+    const [a, b] = await Promise.all([rawFeatures(backbone, image, 128 * 128, 4), rawFeatures(backbone, mirrored, 128 * 128, 4)]);
+    a.aggregated.dispose();
+    b.aggregated.dispose();
+    expect(a.pooledViews).toHaveLength(4);
+    const largest = Math.max(...a.pooled.map(Math.abs));
+    const difference = Math.max(...a.pooled.map((v, i) => Math.abs(v - b.pooled[i])));
+    expect(difference).toBeLessThan(1e-4 * largest);
+    // One view alone is not mirror-blind: the test would pass for any pooling otherwise.
+    const viewDifference = Math.max(...a.pooledViews[0].map((v, i) => Math.abs(v - b.pooledViews[0][i])));
+    expect(viewDifference).toBeGreaterThan(100 * difference);
+  });
+});
+
+describe('flipped views', () => {
+  const input = { width: 3, height: 2, data: Float32Array.from({ length: 18 }, (_, i) => i) };
+  const pixel = (x: BackboneInput, px: number, py: number) =>
+    Array.from(x.data.subarray((py * x.width + px) * 3, (py * x.width + px) * 3 + 3));
+  it.each([
+    [0, 0, 0],
+    [1, 2, 0],
+    [2, 0, 1],
+    [3, 2, 1],
+  ])('view %i puts the top-left pixel at (%i, %i)', (view, x, y) => {
+    const out = flippedView(input, view);
+    expect([out.width, out.height]).toEqual([3, 2]);
+    expect(pixel(out, x, y)).toEqual([0, 1, 2]);
+    expect([...out.data].sort((p, q) => p - q)).toEqual([...input.data]);
+  });
 });
 
 describe('model artifacts', () => {
