@@ -63,6 +63,10 @@ describe('vigil model', () => {
   it.each([
     [['model', 'predict', '/no/such/model.vgm', '/no/such.png'], 'cannot read the model /no/such/model.vgm: ENOENT'],
     [['model', 'train', '/no/such/dataset', '--out', '/tmp/x.vgm'], 'has no normal images'],
+    [
+      ['model', 'train', '/no/such/dataset', '--out', '/tmp/x.vgm', '--views', '7'],
+      "'--views <n>' argument '7' is invalid. expected a whole number from 1 to 4",
+    ],
   ])('%j fails with a clear message', async (args, message) => {
     const run = await vigil(args);
     expect(run.code).toBe(1);
