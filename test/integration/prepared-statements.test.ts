@@ -1,16 +1,10 @@
 import { type Database, openDatabase } from '../../src/db/database';
 import { migrate } from '../../src/db/migrator';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database';
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from '../support/database';
 
 // On PostgreSQL, statements run more than once are kept prepared on their connection (src/db/prepared-statements.ts).
-const onPostgres = serverUrl ? describe : describe.skip;
-if (!serverUrl) {
-  console.log(
-    'skipping "prepared statements": they are a PostgreSQL server feature (DATABASE_URL); `npm test` runs it in its PostgreSQL half',
-  );
-}
 
-onPostgres('prepared statements on PostgreSQL', () => {
+describeOnPostgres('prepared statements on PostgreSQL', 'they are a PostgreSQL server feature (DATABASE_URL)', () => {
   let target: TestDatabase;
   const opened: Database[] = [];
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import pg from 'pg';
 import { startTestApp } from '../support/app';
-import { serverUrl } from '../support/database';
+import { describeOnPostgres, serverUrl } from '../support/database';
 
 // A Redis server runs beside the tests (127.0.0.1:6379), as it does in CI and in docker-compose.
 const REDIS = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -44,11 +44,8 @@ describe('/readyz with REDIS_URL', () => {
 
 // A server restart drops every connection at once; the one a transaction holds between two
 // statements has nobody listening for its error. The process must live through it.
-const onPostgres = serverUrl ? describe : describe.skip;
-if (!serverUrl)
-  console.log('skipping "a dropped connection": it needs a PostgreSQL server (DATABASE_URL); `npm test` runs it in its PostgreSQL half');
 
-onPostgres('a connection dropped by PostgreSQL', () => {
+describeOnPostgres('a connection dropped by PostgreSQL', 'it needs a PostgreSQL server (DATABASE_URL)', () => {
   it('fails the statement in flight, not the process, and the next request is served', async () => {
     const t = await startTestApp();
     const admin = new pg.Client({ connectionString: serverUrl });

@@ -6,7 +6,7 @@ import { toGlobalId } from '../../src/common/global-id';
 import { buildVigilSchema } from '../../src/app/schema';
 import { anomalyDetectedEvent } from '../../src/adapters/event-bus/event-bus.port';
 import { ok, startTestApp, type TestApp } from '../support/app';
-import { serverUrl } from '../support/database';
+import { describeOnPostgres } from '../support/database';
 import { type Closed, connect, eventually, Feed, untilLive } from '../support/subscriptions';
 
 const REDIS = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -467,14 +467,8 @@ describe('the WebSocket endpoint', () => {
 });
 
 // Two instances must share one database, and an in-memory PGlite lives inside one app.
-const onPostgres = serverUrl ? describe : describe.skip;
-if (!serverUrl) {
-  console.log(
-    'skipping "live events through Redis": two instances need one shared database, which needs PostgreSQL (DATABASE_URL); `npm test` runs it in its PostgreSQL half',
-  );
-}
 
-onPostgres('live events through Redis', () => {
+describeOnPostgres('live events through Redis', 'two instances need one shared database, which needs PostgreSQL (DATABASE_URL)', () => {
   it('a subscriber on instance A hears an anomaly published on instance B', async () => {
     // A channel prefix of their own keeps other test runs on the same Redis out.
     const options = { eventChannelPrefix: `vigil-test-${crypto.randomUUID()}:` };

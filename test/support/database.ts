@@ -14,6 +14,19 @@ export interface TestDatabase {
 
 export const serverUrl = process.env.DATABASE_URL;
 
+/**
+ * `describe` for what only a PostgreSQL server has (DATABASE_URL set); on PGlite the block is
+ * skipped and the run says why. `npm test` runs it in its PostgreSQL half.
+ */
+export function describeOnPostgres(name: string, why: string, fn: () => void): void {
+  if (serverUrl) {
+    describe(name, fn);
+    return;
+  }
+  console.log(`skipping "${name}": ${why}; \`npm test\` runs it in its PostgreSQL half`);
+  describe.skip(name, fn);
+}
+
 export async function createTestDatabase(): Promise<TestDatabase> {
   if (!serverUrl) return { label: 'pglite', config: { kind: 'pglite', dataDir: 'memory://' }, drop: async () => undefined };
   const name = `vigil_test_${crypto.randomBytes(6).toString('hex')}`;
