@@ -70,11 +70,12 @@ export async function evaluate(
   const { precision, recall, f1 } = precisionRecallF1(c);
   const outside = images.filter((i) => !i.uncertain);
   const types = [...new Set(images.map((i) => i.type).filter((t): t is string => !!t))].sort();
+  const views = manifest.scoreMode === 'memory' ? 1 : (manifest.features.views ?? 1);
   const report: EvaluationReport = {
     model: {
       version: manifest.version,
       profile: manifest.profile,
-      method: `${manifest.method} (${manifest.scoreMode}, ${manifest.backbone.name})`,
+      method: `${manifest.method} (${manifest.scoreMode}, ${manifest.backbone.name}${views > 1 ? `, ${views} flipped views` : ''})`,
     },
     dataset: {
       root: dataset.root,

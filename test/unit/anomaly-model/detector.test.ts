@@ -19,7 +19,6 @@ let testDir: string;
 let defects: Map<string, Defect>;
 let model: ModelArtifact;
 let backbone: Backbone;
-let supervisedModel: ModelArtifact | undefined;
 
 /** The backbone, telling `see` of every picture it is given. */
 const watching = (inner: Backbone, see: (input: BackboneInput) => unknown): Backbone => ({
@@ -135,10 +134,14 @@ describe('from normal pictures only (cold start)', () => {
 });
 
 describe('with labelled anomalies', () => {
-  it('learns a supervised refinement and still separates the test set', async () => {
+  let supervised: ModelArtifact;
+  beforeAll(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-model-sup-'));
     await writeDataset(dir, { normal: 24, anomalous: 12, seed: 40 });
-    const supervised = await train(backbone, await readDatasetFolder(dir), { profile: 'screen', seed: 1 });
+    supervised = await train(backbone, await readDatasetFolder(dir), { profile: 'screen', seed: 1 });
+  }, 60_000);
+
+  it('learns a supervised refinement and still separates the test set', async () => {
     expect(supervised.manifest.trainingSet).toMatchObject({ normal: 24, anomalous: 12, types: ['blob', 'scratch'], supervised: true });
     // Chosen on out-of-fold scores of all 36 training pictures: the memory, the classifier or both.
     expect(supervised.manifest.validation.count).toBe(36);
@@ -150,8 +153,7 @@ describe('with labelled anomalies', () => {
     const { report } = await evaluate(backbone, supervised, await readDatasetFolder(testDir));
     expect(report.imageAuroc).toBeGreaterThan(0.9);
     expect(report.byType.map((t) => t.type)).toEqual(['blob', 'scratch']);
-    supervisedModel = supervised;
-  }, 60_000);
+  });
 
   it('learns from four flipped views of each picture when asked, and records them only when its score reads the classifier', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-model-views-'));
@@ -174,7 +176,7 @@ describe('with labelled anomalies', () => {
   }, 90_000);
 
   it('judges a picture by its four flipped views when its score reads the image classifier', async () => {
-    const m = supervisedModel!;
+    const m = supervised;
     const classifying = parseArtifact(
       rewrite(serializeArtifact(m), (doc) => {
         const manifest = doc.manifest as { scoreMode: string; features: { views?: number } };
@@ -192,10 +194,16 @@ describe('with labelled anomalies', () => {
     const raw = await rawFeatures(backbone, image, classifying.manifest.features.area, 4);
     raw.aggregated.dispose();
     expect(judged.score).toBeCloseTo(imageLogit(m.payload.imageModel!, m.payload.imageScaler!, raw.pooled), 4);
+    // The evaluation report says how it judges.
+    const { report } = await evaluate(backbone, classifying, await readDatasetFolder(testDir));
+    expect(report.model.method).toBe('backbone-patchcore+logistic (classifier, nsfwjs/mobilenet_v2, 4 flipped views)');
     // The memory-scored model of 20 normals looks once.
     seen.length = 0;
     await predict(counting, model, image);
     expect(seen).toHaveLength(1);
+    expect((await evaluate(backbone, model, await readDatasetFolder(testDir))).report.model.method).toBe(
+      'backbone-patchcore+logistic (memory, nsfwjs/mobilenet_v2)',
+    );
     // A model from before views (no `views` in its manifest) looks once too.
     const older = parseArtifact(
       rewrite(serializeArtifact(classifying), (doc) => delete (doc.manifest as { features: { views?: number } }).features.views),
