@@ -4,6 +4,7 @@ import zlib from 'node:zlib';
 import { type BackboneIdentity } from '../adapters/backbone/backbone.port';
 import { type PatchHead, type Projection } from './features';
 import { type LinearModel } from './numeric';
+import { MAX_VIEWS } from './profiles';
 import { type Profile, type Thresholds } from './types';
 
 export const ARTIFACT_FORMAT = 'vigil-anomaly-model';
@@ -149,6 +150,9 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
     );
   }
   if (m.method !== METHOD) throw new ModelArtifactError(`${origin} was made by method ${m.method}; this vigil runs ${METHOD}`);
+  const views = m.features?.views;
+  if (views !== undefined && !(Number.isInteger(views) && views >= 1 && views <= MAX_VIEWS))
+    throw new ModelArtifactError(`${origin} is corrupt: it asks for ${JSON.stringify(views)} views of a picture (1 to ${MAX_VIEWS})`);
   const p = doc.payload;
   let payload: Payload;
   try {
@@ -190,6 +194,9 @@ export async function loadArtifact(file: string): Promise<ModelArtifact> {
   }
   return parseArtifact(bytes, file);
 }
+
+/** How many views of a picture a model judges by: its classifier's when its score reads the classifier, else one. */
+export const judgingViews = (m: Manifest): number => (m.scoreMode === 'memory' ? 1 : (m.features.views ?? 1));
 
 /** A model runs only on the backbone it was trained on: other features would be other numbers. */
 export function assertBackbone(manifest: Manifest, backbone: BackboneIdentity): void {

@@ -1,5 +1,5 @@
 import { type Backbone } from '../adapters/backbone/backbone.port';
-import { type ModelArtifact } from './artifact';
+import { judgingViews, type ModelArtifact } from './artifact';
 import { type Dataset } from './dataset';
 import { auroc, confusion, histogramAuroc, percentile, precisionRecallF1, prCurve, rocCurve, type Scored } from './metrics';
 import { predict } from './predict';
@@ -70,7 +70,7 @@ export async function evaluate(
   const { precision, recall, f1 } = precisionRecallF1(c);
   const outside = images.filter((i) => !i.uncertain);
   const types = [...new Set(images.map((i) => i.type).filter((t): t is string => !!t))].sort();
-  const views = manifest.scoreMode === 'memory' ? 1 : (manifest.features.views ?? 1);
+  const views = judgingViews(manifest);
   const report: EvaluationReport = {
     model: {
       version: manifest.version,

@@ -61,6 +61,7 @@ export async function loadModelImage(bytes: Buffer, sizeFor: (aspect: number) =>
  * a mirror, so these are more examples to learn from and more looks at a picture to judge.
  */
 export function flippedView(input: BackboneInput, view: number): BackboneInput {
+  if (!(Number.isInteger(view) && view >= 0 && view <= 3)) throw new RangeError(`a picture has views 0 to 3, not ${view}`);
   if (view === 0) return input;
   const { width: w, height: h, data } = input;
   const mirror = view === 1 || view === 3;

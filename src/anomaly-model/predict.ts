@@ -1,5 +1,5 @@
 import { type Backbone } from '../adapters/backbone/backbone.port';
-import { assertBackbone, type ModelArtifact } from './artifact';
+import { assertBackbone, judgingViews, type ModelArtifact } from './artifact';
 import { type ImageFeatures, imageFeatures, nearestDistances, type Projection } from './features';
 import { heatmapPng, regionsOf } from './heatmap';
 import { sigmoid } from './numeric';
@@ -21,7 +21,7 @@ async function analyse(backbone: Backbone, model: ModelArtifact, image: Buffer):
   assertBackbone(manifest, backbone.identity);
   const classifies = manifest.scoreMode !== 'memory' && payload.imageModel && payload.imageScaler;
   // The flipped views feed only the image classifier: a memory-scored model looks once.
-  const views = classifies ? (manifest.features.views ?? 1) : 1;
+  const views = classifies ? judgingViews(manifest) : 1;
   const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection, payload.patchModel, views);
   const classifier = classifies ? imageLogit(payload.imageModel!, payload.imageScaler!, f.pooled) : null;
   const fine = { cols: f.cols, rows: f.rows };

@@ -250,6 +250,10 @@ describe('flipped views', () => {
     expect(pixel(out, x, y)).toEqual([0, 1, 2]);
     expect([...out.data].sort((p, q) => p - q)).toEqual([...input.data]);
   });
+
+  it.each([4, -1, 0.5])('refuses view %p', (view) => {
+    expect(() => flippedView(input, view)).toThrow(`a picture has views 0 to 3, not ${view}`);
+  });
 });
 
 describe('model artifacts', () => {
@@ -273,6 +277,11 @@ describe('model artifacts', () => {
       'another format version',
       (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { formatVersion: number }).formatVersion = 99)),
       'format version 99',
+    ],
+    [
+      'a manifest asking for more views than a picture has',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { features: { views: number } }).features.views = 1e9)),
+      'is corrupt: it asks for 1000000000 views of a picture (1 to 4)',
     ],
     [
       'a version 1 model (hand-crafted features)',
