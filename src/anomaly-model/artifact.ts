@@ -11,6 +11,9 @@ export const ARTIFACT_FORMAT = 'vigil-anomaly-model';
 /** 3: the memory compares 2×2-averaged patch descriptors (version 2 models compared single patches). */
 export const ARTIFACT_FORMAT_VERSION = 3;
 export const METHOD = 'backbone-patchcore+logistic';
+/** The pixels a model may ask the backbone to see (the profiles use 128² and 160²): a manifest outside them is damaged. */
+const MIN_AREA = 16 * 16;
+const MAX_AREA = 1024 * 1024;
 
 /** How the image score is made: distance to the memory of normal patches, the supervised image classifier, or both weighed. */
 export type ScoreMode = 'memory' | 'classifier' | 'stacked';
@@ -150,6 +153,9 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
     );
   }
   if (m.method !== METHOD) throw new ModelArtifactError(`${origin} was made by method ${m.method}; this vigil runs ${METHOD}`);
+  const area = m.features?.area;
+  if (!(Number.isFinite(area) && area >= MIN_AREA && area <= MAX_AREA))
+    throw new ModelArtifactError(`${origin} is corrupt: its pictures would be ${JSON.stringify(area)} pixels (${MIN_AREA} to ${MAX_AREA})`);
   const views = m.features?.views;
   if (views !== undefined && !(Number.isInteger(views) && views >= 1 && views <= MAX_VIEWS))
     throw new ModelArtifactError(`${origin} is corrupt: it asks for ${JSON.stringify(views)} views of a picture (1 to ${MAX_VIEWS})`);

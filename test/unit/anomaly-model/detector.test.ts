@@ -279,6 +279,11 @@ describe('model artifacts', () => {
       'format version 99',
     ],
     [
+      'a manifest asking for a picture of 10¹² pixels',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { features: { area: number } }).features.area = 1e12)),
+      'is corrupt: its pictures would be 1000000000000 pixels (256 to 1048576)',
+    ],
+    [
       'a manifest asking for more views than a picture has',
       (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { features: { views: number } }).features.views = 1e9)),
       'is corrupt: it asks for 1000000000 views of a picture (1 to 4)',
