@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { type BackboneIdentity } from '../adapters/backbone/backbone.port';
 import { type PatchHead, type Projection } from './features';
 import { type LinearModel } from './numeric';
-import { MAX_VIEWS } from './profiles';
+import { isViewCount, MAX_VIEWS } from './profiles';
 import { type Profile, type Thresholds } from './types';
 
 export const ARTIFACT_FORMAT = 'vigil-anomaly-model';
@@ -157,7 +157,7 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   if (!(Number.isFinite(area) && area >= MIN_AREA && area <= MAX_AREA))
     throw new ModelArtifactError(`${origin} is corrupt: its pictures would be ${JSON.stringify(area)} pixels (${MIN_AREA} to ${MAX_AREA})`);
   const views = m.features?.views;
-  if (views !== undefined && !(Number.isInteger(views) && views >= 1 && views <= MAX_VIEWS))
+  if (views !== undefined && !isViewCount(views))
     throw new ModelArtifactError(`${origin} is corrupt: it asks for ${JSON.stringify(views)} views of a picture (1 to ${MAX_VIEWS})`);
   const p = doc.payload;
   let payload: Payload;

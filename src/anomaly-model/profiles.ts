@@ -22,6 +22,7 @@ export const PROFILES: Record<Profile, ProfileConfig> = {
 
 /** The flips `flippedView` knows: as it is, mirrored, upside down, both. */
 export const MAX_VIEWS = 4;
+export const isViewCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= MAX_VIEWS;
 
 /** Folds of the cross-validation that picks thresholds, calibration and the score mode. */
 export const FOLDS = 5;

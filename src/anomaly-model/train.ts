@@ -17,6 +17,7 @@ import { auroc, confusion, percentile, precisionRecallF1, type Scored } from './
 import { seededRandom } from './numeric';
 import {
   FOLDS,
+  isViewCount,
   MAX_VIEWS,
   MIN_CLASSIFIER_ANOMALIES,
   type ProfileConfig,
@@ -157,7 +158,7 @@ function manifestOf(p: ManifestParts): Manifest {
  */
 export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>, options: TrainOptions): Promise<ModelArtifact> {
   const seed = options.seed ?? 42;
-  if (options.views !== undefined && !(Number.isInteger(options.views) && options.views >= 1 && options.views <= MAX_VIEWS))
+  if (options.views !== undefined && !isViewCount(options.views))
     throw new RangeError(`views must be a whole number from 1 to ${MAX_VIEWS}, not ${options.views}`);
   const config = { ...PROFILES[options.profile], views: options.views ?? PROFILES[options.profile].views };
   const progress = options.onProgress ?? (() => undefined);

@@ -1,7 +1,8 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { type DataLakeExport, type DataLakeService, type ExportProgress } from '../datalake/datalake.service';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../datalake/lake-tables';
+import { wholeNumber } from './options';
 
 /** One bar per table on a terminal; a line per table otherwise (logs, CI). */
 function tableProgress(out: NodeJS.WriteStream): { update: ExportProgress; stop(): void } {
@@ -32,14 +33,6 @@ function summary(result: DataLakeExport): string {
       `${t.table.padEnd(16)} ${String(t.rows).padStart(9)} rows  ${String(t.files.length).padStart(4)} files  up to ${t.watermark?.toISOString() ?? '-'}`,
   );
   return `${lines.join('\n')}\nrows stamped before ${result.upTo.toISOString()} were considered\n`;
-}
-
-function wholeNumber(min: number, max: number) {
-  return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    return n;
-  };
 }
 
 /** `vigil datalake export|status`: the data-lake service, opened on this process's configuration. */

@@ -10,6 +10,7 @@ import { readDatasetFolder } from '../anomaly-model/dataset';
 import { evaluate, predict, train } from '../anomaly-model/detector';
 import { MAX_VIEWS, PROFILES } from '../anomaly-model/profiles';
 import { renderReportHtml } from '../anomaly-model/report-html';
+import { wholeNumber } from './options';
 import { type EvaluationReport, type Profile, type ReportExample } from '../anomaly-model/types';
 
 /** One bar per phase on a terminal; a line per phase otherwise. */
@@ -80,15 +81,9 @@ async function withBackbone<T>(open: () => Promise<Backbone>, run: (backbone: Ba
 
 type OpenBackbone = () => Promise<Backbone>;
 
-const wholeNumber = (v: string) => {
+const seedNumber = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
-};
-
-const viewCount = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_VIEWS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_VIEWS}`);
   return n;
 };
 
@@ -103,11 +98,11 @@ function registerTrain(model: Command, openBackbone: OpenBackbone): void {
         .default('inspect'),
     )
     .requiredOption('--out <file>', 'where to write the model file')
-    .option('--seed <n>', 'same seed, same model', wholeNumber, 42)
+    .option('--seed <n>', 'same seed, same model', seedNumber, 42)
     .option(
       '--views <n>',
       `flipped views of each picture for the image classifier, 1-${MAX_VIEWS} (inspect ${PROFILES.inspect.views}, screen ${PROFILES.screen.views}): each is one more forward pass per picture`,
-      viewCount,
+      wholeNumber(1, MAX_VIEWS),
     )
     .action(async (dir: string, opts: { profile: Profile; out: string; seed: number; views?: number }) => {
       const dataset = await readDatasetFolder(dir);
