@@ -58,6 +58,7 @@ const HEAD = [
   'train time',
   'predict p50/p95 (1 core)',
   'model size',
+  'judged by one view',
 ];
 
 /** Trains one profile on one dataset's training split, evaluates it on the test split: the JSON result and the table row. */
@@ -80,6 +81,17 @@ async function measure(backbone: Backbone, { name, profile, labels, seed, trainI
   );
   const trainSeconds = (performance.now() - started) / 1000;
   const { report } = await evaluate(backbone, model, { root, items: testItems });
+  // The same model taking every view of every picture: what judging most pictures by one view changes.
+  const everyView =
+    model.manifest.features.oneViewMargin === undefined
+      ? null
+      : (
+          await evaluate(
+            backbone,
+            { ...model, manifest: { ...model.manifest, features: { ...model.manifest.features, oneViewMargin: undefined } } },
+            { root, items: testItems },
+          )
+        ).report;
   const sizeMb = serializeArtifact(model).length / 1e6;
   const target = TARGETS[name]?.[labels];
   const m = model.manifest;
@@ -109,6 +121,16 @@ async function measure(backbone: Backbone, { name, profile, labels, seed, trainI
     normalsCleared,
     trainSeconds,
     predictMs: report.predictLatencyMs,
+    oneViewShare: report.oneViewShare,
+    everyView: everyView && {
+      imageAuroc: everyView.imageAuroc,
+      reviewBandShare: everyView.reviewBandShare,
+      accuracyOutsideBand: everyView.accuracyOutsideBand,
+      predictMs: everyView.predictLatencyMs,
+      sameVerdicts: everyView.images.filter(
+        (e, i) => e.isAnomalous === report.images[i].isAnomalous && e.uncertain === report.images[i].uncertain,
+      ).length,
+    },
     sizeMb: serializeArtifact(model).length / 1e6,
     validation: m.validation,
   };
@@ -128,7 +150,14 @@ async function measure(backbone: Backbone, { name, profile, labels, seed, trainI
     `${trainSeconds.toFixed(1)} s`,
     `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`,
     `${sizeMb.toFixed(2)} MB`,
+    `${(100 * (report.oneViewShare ?? 1)).toFixed(1)}%`,
   ];
+  if (everyView)
+    console.log(
+      `${name} ${profile} ${labels} taking every view of every picture: AUROC ${everyView.imageAuroc.toFixed(3)}, band ${(100 * everyView.reviewBandShare).toFixed(1)}%, ` +
+        `right outside ${(100 * everyView.accuracyOutsideBand).toFixed(1)}%, p50 ${everyView.predictLatencyMs.p50.toFixed(1)} ms; ` +
+        `same verdict and band as judged by one view where clear: ${result.everyView!.sameVerdicts}/${report.images.length}`,
+    );
   return { result, row };
 }
 

@@ -33,8 +33,12 @@ export interface Manifest {
   profile: Profile;
   /** The network the features come from: a model refuses to run on another. */
   backbone: BackboneIdentity;
-  /** `views`: how many flipped views the image classifier averages over (absent in older models: 1). */
-  features: { area: number; dim: number; channels: number; bankSize: number; pooled: number; views?: number };
+  /**
+   * `views`: how many flipped views the image classifier averages over (absent in older models: 1).
+   * `oneViewMargin`: a picture whose score from the first view alone lies this far or farther outside
+   * the review band is judged by that view (absent: every picture gets all its views).
+   */
+  features: { area: number; dim: number; channels: number; bankSize: number; pooled: number; views?: number; oneViewMargin?: number };
   scoreMode: ScoreMode;
   seed: number;
   createdAt: string;
@@ -159,6 +163,10 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   const views = m.features?.views;
   if (views !== undefined && !isViewCount(views))
     throw new ModelArtifactError(`${origin} is corrupt: it asks for ${JSON.stringify(views)} views of a picture (1 to ${MAX_VIEWS})`);
+  const margin = m.features.oneViewMargin;
+  if (margin !== undefined && !(Number.isFinite(margin) && margin >= 0))
+    throw new ModelArtifactError(`${origin} is corrupt: its one-view margin is ${JSON.stringify(margin)} (a number ≥ 0)`);
+  assertNumbers(m, origin);
   const p = doc.payload;
   let payload: Payload;
   try {
@@ -189,6 +197,18 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
     throw new ModelArtifactError(`${origin} is corrupt: the memory bank or the projection has the wrong size`);
   }
   return { manifest: m, payload };
+}
+
+/** Thresholds and calibration a model would judge by: finite, and the band around the operating point. */
+function assertNumbers(m: Manifest, origin: string): void {
+  const t = m.thresholds;
+  const c = m.calibration;
+  const finite = [t?.operating, t?.reviewBand?.low, t?.reviewBand?.high, t?.patch, c?.a, c?.b].every((v) => Number.isFinite(v));
+  if (!finite) throw new ModelArtifactError(`${origin} is corrupt: its thresholds or calibration are not all numbers`);
+  if (!(t.reviewBand.low <= t.operating && t.operating <= t.reviewBand.high))
+    throw new ModelArtifactError(
+      `${origin} is corrupt: its review band [${t.reviewBand.low}, ${t.reviewBand.high}) does not hold its operating threshold ${t.operating}`,
+    );
 }
 
 export async function loadArtifact(file: string): Promise<ModelArtifact> {

@@ -32,6 +32,7 @@ async function judgeAll(backbone: Backbone, model: ModelArtifact, dataset: Datas
       anomalyProbability: r.anomalyProbability,
       isAnomalous: r.isAnomalous,
       uncertain: r.uncertain,
+      views: r.views,
     });
     const mask = item.loadMask
       ? await maskGrid(await item.loadMask(), r.map)
@@ -55,6 +56,9 @@ async function judgeAll(backbone: Backbone, model: ModelArtifact, dataset: Datas
   };
 }
 
+const viewsPhrase = (views: number, manifest: ModelArtifact['manifest']) =>
+  manifest.features.oneViewMargin === undefined ? `${views} flipped views` : `${views} flipped views where one is not clearly enough`;
+
 /** Scores a labelled dataset with a model: AUROC (image and, with masks, pixel), P/R/F1 at the operating threshold, review load. */
 export async function evaluate(
   backbone: Backbone,
@@ -75,7 +79,7 @@ export async function evaluate(
     model: {
       version: manifest.version,
       profile: manifest.profile,
-      method: `${manifest.method} (${manifest.scoreMode}, ${manifest.backbone.name}${views > 1 ? `, ${views} flipped views` : ''})`,
+      method: `${manifest.method} (${manifest.scoreMode}, ${manifest.backbone.name}${views > 1 ? `, ${viewsPhrase(views, manifest)}` : ''})`,
     },
     dataset: {
       root: dataset.root,
@@ -102,6 +106,7 @@ export async function evaluate(
     }),
     images,
     predictLatencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) },
+    oneViewShare: images.length ? images.filter((i) => i.views === 1).length / images.length : 1,
   };
   return { report, results };
 }

@@ -1,7 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs-core';
-import { type Backbone, type FeatureMap } from '../adapters/backbone/backbone.port';
+import { type Backbone, type BackboneInput, type FeatureMap } from '../adapters/backbone/backbone.port';
 import { tfjsWasm } from '../common/tfjs-wasm';
-import { flippedView, loadModelImage } from './image-io';
+import { flippedView, loadModelImage, type ModelImage } from './image-io';
 import { seededRandom } from './numeric';
 import { MEMORY_POOL } from './profiles';
 
@@ -105,14 +105,30 @@ export interface RawFeatures {
  * are kept per view and averaged; the patches come from the picture as it is.
  */
 export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: number, views = 1): Promise<RawFeatures> {
+  return rawFeaturesOf(backbone, await modelImageFor(backbone, bytes, area), views);
+}
+
+/** The picture decoded and resized for the backbone at about `area` pixels. */
+export const modelImageFor = (backbone: Backbone, bytes: Buffer, area: number): Promise<ModelImage> =>
+  loadModelImage(bytes, (aspect) => backbone.inputSize(aspect, area));
+
+/**
+ * `rawFeatures` of a picture already decoded. `flipped`: the pooled statistics of views 1 to
+ * `views` − 1, being taken elsewhere (another backbone, on another core); without it this backbone takes them.
+ */
+export async function rawFeaturesOf(
+  backbone: Backbone,
+  image: ModelImage,
+  views = 1,
+  flipped?: Promise<Float32Array[]>,
+): Promise<RawFeatures> {
   const tf = await tfjsWasm();
-  const image = await loadModelImage(bytes, (aspect) => backbone.inputSize(aspect, area));
   const maps = await backbone.extract(image.input);
   if (!maps.length) throw new Error('the backbone returned no feature maps');
   const finest = maps.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
   const { width: cols, height: rows } = finest;
-  const pooledViews = [pooledStats(maps)];
-  for (let view = 1; view < views; view++) pooledViews.push(pooledStats(await backbone.extract(flippedView(image.input, view))));
+  const pooledViews = [pooledStats(maps), ...(await (flipped ?? flippedStats(backbone, image.input, 1, views)))];
+  if (pooledViews.length !== views) throw new Error(`expected ${views} views of the picture, got ${pooledViews.length}`);
   const pooled = meanOf(pooledViews);
   const aggregated = tf.tidy(() => {
     const grids = maps.map((m) => {
@@ -128,7 +144,18 @@ export async function rawFeatures(backbone: Backbone, bytes: Buffer, area: numbe
   return { rows, cols, channels: aggregated.shape[1], taps, aggregated, pooled, pooledViews, width: image.width, height: image.height };
 }
 
-function meanOf(rows: Float32Array[]): Float32Array {
+/**
+ * The pooled statistics of views `from` to `to` − 1 of a picture (`flippedView`): one forward pass
+ * each, all asked for at once, so a backbone on another thread has the next one queued.
+ */
+export async function flippedStats(backbone: Backbone, input: BackboneInput, from: number, to: number): Promise<Float32Array[]> {
+  const views = Array.from({ length: Math.max(0, to - Math.max(1, from)) }, (_, k) => Math.max(1, from) + k);
+  const maps = await Promise.all(views.map((view) => backbone.extract(flippedView(input, view))));
+  return maps.map(pooledStats);
+}
+
+/** The element-wise mean of equally long rows. */
+export function meanOf(rows: Float32Array[]): Float32Array {
   if (rows.length === 1) return rows[0];
   const out = new Float32Array(rows[0].length);
   for (const r of rows) for (let d = 0; d < out.length; d++) out[d] += r[d] / rows.length;
@@ -164,31 +191,41 @@ function pooledStats(maps: FeatureMap[]): Float32Array {
   return out;
 }
 
+/**
+ * Per-channel sums of descriptors for the projection's standardisation, added a picture at a time
+ * (in float64, on the JavaScript side: gathering the sample pictures on the backend made its memory
+ * grow by about 200 MB for good).
+ */
+export class ChannelMoments {
+  readonly sum: Float64Array;
+  readonly squares: Float64Array;
+  count = 0;
+
+  constructor(readonly channels: number) {
+    this.sum = new Float64Array(channels);
+    this.squares = new Float64Array(channels);
+  }
+
+  /** Rows of `channels` numbers, row-major. */
+  add(rows: Float32Array): void {
+    for (let i = 0; i < rows.length; i += this.channels) {
+      for (let c = 0; c < this.channels; c++) {
+        const v = rows[i + c];
+        this.sum[c] += v;
+        this.squares[c] += v * v;
+      }
+    }
+    this.count += rows.length / this.channels;
+  }
+}
+
 /** Per-channel mean and spread over the aggregated descriptors of a few normal pictures; descriptors of at most `maxDim` numbers. */
-export async function fitProjection(
-  samples: tfType.Tensor2D[],
-  maxDim: number,
-  seed: number,
-  select: number[] | null,
-): Promise<Projection> {
-  const tf = await tfjsWasm();
-  const { mean, scale } = tf.tidy(() => {
-    const all = tf.concat(samples, 0);
-    const m = tf.moments(all, 0);
-    return { mean: m.mean, scale: tf.add(tf.sqrt(m.variance), 1e-3) };
-  });
-  const selected = select?.length ?? samples[0].shape[1];
-  const p = {
-    channels: samples[0].shape[1],
-    dim: Math.min(maxDim, selected),
-    seed,
-    mean: (await mean.data()) as Float32Array,
-    scale: (await scale.data()) as Float32Array,
-    select,
-    identity: selected <= maxDim,
-  };
-  tf.dispose([mean, scale]);
-  return p;
+export function fitProjection(moments: ChannelMoments, maxDim: number, seed: number, select: number[] | null): Projection {
+  const n = Math.max(1, moments.count);
+  const mean = Float32Array.from(moments.sum, (s) => s / n);
+  const scale = Float32Array.from(moments.squares, (q, c) => Math.sqrt(Math.max(0, q / n - (moments.sum[c] / n) ** 2)) + 1e-3);
+  const selected = select?.length ?? moments.channels;
+  return { channels: moments.channels, dim: Math.min(maxDim, selected), seed, mean, scale, select, identity: selected <= maxDim };
 }
 
 /**
@@ -257,15 +294,9 @@ export async function project(
   };
 }
 
-export async function imageFeatures(
-  backbone: Backbone,
-  bytes: Buffer,
-  area: number,
-  projection: Projection,
-  head?: PatchHead | null,
-  views = 1,
-) {
-  return project(await rawFeatures(backbone, bytes, area, views), projection, head);
+/** A decoded picture's features under a model's projection (and patch classifier), from the picture as it is. */
+export async function imageFeatures(backbone: Backbone, image: ModelImage, projection: Projection, head?: PatchHead | null) {
+  return project(await rawFeaturesOf(backbone, image, 1), projection, head);
 }
 
 /**

@@ -18,13 +18,8 @@ export async function fitLogisticWasm(
   const positives = labels.reduce((s, l) => s + l, 0);
   const wPos = positives ? n / (2 * positives) : 1;
   const wNeg = n - positives ? n / (2 * (n - positives)) : 1;
-  // A column of ones carries the bias; the L2 mask leaves it out.
-  const augmented = new Float32Array(n * (dim + 1));
-  for (let i = 0; i < n; i++) {
-    augmented.set(rows.subarray(i * dim, (i + 1) * dim), i * (dim + 1));
-    augmented[i * (dim + 1) + dim] = 1;
-  }
-  const x = tf.tensor2d(augmented, [n, dim + 1]);
+  // The rows go to the backend as they are (no copy with a column of ones): the bias is the last weight, the L2 mask leaves it out.
+  const x = tf.tensor2d(rows, [n, dim]);
   const y = tf.tensor2d(Float32Array.from(labels), [n, 1]);
   const weight = tf.tensor2d(
     Float32Array.from(labels, (l) => (l ? wPos : wNeg)),
@@ -40,9 +35,11 @@ export async function fitLogisticWasm(
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const next = tf.tidy(() => {
       // Adam: the gradient of the weighted log loss with L2, its moments, the bias-corrected step.
-      const err = tf.mul(tf.sub(tf.sigmoid(tf.matMul(x, w)), y), weight);
+      const logits = tf.add(tf.matMul(x, tf.slice(w, [0, 0], [dim, 1])), tf.slice(w, [dim, 0], [1, 1]));
+      const err = tf.mul(tf.sub(tf.sigmoid(logits), y), weight);
       // errᵀ·x as a row vector, not xᵀ·err: no transposed copy of x (as large as x), and measured 2.1 against 5.8 ms a product for 3,000 × 2,689.
-      const g = tf.add(tf.div(tf.reshape(tf.matMul(tf.reshape(err, [1, n]), x), [dim + 1, 1]), n), tf.mul(w, l2Mask));
+      const gradient = tf.concat([tf.reshape(tf.matMul(tf.reshape(err, [1, n]), x), [dim, 1]), tf.reshape(tf.sum(err), [1, 1])], 0);
+      const g = tf.add(tf.div(gradient, n), tf.mul(w, l2Mask));
       const m2 = tf.add(tf.mul(m, 0.9), tf.mul(g, 0.1));
       const v2 = tf.add(tf.mul(v, 0.999), tf.mul(tf.square(g), 0.001));
       const mHat = tf.div(m2, 1 - 0.9 ** epoch);

@@ -40,12 +40,12 @@ export function fitScaler(rows: Float32Array, dim: number): { mean: Float32Array
 }
 
 export function applyScaler(rows: Float32Array, dim: number, scaler: { mean: Float32Array; scale: Float32Array }): Float32Array {
-  const out = new Float32Array(rows.length);
+  // In place: the rows are a training set's (tens of MB), and nobody reads them unscaled afterwards.
   for (let i = 0; i < rows.length; i++) {
     const d = i % dim;
-    out[i] = (rows[i] - scaler.mean[d]) / scaler.scale[d];
+    rows[i] = (rows[i] - scaler.mean[d]) / scaler.scale[d];
   }
-  return out;
+  return rows;
 }
 
 /** Rows of `dim` floats mapped to `to` numbers by a seeded Gaussian matrix (distances kept about, Johnson–Lindenstrauss). */

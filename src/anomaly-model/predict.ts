@@ -1,6 +1,6 @@
 import { type Backbone } from '../adapters/backbone/backbone.port';
 import { assertBackbone, judgingViews, type ModelArtifact } from './artifact';
-import { type ImageFeatures, imageFeatures, nearestDistances, type Projection } from './features';
+import { flippedStats, type ImageFeatures, imageFeatures, meanOf, modelImageFor, nearestDistances, type Projection } from './features';
 import { heatmapPng, regionsOf } from './heatmap';
 import { sigmoid } from './numeric';
 import { TOP_K } from './profiles';
@@ -13,30 +13,48 @@ interface Analysis {
   map: Float32Array;
   grid: { cols: number; rows: number };
   f: ImageFeatures;
+  /** How many views of the picture the score comes from. */
+  views: number;
 }
 
-/** The image's score in the model's score mode, and the patch map its heatmap is drawn from. */
-async function analyse(backbone: Backbone, model: ModelArtifact, image: Buffer): Promise<Analysis> {
+/** True when a score lies so far outside the review band that the model's other views could not bring it in. */
+function clearlyOutside(score: number, manifest: ModelArtifact['manifest']): boolean {
+  const margin = manifest.features.oneViewMargin;
+  const band = manifest.thresholds.reviewBand;
+  return margin !== undefined && (score < band.low - margin || score >= band.high + margin);
+}
+
+/**
+ * The image's score in the model's score mode, and the patch map its heatmap is drawn from. A
+ * classifier that judges by flipped views looks at the picture as it is first, and takes the other
+ * views only when that score is not clearly outside the review band.
+ */
+async function analyse(backbone: Backbone, model: ModelArtifact, bytes: Buffer): Promise<Analysis> {
   const { manifest, payload } = model;
   assertBackbone(manifest, backbone.identity);
-  const classifies = manifest.scoreMode !== 'memory' && payload.imageModel && payload.imageScaler;
-  // The flipped views feed only the image classifier: a memory-scored model looks once.
-  const views = classifies ? judgingViews(manifest) : 1;
-  const f = await imageFeatures(backbone, image, manifest.features.area, payload.projection as Projection, payload.patchModel, views);
-  const classifier = classifies ? imageLogit(payload.imageModel!, payload.imageScaler!, f.pooled) : null;
+  const image = await modelImageFor(backbone, bytes, manifest.features.area);
+  const f = await imageFeatures(backbone, image, payload.projection as Projection, payload.patchModel);
   const fine = { cols: f.cols, rows: f.rows };
   const coarse = { cols: f.memory.cols, rows: f.memory.rows };
-  if (manifest.scoreMode === 'classifier' && classifier !== null) {
-    if (f.patchLogits) return { score: classifier, map: f.patchLogits, grid: fine, f };
-    return { score: classifier, map: await nearestDistances(f.memory.patches, payload.bank, f.dim), grid: coarse, f };
+  const stacked = manifest.scoreMode === 'stacked' && !!payload.stack && !!payload.localModel;
+  const classifies = (manifest.scoreMode === 'classifier' || stacked) && !!payload.imageModel && !!payload.imageScaler;
+  if (!classifies) {
+    const memory = await nearestDistances(f.memory.patches, payload.bank, f.dim);
+    return { score: topMean(memory, TOP_K), map: f.patchLogits ?? memory, grid: f.patchLogits ? fine : coarse, f, views: 1 };
   }
-  const memory = await nearestDistances(f.memory.patches, payload.bank, f.dim);
-  const memoryScore = topMean(memory, TOP_K);
-  const score =
-    manifest.scoreMode === 'stacked' && classifier !== null && payload.stack && payload.localModel
-      ? stackScore(payload.stack, [classifier, memoryScore, localScore(payload.localModel, f)])
-      : memoryScore;
-  return { score, map: f.patchLogits ?? memory, grid: f.patchLogits ? fine : coarse, f };
+  const memory = stacked || !f.patchLogits ? await nearestDistances(f.memory.patches, payload.bank, f.dim) : null;
+  const others = stacked ? [topMean(memory!, TOP_K), localScore(payload.localModel!, f)] : [];
+  const scoreOf = (pooled: Float32Array) => {
+    const logit = imageLogit(payload.imageModel!, payload.imageScaler!, pooled);
+    return stacked ? stackScore(payload.stack!, [logit, ...others]) : logit;
+  };
+  const map = f.patchLogits ?? memory!;
+  const grid = f.patchLogits ? fine : coarse;
+  const views = judgingViews(manifest);
+  const first = scoreOf(f.pooled);
+  if (views === 1 || clearlyOutside(first, manifest)) return { score: first, map, grid, f, views: 1 };
+  const pooled = meanOf([f.pooled, ...(await flippedStats(backbone, image.input, 1, views))]);
+  return { score: scoreOf(pooled), map, grid, f, views };
 }
 
 /** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */
@@ -47,7 +65,7 @@ export async function predict(
   options: { heatmap?: boolean } = {},
 ): Promise<PredictResult> {
   const { manifest } = model;
-  const { score, map, grid, f } = await analyse(backbone, model, image);
+  const { score, map, grid, f, views } = await analyse(backbone, model, image);
   const probability = sigmoid(manifest.calibration.a * score + manifest.calibration.b);
   const isAnomalous = score >= manifest.thresholds.operating;
   let low = Infinity;
@@ -66,5 +84,6 @@ export async function predict(
         : await heatmapPng(map, grid, manifest.thresholds.patch, spread, { width: f.width, height: f.height }),
     map: { ...grid, values: map },
     model: { version: manifest.version, profile: manifest.profile },
+    views,
   };
 }

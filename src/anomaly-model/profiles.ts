@@ -1,3 +1,4 @@
+import { type Backbone } from '../adapters/backbone/backbone.port';
 import { type Profile } from './types';
 
 export interface ProfileConfig {
@@ -46,6 +47,11 @@ export interface TrainOptions {
   /** Views of each picture for the image classifier (1–4; the profile's own by default): fewer is faster, more separates better. */
   views?: number;
   onProgress?: (phase: string, done: number, total: number) => void;
+  /**
+   * Opens a second backbone of the same network (a worker thread, on another core) that looks at the
+   * flipped views while the first looks at each picture as it is; closed when the features are extracted.
+   */
+  openSecondBackbone?: () => Promise<Backbone>;
 }
 
 /** What a training step reports its progress to. */

@@ -169,6 +169,9 @@ function summaryTable(report: EvaluationReport): string {
     ['Accuracy outside the band', formatMetric(report.accuracyOutsideBand)],
     ['Images (normal / anomalous)', `${report.count} (${dataset.normal} / ${dataset.anomalous})`],
     ['Predict latency p50 / p95', `${formatMs(predictLatencyMs.p50)} / ${formatMs(predictLatencyMs.p95)}`],
+    ...(report.oneViewShare !== undefined && report.oneViewShare < 1
+      ? ([['Judged by their first view alone', formatPercent(report.oneViewShare)]] as [string, string][])
+      : []),
   ];
   const body = rows
     .map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td class="num">${escapeHtml(value)}</td></tr>`)

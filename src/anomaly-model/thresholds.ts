@@ -40,3 +40,22 @@ function plattScaling(scored: Scored[]): { a: number; b: number } {
   );
   return { a: fit.weights[0] / sd, b: fit.bias - (fit.weights[0] * mean) / sd };
 }
+
+/** The share of training pictures whose out-of-fold score the other views moved less than the one-view margin. */
+export const ONE_VIEW_COVERAGE = 0.95;
+
+/**
+ * How far outside the review band a score made from a picture's first view alone must lie for its
+ * other views to be skipped: the shift the other views made to the out-of-fold scores of 95% of
+ * the training pictures (the classifier logit's shift times its `weight` in the score). A picture
+ * that far out would need a larger shift than 95% of pictures get to reach the band; the largest
+ * shift (the safest margin) left nine in ten magnetic tiles with all four views.
+ */
+export function oneViewMargin(allViews: number[], firstView: number[], weight: number): number {
+  return allViews.length
+    ? percentile(
+        allViews.map((all, i) => Math.abs(weight * (all - firstView[i]))),
+        ONE_VIEW_COVERAGE,
+      )
+    : 0;
+}

@@ -27,8 +27,8 @@ import {
   type TrainOptions,
 } from './profiles';
 import { fineCells, stackScore, topMean } from './scoring';
-import { chooseThresholds } from './thresholds';
-import { buildMemory, extractAll, type TrainingImage } from './training-data';
+import { chooseThresholds, oneViewMargin } from './thresholds';
+import { buildMemory, dropPatchDescriptors, extractAll, type TrainingImage } from './training-data';
 import { type Profile, type Thresholds } from './types';
 
 /** An unmasked anomaly's least normal patches (those of its least normal memory cells) stand for its defect. */
@@ -121,6 +121,15 @@ function manifestOf(p: ManifestParts): Manifest {
       bankSize: p.bank.length / p.projection.dim,
       pooled: p.pooled,
       views: p.views,
+      ...(p.views > 1 && scorers.classifier
+        ? {
+            oneViewMargin: oneViewMargin(
+              scorers.classifier.oof,
+              scorers.classifier.oofFirstView,
+              scorers.scoreMode === 'stacked' ? scorers.stack!.weights[0] : 1,
+            ),
+          }
+        : {}),
     },
     scoreMode,
     seed: p.seed,
@@ -166,11 +175,12 @@ export async function train(backbone: Backbone, dataset: Pick<Dataset, 'items'>,
   if (items.filter((i) => i.label === 'normal').length < 2) throw new Error('training needs at least 2 normal images');
   const random = seededRandom(seed + 1);
 
-  const extracted = await extractAll(backbone, items, config, seed, progress);
+  const extracted = await extractAll(backbone, items, config, seed, progress, options.openSecondBackbone);
   const { bank, images } = await buildMemory(extracted.images, config, random, progress);
   const anomalous = images.filter((x) => x.positive).length;
   markUnmaskedDefects(images);
   const scorers = await fitScorers(images, anomalous, progress);
+  dropPatchDescriptors(images);
   progress('patch classifier', 0, 1);
   const patch = anomalous ? await fitPatchClassifier(backbone, images, extracted.projection, config.area) : null;
   progress('patch classifier', 1, 1);

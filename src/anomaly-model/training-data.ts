@@ -1,7 +1,19 @@
 import crypto from 'node:crypto';
 import { type Backbone } from '../adapters/backbone/backbone.port';
 import { type DatasetItem } from './dataset';
-import { fitProjection, type ImageFeatures, nearestDistances, project, rawFeatures, standardisedRows } from './features';
+import {
+  ChannelMoments,
+  fitProjection,
+  flippedStats,
+  type ImageFeatures,
+  modelImageFor,
+  nearestDistances,
+  type Projection,
+  project,
+  rawFeatures,
+  rawFeaturesOf,
+  standardisedRows,
+} from './features';
 import { greedyCoreset, seededRandom, shuffle } from './numeric';
 import { CORESET_POOL, FOLDS, MIN_CLASSIFIER_ANOMALIES, type ProfileConfig, type Progress, PROJECTION_SAMPLE } from './profiles';
 import { maskGrid } from './scoring';
@@ -68,35 +80,96 @@ async function fitProjectionOn(
     items.filter((i) => i.label === 'normal'),
     random,
   ).slice(0, PROJECTION_SAMPLE);
-  const samples = [];
+  let moments: ChannelMoments | null = null;
   let select: number[] | null = null;
   for (const [n, item] of normals.entries()) {
     const raw = await rawFeatures(backbone, await item.load(), config.area);
-    samples.push(raw.aggregated);
+    moments ??= new ChannelMoments(raw.channels);
+    moments.add((await raw.aggregated.data()) as Float32Array);
+    raw.aggregated.dispose();
     if (backbone.memoryTaps)
       select = raw.taps
         .filter((t) => backbone.memoryTaps!.includes(t.tap))
         .flatMap((t) => [...Array(t.count).keys()].map((i) => t.start + i));
     progress('projection', n + 1, normals.length);
   }
-  const projection = await fitProjection(samples, config.dim, seed, select?.length ? select : null);
-  samples.forEach((s) => s.dispose());
-  return projection;
+  return fitProjection(moments!, config.dim, seed, select?.length ? select : null);
 }
 
-/** 1. The projection from a few normal pictures, then every picture's features (and mask) once. */
-export async function extractAll(backbone: Backbone, items: DatasetItem[], config: ProfileConfig, seed: number, progress: Progress) {
+/** A second backbone for the flipped views, opened for the extraction: it must be the same network. */
+async function openSecond(backbone: Backbone, open: () => Promise<Backbone>): Promise<Backbone> {
+  const second = await open();
+  const [a, b] = [backbone.identity, second.identity];
+  if (a.weightsSha256 !== b.weightsSha256 || a.taps.join(',') !== b.taps.join(',')) {
+    await second.close();
+    throw new Error(
+      `the second backbone (${b.name}, weights ${b.weightsSha256.slice(0, 12)}) is not the first (${a.name}, weights ${a.weightsSha256.slice(0, 12)})`,
+    );
+  }
+  return second;
+}
+
+/**
+ * 1. The projection from a few normal pictures, then every picture's features (and mask) once; with
+ * `openSecondBackbone`, a second backbone looks at the flipped views meanwhile.
+ */
+export async function extractAll(
+  backbone: Backbone,
+  items: DatasetItem[],
+  config: ProfileConfig,
+  seed: number,
+  progress: Progress,
+  openSecondBackbone?: () => Promise<Backbone>,
+) {
   const random = seededRandom(seed);
   const projection = await fitProjectionOn(backbone, items, config, seed, random, progress);
   const folds = assignFolds(items, FOLDS, random);
   // Flipped views only feed the image classifier, which needs labelled anomalies.
   const views = items.filter((i) => i.label === 'anomalous').length >= MIN_CLASSIFIER_ANOMALIES ? config.views : 1;
+  const second = views > 1 && openSecondBackbone ? await openSecond(backbone, openSecondBackbone) : undefined;
+  try {
+    return { projection, ...(await extractEach(backbone, items, config, { projection, folds, views, random, progress, second })), views };
+  } finally {
+    await second?.close();
+  }
+}
+
+/** A picture read and decoded, its flipped views already on their way to the second backbone. */
+async function prepare(backbone: Backbone, item: DatasetItem, area: number, views: number, second?: Backbone) {
+  const bytes = await item.load();
+  const image = await modelImageFor(backbone, bytes, area);
+  const flipped = second && views > 1 ? flippedStats(second, image.input, 1, views) : undefined;
+  // Awaited with the picture's turn; until then a failure must not count as unhandled.
+  flipped?.catch(() => undefined);
+  return { bytes, image, flipped };
+}
+
+/**
+ * Every picture's features. With a second backbone, the next picture is read and its flipped views
+ * sent there while this one's are finished here, so both cores keep busy.
+ */
+async function extractEach(
+  backbone: Backbone,
+  items: DatasetItem[],
+  config: ProfileConfig,
+  {
+    projection,
+    folds,
+    views,
+    random,
+    progress,
+    second,
+  }: { projection: Projection; folds: number[]; views: number; random: () => number; progress: Progress; second?: Backbone },
+) {
   const hashes: string[] = [];
   const images: Omit<TrainingImage, 'memory'>[] = [];
+  let next = items.length ? prepare(backbone, items[0], config.area, views, second) : null;
   for (const [n, item] of items.entries()) {
-    const bytes = await item.load();
+    const { bytes, image, flipped } = await next!;
+    next = n + 1 < items.length && second ? prepare(backbone, items[n + 1], config.area, views, second) : null;
+    next?.catch(() => undefined);
     hashes.push(`${item.label}\t${item.type ?? ''}\t${crypto.createHash('sha256').update(bytes).digest('hex')}`);
-    const raw = await rawFeatures(backbone, bytes, config.area, views);
+    const raw = await rawFeaturesOf(backbone, image, views, flipped);
     const positive = item.label === 'anomalous';
     const mask = item.loadMask ? await maskGrid(await item.loadMask(), raw) : null;
     const sample = sampleCells(positive, mask, raw.rows * raw.cols, random);
@@ -104,8 +177,9 @@ export async function extractAll(backbone: Backbone, items: DatasetItem[], confi
     const f = await project(raw, projection);
     images.push({ item, positive, fold: folds[n], f, mask, cells: { index: sample.cells, rows, labels: sample.labels } });
     progress('features', n + 1, items.length);
+    next ??= n + 1 < items.length ? prepare(backbone, items[n + 1], config.area, views, second) : null;
   }
-  return { projection, images, hashes, views };
+  return { images, hashes };
 }
 
 /** 2. The memory: a greedy coreset of normal patches, and every training picture's distances to it (its own patches left out). */
@@ -136,4 +210,18 @@ export async function buildMemory(
     progress('memory scores', n + 1, images.length);
   }
   return { bank, images: scored };
+}
+
+const NONE = new Float32Array(0);
+
+/**
+ * Lets go of every picture's patch descriptors once the memory and the scorers have read them
+ * (about 250 MB on 900 pictures at 160²), before the patch classifier gathers its rows.
+ */
+export function dropPatchDescriptors(images: TrainingImage[]): void {
+  // In place: the extraction's records share these features.
+  for (const { f } of images) {
+    f.patches = NONE;
+    f.memory = { ...f.memory, patches: NONE };
+  }
 }

@@ -32,6 +32,8 @@ export interface PredictResult {
   /** Width and height of the anomaly map in patches (rows × cols), for callers that want the numbers. */
   map: { cols: number; rows: number; values: Float32Array };
   model: { version: string; profile: Profile };
+  /** How many views of the picture (as it is, flipped) the score comes from. */
+  views: number;
 }
 
 export interface Thresholds {
@@ -59,6 +61,8 @@ export interface ScoredImage {
   anomalyProbability: number;
   isAnomalous: boolean;
   uncertain: boolean;
+  /** How many views of the picture its score comes from (absent in reports written before views). */
+  views?: number;
 }
 
 export interface EvaluationReport {
@@ -84,6 +88,8 @@ export interface EvaluationReport {
   byType: { type: string; count: number; caught: number }[];
   images: ScoredImage[];
   predictLatencyMs: { p50: number; p95: number };
+  /** Share of the images judged by their first view alone (1 for a model that looks once). */
+  oneViewShare?: number;
 }
 
 /** What the HTML report shows for one of the worst mistakes. */

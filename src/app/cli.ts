@@ -10,6 +10,7 @@ import { createLogger } from '../logging/logger';
 import { registerModelCommands } from '../cli/model.commands';
 import { registerDataLakeCommands } from '../cli/datalake.commands';
 import { openBackbone } from '../adapters/backbone/backbone.factory';
+import { openThreadedBackbone } from '../adapters/backbone/threaded.driver';
 import { main as serve } from '../main';
 
 /** `vigil <command>`: one entry point sharing configuration and services with the server. */
@@ -35,7 +36,11 @@ export function buildCli(): Command {
 
   registerIngestCommand(program);
 
-  registerModelCommands(program, () => openBackbone(config().detectors.backbone));
+  registerModelCommands(
+    program,
+    () => openBackbone(config().detectors.backbone),
+    () => openThreadedBackbone(config().detectors.backbone),
+  );
 
   registerDataLakeCommands(program, async () => {
     const { services, close } = await openServices(config(), { log: quietLogger(), eventBus: 'in-process' });

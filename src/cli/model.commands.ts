@@ -1,3 +1,4 @@
+import os from 'node:os';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -87,7 +88,10 @@ const seedNumber = (v: string) => {
   return n;
 };
 
-function registerTrain(model: Command, openBackbone: OpenBackbone): void {
+/** Cores a training may use by default: two where the machine has them (the second looks at flipped views). */
+const defaultCores = () => Math.min(2, os.availableParallelism());
+
+function registerTrain(model: Command, openBackbone: OpenBackbone, openSecondBackbone: OpenBackbone): void {
   model
     .command('train')
     .description('Train a model on a dataset folder: normal/*.{jpg,png} and anomalous/<type>/*.{jpg,png} (optional <name>.mask.png).')
@@ -104,11 +108,29 @@ function registerTrain(model: Command, openBackbone: OpenBackbone): void {
       `flipped views of each picture for the image classifier, 1-${MAX_VIEWS} (inspect ${PROFILES.inspect.views}, screen ${PROFILES.screen.views}): each is one more forward pass per picture`,
       wholeNumber(1, MAX_VIEWS),
     )
-    .action(async (dir: string, opts: { profile: Profile; out: string; seed: number; views?: number }) => {
+    .option(
+      '--cores <n>',
+      `1 or 2: with 2, a second backbone on a worker thread looks at the flipped views (default ${defaultCores()} on this machine)`,
+      wholeNumber(1, 2),
+    )
+    .action(async (dir: string, opts: { profile: Profile; out: string; seed: number; views?: number; cores?: number }) => {
       const dataset = await readDatasetFolder(dir);
       const bar = phaseProgress(process.stderr);
+      const cores = opts.cores ?? defaultCores();
       const artifact = await withBackbone(openBackbone, (backbone) =>
-        train(backbone, dataset, { profile: opts.profile, seed: opts.seed, views: opts.views, onProgress: bar.update }),
+        train(backbone, dataset, {
+          profile: opts.profile,
+          seed: opts.seed,
+          views: opts.views,
+          onProgress: bar.update,
+          openSecondBackbone:
+            cores > 1
+              ? () => {
+                  process.stderr.write('a second backbone on another core looks at the flipped views\n');
+                  return openSecondBackbone();
+                }
+              : undefined,
+        }),
       );
       bar.stop();
       await saveArtifact(opts.out, artifact);
@@ -197,9 +219,10 @@ function registerPredict(model: Command, openBackbone: OpenBackbone): void {
     });
 }
 
-export function registerModelCommands(program: Command, openBackbone: OpenBackbone): void {
+/** `openSecondBackbone`: the same backbone on a worker thread, for training on a second core. */
+export function registerModelCommands(program: Command, openBackbone: OpenBackbone, openSecondBackbone: OpenBackbone): void {
   const model = program.command('model').description('Train, evaluate and run the built-in anomaly model (no server needed).');
-  registerTrain(model, openBackbone);
+  registerTrain(model, openBackbone, openSecondBackbone);
   registerEval(model, openBackbone);
   registerPredict(model, openBackbone);
 }

@@ -70,6 +70,7 @@ export class BuiltinInspectDetector implements InspectDetector {
         anomalyProbability: round(p.anomalyProbability),
         uncertain: p.uncertain,
         thresholds: artifact.manifest.thresholds,
+        views: p.views,
       },
     };
   }

@@ -60,7 +60,36 @@ describe('vigil model', () => {
     expect((await sharp(fs.readFileSync(heatmap)).metadata()).format).toBe('png');
   }, 120_000);
 
+  it('trains on two cores to the same model as on one: a worker thread looks at the flipped views', async () => {
+    const train = (cores: string) =>
+      vigil([
+        'model',
+        'train',
+        path.join(root, 'train'),
+        '--profile',
+        'screen',
+        '--views',
+        '2',
+        '--cores',
+        cores,
+        '--seed',
+        '5',
+        '--out',
+        path.join(root, `c${cores}.vgm`),
+      ]);
+    const [one, two] = [await train('1'), await train('2')];
+    expect([one.code, two.code]).toEqual([0, 0]);
+    expect(JSON.parse(two.stdout).version).toBe(JSON.parse(one.stdout).version);
+    const said = 'a second backbone on another core looks at the flipped views';
+    expect(two.stderr).toContain(said);
+    expect(one.stderr).not.toContain(said);
+  }, 120_000);
+
   it.each([
+    [
+      ['model', 'train', '/no/such/dataset', '--out', '/tmp/x.vgm', '--cores', '3'],
+      "'--cores <n>' argument '3' is invalid. expected a whole number from 1 to 2",
+    ],
     [['model', 'predict', '/no/such/model.vgm', '/no/such.png'], 'cannot read the model /no/such/model.vgm: ENOENT'],
     [['model', 'train', '/no/such/dataset', '--out', '/tmp/x.vgm'], 'has no normal images'],
     [

@@ -173,7 +173,28 @@ describe('with labelled anomalies', () => {
     expect(four.manifest.scoreMode).toBe('memory');
     expect(four.manifest.features.views).toBe(1);
     expect(four.payload.imageModel).not.toBeNull();
-  }, 90_000);
+    // A second backbone looks at the flipped views (1 to 3), the first at each picture as it is, and they learn the very same numbers.
+    const seenBySecond = { count: 0, closed: 0 };
+    calls.count = 0;
+    const shared = await train(counting, dataset, {
+      profile: 'screen',
+      seed: 1,
+      views: 4,
+      openSecondBackbone: async () => ({
+        ...watching(backbone, () => seenBySecond.count++),
+        close: async () => void seenBySecond.closed++,
+      }),
+    });
+    expect(seenBySecond.count).toBe(36 * 3);
+    expect(calls.count).toBe(oneView);
+    expect(seenBySecond.closed).toBe(1);
+    expect(shared.manifest.payloadSha256).toBe(four.manifest.payloadSha256);
+    // Another network as the second backbone is refused before any picture is looked at.
+    const other = { ...backbone, identity: { ...backbone.identity, weightsSha256: 'cd'.repeat(32) }, close: async () => undefined };
+    await expect(train(backbone, dataset, { profile: 'screen', views: 4, openSecondBackbone: async () => other })).rejects.toThrow(
+      /the second backbone \(nsfwjs\/mobilenet_v2, weights cdcdcdcdcdcd\) is not the first/,
+    );
+  }, 150_000);
 
   it('judges a picture by its four flipped views when its score reads the image classifier', async () => {
     const m = supervised;
@@ -211,6 +232,52 @@ describe('with labelled anomalies', () => {
     seen.length = 0;
     await predict(counting, older, image);
     expect(seen).toHaveLength(1);
+  });
+
+  it('judges a picture by its first view alone when that score is clearly outside the review band', async () => {
+    const image = fs.readFileSync(path.join(testDir, [...defects.keys()][0]));
+    const raw = await rawFeatures(backbone, image, supervised.manifest.features.area, 4);
+    raw.aggregated.dispose();
+    const logit = (pooled: Float32Array) => imageLogit(supervised.payload.imageModel!, supervised.payload.imageScaler!, pooled);
+    const first = logit(raw.pooledViews[0]);
+    const all = logit(raw.pooled);
+    // A band that starts 1 above the first view's score, with a margin of `margin`.
+    const withMargin = (margin: number | undefined) =>
+      parseArtifact(
+        rewrite(serializeArtifact(supervised), (doc) => {
+          const manifest = doc.manifest as ModelArtifact['manifest'];
+          manifest.scoreMode = 'classifier';
+          manifest.features.views = 4;
+          manifest.features.oneViewMargin = margin;
+          manifest.thresholds.reviewBand = { low: first + 1, high: first + 2 };
+          manifest.thresholds.operating = first + 1.5;
+        }),
+      );
+    const seen: string[] = [];
+    const counting = watching(backbone, (input) => seen.push(fingerprint(input)));
+    // 1 below the band, margin 0.5: clearly outside, one look.
+    const clear = await predict(counting, withMargin(0.5), image);
+    expect(seen).toHaveLength(1);
+    expect(clear).toMatchObject({ views: 1, isAnomalous: false, uncertain: false });
+    expect(clear.score).toBeCloseTo(first, 4);
+    // Margin 1.5: the other views could bring it into the band, so all four are taken.
+    seen.length = 0;
+    const near = await predict(counting, withMargin(1.5), image);
+    expect(new Set(seen).size).toBe(4);
+    expect(near.views).toBe(4);
+    expect(near.score).toBeCloseTo(all, 4);
+    expect(Math.abs(all - first)).toBeGreaterThan(1e-3);
+    // A model without a margin always takes all its views.
+    seen.length = 0;
+    expect((await predict(counting, withMargin(undefined), image)).views).toBe(4);
+    expect(seen).toHaveLength(4);
+    // The evaluation says how many pictures one view was enough for, and how the model judges.
+    const { report } = await evaluate(backbone, withMargin(1e-6), await readDatasetFolder(testDir));
+    expect(report.model.method).toBe(
+      'backbone-patchcore+logistic (classifier, nsfwjs/mobilenet_v2, 4 flipped views where one is not clearly enough)',
+    );
+    expect(report.oneViewShare).toBe(report.images.filter((i) => i.views === 1).length / report.images.length);
+    expect(report.images.every((i) => i.views === 1 || i.views === 4)).toBe(true);
   });
 
   it.each([0, 5, 1.5])('refuses %p views', async (views) => {
@@ -287,6 +354,30 @@ describe('model artifacts', () => {
       'a manifest asking for more views than a picture has',
       (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { features: { views: number } }).features.views = 1e9)),
       'is corrupt: it asks for 1000000000 views of a picture (1 to 4)',
+    ],
+    [
+      'a negative one-view margin',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { features: { oneViewMargin: number } }).features.oneViewMargin = -1)),
+      'is corrupt: its one-view margin is -1 (a number ≥ 0)',
+    ],
+    [
+      'a threshold that is not a number',
+      (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { thresholds: { operating: unknown } }).thresholds.operating = 'high')),
+      'is corrupt: its thresholds or calibration are not all numbers',
+    ],
+    [
+      'a calibration without its slope',
+      (b: Buffer) => rewrite(b, (doc) => delete (doc.manifest as { calibration: { a?: number } }).calibration.a),
+      'is corrupt: its thresholds or calibration are not all numbers',
+    ],
+    [
+      'a review band that does not hold the operating threshold',
+      (b: Buffer) =>
+        rewrite(b, (doc) => {
+          const t = (doc.manifest as ModelArtifact['manifest']).thresholds;
+          t.reviewBand = { low: t.operating + 1, high: t.operating + 2 };
+        }),
+      'does not hold its operating threshold',
     ],
     [
       'a version 1 model (hand-crafted features)',

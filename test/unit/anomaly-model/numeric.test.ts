@@ -2,6 +2,7 @@ import { fitLogisticWasm } from '../../../src/anomaly-model/logistic';
 import { bandFloor, bestF1Threshold, reviewBand } from '../../../src/anomaly-model/metrics';
 import { fitLogistic, greedyCoreset, seededRandom } from '../../../src/anomaly-model/numeric';
 import { fineCells } from '../../../src/anomaly-model/scoring';
+import { oneViewMargin } from '../../../src/anomaly-model/thresholds';
 
 describe('fitLogisticWasm', () => {
   it('learns the same class-balanced, L2-regularised regression as the plain-JS fit', async () => {
@@ -63,5 +64,20 @@ describe('bandFloor', () => {
       const inside = items.filter((s) => s.score >= band.low && s.score < band.high).length / items.length;
       expect(bandFloor(items)).toBeLessThanOrEqual(inside + 1e-9);
     }
+  });
+});
+
+describe('oneViewMargin', () => {
+  it("is the shift the other views made to 95% of the pictures' scores, in the score's units", () => {
+    // Twenty pictures: the other views moved their logits by ±0.1, ±0.2, … ±2.0.
+    const first = Array.from({ length: 20 }, (_, i) => i - 10);
+    const all = first.map((v, i) => v + (i % 2 ? -1 : 1) * ((i + 1) / 10));
+    const margin = oneViewMargin(all, first, 1);
+    // Between the 19th and 20th largest shift (1.9 and 2.0), interpolated.
+    expect(margin).toBeCloseTo(1.905, 9);
+    expect(all.filter((v, i) => Math.abs(v - first[i]) > margin)).toHaveLength(1);
+    // In a stacked score the logit counts with its weight, whatever its sign.
+    expect(oneViewMargin(all, first, -0.5)).toBeCloseTo(0.9525, 9);
+    expect(oneViewMargin([], [], 1)).toBe(0);
   });
 });
