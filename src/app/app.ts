@@ -205,6 +205,18 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
   return { log, db, objectStore, services, events, backbone, publicUrl, close };
 }
 
+/**
+ * Stops accepting and lets in-flight requests finish for `graceMs`; connections still open then are cut,
+ * so a client that never reads its answer cannot hold a stop (the rest of SHUTDOWN_TIMEOUT_MS is for the database).
+ */
+async function closeHttp(server: FastifyInstance, graceMs: number, log: Logger): Promise<void> {
+  const cutOff = setTimeout(() => {
+    log.warn({ graceMs }, 'requests still running at shutdown; closing their connections');
+    server.server.closeAllConnections();
+  }, graceMs);
+  await server.close().finally(() => clearTimeout(cutOff));
+}
+
 /** MODEL_RETRAIN_INTERVAL_HOURS: every few minutes, datasets whose last training is that old and that have new labels train again. */
 function startRetrainSchedule(config: Config, services: Services, log: Logger): NodeJS.Timeout | null {
   if (config.models.retrainIntervalHours <= 0) return null;
@@ -303,7 +315,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     stop: () =>
       (stopping ??= (async () => {
         if (retrainTimer) clearInterval(retrainTimer);
-        await server.close();
+        await closeHttp(server, config.http.shutdownTimeoutMs / 2, log);
         await workflows.close();
         redis?.disconnect();
         await opened.close();

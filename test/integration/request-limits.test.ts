@@ -145,3 +145,32 @@ describe('admission when clients leave', () => {
     expect(probe.status).toBe(200);
   });
 });
+
+describe('stopping while a request runs', () => {
+  it('cuts a connection whose request is still running after half of SHUTDOWN_TIMEOUT_MS, so stop() cannot hang on it', async () => {
+    const t = await startTestApp({ SHUTDOWN_TIMEOUT_MS: '1000', API_KEY_CACHE_MS: '60000' });
+    const operator = await t.keyFor(Role.OPERATOR);
+    await post(t, '{ viewer { role } }', operator);
+    // The table stays locked for 4 s; stopping closes the database under it, which ends the transaction.
+    const held = t.app.db.prisma
+      .$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe('LOCK TABLE devices IN ACCESS EXCLUSIVE MODE');
+          await new Promise((r) => setTimeout(r, 4000));
+        },
+        { timeout: 20_000 },
+      )
+      .catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    const waiting = post(t, '{ devices(first: 5) { nodes { id } } }', operator).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const stopped = t.stop();
+    // Without the cut, stop() would wait for the lock and the client would get its answer.
+    expect(await waiting).toBe('cut');
+    await stopped;
+    await held;
+  });
+});
