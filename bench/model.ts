@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { type Backbone } from '../src/adapters/backbone/backbone.port';
 import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.driver';
-import { serializeArtifact } from '../src/anomaly-model/artifact';
+import { looksOf, serializeArtifact } from '../src/anomaly-model/artifact';
 import { readDatasetFolder, stratifiedSplit, type DatasetItem } from '../src/anomaly-model/dataset';
 import { evaluate, train } from '../src/anomaly-model/detector';
 import { bandFloor } from '../src/anomaly-model/metrics';
@@ -58,7 +58,7 @@ const HEAD = [
   'train time',
   'predict p50/p95 (1 core)',
   'model size',
-  'judged by one view',
+  'views per image (share)',
 ];
 
 /** Trains one profile on one dataset's training split, evaluates it on the test split: the JSON result and the table row. */
@@ -81,17 +81,19 @@ async function measure(backbone: Backbone, { name, profile, labels, seed, trainI
   );
   const trainSeconds = (performance.now() - started) / 1000;
   const { report } = await evaluate(backbone, model, { root, items: testItems });
-  // The same model taking every view of every picture: what judging most pictures by one view changes.
-  const everyView =
-    model.manifest.features.oneViewMargin === undefined
-      ? null
-      : (
-          await evaluate(
-            backbone,
-            { ...model, manifest: { ...model.manifest, features: { ...model.manifest.features, oneViewMargin: undefined } } },
-            { root, items: testItems },
-          )
-        ).report;
+  // The same model taking every view of every picture: what stopping at a clear look changes.
+  const everyView = looksOf(model.manifest).length
+    ? (
+        await evaluate(
+          backbone,
+          {
+            ...model,
+            manifest: { ...model.manifest, features: { ...model.manifest.features, looks: undefined, oneViewMargin: undefined } },
+          },
+          { root, items: testItems },
+        )
+      ).report
+    : null;
   const sizeMb = serializeArtifact(model).length / 1e6;
   const target = TARGETS[name]?.[labels];
   const m = model.manifest;
@@ -122,6 +124,8 @@ async function measure(backbone: Backbone, { name, profile, labels, seed, trainI
     trainSeconds,
     predictMs: report.predictLatencyMs,
     oneViewShare: report.oneViewShare,
+    viewShares: report.viewShares,
+    looks: looksOf(m),
     everyView: everyView && {
       imageAuroc: everyView.imageAuroc,
       reviewBandShare: everyView.reviewBandShare,
@@ -150,13 +154,13 @@ async function measure(backbone: Backbone, { name, profile, labels, seed, trainI
     `${trainSeconds.toFixed(1)} s`,
     `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`,
     `${sizeMb.toFixed(2)} MB`,
-    `${(100 * (report.oneViewShare ?? 1)).toFixed(1)}%`,
+    (report.viewShares ?? []).map((v) => `${v.views}: ${(100 * v.share).toFixed(1)}%`).join(', ') || '1: 100%',
   ];
   if (everyView)
     console.log(
       `${name} ${profile} ${labels} taking every view of every picture: AUROC ${everyView.imageAuroc.toFixed(3)}, band ${(100 * everyView.reviewBandShare).toFixed(1)}%, ` +
         `right outside ${(100 * everyView.accuracyOutsideBand).toFixed(1)}%, p50 ${everyView.predictLatencyMs.p50.toFixed(1)} ms; ` +
-        `same verdict and band as judged by one view where clear: ${result.everyView!.sameVerdicts}/${report.images.length}`,
+        `same verdict and band as judged by the first clear look: ${result.everyView!.sameVerdicts}/${report.images.length}`,
     );
   return { result, row };
 }

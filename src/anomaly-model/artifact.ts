@@ -1,3 +1,4 @@
+import { type Look } from './thresholds';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
@@ -35,10 +36,20 @@ export interface Manifest {
   backbone: BackboneIdentity;
   /**
    * `views`: how many flipped views the image classifier averages over (absent in older models: 1).
-   * `oneViewMargin`: a picture whose score from the first view alone lies this far or farther outside
-   * the review band is judged by that view (absent: every picture gets all its views).
+   * `looks`: the looks at some of the views, in order, each deciding alone when its score lies its
+   * margin outside the review band (absent: every picture gets all its views). `oneViewMargin`, in
+   * models of before the looks: one look at view 0 with that margin on both sides.
    */
-  features: { area: number; dim: number; channels: number; bankSize: number; pooled: number; views?: number; oneViewMargin?: number };
+  features: {
+    area: number;
+    dim: number;
+    channels: number;
+    bankSize: number;
+    pooled: number;
+    views?: number;
+    looks?: Look[];
+    oneViewMargin?: number;
+  };
   scoreMode: ScoreMode;
   seed: number;
   createdAt: string;
@@ -166,6 +177,8 @@ export function parseArtifact(bytes: Buffer, origin = 'the model file'): ModelAr
   const margin = m.features.oneViewMargin;
   if (margin !== undefined && !(Number.isFinite(margin) && margin >= 0))
     throw new ModelArtifactError(`${origin} is corrupt: its one-view margin is ${JSON.stringify(margin)} (a number ≥ 0)`);
+  const badLook = badLookOf(m.features.looks, views ?? 1);
+  if (badLook) throw new ModelArtifactError(`${origin} is corrupt: ${badLook}`);
   assertNumbers(m, origin);
   const p = doc.payload;
   let payload: Payload;
@@ -222,6 +235,32 @@ export async function loadArtifact(file: string): Promise<ModelArtifact> {
 }
 
 /** How many views of a picture a model judges by: its classifier's when its score reads the classifier, else one. */
+/** What is wrong with a manifest's looks, or null: each takes view 0 and fewer views than the last, all of them below `views`, with margins ≥ 0. */
+function badLookOf(looks: unknown, views: number): string | null {
+  if (looks === undefined) return null;
+  if (!Array.isArray(looks) || looks.length >= views) return `its looks are ${JSON.stringify(looks)} (fewer than its ${views} views)`;
+  let taken = 0;
+  for (const look of looks as Partial<Look>[]) {
+    const ok =
+      Array.isArray(look?.views) &&
+      look.views[0] === 0 &&
+      look.views.length > taken &&
+      look.views.length < views &&
+      look.views.every((v, i) => Number.isInteger(v) && v < views && (i === 0 || v > look.views![i - 1])) &&
+      [look.below, look.above].every((x) => Number.isFinite(x) && x! >= 0);
+    if (!ok) return `a look is ${JSON.stringify(look)} (views from 0 up, below ${views}; margins numbers ≥ 0)`;
+    taken = look.views!.length;
+  }
+  return null;
+}
+
+/** The looks a picture gets before all its views (none: all of them at once); a model with a one-view margin has one. */
+export function looksOf(m: Manifest): Look[] {
+  if (m.features.looks) return m.features.looks;
+  const margin = m.features.oneViewMargin;
+  return margin === undefined ? [] : [{ views: [0], below: margin, above: margin }];
+}
+
 export const judgingViews = (m: Manifest): number => (m.scoreMode === 'memory' ? 1 : (m.features.views ?? 1));
 
 /** A model runs only on the backbone it was trained on: other features would be other numbers. */

@@ -28,20 +28,20 @@ export async function fitImageClassifier(images: TrainingImage[], progress: Prog
     return { scaler, model };
   };
   const oof = new Float64Array(images.length);
-  const oofFirstView = new Float64Array(images.length);
+  // Each view's logit alone too (the mean of them is `oof`): how far some views stray from all of them.
+  const oofViews = images[0].f.pooledViews.map(() => new Float64Array(images.length));
   for (let k = 0; k < FOLDS; k++) {
     const { scaler, model } = await fit(images.filter((x) => x.fold !== k));
     images.forEach((x, i) => {
       if (x.fold !== k) return;
       oof[i] = imageLogit(model, scaler, x.f.pooled);
-      oofFirstView[i] = imageLogit(model, scaler, x.f.pooledViews[0]);
+      x.f.pooledViews.forEach((pooled, v) => (oofViews[v][i] = imageLogit(model, scaler, pooled)));
     });
     progress('image classifier', k + 1, FOLDS + 1);
   }
   const final = await fit(images);
   progress('image classifier', FOLDS + 1, FOLDS + 1);
-  // oofFirstView: the logit of the picture as it is alone, to learn how far one view strays from all of them.
-  return { ...final, oof: Array.from(oof), oofFirstView: Array.from(oofFirstView) };
+  return { ...final, oof: Array.from(oof), oofViews: oofViews.map((logits) => Array.from(logits)) };
 }
 
 /** 3b. The patch classifier that draws heatmaps, on all channels: mask cells are positive, or without a mask an anomalous picture's least normal patches. */

@@ -1,5 +1,5 @@
 import { type Backbone } from '../adapters/backbone/backbone.port';
-import { judgingViews, type ModelArtifact } from './artifact';
+import { judgingViews, looksOf, type ModelArtifact } from './artifact';
 import { type Dataset } from './dataset';
 import { auroc, confusion, histogramAuroc, percentile, precisionRecallF1, prCurve, rocCurve, type Scored } from './metrics';
 import { predict } from './predict';
@@ -56,8 +56,10 @@ async function judgeAll(backbone: Backbone, model: ModelArtifact, dataset: Datas
   };
 }
 
-const viewsPhrase = (views: number, manifest: ModelArtifact['manifest']) =>
-  manifest.features.oneViewMargin === undefined ? `${views} flipped views` : `${views} flipped views where one is not clearly enough`;
+const viewsPhrase = (views: number, manifest: ModelArtifact['manifest']) => {
+  const looks = looksOf(manifest).map((l) => l.views.length);
+  return looks.length ? `${views} flipped views, ${looks.join(' then ')} where that is clear` : `${views} flipped views`;
+};
 
 /** Scores a labelled dataset with a model: AUROC (image and, with masks, pixel), P/R/F1 at the operating threshold, review load. */
 export async function evaluate(
@@ -107,6 +109,9 @@ export async function evaluate(
     images,
     predictLatencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95) },
     oneViewShare: images.length ? images.filter((i) => i.views === 1).length / images.length : 1,
+    viewShares: [...new Set(images.map((i) => i.views ?? 1))]
+      .sort((a, b) => a - b)
+      .map((n) => ({ views: n, share: images.filter((i) => (i.views ?? 1) === n).length / images.length })),
   };
   return { report, results };
 }

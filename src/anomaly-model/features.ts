@@ -148,8 +148,15 @@ export async function rawFeaturesOf(
  * The pooled statistics of views `from` to `to` − 1 of a picture (`flippedView`): one forward pass
  * each, all asked for at once, so a backbone on another thread has the next one queued.
  */
-export async function flippedStats(backbone: Backbone, input: BackboneInput, from: number, to: number): Promise<Float32Array[]> {
-  const views = Array.from({ length: Math.max(0, to - Math.max(1, from)) }, (_, k) => Math.max(1, from) + k);
+export const flippedStats = (backbone: Backbone, input: BackboneInput, from: number, to: number): Promise<Float32Array[]> =>
+  viewStats(
+    backbone,
+    input,
+    Array.from({ length: Math.max(0, to - Math.max(1, from)) }, (_, k) => Math.max(1, from) + k),
+  );
+
+/** The pooled statistics of the given views of a picture, in that order, all asked for at once. */
+export async function viewStats(backbone: Backbone, input: BackboneInput, views: number[]): Promise<Float32Array[]> {
   const maps = await Promise.all(views.map((view) => backbone.extract(flippedView(input, view))));
   return maps.map(pooledStats);
 }

@@ -1,10 +1,11 @@
-import { type Backbone } from '../adapters/backbone/backbone.port';
-import { assertBackbone, judgingViews, type ModelArtifact } from './artifact';
-import { flippedStats, type ImageFeatures, imageFeatures, meanOf, modelImageFor, nearestDistances, type Projection } from './features';
+import { type Backbone, type BackboneInput } from '../adapters/backbone/backbone.port';
+import { assertBackbone, judgingViews, looksOf, type ModelArtifact } from './artifact';
+import { type ImageFeatures, imageFeatures, meanOf, modelImageFor, nearestDistances, type Projection, viewStats } from './features';
 import { heatmapPng, regionsOf } from './heatmap';
 import { sigmoid } from './numeric';
 import { TOP_K } from './profiles';
 import { imageLogit, localScore, stackScore, topMean } from './scoring';
+import { decides } from './thresholds';
 import { type PredictResult } from './types';
 
 interface Analysis {
@@ -17,17 +18,10 @@ interface Analysis {
   views: number;
 }
 
-/** True when a score lies so far outside the review band that the model's other views could not bring it in. */
-function clearlyOutside(score: number, manifest: ModelArtifact['manifest']): boolean {
-  const margin = manifest.features.oneViewMargin;
-  const band = manifest.thresholds.reviewBand;
-  return margin !== undefined && (score < band.low - margin || score >= band.high + margin);
-}
-
 /**
  * The image's score in the model's score mode, and the patch map its heatmap is drawn from. A
- * classifier that judges by flipped views looks at the picture as it is first, and takes the other
- * views only when that score is not clearly outside the review band.
+ * classifier that judges by flipped views looks at the picture as it is first, and takes more views
+ * only while the score is not clearly outside the review band.
  */
 async function analyse(backbone: Backbone, model: ModelArtifact, bytes: Buffer): Promise<Analysis> {
   const { manifest, payload } = model;
@@ -50,11 +44,32 @@ async function analyse(backbone: Backbone, model: ModelArtifact, bytes: Buffer):
   };
   const map = f.patchLogits ?? memory!;
   const grid = f.patchLogits ? fine : coarse;
-  const views = judgingViews(manifest);
-  const first = scoreOf(f.pooled);
-  if (views === 1 || clearlyOutside(first, manifest)) return { score: first, map, grid, f, views: 1 };
-  const pooled = meanOf([f.pooled, ...(await flippedStats(backbone, image.input, 1, views))]);
-  return { score: scoreOf(pooled), map, grid, f, views };
+  const pooled = await lookedAt(backbone, image.input, f.pooled, manifest, scoreOf);
+  return { score: scoreOf(meanOf(pooled)), map, grid, f, views: pooled.length };
+}
+
+/**
+ * The pooled statistics of the views that judge the picture: each of the model's looks in turn (view
+ * 0 first), until one scores far enough outside the review band to decide, else all of its views.
+ */
+async function lookedAt(
+  backbone: Backbone,
+  input: BackboneInput,
+  first: Float32Array,
+  manifest: ModelArtifact['manifest'],
+  scoreOf: (pooled: Float32Array) => number,
+): Promise<Float32Array[]> {
+  const taken = new Map([[0, first]]);
+  const take = async (views: number[]) => {
+    const missing = views.filter((v) => !taken.has(v));
+    (await viewStats(backbone, input, missing)).forEach((stats, k) => taken.set(missing[k], stats));
+    return views.map((v) => taken.get(v)!);
+  };
+  for (const look of looksOf(manifest)) {
+    const pooled = await take(look.views);
+    if (decides(look, scoreOf(meanOf(pooled)), manifest.thresholds.reviewBand)) return pooled;
+  }
+  return take(Array.from({ length: judgingViews(manifest) }, (_, v) => v));
 }
 
 /** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */

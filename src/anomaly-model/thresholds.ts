@@ -41,21 +41,69 @@ function plattScaling(scored: Scored[]): { a: number; b: number } {
   return { a: fit.weights[0] / sd, b: fit.bias - (fit.weights[0] * mean) / sd };
 }
 
-/** The share of training pictures whose out-of-fold score the other views moved less than the one-view margin. */
-export const ONE_VIEW_COVERAGE = 0.95;
+/**
+ * The share of training pictures whose out-of-fold score the views not yet taken moved less, toward
+ * the band, than a look's margin: 97.5% on each side is the risk a two-sided 95% margin on the size
+ * of the shift took (models with a one-view margin), as only a shift toward the band matters.
+ */
+export const LOOK_COVERAGE = 0.975;
 
 /**
- * How far outside the review band a score made from a picture's first view alone must lie for its
- * other views to be skipped: the shift the other views made to the out-of-fold scores of 95% of
- * the training pictures (the classifier logit's shift times its `weight` in the score). A picture
- * that far out would need a larger shift than 95% of pictures get to reach the band; the largest
- * shift (the safest margin) left nine in ten magnetic tiles with all four views.
+ * A look at some of a picture's views (view 0 first) that decides alone when its score lies far
+ * enough outside the review band: `below` under the band's low edge, or `above` its high edge.
  */
-export function oneViewMargin(allViews: number[], firstView: number[], weight: number): number {
-  return allViews.length
-    ? percentile(
-        allViews.map((all, i) => Math.abs(weight * (all - firstView[i]))),
-        ONE_VIEW_COVERAGE,
-      )
-    : 0;
+export interface Look {
+  views: number[];
+  below: number;
+  above: number;
+}
+
+/**
+ * The margins of a look at `views`, from every training picture's out-of-fold logit of each view
+ * (`viewLogits[v][i]`; for a linear classifier the logit of the views' mean statistics is the mean
+ * of theirs) times the logit's `weight` in the score. A score below the band fears the other views
+ * raising it, one above fears them lowering it: each margin is the shift toward the band that
+ * LOOK_COVERAGE of the pictures stayed under (shifts away from the band cannot change a verdict).
+ */
+export function lookAt(views: number[], viewLogits: number[][], weight: number): Look {
+  const all = viewLogits.map((_, v) => v);
+  const mean = (set: number[], i: number) => set.reduce((sum, v) => sum + viewLogits[v][i], 0) / set.length;
+  // What the remaining views add to the score: all views' score minus this look's.
+  const added = viewLogits[0].map((_, i) => weight * (mean(all, i) - mean(views, i)));
+  if (!added.length) return { views, below: 0, above: 0 };
+  return {
+    views,
+    below: Math.max(0, percentile(added, LOOK_COVERAGE)),
+    above: Math.max(
+      0,
+      percentile(
+        added.map((a) => -a),
+        LOOK_COVERAGE,
+      ),
+    ),
+  };
+}
+
+/** True when a look's score lies at least its margin outside the review band: the other views would not bring it in. */
+export const decides = (look: Look, score: number, band: { low: number; high: number }) =>
+  score < band.low - look.below || score >= band.high + look.above;
+
+/**
+ * The looks a picture gets before all its views: view 0 alone, then (with 3 or more views) view 0
+ * and the flip that lets the most training pictures stop there. `scores`: the training pictures'
+ * out-of-fold scores from all views.
+ */
+export function chooseLooks(scores: number[], band: { low: number; high: number }, viewLogits: number[][], weight: number): Look[] {
+  if (viewLogits.length < 2) return [];
+  const first = lookAt([0], viewLogits, weight);
+  if (viewLogits.length < 3) return [first];
+  const lookScore = (look: Look, i: number) => {
+    const mean = (set: number[]) => set.reduce((sum, v) => sum + viewLogits[v][i], 0) / set.length;
+    return scores[i] - weight * (mean(viewLogits.map((_, v) => v)) - mean(look.views));
+  };
+  const stopping = (look: Look) =>
+    scores.filter((_, i) => !decides(first, lookScore(first, i), band) && decides(look, lookScore(look, i), band)).length;
+  const seconds = viewLogits.slice(1).map((_, k) => lookAt([0, k + 1], viewLogits, weight));
+  const second = seconds.reduce((best, look) => (stopping(look) > stopping(best) ? look : best));
+  return [first, second];
 }

@@ -27,7 +27,7 @@ import {
   type TrainOptions,
 } from './profiles';
 import { fineCells, stackScore, topMean } from './scoring';
-import { chooseThresholds, oneViewMargin } from './thresholds';
+import { chooseLooks, chooseThresholds } from './thresholds';
 import { buildMemory, dropPatchDescriptors, extractAll, type TrainingImage } from './training-data';
 import { type Profile, type Thresholds } from './types';
 
@@ -121,11 +121,12 @@ function manifestOf(p: ManifestParts): Manifest {
       bankSize: p.bank.length / p.projection.dim,
       pooled: p.pooled,
       views: p.views,
-      ...(p.views > 1 && scorers.classifier
+      ...(p.views > 1 && scorers.classifier && scorers.scoreMode !== 'memory'
         ? {
-            oneViewMargin: oneViewMargin(
-              scorers.classifier.oof,
-              scorers.classifier.oofFirstView,
+            looks: chooseLooks(
+              scorers.scored.map((s) => s.score),
+              p.point.thresholds.reviewBand,
+              scorers.classifier.oofViews,
               scorers.scoreMode === 'stacked' ? scorers.stack!.weights[0] : 1,
             ),
           }

@@ -90,6 +90,8 @@ export interface EvaluationReport {
   predictLatencyMs: { p50: number; p95: number };
   /** Share of the images judged by their first view alone (1 for a model that looks once). */
   oneViewShare?: number;
+  /** Share of the images judged by each number of views (a model with looks stops early where the score is clear). */
+  viewShares?: { views: number; share: number }[];
 }
 
 /** What the HTML report shows for one of the worst mistakes. */

@@ -10,7 +10,7 @@ import { loadArtifact, saveArtifact } from '../anomaly-model/artifact';
 import { readDatasetFolder } from '../anomaly-model/dataset';
 import { evaluate, predict, train } from '../anomaly-model/detector';
 import { MAX_VIEWS, PROFILES } from '../anomaly-model/profiles';
-import { renderReportHtml } from '../anomaly-model/report-html';
+import { renderReportHtml, viewSharesText } from '../anomaly-model/report-html';
 import { wholeNumber } from './options';
 import { type EvaluationReport, type Profile, type ReportExample } from '../anomaly-model/types';
 
@@ -157,6 +157,8 @@ function reportTable(report: EvaluationReport): string {
     ['accuracy outside the band', `${(100 * report.accuracyOutsideBand).toFixed(1)}%`],
     ['predict p50 / p95', `${report.predictLatencyMs.p50.toFixed(1)} / ${report.predictLatencyMs.p95.toFixed(1)} ms`],
   );
+  const views = viewSharesText(report);
+  if (views) table.push(['views judged by', views]);
   return table.toString();
 }
 

@@ -7,7 +7,7 @@ import { openMobilenetBackbone } from '../../../src/adapters/backbone/mobilenet.
 import { loadArtifact, parseArtifact, saveArtifact, serializeArtifact, ModelArtifactError } from '../../../src/anomaly-model/artifact';
 import { readDatasetFolder } from '../../../src/anomaly-model/dataset';
 import { evaluate, predict, train } from '../../../src/anomaly-model/detector';
-import { rawFeatures } from '../../../src/anomaly-model/features';
+import { modelImageFor, rawFeatures } from '../../../src/anomaly-model/features';
 import { flippedView } from '../../../src/anomaly-model/image-io';
 import { PROFILES } from '../../../src/anomaly-model/profiles';
 import { imageLogit } from '../../../src/anomaly-model/scoring';
@@ -234,7 +234,7 @@ describe('with labelled anomalies', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('judges a picture by its first view alone when that score is clearly outside the review band', async () => {
+  it('judges a picture by its first view alone when that score is clearly outside the review band (a model with a one-view margin)', async () => {
     const image = fs.readFileSync(path.join(testDir, [...defects.keys()][0]));
     const raw = await rawFeatures(backbone, image, supervised.manifest.features.area, 4);
     raw.aggregated.dispose();
@@ -274,10 +274,57 @@ describe('with labelled anomalies', () => {
     // The evaluation says how many pictures one view was enough for, and how the model judges.
     const { report } = await evaluate(backbone, withMargin(1e-6), await readDatasetFolder(testDir));
     expect(report.model.method).toBe(
-      'backbone-patchcore+logistic (classifier, nsfwjs/mobilenet_v2, 4 flipped views where one is not clearly enough)',
+      'backbone-patchcore+logistic (classifier, nsfwjs/mobilenet_v2, 4 flipped views, 1 where that is clear)',
     );
     expect(report.oneViewShare).toBe(report.images.filter((i) => i.views === 1).length / report.images.length);
     expect(report.images.every((i) => i.views === 1 || i.views === 4)).toBe(true);
+    const shares = report.viewShares!;
+    expect(shares.map((s) => s.views)).toEqual([...new Set(report.images.map((i) => i.views))].sort());
+    expect(shares.reduce((sum, s) => sum + s.share, 0)).toBeCloseTo(1, 9);
+  });
+
+  it('takes a second look at two views before all four, and stops there when that score is clear', async () => {
+    const image = fs.readFileSync(path.join(testDir, [...defects.keys()][1]));
+    const raw = await rawFeatures(backbone, image, supervised.manifest.features.area, 4);
+    raw.aggregated.dispose();
+    const logit = (pooled: Float32Array) => imageLogit(supervised.payload.imageModel!, supervised.payload.imageScaler!, pooled);
+    const first = logit(raw.pooledViews[0]);
+    const two = (logit(raw.pooledViews[0]) + logit(raw.pooledViews[3])) / 2;
+    // The band sits 3 above the higher of the two scores; the first look's margin is too wide to stop, the second's is `margin`.
+    const low = Math.max(first, two) + 3;
+    const withLooks = (margin: number) =>
+      parseArtifact(
+        rewrite(serializeArtifact(supervised), (doc) => {
+          const manifest = doc.manifest as ModelArtifact['manifest'];
+          manifest.scoreMode = 'classifier';
+          manifest.features.views = 4;
+          manifest.features.looks = [
+            { views: [0], below: 1000, above: 1000 },
+            { views: [0, 3], below: margin, above: 0 },
+          ];
+          manifest.thresholds.reviewBand = { low, high: low + 1 };
+          manifest.thresholds.operating = low + 0.5;
+        }),
+      );
+    const seen: string[] = [];
+    const counting = watching(backbone, (input) => seen.push(fingerprint(input)));
+    const second = await predict(counting, withLooks(1), image);
+    expect(second.views).toBe(2);
+    expect(second.score).toBeCloseTo(two, 4);
+    // View 0 and the picture turned half a circle (view 3), each looked at once.
+    const { input } = await modelImageFor(backbone, image, supervised.manifest.features.area);
+    expect(seen).toEqual([fingerprint(flippedView(input, 0)), fingerprint(flippedView(input, 3))]);
+    seen.length = 0;
+    // A second look not clear enough: the two views it lacks, once each.
+    const all = await predict(counting, withLooks(5), image);
+    expect(all.views).toBe(4);
+    expect(new Set(seen).size).toBe(4);
+    expect(seen).toHaveLength(4);
+    expect(all.score).toBeCloseTo(logit(raw.pooled), 4);
+    const { report } = await evaluate(backbone, withLooks(1), await readDatasetFolder(testDir));
+    expect(report.model.method).toBe(
+      'backbone-patchcore+logistic (classifier, nsfwjs/mobilenet_v2, 4 flipped views, 1 then 2 where that is clear)',
+    );
   });
 
   it.each([0, 5, 1.5])('refuses %p views', async (views) => {
@@ -359,6 +406,35 @@ describe('model artifacts', () => {
       'a negative one-view margin',
       (b: Buffer) => rewrite(b, (doc) => ((doc.manifest as { features: { oneViewMargin: number } }).features.oneViewMargin = -1)),
       'is corrupt: its one-view margin is -1 (a number ≥ 0)',
+    ],
+    [
+      'a look that does not start with the picture as it is',
+      (b: Buffer) =>
+        rewrite(b, (doc) => {
+          const m = doc.manifest as ModelArtifact['manifest'];
+          m.features.views = 4;
+          m.features.looks = [{ views: [1], below: 1, above: 1 }];
+        }),
+      'is corrupt: a look is {"views":[1],"below":1,"above":1}',
+    ],
+    [
+      'a look with a negative margin',
+      (b: Buffer) =>
+        rewrite(b, (doc) => {
+          const m = doc.manifest as ModelArtifact['manifest'];
+          m.features.views = 4;
+          m.features.looks = [{ views: [0], below: -1, above: 1 }];
+        }),
+      'is corrupt: a look is {"views":[0],"below":-1,"above":1}',
+    ],
+    [
+      'as many looks as views',
+      (b: Buffer) =>
+        rewrite(b, (doc) => {
+          const m = doc.manifest as ModelArtifact['manifest'];
+          m.features.looks = Array.from({ length: m.features.views ?? 1 }, () => ({ views: [0], below: 1, above: 1 }));
+        }),
+      'is corrupt: its looks are',
     ],
     [
       'a threshold that is not a number',

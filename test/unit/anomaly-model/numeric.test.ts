@@ -2,7 +2,7 @@ import { fitLogisticWasm } from '../../../src/anomaly-model/logistic';
 import { bandFloor, bestF1Threshold, reviewBand } from '../../../src/anomaly-model/metrics';
 import { fitLogistic, greedyCoreset, seededRandom } from '../../../src/anomaly-model/numeric';
 import { fineCells } from '../../../src/anomaly-model/scoring';
-import { oneViewMargin } from '../../../src/anomaly-model/thresholds';
+import { chooseLooks, decides, lookAt } from '../../../src/anomaly-model/thresholds';
 
 describe('fitLogisticWasm', () => {
   it('learns the same class-balanced, L2-regularised regression as the plain-JS fit', async () => {
@@ -67,17 +67,46 @@ describe('bandFloor', () => {
   });
 });
 
-describe('oneViewMargin', () => {
-  it("is the shift the other views made to 95% of the pictures' scores, in the score's units", () => {
-    // Twenty pictures: the other views moved their logits by ±0.1, ±0.2, … ±2.0.
-    const first = Array.from({ length: 20 }, (_, i) => i - 10);
-    const all = first.map((v, i) => v + (i % 2 ? -1 : 1) * ((i + 1) / 10));
-    const margin = oneViewMargin(all, first, 1);
-    // Between the 19th and 20th largest shift (1.9 and 2.0), interpolated.
-    expect(margin).toBeCloseTo(1.905, 9);
-    expect(all.filter((v, i) => Math.abs(v - first[i]) > margin)).toHaveLength(1);
-    // In a stacked score the logit counts with its weight, whatever its sign.
-    expect(oneViewMargin(all, first, -0.5)).toBeCloseTo(0.9525, 9);
-    expect(oneViewMargin([], [], 1)).toBe(0);
+describe('looks', () => {
+  // Twenty pictures, two views: the second view moves the mean logit by d = +0.1, −0.2, +0.3, … −2.0.
+  const first = Array.from({ length: 20 }, (_, i) => i - 10);
+  const moved = first.map((_, i) => (i % 2 ? -1 : 1) * ((i + 1) / 10));
+  const views = [first, first.map((v, i) => v + 2 * moved[i])];
+
+  it("keeps each side's margin at the shift toward the band that 97.5% of the pictures stayed under", () => {
+    const look = lookAt([0], views, 1);
+    // Raised by 0.1 … 1.9 (and lowered by 0.2 … 2.0): between the 19th and 20th of the sorted shifts, interpolated.
+    expect(look.below).toBeCloseTo(1.805, 9);
+    expect(look.above).toBeCloseTo(1.905, 9);
+    expect(moved.filter((d) => d > look.below)).toEqual([1.9]);
+    // In a stacked score the logit counts with its weight: a negative one turns raising into lowering.
+    const weighed = lookAt([0], views, -0.5);
+    expect(weighed.below).toBeCloseTo(0.9525, 9);
+    expect(weighed.above).toBeCloseTo(0.9025, 9);
+    // A look at every view adds nothing.
+    expect(lookAt([0, 1], views, 1)).toEqual({ views: [0, 1], below: 0, above: 0 });
+  });
+
+  it('decides only a score at least its margin outside the band', () => {
+    const look = { views: [0], below: 1, above: 2 };
+    const band = { low: 0, high: 1 };
+    expect([-1.01, -0.99, 0.5, 2.99, 3].map((s) => decides(look, s, band))).toEqual([true, false, false, false, true]);
+  });
+
+  it('looks at view 0, then at view 0 with the flip that lets the most pictures stop', () => {
+    // Forty scores across a band at [−0.5, 0.5); view 1 agrees with view 0, view 2 strays three times as far.
+    const scores = Array.from({ length: 40 }, (_, i) => i / 4 - 5);
+    const e = scores.map((_, i) => ((i % 2 ? -1 : 1) * ((i % 5) + 1)) / 10);
+    const l0 = scores.map((s, i) => s - e[i]);
+    const logits = [l0, l0, l0.map((v, i) => v + 3 * e[i])];
+    const band = { low: -0.5, high: 0.5 };
+    const looks = chooseLooks(scores, band, logits, 1);
+    expect(looks.map((l) => l.views)).toEqual([[0], [0, 2]]);
+    expect(looks[0]).toEqual(lookAt([0], logits, 1));
+    // Views 0 and 2 stray half as far from all three as views 0 and 1 do: narrower margins, more pictures stop.
+    expect(looks[1]).toEqual(lookAt([0, 2], logits, 1));
+    expect(looks[1].below).toBeCloseTo(lookAt([0, 1], logits, 1).below / 2, 9);
+    expect(chooseLooks(scores, band, logits.slice(0, 2), 1).map((l) => l.views)).toEqual([[0]]);
+    expect(chooseLooks(scores, band, logits.slice(0, 1), 1)).toEqual([]);
   });
 });

@@ -57,6 +57,24 @@ function svgBlocks(html: string): string[] {
   return [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
 }
 
+describe('the views row', () => {
+  it('says how many images each number of views judged, and is left out when every image got the same', () => {
+    const report = {
+      ...buildReport(),
+      viewShares: [
+        { views: 1, share: 0.462 },
+        { views: 2, share: 0.229 },
+        { views: 4, share: 0.309 },
+      ],
+    };
+    expect(renderReportHtml(report, { falsePositives: [], falseNegatives: [] })).toContain(
+      '<th scope="row">Views judged by (share of images)</th><td class="num">1 view 46.2%, 2 views 22.9%, 4 views 30.9%</td>',
+    );
+    const once = renderReportHtml({ ...report, viewShares: [{ views: 4, share: 1 }] }, { falsePositives: [], falseNegatives: [] });
+    expect(once).not.toContain('Views judged by');
+  });
+});
+
 describe('renderReportHtml', () => {
   let html: string;
   let thumbnail: Buffer;
