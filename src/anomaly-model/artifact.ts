@@ -1,4 +1,3 @@
-import { type Look } from './thresholds';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
@@ -6,6 +5,7 @@ import { type BackboneIdentity } from '../adapters/backbone/backbone.port';
 import { type PatchHead, type Projection } from './features';
 import { type LinearModel } from './numeric';
 import { isViewCount, MAX_VIEWS } from './profiles';
+import { type Look } from './thresholds';
 import { type Profile, type Thresholds } from './types';
 
 export const ARTIFACT_FORMAT = 'vigil-anomaly-model';
@@ -234,7 +234,6 @@ export async function loadArtifact(file: string): Promise<ModelArtifact> {
   return parseArtifact(bytes, file);
 }
 
-/** How many views of a picture a model judges by: its classifier's when its score reads the classifier, else one. */
 /** What is wrong with a manifest's looks, or null: each takes view 0 and fewer views than the last, all of them below `views`, with margins ≥ 0. */
 function badLookOf(looks: unknown, views: number): string | null {
   if (looks === undefined) return null;
@@ -261,6 +260,7 @@ export function looksOf(m: Manifest): Look[] {
   return margin === undefined ? [] : [{ views: [0], below: margin, above: margin }];
 }
 
+/** How many views of a picture a model judges by: its classifier's when its score reads the classifier, else one. */
 export const judgingViews = (m: Manifest): number => (m.scoreMode === 'memory' ? 1 : (m.features.views ?? 1));
 
 /** A model runs only on the backbone it was trained on: other features would be other numbers. */

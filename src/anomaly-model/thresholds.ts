@@ -66,22 +66,16 @@ export interface Look {
  * LOOK_COVERAGE of the pictures stayed under (shifts away from the band cannot change a verdict).
  */
 export function lookAt(views: number[], viewLogits: number[][], weight: number): Look {
+  const added = addedByOtherViews(views, viewLogits, weight);
+  const toward = (shifts: number[]) => (shifts.length ? Math.max(0, percentile(shifts, LOOK_COVERAGE)) : 0);
+  return { views, below: toward(added), above: toward(added.map((a) => -a)) };
+}
+
+/** Per picture, what the views a look does not take add to its score: all views' score minus the look's. */
+function addedByOtherViews(views: number[], viewLogits: number[][], weight: number): number[] {
   const all = viewLogits.map((_, v) => v);
   const mean = (set: number[], i: number) => set.reduce((sum, v) => sum + viewLogits[v][i], 0) / set.length;
-  // What the remaining views add to the score: all views' score minus this look's.
-  const added = viewLogits[0].map((_, i) => weight * (mean(all, i) - mean(views, i)));
-  if (!added.length) return { views, below: 0, above: 0 };
-  return {
-    views,
-    below: Math.max(0, percentile(added, LOOK_COVERAGE)),
-    above: Math.max(
-      0,
-      percentile(
-        added.map((a) => -a),
-        LOOK_COVERAGE,
-      ),
-    ),
-  };
+  return viewLogits[0].map((_, i) => weight * (mean(all, i) - mean(views, i)));
 }
 
 /** True when a look's score lies at least its margin outside the review band: the other views would not bring it in. */
@@ -97,12 +91,13 @@ export function chooseLooks(scores: number[], band: { low: number; high: number 
   if (viewLogits.length < 2) return [];
   const first = lookAt([0], viewLogits, weight);
   if (viewLogits.length < 3) return [first];
-  const lookScore = (look: Look, i: number) => {
-    const mean = (set: number[]) => set.reduce((sum, v) => sum + viewLogits[v][i], 0) / set.length;
-    return scores[i] - weight * (mean(viewLogits.map((_, v) => v)) - mean(look.views));
+  // A look's score of a training picture: its all-view score less what the other views add.
+  const stops = (look: Look) => {
+    const added = addedByOtherViews(look.views, viewLogits, weight);
+    return scores.map((score, i) => decides(look, score - added[i], band));
   };
-  const stopping = (look: Look) =>
-    scores.filter((_, i) => !decides(first, lookScore(first, i), band) && decides(look, lookScore(look, i), band)).length;
+  const byFirst = stops(first);
+  const stopping = (look: Look) => stops(look).filter((stop, i) => stop && !byFirst[i]).length;
   const seconds = viewLogits.slice(1).map((_, k) => lookAt([0, k + 1], viewLogits, weight));
   const second = seconds.reduce((best, look) => (stopping(look) > stopping(best) ? look : best));
   return [first, second];
