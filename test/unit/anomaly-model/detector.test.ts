@@ -370,6 +370,14 @@ describe('flipped views', () => {
   });
 });
 
+/** A model file whose manifest judges by four views with these looks. */
+const withLooks = (b: Buffer, looks: unknown) =>
+  rewrite(b, (doc) => {
+    const m = doc.manifest as ModelArtifact['manifest'];
+    m.features.views = 4;
+    m.features.looks = looks as ModelArtifact['manifest']['features']['looks'];
+  });
+
 describe('model artifacts', () => {
   it('round-trip through a file', async () => {
     const file = path.join(os.tmpdir(), `vigil-model-${process.pid}.vgm`);
@@ -409,22 +417,12 @@ describe('model artifacts', () => {
     ],
     [
       'a look that does not start with the picture as it is',
-      (b: Buffer) =>
-        rewrite(b, (doc) => {
-          const m = doc.manifest as ModelArtifact['manifest'];
-          m.features.views = 4;
-          m.features.looks = [{ views: [1], below: 1, above: 1 }];
-        }),
+      (b: Buffer) => withLooks(b, [{ views: [1], below: 1, above: 1 }]),
       'is corrupt: a look is {"views":[1],"below":1,"above":1}',
     ],
     [
       'a look with a negative margin',
-      (b: Buffer) =>
-        rewrite(b, (doc) => {
-          const m = doc.manifest as ModelArtifact['manifest'];
-          m.features.views = 4;
-          m.features.looks = [{ views: [0], below: -1, above: 1 }];
-        }),
+      (b: Buffer) => withLooks(b, [{ views: [0], below: -1, above: 1 }]),
       'is corrupt: a look is {"views":[0],"below":-1,"above":1}',
     ],
     [
