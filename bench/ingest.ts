@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { LocalObjectStore } from '../src/adapters/object-store/local.driver';
-import { deriveImages, inspectImage } from '../src/image-processing/image-processor';
+import { processImage } from '../src/image-processing/image-processor';
 import { ImageRejected } from '../src/image-processing/rejection';
 import { storeDerivatives } from '../src/image-processing/store-derivatives';
 
@@ -82,8 +82,8 @@ async function main() {
       t = performance.now();
       await eachConcurrently(buffers, async (b, i) => {
         try {
-          await inspectImage(b);
-          const stored = await storeDerivatives(store, `bench-${i}`, await deriveImages(b));
+          const { derivatives } = await processImage(b);
+          const stored = await storeDerivatives(store, `bench-${i}`, derivatives);
           tiles += stored.tiles.length;
         } catch (err) {
           if (!(err instanceof ImageRejected)) throw err;

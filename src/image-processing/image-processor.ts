@@ -52,6 +52,20 @@ const decodeOptions = (limits: ImageLimits) => ({ limitInputPixels: limits.maxPi
  * alone, so a decompression bomb is refused before it is decoded. Throws ImageRejected.
  */
 export async function inspectImage(bytes: Buffer, limits: ImageLimits = DEFAULT_LIMITS): Promise<ImageFacts> {
+  return (await checkedHeader(bytes, limits)).facts;
+}
+
+/** What an upload becomes: its facts (`inspectImage`) and its derivatives (`deriveImages`), the header read once. Throws ImageRejected. */
+export async function processImage(
+  bytes: Buffer,
+  limits: ImageLimits = DEFAULT_LIMITS,
+  options: DerivativeOptions = DEFAULT_DERIVATIVES,
+): Promise<{ facts: ImageFacts; derivatives: Derivatives }> {
+  const { facts, header } = await checkedHeader(bytes, limits);
+  return { facts, derivatives: await deriveImages(bytes, limits, options, header) };
+}
+
+async function checkedHeader(bytes: Buffer, limits: ImageLimits): Promise<{ facts: ImageFacts; header: Metadata }> {
   if (bytes.length === 0) throw new ImageRejected(RejectionReason.EMPTY, 'the file is empty');
   if (bytes.length > limits.maxBytes) {
     throw new ImageRejected(RejectionReason.TOO_LARGE, `the file has ${bytes.length} bytes; at most ${limits.maxBytes} are accepted`);
@@ -80,22 +94,24 @@ export async function inspectImage(bytes: Buffer, limits: ImageLimits = DEFAULT_
       `the image is ${width}×${height}; both sides must be at least ${limits.minSide} pixels`,
     );
   }
-  return { contentType, bytes: bytes.length, width, height, ...(await readCaptureFacts(bytes)) };
+  return { facts: { contentType, bytes: bytes.length, width, height, ...(await readCaptureFacts(bytes)) }, header: meta };
 }
 
 /**
  * Decodes once and makes what the rest of vigil uses: an auto-oriented sRGB copy without metadata,
- * a thumbnail, and overlapping tiles when the copy is larger than a tile. Throws ImageRejected(CORRUPT).
+ * a thumbnail, and overlapping tiles when the copy is larger than a tile. `header`: the image's
+ * sharp metadata when already read. Throws ImageRejected(CORRUPT).
  */
 export async function deriveImages(
   bytes: Buffer,
   limits: ImageLimits = DEFAULT_LIMITS,
   options: DerivativeOptions = DEFAULT_DERIVATIVES,
+  header?: Metadata,
 ): Promise<Derivatives> {
   let raw: { data: Buffer; info: OutputInfo };
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { ...decodeOptions(limits), limitInputPixels: false }).metadata();
+    meta = header ?? (await sharp(bytes, { ...decodeOptions(limits), limitInputPixels: false }).metadata());
     raw = await sharp(bytes, decodeOptions(limits))
       .rotate()
       .resize({ width: options.normalizedMaxSide, height: options.normalizedMaxSide, fit: 'inside', withoutEnlargement: true })

@@ -7,7 +7,7 @@ import { DeviceMatch, ImageStatus, RejectionReason } from '../generated/prisma/e
 import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
 import { DomainError, ErrorCode, notFound } from '../common/errors';
 import { isUniqueViolation } from '../db/prisma-errors';
-import { type DerivativeOptions, deriveImages, type ImageLimits, inspectImage } from '../image-processing/image-processor';
+import { type DerivativeOptions, type ImageLimits, processImage } from '../image-processing/image-processor';
 import { ImageRejected } from '../image-processing/rejection';
 import { storeDerivatives } from '../image-processing/store-derivatives';
 import { signToken, TokenError, verifyToken } from '../uploads/signed-token';
@@ -339,8 +339,8 @@ export class UploadService {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== image.sha256) return reject(RejectionReason.CHECKSUM_MISMATCH, 'the uploaded bytes do not match the announced sha256');
     try {
-      const facts = await inspectImage(bytes, this.options.limits);
-      const stored = await storeDerivatives(this.store, image.id, await deriveImages(bytes, this.options.limits, this.options.derivatives));
+      const { facts, derivatives } = await processImage(bytes, this.options.limits, this.options.derivatives);
+      const stored = await storeDerivatives(this.store, image.id, derivatives);
       const ready = await this.prisma.$transaction(async (tx) => {
         await tx.imageTile.createMany({
           data: stored.tiles.map((t) => ({

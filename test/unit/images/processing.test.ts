@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { deriveImages, inspectImage } from '../../../src/image-processing/image-processor';
+import { deriveImages, inspectImage, processImage } from '../../../src/image-processing/image-processor';
 import { ImageRejected, RejectionReason } from '../../../src/image-processing/rejection';
 import { sniffImageType } from '../../../src/image-processing/sniff';
 import { tileGrid } from '../../../src/image-processing/tiles';
@@ -161,6 +161,29 @@ describe('deriveImages', () => {
     const truncated = photo.subarray(0, Math.floor(photo.length / 2));
     await inspectImage(truncated); // the header is intact
     expect((await rejection(deriveImages(truncated))).reason).toBe(RejectionReason.CORRUPT);
+    expect((await rejection(processImage(truncated))).reason).toBe(RejectionReason.CORRUPT);
+  });
+});
+
+describe('processImage', () => {
+  it('gives what inspectImage and deriveImages give, reading the header once', async () => {
+    const photo = await dronePhoto(1400, 900);
+    const { facts, derivatives } = await processImage(photo);
+    expect(facts).toEqual(await inspectImage(photo));
+    const apart = await deriveImages(photo);
+    const summary = (d: typeof apart) => ({
+      normalized: [d.normalized.width, d.normalized.height, d.normalized.data.length],
+      thumbnail: [d.thumbnail.width, d.thumbnail.height, d.thumbnail.data.length],
+      tiles: d.tiles.map((t) => [t.x, t.y, t.width, t.height, t.image.data.length]),
+    });
+    expect(summary(derivatives)).toEqual(summary(apart));
+    expect(derivatives.tiles.length).toBeGreaterThan(1);
+    expect(derivatives.normalized.data.equals(apart.normalized.data)).toBe(true);
+  });
+
+  it('refuses what inspectImage refuses before decoding anything', async () => {
+    expect((await rejection(processImage(await pngDeclaring(100_000, 100_000)))).reason).toBe(RejectionReason.TOO_MANY_PIXELS);
+    expect((await rejection(processImage(Buffer.alloc(0)))).reason).toBe(RejectionReason.EMPTY);
   });
 });
 
