@@ -1,7 +1,7 @@
 import os from 'node:os';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import sharp from 'sharp';
@@ -82,11 +82,8 @@ async function withBackbone<T>(open: () => Promise<Backbone>, run: (backbone: Ba
 
 type OpenBackbone = () => Promise<Backbone>;
 
-const seedNumber = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
-  return n;
-};
+/** Seeds are 32-bit (seededRandom): a larger one would wrap around to another's model. */
+const MAX_SEED = 2 ** 32 - 1;
 
 /** Cores a training may use by default: two where the machine has them (the second looks at flipped views). */
 const defaultCores = () => Math.min(2, os.availableParallelism());
@@ -102,7 +99,7 @@ function registerTrain(model: Command, openBackbone: OpenBackbone, openSecondBac
         .default('inspect'),
     )
     .requiredOption('--out <file>', 'where to write the model file')
-    .option('--seed <n>', 'same seed, same model', seedNumber, 42)
+    .option('--seed <n>', 'same seed, same model', wholeNumber(0, MAX_SEED), 42)
     .option(
       '--views <n>',
       `flipped views of each picture for the image classifier, 1-${MAX_VIEWS} (inspect ${PROFILES.inspect.views}, screen ${PROFILES.screen.views}): each is one more forward pass per picture`,

@@ -93,6 +93,10 @@ describe('vigil model', () => {
     [['model', 'predict', '/no/such/model.vgm', '/no/such.png'], 'cannot read the model /no/such/model.vgm: ENOENT'],
     [['model', 'train', '/no/such/dataset', '--out', '/tmp/x.vgm'], 'has no normal images'],
     [
+      ['model', 'train', '/no/such/dataset', '--out', '/tmp/x.vgm', '--seed', '-1'],
+      "'--seed <n>' argument '-1' is invalid. expected a whole number from 0 to 4294967295",
+    ],
+    [
       ['model', 'train', '/no/such/dataset', '--out', '/tmp/x.vgm', '--views', '7'],
       "'--views <n>' argument '7' is invalid. expected a whole number from 1 to 4",
     ],
