@@ -141,6 +141,28 @@ describe('with labelled anomalies', () => {
     supervised = await train(backbone, await readDatasetFolder(dir), { profile: 'screen', seed: 1 });
   }, 60_000);
 
+  /** A test picture, its image-classifier logit from each of its four views, and from all of them. */
+  const classifierLogits = async (name: string) => {
+    const image = fs.readFileSync(path.join(testDir, name));
+    const raw = await rawFeatures(backbone, image, supervised.manifest.features.area, 4);
+    raw.aggregated.dispose();
+    const logit = (pooled: Float32Array) => imageLogit(supervised.payload.imageModel!, supervised.payload.imageScaler!, pooled);
+    return { image, views: raw.pooledViews.map(logit), all: logit(raw.pooled) };
+  };
+
+  /** The supervised model scored by its classifier on four views, its review band [low, low + 1), its features changed by `change`. */
+  const judgingByFourViews = (low: number, change: (features: ModelArtifact['manifest']['features']) => void) =>
+    parseArtifact(
+      rewrite(serializeArtifact(supervised), (doc) => {
+        const manifest = doc.manifest as ModelArtifact['manifest'];
+        manifest.scoreMode = 'classifier';
+        manifest.features.views = 4;
+        change(manifest.features);
+        manifest.thresholds.reviewBand = { low, high: low + 1 };
+        manifest.thresholds.operating = low + 0.5;
+      }),
+    );
+
   it('learns a supervised refinement and still separates the test set', async () => {
     expect(supervised.manifest.trainingSet).toMatchObject({ normal: 24, anomalous: 12, types: ['blob', 'scratch'], supervised: true });
     // Chosen on out-of-fold scores of all 36 training pictures: the memory, the classifier or both.
@@ -235,24 +257,13 @@ describe('with labelled anomalies', () => {
   });
 
   it('judges a picture by its first view alone when that score is clearly outside the review band (a model with a one-view margin)', async () => {
-    const image = fs.readFileSync(path.join(testDir, [...defects.keys()][0]));
-    const raw = await rawFeatures(backbone, image, supervised.manifest.features.area, 4);
-    raw.aggregated.dispose();
-    const logit = (pooled: Float32Array) => imageLogit(supervised.payload.imageModel!, supervised.payload.imageScaler!, pooled);
-    const first = logit(raw.pooledViews[0]);
-    const all = logit(raw.pooled);
+    const { image, views, all } = await classifierLogits([...defects.keys()][0]);
+    const first = views[0];
     // A band that starts 1 above the first view's score, with a margin of `margin`.
     const withMargin = (margin: number | undefined) =>
-      parseArtifact(
-        rewrite(serializeArtifact(supervised), (doc) => {
-          const manifest = doc.manifest as ModelArtifact['manifest'];
-          manifest.scoreMode = 'classifier';
-          manifest.features.views = 4;
-          manifest.features.oneViewMargin = margin;
-          manifest.thresholds.reviewBand = { low: first + 1, high: first + 2 };
-          manifest.thresholds.operating = first + 1.5;
-        }),
-      );
+      judgingByFourViews(first + 1, (features) => {
+        features.oneViewMargin = margin;
+      });
     const seen: string[] = [];
     const counting = watching(backbone, (input) => seen.push(fingerprint(input)));
     // 1 below the band, margin 0.5: clearly outside, one look.
@@ -284,31 +295,19 @@ describe('with labelled anomalies', () => {
   });
 
   it('takes a second look at two views before all four, and stops there when that score is clear', async () => {
-    const image = fs.readFileSync(path.join(testDir, [...defects.keys()][1]));
-    const raw = await rawFeatures(backbone, image, supervised.manifest.features.area, 4);
-    raw.aggregated.dispose();
-    const logit = (pooled: Float32Array) => imageLogit(supervised.payload.imageModel!, supervised.payload.imageScaler!, pooled);
-    const first = logit(raw.pooledViews[0]);
-    const two = (logit(raw.pooledViews[0]) + logit(raw.pooledViews[3])) / 2;
+    const { image, views, all } = await classifierLogits([...defects.keys()][1]);
+    const two = (views[0] + views[3]) / 2;
     // The band sits 3 above the higher of the two scores; the first look's margin is too wide to stop, the second's is `margin`.
-    const low = Math.max(first, two) + 3;
-    const withLooks = (margin: number) =>
-      parseArtifact(
-        rewrite(serializeArtifact(supervised), (doc) => {
-          const manifest = doc.manifest as ModelArtifact['manifest'];
-          manifest.scoreMode = 'classifier';
-          manifest.features.views = 4;
-          manifest.features.looks = [
-            { views: [0], below: 1000, above: 1000 },
-            { views: [0, 3], below: margin, above: 0 },
-          ];
-          manifest.thresholds.reviewBand = { low, high: low + 1 };
-          manifest.thresholds.operating = low + 0.5;
-        }),
-      );
+    const withSecondMargin = (margin: number) =>
+      judgingByFourViews(Math.max(views[0], two) + 3, (features) => {
+        features.looks = [
+          { views: [0], below: 1000, above: 1000 },
+          { views: [0, 3], below: margin, above: 0 },
+        ];
+      });
     const seen: string[] = [];
     const counting = watching(backbone, (input) => seen.push(fingerprint(input)));
-    const second = await predict(counting, withLooks(1), image);
+    const second = await predict(counting, withSecondMargin(1), image);
     expect(second.views).toBe(2);
     expect(second.score).toBeCloseTo(two, 4);
     // View 0 and the picture turned half a circle (view 3), each looked at once.
@@ -316,12 +315,12 @@ describe('with labelled anomalies', () => {
     expect(seen).toEqual([fingerprint(flippedView(input, 0)), fingerprint(flippedView(input, 3))]);
     seen.length = 0;
     // A second look not clear enough: the two views it lacks, once each.
-    const all = await predict(counting, withLooks(5), image);
-    expect(all.views).toBe(4);
+    const every = await predict(counting, withSecondMargin(5), image);
+    expect(every.views).toBe(4);
     expect(new Set(seen).size).toBe(4);
     expect(seen).toHaveLength(4);
-    expect(all.score).toBeCloseTo(logit(raw.pooled), 4);
-    const { report } = await evaluate(backbone, withLooks(1), await readDatasetFolder(testDir));
+    expect(every.score).toBeCloseTo(all, 4);
+    const { report } = await evaluate(backbone, withSecondMargin(1), await readDatasetFolder(testDir));
     expect(report.model.method).toBe(
       'backbone-patchcore+logistic (classifier, nsfwjs/mobilenet_v2, 4 flipped views, 1 then 2 where that is clear)',
     );
