@@ -1,12 +1,15 @@
 import { type Backbone } from '../adapters/backbone/backbone.port';
 import { type PatchHead, type Projection, rawFeatures, standardisedRows } from './features';
-import { fitLogisticWasm } from './logistic';
-import { applyScaler, fitLogistic, fitScaler, type LinearModel, linearScore } from './numeric';
+import { fitLogisticParts, fitLogisticWasm, type LabelledRows } from './logistic';
+import { applyScaler, fitLogistic, fitScaler, type LinearModel } from './numeric';
 import { FOLDS, type Progress } from './profiles';
 import { expanded, imageLogit, localScore } from './scoring';
 import { type TrainingImage } from './training-data';
 
 // Training step 3: the supervised scorers, each with out-of-fold scores of every training picture.
+
+/** Rows per part sent to the backend for the patch classifier: ~15 MB of 896 channels, few enough parts that each epoch's ops stay cheap. */
+const PART_ROWS = 4096;
 
 /**
  * 3a. The image classifier on pooled statistics: out-of-fold logits for every picture, then the
@@ -56,25 +59,37 @@ export async function fitPatchClassifier(
     x.cells.rows = await standardisedRows(raw, projection, x.cells.index);
     raw.aggregated.dispose();
   }
-  // Each cell's row is copied into one block and let go of: on 900 pictures the rows are about 150 MB.
-  const dim = projection.channels;
-  const count = images.reduce((n, x) => n + x.cells.rows.length, 0);
-  const flat = new Float32Array(count * dim);
-  const labels = new Uint8Array(count);
-  const ofNormal = new Uint8Array(count);
-  let k = 0;
-  for (const x of images) {
-    x.cells.rows.forEach((row, j) => {
-      flat.set(row, k * dim);
-      labels[k] = x.cells.labels[j];
-      ofNormal[k++] = x.positive ? 0 : 1;
-    });
-    x.cells.rows = [];
-  }
-  const head = await fitLogisticWasm(flat, labels, dim, { epochs: 200, l2: 1e-3 });
-  const normalLogits: number[] = [];
-  for (let r = 0; r < count; r++) if (ofNormal[r]) normalLogits.push(linearScore(head, flat, r * dim));
+  // The rows go to the backend in parts of a few thousand, each image's rows let go of once copied. On 900 pictures they are
+  // about 150 MB; held once more in one block for all, training on 932 tiles peaked at 995 MiB, in parts 868 MiB.
+  const ofNormal = images.flatMap((x) => x.cells.rows.map(() => !x.positive));
+  const { model: head, logits } = await fitLogisticParts(patchRowParts(images, projection.channels), projection.channels, {
+    epochs: 200,
+    l2: 1e-3,
+    logits: true,
+  });
+  const normalLogits = Array.from(logits ?? []).filter((_, r) => ofNormal[r]);
   return { head, normalLogits };
+}
+
+/** The training pictures' patch rows in parts of about PART_ROWS, each picture's rows dropped as they are taken. */
+function* patchRowParts(images: TrainingImage[], dim: number): Generator<LabelledRows> {
+  let rows: Float32Array[] = [];
+  let labels: number[] = [];
+  const part = () => {
+    const flat = new Float32Array(rows.length * dim);
+    rows.forEach((row, i) => flat.set(row, i * dim));
+    const out = { rows: flat, labels: Uint8Array.from(labels) };
+    rows = [];
+    labels = [];
+    return out;
+  };
+  for (const x of images) {
+    rows.push(...x.cells.rows);
+    labels.push(...x.cells.labels);
+    x.cells.rows = [];
+    if (rows.length >= PART_ROWS) yield part();
+  }
+  if (rows.length) yield part();
 }
 
 /** 3c. The local scorer: a patch classifier on projected descriptors (cheap on every patch), out-of-fold image scores, then the model on all pictures. */

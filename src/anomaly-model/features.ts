@@ -253,7 +253,8 @@ export async function standardisedRows(raw: RawFeatures, projection: Projection,
   );
   const data = (await t.data()) as Float32Array;
   t.dispose();
-  return cells.map((_, i) => data.slice(i * raw.channels, (i + 1) * raw.channels));
+  // Views of one block per picture, not a copy per row: the patch classifier copies them once more and lets the block go.
+  return cells.map((_, i) => data.subarray(i * raw.channels, (i + 1) * raw.channels));
 }
 
 /** Projects (and, given a patch head, scores) the aggregated descriptors, then releases them. */

@@ -1,6 +1,6 @@
-import { fitLogisticWasm } from '../../../src/anomaly-model/logistic';
+import { fitLogisticParts, fitLogisticWasm } from '../../../src/anomaly-model/logistic';
 import { bandFloor, bestF1Threshold, reviewBand } from '../../../src/anomaly-model/metrics';
-import { fitLogistic, greedyCoreset, seededRandom } from '../../../src/anomaly-model/numeric';
+import { fitLogistic, greedyCoreset, linearScore, seededRandom } from '../../../src/anomaly-model/numeric';
 import { fineCells } from '../../../src/anomaly-model/scoring';
 import { chooseLooks, decides, lookAt } from '../../../src/anomaly-model/thresholds';
 
@@ -17,6 +17,31 @@ describe('fitLogisticWasm', () => {
     expect(wasm.bias).toBeCloseTo(js.bias, 2);
     expect(wasm.weights[0]).toBeGreaterThan(1);
     expect(wasm.weights[1]).toBeLessThan(-1);
+  });
+
+  it('learns the same from rows given in parts (one empty), taking each part once, and gives every row its logit', async () => {
+    const random = seededRandom(6);
+    const dim = 5;
+    const n = 250;
+    const rows = Float32Array.from({ length: n * dim }, () => random() - 0.5);
+    const labels = Uint8Array.from({ length: n }, (_, i) => (rows[i * dim + 2] > 0.1 ? 1 : 0));
+    const whole = await fitLogisticWasm(rows, labels, dim, { epochs: 150 });
+    const cuts = [0, 90, 90, 200, n];
+    const taken: number[] = [];
+    function* parts() {
+      for (let i = 0; i + 1 < cuts.length; i++) {
+        taken.push(i);
+        yield { rows: rows.subarray(cuts[i] * dim, cuts[i + 1] * dim), labels: labels.subarray(cuts[i], cuts[i + 1]) };
+      }
+    }
+    const { model, logits } = await fitLogisticParts(parts(), dim, { epochs: 150, logits: true });
+    expect(taken).toEqual([0, 1, 2, 3]);
+    model.weights.forEach((w, d) => expect(w).toBeCloseTo(whole.weights[d], 4));
+    expect(model.bias).toBeCloseTo(whole.bias, 4);
+    expect(model.weights[2]).toBeGreaterThan(1);
+    expect(logits).toHaveLength(n);
+    for (const r of [0, 89, 90, 199, 249]) expect(logits?.[r]).toBeCloseTo(linearScore(model, rows, r * dim), 4);
+    expect((await fitLogisticParts(parts(), dim, { epochs: 1 })).logits).toBeUndefined();
   });
 });
 
