@@ -316,7 +316,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       (stopping ??= (async () => {
         if (retrainTimer) clearInterval(retrainTimer);
         await closeHttp(server, config.http.shutdownTimeoutMs / 2, log);
-        await workflows.close();
+        // Steps in progress get a quarter (a run marked done may still be tracking its defects), the database the rest.
+        await workflows.close(config.http.shutdownTimeoutMs / 4);
         redis?.disconnect();
         await opened.close();
         log.info('vigil stopped');

@@ -23,6 +23,7 @@ export interface LocalEngineOptions {
 }
 
 const SETTLE_RETRY_MAX_MS = 30_000;
+const STEP_GRACE_MS = 5000;
 
 interface Running {
   abort: () => void;
@@ -42,6 +43,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     { machine: StateMachine; handlers: Record<string, LocalTask>; retries: Record<string, number> }
   >();
   private readonly running = new Map<string, Running>();
+  /** Task handlers still running: an aborted execution settles at once, but its step goes on until it returns. */
+  private readonly steps = new Set<Promise<unknown>>();
   private readonly limit: ReturnType<typeof pLimit>;
   private closed = false;
   private readonly settleRetryMs: number;
@@ -64,7 +67,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
           const what = handler ?? `no \${…FunctionArn} resource nor a known integration: ${resource}`;
           throw new Error(`workflows/${name}.asl.json: Task state ${state} names no vigil handler (${what})`);
         }
-        handlers[state] = task;
+        handlers[state] = (input) => this.tracked(task(input));
         if (options.retryIntervalMs != null) retries[state] = options.retryIntervalMs;
       }
       // The handlers above are bound by state name; the resources only have to be well-formed for validation.
@@ -138,11 +141,28 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     while (this.running.size) await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
-  /** Aborts executions at their next state and waits for the steps in progress; interrupted runs resume at the next start. */
-  async close(): Promise<void> {
+  private tracked(step: Promise<unknown>): Promise<unknown> {
+    this.steps.add(step);
+    const forget = () => this.steps.delete(step);
+    step.then(forget, forget);
+    return step;
+  }
+
+  /**
+   * Aborts executions at their next state and waits for the steps in progress, for up to `graceMs`: a step cut
+   * short there (its writes are transactions) is done again when its interrupted run resumes at the next start.
+   */
+  async close(graceMs = STEP_GRACE_MS): Promise<void> {
     this.closed = true;
     const running = [...this.running.values()];
     for (const r of running) r.abort();
     await Promise.allSettled(running.map((r) => r.done));
+    if (!this.steps.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), graceMs)));
+    const ended = await Promise.race([Promise.allSettled([...this.steps]), cut]);
+    clearTimeout(timer);
+    if (ended === 'cut')
+      this.log.warn({ steps: this.steps.size, graceMs }, 'workflow steps still running at stop; their runs resume at the next start');
   }
 }

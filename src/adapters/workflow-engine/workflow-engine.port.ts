@@ -18,8 +18,11 @@ export interface WorkflowEngine {
   start(request: StartRequest): Promise<{ executionId: string }>;
   /** Follows an execution started earlier (e.g. by a previous process) until it ends. */
   watch?(executionId: string): void;
-  /** Stops taking new work and waits for (local) or stops watching (AWS) running executions. */
-  close(): Promise<void>;
+  /**
+   * Stops taking new work and waits for (local) or stops watching (AWS) running executions. The local engine
+   * lets a step in progress end for up to `graceMs` (default 5 s), so it does not lose the database under it.
+   */
+  close(graceMs?: number): Promise<void>;
   /** The local engine: resolves once none of its executions is running. */
   idle?(): Promise<void>;
   /**

@@ -267,6 +267,40 @@ describe('detect-inspection on the local engine', () => {
     expect(attempts.map((a) => a.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
   });
 
+  it('waits at close for a step in progress to return, and no longer than its grace for one that does not', async () => {
+    for (const ends of [true, false]) {
+      let entered!: () => void;
+      const inStep = new Promise<void>((r) => (entered = r));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const { tasks } = recorder({
+        // As FinishRun marks the run done and then tracks the device's defects: still running when the execution is aborted.
+        FinishRun: async () => {
+          entered();
+          await gate;
+          return { status: 'SUCCEEDED' };
+        },
+      });
+      const lines: string[] = [];
+      const engine = new LocalWorkflowEngine(
+        { 'detect-inspection': readDefinition('detect-inspection') },
+        tasks,
+        { maxRuns: 1, retryIntervalMs: 1 },
+        { reconcile: async () => {} },
+        pino({ level: 'warn' }, { write: (line: string) => lines.push(line) }),
+      );
+      await engine.start({ runId: RUN, workflow: 'detect-inspection', input: { runId: RUN, inspectionId: INSPECTION, concurrency: 3 } });
+      await inStep;
+      let closed = false;
+      const closing = engine.close(ends ? 10_000 : 50).then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, ends ? 100 : 300));
+      expect(closed).toBe(!ends);
+      release();
+      await closing;
+      expect(lines.some((l) => l.includes('workflow steps still running at stop'))).toBe(!ends);
+    }
+  });
+
   it('refuses a definition whose Task names no handler', () => {
     const definition = readDefinition('detect-inspection');
     expect(
