@@ -197,6 +197,20 @@ function summary(
   };
 }
 
+/** A statement's verb and first table ("SELECT image", "INSERT anomaly"), to tally what the service runs per image. */
+function statementKind(sql: string): string {
+  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
+  const table = /(?:FROM|INTO|UPDATE)\s+(?:"\w+"\.)?"(\w+)"/i.exec(sql)?.[1];
+  return table ? `${verb} ${table}` : /^\s*\w/.test(sql) ? verb : sql.trim().slice(0, 24);
+}
+
+/** Statements per image during the service's run (the client's polling included), all and by kind, most first. */
+function statementTally(statements: Map<string, number>, images: number) {
+  const total = [...statements.values()].reduce((s, n) => s + n, 0);
+  const byKind = [...statements].sort((a, b) => b[1] - a[1]).map(([kind, n]) => [kind, +(n / images).toFixed(2)]);
+  return { perImage: +(total / images).toFixed(2), byKind: Object.fromEntries(byKind) };
+}
+
 async function main() {
   const folder = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--')) ?? null;
   const images: Image[] = folder
@@ -228,9 +242,15 @@ async function main() {
   // From here on the peak is the service's (and this script's client side), not training's.
   peakRss = 0;
   const app = await startApp(config);
+  const statements = new Map<string, number>();
+  app.db.onQuery(({ sql }) => statements.set(statementKind(sql), (statements.get(statementKind(sql)) ?? 0) + 1));
   try {
     const service = await throughService(app.url, images);
-    process.stdout.write(`\n${JSON.stringify(summary(images, folder, direct, service, trainingAndCeilingRssMb), null, 2)}\n`);
+    const result = {
+      ...summary(images, folder, direct, service, trainingAndCeilingRssMb),
+      statements: statementTally(statements, images.length),
+    };
+    process.stdout.write(`\n${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await app.stop();
     clearInterval(sampler);

@@ -229,12 +229,11 @@ export class UploadService {
     // body streams the image is UPLOADING, which no run takes and no completion judges; it becomes UPLOADED only once
     // every byte is stored, and any upload that does not finish hands the image back, so the link is spent only by a
     // complete one.
-    const claimed = await this.prisma.image.updateMany({
+    const [image] = await this.prisma.image.updateManyAndReturn({
       where: { id: claim.img, status: ImageStatus.PENDING_UPLOAD },
       data: { status: ImageStatus.UPLOADING, updatedAt: new Date() },
     });
-    if (claimed.count === 0) throw new UploadError(409, 'ALREADY_USED', 'this link was already used; request a new upload for the file');
-    const image = await this.prisma.image.findUniqueOrThrow({ where: { id: claim.img } });
+    if (!image) throw new UploadError(409, 'ALREADY_USED', 'this link was already used; request a new upload for the file');
     // A live upload keeps its claim fresh; one whose process died stops, and is recognised as abandoned (see isStale).
     const heartbeat = setInterval(() => {
       this.prisma.image
@@ -342,20 +341,21 @@ export class UploadService {
       const { facts, derivatives } = await processImage(bytes, this.options.limits, this.options.derivatives);
       const stored = await storeDerivatives(this.store, image.id, derivatives);
       const ready = await this.prisma.$transaction(async (tx) => {
-        await tx.imageTile.createMany({
-          data: stored.tiles.map((t) => ({
-            imageId: image.id,
-            index: t.index,
-            x: t.x,
-            y: t.y,
-            width: t.width,
-            height: t.height,
-            objectKey: t.key,
-          })),
-          skipDuplicates: true,
-        });
+        if (stored.tiles.length)
+          await tx.imageTile.createMany({
+            data: stored.tiles.map((t) => ({
+              imageId: image.id,
+              index: t.index,
+              x: t.x,
+              y: t.y,
+              width: t.width,
+              height: t.height,
+              objectKey: t.key,
+            })),
+            skipDuplicates: true,
+          });
         // Only from the status this check read: two completions at once (a run's and the client's) make one READY.
-        const made = await tx.image.updateMany({
+        const [made] = await tx.image.updateManyAndReturn({
           where: { id: image.id, status: image.status },
           data: {
             status: ImageStatus.READY,
@@ -371,7 +371,7 @@ export class UploadService {
             thumbnailKey: stored.thumbnailKey,
           },
         });
-        return { made: made.count > 0, image: await tx.image.findUniqueOrThrow({ where: { id: image.id } }) };
+        return { made: !!made, image: made ?? (await tx.image.findUniqueOrThrow({ where: { id: image.id } })) };
       });
       return ready.made ? await this.placer.place(ready.image) : ready.image;
     } catch (err) {

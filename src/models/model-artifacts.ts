@@ -9,6 +9,12 @@ import { toDbProfile } from './profile';
 /** Artifacts are immutable (the version is their content hash), so a handful stay parsed in memory. */
 const CACHE_SIZE = 8;
 const KEYS_KEPT = 1000;
+/**
+ * How long a version found in no training's row is taken for one the detector has from elsewhere (a model file
+ * in MODELS_DIR): each picture a run judged with a file model asked the database again. Versions are content
+ * hashes, so a row registered meanwhile names the same bytes; this only bounds how long the file is read instead.
+ */
+const ABSENT_KEPT_MS = 10_000;
 
 /**
  * Built-in model files in the object store, `models/<deviceType>/<profile>/<version>.vgm`, found
@@ -18,10 +24,13 @@ const KEYS_KEPT = 1000;
 export class StoredModels {
   private readonly cache = new Map<string, ModelArtifact>();
   private readonly keys = new Map<string, string>();
+  /** Versions no row names, and until when that is believed (see ABSENT_KEPT_MS). */
+  private readonly absent = new Map<string, number>();
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly store: ObjectStore,
+    private readonly options: { absentKeptMs?: number } = {},
   ) {}
 
   static keyFor(deviceType: string, profile: Profile, version: string): string {
@@ -59,11 +68,17 @@ export class StoredModels {
     const id = JSON.stringify([deviceType, profile, version]);
     let key = this.keys.get(id);
     if (!key) {
+      if ((this.absent.get(id) ?? 0) > Date.now()) return null;
       const row = await this.prisma.modelVersion.findFirst({
         where: { deviceType, profile: toDbProfile(profile), version, artifactKey: { not: null } },
         select: { artifactKey: true },
       });
-      if (!row?.artifactKey) return null;
+      if (!row?.artifactKey) {
+        this.absent.delete(id);
+        this.absent.set(id, Date.now() + (this.options.absentKeptMs ?? ABSENT_KEPT_MS));
+        while (this.absent.size > KEYS_KEPT) this.absent.delete(this.absent.keys().next().value!);
+        return null;
+      }
       key = row.artifactKey;
       this.keys.set(id, key);
       while (this.keys.size > KEYS_KEPT) this.keys.delete(this.keys.keys().next().value!);
