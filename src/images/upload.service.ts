@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { finished, Transform, type Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import pLimit from 'p-limit';
 import { type Image, type PrismaClient } from '../generated/prisma/client';
 import { DeviceMatch, ImageStatus, RejectionReason } from '../generated/prisma/enums';
 import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
@@ -22,6 +23,8 @@ const RETRYABLE: RejectionReason[] = [RejectionReason.NOT_UPLOADED, RejectionRea
 // UPLOAD_STALE_MS lost its upload with its process (a live client that idles is cut off after 60 s and handed back).
 const UPLOAD_HEARTBEAT_MS = 30_000;
 export const UPLOAD_STALE_MS = 3 * 60_000;
+/** Images of one completeImageUploads call checked and derived at once (see complete). */
+const COMPLETE_CONCURRENCY = 2;
 const isStale = (image: Image, now = Date.now()) =>
   image.status === ImageStatus.UPLOADING && now - image.updatedAt.getTime() > UPLOAD_STALE_MS;
 
@@ -297,9 +300,11 @@ export class UploadService {
     const images = await this.prisma.image.findMany({ where: { id: { in: imageIds } } });
     const missing = imageIds.find((id) => !images.some((i) => i.id === id));
     if (missing) throw notFound('Image', missing);
-    const done: Image[] = [];
-    for (const id of imageIds) done.push(await this.completeOne(images.find((i) => i.id === id)!));
-    return done;
+    // Two at a time: one image's checks and derivatives (sharp, on libuv's threads) overlap another's reads and writes.
+    // Completions of one image at once are safe (two clients may do the same); a repeated id is completed once.
+    const limit = pLimit(COMPLETE_CONCURRENCY);
+    const byId = new Map(images.map((i) => [i.id, limit(() => this.completeOne(i))]));
+    return Promise.all(imageIds.map((id) => byId.get(id)!));
   }
 
   private async completeOne(image: Image): Promise<Image> {
@@ -340,7 +345,8 @@ export class UploadService {
     try {
       const { facts, derivatives } = await processImage(bytes, this.options.limits, this.options.derivatives);
       const stored = await storeDerivatives(this.store, image.id, derivatives);
-      const ready = await this.prisma.$transaction(async (tx) => {
+      // The tiles and READY together or neither; an image without tiles is one statement, no transaction.
+      const markReady = async (tx: Pick<PrismaClient, 'image' | 'imageTile'>) => {
         if (stored.tiles.length)
           await tx.imageTile.createMany({
             data: stored.tiles.map((t) => ({
@@ -372,7 +378,8 @@ export class UploadService {
           },
         });
         return { made: !!made, image: made ?? (await tx.image.findUniqueOrThrow({ where: { id: image.id } })) };
-      });
+      };
+      const ready = stored.tiles.length ? await this.prisma.$transaction((tx) => markReady(tx)) : await markReady(this.prisma);
       return ready.made ? await this.placer.place(ready.image) : ready.image;
     } catch (err) {
       if (err instanceof ImageRejected) return reject(err.reason as RejectionReason, err.message);
