@@ -1,6 +1,6 @@
 import { type Logger } from 'pino';
 import { type Detection, type PrismaClient } from '../generated/prisma/client';
-import { DetectionStage, ImageOutcome, ImageStatus, ModelProfile, type ReviewReason } from '../generated/prisma/enums';
+import { DetectionStage, ImageOutcome, ImageStatus, type ReviewReason } from '../generated/prisma/enums';
 import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { type InspectDetector, type InspectRegion, type ScreenDetector } from '../adapters/detectors/detector.port';
 import { anomalyDetectedEvent, type EventBus } from '../adapters/event-bus/event-bus.port';
@@ -12,16 +12,13 @@ import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 import { imageToJudge } from './image-to-judge';
+import { type PinnedVersions, RunModelVersions } from './run-model-versions';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
 import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
 
 export { toImageBox };
 
-/** The model versions a run judges a device type's images with; null: none yet (cold start). */
-export interface PinnedVersions {
-  screen: string | null;
-  inspect: string | null;
-}
+export type { PinnedVersions };
 
 export type ScreenRoute = 'CLEAR' | 'FLAGGED' | 'COLD_START';
 export type InspectRoute = 'NORMAL' | 'ANOMALY' | 'UNCERTAIN' | 'COLD_START';
@@ -52,10 +49,10 @@ export interface DetectionDeps {
  */
 export class DetectionService {
   private readonly learning: ActiveLearningService;
-  /** Pinned model versions by run and device type, as stored (see pinned). */
-  private readonly pinnedKept = new Map<string, PinnedVersions>();
+  private readonly versions: RunModelVersions;
 
   constructor(private readonly deps: DetectionDeps) {
+    this.versions = new RunModelVersions(deps);
     this.learning =
       deps.learning ??
       new ActiveLearningService({
@@ -79,13 +76,14 @@ export class DetectionService {
   }
 
   async screen(runId: string, imageId: string): Promise<{ imageId: string; route: ScreenRoute }> {
-    const image = await this.image(imageId);
+    const { image, detections } = await this.judging(imageId, [DetectionStage.SCREEN]);
     const version = (await this.pinned(runId, image.deviceType)).screen;
     if (!version) return { imageId, route: 'COLD_START' };
     const detection = await this.once(
       imageId,
       DetectionStage.SCREEN,
       version,
+      detections,
       async () => {
         const pictures = picturesOf(image);
         const judged = [];
@@ -134,15 +132,17 @@ export class DetectionService {
       pricePerCall: this.price(this.deps.inspect.name),
     },
   ): Promise<{ imageId: string; route: InspectRoute }> {
-    const image = await this.image(imageId);
+    const { image, detections } = await this.judging(imageId, [DetectionStage.SCREEN, DetectionStage.INSPECT]);
     const version = (await this.pinned(runId, image.deviceType)).inspect;
     if (!version) return { imageId, route: 'COLD_START' };
-    const screen = await this.latest(imageId, DetectionStage.SCREEN);
+    // The latest screen detection (they come newest first).
+    const screen = detections.find((d) => d.stage === DetectionStage.SCREEN) ?? null;
     const flaggedTiles = (screen?.result as { flaggedTiles?: (number | null)[] } | null)?.flaggedTiles ?? null;
     const detection = await this.once(
       imageId,
       DetectionStage.INSPECT,
       version,
+      detections.filter((d) => d.stage === DetectionStage.INSPECT),
       async () => {
         const pictures = picturesOf(image).filter((p) => !flaggedTiles || flaggedTiles.includes(p.index));
         const judged = [];
@@ -198,8 +198,8 @@ export class DetectionService {
 
   /** Stores the anomalies of the image's stage-2 detection; a replay finds them and announces nothing twice. */
   async recordAnomalies(runId: string, imageId: string): Promise<{ imageId: string; anomalies: number }> {
-    const image = await this.image(imageId);
-    const detection = await this.latest(imageId, DetectionStage.INSPECT);
+    const { image, detections } = await this.judging(imageId, [DetectionStage.INSPECT]);
+    const detection = detections[0];
     if (!detection) throw new Error(`image ${imageId} has no stage-2 detection to record anomalies from`);
     const found = (detection.result as { regions?: InspectRegion[] }).regions ?? [];
     // An anomalous verdict without a located region still names the image.
@@ -242,8 +242,10 @@ export class DetectionService {
 
   /** A person decides: the model was unsure (LOW_CONFIDENCE) or there is no model yet (COLD_START). */
   async requestReview(runId: string, imageId: string, reason: ReviewReason): Promise<{ imageId: string; reviewTaskId: string }> {
-    const image = await this.image(imageId);
-    const detection = reason === 'LOW_CONFIDENCE' ? await this.latest(imageId, DetectionStage.INSPECT) : null;
+    const lowConfidence = reason === 'LOW_CONFIDENCE';
+    const { image, detections } = await this.judging(imageId, lowConfidence ? [DetectionStage.INSPECT] : []);
+    // The latest stage-2 detection: the one the model was unsure in.
+    const detection = lowConfidence ? (detections[0] ?? null) : null;
     const uncertainty = detection ? uncertaintyOf(detection.confidence) : 1;
     const task = await this.deps.prisma.$transaction(async (tx) => {
       const created = await this.deps.reviews.createOnce(tx as PrismaClient, {
@@ -300,75 +302,44 @@ export class DetectionService {
   }
 
   private async image(id: string): Promise<ImageWithDevice> {
-    const found = await imageToJudge(this.deps.prisma, id);
+    return (await this.judging(id, [])).image;
+  }
+
+  /** The image a step judges, with its detections of `stages` (newest first) read in the same statement. */
+  private async judging(id: string, stages: DetectionStage[]): Promise<{ image: ImageWithDevice; detections: Detection[] }> {
+    const found = await imageToJudge(this.deps.prisma, id, stages);
     if (!found) throw notFound('Image', id);
     if (!found.owner) throw new Error(`image ${id} has not found its device yet; it cannot be judged`);
-    return { ...found.image, ...found.owner };
+    return { image: { ...found.image, ...found.owner }, detections: found.detections };
+  }
+
+  /** The model versions a run judges a device type's images with (see RunModelVersions). */
+  pinned(runId: string, deviceType: string): Promise<PinnedVersions> {
+    return this.versions.pinned(runId, deviceType);
   }
 
   /**
-   * The model versions a run uses for a device type, fixed at its first image: a deployment while the
-   * run goes on changes the next run, not this one. The first writer wins, so images judged at once
-   * agree. A version deployed through the API comes first; without one, the detector's own.
+   * The detection of this (image, stage, version), judged now only if it does not exist yet. `read`: the image's
+   * detections of this stage as read with it, where the earlier judgement is looked for before the detector is
+   * called (and paid); an attempt that wins a race to create it is then found on the unique key.
    */
-  async pinned(runId: string, deviceType: string): Promise<PinnedVersions> {
-    const key = JSON.stringify([runId, deviceType]);
-    const kept = this.pinnedKept.get(key);
-    if (kept) return kept;
-    const { versions, stored } = await this.pin(runId, deviceType);
-    // Once stored a run's versions never change: each step of each image asked the database again.
-    if (stored) this.pinnedKept.set(key, versions);
-    while (this.pinnedKept.size > 1000) this.pinnedKept.delete(this.pinnedKept.keys().next().value!);
-    return versions;
-  }
-
-  private async pin(runId: string, deviceType: string): Promise<{ versions: PinnedVersions; stored: boolean }> {
-    const { prisma } = this.deps;
-    const read = async () =>
-      (
-        (await prisma.workflowRun.findUnique({ where: { id: runId }, select: { modelVersions: true } }))?.modelVersions as Record<
-          string,
-          PinnedVersions
-        > | null
-      )?.[deviceType] ?? null;
-    const existing = await read();
-    if (existing) return { versions: existing, stored: true };
-    const now: PinnedVersions = {
-      screen: (await this.activeVersion(deviceType, ModelProfile.SCREEN)) ?? (await this.deps.screen.versionFor(deviceType)),
-      inspect: (await this.activeVersion(deviceType, ModelProfile.INSPECT)) ?? (await this.deps.inspect.versionFor(deviceType)),
-    };
-    await prisma.$executeRaw`
-      UPDATE workflow_runs SET model_versions = jsonb_set(COALESCE(model_versions, '{}'::jsonb), ARRAY[${deviceType}::text], ${JSON.stringify(now)}::jsonb)
-      WHERE id = ${runId}::uuid AND (model_versions -> ${deviceType}::text) IS NULL`;
-    const stored = await read();
-    return { versions: stored ?? now, stored: !!stored };
-  }
-
-  private async activeVersion(deviceType: string, profile: ModelProfile): Promise<string | null> {
-    const active = await this.deps.prisma.activeModel.findUnique({
-      where: { deviceType_profile: { deviceType, profile } },
-      select: { model: { select: { version: true } } },
-    });
-    return active?.model.version ?? null;
-  }
-
-  private latest(imageId: string, stage: DetectionStage): Promise<Detection | null> {
-    return this.deps.prisma.detection.findFirst({ where: { imageId, stage }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
-  }
-
-  /** The detection of this (image, stage, version), judged now only if it does not exist yet. */
   private async once(
     imageId: string,
     stage: DetectionStage,
     modelVersion: string,
+    read: Detection[],
     judge: () => Promise<Omit<Detection, 'id' | 'imageId' | 'stage' | 'createdAt' | 'workflowRunId' | 'result'> & { result: object }>,
     runId: string,
   ): Promise<Detection> {
     const key = { imageId_stage_modelVersion: { imageId, stage, modelVersion } };
-    // The earlier judgement, if any, is found before the detector is called (and paid).
+    let first = true;
     return createOnce(
       modelVersion,
-      () => this.deps.prisma.detection.findUnique({ where: key }),
+      async () => {
+        if (!first) return this.deps.prisma.detection.findUnique({ where: key });
+        first = false;
+        return read.find((d) => d.modelVersion === modelVersion) ?? null;
+      },
       async () => {
         const judged = await judge();
         return this.deps.prisma.detection.create({

@@ -349,15 +349,7 @@ export class UploadService {
       const markReady = async (tx: Pick<PrismaClient, 'image' | 'imageTile'>) => {
         if (stored.tiles.length)
           await tx.imageTile.createMany({
-            data: stored.tiles.map((t) => ({
-              imageId: image.id,
-              index: t.index,
-              x: t.x,
-              y: t.y,
-              width: t.width,
-              height: t.height,
-              objectKey: t.key,
-            })),
+            data: stored.tiles.map(({ key, ...rect }) => ({ ...rect, imageId: image.id, objectKey: key })),
             skipDuplicates: true,
           });
         // Only from the status this check read: two completions at once (a run's and the client's) make one READY.

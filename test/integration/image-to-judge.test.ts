@@ -17,7 +17,11 @@ async function withInclude(id: string) {
     include: { tiles: { orderBy: { index: 'asc' } }, inspection: { include: { device: true } } },
   });
   const { inspection, ...image } = row;
-  return { image, owner: inspection && { inspectionId: inspection.id, deviceId: inspection.deviceId, deviceType: inspection.device.type } };
+  return {
+    image,
+    owner: inspection && { inspectionId: inspection.id, deviceId: inspection.deviceId, deviceType: inspection.device.type },
+    detections: [],
+  };
 }
 
 describe('the image a workflow step judges, read in one statement', () => {
@@ -52,6 +56,39 @@ describe('the image a workflow step judges, read in one statement', () => {
     const got = await imageToJudge(prisma, image.id);
     expect(got).toEqual(await withInclude(image.id));
     expect(got?.image.tiles).toEqual([]);
+  });
+
+  it("reads the image's detections of the stages asked, newest first, as Prisma gives them (the result as JSON)", async () => {
+    const prisma = t.app.db.prisma;
+    const image = await prisma.image.findFirstOrThrow({ where: { inspectionId: { not: null } }, orderBy: { id: 'desc' } });
+    const made = [];
+    for (const [stage, version, at] of [
+      ['SCREEN', 's1', '2026-05-06T07:00:00.000Z'],
+      ['INSPECT', 'i1', '2026-05-06T07:00:01.000Z'],
+      ['SCREEN', 's2', '2026-05-06T07:00:02.000Z'],
+    ] as const) {
+      made.push(
+        await prisma.detection.create({
+          data: {
+            imageId: image.id,
+            stage,
+            detector: 'builtin',
+            modelVersion: version,
+            isAnomalous: stage === 'INSPECT',
+            confidence: 0.1 + 0.2,
+            costUsd: 0.001,
+            result: { route: 'NORMAL', regions: [{ box: { x: 0.25, y: 0.5 }, type: 'crack', note: 'ü "quoted"' }], tiles: [null, 2] },
+            createdAt: new Date(at),
+          },
+        }),
+      );
+    }
+    const byPrisma = await prisma.detection.findMany({ where: { imageId: image.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    expect((await imageToJudge(prisma, image.id, ['SCREEN', 'INSPECT']))?.detections).toEqual(byPrisma);
+    expect((await imageToJudge(prisma, image.id, ['SCREEN']))?.detections.map((d) => d.modelVersion)).toEqual(['s2', 's1']);
+    expect((await imageToJudge(prisma, image.id, ['INSPECT']))?.detections).toEqual([made[1]]);
+    expect((await imageToJudge(prisma, image.id))?.detections).toEqual([]);
+    await prisma.detection.deleteMany({ where: { imageId: image.id } });
   });
 
   it('has no owner while a survey image has not found its device, and is null for an unknown or malformed id', async () => {
