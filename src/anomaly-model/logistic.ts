@@ -35,13 +35,20 @@ export async function fitLogisticParts(
   const { l2 = 1e-3, epochs = 300, learningRate = 0.05 } = options;
   const tf = await tfjsWasm();
   const uploaded: { x: ReturnType<typeof tf.tensor2d>; y: ReturnType<typeof tf.tensor2d>; n: number }[] = [];
-  for (const part of parts) {
-    const n = part.labels.length;
-    // The rows go to the backend as they are (no copy with a column of ones): the bias is the last weight, the L2 mask leaves it out.
-    if (n) uploaded.push({ x: tf.tensor2d(part.rows, [n, dim]), y: tf.tensor2d(Float32Array.from(part.labels), [n, 1]), n });
+  let positives = 0;
+  try {
+    for (const part of parts) {
+      const n = part.labels.length;
+      positives += part.labels.reduce((s, l) => s + l, 0);
+      // The rows go to the backend as they are (no copy with a column of ones): the bias is the last weight, the L2 mask leaves it out.
+      if (n) uploaded.push({ x: tf.tensor2d(part.rows, [n, dim]), y: tf.tensor2d(Float32Array.from(part.labels), [n, 1]), n });
+    }
+  } catch (err) {
+    tf.dispose(uploaded.flatMap((p) => [p.x, p.y]));
+    throw err;
   }
   const n = uploaded.reduce((s, p) => s + p.n, 0);
-  const positives = (await Promise.all(uploaded.map((p) => tf.sum(p.y).data()))).reduce((s, d) => s + d[0], 0);
+  if (!n) throw new Error('no rows to learn from');
   const wPos = positives ? n / (2 * positives) : 1;
   const wNeg = n - positives ? n / (2 * (n - positives)) : 1;
   const weights = uploaded.map((p) => tf.tidy(() => tf.add(tf.mul(p.y, wPos - wNeg), wNeg)));

@@ -51,9 +51,9 @@ export function lazyLocalEngine(build: () => WorkflowEngine, log: Logger): Workf
     async idle() {
       await engine?.idle?.();
     },
-    async close() {
+    async close(graceMs) {
       closed = true;
-      await engine?.close();
+      await engine?.close(graceMs);
     },
   };
 }

@@ -304,7 +304,13 @@ export class UploadService {
     // Completions of one image at once are safe (two clients may do the same); a repeated id is completed once.
     const limit = pLimit(COMPLETE_CONCURRENCY);
     const byId = new Map(images.map((i) => [i.id, limit(() => this.completeOne(i))]));
-    return Promise.all(imageIds.map((id) => byId.get(id)!));
+    try {
+      return await Promise.all(imageIds.map((id) => byId.get(id)!));
+    } catch (err) {
+      // As one at a time stopped at a failure: the images not yet started are left for the next call.
+      limit.clearQueue();
+      throw err;
+    }
   }
 
   private async completeOne(image: Image): Promise<Image> {

@@ -49,6 +49,7 @@ export class StoredModels {
     const key = StoredModels.keyFor(deviceType, artifact.manifest.profile, artifact.manifest.version);
     await this.store.put(key, bytes, { contentType: 'application/gzip' });
     this.remember(key, artifact);
+    this.absent.delete(JSON.stringify([deviceType, artifact.manifest.profile, artifact.manifest.version]));
     return { key, bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
   }
 

@@ -129,13 +129,46 @@ describe('image uploads', () => {
           .toBuffer(),
       ),
     );
-    const tickets = await request(
-      photos.map((b, i) => ({ filename: `many-${i}.png`, contentType: 'image/png', byteSize: b.length, sha256: sha(b) })),
+    // An inspection of its own: a run started by the other tests' uploads (with WORKFLOW_AUTO_START) completes
+    // UPLOADED images of its inspection, and would read these too.
+    const { createDevice } = ok(
+      await t.gql(`mutation { createDevice(input: { externalId: "ins-43", name: "Insulator 43", type: "insulator" }) { id } }`),
     );
+    const own = ok(
+      await t.gql(
+        `mutation($d: ID!) { createInspection(input: { deviceId: $d, source: DRONE, capturedAt: "2026-05-02T08:00:00Z" }) { id } }`,
+        {
+          d: createDevice.id,
+        },
+      ),
+    ).createInspection.id;
+    const files = photos.map((b, i) => ({ filename: `many-${i}.png`, contentType: 'image/png', byteSize: b.length, sha256: sha(b) }));
+    const tickets = ok(await t.gql(REQUEST, { i: own, files })).requestImageUploads;
     for (const [i, ticket] of tickets.entries()) expect((await put(ticket.uploadUrl, photos[i], ticket.uploadHeaders)).status).toBe(200);
     const ids = [3, 0, 4, 3, 1, 2].map((i) => tickets[i].image.id);
     const readyBefore = await t.app.db.prisma.image.count({ where: { status: 'READY' } });
-    const done = ok(await t.gql(COMPLETE, { ids })).completeImageUploads;
+    // Each completion reads its upload's bytes once: held a little, the reads show how many run at once.
+    const store = t.app.objectStore.store;
+    const get = store.get.bind(store);
+    const reads: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    store.get = async (key: string) => {
+      reads.push(key);
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 50));
+      inFlight--;
+      return get(key);
+    };
+    let done: { id: string; status: string; width: number }[];
+    try {
+      done = ok(await t.gql(COMPLETE, { ids })).completeImageUploads;
+    } finally {
+      store.get = get;
+    }
+    expect(reads).toHaveLength(5);
+    expect(new Set(reads).size).toBe(5);
+    expect(most).toBe(2);
     expect(done.map((image: { id: string }) => image.id)).toEqual(ids);
     expect(done.map((image: { width: number; status: string }) => [image.status, image.width])).toEqual(
       [3, 0, 4, 3, 1, 2].map((i) => ['READY', 300 + 10 * i]),

@@ -1,4 +1,5 @@
 import { fitLogisticParts, fitLogisticWasm } from '../../../src/anomaly-model/logistic';
+import { tfjsWasm } from '../../../src/common/tfjs-wasm';
 import { bandFloor, bestF1Threshold, reviewBand } from '../../../src/anomaly-model/metrics';
 import { fitLogistic, greedyCoreset, linearScore, seededRandom } from '../../../src/anomaly-model/numeric';
 import { fineCells } from '../../../src/anomaly-model/scoring';
@@ -34,7 +35,10 @@ describe('fitLogisticWasm', () => {
         yield { rows: rows.subarray(cuts[i] * dim, cuts[i + 1] * dim), labels: labels.subarray(cuts[i], cuts[i + 1]) };
       }
     }
+    const tf = await tfjsWasm();
+    const tensorsBefore = tf.memory().numTensors;
     const { model, logits } = await fitLogisticParts(parts(), dim, { epochs: 150, logits: true });
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(taken).toEqual([0, 1, 2, 3]);
     model.weights.forEach((w, d) => expect(w).toBeCloseTo(whole.weights[d], 4));
     expect(model.bias).toBeCloseTo(whole.bias, 4);
@@ -42,6 +46,10 @@ describe('fitLogisticWasm', () => {
     expect(logits).toHaveLength(n);
     for (const r of [0, 89, 90, 199, 249]) expect(logits?.[r]).toBeCloseTo(linearScore(model, rows, r * dim), 4);
     expect((await fitLogisticParts(parts(), dim, { epochs: 1 })).logits).toBeUndefined();
+    await expect(fitLogisticParts([{ rows: new Float32Array(0), labels: new Uint8Array(0) }], dim)).rejects.toThrow(
+      'no rows to learn from',
+    );
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 });
 

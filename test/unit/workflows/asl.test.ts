@@ -13,6 +13,7 @@ import {
 import { type ExecutionOutcome } from '../../../src/adapters/workflow-engine/workflow-engine.port';
 import { LocalWorkflowEngine, type LocalTask } from '../../../src/adapters/workflow-engine/local.driver';
 import { CREATE_TRANSFORM_JOB_SYNC } from '../../../src/adapters/workflow-engine/sagemaker-transform';
+import { lazyLocalEngine } from '../../../src/app/workflows';
 import { STEPS_BY_NAME } from '../../../src/workflows/steps';
 import { defineStep, runOnly } from '../../../src/workflows/steps/step';
 
@@ -282,12 +283,18 @@ describe('detect-inspection on the local engine', () => {
         },
       });
       const lines: string[] = [];
-      const engine = new LocalWorkflowEngine(
-        { 'detect-inspection': readDefinition('detect-inspection') },
-        tasks,
-        { maxRuns: 1, retryIntervalMs: 1 },
-        { reconcile: async () => {} },
-        pino({ level: 'warn' }, { write: (line: string) => lines.push(line) }),
+      // Through the wrapper the server uses, which must hand the grace on.
+      const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+      const engine = lazyLocalEngine(
+        () =>
+          new LocalWorkflowEngine(
+            { 'detect-inspection': readDefinition('detect-inspection') },
+            tasks,
+            { maxRuns: 1, retryIntervalMs: 1 },
+            { reconcile: async () => {} },
+            logger,
+          ),
+        logger,
       );
       await engine.start({ runId: RUN, workflow: 'detect-inspection', input: { runId: RUN, inspectionId: INSPECTION, concurrency: 3 } });
       await inStep;
