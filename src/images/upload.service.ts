@@ -300,17 +300,13 @@ export class UploadService {
     const images = await this.prisma.image.findMany({ where: { id: { in: imageIds } } });
     const missing = imageIds.find((id) => !images.some((i) => i.id === id));
     if (missing) throw notFound('Image', missing);
-    // Two at a time: one image's checks and derivatives (sharp, on libuv's threads) overlap another's reads and writes.
-    // Completions of one image at once are safe (two clients may do the same); a repeated id is completed once.
+    // Two at a time (sharp's work on libuv's threads overlaps the other's reads and writes); a repeated id once.
     const limit = pLimit(COMPLETE_CONCURRENCY);
     const byId = new Map(images.map((i) => [i.id, limit(() => this.completeOne(i))]));
-    try {
-      return await Promise.all(imageIds.map((id) => byId.get(id)!));
-    } catch (err) {
-      // As one at a time stopped at a failure: the images not yet started are left for the next call.
-      limit.clearQueue();
+    return Promise.all(imageIds.map((id) => byId.get(id)!)).catch((err) => {
+      limit.clearQueue(); // as one at a time stopped at a failure: images not yet started are left for the next call
       throw err;
-    }
+    });
   }
 
   private async completeOne(image: Image): Promise<Image> {
