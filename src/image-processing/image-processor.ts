@@ -1,4 +1,4 @@
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { type CaptureFacts, readCaptureFacts } from './exif';
 import { ImageRejected, RejectionReason } from './rejection';
 import { type ImageContentType, sniffImageType } from './sniff';
@@ -98,9 +98,9 @@ async function checkedHeader(bytes: Buffer, limits: ImageLimits): Promise<{ fact
 }
 
 /**
- * Decodes once and makes what the rest of vigil uses: an auto-oriented sRGB copy without metadata,
- * a thumbnail, and overlapping tiles when the copy is larger than a tile. `header`: the image's
- * sharp metadata when already read. Throws ImageRejected(CORRUPT).
+ * Decodes once and makes what the rest of vigil uses: an auto-oriented copy without metadata (sRGB,
+ * or 8-bit grey for a grey picture), a thumbnail, and overlapping tiles when the copy is larger
+ * than a tile. `header`: the image's sharp metadata when already read. Throws ImageRejected(CORRUPT).
  */
 export async function deriveImages(
   bytes: Buffer,
@@ -108,57 +108,81 @@ export async function deriveImages(
   options: DerivativeOptions = DEFAULT_DERIVATIVES,
   header?: Metadata,
 ): Promise<Derivatives> {
-  let raw: { data: Buffer; info: OutputInfo };
   let meta: Metadata;
   try {
     meta = header ?? (await sharp(bytes, { ...decodeOptions(limits), limitInputPixels: false }).metadata());
-    raw = await sharp(bytes, decodeOptions(limits))
-      .rotate()
-      .resize({ width: options.normalizedMaxSide, height: options.normalizedMaxSide, fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new ImageRejected(RejectionReason.CORRUPT, `the image cannot be decoded: ${(err as Error).message}`);
   }
-  const { width, height, channels } = raw.info;
-  const pixels = () => sharp(raw.data, { raw: { width, height, channels } });
-  const jpeg = async (image: Sharp, quality: number): Promise<EncodedImage> => {
-    // Without Huffman optimisation encoding takes less than half the time for files a few percent larger.
-    const { data, info } = await image.jpeg({ quality, optimiseCoding: false }).toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, contentType: 'image/jpeg' };
-  };
-  // An upright sRGB JPEG that needs no resizing is already what the normalised copy must be: only its metadata goes.
-  const asIs =
-    meta.format === 'jpeg' &&
-    (meta.orientation ?? 1) === 1 &&
-    meta.channels === 3 &&
-    meta.space === 'srgb' &&
-    !meta.icc &&
-    width === meta.width &&
-    height === meta.height
-      ? stripJpegMetadata(bytes)
-      : null;
+  const space = isGrey(meta) ? 'b-w' : 'srgb';
+  const asIs = keepsItsEncoding(meta, space, options) ? stripJpegMetadata(bytes) : null;
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (asIs && tileGrid(width, height, options.tileSize, options.tileOverlap).length === 0) {
+    // Nothing to cut: the thumbnail is the one decode, straight from the file (libjpeg scales while it
+    // decodes), and it is also what proves the file whole before its bytes are kept.
+    const thumbnail = await decoded(() => encodeJpeg(thumbnailOf(sharp(bytes, decodeOptions(limits)).rotate(), options), 80, space));
+    return { normalized: { data: asIs, width, height, contentType: 'image/jpeg' }, thumbnail, tiles: [] };
+  }
+  const raw = await decoded(() =>
+    sharp(bytes, decodeOptions(limits))
+      .rotate()
+      .resize({ width: options.normalizedMaxSide, height: options.normalizedMaxSide, fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .toColourspace(space)
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true }),
+  );
+  const { channels } = raw.info;
+  const pixels = () => sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels } });
   const [normalized, thumbnail, tiles] = await Promise.all([
-    asIs ? { data: asIs, width, height, contentType: 'image/jpeg' as const } : jpeg(pixels(), 90),
-    // A thumbnail does not need Lanczos: linear is as sharp at 256 px and a fifth cheaper.
-    jpeg(
-      pixels().resize({
-        width: options.thumbnailSide,
-        height: options.thumbnailSide,
-        fit: 'inside',
-        withoutEnlargement: true,
-        kernel: 'linear',
-      }),
-      80,
-    ),
+    asIs ? { data: asIs, width, height, contentType: 'image/jpeg' as const } : encodeJpeg(pixels(), 90, space),
+    encodeJpeg(thumbnailOf(pixels(), options), 80, space),
     Promise.all(
-      tileGrid(width, height, options.tileSize, options.tileOverlap).map(async (t) => ({
+      tileGrid(raw.info.width, raw.info.height, options.tileSize, options.tileOverlap).map(async (t) => ({
         ...t,
-        image: await jpeg(pixels().extract({ left: t.x, top: t.y, width: t.width, height: t.height }), 90),
+        image: await encodeJpeg(pixels().extract({ left: t.x, top: t.y, width: t.width, height: t.height }), 90, space),
       })),
     ),
   ]);
   return { normalized, thumbnail, tiles };
+}
+
+/** Grey pictures stay grey: a third of the pixels to encode, and nothing a colour copy would add. */
+const isGrey = (meta: Metadata) => meta.space === 'b-w' || meta.space === 'grey16';
+
+/**
+ * An upright JPEG in plain sRGB or 8-bit grey (no ICC profile) that needs no resizing is already
+ * what the normalised copy must be: only its metadata goes, with no encoding cost and no generation loss.
+ */
+function keepsItsEncoding(meta: Metadata, space: 'b-w' | 'srgb', options: DerivativeOptions): boolean {
+  return (
+    meta.format === 'jpeg' &&
+    (meta.orientation ?? 1) === 1 &&
+    meta.channels === (space === 'srgb' ? 3 : 1) &&
+    meta.space === space &&
+    !meta.icc &&
+    Math.max(meta.width ?? Infinity, meta.height ?? Infinity) <= options.normalizedMaxSide
+  );
+}
+
+// A thumbnail does not need Lanczos: linear is as sharp at 256 px and a fifth cheaper.
+const thumbnailOf = (image: Sharp, options: DerivativeOptions) =>
+  image
+    .resize({ width: options.thumbnailSide, height: options.thumbnailSide, fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
+    .flatten({ background: '#ffffff' });
+
+async function encodeJpeg(image: Sharp, quality: number, space: 'b-w' | 'srgb'): Promise<EncodedImage> {
+  // Without Huffman optimisation encoding takes less than half the time for files a few percent larger.
+  // sharp writes sRGB unless told otherwise, raw grey pixels included.
+  const { data, info } = await image.toColourspace(space).jpeg({ quality, optimiseCoding: false }).toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, contentType: 'image/jpeg' };
+}
+
+async function decoded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw new ImageRejected(RejectionReason.CORRUPT, `the image cannot be decoded: ${(err as Error).message}`);
+  }
 }

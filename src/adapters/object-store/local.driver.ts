@@ -15,6 +15,7 @@ const TYPE_BY_EXTENSION: Record<string, string> = {
   // Data-lake files: a sidecar beside them would be read as data by whoever copies the folder to S3 for Athena.
   '.parquet': 'application/vnd.apache.parquet',
 };
+const FOLDERS_KEPT = 1024;
 const typeOf = (key: string): string | undefined => TYPE_BY_EXTENSION[path.extname(key)];
 
 /**
@@ -23,6 +24,9 @@ const typeOf = (key: string): string | undefined => TYPE_BY_EXTENSION[path.extna
  */
 export class LocalObjectStore implements ObjectStore {
   readonly kind = 'local' as const;
+
+  /** Folders made (or being made) by this store, at most FOLDERS_KEPT of them. */
+  private readonly folders = new Map<string, Promise<void>>();
 
   constructor(private readonly root: string) {}
 
@@ -33,14 +37,31 @@ export class LocalObjectStore implements ObjectStore {
 
   async put(key: string, body: Buffer | Readable, options: { contentType: string }): Promise<void> {
     const target = this.file(key);
-    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    const folder = path.dirname(target);
+    if (!Buffer.isBuffer(body)) {
+      await fs.promises.mkdir(folder, { recursive: true });
+      return this.write(target, body, options.contentType, key);
+    }
+    await this.folder(folder);
+    try {
+      await this.write(target, body, options.contentType, key);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The folder went away behind this store's back: make it again, once.
+      this.folders.delete(folder);
+      await this.folder(folder);
+      await this.write(target, body, options.contentType, key);
+    }
+  }
+
+  private async write(target: string, body: Buffer | Readable, contentType: string, key: string): Promise<void> {
     const temp = `${target}.${crypto.randomBytes(6).toString('hex')}.partial`;
     try {
       // A buffer in one write: a stream costs several more trips through the thread pool per object.
       if (Buffer.isBuffer(body)) await fs.promises.writeFile(temp, body, { flag: 'wx' });
       else await pipeline(body, fs.createWriteStream(temp, { flags: 'wx' }));
-      if (typeOf(key) !== options.contentType) {
-        await fs.promises.writeFile(`${temp}.type`, options.contentType);
+      if (typeOf(key) !== contentType) {
+        await fs.promises.writeFile(`${temp}.type`, contentType);
         await fs.promises.rename(`${temp}.type`, `${target}.type`);
       }
       await fs.promises.rename(temp, target);
@@ -49,6 +70,22 @@ export class LocalObjectStore implements ObjectStore {
       await fs.promises.rm(`${temp}.type`, { force: true });
       throw err;
     }
+  }
+
+  /** Makes a folder once: an image's derivatives share theirs, and each write would otherwise ask again. */
+  private folder(folder: string): Promise<void> {
+    const known = this.folders.get(folder);
+    if (known) return known;
+    if (this.folders.size >= FOLDERS_KEPT) this.folders.clear();
+    const made = fs.promises.mkdir(folder, { recursive: true }).then(
+      () => undefined,
+      (err: unknown) => {
+        this.folders.delete(folder);
+        throw err;
+      },
+    );
+    this.folders.set(folder, made);
+    return made;
   }
 
   async get(key: string): Promise<Readable> {

@@ -54,6 +54,22 @@ describe('the local object store', () => {
     expect(left).toEqual([]);
   });
 
+  it('makes a folder once for writes that share it, and again when it was removed behind its back', async () => {
+    const mkdir = jest.spyOn(fs.promises, 'mkdir');
+    try {
+      await Promise.all(
+        ['a', 'b', 'c'].map((name) => store.put(`derived/img1/${name}.jpg`, Buffer.from(name), { contentType: 'image/jpeg' })),
+      );
+      expect(mkdir.mock.calls.filter(([dir]) => String(dir).endsWith(path.join('derived', 'img1')))).toHaveLength(1);
+      fs.rmSync(path.join(root, 'derived'), { recursive: true });
+      await store.put('derived/img1/d.jpg', Buffer.from('d'), { contentType: 'image/jpeg' });
+      expect(await text(await store.get('derived/img1/d.jpg'))).toBe('d');
+      expect(fs.readdirSync(path.join(root, 'derived/img1'))).toEqual(['d.jpg']);
+    } finally {
+      mkdir.mockRestore();
+    }
+  });
+
   it.each(['../etc/passwd', '/etc/passwd', 'images/../../x', 'Images/UPPER', 'a//b', '', 'a/./b', 'x'.repeat(501)])(
     'refuses the key %j before touching the disk',
     async (key) => {

@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { deriveImages, inspectImage, processImage } from '../../../src/image-processing/image-processor';
+import { stripJpegMetadata } from '../../../src/image-processing/jpeg-strip';
 import { ImageRejected, RejectionReason } from '../../../src/image-processing/rejection';
 import { sniffImageType } from '../../../src/image-processing/sniff';
 import { tileGrid } from '../../../src/image-processing/tiles';
@@ -162,6 +163,66 @@ describe('deriveImages', () => {
     await inspectImage(truncated); // the header is intact
     expect((await rejection(deriveImages(truncated))).reason).toBe(RejectionReason.CORRUPT);
     expect((await rejection(processImage(truncated))).reason).toBe(RejectionReason.CORRUPT);
+  });
+});
+
+describe('deriveImages by the colours of the picture', () => {
+  const noise = (width: number, height: number, channels: 3 | 4) =>
+    sharp({ create: { width, height, channels, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } });
+  const channelsOf = async (jpeg: Buffer) => (await sharp(jpeg).metadata()).channels;
+
+  it('keeps an upright grey JPEG as it is, with a grey thumbnail', async () => {
+    const grey = await noise(400, 300, 3)
+      .toColourspace('b-w')
+      .jpeg({ quality: 90 })
+      .withExif({ IFD0: { Make: 'Basler' } })
+      .toBuffer();
+    expect((await sharp(grey).metadata()).space).toBe('b-w');
+    const d = await deriveImages(grey);
+    expect(d.normalized.data.equals(stripJpegMetadata(grey)!)).toBe(true);
+    expect([d.normalized.width, d.normalized.height]).toEqual([400, 300]);
+    expect([d.thumbnail.width, d.thumbnail.height, await channelsOf(d.thumbnail.data)]).toEqual([256, 192, 1]);
+    expect(d.tiles).toEqual([]);
+  });
+
+  it('cuts a large grey picture into grey tiles', async () => {
+    const grey = await noise(1100, 600, 3).toColourspace('b-w').jpeg().toBuffer();
+    const d = await deriveImages(grey);
+    expect(d.tiles).toHaveLength(6);
+    for (const t of d.tiles) expect(await channelsOf(t.image.data)).toBe(1);
+    expect(await channelsOf(d.normalized.data)).toBe(1);
+  });
+
+  it('makes a 16-bit grey PNG with transparency an 8-bit grey copy on white', async () => {
+    const raw = new Uint16Array(300 * 200 * 2);
+    for (let i = 0; i < 300 * 200; i++) [raw[i * 2], raw[i * 2 + 1]] = [40_000, i % 300 < 150 ? 65_535 : 0];
+    const png = await sharp(raw, { raw: { width: 300, height: 200, channels: 2 } }) // 16-bit: the depth comes from the array
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
+    expect(await sharp(png).metadata()).toMatchObject({ space: 'grey16', channels: 2, depth: 'ushort' });
+    const d = await deriveImages(png);
+    expect(await sharp(d.normalized.data).metadata()).toMatchObject({ width: 300, height: 200, channels: 1, space: 'b-w' });
+    const data = await sharp(d.normalized.data).toColourspace('b-w').raw().toBuffer();
+    expect(data).toHaveLength(300 * 200);
+    expect(data[100 * 300 + 50]).toBeGreaterThan(140); // 40,000 of 65,535 is 155 of 255
+    expect(data[100 * 300 + 50]).toBeLessThan(170);
+    expect(data[100 * 300 + 250]).toBeGreaterThan(245); // transparent: the white background
+  });
+
+  it('turns a CMYK JPEG into an sRGB copy', async () => {
+    const cmyk = await noise(300, 200, 3).toColourspace('cmyk').jpeg().toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
+    const d = await deriveImages(cmyk);
+    expect(await sharp(d.normalized.data).metadata()).toMatchObject({ space: 'srgb', channels: 3 });
+    expect(await channelsOf(d.thumbnail.data)).toBe(3);
+  });
+
+  it('rejects a truncated JPEG it would otherwise keep as it is', async () => {
+    const photo = await noise(480, 360, 3).jpeg().toBuffer();
+    expect((await deriveImages(photo)).normalized.data.equals(stripJpegMetadata(photo)!)).toBe(true);
+    const truncated = photo.subarray(0, Math.floor(photo.length * 0.6));
+    expect((await rejection(deriveImages(truncated))).reason).toBe(RejectionReason.CORRUPT);
   });
 });
 
