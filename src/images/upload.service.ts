@@ -5,9 +5,9 @@ import { buffer } from 'node:stream/consumers';
 import pLimit from 'p-limit';
 import { type Image, type PrismaClient } from '../generated/prisma/client';
 import { DeviceMatch, ImageStatus, RejectionReason } from '../generated/prisma/enums';
-import { type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
+import { ObjectNotFoundError, type ObjectStore, type Presigner } from '../adapters/object-store/object-store.port';
 import { DomainError, ErrorCode, notFound } from '../common/errors';
-import { isUniqueViolation } from '../db/prisma-errors';
+import { findOrCreateImages } from './image-requests';
 import { type DerivativeOptions, type ImageLimits, processImage } from '../image-processing/image-processor';
 import { ImageRejected } from '../image-processing/rejection';
 import { storeDerivatives } from '../image-processing/store-derivatives';
@@ -82,15 +82,16 @@ function displayName(filename: string): string {
   return base.replace(/[\u0000-\u001f\u007f]/g, '').trim() || 'unnamed';
 }
 
-/** Passes at most `limit` bytes and fails the stream beyond them. */
-function capped(limit: number): Transform {
+/** Passes at most `limit` bytes and fails the stream beyond them; `passed` counts what went through. */
+function capped(limit: number): Transform & { passed: () => number } {
   let seen = 0;
-  return new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
       done(seen > limit ? new UploadError(413, 'SIZE_MISMATCH', `the upload is larger than the ${limit} bytes announced`) : null, chunk);
     },
   });
+  return Object.assign(stream, { passed: () => seen });
 }
 
 export class UploadService {
@@ -128,73 +129,55 @@ export class UploadService {
     } else if (!(await this.prisma.survey.findUnique({ where: { id: target.surveyId } }))) {
       throw notFound('Survey', target.surveyId);
     }
+    const problems = files.map((file) => this.check(file));
+    const images = await findOrCreateImages(
+      this.prisma,
+      target,
+      files.filter((_f, k) => !problems[k]).map((f) => ({ ...f, filename: displayName(f.filename) })),
+    );
     const tickets: UploadTicket[] = [];
-    for (const file of files) {
-      const problem = this.check(file);
+    for (const [k, file] of files.entries()) {
+      const problem = problems[k];
       if (problem) {
         tickets.push({ filename: String(file.filename).slice(0, 255), image: null, upload: null, problem });
         continue;
       }
-      const image = await this.findOrCreate(target, file);
-      const needsBytes = image.status === ImageStatus.PENDING_UPLOAD;
+      const entry = images.get(file.sha256)!;
+      // Once per image, however often its file is listed.
+      if (entry.found) Object.assign(entry, { image: await this.reopen(entry.image, file), found: false });
+      const image = entry.image;
       tickets.push({
         filename: image.filename ?? displayName(file.filename),
         image,
-        upload: needsBytes ? await this.uploadTarget(image) : null,
+        upload: image.status === ImageStatus.PENDING_UPLOAD ? await this.uploadTarget(image) : null,
         problem: null,
       });
     }
     return tickets;
   }
 
-  private async findOrCreate(target: UploadTarget, file: UploadFile): Promise<Image> {
-    const unique =
-      'inspectionId' in target
-        ? { inspectionId_sha256: { inspectionId: target.inspectionId, sha256: file.sha256 } }
-        : { surveyId_sha256: { surveyId: target.surveyId, sha256: file.sha256 } };
-    const existing = await this.prisma.image.findUnique({ where: unique });
-    if (existing) {
-      // An upload abandoned by a process that stopped mid-body: the file gets a new link.
-      if (isStale(existing)) {
-        await this.prisma.image.updateMany({
-          where: { id: existing.id, status: ImageStatus.UPLOADING, updatedAt: existing.updatedAt },
-          data: { status: ImageStatus.PENDING_UPLOAD },
-        });
-        return this.prisma.image.findUniqueOrThrow({ where: { id: existing.id } });
-      }
-      if (existing.status === ImageStatus.REJECTED && existing.rejectionReason && RETRYABLE.includes(existing.rejectionReason)) {
-        return this.prisma.image.update({
-          where: { id: existing.id },
-          data: {
-            status: ImageStatus.PENDING_UPLOAD,
-            rejectionReason: null,
-            rejectionMessage: null,
-            bytes: file.byteSize,
-            contentType: file.contentType,
-          },
-        });
-      }
-      return existing;
+  /** An image requested again: an upload abandoned mid-body, or refused for its transport, gets a new link. */
+  private async reopen(existing: Image, file: UploadFile): Promise<Image> {
+    if (isStale(existing)) {
+      await this.prisma.image.updateMany({
+        where: { id: existing.id, status: ImageStatus.UPLOADING, updatedAt: existing.updatedAt },
+        data: { status: ImageStatus.PENDING_UPLOAD },
+      });
+      return this.prisma.image.findUniqueOrThrow({ where: { id: existing.id } });
     }
-    const id = crypto.randomUUID();
-    try {
-      return await this.prisma.image.create({
+    if (existing.status === ImageStatus.REJECTED && existing.rejectionReason && RETRYABLE.includes(existing.rejectionReason)) {
+      return this.prisma.image.update({
+        where: { id: existing.id },
         data: {
-          id,
-          ...target,
-          deviceMatch: 'surveyId' in target ? DeviceMatch.PENDING : null,
-          objectKey: `uploads/${id}`,
-          sha256: file.sha256,
-          contentType: file.contentType,
+          status: ImageStatus.PENDING_UPLOAD,
+          rejectionReason: null,
+          rejectionMessage: null,
           bytes: file.byteSize,
-          filename: displayName(file.filename),
+          contentType: file.contentType,
         },
       });
-    } catch (err) {
-      // The same file requested twice at once: both get the one image.
-      if (!isUniqueViolation(err)) throw err;
-      return this.prisma.image.findUniqueOrThrow({ where: unique });
     }
+    return existing;
   }
 
   private async uploadTarget(image: Image): Promise<NonNullable<UploadTicket['upload']>> {
@@ -250,9 +233,9 @@ export class UploadService {
       const limited = body.pipe(capped(claim.len));
       finished(body, (err) => err && limited.destroy(err));
       await this.store.put(image.objectKey, limited, { contentType: claim.typ });
-      const stored = await this.store.head(image.objectKey);
-      if (stored?.bytes !== claim.len)
-        throw new UploadError(400, 'SIZE_MISMATCH', `received ${stored?.bytes ?? 0} bytes, ${claim.len} were announced`);
+      // Every byte that passed is stored: the store's put resolves only once all of them are.
+      if (limited.passed() !== claim.len)
+        throw new UploadError(400, 'SIZE_MISMATCH', `received ${limited.passed()} bytes, ${claim.len} were announced`);
       clearInterval(heartbeat);
       const arrived = await this.prisma.image.updateMany({
         where: { id: image.id, status: ImageStatus.UPLOADING },
@@ -337,11 +320,14 @@ export class UploadService {
       if (rejected.count > 0) await this.store.delete(image.objectKey);
       return this.prisma.image.findUniqueOrThrow({ where: { id: image.id } });
     };
-    const head = await this.store.head(image.objectKey);
-    if (!head) return reject(RejectionReason.NOT_UPLOADED, 'no file was uploaded for this image');
-    if (head.bytes !== image.bytes)
-      return reject(RejectionReason.SIZE_MISMATCH, `${head.bytes} bytes arrived, ${image.bytes} were announced`);
-    const bytes = await buffer(await this.store.get(image.objectKey));
+    // Read whole rather than asked about first: a presigned PUT or vigil's own is bound to the announced length.
+    const bytes = await this.store.get(image.objectKey).then(buffer, (err: unknown) => {
+      if (err instanceof ObjectNotFoundError) return null;
+      throw err;
+    });
+    if (!bytes) return reject(RejectionReason.NOT_UPLOADED, 'no file was uploaded for this image');
+    if (bytes.length !== image.bytes)
+      return reject(RejectionReason.SIZE_MISMATCH, `${bytes.length} bytes arrived, ${image.bytes} were announced`);
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     if (sha256 !== image.sha256) return reject(RejectionReason.CHECKSUM_MISMATCH, 'the uploaded bytes do not match the announced sha256');
     try {

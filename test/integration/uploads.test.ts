@@ -121,6 +121,31 @@ describe('image uploads', () => {
     expect(twice.tiles).toHaveLength(2);
   });
 
+  it('register a file listed twice in one request once, and give two racing requests of the same files the same images', async () => {
+    const files = Array.from({ length: 30 }, (_, i) => ({
+      filename: `batch/f${i}.png`,
+      contentType: 'image/png',
+      byteSize: 100 + i,
+      sha256: sha(Buffer.from(`racing file ${i}`)),
+    }));
+    const [a, b] = await Promise.all([request([...files, { ...files[0], filename: 'again.png' }]), request([...files].reverse())]);
+    expect(a).toHaveLength(31);
+    expect(a[30].image.id).toBe(a[0].image.id);
+    expect(a[30].filename).toBe('f0.png');
+    expect(new Set(a.map((x: any) => x.image.id)).size).toBe(30);
+    expect(b.map((x: any) => x.image.id)).toEqual(
+      a
+        .slice(0, 30)
+        .map((x: any) => x.image.id)
+        .reverse(),
+    );
+    for (const ticket of [...a, ...b]) {
+      expect(ticket.problem).toBeNull();
+      expect(ticket.image.status).toBe('PENDING_UPLOAD');
+      expect(ticket.uploadUrl).toMatch(/\/uploads\//);
+    }
+  });
+
   it('complete several images in one call, two at a time, answering in the order asked (a repeated id once judged)', async () => {
     const photos = await Promise.all(
       [0, 1, 2, 3, 4].map((i) =>
