@@ -124,6 +124,13 @@ export async function deriveImages(
     const thumbnail = await decoded(() => encodeJpeg(thumbnailOf(sharp(bytes, decodeOptions(limits)).rotate(), options), 80, space));
     return { normalized: { data: asIs, width, height, contentType: 'image/jpeg' }, thumbnail, tiles: [] };
   }
+  if (!asIs && Math.max(width, height) <= options.thumbnailSide) {
+    // No larger than a thumbnail: the copy is its own thumbnail, made in one pass from the file.
+    const copy = await decoded(() =>
+      encodeJpeg(sharp(bytes, decodeOptions(limits)).rotate().flatten({ background: '#ffffff' }), 90, space),
+    );
+    return { normalized: copy, thumbnail: copy, tiles: [] };
+  }
   const raw = await decoded(() =>
     sharp(bytes, decodeOptions(limits))
       .rotate()

@@ -218,6 +218,16 @@ describe('deriveImages by the colours of the picture', () => {
     expect(await channelsOf(d.thumbnail.data)).toBe(3);
   });
 
+  it('makes a picture no larger than a thumbnail its own thumbnail, and still refuses one cut short', async () => {
+    const small = await noise(200, 150, 4).png().toBuffer();
+    const d = await deriveImages(small);
+    expect([d.normalized.width, d.normalized.height]).toEqual([200, 150]);
+    expect(d.thumbnail).toBe(d.normalized);
+    expect(await sharp(d.normalized.data).metadata()).toMatchObject({ format: 'jpeg', channels: 3, hasAlpha: false });
+    const truncated = small.subarray(0, Math.floor(small.length * 0.7));
+    expect((await rejection(deriveImages(truncated))).reason).toBe(RejectionReason.CORRUPT);
+  });
+
   it('rejects a truncated JPEG it would otherwise keep as it is', async () => {
     const photo = await noise(480, 360, 3).jpeg().toBuffer();
     expect((await deriveImages(photo)).normalized.data.equals(stripJpegMetadata(photo)!)).toBe(true);
