@@ -34,7 +34,9 @@ describe("the images of a request's files", () => {
     expect(got.size).toBe(51);
     expect(got.get(file('known-1').sha256)).toEqual({ image: known.get(file('known-1').sha256)?.image, found: true });
     expect([...got.values()].filter((e) => !e.found)).toHaveLength(50);
-    expect(statements.filter((sql) => !/^\s*(BEGIN|COMMIT)/i.test(sql)).length).toBeLessThanOrEqual(3);
+    // The app's own background work (webhook sender, sweeps) runs meanwhile: count what reads or writes images by sha256.
+    expect(statements.filter((sql) => /"images"/.test(sql) && /sha256/.test(sql)).length).toBeLessThanOrEqual(3);
+    expect(statements.filter((sql) => /"images"/.test(sql) && /sha256/.test(sql)).length).toBeGreaterThanOrEqual(2);
   });
 
   it('are one image per file when two requests of the same files race, the loser reading the winner rows', async () => {
