@@ -120,11 +120,12 @@ export async function deriveImages(
   const height = meta.height ?? 0;
   if (asIs && tileGrid(width, height, options.tileSize, options.tileOverlap).length === 0) {
     // Nothing to cut: the thumbnail is the one decode, straight from the file (libjpeg scales while it
-    // decodes), and it is also what proves the file whole before its bytes are kept.
+    // decodes), and also what refuses a file libjpeg finds cut short before its bytes are kept.
     const thumbnail = await decoded(() => encodeJpeg(thumbnailOf(sharp(bytes, decodeOptions(limits)).rotate(), options), 80, space));
     return { normalized: { data: asIs, width, height, contentType: 'image/jpeg' }, thumbnail, tiles: [] };
   }
-  if (!asIs && Math.max(width, height) <= options.thumbnailSide) {
+  const side = Math.max(width, height);
+  if (!asIs && side <= options.thumbnailSide && side <= options.normalizedMaxSide && side <= options.tileSize) {
     // No larger than a thumbnail: the copy is its own thumbnail, made in one pass from the file.
     const copy = await decoded(() =>
       encodeJpeg(sharp(bytes, decodeOptions(limits)).rotate().flatten({ background: '#ffffff' }), 90, space),

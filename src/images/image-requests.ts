@@ -33,7 +33,10 @@ export async function findOrCreateImages(
   if (bySha.size === 0) return found;
   const ofTarget = (shas: string[]) => ({ ...target, sha256: { in: shas } });
   for (const image of await prisma.image.findMany({ where: ofTarget([...bySha.keys()]) })) found.set(image.sha256, { image, found: true });
-  const missing = [...bySha.values()].filter((f) => !found.has(f.sha256));
+  // In one order for every request: two requests inserting the same rows in different orders would deadlock.
+  const missing = [...bySha.values()]
+    .filter((f) => !found.has(f.sha256))
+    .sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
   if (missing.length === 0) return found;
   const created = await prisma.image.createManyAndReturn({
     data: missing.map((f) => {

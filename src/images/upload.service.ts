@@ -142,7 +142,9 @@ export class UploadService {
         tickets.push({ filename: String(file.filename).slice(0, 255), image: null, upload: null, problem });
         continue;
       }
-      const entry = images.get(file.sha256)!;
+      const entry = images.get(file.sha256);
+      // Created by a racing request and gone before it could be read back: its inspection or survey was deleted.
+      if (!entry) throw 'inspectionId' in target ? notFound('Inspection', target.inspectionId) : notFound('Survey', target.surveyId);
       // Once per image, however often its file is listed.
       if (entry.found) Object.assign(entry, { image: await this.reopen(entry.image, file), found: false });
       const image = entry.image;

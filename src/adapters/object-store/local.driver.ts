@@ -10,6 +10,7 @@ const TYPE_BY_EXTENSION: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.png': 'image/png',
   '.webp': 'image/webp',
+  '.tif': 'image/tiff',
   '.json': 'application/json',
   '.jsonl': 'application/jsonl',
   // Data-lake files: a sidecar beside them would be read as data by whoever copies the folder to S3 for Athena.

@@ -228,7 +228,7 @@ describe('deriveImages by the colours of the picture', () => {
     expect((await rejection(deriveImages(truncated))).reason).toBe(RejectionReason.CORRUPT);
   });
 
-  it('rejects a truncated JPEG it would otherwise keep as it is', async () => {
+  it('rejects a JPEG cut short that it would have kept as it is', async () => {
     const photo = await noise(480, 360, 3).jpeg().toBuffer();
     expect((await deriveImages(photo)).normalized.data.equals(stripJpegMetadata(photo)!)).toBe(true);
     const truncated = photo.subarray(0, Math.floor(photo.length * 0.6));
