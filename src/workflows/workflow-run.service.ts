@@ -292,13 +292,16 @@ export class WorkflowRunService implements RunReconciler {
     return { imageIds: images.map((i) => i.id), total: images.length };
   }
 
-  /** Last step of a successful run: active-learning picks, the run succeeded, the inspection is complete, the device's status follows its open anomalies. */
+  /** Last step of a successful run: active-learning picks, the device's status and defects follow its open anomalies, the run succeeded, the inspection is complete. */
   async finish(runId: string): Promise<{ status: WorkflowRunStatus }> {
     const run = await this.prisma.workflowRun.findUnique({ where: { id: runId }, include: { inspection: true } });
     if (!run) throw notFound('WorkflowRun', runId);
     if (!ACTIVE.includes(run.status)) return { status: run.status };
     // Before the run is marked done, so a replay of this step after a crash still picks (and finds the picks made).
     await this.detections.sampleForLearning(runId);
+    // The device's status and defects follow its new anomalies before the run is done: whoever waits for SUCCEEDED (or the
+    // inspection's webhook) then reads them. A replay after a crash here refreshes again and finds nothing left to do.
+    await this.devices.refreshStatus(run.inspection.deviceId);
     await this.prisma.$transaction([
       this.prisma.workflowRun.updateMany({
         where: { id: runId, status: { in: ACTIVE } },
@@ -308,7 +311,6 @@ export class WorkflowRunService implements RunReconciler {
       webhookEvents(this.prisma, [inspectionFinishedEvent(run.inspectionId, run.inspection.deviceId, InspectionStatus.COMPLETED)]),
     ]);
     await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.COMPLETED });
-    await this.devices.refreshStatus(run.inspection.deviceId);
     await this.followUp(run.inspectionId);
     return { status: WorkflowRunStatus.SUCCEEDED };
   }

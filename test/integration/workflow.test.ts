@@ -131,6 +131,12 @@ describe('detection workflow (local engine, built-in models)', () => {
     // The device needs attention now.
     const device = ok(await t.gql(`query($id: ID!) { device(id: $id) { status } }`, { id: deviceId })).device;
     expect(device.status).toBe('NEEDS_ATTENTION');
+    // ...and its defects were opened before the run was marked done, so whoever waits for SUCCEEDED reads them.
+    const { prisma } = t.app.db;
+    const finished = await prisma.workflowRun.findUniqueOrThrow({ where: { id: fromGlobalId('WorkflowRun', run.id, 'id') } });
+    const defects = await prisma.defect.findMany({ where: { deviceId: fromGlobalId('Device', deviceId, 'id') } });
+    expect(defects.length).toBeGreaterThan(0);
+    for (const d of defects) expect(d.createdAt.getTime()).toBeLessThanOrEqual(finished.finishedAt!.getTime());
 
     // Start again: a new run, the same judgements, nothing doubled, nothing announced twice.
     const again = ok(await t.gql(START, { id: inspectionId })).startInspection;
