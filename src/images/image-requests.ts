@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { type Image, type PrismaClient } from '../generated/prisma/client';
 import { DeviceMatch } from '../generated/prisma/enums';
 
@@ -33,14 +33,16 @@ export async function findOrCreateImages(
   if (bySha.size === 0) return found;
   const ofTarget = (shas: string[]) => ({ ...target, sha256: { in: shas } });
   for (const image of await prisma.image.findMany({ where: ofTarget([...bySha.keys()]) })) found.set(image.sha256, { image, found: true });
-  // In one order for every request: two requests inserting the same rows in different orders would deadlock.
+  // Ids in the order of the request (time-ordered, as the schema's uuid(7) default: an inspection's images, created in one
+  // statement at one time, list in the order they were asked for); rows in one order for every request, because two
+  // requests inserting the same rows in different orders would deadlock.
   const missing = [...bySha.values()]
     .filter((f) => !found.has(f.sha256))
-    .sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+    .map((f) => ({ f, id: uuidv7() }))
+    .sort((a, b) => (a.f.sha256 < b.f.sha256 ? -1 : a.f.sha256 > b.f.sha256 ? 1 : 0));
   if (missing.length === 0) return found;
   const created = await prisma.image.createManyAndReturn({
-    data: missing.map((f) => {
-      const id = crypto.randomUUID();
+    data: missing.map(({ f, id }) => {
       return {
         id,
         ...target,
@@ -56,7 +58,7 @@ export async function findOrCreateImages(
     skipDuplicates: true,
   });
   for (const image of created) found.set(image.sha256, { image, found: false });
-  const raced = missing.filter((f) => !found.has(f.sha256)).map((f) => f.sha256);
+  const raced = missing.filter(({ f }) => !found.has(f.sha256)).map(({ f }) => f.sha256);
   if (raced.length)
     for (const image of await prisma.image.findMany({ where: ofTarget(raced) })) found.set(image.sha256, { image, found: true });
   return found;

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { findOrCreateImages, type RequestedFile } from '../../src/images/image-requests';
-import { startTestApp, type TestApp } from '../support/app';
+import { toGlobalId } from '../../src/common/global-id';
+import { ok, startTestApp, type TestApp } from '../support/app';
 import { seedFleet } from '../support/seed';
 
 let t: TestApp;
@@ -60,5 +61,21 @@ describe("the images of a request's files", () => {
     const got = await findOrCreateImages(t.app.db.prisma, { inspectionId }, [{ ...file('twice'), filename: 'first.jpg' }, twice]);
     expect(got.size).toBe(1);
     expect(got.get(twice.sha256)?.image.filename).toBe('first.jpg');
+  });
+
+  it('list in the order they were asked for, though they are created together', async () => {
+    const prisma = t.app.db.prisma;
+    const { deviceId } = await prisma.inspection.findUniqueOrThrow({ where: { id: inspectionId } });
+    const fresh = await prisma.inspection.create({ data: { deviceId, source: 'DRONE', capturedAt: new Date(), requestedBy: 'test' } });
+    // Names whose sha256 order differs from the order asked: the rows are inserted by sha256.
+    const names = Array.from({ length: 12 }, (_, i) => `ordered-${String(i).padStart(2, '0')}.jpg`);
+    expect([...names].sort((a, b) => (file(a).sha256 < file(b).sha256 ? -1 : 1))).not.toEqual(names);
+    await findOrCreateImages(prisma, { inspectionId: fresh.id }, names.map(file));
+    const listed = ok(
+      await t.gql('query($id: ID!) { inspection(id: $id) { images(first: 20) { nodes { filename } } } }', {
+        id: toGlobalId('Inspection', fresh.id),
+      }),
+    ).inspection.images.nodes.map((n: { filename: string }) => n.filename);
+    expect(listed).toEqual(names);
   });
 });
