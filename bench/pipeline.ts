@@ -3,13 +3,14 @@
 // End-to-end detection throughput on the embedded defaults, against the ceiling: the same images
 // through preprocess + screen + inspect called directly in one process. Also: share of stage-2
 // calls avoided, latency from upload-complete (and from the anomaly row) to the anomalyDetected
-// event a WebSocket subscriber receives, and peak RSS.
+// event a WebSocket subscriber receives, and peak RSS. The service runs in a process of its own
+// (bench/pipeline-service.ts), so its RSS is reported alone and this client does not share its thread.
+import { type ChildProcess, fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startApp } from '../src/app/app';
 import { loadConfig } from '../src/config/config';
 import { openMobilenetBackbone } from '../src/adapters/backbone/mobilenet.driver';
 import { type Backbone } from '../src/adapters/backbone/backbone.port';
@@ -19,9 +20,12 @@ import { predict, train } from '../src/anomaly-model/detector';
 import { deriveImages } from '../src/image-processing/image-processor';
 import { drawDefect, surface, toPng, writeDataset } from '../test/support/textures';
 import { GraphQLClient } from './graphql-client';
+import { peakRssMb } from './bench-server';
+import { type ServiceMessage, type ServiceRequest } from './pipeline-service';
 import { type Image, uploadAll } from './uploads';
 
 const ADMIN = 'bench-admin-secret-0123456789abcdef';
+const WARMUP_IMAGES = 10;
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
 
 function arg(name: string, fallback: string): string {
@@ -36,10 +40,10 @@ const pct = (values: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 
-async function generated(count: number): Promise<{ name: string; bytes: Buffer }[]> {
+async function generated(count: number, firstSeed = 10_000): Promise<{ name: string; bytes: Buffer }[]> {
   const out = [];
   for (let i = 0; i < count; i++) {
-    const px = surface(10_000 + i, 160);
+    const px = surface(firstSeed + i, 160);
     if (i % 10 === 0) drawDefect(px, 160, i, i % 20 ? 'scratch' : 'blob');
     out.push({ name: `gen-${i}.png`, bytes: await toPng(px, 160) });
   }
@@ -128,11 +132,11 @@ async function waitForRun(gql: GraphQLClient, inspectionId: string): Promise<any
 }
 
 /** The same images through the running service: upload, wait for the detection run, collect the events. */
-async function throughService(serverUrl: string, images: Image[]) {
+async function throughService(serverUrl: string, images: Image[], label = 'bench') {
   const gql = new GraphQLClient(serverUrl, ADMIN);
   const device = (
     await gql.request(`mutation($i: DeviceInput!) { createDevice(input: $i) { id } }`, {
-      i: { externalId: `bench-${Date.now()}`, name: 'bench', type: 'bench' },
+      i: { externalId: `${label}-${Date.now()}`, name: label, type: 'bench' },
     })
   ).createDevice;
   const inspection = (
@@ -158,7 +162,7 @@ function summary(
   folder: string | null,
   direct: Ceiling,
   service: Awaited<ReturnType<typeof throughService>>,
-  trainingAndCeilingRssMb: number,
+  rssMb: { service: number; bench: number },
 ) {
   const { seconds, status, events, completedAt, uploadedSeconds } = service;
   const e2e = images.length / seconds;
@@ -194,21 +198,15 @@ function summary(
         95,
       ),
     },
-    peakRssMb: Math.round(peakRss / 1048576),
-    trainingAndCeilingPeakRssMb: trainingAndCeilingRssMb,
+    // The service's process alone; this one trained the models, measured the ceiling and was the client.
+    peakRssMb: rssMb.service,
+    benchPeakRssMb: rssMb.bench,
   };
 }
 
-/** A statement's verb and first table ("SELECT image", "INSERT anomaly"), to tally what the service runs per image. */
-function statementKind(sql: string): string {
-  const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
-  const table = /(?:FROM|INTO|UPDATE)\s+(?:"?\w+"?\.)?"?(\w+)"?/i.exec(sql)?.[1];
-  return table ? `${verb} ${table}` : /^\s*\w/.test(sql) ? verb : sql.trim().slice(0, 24);
-}
-
 /** Statements per image during the service's run (the client's polling included), all and by kind, most first. */
-function statementTally(statements: Map<string, number>, images: number) {
-  const total = [...statements.values()].reduce((s, n) => s + n, 0);
+function statementTally(statements: [string, number][], images: number) {
+  const total = statements.reduce((s, [, n]) => s + n, 0);
   const byKind = [...statements].sort((a, b) => b[1] - a[1]).map(([kind, n]) => [kind, +(n / images).toFixed(2)]);
   return { perImage: +(total / images).toFixed(2), byKind: Object.fromEntries(byKind) };
 }
@@ -229,35 +227,76 @@ async function main() {
   await saveArtifact(path.join(root, 'data', 'models', 'bench', 'screen.vgm'), m.screen);
   await saveArtifact(path.join(root, 'data', 'models', 'bench', 'inspect.vgm'), m.inspect);
 
-  const config = loadConfig({
+  const env: Record<string, string> = {
     DATA_DIR: path.join(root, 'data'),
     PORT: '0',
+    HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     VIGIL_ADMIN_API_KEY: ADMIN,
     API_KEY_CACHE_MS: '60000',
-    ...process.env,
-  });
+    ...(process.env as Record<string, string>),
+  };
   process.stdout.write(`ceiling: ${images.length} images through preprocess + screen + inspect in one process…\n`);
-  const direct = await ceiling(backbone, images, m, config.uploads);
+  const direct = await ceiling(backbone, images, m, loadConfig(env).uploads);
 
-  const trainingAndCeilingRssMb = Math.round(peakRss / 1048576);
-  // From here on the peak is the service's (and this script's client side), not training's.
-  peakRss = 0;
-  const app = await startApp(config);
-  const statements = new Map<string, number>();
-  app.db.onQuery(({ sql }) => statements.set(statementKind(sql), (statements.get(statementKind(sql)) ?? 0) + 1));
+  const service = await startService(env);
   try {
-    const service = await throughService(app.url, images);
+    // The ceiling's backbone was loaded and warm from training: the service judges a few other images first, so it
+    // is measured warm too (its backbone loaded, its workflow engine built); its first, cold inspection is reported apart.
+    const warm = await throughService(service.url, await generated(WARMUP_IMAGES, 20_000), 'warm-up');
+    const before = (await service.ask({ kind: 'tally' })) as Extract<ServiceMessage, { kind: 'tally' }>;
+    const through = await throughService(service.url, images);
+    const after = (await service.ask({ kind: 'tally' })) as Extract<ServiceMessage, { kind: 'tally' }>;
+    const earlier = new Map(before.statements);
+    const statements = after.statements.map(([kind, n]): [string, number] => [kind, n - (earlier.get(kind) ?? 0)]).filter(([, n]) => n > 0);
+    const rssMb = { service: Math.round(peakRssMb(service.child.pid!)), bench: Math.round(peakRss / 1048576) };
     const result = {
-      ...summary(images, folder, direct, service, trainingAndCeilingRssMb),
+      ...summary(images, folder, direct, through, rssMb),
+      warmUp: { images: WARMUP_IMAGES, seconds: +warm.seconds.toFixed(2), run: warm.status.workflowRuns.at(-1).status },
       statements: statementTally(statements, images.length),
     };
     process.stdout.write(`\n${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    await app.stop();
+    await service.stop();
     clearInterval(sampler);
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** bench/pipeline-service.js forked with `env`; answers the requests of ServiceRequest in order. */
+async function startService(env: Record<string, string>) {
+  const child: ChildProcess = fork(path.join(__dirname, 'pipeline-service.js'), [], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const next = (kind: ServiceMessage['kind']) =>
+    Promise.race([
+      new Promise<ServiceMessage>((resolve) => {
+        const listen = (m: ServiceMessage) => {
+          if (m.kind !== kind) return;
+          child.off('message', listen);
+          resolve(m);
+        };
+        child.on('message', listen);
+      }),
+      exited.then((code) => Promise.reject(new Error(`the service exited (${code}) before it answered "${kind}"`))),
+    ]);
+  const { url } = (await next('ready')) as Extract<ServiceMessage, { kind: 'ready' }>;
+  const ask = (request: ServiceRequest) => {
+    const answer = next(request.kind === 'stop' ? 'stopped' : request.kind);
+    child.send(request);
+    return answer;
+  };
+  return {
+    url,
+    child,
+    ask,
+    stop: async () => {
+      if (child.exitCode === null) await ask({ kind: 'stop' }).catch(() => child.kill());
+      await exited;
+    },
+  };
 }
 
 main().catch((err) => {
