@@ -1,4 +1,5 @@
 import { type Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
 import { type Anomaly, type Defect, type PrismaClient } from '../generated/prisma/client';
 import { AnomalyStatus, DefectStatus, ReviewTaskStatus, Severity } from '../generated/prisma/enums';
 import { type EventBus } from '../adapters/event-bus/event-bus.port';
@@ -14,6 +15,17 @@ const TRACKED: DefectStatus[] = [DefectStatus.OPEN, DefectStatus.FIXED];
 const OPEN_REVIEW: ReviewTaskStatus[] = [ReviewTaskStatus.PENDING, ReviewTaskStatus.CLAIMED, ReviewTaskStatus.EXPIRED];
 
 type Observation = Anomaly & { inspection: { capturedAt: Date } };
+/** An observation linked to its defect, with the severity the rules gave it. */
+type Link = { anomalyId: string; defectId: string; severity: Severity };
+
+/** Links observations to their defects in one statement. */
+async function linkObservations(db: PrismaClient, links: Link[]): Promise<void> {
+  if (!links.length) return;
+  await db.$executeRaw`UPDATE anomalies a SET defect_id = v.defect_id, severity = v.severity::"Severity", updated_at = ${new Date()}
+    FROM unnest(${links.map((l) => l.anomalyId)}::uuid[], ${links.map((l) => l.defectId)}::uuid[], ${links.map((l) => l.severity)}::text[])
+      AS v(id, defect_id, severity)
+    WHERE a.id = v.id`;
+}
 
 const boxOf = (a: { boxX: number; boxY: number; boxWidth: number; boxHeight: number }): Box => ({
   x: a.boxX,
@@ -80,6 +92,9 @@ export class DefectTracker {
     });
     const defects = await db.defect.findMany({ where: { deviceId, status: { in: TRACKED } } });
     const touched = new Set<string>();
+    const links: Link[] = [];
+    // New defects are drafts (their ids made here) until one statement inserts them all below.
+    const drafts = new Map<string, Defect>();
     for (const a of fresh) {
       const severity = a.severity ?? rate(rules, a);
       const match = this.bestMatch(defects, a);
@@ -91,16 +106,26 @@ export class DefectTracker {
           defects[defects.indexOf(match)] = defect;
         }
       } else {
-        defect = await db.defect.create({ data: this.opening(a, severity) });
+        defect = this.draft(a, severity);
+        drafts.set(defect.id, defect);
         defects.push(defect);
         news.defect(defect, 'OPENED');
       }
-      await db.anomaly.update({ where: { id: a.id }, data: { defectId: defect.id, severity } });
+      links.push({ anomalyId: a.id, defectId: defect.id, severity });
       touched.add(defect.id);
       if (match) news.defect(defect, 'OBSERVED');
     }
-    for (const d of defects) {
-      const updated = await this.recompute(db, d);
+    if (drafts.size) {
+      const created = await db.defect.createManyAndReturn({ data: [...drafts.values()].map(({ createdAt, updatedAt, ...d }) => d) });
+      for (const row of created) {
+        defects[defects.findIndex((d) => d.id === row.id)] = row;
+        news.defect(row, 'OPENED');
+      }
+    }
+    await linkObservations(db, links);
+    const recomputed = await this.recomputeAll(db, defects);
+    for (const [i, d] of defects.entries()) {
+      const updated = recomputed[i];
       if (updated && (touched.has(d.id) || updated.status !== d.status || updated.severity !== d.severity))
         news.defect(updated, updated.status === DefectStatus.DISMISSED ? 'DISMISSED' : 'RATED');
     }
@@ -120,22 +145,34 @@ export class DefectTracker {
     return best;
   }
 
-  private opening(a: Observation, severity: Severity) {
+  /** The defect a first observation opens, as it will be inserted (with its time-ordered id). */
+  private draft(a: Observation, severity: Severity): Defect {
     const area = a.boxWidth * a.boxHeight;
+    const now = new Date();
     return {
+      id: uuidv7(),
       deviceId: a.deviceId,
       type: a.type,
+      status: DefectStatus.OPEN,
       severity: a.severityOverride ?? severity,
       confirmed: a.status === AnomalyStatus.CONFIRMED,
       confidence: a.confidence,
       firstSeenAt: a.inspection.capturedAt,
       lastSeenAt: a.inspection.capturedAt,
+      observationCount: 1,
       firstArea: area,
       lastArea: area,
       boxX: a.boxX,
       boxY: a.boxY,
       boxWidth: a.boxWidth,
       boxHeight: a.boxHeight,
+      fixedAt: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      resolution: null,
+      reopenCount: 0,
+      createdAt: now,
+      updatedAt: now,
     };
   }
 
@@ -158,13 +195,29 @@ export class DefectTracker {
     return reopened;
   }
 
-  /** Severity, confidence, first/last seen and the growth from the observations no one rejected; none left dismisses it. */
-  async recompute(db: PrismaClient, d: Defect): Promise<Defect | null> {
+  /**
+   * Severity, confidence, first/last seen and the growth of each defect from the observations no one rejected (read in
+   * one statement for all); none left dismisses an open one. A defect whose figures did not change is not written.
+   */
+  private async recomputeAll(db: PrismaClient, defects: Defect[]): Promise<(Defect | null)[]> {
+    if (!defects.length) return [];
     const seen: Observation[] = await db.anomaly.findMany({
-      where: { defectId: d.id, status: { not: AnomalyStatus.REJECTED } },
+      where: { defectId: { in: defects.map((d) => d.id) }, status: { not: AnomalyStatus.REJECTED } },
       include: { inspection: { select: { capturedAt: true } } },
       orderBy: [{ inspection: { capturedAt: 'asc' } }, { createdAt: 'asc' }, { id: 'asc' }],
     });
+    const byDefect = new Map<string, Observation[]>();
+    for (const a of seen) {
+      const list = byDefect.get(a.defectId!);
+      if (list) list.push(a);
+      else byDefect.set(a.defectId!, [a]);
+    }
+    const out: (Defect | null)[] = [];
+    for (const d of defects) out.push(await this.recompute(db, d, byDefect.get(d.id) ?? []));
+    return out;
+  }
+
+  private async recompute(db: PrismaClient, d: Defect, seen: Observation[]): Promise<Defect | null> {
     if (!seen.length) {
       if (d.status !== DefectStatus.OPEN) return null;
       return db.defect.update({
@@ -179,23 +232,25 @@ export class DefectTracker {
     }
     const first = seen[0];
     const last = seen[seen.length - 1];
-    return db.defect.update({
-      where: { id: d.id },
-      data: {
-        severity: seen.map(effectiveSeverity).reduce(maxSeverity),
-        confirmed: seen.some((a) => a.status === AnomalyStatus.CONFIRMED || a.status === AnomalyStatus.RESOLVED),
-        confidence: Math.max(...seen.map((a) => a.confidence)),
-        observationCount: seen.length,
-        firstSeenAt: first.inspection.capturedAt,
-        lastSeenAt: last.inspection.capturedAt,
-        firstArea: first.boxWidth * first.boxHeight,
-        lastArea: last.boxWidth * last.boxHeight,
-        boxX: last.boxX,
-        boxY: last.boxY,
-        boxWidth: last.boxWidth,
-        boxHeight: last.boxHeight,
-      },
+    const figures = {
+      severity: seen.map(effectiveSeverity).reduce(maxSeverity),
+      confirmed: seen.some((a) => a.status === AnomalyStatus.CONFIRMED || a.status === AnomalyStatus.RESOLVED),
+      confidence: Math.max(...seen.map((a) => a.confidence)),
+      observationCount: seen.length,
+      firstSeenAt: first.inspection.capturedAt,
+      lastSeenAt: last.inspection.capturedAt,
+      firstArea: first.boxWidth * first.boxHeight,
+      lastArea: last.boxWidth * last.boxHeight,
+      boxX: last.boxX,
+      boxY: last.boxY,
+      boxWidth: last.boxWidth,
+      boxHeight: last.boxHeight,
+    };
+    const same = (Object.keys(figures) as (keyof typeof figures)[]).every((k) => {
+      const [now, was] = [figures[k], d[k]];
+      return now instanceof Date && was instanceof Date ? now.getTime() === was.getTime() : now === was;
     });
+    return same ? d : db.defect.update({ where: { id: d.id }, data: figures });
   }
 
   /** A fixed defect is resolved by the first completed inspection after the fix that shows nothing there and waits for no review. */
