@@ -13,18 +13,23 @@ export function statementKind(sql: string): string {
 
 /** What the bench asks of this process over IPC, and what it answers. */
 export type ServiceRequest = { kind: 'tally' } | { kind: 'stop' };
-export type ServiceMessage = { kind: 'ready'; url: string } | { kind: 'tally'; statements: [string, number][] } | { kind: 'stopped' };
+export type ServiceMessage =
+  | { kind: 'ready'; url: string }
+  | { kind: 'tally'; statements: [string, number, number][] }
+  | { kind: 'stopped' };
 
 async function main() {
   const send = (m: ServiceMessage) => process.send?.(m);
   const app = await startApp(loadConfig(process.env));
-  const statements = new Map<string, number>();
-  app.db.onQuery(({ sql }) => {
+  /** Per kind: how many, and their milliseconds as the database driver saw them. */
+  const statements = new Map<string, [number, number]>();
+  app.db.onQuery(({ sql, durationMs }) => {
     const kind = statementKind(sql);
-    statements.set(kind, (statements.get(kind) ?? 0) + 1);
+    const [n, ms] = statements.get(kind) ?? [0, 0];
+    statements.set(kind, [n + 1, ms + durationMs]);
   });
   process.on('message', async (m: ServiceRequest) => {
-    if (m.kind === 'tally') send({ kind: 'tally', statements: [...statements] });
+    if (m.kind === 'tally') send({ kind: 'tally', statements: [...statements].map(([kind, [n, ms]]) => [kind, n, ms]) });
     if (m.kind === 'stop') {
       await app.stop();
       send({ kind: 'stopped' });

@@ -204,11 +204,14 @@ function summary(
   };
 }
 
-/** Statements per image during the service's run (the client's polling included), all and by kind, most first. */
-function statementTally(statements: [string, number][], images: number) {
+/** Statements per image during the service's run (the client's polling included), all and by kind, most first, with their time. */
+function statementTally(statements: [string, number, number][], images: number) {
   const total = statements.reduce((s, [, n]) => s + n, 0);
-  const byKind = [...statements].sort((a, b) => b[1] - a[1]).map(([kind, n]) => [kind, +(n / images).toFixed(2)]);
-  return { perImage: +(total / images).toFixed(2), byKind: Object.fromEntries(byKind) };
+  const ms = statements.reduce((s, [, , t]) => s + t, 0);
+  const byKind = [...statements]
+    .sort((a, b) => b[2] - a[2])
+    .map(([kind, n, t]) => [kind, { perImage: +(n / images).toFixed(2), msPerImage: +(t / images).toFixed(2) }]);
+  return { perImage: +(total / images).toFixed(2), msPerImage: +(ms / images).toFixed(2), byKind: Object.fromEntries(byKind) };
 }
 
 async function main() {
@@ -247,8 +250,10 @@ async function main() {
     const before = (await service.ask({ kind: 'tally' })) as Extract<ServiceMessage, { kind: 'tally' }>;
     const through = await throughService(service.url, images);
     const after = (await service.ask({ kind: 'tally' })) as Extract<ServiceMessage, { kind: 'tally' }>;
-    const earlier = new Map(before.statements);
-    const statements = after.statements.map(([kind, n]): [string, number] => [kind, n - (earlier.get(kind) ?? 0)]).filter(([, n]) => n > 0);
+    const earlier = new Map(before.statements.map(([kind, n, ms]) => [kind, [n, ms]]));
+    const statements = after.statements
+      .map(([kind, n, ms]): [string, number, number] => [kind, n - (earlier.get(kind)?.[0] ?? 0), ms - (earlier.get(kind)?.[1] ?? 0)])
+      .filter(([, n]) => n > 0);
     const rssMb = { service: Math.round(peakRssMb(service.child.pid!)), bench: Math.round(peakRss / 1048576) };
     const result = {
       ...summary(images, folder, direct, through, rssMb),

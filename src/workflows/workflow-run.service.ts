@@ -265,20 +265,21 @@ export class WorkflowRunService implements RunReconciler {
   }
 
   /**
-   * First step: the run is running, the inspection processing; returns the images to judge (ids only). `executionId`
+   * First step: the run is running, the inspection processing; returns the images to judge: their ids, and whether each is
+   * ready (checked and derived) so the workflow calls no preprocess step for it. `executionId`
    * is the execution running the step: a survey's child execution names itself on its run here, so it can be
    * reconciled by its own execution.
    */
-  async begin(runId: string, executionId?: string): Promise<{ imageIds: string[]; total: number }> {
+  async begin(runId: string, executionId?: string): Promise<{ images: { imageId: string; ready: boolean }[]; total: number }> {
     const run = await this.prisma.workflowRun.findUnique({ where: { id: runId } });
     if (!run) throw notFound('WorkflowRun', runId);
     if (executionId && !run.executionId) {
       await this.prisma.workflowRun.updateMany({ where: { id: runId, executionId: null }, data: { executionId } });
     }
-    if (!ACTIVE.includes(run.status)) return { imageIds: [], total: 0 };
+    if (!ACTIVE.includes(run.status)) return { images: [], total: 0 };
     const images = await this.prisma.image.findMany({
       where: judgeableImages(run.inspectionId, run.onlyUnjudged),
-      select: { id: true },
+      select: { id: true, status: true, normalizedKey: true },
       orderBy: { id: 'asc' },
     });
     await this.prisma.$transaction([
@@ -289,7 +290,10 @@ export class WorkflowRunService implements RunReconciler {
       this.prisma.inspection.update({ where: { id: run.inspectionId }, data: { status: InspectionStatus.PROCESSING } }),
     ]);
     await this.events.publish('INSPECTION_UPDATED', { inspectionId: run.inspectionId, status: InspectionStatus.PROCESSING });
-    return { imageIds: images.map((i) => i.id), total: images.length };
+    return {
+      images: images.map((i) => ({ imageId: i.id, ready: i.status === ImageStatus.READY && !!i.normalizedKey })),
+      total: images.length,
+    };
   }
 
   /** Last step of a successful run: active-learning picks, the device's status and defects follow its open anomalies, the run succeeded, the inspection is complete. */

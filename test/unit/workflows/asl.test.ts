@@ -36,7 +36,11 @@ function recorder(overrides: Partial<Record<string, LocalTask>> = {}) {
   };
   const inspect: Record<string, string> = { [img(12)]: 'ANOMALY', [img(13)]: 'UNCERTAIN', [img(15)]: 'NORMAL' };
   const base: Record<string, LocalTask> = {
-    BeginRun: async () => ({ imageIds: [img(10), img(11), img(12), img(13), img(14), img(15)], total: 6 }),
+    // img(10) and img(11) arrived but were not processed: the preprocess step rejects the first and makes the second ready.
+    BeginRun: async () => ({
+      images: [10, 11, 12, 13, 14, 15].map((n) => ({ imageId: img(n), ready: n > 11 })),
+      total: 6,
+    }),
     PreprocessImage: async (i: any) => ({ imageId: i.imageId, ready: i.imageId !== img(10) }),
     ScreenImage: async (i: any) => ({ imageId: i.imageId, route: screen[i.imageId] }),
     InspectImage: async (i: any) => ({ imageId: i.imageId, route: inspect[i.imageId] }),
@@ -163,11 +167,12 @@ describe('detect-inspection on the local engine', () => {
     expect(executionId).toBe(`local:detect-inspection:${RUN}`);
     expect(outcomes).toEqual([{ executionId, status: 'SUCCEEDED' }]);
     expect(inputsOf(calls, 'BeginRun')).toEqual([{ runId: RUN, executionId }]);
+    // Only the images BeginRun did not find ready are preprocessed.
     expect(
       inputsOf(calls, 'PreprocessImage')
         .map((i) => i.imageId)
         .sort(),
-    ).toEqual([img(10), img(11), img(12), img(13), img(14), img(15)]);
+    ).toEqual([img(10), img(11)]);
     // img(10) was not ready: never screened.
     expect(
       inputsOf(calls, 'ScreenImage')
