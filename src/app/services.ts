@@ -137,7 +137,10 @@ interface Wiring {
   workflow: WorkflowDeps;
 }
 
-function fleetServices({ prisma, config, uploadDeps, workflow }: Wiring, track: (deviceId: string) => Promise<void>) {
+function fleetServices(
+  { prisma, config, uploadDeps, workflow }: Wiring,
+  track: (deviceId: string, completingInspectionId?: string) => Promise<void>,
+) {
   const limits = config.pagination;
   const devices = new DeviceService(prisma, limits, workflow.events, { afterRefresh: track });
   const inspections = new InspectionService(prisma, limits);
@@ -280,9 +283,9 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
   const wiring: Wiring = { prisma: db.prisma, config, uploadDeps, workflow };
   const { prisma } = db;
   // The tracker links a device's new anomalies to defects after its status is recomputed; it heals at the next call if it fails.
-  const track = (deviceId: string) =>
+  const track = (deviceId: string, completingInspectionId?: string) =>
     repairs.defectTracker
-      .track(deviceId)
+      .track(deviceId, completingInspectionId)
       .catch((err) => workflow.log.error({ err, deviceId }, 'defect tracking failed; retried at the next change'));
   const fleet = fleetServices(wiring, track);
   const queue = reviewQueue(wiring);

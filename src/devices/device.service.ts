@@ -67,7 +67,7 @@ export class DeviceService {
     /** DEVICE_STATUS_CHANGED is published here. */
     private readonly events: EventBus,
     /** Runs after a device's status is recomputed because its anomalies changed: the repair tracker links them to defects. */
-    private readonly hooks: { afterRefresh?: (deviceId: string) => Promise<void> } = {},
+    private readonly hooks: { afterRefresh?: (deviceId: string, completingInspectionId?: string) => Promise<void> } = {},
   ) {}
 
   /**
@@ -322,10 +322,13 @@ export class DeviceService {
     return changed.count ? { previous: device.status, status, type: device.type } : null;
   }
 
-  /** What a finished run or a settled review calls: announceStatus, then the repair tracker's turn (which announces what it changes). */
-  async refreshStatus(deviceId: string): Promise<DeviceStatusChange | null> {
+  /**
+   * What a finished run or a settled review calls: announceStatus, then the repair tracker's turn (which announces what it
+   * changes). `completingInspectionId`: the inspection a run is finishing, about to be COMPLETED, which verifies fixes already.
+   */
+  async refreshStatus(deviceId: string, completingInspectionId?: string): Promise<DeviceStatusChange | null> {
     const change = await this.announceStatus(deviceId);
-    await this.hooks.afterRefresh?.(deviceId);
+    await this.hooks.afterRefresh?.(deviceId, completingInspectionId);
     return change;
   }
 

@@ -60,10 +60,11 @@ export interface TrackerDeps {
 export class DefectTracker {
   constructor(private readonly deps: TrackerDeps) {}
 
-  async track(deviceId: string): Promise<void> {
+  /** `completingInspectionId`: an inspection whose run is finishing, counted as COMPLETED when fixes are verified. */
+  async track(deviceId: string, completingInspectionId?: string): Promise<void> {
     const news = await this.deps.prisma.$transaction(
       async (tx) => {
-        const news = await this.trackIn(tx as PrismaClient, deviceId);
+        const news = await this.trackIn(tx as PrismaClient, deviceId, undefined, completingInspectionId);
         await news.record(tx as PrismaClient);
         return news;
       },
@@ -78,7 +79,7 @@ export class DefectTracker {
     for (const deviceId of news.deviceIds) await this.deps.devices.announceStatus(deviceId);
   }
 
-  async trackIn(db: PrismaClient, deviceId: string, news = new Announcements()): Promise<Announcements> {
+  async trackIn(db: PrismaClient, deviceId: string, news = new Announcements(), completingInspectionId?: string): Promise<Announcements> {
     if (!(await lockDevice(db, deviceId))) return news;
     const device = await db.device.findUniqueOrThrow({ where: { id: deviceId } });
     const rules = rulesFor(await db.severityRule.findMany(), device.type);
@@ -129,7 +130,7 @@ export class DefectTracker {
       if (updated && (touched.has(d.id) || updated.status !== d.status || updated.severity !== d.severity))
         news.defect(updated, updated.status === DefectStatus.DISMISSED ? 'DISMISSED' : 'RATED');
     }
-    await this.verifyFixes(db, deviceId, news);
+    await this.verifyFixes(db, deviceId, news, completingInspectionId);
     await this.autoWorkOrders(db, device.type, deviceId, news);
     return news;
   }
@@ -254,13 +255,13 @@ export class DefectTracker {
   }
 
   /** A fixed defect is resolved by the first completed inspection after the fix that shows nothing there and waits for no review. */
-  private async verifyFixes(db: PrismaClient, deviceId: string, news: Announcements): Promise<void> {
+  private async verifyFixes(db: PrismaClient, deviceId: string, news: Announcements, completing?: string): Promise<void> {
     const fixed = await db.defect.findMany({ where: { deviceId, status: DefectStatus.FIXED, fixedAt: { not: null } } });
     for (const d of fixed) {
       const after = await db.inspection.findFirst({
         where: {
           deviceId,
-          status: 'COMPLETED',
+          OR: [{ status: 'COMPLETED' }, ...(completing ? [{ id: completing }] : [])],
           capturedAt: { gt: d.fixedAt! },
           reviewTasks: { none: { status: { in: OPEN_REVIEW } } },
         },
@@ -291,7 +292,7 @@ export class DefectTracker {
     if (!rule?.enabled) return;
     const due = await db.defect.findMany({
       where: { deviceId, status: DefectStatus.OPEN, confirmed: true, workOrders: { none: { active: true } } },
-      orderBy: { createdAt: 'asc' },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     for (const d of due.filter((x) => rank(x.severity) >= rank(rule.minSeverity))) {
       const key = `auto:${d.id}:${d.reopenCount}`;

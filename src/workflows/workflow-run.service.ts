@@ -305,7 +305,7 @@ export class WorkflowRunService implements RunReconciler {
     await this.detections.sampleForLearning(runId);
     // The device's status and defects follow its new anomalies before the run is done: whoever waits for SUCCEEDED (or the
     // inspection's webhook) then reads them. A replay after a crash here refreshes again and finds nothing left to do.
-    await this.devices.refreshStatus(run.inspection.deviceId);
+    await this.devices.refreshStatus(run.inspection.deviceId, run.inspectionId);
     await this.prisma.$transaction([
       this.prisma.workflowRun.updateMany({
         where: { id: runId, status: { in: ACTIVE } },

@@ -148,4 +148,32 @@ describe('tracking many observations at once', () => {
     expect(await prisma.defect.count({ where: { deviceId: device.id } })).toBe(3);
     expect([defect.observationCount, defect.confidence, defect.lastSeenAt.toISOString()]).toEqual([2, 0.99, '2026-11-20T10:00:00.000Z']);
   });
+
+  it('resolves a fixed defect when the run of a later inspection that shows nothing finishes, before the run is done', async () => {
+    const prisma = t.app.db.prisma;
+    const device = await deviceWithCracks(prisma, 1);
+    await tracked(device.id);
+    const fixed = await prisma.defect.update({
+      where: { id: (await prisma.defect.findFirstOrThrow({ where: { deviceId: device.id } })).id },
+      data: { status: 'FIXED', fixedAt: new Date('2026-11-10T10:00:00Z') },
+    });
+    // A clean inspection after the fix whose run is finishing: no anomaly, no review task, not COMPLETED yet.
+    const clean = await prisma.inspection.create({
+      data: {
+        deviceId: device.id,
+        source: 'DRONE',
+        status: 'PROCESSING',
+        capturedAt: new Date('2026-11-20T10:00:00Z'),
+        requestedBy: 'test',
+      },
+    });
+    const run = await prisma.workflowRun.create({
+      data: { inspectionId: clean.id, workflow: 'detect-inspection', engine: 'LOCAL', status: 'RUNNING', startedAt: new Date() },
+    });
+    expect(await t.app.services.workflowRuns.finish(run.id)).toEqual({ status: 'SUCCEEDED' });
+    const resolved = await prisma.defect.findUniqueOrThrow({ where: { id: fixed.id } });
+    expect([resolved.status, resolved.resolvedBy]).toEqual(['RESOLVED', `inspection ${clean.id}`]);
+    const done = await prisma.workflowRun.findUniqueOrThrow({ where: { id: run.id } });
+    expect(resolved.resolvedAt!.getTime()).toBeLessThanOrEqual(done.finishedAt!.getTime());
+  });
 });
