@@ -5,7 +5,7 @@ import { startApp } from '../src/app/app';
 import { loadConfig } from '../src/config/config';
 
 /** A statement's verb and first table ("SELECT image", "INSERT anomaly"), to tally what the service runs per image. */
-export function statementKind(sql: string): string {
+function statementKind(sql: string): string {
   const verb = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '?';
   const table = /(?:FROM|INTO|UPDATE)\s+(?:"?\w+"?\.)?"?(\w+)"?/i.exec(sql)?.[1];
   return table ? `${verb} ${table}` : /^\s*\w/.test(sql) ? verb : sql.trim().slice(0, 24);
@@ -41,8 +41,7 @@ async function main() {
   send({ kind: 'ready', url: app.url });
 }
 
-if (require.main === module)
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -290,7 +290,8 @@ async function startService(env: Record<string, string>) {
   const { url } = (await next('ready')) as Extract<ServiceMessage, { kind: 'ready' }>;
   const ask = (request: ServiceRequest) => {
     const answer = next(request.kind === 'stop' ? 'stopped' : request.kind);
-    child.send(request);
+    // A send to a child already gone fails here, not as an 'error' event; `next` then rejects when it exits.
+    child.send(request, () => undefined);
     return answer;
   };
   return {
@@ -298,7 +299,8 @@ async function startService(env: Record<string, string>) {
     child,
     ask,
     stop: async () => {
-      if (child.exitCode === null) await ask({ kind: 'stop' }).catch(() => child.kill());
+      // A child that is gone (killed, crashed) has no channel to ask on.
+      if (child.connected) await ask({ kind: 'stop' }).catch(() => child.kill());
       await exited;
     },
   };

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { type PrismaClient } from '../../src/generated/prisma/client';
 import { startTestApp, type TestApp } from '../support/app';
+import { storedImage } from '../support/seed';
 import { eventually } from '../support/subscriptions';
 
 // The repair tracker on a device whose run found many things at once (a drone frame's tiles, a survey): every
@@ -26,10 +27,7 @@ async function deviceWithCracks(prisma: PrismaClient, count: number) {
   const inspection = await prisma.inspection.create({
     data: { deviceId: device.id, source: 'DRONE', status: 'COMPLETED', capturedAt: new Date('2026-11-01T10:00:00Z'), requestedBy: 'test' },
   });
-  const sha256 = crypto.randomBytes(32).toString('hex');
-  const image = await prisma.image.create({
-    data: { inspectionId: inspection.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' },
-  });
+  const image = await storedImage(prisma, inspection.id);
   const side = 1 / count;
   await prisma.anomaly.createMany({
     data: Array.from({ length: count }, (_, i) => ({
@@ -124,10 +122,7 @@ describe('tracking many observations at once', () => {
         requestedBy: 'test',
       },
     });
-    const sha256 = crypto.randomBytes(32).toString('hex');
-    const image = await prisma.image.create({
-      data: { inspectionId: later.id, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' },
-    });
+    const image = await storedImage(prisma, later.id);
     const { boxX, boxY, boxWidth, boxHeight, type } = first;
     await prisma.anomaly.create({
       data: {

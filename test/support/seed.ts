@@ -54,3 +54,11 @@ export async function seedFleet(
   }
   return devices;
 }
+
+/** A READY image row of the inspection (a random sha256, no stored bytes): what an anomaly needs to hang on. */
+export function storedImage(prisma: PrismaClient, inspectionId: string) {
+  const sha256 = crypto.randomBytes(32).toString('hex');
+  return prisma.image.create({
+    data: { inspectionId, objectKey: `images/${sha256}`, sha256, contentType: 'image/jpeg', bytes: 1, status: 'READY' },
+  });
+}
