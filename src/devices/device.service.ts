@@ -8,7 +8,7 @@ import { type PageArgs } from '../common/pagination/page.args';
 import { rowsByIds } from '../common/pagination/batch';
 import { columnEquals, enumIn, projectModel } from '../common/pagination/json-model';
 import { jsonRowsByIds, paginateJson } from '../common/pagination/json-page';
-import { type ChildRead } from '../common/pagination/tree';
+import { type TreeRead } from '../common/pagination/tree';
 import { jsonModelOf } from '../common/pagination/json-models';
 import { type FieldProblem, findNul, NUL_MESSAGE, validateInput } from '../common/validation';
 import { isRecordNotFound, isUniqueViolation } from '../db/prisma-errors';
@@ -74,7 +74,7 @@ export class DeviceService {
    * With `children` (lists below the device, src/common/pagination/tree.ts) the device and those lists are read in
    * one statement, the device with the `fields` its query reads.
    */
-  async get(id: string, fields?: readonly string[], children?: readonly ChildRead[]): Promise<Device> {
+  async get(id: string, fields?: readonly string[], children?: readonly TreeRead[]): Promise<Device> {
     const device = children?.length
       ? (
           await paginateJson<Device>({
@@ -107,7 +107,7 @@ export class DeviceService {
     page: PageArgs,
     fields?: readonly string[],
     /** Lists below the devices to read in the same statement (src/common/pagination/tree.ts). */
-    children?: readonly ChildRead[],
+    children?: readonly TreeRead[],
   ): Promise<Connection<Device>> {
     // Without a text search or a distance the page is read as one JSON text (src/common/pagination/json-page.ts).
     if (!filter?.search && !filter?.near) {

@@ -18,7 +18,7 @@ import { type WorkOrderService } from '../repairs/work-order.service';
 import { type Connection } from '../common/pagination/connection.type';
 import { type Ordering, type PageLimits, type PageRequest, pageRequest, toConnection } from '../common/pagination/keyset';
 import { type NestedList } from '../common/pagination/nested';
-import { type ChildRead } from '../common/pagination/tree';
+import { type ChildRead, type OneRead, type TreeRead } from '../common/pagination/tree';
 import { type PageArgs } from '../common/pagination/page.args';
 import { ANOMALY_ORDER, anomaliesOfParents } from '../anomalies/anomaly.service';
 import { queryTimeout } from '../common/errors';
@@ -133,7 +133,7 @@ export class Loaders {
     field: string,
     args: Record<string, unknown>,
     fields: readonly string[] | undefined,
-    children: readonly ChildRead[],
+    children: readonly TreeRead[],
   ): ChildRead | undefined {
     const page = args as PageArgs;
     const statuses = (args.status ?? undefined) as never;
@@ -165,6 +165,26 @@ export class Loaders {
             id,
             toConnection(rows, req, ordering, () => counts.load(id)),
           );
+      },
+    };
+  }
+
+  /**
+   * A field that returns the row its parent points at (`Inspection.device`), read in the parents' statement: each row
+   * goes into the loader the field's resolver asks. Undefined for a field it has no such read for.
+   */
+  oneRead(field: string, fields: readonly string[] | undefined): OneRead | undefined {
+    const ones: Record<string, () => [DataLoader<string, unknown>, Omit<OneRead, 'receive' | 'fields'>]> = {
+      'Inspection.device': () => [this.deviceReading(fields), { table: 'devices', foreignKey: 'device_id' }],
+    };
+    const made = ones[field]?.();
+    if (!made) return undefined;
+    const [loader, read] = made;
+    return {
+      ...read,
+      fields,
+      receive: (rows) => {
+        for (const row of rows) loader.prime(row.id as string, row);
       },
     };
   }

@@ -11,7 +11,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
-import { type ChildRead } from '../common/pagination/tree';
+import { type TreeRead } from '../common/pagination/tree';
 import { type Loaders } from './loaders';
 
 /**
@@ -135,8 +135,8 @@ function childReadsOf(
   nodes: readonly FieldNode[],
   returned: GraphQLOutputType,
   info: GraphQLResolveInfo,
-  loaders: Pick<Loaders, 'childRead'>,
-): ChildRead[] {
+  loaders: Pick<Loaders, 'childRead' | 'oneRead'>,
+): TreeRead[] {
   const named = getNamedType(returned);
   if (!isObjectType(named)) return [];
   let rowType: GraphQLNamedType = named;
@@ -151,10 +151,18 @@ function childReadsOf(
     rows = nodes[0].selectionSet; // a single row, e.g. device(id:)
   }
   if (!rows || !isObjectType(rowType)) return [];
-  const reads: ChildRead[] = [];
+  const reads: TreeRead[] = [];
   for (const group of fieldsByKey(rows, info.fragments, new Map()).values()) {
     const def = rowType.getFields()[group[0].name.value];
-    if (!def || !isObjectType(getNamedType(def.type)) || !getNamedType(def.type).name.endsWith('Connection')) continue;
+    if (!def || !isObjectType(getNamedType(def.type))) continue;
+    if (!getNamedType(def.type).name.endsWith('Connection')) {
+      // A row the parent points at (an inspection's device).
+      const one = def.args.length
+        ? undefined
+        : loaders.oneRead(`${rowType.name}.${def.name}`, readFieldsOf(group, def.type, info.fragments));
+      if (one) reads.push(one);
+      continue;
+    }
     let args: Record<string, unknown>;
     try {
       args = getArgumentValues(def, group[0], info.variableValues);
@@ -173,6 +181,6 @@ function childReadsOf(
  * its anomalies below `devices`) that can be read in the same statement as the rows: their pages go into `loaders`, where the list fields'
  * resolvers find them instead of reading them one level at a time.
  */
-export function childReads(info: GraphQLResolveInfo, loaders: Pick<Loaders, 'childRead'>): ChildRead[] {
+export function childReads(info: GraphQLResolveInfo, loaders: Pick<Loaders, 'childRead' | 'oneRead'>): TreeRead[] {
   return childReadsOf(info.fieldNodes, info.returnType, info, loaders);
 }

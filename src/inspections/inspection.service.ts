@@ -4,7 +4,7 @@ import { type Connection } from '../common/pagination/connection.type';
 import { byId, type Ordering, type PageLimits, type PageRequest, listOrdering } from '../common/pagination/keyset';
 import { columnAtLeast, columnAtMost, columnEquals, enumIn } from '../common/pagination/json-model';
 import { paginateJson } from '../common/pagination/json-page';
-import { type ChildRead } from '../common/pagination/tree';
+import { type TreeRead } from '../common/pagination/tree';
 import { jsonModelOf } from '../common/pagination/json-models';
 import { nestedCounts, type NestedList, type NestedRelation, nestedPages } from '../common/pagination/nested';
 import { type PageArgs } from '../common/pagination/page.args';
@@ -52,7 +52,7 @@ export class InspectionService {
     filter: InspectionQuery,
     page: PageArgs,
     fields?: readonly string[],
-    children?: readonly ChildRead[],
+    children?: readonly TreeRead[],
   ): Promise<Connection<Inspection>> {
     if (filter.capturedAfter && filter.capturedBefore && filter.capturedAfter > filter.capturedBefore) {
       throw badInput('capturedBefore', 'must not be earlier than capturedAfter');

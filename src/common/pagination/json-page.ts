@@ -3,7 +3,7 @@ import { type Connection } from './connection.type';
 import { type JsonModel, orderingFields, parseModels, projectModel, type SqlFilter } from './json-model';
 import { type Ordering, type PageLimits, pageRequest, scanOrdering, sqlOrderBy, sqlRange, toConnection } from './keyset';
 import { type PageArgs } from './page.args';
-import { type ChildRead, readTree } from './tree';
+import { readTree, type TreeRead } from './tree';
 
 /**
  * One top-level connection read as one JSON text: the same arguments, range and order as `paginate`, with the
@@ -20,7 +20,7 @@ export async function paginateJson<T extends Record<string, unknown>>(options: {
   /** The fields the query reads (src/graphql/projection.ts); undefined reads whole rows. */
   fields?: readonly string[];
   /** Lists below the page's rows, read in the same statement (src/common/pagination/tree.ts). */
-  children?: readonly ChildRead[];
+  children?: readonly TreeRead[];
 }): Promise<Connection<T>> {
   const { ordering } = options;
   const model = projectModel(options.model, options.fields, orderingFields(ordering));
@@ -34,11 +34,10 @@ export async function paginateJson<T extends Record<string, unknown>>(options: {
     return toConnection(rows as T[], req, ordering, options.count);
   }
   params.push(req.take + 1);
-  const sql = `SELECT coalesce(json_agg(x.j ORDER BY x.n), '[]')::text AS rows FROM (
-  SELECT ${model.select} AS j, row_number() OVER (ORDER BY ${order}) AS n
+  // The rows' arrays collected in scan order by the array constructor: no window to number them, no sort in the aggregate.
+  const sql = `SELECT array_to_json(ARRAY(SELECT ${model.select}
   FROM "${model.table}" t${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-  ORDER BY ${order} LIMIT $${params.length}
-) x`;
+  ORDER BY ${order} LIMIT $${params.length}))::text AS rows`;
   const [result] = await options.prisma.$queryRawUnsafe<{ rows: string }[]>(sql, ...params);
   return toConnection(parseModels<T>(result.rows, model), req, ordering, options.count);
 }
@@ -46,11 +45,10 @@ export async function paginateJson<T extends Record<string, unknown>>(options: {
 /** Rows of a JSON-read table by id (ids must be uuids), in no particular order: for rowsByIds. */
 export async function jsonRowsByIds<T>(prisma: PrismaClient, model: JsonModel, ids: readonly string[]): Promise<T[]> {
   if (ids.length === 0) return [];
-  const params: unknown[] = [];
-  const list = ids.map((id) => `$${params.push(id)}::uuid`).join(', ');
+  // One text for any number of ids, so the statement is prepared once (src/db/prepared-statements.ts).
   const [result] = await prisma.$queryRawUnsafe<{ rows: string }[]>(
-    `SELECT coalesce(json_agg(${model.select}), '[]')::text AS rows FROM "${model.table}" t WHERE t."id" IN (${list})`,
-    ...params,
+    `SELECT array_to_json(ARRAY(SELECT ${model.select} FROM "${model.table}" t WHERE t."id" = ANY($1::uuid[])))::text AS rows`,
+    ids,
   );
   return parseModels<T>(result.rows, model);
 }

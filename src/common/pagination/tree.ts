@@ -18,10 +18,26 @@ export interface ChildRead {
   filter?: SqlFilter;
   /** The fields the query reads (src/graphql/projection.ts); undefined reads whole rows. */
   fields?: readonly string[];
-  children: readonly ChildRead[];
+  children: readonly TreeRead[];
   /** Gets each parent's rows (up to take + 1, in scan order); every parent is there, those without children with none. */
   receive(rowsByParent: Map<string, Row[]>): void;
 }
+
+/** The row a parent row points at (an inspection's device), read in the parent's statement. */
+export interface OneRead {
+  /** The parent's column that holds the row's id. */
+  foreignKey: string;
+  /** The row's table, read as JSON. */
+  table: string;
+  /** The fields the query reads (src/graphql/projection.ts); undefined reads whole rows. */
+  fields?: readonly string[];
+  /** Gets the rows the shown parents point at (a row once per parent pointing at it). */
+  receive(rows: Row[]): void;
+}
+
+export type TreeRead = ChildRead | OneRead;
+
+const isOne = (read: TreeRead): read is OneRead => 'foreignKey' in read;
 
 /** The root of a tree: a page of a table read as JSON, as paginateJson reads it. */
 export interface RootRead {
@@ -33,51 +49,50 @@ export interface RootRead {
 }
 
 /**
- * Levels one statement reads at most: the answer is one json_build_array of them (PostgreSQL takes 100 arguments),
- * and a query with many aliased lists would otherwise make one statement of any size.
+ * Levels one statement reads at most: each level is a subquery in its parent's row, and a query with many aliased lists
+ * would otherwise make one statement of any size.
  */
 export const MAX_LEVELS = 32;
 
 interface Level {
   model: JsonModel;
-  read: ChildRead;
+  read: TreeRead;
+  children: Level[];
 }
 
 /** A child read's table as JSON, with the fields its query reads; undefined when the table is not read as JSON. */
-const childModel = (read: ChildRead) => {
-  const model = jsonModelOf(read.relation.table);
-  return model && projectModel(model, read.fields, orderingFields(read.ordering));
-};
+function childModel(read: TreeRead) {
+  const model = jsonModelOf(isOne(read) ? read.table : read.relation.table);
+  return model && projectModel(model, read.fields, isOne(read) ? ['id'] : orderingFields(read.ordering));
+}
 
-/** The child reads that can join the statement (their table is read as JSON), depth first, each after its parent. */
-function levelsOf(children: readonly ChildRead[], parent: number, into: (Level & { parent: number })[]) {
+/** The child reads that can join the statement (their table is read as JSON), each with its own below it, MAX_LEVELS in all. */
+function levelsOf(children: readonly TreeRead[], count: { n: number }): Level[] {
+  const levels: Level[] = [];
   for (const read of children) {
     const model = childModel(read);
     // Past the cap a list (and what is below it) is left to its loader, which reads it as before.
-    if (!model || into.length >= MAX_LEVELS) continue;
-    into.push({ model, read, parent });
-    levelsOf(read.children, into.length, into);
+    if (!model || count.n >= MAX_LEVELS) continue;
+    count.n++;
+    levels.push({ model, read, children: isOne(read) ? [] : levelsOf(read.children, count) });
   }
-  return into;
+  return levels;
 }
 
 /**
- * One statement for a page and the lists below its rows: level 0 is the page; each further level takes, for every
- * row of its parent level that the page shows (not the extra row that tells whether there is a next page), that
- * row's page of children through a LATERAL range scan. What a GraphQL query of nested lists needs in one round trip
- * instead of one per level. Returns the root's rows (take + 1 at most, in scan order); the children go to `receive`.
+ * A row of a level as SQL: its fields' JSON array, or, when lists are read below it, an array of that and each list.
+ * A list is read only for the rows its parent's page shows (the row number `shownBy` counts in scan order up to
+ * `take`), not for the extra row that tells whether there is a next page.
  */
-export async function readTree(prisma: PrismaClient, root: RootRead, children: readonly ChildRead[]): Promise<Row[]> {
-  const params = root.params;
-  const levels = levelsOf(children, 0, []);
-  params.push(root.take + 1);
-  const ctes = [
-    `l0 AS (SELECT ${root.model.select} AS j, t."id" AS id, row_number() OVER (ORDER BY ${root.order}) AS n
-  FROM "${root.model.table}" t${root.where.length ? ` WHERE ${root.where.join(' AND ')}` : ''}
-  ORDER BY ${root.order} LIMIT $${params.length})`,
-  ];
-  const takes = [root.take];
-  levels.forEach(({ model, read, parent }, i) => {
+function rowSql(model: JsonModel, below: Level[], shownBy: string, take: number, params: unknown[]): string {
+  if (!below.length) return model.select;
+  params.push(take);
+  const shown = `row_number() OVER (ORDER BY ${shownBy}) <= $${params.length}`;
+  const lists = below.map(({ model: child, read, children }) => {
+    if (isOne(read)) {
+      return `CASE WHEN ${shown} THEN (SELECT (SELECT ${child.select} FROM "${child.table}" t WHERE t."id" = p.id)
+  FROM (SELECT t."${read.foreignKey}") p(id)) END`;
+    }
     const scan = sqlOrderBy(scanOrdering(read.ordering, read.req.backward));
     const where = [
       `t."${read.relation.parentColumn}" = p.id`,
@@ -86,28 +101,59 @@ export async function readTree(prisma: PrismaClient, root: RootRead, children: r
     ];
     params.push(read.req.take + 1);
     const limit = params.length;
-    params.push(takes[parent]);
-    takes.push(read.req.take);
-    ctes.push(`l${i + 1} AS (SELECT p.id AS parent_id, c.j, c.id, c.n FROM l${parent} p CROSS JOIN LATERAL (
-  SELECT ${model.select} AS j, t."id" AS id, row_number() OVER (ORDER BY ${scan}) AS n FROM "${model.table}" t
-  WHERE ${where.join(' AND ')} ORDER BY ${scan} LIMIT $${limit}
-) c WHERE p.n <= $${params.length})`);
+    const row = rowSql(child, children, scan, read.req.take, params);
+    // p names the parent row: inside the list, t is the child's table.
+    return `CASE WHEN ${shown} THEN (SELECT array_to_json(ARRAY(SELECT ${row} FROM "${child.table}" t
+  WHERE ${where.join(' AND ')} ORDER BY ${scan} LIMIT $${limit})) FROM (SELECT t."id") p(id)) END`;
   });
-  const parts = [
-    `(SELECT coalesce(json_agg(j ORDER BY n), '[]') FROM l0)`,
-    ...levels.map((_l, i) => `(SELECT coalesce(json_agg(json_build_array(parent_id, j) ORDER BY parent_id, n), '[]') FROM l${i + 1})`),
-  ];
-  const sql = `WITH ${ctes.join(',\n')}\nSELECT json_build_array(${parts.join(', ')})::text AS tree`;
+  return `json_build_array(${model.select}, ${lists.join(',\n')})`;
+}
+
+interface Shown {
+  id: string;
+  entry: unknown[];
+}
+
+/** Hands each level's pages to its read, parents before children; `slot` is the level's place in its parents' entries. */
+function receive(level: Level, parents: Shown[], slot: number): void {
+  const { read } = level;
+  if (isOne(read)) {
+    read.receive(parents.flatMap((p) => (p.entry[slot] ? [toRow<Row>(p.entry[slot] as unknown[], level.model)] : [])));
+    return;
+  }
+  const nested = level.children.length > 0;
+  const byParent = new Map<string, Row[]>();
+  const shown: Shown[] = [];
+  for (const parent of parents) {
+    const entries = (parent.entry[slot] ?? []) as unknown[][];
+    const rows = entries.map((e) => toRow<Row>(nested ? (e[0] as unknown[]) : e, level.model));
+    byParent.set(parent.id, rows);
+    for (let k = 0; k < Math.min(rows.length, read.req.take); k++) shown.push({ id: rows[k].id as string, entry: entries[k] });
+  }
+  read.receive(byParent);
+  level.children.forEach((child, i) => receive(child, shown, i + 1));
+}
+
+/**
+ * One statement for a page and the lists below its rows: the page's rows in order, each row with, for every list
+ * below it, that row's page of children (the same range, order and limit as nestedPages reads per parent) read by a
+ * subquery on the child table's index, and theirs below them. What a GraphQL query of nested lists needs in one round
+ * trip instead of one per level, built as PostGraphile builds its reads: no CTEs to materialise, no sort of a level's
+ * rows by parent. Returns the root's rows (take + 1 at most, in scan order); the children go to `receive`.
+ */
+export async function readTree(prisma: PrismaClient, root: RootRead, children: readonly TreeRead[]): Promise<Row[]> {
+  const params = root.params;
+  const levels = levelsOf(children, { n: 0 });
+  const row = rowSql(root.model, levels, root.order, root.take, params);
+  params.push(root.take + 1);
+  const sql = `SELECT array_to_json(ARRAY(SELECT ${row} FROM "${root.model.table}" t${
+    root.where.length ? ` WHERE ${root.where.join(' AND ')}` : ''
+  } ORDER BY ${root.order} LIMIT $${params.length}))::text AS tree`;
   const [result] = await prisma.$queryRawUnsafe<{ tree: string }[]>(sql, ...params);
-  const [rootValues, ...childValues] = JSON.parse(result.tree) as [unknown[][], ...[string, unknown[]][][]];
-  const rootRows = rootValues.map((v) => toRow<Row>(v, root.model));
-  // Per level, the rows its pages show (each parent's first `take`): the parents of the level below.
-  const shown: Row[][] = [rootRows.slice(0, root.take)];
-  levels.forEach(({ model, read, parent }, i) => {
-    const byParent = new Map<string, Row[]>(shown[parent].map((r) => [r.id as string, []]));
-    for (const [parentId, values] of childValues[i]) byParent.get(parentId)?.push(toRow<Row>(values, model));
-    shown.push([...byParent.values()].flatMap((page) => page.slice(0, read.req.take)));
-    read.receive(byParent);
-  });
+  const entries = JSON.parse(result.tree) as unknown[][];
+  const nested = levels.length > 0;
+  const rootRows = entries.map((e) => toRow<Row>(nested ? (e[0] as unknown[]) : e, root.model));
+  const shown = entries.slice(0, root.take).map((entry, k) => ({ id: rootRows[k].id as string, entry }));
+  levels.forEach((level, i) => receive(level, shown, i + 1));
   return rootRows;
 }
