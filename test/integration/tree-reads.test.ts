@@ -44,6 +44,12 @@ describe('a list and the lists below it', () => {
     const selects = statements.filter((s) => !/api_keys|count\(/i.test(s));
     expect(selects).toHaveLength(1);
     expect(selects[0]).toMatch(TREE);
+    // Page sizes are written into the text (a LIMIT parameter is planned again on every execution): the root's 50 + 1,
+    // the 2 shown inspections of each device and the 2 + 1 read of each.
+    expect(selects[0]).toMatch(/LIMIT 51\)\)::text AS tree$/);
+    expect(selects[0]).toContain('<= 50 THEN');
+    expect(selects[0]).toContain('LIMIT 3))');
+    expect(selects[0]).not.toMatch(/LIMIT \$/);
     expect(data.devices.nodes).toHaveLength(7);
     const withInspections = data.devices.nodes.filter((d: any) => d.inspections.nodes.length > 0);
     expect(withInspections).toHaveLength(6);

@@ -7,6 +7,7 @@ import {
   type Ordering,
   pageRequest,
   prismaAfter,
+  sqlCount,
   sqlRange,
   toConnection,
 } from '../../src/common/pagination/keyset';
@@ -134,5 +135,15 @@ describe('cursor dates', () => {
     expect(decodeCursor(good, ordering, 'after')[0]).toEqual(new Date('2026-01-01T00:00:00Z'));
     const far = encodeCursor({ at: new Date(-8.64e15), id: ID }, ordering);
     expect(() => decodeCursor(far, ordering, 'after')).toThrow(DomainError);
+  });
+});
+
+describe('row counts in SQL', () => {
+  it('writes a page size into the statement as digits and refuses anything but a whole count', () => {
+    expect(sqlCount(51)).toBe('51');
+    expect(sqlCount(0)).toBe('0');
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+      expect(() => sqlCount(bad)).toThrow(`not a row count: ${bad}`);
+    }
   });
 });

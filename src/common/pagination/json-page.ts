@@ -1,7 +1,7 @@
 import { type PrismaClient } from '../../generated/prisma/client';
 import { type Connection } from './connection.type';
 import { type JsonModel, orderingFields, parseModels, projectModel, type SqlFilter } from './json-model';
-import { type Ordering, type PageLimits, pageRequest, scanOrdering, sqlOrderBy, sqlRange, toConnection } from './keyset';
+import { type Ordering, type PageLimits, pageRequest, scanOrdering, sqlCount, sqlOrderBy, sqlRange, toConnection } from './keyset';
 import { type PageArgs } from './page.args';
 import { readTree, type TreeRead } from './tree';
 
@@ -33,11 +33,10 @@ export async function paginateJson<T extends Record<string, unknown>>(options: {
     const rows = await readTree(options.prisma, { model, where, order, take: req.take, params }, options.children);
     return toConnection(rows as T[], req, ordering, options.count);
   }
-  params.push(req.take + 1);
   // The rows' arrays collected in scan order by the array constructor: no window to number them, no sort in the aggregate.
   const sql = `SELECT array_to_json(ARRAY(SELECT ${model.select}
   FROM "${model.table}" t${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-  ORDER BY ${order} LIMIT $${params.length}))::text AS rows`;
+  ORDER BY ${order} LIMIT ${sqlCount(req.take + 1)}))::text AS rows`;
   const [result] = await options.prisma.$queryRawUnsafe<{ rows: string }[]>(sql, ...params);
   return toConnection(parseModels<T>(result.rows, model), req, ordering, options.count);
 }

@@ -184,6 +184,17 @@ export function sqlRange(ordering: Ordering, req: PageRequest, params: unknown[]
   return clauses;
 }
 
+/**
+ * A row count (a LIMIT, a page size) as SQL text, written into the statement instead of passed as a parameter: a
+ * prepared statement whose LIMIT is a parameter gets a custom plan, planned again on every execution (measured on
+ * the tree read of bench:compare's query (a): 0.76–0.83 ms a statement with parameters, 0.59–0.61 ms written in).
+ * A statement text per page size: the sizes clients use are few.
+ */
+export function sqlCount(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a row count: ${n}`);
+  return String(n);
+}
+
 export function sqlOrderBy(ordering: Ordering): string {
   return ordering.map((k) => `t."${k.column}" ${k.direction.toUpperCase()}`).join(', ');
 }

@@ -1,5 +1,5 @@
 import { type PrismaClient } from '../../generated/prisma/client';
-import { type PageRequest, type Ordering, scanOrdering, sqlOrderBy, sqlRange } from './keyset';
+import { type PageRequest, type Ordering, scanOrdering, sqlCount, sqlOrderBy, sqlRange } from './keyset';
 import { jsonModelOf } from './json-models';
 import { type JsonModel, orderingFields, projectModel, type SqlFilter, toRow } from './json-model';
 import { type NestedRelation } from './nested';
@@ -86,8 +86,7 @@ function levelsOf(children: readonly TreeRead[], count: { n: number }): Level[] 
  */
 function rowSql(model: JsonModel, below: Level[], shownBy: string, take: number, params: unknown[]): string {
   if (!below.length) return model.select;
-  params.push(take);
-  const shown = `row_number() OVER (ORDER BY ${shownBy}) <= $${params.length}`;
+  const shown = `row_number() OVER (ORDER BY ${shownBy}) <= ${sqlCount(take)}`;
   const lists = below.map(({ model: child, read, children }) => {
     if (isOne(read)) {
       return `CASE WHEN ${shown} THEN (SELECT (SELECT ${child.select} FROM "${child.table}" t WHERE t."id" = p.id)
@@ -99,12 +98,10 @@ function rowSql(model: JsonModel, below: Level[], shownBy: string, take: number,
       ...sqlRange(read.ordering, read.req, params),
       ...(read.filter?.(params) ?? []),
     ];
-    params.push(read.req.take + 1);
-    const limit = params.length;
     const row = rowSql(child, children, scan, read.req.take, params);
     // p names the parent row: inside the list, t is the child's table.
     return `CASE WHEN ${shown} THEN (SELECT array_to_json(ARRAY(SELECT ${row} FROM "${child.table}" t
-  WHERE ${where.join(' AND ')} ORDER BY ${scan} LIMIT $${limit})) FROM (SELECT t."id") p(id)) END`;
+  WHERE ${where.join(' AND ')} ORDER BY ${scan} LIMIT ${sqlCount(read.req.take + 1)})) FROM (SELECT t."id") p(id)) END`;
   });
   return `json_build_array(${model.select}, ${lists.join(',\n')})`;
 }
@@ -145,10 +142,9 @@ export async function readTree(prisma: PrismaClient, root: RootRead, children: r
   const params = root.params;
   const levels = levelsOf(children, { n: 0 });
   const row = rowSql(root.model, levels, root.order, root.take, params);
-  params.push(root.take + 1);
   const sql = `SELECT array_to_json(ARRAY(SELECT ${row} FROM "${root.model.table}" t${
     root.where.length ? ` WHERE ${root.where.join(' AND ')}` : ''
-  } ORDER BY ${root.order} LIMIT $${params.length}))::text AS tree`;
+  } ORDER BY ${root.order} LIMIT ${sqlCount(root.take + 1)}))::text AS tree`;
   const [result] = await prisma.$queryRawUnsafe<{ tree: string }[]>(sql, ...params);
   const entries = JSON.parse(result.tree) as unknown[][];
   const nested = levels.length > 0;
