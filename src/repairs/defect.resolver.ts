@@ -1,7 +1,8 @@
 import { injectable } from 'tsyringe';
 import { DefectService } from './defect.service';
 import { RepairQueueService } from './repair-queue.service';
-import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, Float, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { type GraphQLResolveInfo } from 'graphql';
 import { type Anomaly, type Defect } from '../generated/prisma/client';
 import { AnomalyConnection, AnomalyType, Severity } from '../anomalies/anomaly.type';
 import { RATE_ANOMALIES, PLAN_REPAIRS, READ_REPAIRS } from '../auth/roles';
@@ -9,7 +10,7 @@ import { Box } from '../common/box.type';
 import { fromGlobalId } from '../common/global-id';
 import { PageArgs } from '../common/pagination/page.args';
 import { DeviceType } from '../devices/device.type';
-import { READS } from '../graphql/projection';
+import { READS, readFields } from '../graphql/projection';
 import { type Context } from '../graphql/context';
 import { DefectFilter, RepairQueueFilter } from './repair.input';
 import { fromRepairId, toRepairId } from './repair-ids';
@@ -27,10 +28,11 @@ export class DefectResolver {
   @Query(() => DefectConnection, { description: 'Newest first.' })
   defects(
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => DefectFilter, { nullable: true }) filter?: DefectFilter,
   ) {
     const deviceId = filter?.deviceId != null ? fromGlobalId('Device', filter.deviceId, 'filter.deviceId') : undefined;
-    return this.defectService.list({ ...filter, deviceId }, page);
+    return this.defectService.list({ ...filter, deviceId }, page, readFields(info));
   }
 
   @Authorized(READ_REPAIRS)
@@ -71,31 +73,37 @@ export class DefectResolver {
     return this.defectService.overrideSeverity(ctx.caller!, fromGlobalId('Anomaly', id, 'id'), severity, reason);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => ID)
   id(@Root() d: Defect): string {
     return toRepairId('Defect', d.id);
   }
 
+  @Extensions({ [READS]: ['deviceId'] })
   @FieldResolver(() => DeviceType)
   device(@Root() d: Defect, @Ctx() ctx: Context) {
     return ctx.loaders.device.load(d.deviceId);
   }
 
+  @Extensions({ [READS]: ['boxX', 'boxY', 'boxWidth', 'boxHeight'] })
   @FieldResolver(() => Box, { description: "The latest observation's box." })
   box(@Root() d: Defect): Box {
     return { x: d.boxX, y: d.boxY, width: d.boxWidth, height: d.boxHeight };
   }
 
+  @Extensions({ [READS]: ['firstArea', 'lastArea'] })
   @FieldResolver(() => Float, { description: 'lastArea / firstArea: above 1 it is growing.' })
   growth(@Root() d: Defect): number {
     return d.firstArea > 0 ? d.lastArea / d.firstArea : 1;
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => AnomalyConnection, { description: 'Its anomalies over time, newest first.' })
   observations(@Root() d: Defect, @Args(() => PageArgs, { validate: false }) page: PageArgs, @Ctx() ctx: Context) {
     return ctx.loaders.anomaliesOf('defect', page).load(d.id);
   }
 
+  @Extensions({ [READS]: ['id'] })
   @FieldResolver(() => [WorkOrderType], { description: 'Newest first.' })
   workOrders(@Root() d: Defect, @Ctx() ctx: Context) {
     return ctx.loaders.workOrdersOfDefect.load(d.id);

@@ -4,7 +4,10 @@ import { type Caller } from '../auth/caller';
 import { badInput, conflict, notFound } from '../common/errors';
 import { rowsByIds } from '../common/pagination/batch';
 import { type Connection } from '../common/pagination/connection.type';
-import { byId, type Ordering, type PageLimits, paginate, listOrdering } from '../common/pagination/keyset';
+import { columnEquals, enumIn } from '../common/pagination/json-model';
+import { jsonModelOf } from '../common/pagination/json-models';
+import { paginateJson } from '../common/pagination/json-page';
+import { byId, type Ordering, type PageLimits, listOrdering } from '../common/pagination/keyset';
 import { type PageArgs } from '../common/pagination/page.args';
 import { type DefectTracker } from './defect-tracker.service';
 import { SEVERITY_ORDER, rank } from './severity';
@@ -14,6 +17,8 @@ export const DEFECT_ORDER: Ordering = listOrdering('Defect', [
   { field: 'createdAt', column: 'created_at', kind: 'date', direction: 'desc' },
   byId('desc'),
 ]);
+
+const DEFECT_JSON = jsonModelOf('defects')!;
 
 export interface DefectQuery {
   deviceId?: string;
@@ -37,20 +42,30 @@ export class DefectService {
     private readonly limits: PageLimits,
   ) {}
 
-  list(filter: DefectQuery, page: PageArgs): Promise<Connection<Defect>> {
+  /** `fields`: what the query reads of each row (src/graphql/projection.ts); the rows hold only those. */
+  list(filter: DefectQuery, page: PageArgs, fields?: readonly string[]): Promise<Connection<Defect>> {
+    const severities = filter.minSeverity ? SEVERITY_ORDER.filter((s) => rank(s) >= rank(filter.minSeverity!)) : undefined;
     const where: Prisma.DefectWhereInput = {
       deviceId: filter.deviceId,
       status: filter.status?.length ? { in: filter.status } : undefined,
       type: filter.type,
-      severity: filter.minSeverity ? { in: SEVERITY_ORDER.filter((s) => rank(s) >= rank(filter.minSeverity!)) } : undefined,
+      severity: severities ? { in: severities } : undefined,
     };
-    return paginate({
+    // The page is read as one JSON text (the same conditions as `where`, which counts), as anomalies are.
+    return paginateJson({
+      prisma: this.prisma,
+      model: DEFECT_JSON,
       page,
       ordering: DEFECT_ORDER,
       limits: this.limits,
-      where,
-      find: (q) => this.prisma.defect.findMany(q),
-      count: (w) => this.prisma.defect.count({ where: w }),
+      filters: [
+        columnEquals('device_id', filter.deviceId, 'uuid'),
+        enumIn('status', 'DefectStatus', filter.status ?? undefined),
+        columnEquals('type', filter.type, 'text'),
+        enumIn('severity', 'Severity', severities),
+      ],
+      count: () => this.prisma.defect.count({ where }),
+      fields,
     });
   }
 

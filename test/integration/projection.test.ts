@@ -34,6 +34,31 @@ beforeAll(async () => {
     where: { id: rejected.id },
     data: { status: 'REJECTED', rejectionReason: 'CORRUPT', rejectionMessage: 'cannot be decoded' },
   });
+  // Two defects of one device, one of them resolved (its nullable fields set) and linked to an observation.
+  const seen = { firstSeenAt: new Date('2026-01-02T00:00:00Z'), lastSeenAt: new Date('2026-02-03T00:00:00Z') };
+  const box = { boxX: 0.1, boxY: 0.2, boxWidth: 0.3, boxHeight: 0.4, firstArea: 0.06, lastArea: 0.12 };
+  const open = await prisma.defect.create({
+    data: { deviceId: anomaly.deviceId, type: 'crack', severity: 'MEDIUM', confidence: 0.8, ...seen, ...box },
+  });
+  await prisma.anomaly.update({ where: { id: anomaly.id }, data: { defectId: open.id } });
+  await prisma.defect.create({
+    data: {
+      deviceId: anomaly.deviceId,
+      type: 'rust',
+      status: 'RESOLVED',
+      severity: 'HIGH',
+      confirmed: true,
+      confidence: 0.9,
+      observationCount: 3,
+      reopenCount: 1,
+      fixedAt: new Date('2026-03-01T00:00:00Z'),
+      resolvedAt: new Date('2026-03-02T00:00:00Z'),
+      resolvedBy: 'ops',
+      resolution: 'replaced',
+      ...seen,
+      ...box,
+    },
+  });
 });
 afterAll(() => t.stop());
 
@@ -53,7 +78,8 @@ function selection(field: GraphQLField<unknown, unknown>): string | null {
 const normalise = (value: unknown): unknown =>
   JSON.parse(JSON.stringify(value), (_k, v) => (typeof v === 'string' && /^https?:\/\//.test(v) ? 'a link' : v));
 
-const LISTS: Record<string, { list: (fields: string) => string; rows: (data: any) => any[] }> = {
+/** Each list, and the query that reads one of its rows whole (node(id:) unless said). */
+const LISTS: Record<string, { list: (fields: string) => string; rows: (data: any) => any[]; whole?: (fields: string) => string }> = {
   Device: { list: (f) => `{ devices(first: 50) { nodes { id ${f} } } }`, rows: (d) => d.devices.nodes },
   Anomaly: { list: (f) => `{ anomalies(first: 50) { nodes { id ${f} } } }`, rows: (d) => d.anomalies.nodes },
   Inspection: {
@@ -68,6 +94,11 @@ const LISTS: Record<string, { list: (fields: string) => string; rows: (data: any
     list: (f) => `{ devices(first: 5) { nodes { inspections(first: 5) { nodes { images(first: 5) { edges { node { id ${f} } } } } } } } }`,
     rows: (d) => d.devices.nodes.flatMap((n: any) => n.inspections.nodes.flatMap((i: any) => i.images.edges.map((e: any) => e.node))),
   },
+  Defect: {
+    list: (f) => `{ defects(first: 50) { nodes { id ${f} } } }`,
+    rows: (d) => d.defects.nodes,
+    whole: (f) => `query($id: ID!) { defect(id: $id) { id ${f} } }`,
+  },
 };
 
 describe.each(Object.keys(LISTS))('every field of %s read through a list', (typeName) => {
@@ -78,13 +109,14 @@ describe.each(Object.keys(LISTS))('every field of %s read through a list', (type
       .map(selection)
       .filter((s): s is string => s !== null);
     expect(fields.length).toBeGreaterThan(5);
-    const { list, rows } = LISTS[typeName];
+    const { list, rows, whole } = LISTS[typeName];
     for (const field of fields) {
       const listed = rows(ok(await t.gql(list(field))));
       expect(listed.length).toBeGreaterThan(1);
       for (const row of listed) {
-        const same = await t.gql(`query($id: ID!) { node(id: $id) { ... on ${type.name} { id ${field} } } }`, { id: row.id });
-        expect({ field, row: normalise(row) }).toEqual({ field, row: normalise(ok(same).node) });
+        const query = whole?.(field) ?? `query($id: ID!) { node(id: $id) { ... on ${type.name} { id ${field} } } }`;
+        const same = Object.values(ok(await t.gql(query, { id: row.id })))[0];
+        expect({ field, row: normalise(row) }).toEqual({ field, row: normalise(same) });
       }
     }
   });
@@ -111,6 +143,17 @@ describe('the SQL of a list read', () => {
     const override = await statementsOf('{ anomalies(first: 5) { nodes { id severityOverride { reason } } } }');
     expect(override).toContain('t."severity_reason"');
     expect(override).not.toContain('t."box_x"');
+  });
+
+  it('reads a page of defects as one JSON text of the columns asked', async () => {
+    const sql = await statementsOf(
+      '{ defects(first: 5, filter: { status: [OPEN], minSeverity: MEDIUM }) { nodes { id type box { x } } } }',
+    );
+    expect(sql).toContain('FROM "defects" t');
+    expect(sql).toContain('t."box_x"');
+    expect(sql).not.toContain('t."resolution"');
+    expect(sql).toContain('::"DefectStatus"');
+    expect(sql).toContain('::"Severity"');
   });
 
   it('reads the ordering keys for the cursors even when the query does not ask for them', async () => {

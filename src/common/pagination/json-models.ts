@@ -11,6 +11,7 @@ const MODELS: JsonModel[] = [
   jsonModel('inspections', Prisma.InspectionScalarFieldEnum, ['capturedAt', 'createdAt', 'updatedAt']),
   jsonModel('images', Prisma.ImageScalarFieldEnum, ['capturedAt', 'createdAt', 'updatedAt']),
   jsonModel('image_tiles', Prisma.ImageTileScalarFieldEnum, []),
+  jsonModel('defects', Prisma.DefectScalarFieldEnum, ['firstSeenAt', 'lastSeenAt', 'fixedAt', 'resolvedAt', 'createdAt', 'updatedAt']),
 ];
 
 const BY_TABLE = new Map(MODELS.map((m) => [m.table, m]));
