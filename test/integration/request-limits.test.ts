@@ -74,8 +74,9 @@ describe('admission and the execution deadline', () => {
     await new Promise((r) => setTimeout(r, 50));
     const slow = post(
       t,
-      // The lists below the devices come in the devices' statement (src/common/pagination/tree.ts); each inspection's device is read after it.
-      '{ devices(first: 5) { nodes { id inspections(first: 5) { nodes { id device { name } anomalies(first: 5) { nodes { id } } } } } } }',
+      // The lists below the devices, and each inspection's device, come in the devices' statement
+      // (src/common/pagination/tree.ts); the lists below that device are read after it, past the deadline.
+      '{ devices(first: 5) { nodes { id inspections(first: 5) { nodes { id device { name inspections(first: 1) { nodes { id } } } anomalies(first: 5) { nodes { id } } } } } } }',
       operator,
     );
     // Until the slow request holds the one slot, a probe is served (a busy machine may take a while to send it).
