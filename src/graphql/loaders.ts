@@ -174,17 +174,14 @@ export class Loaders {
    * goes into the loader the field's resolver asks. Undefined for a field it has no such read for.
    */
   oneRead(field: string, fields: readonly string[] | undefined): OneRead | undefined {
-    const ones: Record<string, () => [DataLoader<string, unknown>, Omit<OneRead, 'receive' | 'fields'>]> = {
-      'Inspection.device': () => [this.deviceReading(fields), { table: 'devices', foreignKey: 'device_id' }],
-    };
-    const made = ones[field]?.();
-    if (!made) return undefined;
-    const [loader, read] = made;
+    if (field !== 'Inspection.device') return undefined;
+    const loader = this.deviceReading(fields);
     return {
-      ...read,
+      table: 'devices',
+      foreignKey: 'device_id',
       fields,
       receive: (rows) => {
-        for (const row of rows) loader.prime(row.id as string, row);
+        for (const row of rows) loader.prime(row.id as string, row as unknown as Device);
       },
     };
   }

@@ -122,6 +122,33 @@ describe.each(Object.keys(LISTS))('every field of %s read through a list', (type
   });
 });
 
+describe('defects read as JSON', () => {
+  const types = async (args: string) =>
+    ok(await t.gql(`{ defects(${args}) { nodes { type } pageInfo { hasNextPage endCursor } } }`)).defects;
+
+  it('filter by status, type, severity and device, and page by cursor, as the whole rows do', async () => {
+    const names = async (args: string) => (await types(args)).nodes.map((n: { type: string }) => n.type).sort();
+    expect(await names('first: 10')).toEqual(['crack', 'rust']);
+    expect(await names('first: 10, filter: { status: [RESOLVED] }')).toEqual(['rust']);
+    expect(await names('first: 10, filter: { status: [OPEN, FIXED] }')).toEqual(['crack']);
+    expect(await names('first: 10, filter: { type: "crack" }')).toEqual(['crack']);
+    expect(await names('first: 10, filter: { minSeverity: HIGH }')).toEqual(['rust']);
+    expect(await names('first: 10, filter: { minSeverity: MEDIUM }')).toEqual(['crack', 'rust']);
+    expect(await names('first: 10, filter: { minSeverity: CRITICAL }')).toEqual([]);
+    const devices = ok(await t.gql('{ devices(first: 10) { nodes { id } } }')).devices.nodes.map((d: { id: string }) => d.id);
+    const perDevice = await Promise.all(devices.map((id: string) => names(`first: 10, filter: { deviceId: "${id}" }`)));
+    expect(perDevice.flat().sort()).toEqual(['crack', 'rust']);
+    expect(perDevice.filter((list) => list.length === 0)).toHaveLength(devices.length - 1);
+    // Newest first: the resolved one was made last.
+    const first = await types('first: 1');
+    expect(first.nodes.map((n: { type: string }) => n.type)).toEqual(['rust']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const next = await types(`first: 1, after: "${first.pageInfo.endCursor}"`);
+    expect(next.nodes.map((n: { type: string }) => n.type)).toEqual(['crack']);
+    expect(next.pageInfo.hasNextPage).toBe(false);
+  });
+});
+
 describe('the SQL of a list read', () => {
   async function statementsOf(query: string): Promise<string> {
     const statements: string[] = [];
