@@ -6,5 +6,5 @@
  */
 export { PROFILES, type ProfileConfig, type TrainOptions } from './profiles';
 export { train } from './train';
-export { predict } from './predict';
+export { predict, type PredictOptions } from './predict';
 export { evaluate, type EvaluateOptions } from './evaluate';

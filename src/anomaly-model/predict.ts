@@ -72,12 +72,17 @@ async function lookedAt(
   return take(Array.from({ length: judgingViews(manifest) }, (_, v) => v));
 }
 
+export interface PredictOptions {
+  /** false: no heatmap PNG (an empty buffer), for callers that only want the verdict. */
+  heatmap?: boolean;
+}
+
 /** Judges one image: verdict, calibrated confidence, raw score, heatmap and regions. */
 export async function predict(
   backbone: Backbone,
   model: ModelArtifact,
   image: Buffer,
-  options: { heatmap?: boolean } = {},
+  options: PredictOptions = {},
 ): Promise<PredictResult> {
   const { manifest } = model;
   const { score, map, grid, f, views } = await analyse(backbone, model, image);

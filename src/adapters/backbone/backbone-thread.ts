@@ -1,6 +1,9 @@
 // The worker thread that runs the backbone for the API's process (threaded.driver.ts starts it): it opens the
-// configured backbone, says what it is, then turns each picture it is sent into feature maps.
+// configured backbone, says what it is, then turns each picture it is sent into feature maps, or judges it with
+// a built-in model it was sent (kept by number until the other side lets the model go).
 import { parentPort, workerData } from 'node:worker_threads';
+import { type ModelArtifact } from '../../anomaly-model/artifact';
+import { predict } from '../../anomaly-model/predict';
 import { type BackboneConfig } from '../../config/config';
 import { openBackbone } from './backbone.factory';
 import { type Backbone, type FeatureMap } from './backbone.port';
@@ -28,6 +31,32 @@ async function extract(backbone: Backbone, m: Extract<BackboneThreadRequest, { t
   }
 }
 
+/** A typed array's memory, moved if it owns it whole, else a copy of its part. */
+function movableBytes<T extends Uint8Array | Float32Array>(a: T): T {
+  const own = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  return own ? a : (a.slice() as T);
+}
+
+const models = new Map<number, ModelArtifact>();
+
+async function judge(backbone: Backbone, m: Extract<BackboneThreadRequest, { type: 'predict' }>): Promise<void> {
+  try {
+    if (m.artifact) models.set(m.model, m.artifact);
+    const model = models.get(m.model);
+    if (!model) throw new Error(`model ${m.model} is not on the backbone thread`);
+    const result = await predict(backbone, model, Buffer.from(m.image.buffer, m.image.byteOffset, m.image.byteLength), m.options);
+    const heatmap = movableBytes(new Uint8Array(result.heatmap.buffer, result.heatmap.byteOffset, result.heatmap.byteLength));
+    const values = movableBytes(result.map.values);
+    post({ type: 'judged', id: m.id, result: { ...result, heatmap: heatmap as Buffer, map: { ...result.map, values } } }, [
+      heatmap.buffer as ArrayBuffer,
+      values.buffer as ArrayBuffer,
+    ]);
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    post({ type: 'error', id: m.id, name: e.name, message: e.message });
+  }
+}
+
 async function serve(config: BackboneConfig): Promise<void> {
   let backbone: Backbone;
   try {
@@ -40,6 +69,8 @@ async function serve(config: BackboneConfig): Promise<void> {
   post({ type: 'ready', identity: backbone.identity, memoryTaps: backbone.memoryTaps, sizing: backbone.sizing });
   parentPort!.on('message', (m: BackboneThreadRequest) => {
     if (m.type === 'extract') void extract(backbone, m);
+    else if (m.type === 'predict') void judge(backbone, m);
+    else if (m.type === 'forget') models.delete(m.model);
     else void backbone.close().finally(() => parentPort!.close());
   });
 }

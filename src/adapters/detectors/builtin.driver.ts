@@ -1,10 +1,21 @@
+import { type ModelArtifact } from '../../anomaly-model/artifact';
+import { predict, type PredictOptions } from '../../anomaly-model/detector';
 import { type BackboneProvider } from '../backbone/backbone.factory';
-import { predict } from '../../anomaly-model/detector';
+import { ThreadedBackbone } from '../backbone/threaded.driver';
 import { type ObjectStore } from '../object-store/object-store.port';
 import { type DetectorImage, type InspectDetector, type InspectResult, type ScreenDetector, type ScreenResult } from './detector.port';
 import { type ModelRegistry } from './model-registry';
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/**
+ * Judges a picture on the backbone's own thread when it has one (the decoding, the feature maps and the model's
+ * arithmetic all stay off the thread that runs the API and the workflows), else here: the same result either way.
+ */
+async function judge(provider: BackboneProvider, artifact: ModelArtifact, image: Buffer, options?: PredictOptions) {
+  const backbone = await provider.get();
+  return backbone instanceof ThreadedBackbone ? backbone.predict(artifact, image, options) : predict(backbone, artifact, image, options);
+}
 
 async function model(registry: ModelRegistry, image: DetectorImage, profile: 'screen' | 'inspect') {
   const artifact = await registry.get(image.deviceType, profile, image.modelVersion);
@@ -27,7 +38,7 @@ export class BuiltinScreenDetector implements ScreenDetector {
 
   async screen(image: DetectorImage): Promise<ScreenResult> {
     const artifact = await model(this.registry, image, 'screen');
-    const p = await predict(await this.backbone.get(), artifact, await image.read(), { heatmap: false });
+    const p = await judge(this.backbone, artifact, await image.read(), { heatmap: false });
     const flagged = p.isAnomalous || p.uncertain;
     return {
       flagged,
@@ -55,7 +66,7 @@ export class BuiltinInspectDetector implements InspectDetector {
 
   async inspect(image: DetectorImage): Promise<InspectResult> {
     const artifact = await model(this.registry, image, 'inspect');
-    const p = await predict(await this.backbone.get(), artifact, await image.read());
+    const p = await judge(this.backbone, artifact, await image.read());
     const heatmapKey = `${image.key}.heatmap-${p.model.version}.png`;
     await this.store.put(heatmapKey, p.heatmap, { contentType: 'image/png' });
     return {
