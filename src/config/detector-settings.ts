@@ -169,7 +169,7 @@ export interface DetectorsConfig {
   backbone: BackboneConfig;
   /** Load and warm the backbone when the server starts (BACKBONE_WARM_AT_START); by default it loads with the first image that needs it. */
   warmBackboneAtStart: boolean;
-  /** Run the server's backbone on a worker thread of its own (BACKBONE_THREAD), beside the thread that answers requests. */
+  /** Run the server's backbone, and the built-in models' judgements on it, on a worker thread of its own (BACKBONE_THREAD), beside the thread that answers requests. */
   backboneThread: boolean;
 }
 
