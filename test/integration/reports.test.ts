@@ -15,7 +15,9 @@ import { installTestModels, surfacePhoto, uploadImages, waitForRun } from '../su
 // pixels with poppler's pdftoppm, the HTML page opened in Chromium.
 
 const PDFTOPPM = '/usr/bin/pdftoppm';
-const SCRATCH = path.join(__dirname, '../../scratch');
+// What the tests rendered, kept for a person to look at (ignored by git).
+const SCRATCH = path.join(__dirname, '../../test-artifacts/reports');
+fs.mkdirSync(SCRATCH, { recursive: true });
 // The defect painted into the test photo, and the box a reviewer draws around it (shares of the image).
 const DEFECT = { x: 0.35, y: 0.4, width: 0.25, height: 0.3 };
 const BOX = { x: 0.3, y: 0.35, width: 0.35, height: 0.4 };
@@ -72,7 +74,6 @@ function renderPage(pdf: Buffer, page: number, name: string): Buffer {
   execFileSync(PDFTOPPM, ['-f', String(page), '-l', String(page), '-r', '100', '-png', '-singlefile', 'r.pdf', 'page'], { cwd: dir });
   const png = fs.readFileSync(path.join(dir, 'page.png'));
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(SCRATCH, { recursive: true });
   fs.writeFileSync(path.join(SCRATCH, name), png);
   return png;
 }
