@@ -9,7 +9,18 @@ import { openBackbone } from './backbone.factory';
 import { type Backbone, type FeatureMap } from './backbone.port';
 import { type BackboneThreadReply, type BackboneThreadRequest } from './threaded.driver';
 
-const post = (m: BackboneThreadReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+/**
+ * Sends a reply, moving the given buffers when it can. Memory a native library owns (sharp's output, for one) cannot
+ * be moved on every Node version (Node 22 refuses it with a DataCloneError): then the reply goes as a copy.
+ */
+function post(m: BackboneThreadReply, transfer: ArrayBuffer[] = []): void {
+  try {
+    parentPort!.postMessage(m, transfer);
+  } catch (err) {
+    if (!transfer.length || (err as Error).name !== 'DataCloneError') throw err;
+    parentPort!.postMessage(m);
+  }
+}
 
 /** A map whose data owns its whole buffer can be moved to the other thread; a view into a larger (or shared) memory is copied first. */
 function movable(map: FeatureMap): FeatureMap {
@@ -32,9 +43,9 @@ async function extract(backbone: Backbone, m: Extract<BackboneThreadRequest, { t
 }
 
 /** A typed array's memory, moved if it owns it whole, else a copy of its part. */
-function movableBytes<T extends Uint8Array | Float32Array>(a: T): T {
+function movableBytes(a: Float32Array): Float32Array {
   const own = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
-  return own ? a : (a.slice() as T);
+  return own ? a : a.slice();
 }
 
 const models = new Map<number, ModelArtifact>();
@@ -45,12 +56,9 @@ async function judge(backbone: Backbone, m: Extract<BackboneThreadRequest, { typ
     const model = models.get(m.model);
     if (!model) throw new Error(`model ${m.model} is not on the backbone thread`);
     const result = await predict(backbone, model, Buffer.from(m.image.buffer, m.image.byteOffset, m.image.byteLength), m.options);
-    const heatmap = movableBytes(new Uint8Array(result.heatmap.buffer, result.heatmap.byteOffset, result.heatmap.byteLength));
+    // The map is moved; the heatmap (a few kB that sharp's native memory holds) is copied.
     const values = movableBytes(result.map.values);
-    post({ type: 'judged', id: m.id, result: { ...result, heatmap: heatmap as Buffer, map: { ...result.map, values } } }, [
-      heatmap.buffer as ArrayBuffer,
-      values.buffer as ArrayBuffer,
-    ]);
+    post({ type: 'judged', id: m.id, result: { ...result, map: { ...result.map, values } } }, [values.buffer as ArrayBuffer]);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     post({ type: 'error', id: m.id, name: e.name, message: e.message });
