@@ -150,11 +150,37 @@ async function throughService(serverUrl: string, images: Image[], label = 'bench
   const started = performance.now();
   const startedAt = Date.now();
   const completedAt = await uploadAll(gql, inspection.id, images);
+  const probe = probeReads(gql);
   const status = await waitForRun(gql, inspection.id);
   const seconds = (performance.now() - started) / 1000;
+  const readLatencies = await probe.stop();
   await new Promise((r) => setTimeout(r, 500));
   await ws.dispose();
-  return { seconds, status, events, completedAt, uploadedSeconds: (completedAt - startedAt) / 1000 };
+  return { seconds, status, events, completedAt, uploadedSeconds: (completedAt - startedAt) / 1000, readLatencies };
+}
+
+/**
+ * What a person using the API meanwhile sees: one read (a page of 20 devices) after another, 100 ms apart, while the
+ * run judges, each one's time to answer in milliseconds.
+ */
+function probeReads(gql: GraphQLClient) {
+  const latencies: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      await gql.request(`{ devices(first: 20) { nodes { id name status } } }`);
+      latencies.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return latencies;
+    },
+  };
 }
 
 function summary(
@@ -164,7 +190,7 @@ function summary(
   service: Awaited<ReturnType<typeof throughService>>,
   rssMb: { service: number; bench: number },
 ) {
-  const { seconds, status, events, completedAt, uploadedSeconds } = service;
+  const { seconds, status, events, completedAt, uploadedSeconds, readLatencies } = service;
   const e2e = images.length / seconds;
   const top = images.length / direct.seconds;
   return {
@@ -197,6 +223,13 @@ function summary(
         events.map((e) => e.at - completedAt),
         95,
       ),
+    },
+    // A page of 20 devices read again and again while the run judged (the models' work shares the service's cores).
+    readDuringRunMs: {
+      reads: readLatencies.length,
+      p50: +pct(readLatencies, 50).toFixed(1),
+      p95: +pct(readLatencies, 95).toFixed(1),
+      max: +Math.max(...readLatencies).toFixed(1),
     },
     // The service's process alone; this one trained the models, measured the ceiling and was the client.
     peakRssMb: rssMb.service,
