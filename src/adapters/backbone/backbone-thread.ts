@@ -6,32 +6,22 @@ import { type ModelArtifact } from '../../anomaly-model/artifact';
 import { predict } from '../../anomaly-model/predict';
 import { type BackboneConfig } from '../../config/config';
 import { openBackbone } from './backbone.factory';
-import { type Backbone, type FeatureMap } from './backbone.port';
+import { type Backbone } from './backbone.port';
 import { type BackboneThreadReply, type BackboneThreadRequest } from './threaded.driver';
 
-/**
- * Sends a reply, moving the given buffers when it can. Memory a native library owns (sharp's output, for one) cannot
- * be moved on every Node version (Node 22 refuses it with a DataCloneError): then the reply goes as a copy.
- */
-function post(m: BackboneThreadReply, transfer: ArrayBuffer[] = []): void {
-  try {
-    parentPort!.postMessage(m, transfer);
-  } catch (err) {
-    if (!transfer.length || (err as Error).name !== 'DataCloneError') throw err;
-    parentPort!.postMessage(m);
-  }
-}
+// Buffers named in `transfer` are moved, not copied. Only JavaScript's own memory can be: Node 22 refuses memory a
+// native library holds (sharp's output, for one) with a DataCloneError, so such results are sent as copies.
+const post = (m: BackboneThreadReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
-/** A map whose data owns its whole buffer can be moved to the other thread; a view into a larger (or shared) memory is copied first. */
-function movable(map: FeatureMap): FeatureMap {
-  const d = map.data;
-  const own = d.buffer instanceof ArrayBuffer && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
-  return own ? map : { ...map, data: d.slice() };
+/** Floats that own their whole buffer, so it can be moved to the other thread; a view into a larger (or shared) memory is copied first. */
+function movable(a: Float32Array): Float32Array {
+  const own = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  return own ? a : a.slice();
 }
 
 async function extract(backbone: Backbone, m: Extract<BackboneThreadRequest, { type: 'extract' }>): Promise<void> {
   try {
-    const maps = (await backbone.extract(m.input)).map(movable);
+    const maps = (await backbone.extract(m.input)).map((map) => ({ ...map, data: movable(map.data) }));
     post(
       { type: 'maps', id: m.id, maps },
       maps.map((map) => map.data.buffer as ArrayBuffer),
@@ -40,12 +30,6 @@ async function extract(backbone: Backbone, m: Extract<BackboneThreadRequest, { t
     const e = err instanceof Error ? err : new Error(String(err));
     post({ type: 'error', id: m.id, name: e.name, message: e.message });
   }
-}
-
-/** A typed array's memory, moved if it owns it whole, else a copy of its part. */
-function movableBytes(a: Float32Array): Float32Array {
-  const own = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
-  return own ? a : a.slice();
 }
 
 const models = new Map<number, ModelArtifact>();
@@ -57,7 +41,7 @@ async function judge(backbone: Backbone, m: Extract<BackboneThreadRequest, { typ
     if (!model) throw new Error(`model ${m.model} is not on the backbone thread`);
     const result = await predict(backbone, model, Buffer.from(m.image.buffer, m.image.byteOffset, m.image.byteLength), m.options);
     // The map is moved; the heatmap (a few kB that sharp's native memory holds) is copied.
-    const values = movableBytes(result.map.values);
+    const values = movable(result.map.values);
     post({ type: 'judged', id: m.id, result: { ...result, map: { ...result.map, values } } }, [values.buffer as ArrayBuffer]);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
