@@ -149,14 +149,25 @@ async function throughService(serverUrl: string, images: Image[], label = 'bench
 
   const started = performance.now();
   const startedAt = Date.now();
-  const completedAt = await uploadAll(gql, inspection.id, images);
+  const phases = await uploadAll(gql, inspection.id, images);
+  const { completedAt } = phases;
   const probe = probeReads(gql);
   const status = await waitForRun(gql, inspection.id);
   const seconds = (performance.now() - started) / 1000;
   const readLatencies = await probe.stop();
   await new Promise((r) => setTimeout(r, 500));
   await ws.dispose();
-  return { seconds, status, events, completedAt, uploadedSeconds: (completedAt - startedAt) / 1000, readLatencies };
+  const since = (at: number) => +((at - startedAt) / 1000).toFixed(2);
+  return {
+    seconds,
+    status,
+    events,
+    completedAt,
+    uploadedSeconds: (completedAt - startedAt) / 1000,
+    // When the requests, the PUTs and the completions had all answered, in seconds from the start.
+    uploadPhases: { requested: since(phases.requestedAt), put: since(phases.putAt), completed: since(phases.completedAt) },
+    readLatencies,
+  };
 }
 
 /**
@@ -190,7 +201,7 @@ function summary(
   service: Awaited<ReturnType<typeof throughService>>,
   rssMb: { service: number; bench: number },
 ) {
-  const { seconds, status, events, completedAt, uploadedSeconds, readLatencies } = service;
+  const { seconds, status, events, completedAt, uploadedSeconds, uploadPhases, readLatencies } = service;
   const e2e = images.length / seconds;
   const top = images.length / direct.seconds;
   return {
@@ -198,7 +209,12 @@ function summary(
     source: folder ?? 'generated 160×160 textures (1 in 10 defective)',
     run: status.workflowRuns.at(-1).status,
     // uploadedSeconds: until completeImageUploads answered (every image checked and derived); the run judges the rest of the time.
-    endToEnd: { seconds: +seconds.toFixed(2), imagesPerSecond: +e2e.toFixed(2), uploadedSeconds: +uploadedSeconds.toFixed(2) },
+    endToEnd: {
+      seconds: +seconds.toFixed(2),
+      imagesPerSecond: +e2e.toFixed(2),
+      uploadedSeconds: +uploadedSeconds.toFixed(2),
+      uploadPhases,
+    },
     ceiling: {
       seconds: +direct.seconds.toFixed(2),
       imagesPerSecond: +top.toFixed(2),

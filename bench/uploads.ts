@@ -4,8 +4,15 @@ import { type GraphQLClient } from './graphql-client';
 /** An image file for the benches: its name and bytes. */
 export type Image = { name: string; bytes: Buffer };
 
-export /** requestImageUploads (500 at a time) → PUT (4 at a time) → completeImageUploads (1000 at a time); returns when the last completion was sent. */
-async function uploadAll(gql: GraphQLClient, inspectionId: string, images: Image[]): Promise<number> {
+/** When each phase of uploadAll ended (Date.now()). */
+export interface UploadPhases {
+  requestedAt: number;
+  putAt: number;
+  completedAt: number;
+}
+
+export /** requestImageUploads (500 at a time) → PUT (4 at a time) → completeImageUploads (1000 at a time); returns when each phase ended. */
+async function uploadAll(gql: GraphQLClient, inspectionId: string, images: Image[]): Promise<UploadPhases> {
   const files = images.map((i) => ({
     filename: i.name,
     contentType: i.name.endsWith('.png') ? 'image/png' : 'image/jpeg',
@@ -23,6 +30,7 @@ async function uploadAll(gql: GraphQLClient, inspectionId: string, images: Image
       ).requestImageUploads,
     );
   }
+  const requestedAt = Date.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
@@ -32,11 +40,12 @@ async function uploadAll(gql: GraphQLClient, inspectionId: string, images: Image
       }
     }),
   );
+  const putAt = Date.now();
   const ids = tickets.map((t) => t.image.id);
   let completedAt = 0;
   for (let i = 0; i < ids.length; i += 1000) {
     await gql.request(`mutation($ids: [ID!]!) { completeImageUploads(imageIds: $ids) { id } }`, { ids: ids.slice(i, i + 1000) });
     completedAt = Date.now();
   }
-  return completedAt;
+  return { requestedAt, putAt, completedAt };
 }

@@ -259,7 +259,18 @@ function webhookServices({ prisma, config, workflow }: Wiring) {
   return { webhookSender, webhooks: new WebhookEndpointService(prisma, settings, () => webhookSender.nudge()) };
 }
 
-/** Every service, each built once from the adapters it is given: the wiring, and no rules. */
+/**
+ * Whether images are screened as they become READY: only where the run that takes the verdict runs in this process
+ * (the local engine, started by the upload) and the extra work costs CPU, not money (the built-in screen).
+ */
+function screensAhead({ workflows, detectors }: ServiceConfig): boolean {
+  return workflows.screenAhead && workflows.autoStart && workflows.engine === 'local' && detectors.screen.kind === 'builtin';
+}
+
+// At most 64 pictures wait for the model's thread (their bytes held meanwhile: up to about 1 MB each at 2048 px);
+// verdicts are kept for a few inspections' worth of pictures.
+const SCREEN_AHEAD = { maxPending: 64, maxKept: 4096 };
+
 /** The runs of the detection workflow: with batch stage 2, detect-inspection-batch (one transform job per run). */
 function workflowRunService(
   config: ServiceConfig,
@@ -279,6 +290,7 @@ function workflowRunService(
   return new WorkflowRunService(deps.prisma, deps.detections, deps.devices, deps.events, options, deps.log);
 }
 
+/** Every service, each built once from the adapters it is given: the wiring, and no rules. */
 export function createServices(db: Database, config: ServiceConfig, uploadDeps: UploadDeps, workflow: WorkflowDeps): Services {
   const wiring: Wiring = { prisma: db.prisma, config, uploadDeps, workflow };
   const { prisma } = db;
@@ -304,7 +316,9 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
     reviews: queue,
     events,
     log,
+    screenAhead: screensAhead(config) ? SCREEN_AHEAD : null,
   });
+  if (screensAhead(config)) fleet.uploads.onReady((image, pictures) => detections.screenAhead(image, pictures));
   const batchInspection = new BatchInspectionService({
     prisma,
     store: uploadDeps.store,
@@ -333,10 +347,7 @@ export function createServices(db: Database, config: ServiceConfig, uploadDeps: 
   const workflowRuns = workflowRunService(
     config,
     { prisma, detections, devices: fleet.devices, events, log },
-    {
-      store: uploadDeps.store,
-      bucket: workflow.manifestBucket,
-    },
+    { store: uploadDeps.store, bucket: workflow.manifestBucket },
   );
   const costs = new CostService(prisma, {
     prices: config.detectors.prices,

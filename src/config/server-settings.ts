@@ -66,6 +66,7 @@ export const serverEnv = z.object({
   GPS_MATCH_AMBIGUITY_M: int(0, 1000).default(5),
   WORKFLOW_ENGINE: z.enum(['local', 'stepfunctions'], { message: 'expected local or stepfunctions' }).default('local'),
   WORKFLOW_AUTO_START: bool.default(true),
+  WORKFLOW_SCREEN_AHEAD: bool.default(true),
   WORKFLOW_MAX_RUNS: int(1, 64).default(2),
   WORKFLOW_MAP_CONCURRENCY: int(1, 40).default(4),
   SFN_DETECT_INSPECTION_ARN: stateMachineArn.optional(),
@@ -115,6 +116,11 @@ export interface ServerConfig {
     engine: 'local' | 'stepfunctions';
     /** Start the detection workflow when completeImageUploads leaves no image of the inspection pending. */
     autoStart: boolean;
+    /**
+     * Built-in screen on the local engine with autoStart: screen each image as it becomes READY, before its run
+     * reaches it (the run takes the verdict). Otherwise ignored.
+     */
+    screenAhead: boolean;
     /** Local engine: executions running at once (more wait their turn). */
     maxRuns: number;
     /** Map states: images judged at once within one execution. */
@@ -177,6 +183,7 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
     workflows: {
       engine: e.WORKFLOW_ENGINE,
       autoStart: e.WORKFLOW_AUTO_START,
+      screenAhead: e.WORKFLOW_SCREEN_AHEAD,
       maxRuns: e.WORKFLOW_MAX_RUNS,
       mapConcurrency: e.WORKFLOW_MAP_CONCURRENCY,
       stepFunctions: {

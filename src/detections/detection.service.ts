@@ -13,6 +13,7 @@ import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 import { imageToJudge } from './image-to-judge';
 import { type PinnedVersions, RunModelVersions } from './run-model-versions';
+import { type ReadyPicture, ScreenAhead, type ScreenAheadOptions } from './screen-ahead';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
 import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
 
@@ -38,6 +39,8 @@ export interface DetectionDeps {
   learning?: ActiveLearningService;
   events: EventBus;
   log: Logger;
+  /** Screen images as they become READY, before their run reaches them (see ScreenAhead); null or absent: never. */
+  screenAhead?: ScreenAheadOptions | null;
 }
 
 /**
@@ -50,9 +53,11 @@ export interface DetectionDeps {
 export class DetectionService {
   private readonly learning: ActiveLearningService;
   private readonly versions: RunModelVersions;
+  private readonly ahead: ScreenAhead | null;
 
   constructor(private readonly deps: DetectionDeps) {
     this.versions = new RunModelVersions(deps);
+    this.ahead = deps.screenAhead ? new ScreenAhead({ ...deps, versions: this.versions }, deps.screenAhead) : null;
     this.learning =
       deps.learning ??
       new ActiveLearningService({
@@ -75,6 +80,11 @@ export class DetectionService {
     return { imageId, ready };
   }
 
+  /** An image just became READY: its pictures are screened now if screening ahead is on (see ScreenAhead). */
+  screenAhead(image: { id: string; inspectionId: string | null }, pictures: ReadyPicture[]): void {
+    this.ahead?.start(image, pictures);
+  }
+
   async screen(runId: string, imageId: string): Promise<{ imageId: string; route: ScreenRoute }> {
     const { image, detections } = await this.judging(imageId, [DetectionStage.SCREEN]);
     const version = (await this.pinned(runId, image.deviceType)).screen;
@@ -87,8 +97,13 @@ export class DetectionService {
       async () => {
         const pictures = picturesOf(image);
         const judged = [];
-        for (const picture of pictures)
-          judged.push({ picture, result: await this.deps.screen.screen(await detectorImage(this.deps, image, picture, version)) });
+        for (const picture of pictures) {
+          const early = await this.ahead?.take(picture.key, version);
+          judged.push({
+            picture,
+            result: early ?? (await this.deps.screen.screen(await detectorImage(this.deps, image, picture, version))),
+          });
+        }
         const flagged = judged.filter((j) => j.result.flagged);
         const confidence = flagged.length
           ? Math.max(...flagged.map((j) => j.result.confidence))

@@ -48,15 +48,20 @@ export class RunModelVersions {
       )?.[deviceType] ?? null;
     const existing = await read();
     if (existing) return { versions: existing, stored: true };
-    const now: PinnedVersions = {
-      screen: (await this.activeVersion(deviceType, ModelProfile.SCREEN)) ?? (await this.deps.screen.versionFor(deviceType)),
-      inspect: (await this.activeVersion(deviceType, ModelProfile.INSPECT)) ?? (await this.deps.inspect.versionFor(deviceType)),
-    };
+    const now = await this.current(deviceType);
     await prisma.$executeRaw`
       UPDATE workflow_runs SET model_versions = jsonb_set(COALESCE(model_versions, '{}'::jsonb), ARRAY[${deviceType}::text], ${JSON.stringify(now)}::jsonb)
       WHERE id = ${runId}::uuid AND (model_versions -> ${deviceType}::text) IS NULL`;
     const stored = await read();
     return { versions: stored ?? now, stored: !!stored };
+  }
+
+  /** The versions a run starting now would pin for a device type. */
+  async current(deviceType: string): Promise<PinnedVersions> {
+    return {
+      screen: (await this.activeVersion(deviceType, ModelProfile.SCREEN)) ?? (await this.deps.screen.versionFor(deviceType)),
+      inspect: (await this.activeVersion(deviceType, ModelProfile.INSPECT)) ?? (await this.deps.inspect.versionFor(deviceType)),
+    };
   }
 
   private async activeVersion(deviceType: string, profile: ModelProfile): Promise<string | null> {

@@ -31,3 +31,18 @@ export async function storeDerivatives(store: ObjectStore, imageId: string, d: D
     tiles: d.tiles.map(({ image: _image, ...rect }) => ({ ...rect, key: keys.tile(rect.index) })),
   };
 }
+
+/** A picture a detector judges (a tile, or the normalised copy of an image without tiles), as stored, bytes in hand. */
+export interface JudgedPicture {
+  key: string;
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** The pictures of an image a detector judges: its tiles, or else its normalised copy. */
+export function judgedPictures(stored: StoredDerivatives, d: Derivatives): JudgedPicture[] {
+  if (!d.tiles.length)
+    return [{ key: stored.normalizedKey, data: d.normalized.data, width: d.normalized.width, height: d.normalized.height }];
+  return d.tiles.map((t, i) => ({ key: stored.tiles[i].key, data: t.image.data, width: t.image.width, height: t.image.height }));
+}

@@ -10,7 +10,7 @@ import { DomainError, ErrorCode, notFound } from '../common/errors';
 import { findOrCreateImages } from './image-requests';
 import { type DerivativeOptions, type ImageLimits, processImage } from '../image-processing/image-processor';
 import { ImageRejected } from '../image-processing/rejection';
-import { storeDerivatives } from '../image-processing/store-derivatives';
+import { judgedPictures, type JudgedPicture, storeDerivatives } from '../image-processing/store-derivatives';
 import { signToken, TokenError, verifyToken } from '../uploads/signed-token';
 
 export const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'];
@@ -53,6 +53,9 @@ export interface UploadOptions {
 
 /** Where uploaded images go: an inspection of one device, or a survey whose images find their device by GPS. */
 export type UploadTarget = { inspectionId: string } | { surveyId: string };
+
+/** Told of each image a completion made READY and placed, with the pictures a detector judges; returns at once. */
+export type ReadyListener = (image: Image, pictures: JudgedPicture[]) => void;
 
 /** Places a READY survey image with its device (see SurveyService). */
 export interface ImagePlacer {
@@ -101,6 +104,12 @@ export class UploadService {
     private readonly options: UploadOptions,
     private readonly placer: ImagePlacer,
   ) {}
+
+  private readyListener: ReadyListener | null = null;
+  /** Whom to tell of each image a completion makes READY (one listener; the composition root sets it). */
+  onReady(listener: ReadyListener): void {
+    this.readyListener = listener;
+  }
 
   private check(file: UploadFile): UploadTicket['problem'] {
     const bad = (field: string, code: string, message: string) => ({ field, code, message });
@@ -362,7 +371,9 @@ export class UploadService {
         return { made: !!made, image: made ?? (await tx.image.findUniqueOrThrow({ where: { id: image.id } })) };
       };
       const ready = stored.tiles.length ? await this.prisma.$transaction((tx) => markReady(tx)) : await markReady(this.prisma);
-      return ready.made ? await this.placer.place(ready.image) : ready.image;
+      const placed = ready.made ? await this.placer.place(ready.image) : null;
+      if (placed) this.readyListener?.(placed, judgedPictures(stored, derivatives));
+      return placed ?? ready.image;
     } catch (err) {
       if (err instanceof ImageRejected) return reject(err.reason as RejectionReason, err.message);
       throw err;
