@@ -14,6 +14,7 @@ import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 import { imageToJudge } from './image-to-judge';
 import { type PinnedVersions, RunModelVersions } from './run-model-versions';
 import { type ReadyPicture, ScreenAhead, type ScreenAheadOptions } from './screen-ahead';
+import { createDetectionWithOutcome, type FinalOutcome, type JudgedDetection } from './detection-with-outcome';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
 import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
 
@@ -89,7 +90,7 @@ export class DetectionService {
     const { image, detections } = await this.judging(imageId, [DetectionStage.SCREEN]);
     const version = (await this.pinned(runId, image.deviceType)).screen;
     if (!version) return { imageId, route: 'COLD_START' };
-    const detection = await this.once(
+    const { detection, outcomeRecorded } = await this.once(
       imageId,
       DetectionStage.SCREEN,
       version,
@@ -129,9 +130,12 @@ export class DetectionService {
         };
       },
       runId,
+      (judged) =>
+        judged.isAnomalous ? null : { outcome: ImageOutcome.CLEAR, screenModelVersion: judged.modelVersion, inspectModelVersion: null },
     );
     if (!detection.isAnomalous) {
-      await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.CLEAR, { screenModelVersion: detection.modelVersion });
+      if (!outcomeRecorded)
+        await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.CLEAR, { screenModelVersion: detection.modelVersion });
       await this.sampleForQa(image, detection);
       return { imageId, route: 'CLEAR' };
     }
@@ -153,7 +157,7 @@ export class DetectionService {
     // The latest screen detection (they come newest first).
     const screen = detections.find((d) => d.stage === DetectionStage.SCREEN) ?? null;
     const flaggedTiles = (screen?.result as { flaggedTiles?: (number | null)[] } | null)?.flaggedTiles ?? null;
-    const detection = await this.once(
+    const { detection, outcomeRecorded } = await this.once(
       imageId,
       DetectionStage.INSPECT,
       version,
@@ -199,13 +203,18 @@ export class DetectionService {
         };
       },
       runId,
+      (judged) =>
+        (judged.result as { route: InspectRoute }).route === 'NORMAL'
+          ? { outcome: ImageOutcome.NORMAL, inspectModelVersion: judged.modelVersion, screenModelVersion: screen?.modelVersion ?? null }
+          : null,
     );
     const route = (detection.result as { route: InspectRoute }).route;
     if (route === 'NORMAL') {
-      await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.NORMAL, {
-        inspectModelVersion: detection.modelVersion,
-        screenModelVersion: screen?.modelVersion,
-      });
+      if (!outcomeRecorded)
+        await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.NORMAL, {
+          inspectModelVersion: detection.modelVersion,
+          screenModelVersion: screen?.modelVersion,
+        });
       await this.sampleForQa(image, detection);
     }
     return { imageId, route };
@@ -343,12 +352,14 @@ export class DetectionService {
     stage: DetectionStage,
     modelVersion: string,
     read: Detection[],
-    judge: () => Promise<Omit<Detection, 'id' | 'imageId' | 'stage' | 'createdAt' | 'workflowRunId' | 'result'> & { result: object }>,
+    judge: () => Promise<JudgedDetection>,
     runId: string,
-  ): Promise<Detection> {
+    final?: (judged: JudgedDetection) => FinalOutcome | null,
+  ): Promise<{ detection: Detection; outcomeRecorded: boolean }> {
     const key = { imageId_stage_modelVersion: { imageId, stage, modelVersion } };
     let first = true;
-    return createOnce(
+    let outcomeRecorded = false;
+    const detection = await createOnce(
       modelVersion,
       async () => {
         if (!first) return this.deps.prisma.detection.findUnique({ where: key });
@@ -357,11 +368,19 @@ export class DetectionService {
       },
       async () => {
         const judged = await judge();
+        // A verdict that ends the image's path is stored with its outcome in one statement (see createDetectionWithOutcome).
+        const outcome = final?.(judged);
+        if (outcome) {
+          const made = await createDetectionWithOutcome(this.deps.prisma, { imageId, stage, runId }, judged, outcome);
+          outcomeRecorded = made !== null;
+          return made ?? this.deps.prisma.detection.findUniqueOrThrow({ where: key });
+        }
         return this.deps.prisma.detection.create({
           data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never },
         });
       },
     );
+    return { detection, outcomeRecorded };
   }
 
   private async recordOutcome(

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { imageToJudge } from '../../src/detections/image-to-judge';
+import { createDetectionWithOutcome } from '../../src/detections/detection-with-outcome';
 import { startTestApp, type TestApp } from '../support/app';
 import { seedFleet } from '../support/seed';
 
@@ -108,5 +109,79 @@ describe('the image a workflow step judges, read in one statement', () => {
     expect(got?.image).toEqual((await withInclude(orphan.id)).image);
     expect(await imageToJudge(prisma, crypto.randomUUID())).toBeNull();
     expect(await imageToJudge(prisma, 'not-a-uuid')).toBeNull();
+  });
+});
+
+describe('a detection and its outcome, written in one statement', () => {
+  const judged = {
+    detector: 'builtin-screen',
+    modelVersion: 'screen-v1',
+    isAnomalous: false,
+    confidence: 0.9731,
+    costUsd: 0.0001,
+    calls: 2,
+    inspectAllCostUsd: 0.002,
+    result: { flaggedTiles: [], pictures: [{ tile: null, flagged: false, confidence: 0.9731 }] },
+  };
+
+  async function imageWithRun() {
+    const prisma = t.app.db.prisma;
+    const image = await prisma.image.findFirstOrThrow({ where: { inspectionId: { not: null } }, orderBy: { id: 'desc' } });
+    const run = await prisma.workflowRun.create({
+      data: { inspectionId: image.inspectionId!, workflow: 'detect-inspection', engine: 'LOCAL' },
+    });
+    return { prisma, image, run };
+  }
+
+  it('returns the detection as Prisma reads it, and the run has the outcome (over an earlier one for the image)', async () => {
+    const { prisma, image, run } = await imageWithRun();
+    await prisma.workflowRunImage.create({ data: { runId: run.id, imageId: image.id, outcome: 'SKIPPED' } });
+    const made = await createDetectionWithOutcome(prisma, { imageId: image.id, stage: 'SCREEN', runId: run.id }, judged, {
+      outcome: 'CLEAR',
+      screenModelVersion: 'screen-v1',
+      inspectModelVersion: null,
+    });
+    expect(made).toEqual(await prisma.detection.findUniqueOrThrow({ where: { id: made!.id } }));
+    expect(made).toMatchObject({ ...judged, imageId: image.id, stage: 'SCREEN', workflowRunId: run.id });
+    expect(made!.createdAt).toBeInstanceOf(Date);
+    expect(
+      await prisma.workflowRunImage.findUniqueOrThrow({ where: { runId_imageId: { runId: run.id, imageId: image.id } } }),
+    ).toMatchObject({
+      outcome: 'CLEAR',
+      screenModelVersion: 'screen-v1',
+      inspectModelVersion: null,
+    });
+  });
+
+  it('writes nothing and returns null when the image has that detection already (another attempt made it)', async () => {
+    const { prisma, image, run } = await imageWithRun();
+    const at = { imageId: image.id, stage: 'INSPECT' as const, runId: run.id };
+    const inspectJudged = { ...judged, detector: 'builtin-inspect', modelVersion: 'inspect-v1' };
+    const first = await createDetectionWithOutcome(prisma, at, inspectJudged, {
+      outcome: 'NORMAL',
+      screenModelVersion: 'screen-v1',
+      inspectModelVersion: 'inspect-v1',
+    });
+    expect(first).not.toBeNull();
+    const again = await createDetectionWithOutcome(
+      prisma,
+      at,
+      { ...inspectJudged, confidence: 0.5 },
+      {
+        outcome: 'ANOMALY',
+        screenModelVersion: null,
+        inspectModelVersion: 'inspect-v1',
+      },
+    );
+    expect(again).toBeNull();
+    expect(await prisma.detection.findMany({ where: { imageId: image.id, stage: 'INSPECT', modelVersion: 'inspect-v1' } })).toEqual([
+      first,
+    ]);
+    expect(
+      await prisma.workflowRunImage.findUniqueOrThrow({ where: { runId_imageId: { runId: run.id, imageId: image.id } } }),
+    ).toMatchObject({
+      outcome: 'NORMAL',
+      screenModelVersion: 'screen-v1',
+    });
   });
 });
