@@ -199,6 +199,8 @@ export async function openServices(config: Config, options: OpenOptions = {}): P
       if (ownBus) await events.close();
       await services.webhookSender.stop();
       await webhookTransport.close();
+      // Screening ahead uses the backbone: it stops first, or a picture still waiting would open the backbone again.
+      await services.detections.close();
       await backbone.close();
       await db.close();
     })());

@@ -267,9 +267,10 @@ function screensAhead({ workflows, detectors }: ServiceConfig): boolean {
   return workflows.screenAhead && workflows.autoStart && workflows.engine === 'local' && detectors.screen.kind === 'builtin';
 }
 
-// At most 64 pictures wait for the model's thread (their bytes held meanwhile: up to about 1 MB each at 2048 px);
-// verdicts are kept for a few inspections' worth of pictures.
-const SCREEN_AHEAD = { maxPending: 64, maxKept: 4096 };
+// At most 64 pictures wait for the model's thread (their bytes held meanwhile: up to about 1 MB each at 2048 px).
+// Verdicts (a few hundred bytes each) wait for their runs up to 30 minutes, 16,384 at most: about 700 tiled 2048 px
+// photos, so a large inspection's first verdicts are still there when its run starts.
+const SCREEN_AHEAD = { maxPending: 64, maxKept: 16_384, keptMs: 30 * 60_000 };
 
 /** The runs of the detection workflow: with batch stage 2, detect-inspection-batch (one transform job per run). */
 function workflowRunService(

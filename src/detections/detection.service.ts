@@ -6,7 +6,6 @@ import { type InspectDetector, type InspectRegion, type ScreenDetector } from '.
 import { anomalyDetectedEvent, type EventBus } from '../adapters/event-bus/event-bus.port';
 import { type UploadService } from '../images/upload.service';
 import { notFound } from '../common/errors';
-import { createOnce } from '../db/prisma-errors';
 import { WHOLE_IMAGE } from '../common/box';
 import { type ReviewQueue } from '../reviews/review-queue.service';
 import { ActiveLearningService } from '../reviews/active-learning.service';
@@ -14,7 +13,7 @@ import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 import { imageToJudge } from './image-to-judge';
 import { type PinnedVersions, RunModelVersions } from './run-model-versions';
 import { type ReadyPicture, ScreenAhead, type ScreenAheadOptions } from './screen-ahead';
-import { createDetectionWithOutcome, type FinalOutcome, type JudgedDetection } from './detection-with-outcome';
+import { detectionOnce, type FinalOutcome, type JudgedDetection } from './detection-once';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
 import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
 
@@ -79,6 +78,11 @@ export class DetectionService {
     const ready = image.status === ImageStatus.READY && !!image.normalizedKey;
     if (!ready) await this.recordOutcome(this.deps.prisma, runId, imageId, ImageOutcome.SKIPPED, {});
     return { imageId, ready };
+  }
+
+  /** Stops screening ahead and waits for what is under way (before the backbone closes). */
+  async close(): Promise<void> {
+    await this.ahead?.close();
   }
 
   /** An image just became READY: its pictures are screened now if screening ahead is on (see ScreenAhead). */
@@ -342,12 +346,8 @@ export class DetectionService {
     return this.versions.pinned(runId, deviceType);
   }
 
-  /**
-   * The detection of this (image, stage, version), judged now only if it does not exist yet. `read`: the image's
-   * detections of this stage as read with it, where the earlier judgement is looked for before the detector is
-   * called (and paid); an attempt that wins a race to create it is then found on the unique key.
-   */
-  private async once(
+  /** The detection of this (image, stage, version), judged now only if it does not exist yet (see detectionOnce). */
+  private once(
     imageId: string,
     stage: DetectionStage,
     modelVersion: string,
@@ -356,31 +356,7 @@ export class DetectionService {
     runId: string,
     final?: (judged: JudgedDetection) => FinalOutcome | null,
   ): Promise<{ detection: Detection; outcomeRecorded: boolean }> {
-    const key = { imageId_stage_modelVersion: { imageId, stage, modelVersion } };
-    let first = true;
-    let outcomeRecorded = false;
-    const detection = await createOnce(
-      modelVersion,
-      async () => {
-        if (!first) return this.deps.prisma.detection.findUnique({ where: key });
-        first = false;
-        return read.find((d) => d.modelVersion === modelVersion) ?? null;
-      },
-      async () => {
-        const judged = await judge();
-        // A verdict that ends the image's path is stored with its outcome in one statement (see createDetectionWithOutcome).
-        const outcome = final?.(judged);
-        if (outcome) {
-          const made = await createDetectionWithOutcome(this.deps.prisma, { imageId, stage, runId }, judged, outcome);
-          outcomeRecorded = made !== null;
-          return made ?? this.deps.prisma.detection.findUniqueOrThrow({ where: key });
-        }
-        return this.deps.prisma.detection.create({
-          data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never },
-        });
-      },
-    );
-    return { detection, outcomeRecorded };
+    return detectionOnce(this.deps.prisma, { imageId, stage, modelVersion, runId }, read, judge, final);
   }
 
   private async recordOutcome(

@@ -10,8 +10,10 @@ export type ReadyPicture = JudgedPicture;
 export interface ScreenAheadOptions {
   /** Pictures being screened ahead at once; an image that would pass this is left for its run to screen. */
   maxPending: number;
-  /** Verdicts kept for the runs to take; past this the oldest are dropped (their runs screen them again). */
+  /** Verdicts kept for the runs to take; when this many are kept, images are left to their runs to screen. */
   maxKept: number;
+  /** How long a verdict no run has taken is kept (an inspection whose uploads never all arrive has no run). */
+  keptMs: number;
 }
 
 // What an image's device type and a device type's screen version are, asked once per this long.
@@ -34,10 +36,12 @@ interface Early {
  * engine, whose steps run in this process and whose extra work costs CPU, not money (see the composition root).
  */
 export class ScreenAhead {
-  private readonly kept = new Map<string, Promise<Early | null>>();
+  /** By picture key, oldest first. */
+  private readonly kept = new Map<string, { early: Promise<Early | null>; at: number }>();
   private readonly deviceTypes: Remembered<string | null> = new Map();
   private readonly versions: Remembered<string | null> = new Map();
   private pending = 0;
+  private closed = false;
 
   constructor(
     private readonly deps: {
@@ -57,13 +61,17 @@ export class ScreenAhead {
   /** Starts screening the pictures of a READY image of an inspection; returns at once and never throws. */
   start(image: { id: string; inspectionId: string | null }, pictures: ReadyPicture[]): void {
     const { inspectionId } = image;
-    if (!inspectionId || !pictures.length || this.pending + pictures.length > this.options.maxPending) return;
+    if (this.closed || !inspectionId || !pictures.length || this.pending + pictures.length > this.options.maxPending) return;
+    // Full: the oldest verdicts are kept for the runs that will take them (dropping them would screen their pictures
+    // twice); this image is left to its run, unless verdicts no run took have expired.
+    if (this.kept.size + pictures.length > this.options.maxKept) this.expire();
+    if (this.kept.size + pictures.length > this.options.maxKept) return;
     this.pending += pictures.length;
     const version = this.deviceType(inspectionId).then((type) => (type === null ? null : this.version(type).then((v) => ({ type, v }))));
     for (const picture of pictures) {
       const early = version
         .then(async (found) => {
-          if (!found?.v) return null;
+          if (!found?.v || this.closed) return null;
           const result = await this.deps.screen.screen({
             imageId: image.id,
             deviceType: found.type,
@@ -95,16 +103,30 @@ export class ScreenAhead {
    * undefined when there is none to wait for, null when the one there was failed or used another version.
    */
   take(key: string, version: string): Promise<ScreenResult | null> | undefined {
-    const early = this.kept.get(key);
-    if (!early) return undefined;
+    const kept = this.kept.get(key);
+    if (!kept) return undefined;
     this.kept.delete(key);
-    return early.then((e) => (e && e.version === version ? e.result : null));
+    return kept.early.then((e) => (e && e.version === version ? e.result : null));
+  }
+
+  /** Starts nothing more, and waits for the screening under way (what has not reached the model gives up at once). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.kept.values()].map((k) => k.early));
   }
 
   private keep(key: string, early: Promise<Early | null>): void {
     this.kept.delete(key);
-    this.kept.set(key, early);
-    while (this.kept.size > this.options.maxKept) this.kept.delete(this.kept.keys().next().value!);
+    this.kept.set(key, { early, at: Date.now() });
+  }
+
+  /** Drops the verdicts kept longer than `keptMs`. */
+  private expire(): void {
+    const oldest = Date.now() - this.options.keptMs;
+    for (const [key, { at }] of this.kept) {
+      if (at > oldest) break;
+      this.kept.delete(key);
+    }
   }
 
   private deviceType(inspectionId: string): Promise<string | null> {

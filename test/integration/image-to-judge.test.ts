@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { imageToJudge } from '../../src/detections/image-to-judge';
-import { createDetectionWithOutcome } from '../../src/detections/detection-with-outcome';
+import { createDetectionWithOutcome } from '../../src/detections/detection-once';
 import { startTestApp, type TestApp } from '../support/app';
 import { seedFleet } from '../support/seed';
 

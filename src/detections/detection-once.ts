@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { type Detection, type PrismaClient } from '../generated/prisma/client';
 import { type DetectionStage, type ImageOutcome } from '../generated/prisma/enums';
+import { createOnce } from '../db/prisma-errors';
 import { jsonModelOf } from '../common/pagination/json-models';
 import { toRow } from '../common/pagination/json-model';
 
@@ -66,4 +67,49 @@ export async function createDetectionWithOutcome(
     final.inspectModelVersion,
   );
   return made ? toRow<Detection>(JSON.parse(made.row) as unknown[], DETECTION) : null;
+}
+
+/**
+ * The detection of this (image, stage, version), judged now only if it does not exist yet. `read`: the image's
+ * detections of this stage as read with it, where the earlier judgement is looked for before the detector is
+ * called (and paid); an attempt that wins a race to create it is then found on the unique key. `final`: the run's
+ * outcome for the image when this verdict ends its path, written with the detection (`outcomeRecorded`); a detection
+ * found instead of made leaves the outcome to the caller.
+ */
+export async function detectionOnce(
+  prisma: PrismaClient,
+  at: { imageId: string; stage: DetectionStage; modelVersion: string; runId: string },
+  read: Detection[],
+  judge: () => Promise<JudgedDetection>,
+  final?: (judged: JudgedDetection) => FinalOutcome | null,
+): Promise<{ detection: Detection; outcomeRecorded: boolean }> {
+  const { imageId, stage, modelVersion, runId } = at;
+  const key = { imageId_stage_modelVersion: { imageId, stage, modelVersion } };
+  let first = true;
+  let outcomeRecorded = false;
+  const detection = await createOnce(
+    modelVersion,
+    async () => {
+      if (!first) return prisma.detection.findUnique({ where: key });
+      first = false;
+      return read.find((d) => d.modelVersion === modelVersion) ?? null;
+    },
+    async () => {
+      const judged = await judge();
+      const outcome = final?.(judged);
+      if (outcome) {
+        const made = await createDetectionWithOutcome(prisma, { imageId, stage, runId }, judged, outcome);
+        outcomeRecorded = made !== null;
+        // Another attempt made it: read on the key the insert met (the version the detector gave).
+        return (
+          made ??
+          prisma.detection.findUniqueOrThrow({
+            where: { imageId_stage_modelVersion: { imageId, stage, modelVersion: judged.modelVersion } },
+          })
+        );
+      }
+      return prisma.detection.create({ data: { ...judged, imageId, stage, workflowRunId: runId, result: judged.result as never } });
+    },
+  );
+  return { detection, outcomeRecorded };
 }
