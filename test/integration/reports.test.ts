@@ -10,6 +10,7 @@ import { BROWSER_MISSING, launchBrowser } from '../support/browser';
 import { daysAgo } from '../support/repairs';
 import { CLAIM, newKey, SUBMIT } from '../support/reviews';
 import { installTestModels, surfacePhoto, uploadImages, waitForRun } from '../support/workflow';
+import { tamperedToken } from '../support/tokens';
 
 // Reports through real HTTP: a signed link from GraphQL, the PDF parsed with pdf.js and one page rendered to
 // pixels with poppler's pdftoppm, the HTML page opened in Chromium.
@@ -443,7 +444,7 @@ describe('refusals', () => {
     const { url } = ok(await t.gql(REPORT, { id: made.inspectionA })).createInspectionReport;
     const base = url.slice(0, url.indexOf('/reports/'));
     const token = url.slice(url.lastIndexOf('/') + 1);
-    const tampered = await fetch(`${base}/reports/${token.slice(0, -2)}xx`);
+    const tampered = await fetch(`${base}/reports/${tamperedToken(token)}`);
     expect(tampered.status).toBe(403);
     expect(await tampered.json()).toEqual({ error: 'INVALID', message: 'this link is not valid' });
 

@@ -11,6 +11,7 @@ import { createHttpServer } from '../../src/http/server';
 import { createLogger } from '../../src/logging/logger';
 import { signToken } from '../../src/uploads/signed-token';
 import { ok, startTestApp, type TestApp } from '../support/app';
+import { tamperedToken } from '../support/tokens';
 
 const SECRET = 'test-upload-signing-secret-0123456789abcdef';
 let t: TestApp;
@@ -207,7 +208,7 @@ describe('image uploads', () => {
       .toBuffer();
     const [ticket] = await request([{ filename: 'once.jpg', contentType: 'image/jpeg', byteSize: photo.length, sha256: sha(photo) }]);
     const token = ticket.uploadUrl.split('/uploads/')[1];
-    const tampered = `${t.app.url}/uploads/${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}A`;
+    const tampered = `${t.app.url}/uploads/${tamperedToken(token)}`;
     expect((await put(tampered, photo, ticket.uploadHeaders)).status).toBe(403);
     const expired = signToken({ img: 'x', len: photo.length, typ: 'image/jpeg' }, SECRET, new Date(Date.now() - 1000));
     const gone = await put(`${t.app.url}/uploads/${expired}`, photo, ticket.uploadHeaders);
