@@ -12,7 +12,8 @@ import { ActiveLearningService } from '../reviews/active-learning.service';
 import { DEFAULT_LEARNING_BUDGET } from '../reviews/active-learning';
 import { imageToJudge } from './image-to-judge';
 import { type PinnedVersions, RunModelVersions } from './run-model-versions';
-import { type ReadyPicture, ScreenAhead, type ScreenAheadOptions } from './screen-ahead';
+import { ScreenAhead, type ScreenAheadOptions } from './screen-ahead';
+import { type JudgedPicture } from '../image-processing/store-derivatives';
 import { detectionOnce, type FinalOutcome, type JudgedDetection } from './detection-once';
 import { clamp01, detectorImage, type ImageWithDevice, picturesOf, round, toImageBox, uncertaintyOf } from './pictures';
 import { anomalyEvent, WebhookEventType, webhookEvents } from '../webhooks/outbox';
@@ -86,7 +87,7 @@ export class DetectionService {
   }
 
   /** An image just became READY: its pictures are screened now if screening ahead is on (see ScreenAhead). */
-  screenAhead(image: { id: string; inspectionId: string | null }, pictures: ReadyPicture[]): void {
+  screenAhead(image: { id: string; inspectionId: string | null }, pictures: JudgedPicture[]): void {
     this.ahead?.start(image, pictures);
   }
 

@@ -4,6 +4,7 @@ import { type ObjectStore } from '../adapters/object-store/object-store.port';
 import { type DetectorImage } from '../adapters/detectors/detector.port';
 import { type Box, WHOLE_IMAGE } from '../common/box';
 import { storedImageSize } from '../image-processing/stored-image-size';
+import { type JudgedPicture } from '../image-processing/store-derivatives';
 
 // What a detector is shown of an image: its tiles, or the normalised copy, and where each sits in the whole.
 
@@ -78,5 +79,21 @@ export async function detectorImage(
     bytes: head.bytes,
     modelVersion,
     read: async () => buffer(await store.get(picture.key)),
+  };
+}
+
+/** A picture a completion just made, as a detector reads it: its bytes are in hand (a JPEG, as derivatives are). */
+export function heldDetectorImage(image: { id: string; deviceType: string }, picture: JudgedPicture, modelVersion: string): DetectorImage {
+  return {
+    imageId: image.id,
+    deviceType: image.deviceType,
+    key: picture.key,
+    bucket: null,
+    contentType: 'image/jpeg',
+    width: picture.width,
+    height: picture.height,
+    bytes: picture.data.length,
+    modelVersion,
+    read: async () => picture.data,
   };
 }

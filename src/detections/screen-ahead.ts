@@ -3,9 +3,7 @@ import { type PrismaClient } from '../generated/prisma/client';
 import { type ScreenDetector, type ScreenResult } from '../adapters/detectors/detector.port';
 import { type JudgedPicture } from '../image-processing/store-derivatives';
 import { type RunModelVersions } from './run-model-versions';
-
-/** A picture of an image that just became READY, as its completion made it: its key in the store and its bytes. */
-export type ReadyPicture = JudgedPicture;
+import { heldDetectorImage } from './pictures';
 
 export interface ScreenAheadOptions {
   /** Pictures being screened ahead at once; an image that would pass this is left for its run to screen. */
@@ -59,7 +57,7 @@ export class ScreenAhead {
   }
 
   /** Starts screening the pictures of a READY image of an inspection; returns at once and never throws. */
-  start(image: { id: string; inspectionId: string | null }, pictures: ReadyPicture[]): void {
+  start(image: { id: string; inspectionId: string | null }, pictures: JudgedPicture[]): void {
     const { inspectionId } = image;
     if (this.closed || !inspectionId || !pictures.length || this.pending + pictures.length > this.options.maxPending) return;
     // Full: the oldest verdicts are kept for the runs that will take them (dropping them would screen their pictures
@@ -72,18 +70,7 @@ export class ScreenAhead {
       const early = version
         .then(async (found) => {
           if (!found?.v || this.closed) return null;
-          const result = await this.deps.screen.screen({
-            imageId: image.id,
-            deviceType: found.type,
-            key: picture.key,
-            bucket: null,
-            contentType: 'image/jpeg',
-            width: picture.width,
-            height: picture.height,
-            bytes: picture.data.length,
-            modelVersion: found.v,
-            read: async () => picture.data,
-          });
+          const result = await this.deps.screen.screen(heldDetectorImage({ id: image.id, deviceType: found.type }, picture, found.v));
           return { version: found.v, result };
         })
         .catch((err: unknown) => {

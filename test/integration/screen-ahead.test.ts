@@ -11,6 +11,7 @@ import { ModelRegistry } from '../../src/adapters/detectors/model-registry';
 import { backboneProvider } from '../../src/adapters/backbone/backbone.factory';
 import { openMobilenetBackbone } from '../../src/adapters/backbone/mobilenet.driver';
 import { ScreenAhead, type ScreenAheadOptions } from '../../src/detections/screen-ahead';
+import { heldDetectorImage } from '../../src/detections/pictures';
 import { RunModelVersions } from '../../src/detections/run-model-versions';
 import { processImage } from '../../src/image-processing/image-processor';
 import { fromGlobalId } from '../../src/common/global-id';
@@ -156,18 +157,7 @@ describe('ScreenAhead', () => {
     queue.start({ id: 'image-1', inspectionId: await inspectionOf('insulator') }, [picture]);
     expect(queue.inFlight).toBe(1);
     const early = await queue.take(picture.key, version);
-    const direct = await screen.screen({
-      imageId: 'image-1',
-      deviceType: 'insulator',
-      key: picture.key,
-      bucket: null,
-      contentType: 'image/jpeg',
-      width: picture.width,
-      height: picture.height,
-      bytes: picture.data.length,
-      modelVersion: version,
-      read: async () => picture.data,
-    });
+    const direct = await screen.screen(heldDetectorImage({ id: 'image-1', deviceType: 'insulator' }, picture, version));
     expect(early).toEqual(direct);
     expect(queue.inFlight).toBe(0);
     // Taken once: the next take finds nothing to wait for.
