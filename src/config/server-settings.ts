@@ -88,9 +88,9 @@ export interface ServerConfig {
     /** jit: queries compiled by graphql-jit (mutations and failed queries on graphql-js); graphql-js: the interpreter for all. */
     executor: 'jit' | 'graphql-js';
   };
-  /** sharedBuffers: the embedded database's buffer cache, inside this process (PGLITE_SHARED_BUFFERS). */
+  /** sharedBuffers: the embedded database's buffer cache, inside this process (PGLITE_SHARED_BUFFERS); preparedStatements: DATABASE_PREPARED_STATEMENTS. */
   database:
-    | { kind: 'pglite'; dataDir: string; sharedBuffers?: string }
+    | { kind: 'pglite'; dataDir: string; sharedBuffers?: string; preparedStatements?: number }
     | { kind: 'postgres'; url: string; poolSize: number; preparedStatements?: number };
   dataDir: string;
   redisUrl?: string;
@@ -149,7 +149,12 @@ export function serverConfig(e: ServerEnv & { SFN_TRAIN_MODEL_ARN?: string }, da
     },
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, preparedStatements: e.DATABASE_PREPARED_STATEMENTS }
-      : { kind: 'pglite', dataDir: path.join(dataDir, 'db'), sharedBuffers: e.PGLITE_SHARED_BUFFERS },
+      : {
+          kind: 'pglite',
+          dataDir: path.join(dataDir, 'db'),
+          sharedBuffers: e.PGLITE_SHARED_BUFFERS,
+          preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+        },
     dataDir,
     redisUrl: e.REDIS_URL,
     adminApiKey: e.VIGIL_ADMIN_API_KEY,

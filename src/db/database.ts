@@ -37,7 +37,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseConfig = Config['database'] | { kind: 'pglite'; dataDir: 'memory://'; sharedBuffers?: string };
+export type DatabaseConfig =
+  | Config['database']
+  | { kind: 'pglite'; dataDir: 'memory://'; sharedBuffers?: string; preparedStatements?: number };
 
 function makePrisma(adapter: PrismaPg | PrismaPGlite, listeners: Set<QueryListener>): PrismaClient {
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event' as const, level: 'query' as const }] });
@@ -60,7 +62,12 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
   return config.kind === 'postgres'
     ? openPostgres(config.url, config.poolSize, config.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS)
-    : openPglite(config.dataDir, config.sharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS, options);
+    : openPglite(
+        config.dataDir,
+        config.sharedBuffers ?? DEFAULT_PGLITE_SHARED_BUFFERS,
+        config.preparedStatements ?? DEFAULT_PREPARED_STATEMENTS,
+        options,
+      );
 }
 
 async function openPostgres(url: string, poolSize: number, preparedStatements: number): Promise<Database> {
@@ -98,7 +105,12 @@ async function openPostgres(url: string, poolSize: number, preparedStatements: n
   };
 }
 
-async function openPglite(dataDir: string, sharedBuffers: string, options: OpenDatabaseOptions): Promise<Database> {
+async function openPglite(
+  dataDir: string,
+  sharedBuffers: string,
+  preparedStatements: number,
+  options: OpenDatabaseOptions,
+): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   let lock: DirectoryLock | undefined;
   let createdFrom: Database['createdFrom'] = inMemory ? 'initdb' : 'existing';
@@ -117,7 +129,7 @@ async function openPglite(dataDir: string, sharedBuffers: string, options: OpenD
     client = new YieldingPGlite(inMemory ? 'memory://' : dataDir, {
       extensions: { pg_trgm },
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`],
-    });
+    }).nameStatements(preparedStatementNames(preparedStatements));
     await client.waitReady;
   } catch (err) {
     await lock?.release();

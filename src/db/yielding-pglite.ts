@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
+import { NamedStatements } from './pglite-named-statements';
 
 /**
  * PGlite runs every statement synchronously on this thread, and its statement lock hands over to
@@ -8,12 +9,45 @@ import { PGlite } from '@electric-sql/pglite';
  * about once a second, in bursts, so requests waited unread (and unseen by admission) for seconds.
  * Each statement here first lets the event loop turn once, holding the lock: sockets are read and
  * timers run between statements, and admission sees the real queue.
+ *
+ * With `nameStatements`, the texts it names run as prepared statements, parsed and planned once
+ * (src/db/pglite-named-statements.ts), in transactions as well.
  */
 export class YieldingPGlite extends PGlite {
+  private named: NamedStatements | undefined;
+
   override _runExclusiveQuery<T>(fn: () => Promise<T>): Promise<T> {
     return super._runExclusiveQuery(async () => {
       await nextTurn();
       return fn();
+    });
+  }
+
+  /** Runs the statement texts `nameOf` names as prepared statements from now on. */
+  nameStatements(nameOf: (query: { sql: string; args?: readonly unknown[] }) => string | undefined): this {
+    this.named = new NamedStatements(this, nameOf);
+    return this;
+  }
+
+  override async query<T>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
+    const named = this.named;
+    const name = named?.nameFor(sql, params, options);
+    if (!named || !name) return super.query<T>(sql, params, options);
+    await this._checkReady();
+    // As PGlite's own query: the transaction lock (no transaction's statements run in between), and the files synced after.
+    return this._runExclusiveTransaction(() => named.run<T>(name, sql, params, options, { syncToFs: true }));
+  }
+
+  override async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
+    const named = this.named;
+    if (!named) return super.transaction(callback);
+    return super.transaction((tx) => {
+      const query = async <R>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<Results<R>> => {
+        if (tx.closed) throw new Error('Transaction is closed');
+        const name = named.nameFor(sql, params, options);
+        return name ? named.run<R>(name, sql, params, options, { syncToFs: false }) : tx.query<R>(sql, params, options);
+      };
+      return callback(Object.create(tx, { query: { value: query } }) as Transaction);
     });
   }
 }

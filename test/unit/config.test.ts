@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../src/config/config';
 describe('configuration', () => {
   it('defaults to the embedded database under ./.vigil on port 4000', () => {
     const c = loadConfig({});
-    expect(c.database).toEqual({ kind: 'pglite', dataDir: path.resolve('.vigil', 'db'), sharedBuffers: '32MB' });
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: path.resolve('.vigil', 'db'), sharedBuffers: '32MB', preparedStatements: 64 });
     expect(loadConfig({ PGLITE_SHARED_BUFFERS: '256MB' }).database).toMatchObject({ sharedBuffers: '256MB' });
     expect(c.http).toMatchObject({ port: 4000, host: '127.0.0.1' });
     expect(c.env).toBe('production');
