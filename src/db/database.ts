@@ -129,7 +129,7 @@ async function openPglite(
     client = new YieldingPGlite(inMemory ? 'memory://' : dataDir, {
       extensions: { pg_trgm },
       startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`],
-    }).nameStatements(preparedStatementNames(preparedStatements));
+    }).nameStatements(preparedStatements);
     await client.waitReady;
   } catch (err) {
     await lock?.release();

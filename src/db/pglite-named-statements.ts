@@ -1,4 +1,5 @@
 import { type PGlite, type QueryOptions, type Results, messages, parse, protocol } from '@electric-sql/pglite';
+import { preparedStatementNames, type StatementNames } from './prepared-statements';
 
 type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number];
 
@@ -16,23 +17,29 @@ const STALE = new Set(['0A000', '26000']);
  * Runs statements on PGlite by name, each text parsed and planned once: PGlite's own `query` sends every statement
  * unnamed, so the embedded database parsed and planned it again on every execution, which for the statements a
  * workflow step runs cost several times the execution (a step's image read: 0.8–1.2 ms against 0.1 ms prepared).
- * `nameOf` decides which texts get a name (src/db/prepared-statements.ts, as on PostgreSQL); the others, and any
- * query with options this does not handle, run as PGlite runs them. Mirrors PGlite's `query`: Parse and Describe
+ * Which texts get a name is decided as on PostgreSQL (src/db/prepared-statements.ts), at most `limit` at a time; past
+ * that the one used longest ago is closed to make room, so a long-running server keeps its busy statements prepared.
+ * The others, and any query with options this does not handle, run as PGlite runs them. Mirrors PGlite's `query`: Parse and Describe
  * once, then Bind, Execute and Sync, the results parsed by PGlite's own parser (src/db/yielding-pglite.ts calls it
  * holding the transaction lock, or inside a transaction); this takes the query lock.
  */
 export class NamedStatements {
   private readonly prepared = new Map<string, Prepared>();
+  private readonly nameOf: StatementNames;
+  /** Texts whose name slot went to another text: closed before the next statement runs. */
+  private retired: string[] = [];
 
   constructor(
     private readonly pg: PGlite,
-    private readonly nameOf: (query: { sql: string; args?: readonly unknown[] }) => string | undefined,
-  ) {}
+    limit: number,
+  ) {
+    this.nameOf = preparedStatementNames(limit, (sql) => this.retired.push(sql));
+  }
 
   /** The name `sql` runs under, or undefined when it runs unnamed. */
   nameFor(sql: string, params: readonly unknown[], options: QueryOptions | undefined): string | undefined {
     if (options?.blob || options?.paramTypes || options?.onNotice) return undefined;
-    return this.prepared.get(sql)?.name ?? this.nameOf({ sql, args: params });
+    return this.nameOf({ sql, args: params });
   }
 
   async run<T>(
@@ -43,6 +50,7 @@ export class NamedStatements {
     { syncToFs }: { syncToFs: boolean },
   ): Promise<Results<T>> {
     return this.pg._runExclusiveQuery(async () => {
+      await this.closeRetired();
       const statement = this.prepared.get(sql) ?? (await this.prepare(name, sql, params, options));
       const values = params.map((value, i) => {
         if (value == null) return null;
@@ -60,8 +68,8 @@ export class NamedStatements {
         throw failed(err, sql, params, options);
       } finally {
         await this.send(protocol.serialize.sync());
-        // Made again on its next use.
-        if (stale) await this.close(sql, statement.name);
+        // Stale: made again on its next use. No longer named (its slot was taken while it waited): not kept.
+        if (stale || !this.nameOf.isNamed(sql)) await this.close(sql, statement.name);
       }
       // Outside a transaction PGlite writes its files out after each statement (inside, at its end).
       if (syncToFs) await this.pg.syncToFs();
@@ -91,6 +99,15 @@ export class NamedStatements {
     }
     this.prepared.set(sql, statement);
     return statement;
+  }
+
+  private async closeRetired(): Promise<void> {
+    const retired = this.retired;
+    this.retired = [];
+    for (const sql of retired) {
+      const statement = this.prepared.get(sql);
+      if (statement && !this.nameOf.isNamed(sql)) await this.close(sql, statement.name);
+    }
   }
 
   /** Forgets a statement and closes it on the connection, so that its name can be parsed again. */

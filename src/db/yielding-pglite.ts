@@ -23,9 +23,9 @@ export class YieldingPGlite extends PGlite {
     });
   }
 
-  /** Runs the statement texts `nameOf` names as prepared statements from now on. */
-  nameStatements(nameOf: (query: { sql: string; args?: readonly unknown[] }) => string | undefined): this {
-    this.named = new NamedStatements(this, nameOf);
+  /** Runs statement texts seen more than once as prepared statements from now on, at most `limit` at a time (0: none). */
+  nameStatements(limit: number): this {
+    this.named = new NamedStatements(this, limit);
     return this;
   }
 

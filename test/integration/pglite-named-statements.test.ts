@@ -2,7 +2,6 @@ import { messages } from '@electric-sql/pglite';
 import { Prisma } from '../../src/generated/prisma/client';
 import { type Database, openDatabase } from '../../src/db/database';
 import { migrate } from '../../src/db/migrator';
-import { preparedStatementNames } from '../../src/db/prepared-statements';
 import { YieldingPGlite } from '../../src/db/yielding-pglite';
 
 // On the embedded database, statements run more than once are run as prepared statements
@@ -19,7 +18,7 @@ describe('named statements on PGlite', () => {
 
   async function client(limit: number | null): Promise<YieldingPGlite> {
     const pg = new YieldingPGlite('memory://');
-    if (limit !== null) pg.nameStatements(preparedStatementNames(limit));
+    if (limit !== null) pg.nameStatements(limit);
     clients.push(pg);
     await pg.exec(`
       CREATE TYPE mood AS ENUM ('calm', 'loud');
@@ -104,6 +103,24 @@ describe('named statements on PGlite', () => {
       closed = tx;
     });
     await expect(closed!.query(UPDATE, [1, id])).rejects.toThrow('Transaction is closed');
+  });
+
+  it('past the limit the statement used longest ago is closed to make room, and answers right when it comes back', async () => {
+    const pg = await client(2);
+    const texts = [1, 2, 3].map((n) => `SELECT n, $1::int AS k FROM t WHERE n = ${n}`);
+    const run = async (i: number) => expect((await pg.query(texts[i], [i])).rows).toEqual(i < 2 ? [{ n: i + 1, k: i }] : []);
+    for (const i of [0, 0, 1, 1, 2, 2]) await run(i);
+    // Read with exec (the simple protocol, never prepared), so that the reading takes no slot itself.
+    const prepared = async () => {
+      const [{ rows }] = await pg.exec('SELECT statement FROM pg_prepared_statements');
+      return texts.map((t) => rows.filter((r) => (r as { statement: string }).statement === t).length);
+    };
+    expect(await prepared()).toEqual([0, 1, 1]);
+    for (const i of [0, 0, 0]) await run(i);
+    expect(await prepared()).toEqual([1, 0, 1]);
+    // The first call is named when made, and its slot taken by the fifth before it runs: it runs, and is not kept.
+    await Promise.all([run(0), run(1), run(1), run(2), run(2)]);
+    expect(await prepared()).toEqual([0, 1, 1]);
   });
 
   it('a statement whose table changed fails once with PostgreSQL’s error, then is made again', async () => {

@@ -41,4 +41,21 @@ describe('preparedStatementNames', () => {
     name({ sql: 'SELECT hot' });
     expect(name({ sql: 'SELECT hot' })).toBeDefined();
   });
+
+  it('with `evict`, a text seen twice when the slots are full takes the slot of the one used longest ago', () => {
+    const evicted: [string, string][] = [];
+    const name = preparedStatementNames(2, (sql, n) => evicted.push([sql, n]));
+    for (const sql of ['SELECT 1', 'SELECT 1', 'SELECT 2', 'SELECT 2']) name({ sql });
+    const first = name({ sql: 'SELECT 1' }); // used again: SELECT 2 is now the one used longest ago
+    expect(name({ sql: 'SELECT 3' })).toBeUndefined();
+    expect(evicted).toEqual([]);
+    expect(name({ sql: 'SELECT 3' })).toMatch(/^vigil_/);
+    expect(evicted).toEqual([['SELECT 2', expect.stringMatching(/^vigil_/)]]);
+    expect(['SELECT 1', 'SELECT 2', 'SELECT 3'].map((sql) => name.isNamed(sql))).toEqual([true, false, true]);
+    expect(name({ sql: 'SELECT 1' })).toBe(first);
+    // Without `evict` the first texts keep their slots (PostgreSQL's pooled connections cannot close them).
+    const fixed = preparedStatementNames(2);
+    for (const sql of ['SELECT 1', 'SELECT 1', 'SELECT 2', 'SELECT 2', 'SELECT 3', 'SELECT 3']) fixed({ sql });
+    expect(['SELECT 1', 'SELECT 2', 'SELECT 3'].map((sql) => fixed.isNamed(sql))).toEqual([true, true, false]);
+  });
 });
