@@ -10,24 +10,29 @@ interface Prepared {
   rowDescription: BackendMessage | undefined;
 }
 
-/** The statement was made for a table that changed (`0A000` "cached plan must not change result type"), or is gone. */
+/**
+ * The statement no longer fits its tables: `0A000` is "cached plan must not change result type" after a table it
+ * reads changed; `26000`, it was closed behind this class's back.
+ */
 const STALE = new Set(['0A000', '26000']);
+const isStale = (err: unknown) => err instanceof messages.DatabaseError && STALE.has(err.code ?? '');
 
 /**
  * Runs statements on PGlite by name, each text parsed and planned once: PGlite's own `query` sends every statement
  * unnamed, so the embedded database parsed and planned it again on every execution, which for the statements a
  * workflow step runs cost several times the execution (a step's image read: 0.8–1.2 ms against 0.1 ms prepared).
- * Which texts get a name is decided as on PostgreSQL (src/db/prepared-statements.ts), at most `limit` at a time; past
- * that the one used longest ago is closed to make room, so a long-running server keeps its busy statements prepared.
- * The others, and any query with options this does not handle, run as PGlite runs them. Mirrors PGlite's `query`: Parse and Describe
- * once, then Bind, Execute and Sync, the results parsed by PGlite's own parser (src/db/yielding-pglite.ts calls it
- * holding the transaction lock, or inside a transaction); this takes the query lock.
+ * Which texts get a name is decided as on PostgreSQL (src/db/prepared-statements.ts), at most `limit` at a time;
+ * past that the one used longest ago is closed to make room, so a long-running server keeps its busy statements
+ * prepared (with more texts busy than the limit, they take turns). The others, and any query with options this does
+ * not handle, run as PGlite runs them. Mirrors PGlite's `query`: Parse and Describe once, then Bind, Execute and
+ * Sync, the results parsed by PGlite's own parser; src/db/yielding-pglite.ts calls it holding the transaction lock,
+ * or inside a transaction, and this takes the query lock.
  */
 export class NamedStatements {
   private readonly prepared = new Map<string, Prepared>();
   private readonly nameOf: StatementNames;
   /** Texts whose name slot went to another text: closed before the next statement runs. */
-  private retired: string[] = [];
+  private readonly retired: string[] = [];
 
   constructor(
     private readonly pg: PGlite,
@@ -51,25 +56,16 @@ export class NamedStatements {
   ): Promise<Results<T>> {
     return this.pg._runExclusiveQuery(async () => {
       await this.closeRetired();
-      const statement = this.prepared.get(sql) ?? (await this.prepare(name, sql, params, options));
-      const values = params.map((value, i) => {
-        if (value == null) return null;
-        const type = statement.parameterTypes[i];
-        const serializer = options?.serializers?.[type] ?? this.pg.serializers[type];
-        return serializer ? serializer(value) : String(value);
-      });
-      const received: BackendMessage[] = statement.rowDescription ? [statement.rowDescription] : [];
-      let stale = false;
+      let received: BackendMessage[];
       try {
-        received.push(...(await this.send(protocol.serialize.bind({ statement: statement.name, values }))));
-        received.push(...(await this.send(protocol.serialize.execute({}))));
+        received = await this.execute(name, sql, params, options);
       } catch (err) {
-        stale = err instanceof messages.DatabaseError && STALE.has(err.code ?? '');
-        throw failed(err, sql, params, options);
-      } finally {
-        await this.send(protocol.serialize.sync());
-        // Stale: made again on its next use. No longer named (its slot was taken while it waited): not kept.
-        if (stale || !this.nameOf.isNamed(sql)) await this.close(sql, statement.name);
+        // A table it reads changed since it was prepared. Outside a transaction nothing ran, so it is prepared again
+        // and run once more (PGlite's unnamed statement would have answered); inside, the transaction is aborted.
+        if (!syncToFs || !isStale(err)) throw failed(err, sql, params, options);
+        received = await this.execute(name, sql, params, options).catch((again: unknown) => {
+          throw failed(again, sql, params, options);
+        });
       }
       // Outside a transaction PGlite writes its files out after each statement (inside, at its end).
       if (syncToFs) await this.pg.syncToFs();
@@ -77,10 +73,41 @@ export class NamedStatements {
     });
   }
 
-  private async prepare(name: string, sql: string, params: readonly unknown[], options: QueryOptions | undefined): Promise<Prepared> {
+  /** Binds and executes the text's statement, prepared first if need be; a stale one is closed, to be prepared again. */
+  private async execute(
+    name: string,
+    sql: string,
+    params: readonly unknown[],
+    options: QueryOptions | undefined,
+  ): Promise<BackendMessage[]> {
+    const statement = this.prepared.get(sql) ?? (await this.prepare(name, sql));
+    const values = params.map((value, i) => {
+      if (value == null) return null;
+      const type = statement.parameterTypes[i];
+      const serializer = options?.serializers?.[type] ?? this.pg.serializers[type];
+      return serializer ? serializer(value) : String(value);
+    });
+    const received: BackendMessage[] = statement.rowDescription ? [statement.rowDescription] : [];
+    let stale = false;
+    try {
+      received.push(...(await this.send(protocol.serialize.bind({ statement: statement.name, values }))));
+      received.push(...(await this.send(protocol.serialize.execute({}))));
+    } catch (err) {
+      stale = isStale(err);
+      throw err;
+    } finally {
+      await this.send(protocol.serialize.sync());
+      // No longer named (its slot was taken while it waited for the lock): run this once, not kept.
+      if (stale || !this.nameOf.isNamed(sql)) await this.close(sql, statement.name);
+    }
+    return received;
+  }
+
+  private async prepare(name: string, sql: string, retry = true): Promise<Prepared> {
     const statement: Prepared = { name, parameterTypes: [], rowDescription: undefined };
     let parsed = false;
     let described = false;
+    let clash = false;
     try {
       await this.send(protocol.serialize.parse({ name, text: sql }));
       parsed = true;
@@ -91,33 +118,40 @@ export class NamedStatements {
       }
       described = true;
     } catch (err) {
-      throw failed(err, sql, params, options);
+      // `42P05`: the name is still on the connection (a Close that failed): closed, then parsed once more.
+      clash = retry && err instanceof messages.DatabaseError && err.code === '42P05';
+      if (!clash) throw err;
     } finally {
       await this.send(protocol.serialize.sync());
       // Parsed but not described: the name is taken on the connection and must be freed for the next attempt.
       if (parsed && !described) await this.close(sql, name);
+    }
+    if (clash) {
+      await this.close(sql, name);
+      return this.prepare(name, sql, false);
     }
     this.prepared.set(sql, statement);
     return statement;
   }
 
   private async closeRetired(): Promise<void> {
-    const retired = this.retired;
-    this.retired = [];
-    for (const sql of retired) {
+    // One at a time, each let go once closed: a Close that fails leaves the rest for the next statement.
+    while (this.retired.length > 0) {
+      const sql = this.retired[0];
       const statement = this.prepared.get(sql);
       if (statement && !this.nameOf.isNamed(sql)) await this.close(sql, statement.name);
+      this.retired.shift();
     }
   }
 
-  /** Forgets a statement and closes it on the connection, so that its name can be parsed again. */
+  /** Closes a statement on the connection, so that its name can be parsed again, and forgets it. */
   private async close(sql: string, name: string): Promise<void> {
-    this.prepared.delete(sql);
     try {
       await this.send(protocol.serialize.close({ type: 'S', name }));
     } finally {
       await this.send(protocol.serialize.sync());
     }
+    this.prepared.delete(sql);
   }
 
   private send(message: Uint8Array): Promise<BackendMessage[]> {

@@ -19,9 +19,9 @@ export type StatementNames = ((query: { sql: string; args?: readonly unknown[] }
  * rest unnamed (parsed each time, as before) instead of growing them. 0 names none.
  *
  * With `evict` (one connection that can close what it prepared: the embedded database), a text seen twice when
- * `limit` are named takes the name slot of the one used longest ago, and `evict` is told its text and name.
+ * `limit` are named takes the name slot of the one used longest ago, and `evict` is told its text.
  */
-export function preparedStatementNames(limit: number, evict?: (sql: string, name: string) => void): StatementNames {
+export function preparedStatementNames(limit: number, evict?: (sql: string) => void): StatementNames {
   const named = new Map<string, string>();
   let seenOnce = new Set<string>();
   const nameOf = ({ sql, args }: { sql: string; args?: readonly unknown[] }) => {
@@ -44,9 +44,9 @@ export function preparedStatementNames(limit: number, evict?: (sql: string, name
     }
     if (named.size >= limit) {
       if (!evict) return undefined;
-      const [oldest, oldName] = named.entries().next().value as [string, string];
+      const oldest = named.keys().next().value as string;
       named.delete(oldest);
-      evict(oldest, oldName);
+      evict(oldest);
     }
     const made = `vigil_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
     named.set(sql, made);

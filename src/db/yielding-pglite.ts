@@ -10,8 +10,8 @@ import { NamedStatements } from './pglite-named-statements';
  * Each statement here first lets the event loop turn once, holding the lock: sockets are read and
  * timers run between statements, and admission sees the real queue.
  *
- * With `nameStatements`, the texts it names run as prepared statements, parsed and planned once
- * (src/db/pglite-named-statements.ts), in transactions as well.
+ * With `nameStatements`, statement texts run more than once through `query` and a transaction's `tx.query` (what
+ * Prisma's adapter calls) run as prepared statements, parsed and planned once (src/db/pglite-named-statements.ts).
  */
 export class YieldingPGlite extends PGlite {
   private named: NamedStatements | undefined;
@@ -25,6 +25,8 @@ export class YieldingPGlite extends PGlite {
 
   /** Runs statement texts seen more than once as prepared statements from now on, at most `limit` at a time (0: none). */
   nameStatements(limit: number): this {
+    // A second set would not know the names the first left prepared on the connection.
+    if (this.named) throw new Error('statements are already named on this database');
     this.named = new NamedStatements(this, limit);
     return this;
   }
