@@ -145,6 +145,24 @@ describe('named statements on PGlite', () => {
     await expect(pg.transaction((tx) => tx.query(ALL, [1]))).rejects.toMatchObject({ code: '0A000' });
     expect((await pg.query<{ note2: string | null }>(ALL, [1])).rows[0]).toHaveProperty('note2', null);
   });
+
+  it('a name closed or taken behind its back is prepared again; naming twice on one database is refused', async () => {
+    const pg = await client(1);
+    const [A, B] = [1, 2].map((n) => `SELECT n FROM t WHERE n = $1 AND ${n} = ${n}`);
+    await pg.query(A, [1]);
+    await pg.query(A, [1]);
+    const [name] = await preparedOn(pg, A);
+    // Closed behind its back (26000): outside a transaction it is prepared again and answers.
+    await pg.exec(`DEALLOCATE ${name}`);
+    expect((await pg.query(A, [1])).rows).toEqual([{ n: 1 }]);
+    // B takes A's only slot; then A's name is taken by another statement before A is named again (42P05).
+    for (let i = 0; i < 3; i++) await pg.query(B, [2]);
+    expect(await preparedOn(pg, A)).toEqual([]);
+    await pg.exec(`PREPARE ${name} AS SELECT 42 AS n`);
+    for (let i = 0; i < 3; i++) expect((await pg.query(A, [1])).rows).toEqual([{ n: 1 }]);
+    expect(await preparedOn(pg, A)).toEqual([name]);
+    expect(() => pg.nameStatements(1)).toThrow('statements are already named on this database');
+  });
 });
 
 describe('named statements under Prisma on the embedded database', () => {
